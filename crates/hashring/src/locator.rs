@@ -1,0 +1,155 @@
+//! The one trait every algorithm implements: which node owns this key.
+
+use std::ops::ControlFlow;
+
+use crate::Error;
+use crate::hash::hash_bytes;
+
+/// Which node owns a key, and in what order the others would take over.
+///
+/// Every structure in this crate implements it, so code can be written once
+/// against `&dyn Locator<N>` and the algorithm chosen by configuration.
+/// Lookups take `&self`, allocate nothing and touch no shared mutable state:
+/// an immutable structure is `Send + Sync` whenever `N` is, and a service
+/// can publish a new snapshot behind an `Arc` while readers use the old one.
+///
+/// Nodes are addressed by their *index* in [`Locator::nodes`]. For every
+/// algorithm but jump, that slice is sorted by `N: Ord`, so the index is the
+/// node's rank and placement depends only on the node set, never on the
+/// order in which nodes were added.
+///
+/// ```
+/// use synod_hashring::{Locator, Ring, RingConfig, Rendezvous, hash_bytes};
+/// let ring = Ring::with_nodes(RingConfig::default(), [("a", 1.0), ("b", 1.0), ("c", 1.0)]).unwrap();
+/// let hrw = Rendezvous::with_nodes([("a", 1.0), ("b", 1.0), ("c", 1.0)]).unwrap();
+/// for locator in [&ring as &dyn Locator<&str>, &hrw] {
+///     let owner = locator.locate(b"user:42").unwrap();
+///     let replicas = locator.replicas(hash_bytes(b"user:42"), 2).unwrap();
+///     assert_eq!(replicas[0], owner); // the owner heads its preference list
+///     assert_ne!(replicas[0], replicas[1]);
+/// }
+/// ```
+pub trait Locator<N> {
+    /// The nodes, in index order.
+    fn nodes(&self) -> &[N];
+
+    /// The weights, parallel to [`Locator::nodes`] (all 1.0 where the
+    /// algorithm has no weights).
+    fn weights(&self) -> &[f64];
+
+    /// Index of the node that owns a pre-hashed key; `None` if there are no
+    /// nodes.
+    fn locate_index(&self, key_hash: u64) -> Option<usize>;
+
+    /// Visits the indexes of the nodes in this key's preference order, each
+    /// node exactly once, until `visit` breaks or every node was visited.
+    /// The first index visited is always [`Locator::locate_index`]'s.
+    ///
+    /// Allocates only where the algorithm needs scratch space (see each
+    /// type's docs for the cost).
+    fn walk(&self, key_hash: u64, visit: &mut dyn FnMut(usize) -> ControlFlow<()>);
+
+    /// The node that owns a pre-hashed key; `None` if there are no nodes.
+    #[inline]
+    fn locate_hash(&self, key_hash: u64) -> Option<&N> {
+        self.locate_index(key_hash).map(|i| &self.nodes()[i])
+    }
+
+    /// The node that owns `key`, hashed with the frozen key hash.
+    #[inline]
+    fn locate(&self, key: &[u8]) -> Option<&N> {
+        self.locate_hash(hash_bytes(key))
+    }
+
+    /// Number of nodes.
+    fn len(&self) -> usize {
+        self.nodes().len()
+    }
+
+    /// Whether there are no nodes.
+    fn is_empty(&self) -> bool {
+        self.nodes().is_empty()
+    }
+
+    /// Fills `out` (cleared first) with the `n` distinct nodes first in the
+    /// key's preference order: a replica set with the owner first.
+    ///
+    /// Reuse `out` across calls to avoid allocating it each time.
+    ///
+    /// # Errors
+    /// [`Error::NotEnoughNodes`] when `n` is larger than the node count.
+    fn replicas_into<'a>(
+        &'a self,
+        key_hash: u64,
+        n: usize,
+        out: &mut Vec<&'a N>,
+    ) -> Result<(), Error> {
+        out.clear();
+        let nodes = self.nodes();
+        if n > nodes.len() {
+            return Err(Error::NotEnoughNodes {
+                wanted: n,
+                available: nodes.len(),
+            });
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        out.reserve(n);
+        self.walk(key_hash, &mut |i| {
+            out.push(&nodes[i]);
+            if out.len() == n {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        debug_assert_eq!(out.len(), n, "walk visited too few nodes");
+        Ok(())
+    }
+
+    /// The `n` distinct nodes first in the key's preference order.
+    ///
+    /// # Errors
+    /// [`Error::NotEnoughNodes`] when `n` is larger than the node count.
+    fn replicas(&self, key_hash: u64, n: usize) -> Result<Vec<&N>, Error> {
+        let mut out = Vec::new();
+        self.replicas_into(key_hash, n, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// A set of node indexes for preference walks: on the stack for up to 256
+/// nodes, on the heap beyond.
+#[derive(Debug)]
+pub(crate) struct SeenSet {
+    inline: [u64; 4],
+    heap: Vec<u64>,
+}
+
+impl SeenSet {
+    pub(crate) fn new(n: usize) -> Self {
+        let heap = if n > 256 {
+            vec![0; n.div_ceil(64)]
+        } else {
+            Vec::new()
+        };
+        Self {
+            inline: [0; 4],
+            heap,
+        }
+    }
+
+    /// Marks `i` seen; returns whether it was new.
+    pub(crate) fn insert(&mut self, i: usize) -> bool {
+        let words = if self.heap.is_empty() {
+            &mut self.inline[..]
+        } else {
+            &mut self.heap[..]
+        };
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let new = words[word] & bit == 0;
+        words[word] |= bit;
+        new
+    }
+}
