@@ -133,26 +133,29 @@ impl<L> BoundedLoads<L> {
 
     /// The index of the node an item with this key would go to now, without
     /// assigning it; `None` without nodes.
+    ///
+    /// Some node is always under the cap when loads come from
+    /// [`BoundedLoads::assign`] (`n * cap >= c * (total + 1) > total`). Loads
+    /// set by hand can break that; then the least-loaded node is chosen,
+    /// earliest in preference order on ties.
     pub fn pick_index<N>(&self, key_hash: u64) -> Option<usize>
     where
         L: Locator<N>,
     {
         let cap = self.capacity();
-        let mut chosen = None;
+        let mut under_cap = None;
+        let mut least: Option<usize> = None;
         self.locator.walk(key_hash, &mut |i| {
             if self.loads[i] < cap {
-                chosen = Some(i);
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
+                under_cap = Some(i);
+                return ControlFlow::Break(());
             }
+            if least.is_none_or(|l| self.loads[i] < self.loads[l]) {
+                least = Some(i);
+            }
+            ControlFlow::Continue(())
         });
-        // Some node is always under the cap: n * cap >= c * (total + 1) > total.
-        debug_assert!(
-            chosen.is_some() || self.loads.is_empty(),
-            "no node under cap {cap}"
-        );
-        chosen
+        under_cap.or(least)
     }
 
     /// The node an item with this key would go to now; `None` without nodes.
@@ -172,7 +175,7 @@ impl<L> BoundedLoads<L> {
         L: Locator<N>,
     {
         let i = self.pick_index(key_hash).ok_or(Error::NoNodes)?;
-        self.loads[i] += 1;
+        self.loads[i] = self.loads[i].saturating_add(1);
         self.total = self.total.saturating_add(1);
         Ok(&self.locator.nodes()[i])
     }

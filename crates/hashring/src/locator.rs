@@ -153,3 +153,31 @@ impl SeenSet {
         new
     }
 }
+
+/// Forwards [`Locator`] through smart pointers, so `Box<dyn Locator<N>>`,
+/// `Arc<Ring<N>>` and `&Maglev<N>` can be wrapped (in [`crate::BoundedLoads`]
+/// for example) like the structures themselves.
+macro_rules! forward_locator {
+    ($($ptr:ty),*) => {$(
+        impl<N, L: Locator<N> + ?Sized> Locator<N> for $ptr {
+            fn nodes(&self) -> &[N] {
+                (**self).nodes()
+            }
+
+            fn weights(&self) -> &[f64] {
+                (**self).weights()
+            }
+
+            #[inline]
+            fn locate_index(&self, key_hash: u64) -> Option<usize> {
+                (**self).locate_index(key_hash)
+            }
+
+            fn walk(&self, key_hash: u64, visit: &mut dyn FnMut(usize) -> ControlFlow<()>) {
+                (**self).walk(key_hash, visit)
+            }
+        }
+    )*};
+}
+
+forward_locator!(&L, Box<L>, std::sync::Arc<L>, std::rc::Rc<L>);

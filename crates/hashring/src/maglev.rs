@@ -125,7 +125,8 @@ impl<N: NodeId + Ord> Maglev<N> {
         nodes: impl IntoIterator<Item = (N, f64)>,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let table = NodeTable::build(nodes, config.table_size as usize)?;
+        let table = NodeTable::build(nodes, usize::MAX)?;
+        config.check_nodes(table.len())?;
         let mut this = Self {
             config,
             table,
