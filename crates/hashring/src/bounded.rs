@@ -1,12 +1,14 @@
 //! Consistent hashing with bounded loads (Mirrokni, Thorup & Zadimoghaddam,
 //! SODA 2018), over any [`Locator`].
 //!
-//! Each node may carry at most `ceil(c * m / n)` items, where `m` counts the
-//! items including the one being placed and `n` the nodes. An item goes to
-//! the first node in its key's preference order that is below that cap, so
-//! no node is ever more than a factor `c` above the average, while keys
-//! still mostly stay where plain consistent hashing puts them. `c = 1.25`
-//! (the default) is the paper's suggested trade-off.
+//! Each node may carry at most `ceil(c * m * w / W)` items, where `m` counts
+//! the items including the one being placed, `w` is the node's weight and
+//! `W` the total weight; with equal weights that is the paper's
+//! `ceil(c * m / n)`. An item goes to the first node in its key's
+//! preference order that is below its cap, so no node is ever more than a
+//! factor `c` above its fair share, while keys still mostly stay where plain
+//! consistent hashing puts them. `c = 1.25` (the default) is the paper's
+//! suggested trade-off.
 //!
 //! Loads live in this wrapper. Placement therefore depends on the history of
 //! assignments, not only on the key: use it where the caller assigns and
@@ -25,7 +27,7 @@ pub const DEFAULT_LOAD_FACTOR: f64 = 1.25;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BoundedConfig {
     /// The load factor `c >= 1`: no node is assigned more than
-    /// `ceil(c * average)` items. Default [`DEFAULT_LOAD_FACTOR`].
+    /// `ceil(c * fair share)` items. Default [`DEFAULT_LOAD_FACTOR`].
     pub load_factor: f64,
 }
 
@@ -64,11 +66,14 @@ impl BoundedConfig {
 /// }
 /// // ceil(1.25 * 300 / 3) = 125
 /// assert!(bounded.loads().iter().all(|&load| load <= 125));
+/// assert_eq!(bounded.capacity(0), 126); // for the 301st item
 /// ```
 #[derive(Debug, Clone)]
 pub struct BoundedLoads<L> {
     locator: L,
     load_factor: f64,
+    /// The sum of the placement's weights.
+    total_weight: f64,
     /// Invariant: parallel to `locator.nodes()`; sums to `total` (which
     /// saturates at `u64::MAX` rather than overflow).
     loads: Vec<u64>,
@@ -90,9 +95,11 @@ impl<L> BoundedLoads<L> {
     {
         config.validate()?;
         let loads = vec![0; locator.len()];
+        let total_weight = locator.weights().iter().sum();
         Ok(Self {
             locator,
             load_factor: config.load_factor,
+            total_weight,
             loads,
             total: 0,
         })
@@ -120,33 +127,40 @@ impl<L> BoundedLoads<L> {
         self.total
     }
 
-    /// The cap a node must be under to take one more item now:
-    /// `ceil(c * (total + 1) / n)`; 0 without nodes.
+    /// The cap node `index` must be under to take one more item now:
+    /// `ceil(c * (total + 1) * weight / total weight)`, which is
+    /// `ceil(c * (total + 1) / n)` with equal weights; 0 for an index past
+    /// the nodes.
     #[must_use]
-    pub fn capacity(&self) -> u64 {
-        let n = self.loads.len();
-        if n == 0 {
+    pub fn capacity<N>(&self, index: usize) -> u64
+    where
+        L: Locator<N>,
+    {
+        let Some(&weight) = self.locator.weights().get(index) else {
             return 0;
-        }
-        (self.load_factor * self.total.saturating_add(1) as f64 / n as f64).ceil() as u64
+        };
+        // Divide last: with unit weights this is exactly c * (total + 1) / n
+        // whenever that is an integer, so the cap is never one too high.
+        let items = self.total.saturating_add(1) as f64;
+        (self.load_factor * items * weight / self.total_weight).ceil() as u64
     }
 
     /// The index of the node an item with this key would go to now, without
     /// assigning it; `None` without nodes.
     ///
-    /// Some node is always under the cap when loads come from
-    /// [`BoundedLoads::assign`] (`n * cap >= c * (total + 1) > total`). Loads
+    /// Some node is always under its cap when loads come from
+    /// [`BoundedLoads::assign`] (the caps add up to at least
+    /// `c * (total + 1) > total`). Loads
     /// set by hand can break that; then the least-loaded node is chosen,
     /// earliest in preference order on ties.
     pub fn pick_index<N>(&self, key_hash: u64) -> Option<usize>
     where
         L: Locator<N>,
     {
-        let cap = self.capacity();
         let mut under_cap = None;
         let mut least: Option<usize> = None;
         self.locator.walk(key_hash, &mut |i| {
-            if self.loads[i] < cap {
+            if self.loads[i] < self.capacity(i) {
                 under_cap = Some(i);
                 return ControlFlow::Break(());
             }

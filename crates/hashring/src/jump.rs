@@ -170,8 +170,8 @@ impl<N> Locator<N> for Jump<N> {
 
     /// Draw `r` is `jump_hash(derive(key, r - 1))` for `r >= 1`, after the
     /// owner; buckets already taken are skipped. After `8n + 64` draws the
-    /// rest follow in bucket order from the owner. Scratch space is on the
-    /// stack up to 256 nodes.
+    /// rest follow in bucket order from the owner. Allocates nothing until
+    /// more than 8 nodes have been visited.
     fn walk(&self, key_hash: u64, visit: &mut dyn FnMut(usize) -> ControlFlow<()>) {
         let n = self.nodes.len();
         let Some(owner) = self.locate_index(key_hash) else {

@@ -119,37 +119,52 @@ pub trait Locator<N> {
     }
 }
 
-/// A set of node indexes for preference walks: on the stack for up to 256
-/// nodes, on the heap beyond.
+/// A set of node indexes for preference walks. The first few indexes live
+/// in an inline array (a walk that stops early, like a bounded-loads pick
+/// or a short replica list, allocates nothing); a longer walk spills into a
+/// bitset of the node count.
 #[derive(Debug)]
 pub(crate) struct SeenSet {
-    inline: [u64; 4],
-    heap: Vec<u64>,
+    nodes: usize,
+    few: [usize; SeenSet::FEW],
+    few_len: usize,
+    /// Empty until the inline array overflows.
+    bits: Vec<u64>,
 }
 
 impl SeenSet {
-    pub(crate) fn new(n: usize) -> Self {
-        let heap = if n > 256 {
-            vec![0; n.div_ceil(64)]
-        } else {
-            Vec::new()
-        };
+    const FEW: usize = 8;
+
+    pub(crate) fn new(nodes: usize) -> Self {
         Self {
-            inline: [0; 4],
-            heap,
+            nodes,
+            few: [0; Self::FEW],
+            few_len: 0,
+            bits: Vec::new(),
         }
     }
 
     /// Marks `i` seen; returns whether it was new.
     pub(crate) fn insert(&mut self, i: usize) -> bool {
-        let words = if self.heap.is_empty() {
-            &mut self.inline[..]
-        } else {
-            &mut self.heap[..]
-        };
+        debug_assert!(i < self.nodes, "index {i} >= node count {}", self.nodes);
+        if self.bits.is_empty() {
+            if self.few[..self.few_len].contains(&i) {
+                return false;
+            }
+            if self.few_len < Self::FEW {
+                self.few[self.few_len] = i;
+                self.few_len += 1;
+                return true;
+            }
+            self.bits = vec![0; self.nodes.div_ceil(64)];
+            for k in 0..self.few_len {
+                let f = self.few[k];
+                self.bits[f / 64] |= 1 << (f % 64);
+            }
+        }
         let (word, bit) = (i / 64, 1u64 << (i % 64));
-        let new = words[word] & bit == 0;
-        words[word] |= bit;
+        let new = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
         new
     }
 }

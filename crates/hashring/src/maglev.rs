@@ -292,8 +292,8 @@ impl<N> Locator<N> for Maglev<N> {
 
     /// The owner's entry, then the following entries (wrapping), skipping
     /// nodes already taken; nodes that own no entry at all (possible only
-    /// with extreme weight ratios) come last in index order. Scratch space
-    /// is on the stack up to 256 nodes.
+    /// with extreme weight ratios) come last in index order. Allocates
+    /// nothing until more than 8 nodes have been visited.
     fn walk(&self, key_hash: u64, visit: &mut dyn FnMut(usize) -> ControlFlow<()>) {
         if self.lookup.is_empty() {
             return;

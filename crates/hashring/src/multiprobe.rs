@@ -199,7 +199,8 @@ impl<N> Locator<N> for MultiProbe<N> {
 
     /// Merges the probes' clockwise walks by distance (ties: earlier probe,
     /// then circle order), skipping nodes already taken: each step costs
-    /// O(k). Allocates the `k` cursors, and scratch space beyond 256 nodes.
+    /// O(k). Allocates the `k` cursors, and a bitset once more than 8 nodes
+    /// have been visited.
     fn walk(&self, key_hash: u64, visit: &mut dyn FnMut(usize) -> ControlFlow<()>) {
         let len = self.points.len();
         if len == 0 {

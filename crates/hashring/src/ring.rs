@@ -243,8 +243,8 @@ impl<N> Locator<N> for Ring<N> {
         Some(self.points.get(pos).slot as usize)
     }
 
-    /// Clockwise from the key, skipping nodes already visited. Scratch space
-    /// is on the stack up to 256 nodes.
+    /// Clockwise from the key, skipping nodes already visited. Allocates
+    /// nothing until more than 8 nodes have been visited.
     fn walk(&self, key_hash: u64, visit: &mut dyn FnMut(usize) -> ControlFlow<()>) {
         let Some(start) = self.points.successor(key_hash) else {
             return;

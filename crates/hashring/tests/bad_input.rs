@@ -34,7 +34,7 @@ fn empty_sets_locate_nothing() {
     assert_eq!(bounded.pick(1), None::<&u32>);
     assert_eq!(bounded.assign(1).unwrap_err(), Error::NoNodes);
     assert_eq!(bounded.release(&1).unwrap_err(), Error::UnknownNode);
-    assert_eq!(bounded.capacity(), 0);
+    assert_eq!(bounded.capacity(0), 0);
     assert_eq!(jump_hash(7, 0), None);
 }
 

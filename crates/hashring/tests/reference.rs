@@ -70,13 +70,15 @@ proptest! {
         let ring = Ring::with_nodes(RingConfig { points_per_weight: 8 }, nodes.clone()).unwrap();
         let mut bounded = BoundedLoads::new(ring.clone(), BoundedConfig { load_factor: c }).unwrap();
         let mut loads = vec![0u64; nodes.len()];
+        let total_weight: f64 = ring.weights().iter().sum();
         for (m, key) in keys.into_iter().enumerate() {
-            // The paper's rule, spelled out: cap = ceil(c * (m + 1) / n);
-            // first node in preference order with load < cap.
-            let cap = (c * (m as f64 + 1.0) / nodes.len() as f64).ceil() as u64;
+            // The paper's rule, weighted: cap = ceil(c * (m + 1) * w / W)
+            // (ceil(c * (m + 1) / n) for equal weights); the first node in
+            // preference order below its cap takes the item.
+            let cap = |i: usize| (c * (m as f64 + 1.0) * ring.weights()[i] / total_weight).ceil() as u64;
             let expect = ring.replicas(key, nodes.len()).unwrap().into_iter()
                 .map(|n| ring.nodes().iter().position(|x| x == n).unwrap())
-                .find(|&i| loads[i] < cap).unwrap();
+                .find(|&i| loads[i] < cap(i)).unwrap();
             loads[expect] += 1;
             let got = bounded.assign(key).unwrap();
             prop_assert_eq!(got, &ring.nodes()[expect]);

@@ -1,0 +1,5 @@
+//! Runnable demos of the Synod crates; see the `examples` in this package.
+//! Run one with `cargo run --release --example <name>` from the workspace
+//! root.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
