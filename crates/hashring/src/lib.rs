@@ -54,7 +54,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
-mod bounded;
+pub mod bounded;
 mod error;
 mod hash;
 pub mod jump;

@@ -154,7 +154,8 @@ fn disruption_removing_one_of_100() {
     let all = names(NODES);
     let gone = all[NODES - 1].clone(); // the last, so jump can remove it too
     let rest: Vec<String> = all[..NODES - 1].to_vec();
-    let pairs: Vec<(Box<dyn Locator<String>>, Box<dyn Locator<String>>, &str)> = vec![
+    type Boxed = Box<dyn Locator<String>>;
+    let pairs: Vec<(Boxed, Boxed, &str)> = vec![
         (
             Box::new(Ring::with_nodes(RingConfig::default(), unit(&all)).unwrap()),
             Box::new(Ring::with_nodes(RingConfig::default(), unit(&rest)).unwrap()),

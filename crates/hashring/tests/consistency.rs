@@ -245,7 +245,7 @@ fn maglev_table_disruption<N: NodeId + Ord>(
     let (mut removed, mut extra) = (0u64, 0u64);
     for entry in 0..m {
         // The smallest key hash that lands on this entry.
-        let key = (((u128::from(entry) << 64) + u128::from(m) - 1) / u128::from(m)) as u64;
+        let key = (u128::from(entry) << 64).div_ceil(u128::from(m)) as u64;
         let (b, a) = (
             before.locate_hash(key).unwrap(),
             after.locate_hash(key).unwrap(),

@@ -95,7 +95,8 @@ fn placement_vectors() {
     let maglev = Maglev::with_nodes(MaglevConfig::default(), nodes).unwrap();
     let mp = MultiProbe::with_nodes(MultiProbeConfig::default(), names.clone()).unwrap();
     let jump = Jump::with_nodes(names.clone()).unwrap();
-    let cases: [(&str, &dyn Locator<String>, [usize; 12], [usize; 3]); 6] = [
+    type Case<'a> = (&'a str, &'a dyn Locator<String>, [usize; 12], [usize; 3]);
+    let cases: [Case<'_>; 6] = [
         (
             "ring",
             &ring,

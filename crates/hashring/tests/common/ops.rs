@@ -62,7 +62,7 @@ struct Algorithms {
 }
 
 /// Runs the program `data` encodes.
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let mut bytes = Bytes(data);
     let ring_config = RingConfig {
         points_per_weight: u32::from(bytes.u8() % 65),
@@ -162,10 +162,10 @@ fn apply(a: &mut Algorithms, model: &mut BTreeMap<u8, f64>, jump_order: &mut Vec
                     assert_eq!(ring.remove(&node), Err(Error::UnknownNode));
                 }
             }
-            if let Ok(maglev) = &mut a.maglev {
-                if maglev.contains(&node) {
-                    maglev.remove(&node).unwrap();
-                }
+            if let Ok(maglev) = &mut a.maglev
+                && maglev.contains(&node)
+            {
+                maglev.remove(&node).unwrap();
             }
             if let Ok(mp) = &mut a.multiprobe {
                 let _ = mp.remove(&node);
