@@ -279,3 +279,51 @@ fn maglev_extra_disruption_figure_at_100_nodes() {
         worst * 100.0
     );
 }
+
+/// A node type whose identity hashes all collide: every ring point, probe
+/// target and table permutation coincides between nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Colliding(u32);
+
+impl NodeId for Colliding {
+    fn id_hash(&self) -> u64 {
+        0xC011_1DE5
+    }
+}
+
+/// Collisions are tolerated: every point is kept, ties go to the lower
+/// node, the order of inserts does not matter, and removing the winner
+/// hands its keys to the next node.
+#[test]
+fn colliding_node_hashes_are_tolerated() {
+    let mut ring = Ring::new(RingConfig {
+        points_per_weight: 10,
+    })
+    .unwrap();
+    let mut mp = MultiProbe::new(MultiProbeConfig::default()).unwrap();
+    let mut maglev = Maglev::new(MaglevConfig { table_size: 101 }).unwrap();
+    let mut hrw = Rendezvous::new();
+    for id in [3, 1, 2] {
+        ring.insert(Colliding(id), 1.0).unwrap();
+        mp.push(Colliding(id)).unwrap();
+        maglev.insert(Colliding(id), 1.0).unwrap();
+        hrw.insert(Colliding(id), 1.0).unwrap();
+    }
+    assert_eq!(ring.point_count(), 30);
+    for key in KeySample::new(1).take(200) {
+        assert_eq!(ring.locate_hash(key), Some(&Colliding(1)));
+        assert_eq!(mp.locate_hash(key), Some(&Colliding(1)));
+        assert_eq!(hrw.locate_hash(key), Some(&Colliding(1)));
+        assert_eq!(
+            ring.replicas(key, 3).unwrap(),
+            [&Colliding(1), &Colliding(2), &Colliding(3)]
+        );
+    }
+    // Maglev: identical permutations; node 1 claims first in each round.
+    assert_eq!(maglev.entries_per_node().iter().sum::<u32>(), 101);
+    ring.remove(&Colliding(1)).unwrap();
+    mp.remove(&Colliding(1)).unwrap();
+    assert_eq!(ring.locate_hash(7), Some(&Colliding(2)));
+    assert_eq!(mp.locate_hash(7), Some(&Colliding(2)));
+    assert_eq!(ring.point_count(), 20);
+}
