@@ -6,7 +6,7 @@
 //! node's share is exactly proportional to its weight.
 //!
 //! * **Lookup**: O(n), one key hash and one 64-bit mix per node; most
-//!   logarithms are skipped with the bound `-ln(u) >= 1 - u`. Fine for tens
+//!   logarithms are skipped with the bound `-ln(u) >= t + t²/2`, `t = 1 - u`. Fine for tens
 //!   to a few thousand nodes, the slowest here beyond that.
 //! * **Memory**: the node list only; nothing to build.
 //! * **Balance**: as even as the key sample allows, for any weights.
@@ -157,7 +157,9 @@ impl<N> Rendezvous<N> {
         let (mut best_i, mut best) = (0, f64::INFINITY);
         for (i, (&h, &inv_w)) in self.table.hashes.iter().zip(&self.inv_weights).enumerate() {
             let bits = score_bits(key_hash, h);
-            let lower_bound = (1.0 - (bits as f64 + 0.5) * UNIT) * inv_w;
+            // -ln(u) = t + t^2/2 + t^3/3 + ... >= t + t^2/2, with t = 1 - u.
+            let t = 1.0 - (bits as f64 + 0.5) * UNIT;
+            let lower_bound = t * (1.0 + 0.5 * t) * inv_w;
             if lower_bound > best * MARGIN {
                 continue;
             }
