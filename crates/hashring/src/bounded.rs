@@ -160,11 +160,15 @@ impl<L> BoundedLoads<L> {
         let mut under_cap = None;
         let mut least: Option<usize> = None;
         self.locator.walk(key_hash, &mut |i| {
-            if self.loads[i] < self.capacity(i) {
+            // An index past the nodes (a broken `Locator` impl) is skipped.
+            let Some(&load) = self.loads.get(i) else {
+                return ControlFlow::Continue(());
+            };
+            if load < self.capacity(i) {
                 under_cap = Some(i);
                 return ControlFlow::Break(());
             }
-            if least.is_none_or(|l| self.loads[i] < self.loads[l]) {
+            if least.is_none_or(|l| load < self.loads[l]) {
                 least = Some(i);
             }
             ControlFlow::Continue(())
@@ -177,7 +181,8 @@ impl<L> BoundedLoads<L> {
     where
         L: Locator<N>,
     {
-        self.pick_index(key_hash).map(|i| &self.locator.nodes()[i])
+        self.pick_index(key_hash)
+            .and_then(|i| self.locator.nodes().get(i))
     }
 
     /// Assigns an item with this key and returns its node.
@@ -189,9 +194,10 @@ impl<L> BoundedLoads<L> {
         L: Locator<N>,
     {
         let i = self.pick_index(key_hash).ok_or(Error::NoNodes)?;
+        let node = self.locator.nodes().get(i).ok_or(Error::NoNodes)?;
         self.loads[i] = self.loads[i].saturating_add(1);
         self.total = self.total.saturating_add(1);
-        Ok(&self.locator.nodes()[i])
+        Ok(node)
     }
 
     /// Releases one item from `node`.

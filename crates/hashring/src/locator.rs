@@ -52,7 +52,8 @@ pub trait Locator<N> {
     /// The node that owns a pre-hashed key; `None` if there are no nodes.
     #[inline]
     fn locate_hash(&self, key_hash: u64) -> Option<&N> {
-        self.locate_index(key_hash).map(|i| &self.nodes()[i])
+        self.locate_index(key_hash)
+            .and_then(|i| self.nodes().get(i))
     }
 
     /// The node that owns `key`, hashed with the frozen key hash.
@@ -97,14 +98,23 @@ pub trait Locator<N> {
         }
         out.reserve(n);
         self.walk(key_hash, &mut |i| {
-            out.push(&nodes[i]);
+            // An index past `nodes()` (a broken `Locator` impl) is skipped.
+            if let Some(node) = nodes.get(i) {
+                out.push(node);
+            }
             if out.len() == n {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             }
         });
-        debug_assert_eq!(out.len(), n, "walk visited too few nodes");
+        if out.len() < n {
+            // Only a broken `Locator` impl walks fewer nodes than it has.
+            return Err(Error::NotEnoughNodes {
+                wanted: n,
+                available: out.len(),
+            });
+        }
         Ok(())
     }
 

@@ -50,8 +50,8 @@ where
     let mut per_node = vec![0u64; locator.len()];
     let mut keys = 0u64;
     for h in key_hashes {
-        if let Some(i) = locator.locate_index(h) {
-            per_node[i] += 1;
+        if let Some(count) = locator.locate_index(h).and_then(|i| per_node.get_mut(i)) {
+            *count += 1;
             keys += 1;
         }
     }

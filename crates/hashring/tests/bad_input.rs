@@ -219,3 +219,44 @@ fn everything_is_send_and_sync() {
     check::<NodeSet<String>>();
     check::<Error>();
 }
+
+/// A `Locator` written wrong by a user: indexes past its nodes, walks that
+/// repeat and stop early. The crate's helpers skip what they cannot use and
+/// return errors; they never index out of bounds.
+struct Broken(Vec<u32>, Vec<f64>);
+
+impl Locator<u32> for Broken {
+    fn nodes(&self) -> &[u32] {
+        &self.0
+    }
+    fn weights(&self) -> &[f64] {
+        &self.1
+    }
+    fn locate_index(&self, key_hash: u64) -> Option<usize> {
+        Some(key_hash as usize % 7)
+    }
+    fn walk(&self, _key_hash: u64, visit: &mut dyn FnMut(usize) -> std::ops::ControlFlow<()>) {
+        for i in [99, 5, 0, 0] {
+            if visit(i).is_break() {
+                return;
+            }
+        }
+    }
+}
+
+#[test]
+fn broken_locator_impls_do_not_panic_the_helpers() {
+    let broken = Broken(vec![10, 20], vec![1.0, 1.0]);
+    assert_eq!(broken.locate_hash(1), Some(&20));
+    assert_eq!(broken.locate_hash(5), None);
+    assert!(matches!(
+        broken.replicas(0, 2),
+        Err(Error::NotEnoughNodes { .. }) | Ok(_)
+    ));
+    let b = balance(&broken, 0..100);
+    assert_eq!(b.per_node.len(), 2);
+    let mut bounded = BoundedLoads::new(broken, BoundedConfig::default()).unwrap();
+    for key in 0..10 {
+        assert_eq!(bounded.assign(key).unwrap(), &10);
+    }
+}
