@@ -5,28 +5,21 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use synod_hashring::*;
-use synod_hashring_bench::{SIZES, names, prime_at_least};
+
+mod peers;
+use synod_hashring_bench::{SIZES, names, prime_at_least, unit};
 
 fn build(c: &mut Criterion) {
     for &n in &SIZES {
         let mut g = c.benchmark_group(format!("build/{n}"));
         g.sample_size(10);
         let names = names(n);
-        let unit: Vec<(String, f64)> = names.iter().map(|s| (s.clone(), 1.0)).collect();
+        let unit = unit(&names);
         g.bench_function(BenchmarkId::new("synod ring 160", n), |b| {
             b.iter(|| Ring::with_nodes(RingConfig::default(), black_box(unit.clone())).unwrap())
         });
         g.bench_function(BenchmarkId::new("hashring 0.3 (160 vnodes)", n), |b| {
-            b.iter(|| {
-                let mut r = hashring::HashRing::new();
-                r.batch_add(
-                    names
-                        .iter()
-                        .flat_map(|s| (0..160).map(move |v| format!("{s}-{v}")))
-                        .collect(),
-                );
-                r
-            })
+            b.iter(|| peers::hashring_160(&names))
         });
         g.bench_function(BenchmarkId::new("synod maglev 65537", n), |b| {
             b.iter(|| Maglev::with_nodes(MaglevConfig::default(), black_box(unit.clone())).unwrap())

@@ -33,3 +33,8 @@ fn is_prime(n: u32) -> bool {
             .take_while(|d| d * d <= n)
             .all(|d| !n.is_multiple_of(d))
 }
+
+/// `(name, 1.0)` pairs: the node set with equal weights.
+pub fn unit(names: &[String]) -> Vec<(String, f64)> {
+    names.iter().map(|n| (n.clone(), 1.0)).collect()
+}

@@ -8,7 +8,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use synod_hashring::*;
-use synod_hashring_bench::{SIZES, keys, names, prime_at_least};
+
+mod peers;
+use synod_hashring_bench::{SIZES, keys, names, prime_at_least, unit};
 
 /// Times one lookup per iteration, cycling through the key set.
 macro_rules! bench_keys {
@@ -30,19 +32,13 @@ fn lookup(c: &mut Criterion) {
     for &n in &SIZES {
         let mut g = c.benchmark_group(format!("lookup/{n}"));
         let names = names(n);
-        let unit: Vec<(String, f64)> = names.iter().map(|s| (s.clone(), 1.0)).collect();
+        let unit = unit(&names);
 
         let ring = Ring::with_nodes(RingConfig::default(), unit.clone()).unwrap();
         bench_keys!(g, "synod ring hash+lookup", n, keys, |k| ring
             .locate(&k.to_le_bytes()));
         bench_keys!(g, "synod ring prehashed", n, keys, |k| ring.locate_hash(k));
-        let mut peer_ring = hashring::HashRing::new();
-        peer_ring.batch_add(
-            names
-                .iter()
-                .flat_map(|s| (0..160).map(move |v| format!("{s}-{v}")))
-                .collect(),
-        );
+        let peer_ring = peers::hashring_160(&names);
         bench_keys!(g, "hashring 0.3 (160 vnodes)", n, keys, |k| peer_ring
             .get(&k));
 

@@ -5,7 +5,9 @@
 
 use peak_alloc::PeakAlloc;
 use synod_hashring::*;
-use synod_hashring_bench::{SIZES, names, prime_at_least};
+
+mod peers;
+use synod_hashring_bench::{SIZES, names, prime_at_least, unit};
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -38,7 +40,7 @@ fn main() {
     println!("|---|---:|---:|---:|");
     for &n in sizes {
         let names = names(n);
-        let unit: Vec<(String, f64)> = names.iter().map(|s| (s.clone(), 1.0)).collect();
+        let unit = unit(&names);
         let rows: Vec<(&str, (usize, usize))> = vec![
             (
                 "synod ring 160",
@@ -46,16 +48,7 @@ fn main() {
             ),
             (
                 "hashring 0.3 (160 vnodes)",
-                measure(|| {
-                    let mut r = hashring::HashRing::new();
-                    r.batch_add(
-                        names
-                            .iter()
-                            .flat_map(|s| (0..160).map(move |v| format!("{s}-{v}")))
-                            .collect(),
-                    );
-                    r
-                }),
+                measure(|| peers::hashring_160(&names)),
             ),
             (
                 "synod maglev 65537",

@@ -4,7 +4,7 @@
 
 use peak_alloc::PeakAlloc;
 use synod_hashring::*;
-use synod_hashring_bench::{keys, names};
+use synod_hashring_bench::{keys, names, unit};
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -29,7 +29,7 @@ fn assert_no_alloc(name: &str, lookups: impl FnOnce() -> usize) {
 fn main() {
     let keys = keys();
     let names = names(1_000);
-    let unit: Vec<(String, f64)> = names.iter().map(|n| (n.clone(), 1.0)).collect();
+    let unit = unit(&names);
     let ring = Ring::with_nodes(RingConfig::default(), unit.clone()).unwrap();
     let jump = Jump::with_nodes(names.clone()).unwrap();
     let hrw = Rendezvous::with_nodes(unit.clone()).unwrap();

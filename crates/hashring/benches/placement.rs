@@ -5,13 +5,9 @@
 //! with `cargo bench -p synod-hashring-bench --bench placement`.
 
 use synod_hashring::*;
-use synod_hashring_bench::{SIZES, names};
+use synod_hashring_bench::{SIZES, names, unit};
 
 type Build = fn(&[String]) -> Box<dyn Locator<String>>;
-
-fn unit(names: &[String]) -> Vec<(String, f64)> {
-    names.iter().map(|n| (n.clone(), 1.0)).collect()
-}
 
 const ALGORITHMS: [(&str, Build); 5] = [
     ("ring 160", |n| {
