@@ -2,7 +2,7 @@
 //! weighted with the logarithmic method (Schindelhauer & Schomaker 2005).
 //!
 //! Every node scores the key; the best score owns it. A node of weight `w`
-//! scores `-w / ln(u)` where `u` in (0, 1) is a hash of (key, node), so a
+//! scores `-w / ln(u)` where `u` in (0, 1] is a hash of (key, node), so a
 //! node's share is exactly proportional to its weight.
 //!
 //! * **Lookup**: O(n), one key hash and one 64-bit mix per node; most
@@ -19,7 +19,8 @@ use std::ops::ControlFlow;
 use crate::node::{NodeId, NodeSet, NodeTable, check_weight};
 use crate::{Error, Locator, hash::mix64, math::ln};
 
-/// Scores are computed from 53 hash bits: `u = (bits + 0.5) / 2^53`.
+/// Scores are computed from 53 hash bits: `u = (bits + 0.5) / 2^53`, in
+/// (0, 1] (the largest `bits` round to exactly 1.0, the best score).
 const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
 
 /// A weighted rendezvous (HRW) placement. See the [module docs](self).
