@@ -4,7 +4,7 @@
 
 /// `hashring` 0.3 with 160 virtual nodes per node, as its docs suggest,
 /// added in one batch (one sort).
-pub fn hashring_160(names: &[String]) -> hashring::HashRing<String> {
+pub(crate) fn hashring_160(names: &[String]) -> hashring::HashRing<String> {
     let mut ring = hashring::HashRing::new();
     ring.batch_add(
         names
