@@ -1,0 +1,386 @@
+//! The Raft log: the persisted part (through [`Storage`]) and the unstable
+//! part the application has not written yet, with the commit and apply
+//! indexes.
+
+use crate::error::StorageError;
+use crate::storage::Storage;
+use crate::types::{Entry, Index, Snapshot, Term};
+use crate::unstable::Unstable;
+
+/// What a follower's log did with an append from the leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The consistency check failed (Raft §5.3): the log has no entry at
+    /// the previous index with the previous term. Nothing changed.
+    Mismatch,
+    /// The entries are in the log (appended now or already there); the
+    /// message vouches for the log up to `last_index`.
+    Accepted {
+        /// The index of the last entry the message covered.
+        last_index: Index,
+    },
+    /// The entries are not numbered consecutively after the previous
+    /// index: a malformed message. Refused; the log is unchanged.
+    Malformed,
+    /// The entries would replace a committed entry: only a faulty or forged
+    /// leader sends that. Refused; the log is unchanged.
+    WouldOverwriteCommitted {
+        /// The first conflicting index.
+        index: Index,
+    },
+}
+
+/// The log of one node.
+///
+/// ```text
+///   first_index           stable_last         last_index
+///       |  storage (persisted) |  unstable (to persist)  |
+///   ....[======================][========================]
+///              applied <= committed <= last_index
+/// ```
+#[derive(Debug)]
+pub struct RaftLog<S> {
+    storage: S,
+    unstable: Unstable,
+    /// Invariant: `applied <= committed <= last_index()`.
+    committed: Index,
+    /// Invariant: `first_index() - 1 <= applied` after start.
+    applied: Index,
+}
+
+impl<S: Storage> RaftLog<S> {
+    /// A log over what `storage` holds; committed and applied start just
+    /// before the first entry (the snapshot covers what came before).
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn new(storage: S) -> Result<Self, StorageError> {
+        let first = storage.first_index()?;
+        let last = storage.last_index()?;
+        Ok(Self {
+            storage,
+            unstable: Unstable::new(last + 1),
+            committed: first - 1,
+            applied: first - 1,
+        })
+    }
+
+    /// The storage, for reading.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// The storage, for the application's writes between `ready` rounds.
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
+    /// The highest index known to be committed.
+    #[must_use]
+    pub fn committed(&self) -> Index {
+        self.committed
+    }
+
+    /// The highest index the application has applied.
+    #[must_use]
+    pub fn applied(&self) -> Index {
+        self.applied
+    }
+
+    /// The first index in the log.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn first_index(&self) -> Result<Index, StorageError> {
+        match self.unstable.maybe_first_index() {
+            Some(i) => Ok(i),
+            None => self.storage.first_index(),
+        }
+    }
+
+    /// The last index in the log.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn last_index(&self) -> Result<Index, StorageError> {
+        match self.unstable.maybe_last_index() {
+            Some(i) => Ok(i),
+            None => self.storage.last_index(),
+        }
+    }
+
+    /// The term of the last entry.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn last_term(&self) -> Result<Term, StorageError> {
+        self.term(self.last_index()?)
+    }
+
+    /// The term of the entry at `index`, from `first_index() - 1` (the
+    /// snapshot's) to `last_index()`.
+    ///
+    /// # Errors
+    /// [`StorageError::Compacted`] or [`StorageError::Unavailable`] outside
+    /// that range; a storage error.
+    pub fn term(&self, index: Index) -> Result<Term, StorageError> {
+        let first = self.first_index()?;
+        if index + 1 < first {
+            return Err(StorageError::Compacted {
+                index,
+                first_index: first,
+            });
+        }
+        let last = self.last_index()?;
+        if index > last {
+            return Err(StorageError::Unavailable {
+                index,
+                last_index: last,
+            });
+        }
+        match self.unstable.maybe_term(index) {
+            Some(t) => Ok(t),
+            None => self.storage.term(index),
+        }
+    }
+
+    /// Whether the entry at `index` has `term`. Index 0 matches term 0.
+    #[must_use]
+    pub fn match_term(&self, index: Index, term: Term) -> bool {
+        if index == 0 {
+            return term == 0;
+        }
+        self.term(index).is_ok_and(|t| t == term)
+    }
+
+    /// Whether a log ending at (`last_index`, `term`) is at least as
+    /// up-to-date as this one (Raft §5.4.1): a later last term wins; with
+    /// equal last terms the longer log wins.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn is_up_to_date(&self, last_index: Index, term: Term) -> Result<bool, StorageError> {
+        let (our_index, our_term) = (self.last_index()?, self.last_term()?);
+        Ok(term > our_term || (term == our_term && last_index >= our_index))
+    }
+
+    /// The index of the first of `entries` that this log does not already
+    /// hold with the same term, or `None` when it holds them all.
+    #[must_use]
+    pub fn find_conflict(&self, entries: &[Entry]) -> Option<Index> {
+        entries
+            .iter()
+            .find(|e| !self.match_term(e.index, e.term))
+            .map(|e| e.index)
+    }
+
+    /// For fast backtracking: the largest index at or below `index` whose
+    /// term is at or below `term`, and that term. A leader that was refused
+    /// at (`index`, `term`) can retry from there, skipping a whole term of
+    /// mismatches in one round trip (Raft §5.3, the optimisation after
+    /// Figure 7).
+    #[must_use]
+    pub fn find_conflict_by_term(&self, index: Index, term: Term) -> (Index, Term) {
+        let mut i = index.min(self.last_index().unwrap_or(index));
+        loop {
+            match self.term(i) {
+                Ok(t) if t > term && i > 0 => i -= 1,
+                Ok(t) => return (i, t),
+                // Compacted (or unreadable) below here: stop at this index.
+                Err(_) => return (i, 0),
+            }
+        }
+    }
+
+    /// A follower's handling of the leader's entries after
+    /// (`prev_index`, `prev_term`) with commit index `leader_commit`
+    /// (Raft Figure 2, AppendEntries receiver steps 2-5).
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn maybe_append(
+        &mut self,
+        prev_index: Index,
+        prev_term: Term,
+        leader_commit: Index,
+        entries: &[Entry],
+    ) -> Result<AppendOutcome, StorageError> {
+        if !self.match_term(prev_index, prev_term) {
+            return Ok(AppendOutcome::Mismatch);
+        }
+        let consecutive = entries
+            .iter()
+            .enumerate()
+            .all(|(k, e)| e.index == prev_index + 1 + k as Index);
+        if !consecutive {
+            return Ok(AppendOutcome::Malformed);
+        }
+        let last_new = prev_index + entries.len() as Index;
+        if let Some(conflict) = self.find_conflict(entries) {
+            if conflict <= self.committed {
+                return Ok(AppendOutcome::WouldOverwriteCommitted { index: conflict });
+            }
+            let from = (conflict - prev_index - 1) as usize;
+            self.append(&entries[from..]);
+        }
+        self.commit_to(leader_commit.min(last_new));
+        Ok(AppendOutcome::Accepted {
+            last_index: last_new,
+        })
+    }
+
+    /// Appends entries (the leader's own, or a follower's past a conflict),
+    /// replacing the suffix from their first index. Returns the new last
+    /// index. Entries at or below the commit index are never replaced.
+    pub(crate) fn append(&mut self, entries: &[Entry]) -> Index {
+        if let Some(first) = entries.first() {
+            assert!(
+                first.index > self.committed,
+                "append at {} would replace committed entries (committed {})",
+                first.index,
+                self.committed
+            );
+            self.unstable.truncate_and_append(entries);
+        }
+        self.last_index().unwrap_or(0)
+    }
+
+    /// Raises the commit index to `index` (never lowers it, never past the
+    /// last index).
+    pub fn commit_to(&mut self, index: Index) {
+        let last = self.last_index().unwrap_or(self.committed);
+        let index = index.min(last);
+        if index > self.committed {
+            self.committed = index;
+        }
+    }
+
+    /// Commits up to `index` if that entry is from `term`: how a leader
+    /// commits, counting replicas only for entries of its own term (Raft
+    /// §5.4.2, Figure 8).
+    pub fn maybe_commit(&mut self, index: Index, term: Term) -> bool {
+        if index > self.committed && self.term(index).is_ok_and(|t| t == term) {
+            self.commit_to(index);
+            return true;
+        }
+        false
+    }
+
+    /// Records that the application applied entries up to `index`
+    /// (clamped to the commit index; never lowered).
+    pub fn applied_to(&mut self, index: Index) {
+        let index = index.min(self.committed);
+        if index > self.applied {
+            self.applied = index;
+        }
+    }
+
+    /// Committed entries not yet applied, within `max_bytes` (at least one
+    /// when there are any). Entries still unstable are included only when
+    /// `include_unstable`: a committed entry is durable on a quorum, so it
+    /// may be applied before it is durable here.
+    ///
+    /// # Errors
+    /// A storage error.
+    pub fn next_committed_entries(
+        &self,
+        include_unstable: bool,
+        max_bytes: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let lo = (self.applied + 1).max(self.first_index()?);
+        let mut hi = self.committed + 1;
+        if !include_unstable {
+            hi = hi.min(self.unstable.offset);
+        }
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        self.slice(lo, hi, max_bytes)
+    }
+
+    /// Entries `lo..hi` within `max_bytes` (at least one when `lo < hi`),
+    /// reading storage for the stable part and the unstable part in memory.
+    ///
+    /// # Errors
+    /// [`StorageError::Compacted`] below the first index,
+    /// [`StorageError::Unavailable`] past the last, or a storage error.
+    pub fn slice(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        let first = self.first_index()?;
+        if lo < first {
+            return Err(StorageError::Compacted {
+                index: lo,
+                first_index: first,
+            });
+        }
+        let last = self.last_index()?;
+        if hi > last + 1 {
+            return Err(StorageError::Unavailable {
+                index: hi - 1,
+                last_index: last,
+            });
+        }
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        let offset = self.unstable.offset;
+        let mut out = Vec::new();
+        if lo < offset {
+            let stable_hi = hi.min(offset);
+            out = self.storage.entries(lo, stable_hi, max_bytes)?;
+            let complete = out.len() as Index == stable_hi - lo;
+            if !complete || hi <= offset {
+                return Ok(out);
+            }
+        }
+        let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
+        for e in self.unstable.slice(lo.max(offset), hi) {
+            used = used.saturating_add(e.size_bytes());
+            if !out.is_empty() && used > max_bytes {
+                break;
+            }
+            out.push(e.clone());
+        }
+        Ok(out)
+    }
+
+    /// Entries the application must persist.
+    #[must_use]
+    pub fn unstable_entries(&self) -> &[Entry] {
+        &self.unstable.entries
+    }
+
+    /// A snapshot from the leader the application must install.
+    #[must_use]
+    pub fn unstable_snapshot(&self) -> Option<&Snapshot> {
+        self.unstable.snapshot.as_ref()
+    }
+
+    /// The application persisted entries up to (`index`, `term`).
+    pub fn stable_to(&mut self, index: Index, term: Term) {
+        self.unstable.stable_to(index, term);
+    }
+
+    /// The application installed the snapshot at `index`.
+    pub fn stable_snap_to(&mut self, index: Index) {
+        self.unstable.stable_snap_to(index);
+    }
+
+    /// Replaces the log with a leader's snapshot (which the caller checked
+    /// is past the commit index); commit and applied move to its index
+    /// once the application installs it, commit at once.
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        self.committed = snapshot.meta.index;
+        self.unstable.restore(snapshot);
+    }
+
+    /// The latest snapshot: a pending one from the leader, or storage's.
+    ///
+    /// # Errors
+    /// A storage error, including `SnapshotTemporarilyUnavailable`.
+    pub fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
+        match &self.unstable.snapshot {
+            Some(s) => Ok(s.clone()),
+            None => self.storage.snapshot(request_index),
+        }
+    }
+}

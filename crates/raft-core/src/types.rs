@@ -1,0 +1,121 @@
+//! The plain data a Raft node stores and exchanges.
+
+/// A node's identity. `0` is reserved to mean "no node".
+pub type NodeId = u64;
+/// A Raft term (Raft §5.1).
+pub type Term = u64;
+/// A log index; the first entry of a log is at index 1.
+pub type Index = u64;
+
+/// The reserved "no node" id.
+pub const NO_NODE: NodeId = 0;
+
+/// What an entry carries.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Payload {
+    /// The empty entry a new leader appends to commit entries of earlier
+    /// terms (Raft §5.4.2, §8).
+    Noop,
+    /// An application command, applied to the state machine when committed.
+    Command(Vec<u8>),
+}
+
+impl Payload {
+    /// Bytes this payload counts for size limits.
+    #[must_use]
+    pub fn size_bytes(&self) -> u64 {
+        match self {
+            Self::Noop => 0,
+            Self::Command(data) => data.len() as u64,
+        }
+    }
+}
+
+/// One log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Entry {
+    /// The term of the leader that created it.
+    pub term: Term,
+    /// Its position in the log.
+    pub index: Index,
+    /// What it carries.
+    pub payload: Payload,
+}
+
+impl Entry {
+    /// Bytes this entry counts for size limits: its payload plus a fixed
+    /// 16 for term and index, so empty entries are not free.
+    #[must_use]
+    pub fn size_bytes(&self) -> u64 {
+        16 + self.payload.size_bytes()
+    }
+}
+
+/// The state a node must persist before it answers any message that
+/// depends on it (Raft Figure 2, "persistent state on all servers").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HardState {
+    /// The latest term the node has seen.
+    pub term: Term,
+    /// The candidate it voted for in `term`, if any.
+    pub vote: Option<NodeId>,
+    /// The highest index it knows to be committed. Persisting it is an
+    /// optimisation (a restarted node applies without waiting for a leader),
+    /// not a safety requirement.
+    pub commit: Index,
+}
+
+/// The voters and learners of a configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfState {
+    /// Nodes that vote and count toward quorums. Sorted, no duplicates.
+    pub voters: Vec<NodeId>,
+    /// Nodes that receive the log but do not vote. Sorted, no duplicates,
+    /// disjoint from `voters`.
+    pub learners: Vec<NodeId>,
+}
+
+/// Where a snapshot sits in the log, and the configuration at that point.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SnapshotMeta {
+    /// The index of the last entry the snapshot includes.
+    pub index: Index,
+    /// The term of that entry.
+    pub term: Term,
+    /// The configuration as of `index`.
+    pub conf_state: ConfState,
+}
+
+/// A snapshot of the application state up to `meta.index`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Snapshot {
+    /// Its position and configuration.
+    pub meta: SnapshotMeta,
+    /// The application's state, opaque to Raft.
+    pub data: Vec<u8>,
+}
+
+impl Snapshot {
+    /// Whether this is the empty snapshot (index 0).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.meta.index == 0
+    }
+}
+
+/// What a node reads from stable storage when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct InitialState {
+    /// The persisted term, vote and commit index.
+    pub hard_state: HardState,
+    /// The configuration as of the last persisted entry or snapshot.
+    pub conf_state: ConfState,
+}

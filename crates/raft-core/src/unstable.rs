@@ -1,0 +1,110 @@
+//! Entries and a snapshot the node has produced or received but the
+//! application has not yet persisted.
+
+use crate::types::{Entry, Index, Snapshot, Term};
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unstable {
+    /// A snapshot from the leader, waiting to be installed.
+    pub(crate) snapshot: Option<Snapshot>,
+    /// Invariant: `entries[i].index == offset + i`.
+    pub(crate) entries: Vec<Entry>,
+    /// The index of `entries[0]` (or of the next entry when empty).
+    /// Invariant: when `snapshot` is set, `offset == snapshot.index + 1`
+    /// unless entries after it were appended and persisted since.
+    pub(crate) offset: Index,
+}
+
+impl Unstable {
+    pub(crate) fn new(offset: Index) -> Self {
+        Self {
+            snapshot: None,
+            entries: Vec::new(),
+            offset,
+        }
+    }
+
+    /// The first index, if a pending snapshot fixes it.
+    pub(crate) fn maybe_first_index(&self) -> Option<Index> {
+        self.snapshot.as_ref().map(|s| s.meta.index + 1)
+    }
+
+    /// The last index, if entries or a pending snapshot fix it.
+    pub(crate) fn maybe_last_index(&self) -> Option<Index> {
+        match self.entries.last() {
+            Some(e) => Some(e.index),
+            None => self.snapshot.as_ref().map(|s| s.meta.index),
+        }
+    }
+
+    /// The term at `index`, if this part of the log knows it.
+    pub(crate) fn maybe_term(&self, index: Index) -> Option<Term> {
+        if index < self.offset {
+            return self
+                .snapshot
+                .as_ref()
+                .filter(|s| s.meta.index == index)
+                .map(|s| s.meta.term);
+        }
+        self.entries
+            .get((index - self.offset) as usize)
+            .map(|e| e.term)
+    }
+
+    /// The application persisted entries up to `index` (of `term`): drop
+    /// them. A report for entries since replaced (the term differs) or
+    /// already dropped is ignored.
+    pub(crate) fn stable_to(&mut self, index: Index, term: Term) {
+        if index < self.offset || self.maybe_term(index) != Some(term) {
+            return;
+        }
+        let n = (index + 1 - self.offset) as usize;
+        self.entries.drain(..n);
+        self.offset = index + 1;
+    }
+
+    /// The application installed the snapshot at `index`: forget it.
+    pub(crate) fn stable_snap_to(&mut self, index: Index) {
+        if self
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.meta.index == index)
+        {
+            self.snapshot = None;
+        }
+    }
+
+    /// Replaces everything with a snapshot from the leader.
+    pub(crate) fn restore(&mut self, snapshot: Snapshot) {
+        self.offset = snapshot.meta.index + 1;
+        self.entries.clear();
+        self.snapshot = Some(snapshot);
+    }
+
+    /// Appends `entries`, replacing any unstable suffix they overlap.
+    /// The caller guarantees `entries[0].index >= self.offset` or that the
+    /// stable entries from `entries[0].index` on are being replaced.
+    pub(crate) fn truncate_and_append(&mut self, entries: &[Entry]) {
+        let Some(first) = entries.first() else {
+            return;
+        };
+        let after = first.index;
+        if after == self.offset + self.entries.len() as Index {
+            // The common case: directly after what is here.
+        } else if after <= self.offset {
+            // Replaces all unstable entries (and stable ones from `after`).
+            self.offset = after;
+            self.entries.clear();
+        } else {
+            self.entries.truncate((after - self.offset) as usize);
+        }
+        self.entries.extend_from_slice(entries);
+    }
+
+    /// Entries `lo..hi`; the caller checked `offset <= lo <= hi <= last + 1`.
+    pub(crate) fn slice(&self, lo: Index, hi: Index) -> &[Entry] {
+        let from = (lo - self.offset) as usize;
+        let to = (hi - self.offset) as usize;
+        &self.entries[from..to]
+    }
+}
