@@ -1,6 +1,6 @@
-//! The error of storage reads and writes.
+//! Errors: one enum for storage, one for the node.
 
-use crate::types::Index;
+use crate::types::{Index, NodeId};
 
 /// What a [`crate::Storage`] implementation can answer instead of data.
 ///
@@ -60,4 +60,68 @@ pub enum StorageError {
     /// Any other failure of the storage backend (I/O, corruption).
     #[error("storage failure: {0}")]
     Other(String),
+}
+
+/// What a Raft node returns instead of doing what was asked.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Storage answered with an error.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A configuration field is invalid.
+    #[error("invalid configuration: {field} {reason}")]
+    InvalidConfig {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The node's configuration at start is unusable (no voters, or this
+    /// node both voter and learner).
+    #[error("invalid membership: {0}")]
+    InvalidMembership(&'static str),
+    /// A message came from a node that is not in the configuration; it was
+    /// ignored.
+    #[error("message from unknown node {0}")]
+    UnknownPeer(NodeId),
+    /// A message addressed to another node; it was ignored.
+    #[error("message for node {to} delivered to node {me}")]
+    WrongRecipient {
+        /// The addressee.
+        to: NodeId,
+        /// This node.
+        me: NodeId,
+    },
+    /// A message that no correct peer sends (entries not numbered in
+    /// order, a second leader in one term, an append that would overwrite
+    /// committed entries); it was ignored.
+    #[error("malformed message: {0}")]
+    Malformed(&'static str),
+    /// A proposal was not appended.
+    #[error("proposal dropped: {0}")]
+    ProposalDropped(DropReason),
+}
+
+/// Why a proposal was dropped.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DropReason {
+    /// This node is not the leader; propose to the leader (if known).
+    #[error("not the leader (leader: {leader:?})")]
+    NotLeader {
+        /// The leader this node knows of.
+        leader: Option<NodeId>,
+    },
+    /// A proposal with no bytes.
+    #[error("empty proposal")]
+    Empty,
+    /// A proposal above `max_proposal_bytes`.
+    #[error("proposal of {bytes} bytes is above the limit of {limit}")]
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The configured limit.
+        limit: u64,
+    },
 }

@@ -13,28 +13,88 @@
 //! (batching and fsyncing as it likes) and reports back. That is what lets a
 //! leader write to its disk in parallel with sending to followers.
 //!
+//! # The call loop
+//!
+//! ```
+//! use rand::SeedableRng;
+//! use synod_raft_core::{Config, MemStorage, Payload, RaftNode, Role};
+//!
+//! // One voter, so it can elect itself; real clusters list every voter.
+//! let storage = MemStorage::with_voters(&[1]);
+//! let rng = rand::rngs::StdRng::seed_from_u64(7);
+//! let mut node = RaftNode::new(Config::new(1), storage, rng).unwrap();
+//! let mut applied = Vec::new();
+//!
+//! for tick in 0..30 {
+//!     node.tick(); // on a timer; node.step(msg) for every message received
+//!     if tick == 25 {
+//!         node.propose(b"set x = 1".to_vec()).unwrap();
+//!     }
+//!     while node.has_ready() {
+//!         let ready = node.ready().unwrap();
+//!         // 1. Messages that may go now (the leader's appends), in parallel
+//!         //    with the disk write.
+//!         for msg in ready.messages { /* transport.send(msg) */ let _ = msg; }
+//!         // 2. Persist: entries and hard state, synced if `must_sync`.
+//!         let persist = ready.persist;
+//!         if let Some(hs) = persist.hard_state {
+//!             node.storage_mut().set_hard_state(hs);
+//!         }
+//!         node.storage_mut().append(&persist.entries).unwrap();
+//!         // 3. Only now the messages that vouch for what was written.
+//!         let done = persist.persisted();
+//!         for msg in done.messages { /* transport.send(msg) */ let _ = msg; }
+//!         node.on_persisted(done.receipt);
+//!         // 4. Apply committed entries, then report how far.
+//!         for entry in ready.committed_entries {
+//!             if let Payload::Command(cmd) = &entry.payload {
+//!                 applied.push(cmd.clone());
+//!             }
+//!             node.on_applied(entry.index);
+//!         }
+//!     }
+//! }
+//! assert_eq!(node.role(), Role::Leader);
+//! assert_eq!(applied, vec![b"set x = 1".to_vec()]);
+//! ```
+//!
 //! # State of this crate
 //!
-//! This release holds the foundation the protocol is built on: the data
-//! types ([`Entry`], [`HardState`], [`ConfState`], [`Snapshot`]), the
-//! [`Storage`] trait with [`MemStorage`], and [`RaftLog`], the log with its
-//! consistency check (Raft §5.3), up-to-date comparison (§5.4.1), the
-//! commit rule for the current term (§5.4.2) and the conflict hint for fast
-//! backtracking. Elections, replication, the `Ready` loop, snapshots,
-//! membership changes and reads land next; see the crate's issue.
+//! In place: the data types, [`Storage`] with [`MemStorage`], [`RaftLog`]
+//! (the §5.3 consistency check, §5.4.1 up-to-date rule, §5.4.2 commit rule,
+//! conflict hints), elections with randomized timeouts, pre-vote and
+//! check-quorum (with leader stickiness), replication with probe /
+//! replicate flow control, an in-flight window and fast backtracking, and
+//! the [`Ready`] hand-off. Still to come (see the crate's issue):
+//! snapshots to lagging followers, membership changes, leadership
+//! transfer, linearizable reads, byte-based in-flight limits and
+//! `max_uncommitted_bytes`, proposal forwarding, and a `status()` report.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod config;
+mod election;
 mod error;
 mod log;
+mod message;
+mod node;
+mod progress;
+mod quorum;
+mod ready;
+mod replication;
 mod storage;
 mod types;
 mod unstable;
 
-pub use error::StorageError;
+pub use config::Config;
+pub use error::{DropReason, Error, StorageError};
 pub use log::{AppendOutcome, RaftLog};
+pub use message::{AppendResult, Message, MessageBody};
+pub use node::{RaftNode, Role, SoftState};
+pub use progress::{Progress, ProgressState};
+pub use ready::{Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage};
 pub use types::{
     ConfState, Entry, HardState, Index, InitialState, NO_NODE, NodeId, Payload, Snapshot,

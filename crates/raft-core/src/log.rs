@@ -125,7 +125,7 @@ impl<S: Storage> RaftLog<S> {
     /// that range; a storage error.
     pub fn term(&self, index: Index) -> Result<Term, StorageError> {
         let first = self.first_index()?;
-        if index + 1 < first {
+        if index < first - 1 {
             return Err(StorageError::Compacted {
                 index,
                 first_index: first,
@@ -211,10 +211,11 @@ impl<S: Storage> RaftLog<S> {
         let consecutive = entries
             .iter()
             .enumerate()
-            .all(|(k, e)| e.index == prev_index + 1 + k as Index);
+            .all(|(k, e)| Some(e.index) == prev_index.checked_add(1 + k as Index));
         if !consecutive {
             return Ok(AppendOutcome::Malformed);
         }
+        // Consecutive after a matching entry, so this cannot overflow.
         let last_new = prev_index + entries.len() as Index;
         if let Some(conflict) = self.find_conflict(entries) {
             if conflict <= self.committed {
@@ -287,7 +288,18 @@ impl<S: Storage> RaftLog<S> {
         include_unstable: bool,
         max_bytes: u64,
     ) -> Result<Vec<Entry>, StorageError> {
-        let lo = (self.applied + 1).max(self.first_index()?);
+        self.committed_entries_after(self.applied, include_unstable, max_bytes)
+    }
+
+    /// As [`RaftLog::next_committed_entries`], from `after + 1` (entries up
+    /// to `after` are already being applied).
+    pub(crate) fn committed_entries_after(
+        &self,
+        after: Index,
+        include_unstable: bool,
+        max_bytes: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let lo = (after.max(self.applied) + 1).max(self.first_index()?);
         let mut hi = self.committed + 1;
         if !include_unstable {
             hi = hi.min(self.unstable.offset);
@@ -347,6 +359,21 @@ impl<S: Storage> RaftLog<S> {
     #[must_use]
     pub fn unstable_entries(&self) -> &[Entry] {
         &self.unstable.entries
+    }
+
+    /// Unstable entries not yet handed out; marks them handed out.
+    pub(crate) fn take_unstable(&mut self) -> Vec<Entry> {
+        self.unstable.take_new()
+    }
+
+    /// Whether unstable entries wait to be handed out.
+    pub(crate) fn has_new_unstable(&self) -> bool {
+        self.unstable.has_new()
+    }
+
+    /// The last index known persisted locally.
+    pub(crate) fn persisted_last_index(&self) -> Index {
+        self.unstable.offset - 1
     }
 
     /// A snapshot from the leader the application must install.

@@ -9,6 +9,9 @@ pub(crate) struct Unstable {
     pub(crate) snapshot: Option<Snapshot>,
     /// Invariant: `entries[i].index == offset + i`.
     pub(crate) entries: Vec<Entry>,
+    /// The last index handed to the application to persist; entries after
+    /// it are new. Invariant: `offset - 1 <= in_progress <= last index`.
+    pub(crate) in_progress: Index,
     /// The index of `entries[0]` (or of the next entry when empty).
     /// Invariant: when `snapshot` is set, `offset == snapshot.index + 1`
     /// unless entries after it were appended and persisted since.
@@ -20,6 +23,7 @@ impl Unstable {
         Self {
             snapshot: None,
             entries: Vec::new(),
+            in_progress: offset - 1,
             offset,
         }
     }
@@ -61,6 +65,7 @@ impl Unstable {
         let n = (index + 1 - self.offset) as usize;
         self.entries.drain(..n);
         self.offset = index + 1;
+        self.in_progress = self.in_progress.max(index);
     }
 
     /// The application installed the snapshot at `index`: forget it.
@@ -77,6 +82,7 @@ impl Unstable {
     /// Replaces everything with a snapshot from the leader.
     pub(crate) fn restore(&mut self, snapshot: Snapshot) {
         self.offset = snapshot.meta.index + 1;
+        self.in_progress = snapshot.meta.index;
         self.entries.clear();
         self.snapshot = Some(snapshot);
     }
@@ -99,6 +105,25 @@ impl Unstable {
             self.entries.truncate((after - self.offset) as usize);
         }
         self.entries.extend_from_slice(entries);
+        // Replaced entries must be handed out again.
+        self.in_progress = self.in_progress.min(after - 1);
+    }
+
+    /// Entries not yet handed out to persist; marks them handed out.
+    pub(crate) fn take_new(&mut self) -> Vec<Entry> {
+        let from = (self.in_progress + 1).max(self.offset);
+        let new = self.entries[(from - self.offset) as usize..].to_vec();
+        if let Some(last) = new.last() {
+            self.in_progress = last.index;
+        }
+        new
+    }
+
+    /// Whether some entries were not handed out yet.
+    pub(crate) fn has_new(&self) -> bool {
+        self.entries
+            .last()
+            .is_some_and(|e| e.index > self.in_progress)
     }
 
     /// Entries `lo..hi`; the caller checked `offset <= lo <= hi <= last + 1`.

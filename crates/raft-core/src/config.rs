@@ -1,0 +1,88 @@
+//! The node's configuration, validated once.
+
+use crate::error::Error;
+use crate::types::{NO_NODE, NodeId};
+
+/// How a node behaves. Every limit is named here and checked by
+/// [`Config::validate`] before the node starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Config {
+    /// This node's id; never [`NO_NODE`].
+    pub id: NodeId,
+    /// Ticks without hearing from a leader before a follower campaigns.
+    /// Each election picks a random timeout in
+    /// `[election_timeout_ticks, 2 * election_timeout_ticks)` (Raft §5.2).
+    pub election_timeout_ticks: u32,
+    /// Ticks between a leader's heartbeats; below the election timeout.
+    pub heartbeat_ticks: u32,
+    /// Run a pre-vote round before campaigning (Raft thesis §9.6), so a
+    /// partitioned node rejoining does not disrupt a working leader.
+    pub pre_vote: bool,
+    /// A leader steps down after an election timeout without hearing from a
+    /// quorum, and followers that hear from a leader ignore votes for a
+    /// while (leader stickiness).
+    pub check_quorum: bool,
+    /// The most entry bytes in one append message (at least one entry is
+    /// always sent).
+    pub max_size_per_msg_bytes: u64,
+    /// The most append messages in flight to one follower.
+    pub max_inflight_msgs: usize,
+    /// The largest proposal accepted, in payload bytes.
+    pub max_proposal_bytes: u64,
+}
+
+impl Config {
+    /// A configuration for node `id` with the defaults: election timeout 10
+    /// ticks, heartbeat 1 tick, pre-vote and check-quorum on, 1 MiB per
+    /// message, 256 messages in flight, proposals up to 1 MiB.
+    #[must_use]
+    pub fn new(id: NodeId) -> Self {
+        Self {
+            id,
+            election_timeout_ticks: 10,
+            heartbeat_ticks: 1,
+            pre_vote: true,
+            check_quorum: true,
+            max_size_per_msg_bytes: 1 << 20,
+            max_inflight_msgs: 256,
+            max_proposal_bytes: 1 << 20,
+        }
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first field that is wrong.
+    pub fn validate(&self) -> Result<(), Error> {
+        let fail = |field, reason| Err(Error::InvalidConfig { field, reason });
+        if self.id == NO_NODE {
+            return fail("id", "0 is reserved for \"no node\"");
+        }
+        if self.heartbeat_ticks == 0 {
+            return fail("heartbeat_ticks", "must be at least 1");
+        }
+        if self.election_timeout_ticks <= self.heartbeat_ticks {
+            return fail(
+                "election_timeout_ticks",
+                "must be greater than heartbeat_ticks",
+            );
+        }
+        if self.election_timeout_ticks > u32::MAX / 2 {
+            return fail(
+                "election_timeout_ticks",
+                "must be below 2^31 (it is doubled)",
+            );
+        }
+        if self.max_inflight_msgs == 0 {
+            return fail("max_inflight_msgs", "must be at least 1");
+        }
+        if self.max_size_per_msg_bytes == 0 {
+            return fail("max_size_per_msg_bytes", "must be at least 1");
+        }
+        if self.max_proposal_bytes == 0 {
+            return fail("max_proposal_bytes", "must be at least 1");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,181 @@
+//! Elections: timeouts, pre-vote, votes and becoming leader (Raft §5.2,
+//! §5.4.1; pre-vote and check-quorum from the Raft thesis §9.6, §6.2).
+
+use crate::error::Error;
+use crate::message::MessageBody;
+use crate::node::{RaftNode, Role};
+use crate::progress::Progress;
+use crate::quorum::is_majority;
+use crate::storage::Storage;
+use crate::types::{Index, NodeId, Payload, Term};
+
+impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
+    pub(crate) fn tick_election(&mut self) {
+        self.election_elapsed += 1;
+        if self.election_elapsed >= self.randomized_election_timeout && self.is_voter(self.id()) {
+            self.start_election(self.config.pre_vote);
+        }
+    }
+
+    pub(crate) fn tick_leader(&mut self) {
+        self.election_elapsed += 1;
+        self.heartbeat_elapsed += 1;
+        if self.election_elapsed >= self.config.election_timeout_ticks {
+            self.election_elapsed = 0;
+            if self.config.check_quorum && !self.quorum_recently_active() {
+                // Raft thesis §6.2: a leader that cannot reach a quorum
+                // steps down rather than serve stale reads.
+                let term = self.term;
+                self.become_follower(term, None);
+                return;
+            }
+        }
+        if self.heartbeat_elapsed >= self.config.heartbeat_ticks {
+            self.heartbeat_elapsed = 0;
+            self.broadcast_heartbeat();
+        }
+    }
+
+    /// Counts voters heard from since the last round (itself included) and
+    /// starts a new round.
+    fn quorum_recently_active(&mut self) -> bool {
+        let me = self.id();
+        let mut active = 0;
+        for (&id, pr) in self.progress.iter_mut() {
+            let voter = self.voters.binary_search(&id).is_ok();
+            if voter && (id == me || pr.recent_active) {
+                active += 1;
+            }
+            pr.recent_active = false;
+        }
+        is_majority(active, self.voters.len())
+    }
+
+    /// Begins a pre-vote round (no state changes) or an election (a new
+    /// term, voting for itself).
+    pub(crate) fn start_election(&mut self, pre_vote: bool) {
+        let me = self.id();
+        let campaign_term = self.term + 1;
+        if pre_vote {
+            self.role = Role::PreCandidate;
+            self.leader = None;
+            self.votes.clear();
+            self.reset_timers();
+        } else {
+            self.become_follower(campaign_term, None);
+            self.role = Role::Candidate;
+            self.vote = Some(me);
+        }
+        self.votes.insert(me, true);
+        if self.tally() {
+            return;
+        }
+        let last_index = self.log.last_index().unwrap_or(0);
+        let last_term = self.log.last_term().unwrap_or(0);
+        for to in self.voters.clone() {
+            if to == me {
+                continue;
+            }
+            let body = MessageBody::VoteRequest {
+                pre_vote,
+                last_index,
+                last_term,
+            };
+            self.send_with_term(to, campaign_term, body);
+        }
+    }
+
+    /// A vote request (real or pre-vote) from `from` for `term`.
+    pub(crate) fn on_vote_request(
+        &mut self,
+        from: NodeId,
+        term: Term,
+        pre_vote: bool,
+        last_index: Index,
+        last_term: Term,
+    ) -> Result<(), Error> {
+        // Raft §5.2: one vote per term, first come first served; a pre-vote
+        // for a later term may be granted whenever no leader is known.
+        let can_vote = self.vote == Some(from)
+            || (self.vote.is_none() && self.leader.is_none())
+            || (pre_vote && term > self.term && self.leader.is_none());
+        // Raft §5.4.1: only to a candidate whose log is at least as up to date.
+        let granted = can_vote && self.log.is_up_to_date(last_index, last_term)?;
+        if granted && !pre_vote {
+            self.vote = Some(from);
+            self.election_elapsed = 0;
+        }
+        // A granted pre-vote answers in the candidate's future term.
+        let reply_term = if granted && pre_vote { term } else { self.term };
+        self.send_with_term(
+            from,
+            reply_term,
+            MessageBody::VoteResponse { pre_vote, granted },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn on_vote_response(&mut self, from: NodeId, pre_vote: bool, granted: bool) {
+        let expected = if pre_vote {
+            Role::PreCandidate
+        } else {
+            Role::Candidate
+        };
+        if self.role != expected || !self.is_voter(from) {
+            return;
+        }
+        self.votes.entry(from).or_insert(granted);
+        self.tally();
+    }
+
+    /// Acts on the votes so far; returns whether the election is decided.
+    fn tally(&mut self) -> bool {
+        let voters = self.voters.len();
+        let granted = self
+            .votes
+            .iter()
+            .filter(|(id, g)| **g && self.voters.binary_search(id).is_ok())
+            .count();
+        let rejected = self.votes.values().filter(|g| !**g).count();
+        if is_majority(granted, voters) {
+            match self.role {
+                Role::PreCandidate => self.start_election(false),
+                Role::Candidate => self.become_leader(),
+                _ => {}
+            }
+            return true;
+        }
+        if is_majority(rejected, voters) {
+            let term = self.term;
+            self.become_follower(term, None);
+            return true;
+        }
+        false
+    }
+
+    fn become_leader(&mut self) {
+        let me = self.id();
+        self.role = Role::Leader;
+        self.leader = Some(me);
+        self.votes.clear();
+        self.election_elapsed = 0;
+        self.heartbeat_elapsed = 0;
+        let last = self.log.last_index().unwrap_or(0);
+        let persisted = self.log.persisted_last_index();
+        self.progress = self
+            .voters
+            .iter()
+            .chain(&self.learners)
+            .map(|&id| (id, Progress::new(last + 1)))
+            .collect();
+        if let Some(own) = self.progress.get_mut(&me) {
+            own.maybe_update(persisted.min(last));
+            own.become_replicate();
+        }
+        // Raft §5.4.2 and §8: commit an entry of the new term so entries of
+        // earlier terms commit with it.
+        if self.append_entry(Payload::Noop).is_ok() {
+            self.broadcast_append();
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! The Raft node: roles, terms, the tick and step entry points.
+//! Elections live in `election.rs`, replication in `replication.rs`, the
+//! hand-off to the application in `ready.rs`.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::error::{DropReason, Error};
+use crate::log::RaftLog;
+use crate::message::{Message, MessageBody};
+use crate::progress::Progress;
+use crate::storage::Storage;
+use crate::types::{Entry, HardState, Index, NodeId, Payload, Term};
+
+/// A node's role (Raft §5.1, plus the pre-vote phase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Role {
+    /// Follows a leader, or waits for one.
+    Follower,
+    /// Asking whether it would win before starting an election.
+    PreCandidate,
+    /// Campaigning in its term.
+    Candidate,
+    /// Leading its term.
+    Leader,
+}
+
+/// What is volatile and worth reporting: who leads, and this node's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SoftState {
+    /// The leader this node knows of.
+    pub leader: Option<NodeId>,
+    /// This node's role.
+    pub role: Role,
+}
+
+/// A Raft node: a deterministic state machine driven by [`RaftNode::tick`],
+/// [`RaftNode::step`] and [`RaftNode::propose`], whose work comes out of
+/// [`RaftNode::ready`]. See the crate docs for the call loop.
+#[derive(Debug)]
+pub struct RaftNode<S, R> {
+    pub(crate) config: Config,
+    pub(crate) log: RaftLog<S>,
+    pub(crate) rng: R,
+    pub(crate) term: Term,
+    pub(crate) vote: Option<NodeId>,
+    pub(crate) role: Role,
+    pub(crate) leader: Option<NodeId>,
+    /// Sorted voter ids (may include this node).
+    pub(crate) voters: Vec<NodeId>,
+    /// Sorted learner ids.
+    pub(crate) learners: Vec<NodeId>,
+    /// The leader's view of every node, itself included. Empty unless
+    /// leader.
+    pub(crate) progress: BTreeMap<NodeId, Progress>,
+    /// Votes received in the current (pre-)election.
+    pub(crate) votes: BTreeMap<NodeId, bool>,
+    pub(crate) election_elapsed: u32,
+    pub(crate) heartbeat_elapsed: u32,
+    /// Invariant: in `[election_timeout, 2 * election_timeout)`.
+    pub(crate) randomized_election_timeout: u32,
+    /// Messages produced since the last `ready`.
+    pub(crate) msgs: Vec<Message>,
+    /// The hard and soft state last handed out in a `Ready`.
+    pub(crate) last_hard_state: HardState,
+    pub(crate) last_soft_state: SoftState,
+    /// Committed entries up to here were handed out to apply.
+    pub(crate) applying: Index,
+}
+
+impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
+    /// Starts (or restarts) a node from what `storage` holds.
+    ///
+    /// `rng` supplies the election-timeout randomness; pass a seeded
+    /// generator and the node's behaviour replays bit for bit.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`], [`Error::InvalidMembership`] when the
+    /// stored configuration has no voters or lists a node as both, or a
+    /// storage error (including a stored commit index past the log).
+    pub fn new(config: Config, storage: S, rng: R) -> Result<Self, Error> {
+        config.validate()?;
+        let init = storage.initial_state()?;
+        let voters = sorted_unique(&init.conf_state.voters);
+        let learners = sorted_unique(&init.conf_state.learners);
+        if voters.is_empty() {
+            return Err(Error::InvalidMembership("no voters"));
+        }
+        if voters.iter().any(|v| learners.binary_search(v).is_ok()) {
+            return Err(Error::InvalidMembership("a node is both voter and learner"));
+        }
+        let mut log = RaftLog::new(storage)?;
+        let hs = init.hard_state;
+        let last = log.last_index()?;
+        if hs.commit > last {
+            return Err(Error::Storage(crate::StorageError::Other(format!(
+                "stored commit index {} is past the last index {last}",
+                hs.commit
+            ))));
+        }
+        log.commit_to(hs.commit);
+        let election = config.election_timeout_ticks;
+        let mut node = Self {
+            config,
+            log,
+            rng,
+            term: hs.term,
+            vote: hs.vote,
+            role: Role::Follower,
+            leader: None,
+            voters,
+            learners,
+            progress: BTreeMap::new(),
+            votes: BTreeMap::new(),
+            election_elapsed: 0,
+            heartbeat_elapsed: 0,
+            randomized_election_timeout: election,
+            msgs: Vec::new(),
+            last_hard_state: hs,
+            last_soft_state: SoftState {
+                leader: None,
+                role: Role::Follower,
+            },
+            applying: 0,
+        };
+        node.applying = node.log.applied();
+        node.become_follower(hs.term, None);
+        Ok(node)
+    }
+
+    /// This node's id.
+    #[must_use]
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// The current term.
+    #[must_use]
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    /// The current role.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The leader this node knows of.
+    #[must_use]
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    /// The log, for reading.
+    #[must_use]
+    pub fn log(&self) -> &RaftLog<S> {
+        &self.log
+    }
+
+    /// The storage, for the application's writes (entries, hard state,
+    /// snapshots) between `ready` rounds.
+    pub fn storage_mut(&mut self) -> &mut S {
+        self.log.storage_mut()
+    }
+
+    /// The leader's view of each node; empty unless leader.
+    #[must_use]
+    pub fn progress(&self) -> &BTreeMap<NodeId, Progress> {
+        &self.progress
+    }
+
+    /// Advances time by one tick: followers and candidates count toward an
+    /// election, leaders toward a heartbeat and a check-quorum round.
+    pub fn tick(&mut self) {
+        if self.role == Role::Leader {
+            self.tick_leader();
+        } else {
+            self.tick_election();
+        }
+    }
+
+    /// Starts an election now (with a pre-vote round if configured),
+    /// unless this node is a leader or not a voter.
+    pub fn campaign(&mut self) {
+        if self.role != Role::Leader && self.is_voter(self.id()) {
+            self.start_election(self.config.pre_vote);
+        }
+    }
+
+    /// Proposes `data` as a new entry; returns its index. Only the leader
+    /// accepts proposals.
+    ///
+    /// # Errors
+    /// [`Error::ProposalDropped`]: not the leader, empty, or above
+    /// `max_proposal_bytes`.
+    pub fn propose(&mut self, data: Vec<u8>) -> Result<Index, Error> {
+        let drop = |r| Err(Error::ProposalDropped(r));
+        if self.role != Role::Leader {
+            return drop(DropReason::NotLeader {
+                leader: self.leader,
+            });
+        }
+        if data.is_empty() {
+            return drop(DropReason::Empty);
+        }
+        let bytes = data.len() as u64;
+        if bytes > self.config.max_proposal_bytes {
+            return drop(DropReason::TooLarge {
+                bytes,
+                limit: self.config.max_proposal_bytes,
+            });
+        }
+        let index = self.append_entry(Payload::Command(data))?;
+        self.broadcast_append();
+        Ok(index)
+    }
+
+    /// Handles a message from another node.
+    ///
+    /// # Errors
+    /// [`Error::WrongRecipient`] or [`Error::UnknownPeer`] (the message is
+    /// ignored), [`Error::Malformed`] (ignored), or a storage error.
+    pub fn step(&mut self, msg: Message) -> Result<(), Error> {
+        if msg.to != self.id() {
+            return Err(Error::WrongRecipient {
+                to: msg.to,
+                me: self.id(),
+            });
+        }
+        if msg.from == self.id() || !self.is_member(msg.from) {
+            return Err(Error::UnknownPeer(msg.from));
+        }
+        if !self.step_term(&msg)? {
+            return Ok(());
+        }
+        let from_leader = matches!(
+            msg.body,
+            MessageBody::Append { .. } | MessageBody::Heartbeat { .. }
+        );
+        if from_leader && self.role == Role::Leader {
+            // Raft §5.2 allows one leader per term; a second is a forgery.
+            return Err(Error::Malformed("append from another leader of this term"));
+        }
+        match msg.body {
+            MessageBody::VoteRequest {
+                pre_vote,
+                last_index,
+                last_term,
+            } => self.on_vote_request(msg.from, msg.term, pre_vote, last_index, last_term),
+            MessageBody::VoteResponse { pre_vote, granted } => {
+                self.on_vote_response(msg.from, pre_vote, granted);
+                Ok(())
+            }
+            MessageBody::Append {
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            } => {
+                self.follow(msg.term, msg.from);
+                self.on_append(msg.from, prev_index, prev_term, &entries, commit)
+            }
+            MessageBody::Heartbeat { commit } => {
+                self.follow(msg.term, msg.from);
+                self.on_heartbeat(msg.from, commit);
+                Ok(())
+            }
+            MessageBody::AppendResponse(result) => self.on_append_response(msg.from, result),
+            MessageBody::HeartbeatResponse => self.on_heartbeat_response(msg.from),
+        }
+    }
+
+    /// Compares the message's term with ours (Raft §5.1: a higher term
+    /// makes us follow it; a lower one is stale). Returns whether to go on
+    /// handling the message.
+    fn step_term(&mut self, msg: &Message) -> Result<bool, Error> {
+        use MessageBody::*;
+        if msg.term > self.term {
+            match msg.body {
+                VoteRequest { pre_vote, .. } => {
+                    // Leader stickiness (Raft §6, check-quorum): a node that
+                    // heard from a leader within the election timeout
+                    // ignores vote requests.
+                    if self.in_lease() {
+                        return Ok(false);
+                    }
+                    if !pre_vote {
+                        self.become_follower(msg.term, None);
+                    }
+                }
+                // A granted pre-vote carries the term we would campaign in.
+                VoteResponse {
+                    pre_vote: true,
+                    granted: true,
+                } => {}
+                Append { .. } | Heartbeat { .. } => self.become_follower(msg.term, Some(msg.from)),
+                _ => self.become_follower(msg.term, None),
+            }
+            return Ok(true);
+        }
+        if msg.term < self.term {
+            match msg.body {
+                // Tell a stale leader about the newer term so it steps down;
+                // needed when pre-vote or check-quorum keep our term from
+                // reaching it through a vote request.
+                Append { .. } | Heartbeat { .. } => {
+                    self.send(msg.from, MessageBody::HeartbeatResponse)
+                }
+                VoteRequest { pre_vote: true, .. } => self.send(
+                    msg.from,
+                    VoteResponse {
+                        pre_vote: true,
+                        granted: false,
+                    },
+                ),
+                _ => {}
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Within the election timeout of hearing from a leader, with
+    /// check-quorum on.
+    fn in_lease(&self) -> bool {
+        self.config.check_quorum
+            && self.leader.is_some()
+            && self.election_elapsed < self.config.election_timeout_ticks
+    }
+
+    /// A candidate or follower hearing from the leader of its term.
+    fn follow(&mut self, term: Term, leader: NodeId) {
+        if self.role != Role::Follower || self.leader != Some(leader) {
+            self.become_follower(term, Some(leader));
+        }
+        self.election_elapsed = 0;
+    }
+
+    pub(crate) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
+        if term > self.term {
+            self.term = term;
+            self.vote = None;
+        }
+        self.role = Role::Follower;
+        self.leader = leader;
+        self.reset_timers();
+        self.progress.clear();
+        self.votes.clear();
+    }
+
+    pub(crate) fn reset_timers(&mut self) {
+        self.election_elapsed = 0;
+        self.heartbeat_elapsed = 0;
+        let base = self.config.election_timeout_ticks;
+        self.randomized_election_timeout = base + (self.rng.next_u64() % u64::from(base)) as u32;
+    }
+
+    pub(crate) fn is_voter(&self, id: NodeId) -> bool {
+        self.voters.binary_search(&id).is_ok()
+    }
+
+    fn is_member(&self, id: NodeId) -> bool {
+        self.is_voter(id) || self.learners.binary_search(&id).is_ok()
+    }
+
+    /// Every node but this one, voters then learners, in id order.
+    pub(crate) fn peers(&self) -> Vec<NodeId> {
+        let me = self.id();
+        self.voters
+            .iter()
+            .chain(&self.learners)
+            .copied()
+            .filter(|&id| id != me)
+            .collect()
+    }
+
+    pub(crate) fn send(&mut self, to: NodeId, body: MessageBody) {
+        let term = self.term;
+        self.send_with_term(to, term, body);
+    }
+
+    pub(crate) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
+        self.msgs.push(Message {
+            from: self.id(),
+            to,
+            term,
+            body,
+        });
+    }
+
+    /// Appends one entry of this leader's term; returns its index.
+    pub(crate) fn append_entry(&mut self, payload: Payload) -> Result<Index, Error> {
+        let index = self.log.last_index()? + 1;
+        let entry = Entry {
+            term: self.term,
+            index,
+            payload,
+        };
+        self.log.append(&[entry]);
+        Ok(index)
+    }
+
+    pub(crate) fn hard_state(&self) -> HardState {
+        HardState {
+            term: self.term,
+            vote: self.vote,
+            commit: self.log.committed(),
+        }
+    }
+
+    pub(crate) fn soft_state(&self) -> SoftState {
+        SoftState {
+            leader: self.leader,
+            role: self.role,
+        }
+    }
+}
+
+fn sorted_unique(ids: &[NodeId]) -> Vec<NodeId> {
+    let mut v = ids.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}

@@ -1,0 +1,130 @@
+//! What a leader knows about each follower's log, and how it paces sends
+//! (etcd raft's progress states):
+//!
+//! ```text
+//!            reject / unreachable                  append accepted
+//!   +---------+ <--------------------------- +-----------+
+//!   |  Probe  |                              | Replicate |
+//!   +---------+ ---------------------------> +-----------+
+//!   one append in flight,   match found      pipelined appends,
+//!   wait for the answer                      up to max_inflight_msgs
+//! ```
+
+use std::collections::VecDeque;
+
+use crate::types::Index;
+
+/// How the leader sends to a follower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressState {
+    /// The follower's match is unknown: send one append, wait for the
+    /// answer, back off on refusal.
+    Probe,
+    /// The follower is in step: stream appends optimistically.
+    Replicate,
+}
+
+/// The leader's view of one follower.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The highest index known to match the leader's log.
+    /// Invariant: `match_index < next_index`.
+    pub match_index: Index,
+    /// The next index to send.
+    pub next_index: Index,
+    /// How sends are paced.
+    pub state: ProgressState,
+    /// In `Probe`: an append is out and unanswered.
+    pub(crate) probe_sent: bool,
+    /// In `Replicate`: the last index of each append in flight, ascending.
+    pub(crate) inflight: VecDeque<Index>,
+    /// Heard from since the last check-quorum round.
+    pub(crate) recent_active: bool,
+}
+
+impl Progress {
+    pub(crate) fn new(next_index: Index) -> Self {
+        Self {
+            match_index: 0,
+            next_index,
+            state: ProgressState::Probe,
+            probe_sent: false,
+            inflight: VecDeque::new(),
+            recent_active: false,
+        }
+    }
+
+    pub(crate) fn become_probe(&mut self) {
+        self.state = ProgressState::Probe;
+        self.probe_sent = false;
+        self.inflight.clear();
+        self.next_index = self.match_index + 1;
+    }
+
+    pub(crate) fn become_replicate(&mut self) {
+        self.state = ProgressState::Replicate;
+        self.probe_sent = false;
+        self.inflight.clear();
+        self.next_index = self.match_index + 1;
+    }
+
+    /// Whether the leader must hold further appends.
+    pub(crate) fn is_paused(&self, max_inflight: usize) -> bool {
+        match self.state {
+            ProgressState::Probe => self.probe_sent,
+            ProgressState::Replicate => self.inflight.len() >= max_inflight,
+        }
+    }
+
+    /// An append ending at `last_index` was sent.
+    pub(crate) fn sent(&mut self, last_index: Index, had_entries: bool) {
+        match self.state {
+            ProgressState::Probe => self.probe_sent = true,
+            ProgressState::Replicate if had_entries => {
+                self.next_index = last_index + 1;
+                self.inflight.push_back(last_index);
+            }
+            ProgressState::Replicate => {}
+        }
+    }
+
+    /// The follower matches up to `index`; returns whether that is news.
+    pub(crate) fn maybe_update(&mut self, index: Index) -> bool {
+        self.probe_sent = false;
+        while self.inflight.front().is_some_and(|&i| i <= index) {
+            self.inflight.pop_front();
+        }
+        if index > self.match_index {
+            self.match_index = index;
+            self.next_index = self.next_index.max(index + 1);
+            return true;
+        }
+        false
+    }
+
+    /// The follower refused an append at `rejected`; it holds `hint` as
+    /// its best match candidate. Returns whether to send again (a stale
+    /// refusal is ignored).
+    pub(crate) fn maybe_decrease(&mut self, rejected: Index, hint: Index) -> bool {
+        if self.state == ProgressState::Replicate {
+            // Stale if it refers to an index already known to match.
+            if rejected <= self.match_index {
+                return false;
+            }
+            self.become_probe();
+            self.next_index = hint.saturating_add(1).max(self.match_index + 1);
+            return true;
+        }
+        // In probe, only the answer to the probe just sent counts.
+        if rejected.checked_add(1) != Some(self.next_index) {
+            return false;
+        }
+        self.next_index = hint
+            .saturating_add(1)
+            .min(rejected)
+            .max(self.match_index + 1)
+            .max(1);
+        self.probe_sent = false;
+        true
+    }
+}

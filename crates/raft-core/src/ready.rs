@@ -1,0 +1,165 @@
+//! The hand-off to the application: what to persist, send and apply.
+
+use crate::error::Error;
+use crate::message::{Message, MessageBody};
+use crate::node::{RaftNode, SoftState};
+use crate::storage::Storage;
+use crate::types::{Entry, HardState, Index, Term};
+
+/// Work the node hands to the application. Obtained from
+/// [`RaftNode::ready`]; see the crate docs for the full loop.
+///
+/// The persist-before-send rule is in the types: messages that may go out
+/// before anything is written are in [`Ready::messages`]; messages that
+/// vouch for state not yet durable (votes, append acknowledgements, and
+/// everything sent in a term this node has not yet persisted) are inside
+/// [`Ready::persist`] and come out only through [`Persist::persisted`],
+/// which the application calls once it has written the batch.
+#[derive(Debug)]
+#[must_use = "a Ready holds messages to send and state to persist"]
+pub struct Ready {
+    /// The new leader and role, when they changed.
+    pub soft_state: Option<SoftState>,
+    /// Messages to send now, in parallel with persisting: the leader's
+    /// appends and heartbeats in a term already persisted.
+    pub messages: Vec<Message>,
+    /// What to write durably before the messages inside can be sent.
+    pub persist: Persist,
+    /// Committed entries to apply to the state machine, in order. They are
+    /// durable here already (and on a quorum).
+    pub committed_entries: Vec<Entry>,
+}
+
+/// What to write durably, and the messages that must wait for it.
+#[derive(Debug)]
+#[must_use = "call `persisted` after writing, to get the messages that waited"]
+pub struct Persist {
+    /// The term, vote and commit index to write, when they changed.
+    pub hard_state: Option<HardState>,
+    /// Entries to append to the log (replacing any suffix from the first
+    /// one's index on).
+    pub entries: Vec<Entry>,
+    /// Whether the write must be synced to disk before going on: true when
+    /// there are entries or a new term or vote (the commit index alone may
+    /// be written lazily).
+    pub must_sync: bool,
+    held: Vec<Message>,
+}
+
+/// Proof that a [`Persist`] batch was written: the messages it held, and
+/// the receipt to hand back with [`RaftNode::on_persisted`].
+#[derive(Debug)]
+pub struct Persisted {
+    /// Messages to send now.
+    pub messages: Vec<Message>,
+    /// Hand to [`RaftNode::on_persisted`].
+    pub receipt: PersistReceipt,
+}
+
+/// Which entries a persisted batch covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersistReceipt {
+    last_entry: Option<(Index, Term)>,
+}
+
+impl Persist {
+    /// Whether there is nothing to write.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.hard_state.is_none() && self.entries.is_empty()
+    }
+
+    /// Call after `hard_state` and `entries` are durably written (synced
+    /// when `must_sync`): releases the messages that waited.
+    pub fn persisted(self) -> Persisted {
+        let last_entry = self.entries.last().map(|e| (e.index, e.term));
+        Persisted {
+            messages: self.held,
+            receipt: PersistReceipt { last_entry },
+        }
+    }
+}
+
+impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
+    /// Whether [`RaftNode::ready`] has anything to hand out.
+    #[must_use]
+    pub fn has_ready(&self) -> bool {
+        !self.msgs.is_empty()
+            || self.soft_state() != self.last_soft_state
+            || self.hard_state() != self.last_hard_state
+            || self.log.has_new_unstable()
+            || self.log.committed() > self.applying.max(self.log.applied())
+                && self.log.persisted_last_index() > self.applying.max(self.log.applied())
+    }
+
+    /// Hands out the work accumulated since the last call. Each entry,
+    /// message and state change is handed out once.
+    ///
+    /// # Errors
+    /// A storage error while reading committed entries.
+    pub fn ready(&mut self) -> Result<Ready, Error> {
+        let soft = self.soft_state();
+        let soft_state = (soft != self.last_soft_state).then_some(soft);
+        self.last_soft_state = soft;
+
+        let hard = self.hard_state();
+        let term_or_vote_changed =
+            hard.term != self.last_hard_state.term || hard.vote != self.last_hard_state.vote;
+        let hard_state = (hard != self.last_hard_state).then_some(hard);
+        self.last_hard_state = hard;
+
+        let entries = self.log.take_unstable();
+        let committed_entries = self.log.committed_entries_after(
+            self.applying,
+            false,
+            self.config.max_size_per_msg_bytes,
+        )?;
+        if let Some(last) = committed_entries.last() {
+            self.applying = last.index;
+        }
+
+        let (mut messages, mut held) = (Vec::new(), Vec::new());
+        for msg in self.msgs.drain(..) {
+            if term_or_vote_changed || is_acknowledgement(&msg.body) {
+                held.push(msg);
+            } else {
+                messages.push(msg);
+            }
+        }
+        let must_sync = !entries.is_empty() || term_or_vote_changed;
+        Ok(Ready {
+            soft_state,
+            messages,
+            persist: Persist {
+                hard_state,
+                entries,
+                must_sync,
+                held,
+            },
+            committed_entries,
+        })
+    }
+
+    /// The application wrote a [`Persist`] batch; `receipt` came from
+    /// [`Persist::persisted`]. Batches must be reported in the order they
+    /// were handed out.
+    pub fn on_persisted(&mut self, receipt: PersistReceipt) {
+        if let Some((index, term)) = receipt.last_entry {
+            self.log.stable_to(index, term);
+            self.on_self_persisted(index);
+        }
+    }
+
+    /// The application applied committed entries up to `index`.
+    pub fn on_applied(&mut self, index: Index) {
+        self.log.applied_to(index);
+    }
+}
+
+/// Messages that vouch for this node's durable state.
+fn is_acknowledgement(body: &MessageBody) -> bool {
+    matches!(
+        body,
+        MessageBody::VoteResponse { .. } | MessageBody::AppendResponse(_)
+    )
+}

@@ -1,0 +1,232 @@
+//! Log replication: the leader's appends and heartbeats, the follower's
+//! answers, and commitment (Raft §5.3, §5.4).
+
+use crate::StorageError;
+use crate::error::Error;
+use crate::log::AppendOutcome;
+use crate::message::{AppendResult, MessageBody};
+use crate::node::{RaftNode, Role};
+use crate::progress::ProgressState;
+use crate::quorum::committed_index;
+use crate::storage::Storage;
+use crate::types::{Entry, Index, NodeId, Term};
+
+impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
+    /// Sends every follower what it lacks, and an empty append to those
+    /// that lack nothing (it carries the commit index).
+    pub(crate) fn broadcast_append(&mut self) {
+        for to in self.peers() {
+            self.send_append(to, true);
+        }
+    }
+
+    pub(crate) fn broadcast_heartbeat(&mut self) {
+        for to in self.peers() {
+            let Some(pr) = self.progress.get(&to) else {
+                continue;
+            };
+            // Never let a follower commit past what it is known to match:
+            // its entries beyond that may differ from ours.
+            let commit = self.log.committed().min(pr.match_index);
+            self.send(to, MessageBody::Heartbeat { commit });
+        }
+    }
+
+    /// Sends `to` the entries from its next index, unless paused; with no
+    /// entries to send, sends an empty append only if `send_if_empty`.
+    pub(crate) fn send_append(&mut self, to: NodeId, send_if_empty: bool) {
+        let max_inflight = self.config.max_inflight_msgs;
+        let Some(pr) = self.progress.get(&to) else {
+            return;
+        };
+        if pr.is_paused(max_inflight) {
+            return;
+        }
+        let next = pr.next_index;
+        let prev_index = next - 1;
+        let prev_term = match self.log.term(prev_index) {
+            Ok(t) => t,
+            // Compacted: the follower needs a snapshot, which a later
+            // release sends; until then it is not sent anything.
+            Err(StorageError::Compacted { .. }) => return,
+            Err(_) => return,
+        };
+        let last = self.log.last_index().unwrap_or(prev_index);
+        let entries = match self
+            .log
+            .slice(next, last + 1, self.config.max_size_per_msg_bytes)
+        {
+            Ok(entries) => entries,
+            // Temporarily unavailable or compacted meanwhile: next round.
+            Err(_) => return,
+        };
+        let had_entries = !entries.is_empty();
+        if !had_entries && !send_if_empty {
+            return;
+        }
+        let last_sent = entries.last().map_or(prev_index, |e| e.index);
+        let commit = self.log.committed();
+        self.send(
+            to,
+            MessageBody::Append {
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            },
+        );
+        if let Some(pr) = self.progress.get_mut(&to) {
+            pr.sent(last_sent, had_entries);
+        }
+    }
+
+    /// The follower side of an append (Raft Figure 2).
+    pub(crate) fn on_append(
+        &mut self,
+        from: NodeId,
+        prev_index: Index,
+        prev_term: Term,
+        entries: &[Entry],
+        commit: Index,
+    ) -> Result<(), Error> {
+        let committed = self.log.committed();
+        if prev_index < committed {
+            // Everything up to our commit index already matches; tell the
+            // leader so it resends from there.
+            let result = AppendResult::Accepted {
+                match_index: committed,
+            };
+            self.send(from, MessageBody::AppendResponse(result));
+            return Ok(());
+        }
+        let result = match self
+            .log
+            .maybe_append(prev_index, prev_term, commit, entries)?
+        {
+            AppendOutcome::Accepted { last_index } => AppendResult::Accepted {
+                match_index: last_index,
+            },
+            AppendOutcome::Mismatch => {
+                let probe_from = prev_index.min(self.log.last_index()?);
+                let (hint_index, hint_term) = self.log.find_conflict_by_term(probe_from, prev_term);
+                AppendResult::Rejected {
+                    rejected_index: prev_index,
+                    hint_index,
+                    hint_term,
+                }
+            }
+            AppendOutcome::Malformed => {
+                return Err(Error::Malformed("append entries out of order"));
+            }
+            AppendOutcome::WouldOverwriteCommitted { .. } => {
+                return Err(Error::Malformed("append would overwrite committed entries"));
+            }
+        };
+        self.send(from, MessageBody::AppendResponse(result));
+        Ok(())
+    }
+
+    pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: Index) {
+        // The leader caps `commit` at our match index, so it is in our log
+        // and matches the leader's.
+        self.log.commit_to(commit);
+        self.send(from, MessageBody::HeartbeatResponse);
+    }
+
+    pub(crate) fn on_append_response(
+        &mut self,
+        from: NodeId,
+        result: AppendResult,
+    ) -> Result<(), Error> {
+        if self.role != Role::Leader {
+            return Ok(());
+        }
+        let last = self.log.last_index()?;
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Ok(());
+        };
+        pr.recent_active = true;
+        match result {
+            AppendResult::Accepted { match_index } => {
+                if match_index > last {
+                    return Err(Error::Malformed("match index past the leader's log"));
+                }
+                if pr.maybe_update(match_index) {
+                    if pr.state == ProgressState::Probe {
+                        pr.become_replicate();
+                    }
+                    if self.maybe_commit() {
+                        self.broadcast_append();
+                        return Ok(());
+                    }
+                }
+                self.send_append(from, false);
+            }
+            AppendResult::Rejected {
+                rejected_index,
+                hint_index,
+                hint_term,
+            } => {
+                // Skip the follower's whole conflicting term at once: probe
+                // from the last index where our term is at or below its.
+                let next_probe = if hint_term > 0 {
+                    self.log.find_conflict_by_term(hint_index, hint_term).0
+                } else {
+                    hint_index
+                };
+                let Some(pr) = self.progress.get_mut(&from) else {
+                    return Ok(());
+                };
+                if pr.maybe_decrease(rejected_index, next_probe) {
+                    self.send_append(from, true);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn on_heartbeat_response(&mut self, from: NodeId) -> Result<(), Error> {
+        if self.role != Role::Leader {
+            return Ok(());
+        }
+        let last = self.log.last_index()?;
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Ok(());
+        };
+        pr.recent_active = true;
+        // A lost probe must not stall the follower: resume probing.
+        pr.probe_sent = false;
+        if pr.match_index < last {
+            self.send_append(from, true);
+        }
+        Ok(())
+    }
+
+    /// Raises the commit index to what a majority of voters hold, if that
+    /// entry is of this term (Raft §5.4.2). Returns whether it moved.
+    pub(crate) fn maybe_commit(&mut self) -> bool {
+        let mut matched: Vec<Index> = self
+            .voters
+            .iter()
+            .map(|id| self.progress.get(id).map_or(0, |pr| pr.match_index))
+            .collect();
+        let index = committed_index(&mut matched);
+        let term = self.term;
+        self.log.maybe_commit(index, term)
+    }
+
+    /// The leader persisted its own entries up to `index`.
+    pub(crate) fn on_self_persisted(&mut self, index: Index) {
+        if self.role != Role::Leader {
+            return;
+        }
+        let me = self.id();
+        let updated = self
+            .progress
+            .get_mut(&me)
+            .is_some_and(|pr| pr.maybe_update(index));
+        if updated && self.maybe_commit() {
+            self.broadcast_append();
+        }
+    }
+}

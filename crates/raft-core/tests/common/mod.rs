@@ -1,0 +1,206 @@
+//! A small deterministic cluster for node-level tests: in-memory storage,
+//! a seeded network that can drop messages and cut links, and checkers for
+//! election safety and state-machine safety. (The full simulator with
+//! crash-restarts, reordering and linearizability checks is synod-sim.)
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rand::rngs::StdRng;
+use rand::{Rng, RngExt, SeedableRng};
+use synod_raft_core::*;
+
+pub type Node = RaftNode<MemStorage, StdRng>;
+
+pub struct Cluster {
+    pub nodes: BTreeMap<NodeId, Node>,
+    /// Commands each node applied, in order.
+    pub applied: BTreeMap<NodeId, Vec<(Index, Vec<u8>)>>,
+    pub network: VecDeque<Message>,
+    /// Directed links that drop everything.
+    pub cut: BTreeSet<(NodeId, NodeId)>,
+    /// Probability of dropping any message.
+    pub drop_rate: f64,
+    rng: StdRng,
+    /// Election safety: the one leader seen for each term.
+    pub leaders_by_term: BTreeMap<Term, NodeId>,
+    pub seed: u64,
+}
+
+impl Cluster {
+    pub fn new(n: u64, seed: u64) -> Self {
+        Self::with_config(n, seed, Config::new)
+    }
+
+    pub fn with_config(n: u64, seed: u64, config: impl Fn(NodeId) -> Config) -> Self {
+        let ids: Vec<NodeId> = (1..=n).collect();
+        let mut nodes = BTreeMap::new();
+        for &id in &ids {
+            let rng = StdRng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(id));
+            let node = RaftNode::new(config(id), MemStorage::with_voters(&ids), rng).unwrap();
+            nodes.insert(id, node);
+        }
+        Self {
+            applied: ids.iter().map(|&id| (id, Vec::new())).collect(),
+            nodes,
+            network: VecDeque::new(),
+            cut: BTreeSet::new(),
+            drop_rate: 0.0,
+            rng: StdRng::seed_from_u64(seed),
+            leaders_by_term: BTreeMap::new(),
+            seed,
+        }
+    }
+
+    /// Runs one node's ready loop until it has nothing more: send what may
+    /// go now, persist, send what waited, apply, report back.
+    pub fn process(&mut self, id: NodeId) {
+        let node = self.nodes.get_mut(&id).unwrap();
+        while node.has_ready() {
+            let ready = node.ready().unwrap();
+            self.network.extend(ready.messages);
+            let persist = ready.persist;
+            if let Some(hs) = persist.hard_state {
+                node.storage_mut().set_hard_state(hs);
+            }
+            node.storage_mut().append(&persist.entries).unwrap();
+            let done = persist.persisted();
+            self.network.extend(done.messages);
+            node.on_persisted(done.receipt);
+            for e in ready.committed_entries {
+                if let Payload::Command(data) = e.payload {
+                    self.applied.get_mut(&id).unwrap().push((e.index, data));
+                }
+                node.on_applied(e.index);
+            }
+        }
+        if node.role() == Role::Leader {
+            let term = node.term();
+            let first = *self.leaders_by_term.entry(term).or_insert(id);
+            assert_eq!(
+                first, id,
+                "seed {}: two leaders in term {term}: {first} and {id}",
+                self.seed
+            );
+        }
+    }
+
+    pub fn process_all(&mut self) {
+        let ids: Vec<NodeId> = self.nodes.keys().copied().collect();
+        for id in ids {
+            self.process(id);
+        }
+    }
+
+    /// Delivers queued messages (and what they cause) until the network is
+    /// quiet or `limit` messages went through.
+    pub fn deliver(&mut self, limit: usize) {
+        self.process_all();
+        let mut n = 0;
+        while let Some(msg) = self.network.pop_front() {
+            n += 1;
+            if n > limit {
+                break;
+            }
+            if self.cut.contains(&(msg.from, msg.to)) || self.rng.random_bool(self.drop_rate) {
+                continue;
+            }
+            let to = msg.to;
+            if let Some(node) = self.nodes.get_mut(&to) {
+                let _ = node.step(msg);
+                self.process(to);
+            }
+        }
+    }
+
+    pub fn tick_all(&mut self) {
+        for node in self.nodes.values_mut() {
+            node.tick();
+        }
+        self.deliver(100_000);
+    }
+
+    pub fn run_ticks(&mut self, ticks: usize) {
+        for _ in 0..ticks {
+            self.tick_all();
+        }
+    }
+
+    /// The leader of the highest term, if one is currently leading.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.nodes
+            .values()
+            .filter(|n| n.role() == Role::Leader)
+            .max_by_key(|n| n.term())
+            .map(|n| n.id())
+    }
+
+    /// Cuts every link between `a` and the rest, both ways.
+    pub fn isolate(&mut self, a: NodeId) {
+        for &b in self.nodes.keys() {
+            if a != b {
+                self.cut.insert((a, b));
+                self.cut.insert((b, a));
+            }
+        }
+    }
+
+    /// Splits the cluster into two groups that cannot talk.
+    pub fn partition(&mut self, group: &[NodeId]) {
+        for &a in self.nodes.keys() {
+            for &b in self.nodes.keys() {
+                if group.contains(&a) != group.contains(&b) {
+                    self.cut.insert((a, b));
+                }
+            }
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.cut.clear();
+    }
+
+    /// Raft §5.4.3 / state-machine safety: every node applied a prefix of
+    /// the same sequence, each index at most once, in order.
+    pub fn check_applied_prefixes(&self) {
+        let longest = self.applied.values().max_by_key(|v| v.len()).unwrap();
+        for (id, seq) in &self.applied {
+            assert_eq!(
+                &longest[..seq.len()],
+                &seq[..],
+                "seed {}: node {id} applied a different sequence",
+                self.seed
+            );
+            assert!(
+                seq.windows(2).all(|w| w[0].0 < w[1].0),
+                "seed {}: node {id} applied out of order",
+                self.seed
+            );
+        }
+    }
+
+    /// Proposes through the current leader, if any.
+    pub fn propose(&mut self, data: &[u8]) -> Option<Index> {
+        let leader = self.leader()?;
+        let index = self
+            .nodes
+            .get_mut(&leader)
+            .unwrap()
+            .propose(data.to_vec())
+            .ok()?;
+        self.deliver(100_000);
+        Some(index)
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[&id]
+    }
+
+    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        self.nodes.get_mut(&id).unwrap()
+    }
+
+    pub fn random_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}

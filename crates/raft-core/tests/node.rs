@@ -1,0 +1,543 @@
+//! Node-level rules: elections (Raft §5.2, pre-vote, check-quorum),
+//! replication and commitment (§5.3, §5.4), persist-before-send, and what
+//! bad input gets.
+
+mod common;
+
+use common::Cluster;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use synod_raft_core::*;
+
+fn node(id: NodeId, voters: &[NodeId]) -> RaftNode<MemStorage, StdRng> {
+    RaftNode::new(
+        Config::new(id),
+        MemStorage::with_voters(voters),
+        StdRng::seed_from_u64(id),
+    )
+    .unwrap()
+}
+
+#[test]
+fn config_validation_rejects_nonsense() {
+    let bad = |f: fn(&mut Config)| {
+        let mut c = Config::new(1);
+        f(&mut c);
+        c.validate().unwrap_err()
+    };
+    assert!(matches!(
+        bad(|c| c.id = 0),
+        Error::InvalidConfig { field: "id", .. }
+    ));
+    assert!(matches!(
+        bad(|c| c.heartbeat_ticks = 0),
+        Error::InvalidConfig {
+            field: "heartbeat_ticks",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad(|c| c.election_timeout_ticks = 1),
+        Error::InvalidConfig {
+            field: "election_timeout_ticks",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad(|c| c.election_timeout_ticks = 0),
+        Error::InvalidConfig { .. }
+    ));
+    assert!(matches!(
+        bad(|c| c.max_inflight_msgs = 0),
+        Error::InvalidConfig { .. }
+    ));
+    assert!(matches!(
+        bad(|c| c.max_size_per_msg_bytes = 0),
+        Error::InvalidConfig { .. }
+    ));
+    assert!(matches!(
+        bad(|c| c.max_proposal_bytes = 0),
+        Error::InvalidConfig { .. }
+    ));
+    assert!(Config::new(1).validate().is_ok());
+    let empty = RaftNode::new(Config::new(1), MemStorage::new(), StdRng::seed_from_u64(0));
+    assert_eq!(empty.unwrap_err(), Error::InvalidMembership("no voters"));
+    let mut both = MemStorage::with_voters(&[1, 2]);
+    both.set_conf_state(ConfState {
+        voters: vec![1, 2],
+        learners: vec![2],
+    });
+    assert!(matches!(
+        RaftNode::new(Config::new(1), both, StdRng::seed_from_u64(0)),
+        Err(Error::InvalidMembership(_))
+    ));
+}
+
+// Raft §5.2: a follower that hears nothing within its (randomized) election
+// timeout starts an election; a lone voter wins it and commits at once.
+#[test]
+fn single_node_elects_itself_and_commits() {
+    let mut c = Cluster::new(1, 1);
+    c.run_ticks(25);
+    assert_eq!(c.leader(), Some(1));
+    assert_eq!(c.node(1).term(), 1);
+    let index = c.propose(b"x").unwrap();
+    assert_eq!(c.node(1).log().committed(), index);
+    assert_eq!(c.applied[&1], vec![(index, b"x".to_vec())]);
+}
+
+// Raft §5.2, §5.3: three nodes elect one leader; its entries commit and
+// apply everywhere in the same order.
+#[test]
+fn three_nodes_elect_one_leader_and_replicate() {
+    let mut c = Cluster::new(3, 7);
+    c.run_ticks(30);
+    let leader = c.leader().expect("a leader");
+    let term = c.node(leader).term();
+    for id in 1..=3 {
+        assert_eq!(c.node(id).term(), term);
+        assert_eq!(c.node(id).leader(), Some(leader));
+    }
+    for i in 0..20u8 {
+        c.propose(&[i]).unwrap();
+    }
+    c.run_ticks(3);
+    for id in 1..=3 {
+        assert_eq!(c.applied[&id].len(), 20, "node {id}");
+    }
+    c.check_applied_prefixes();
+}
+
+// Persist-before-send: a follower's acknowledgement of entries is held
+// until the application reports the batch written.
+#[test]
+fn acknowledgements_wait_for_persistence() {
+    let mut n = node(2, &[1, 2, 3]);
+    let append = Message {
+        from: 1,
+        to: 2,
+        term: 1,
+        body: MessageBody::Append {
+            prev_index: 0,
+            prev_term: 0,
+            entries: vec![Entry {
+                index: 1,
+                term: 1,
+                payload: Payload::Noop,
+            }],
+            commit: 0,
+        },
+    };
+    n.step(append).unwrap();
+    let ready = n.ready().unwrap();
+    assert!(
+        ready.messages.is_empty(),
+        "nothing may be sent before the write"
+    );
+    assert_eq!(ready.persist.entries.len(), 1);
+    assert!(ready.persist.must_sync);
+    let done = ready.persist.persisted();
+    assert_eq!(done.messages.len(), 1);
+    assert!(matches!(
+        done.messages[0].body,
+        MessageBody::AppendResponse(AppendResult::Accepted { match_index: 1 })
+    ));
+}
+
+// A candidate's vote requests carry a term and vote not yet durable: they
+// wait for the write too (a restarted node must not vote twice in a term).
+#[test]
+fn a_new_term_is_persisted_before_any_message() {
+    let mut config = Config::new(1);
+    config.pre_vote = false;
+    let mut n = RaftNode::new(
+        config,
+        MemStorage::with_voters(&[1, 2, 3]),
+        StdRng::seed_from_u64(1),
+    )
+    .unwrap();
+    n.campaign();
+    let ready = n.ready().unwrap();
+    assert!(ready.messages.is_empty());
+    assert_eq!(
+        ready.persist.hard_state,
+        Some(HardState {
+            term: 1,
+            vote: Some(1),
+            commit: 0
+        })
+    );
+    assert_eq!(ready.persist.persisted().messages.len(), 2);
+}
+
+// Raft §5.4.1: a voter refuses a candidate whose log is behind its own.
+#[test]
+fn votes_go_only_to_up_to_date_logs() {
+    let mut n = node(2, &[1, 2, 3]);
+    n.storage_mut()
+        .append(&[Entry {
+            index: 1,
+            term: 2,
+            payload: Payload::Noop,
+        }])
+        .unwrap();
+    let mut n = RaftNode::new(
+        Config::new(2),
+        n.log().storage().clone(),
+        StdRng::seed_from_u64(2),
+    )
+    .unwrap();
+    let ask = |last_index, last_term| Message {
+        from: 1,
+        to: 2,
+        term: 3,
+        body: MessageBody::VoteRequest {
+            pre_vote: false,
+            last_index,
+            last_term,
+        },
+    };
+    n.step(ask(5, 1)).unwrap(); // longer, but an older last term
+    let r = n.ready().unwrap().persist.persisted().messages;
+    assert_eq!(
+        r[0].body,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: false
+        }
+    );
+    n.step(ask(1, 2)).unwrap();
+    let r = n.ready().unwrap().persist.persisted().messages;
+    assert_eq!(
+        r[0].body,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: true
+        }
+    );
+    // One vote per term: node 3 asks in the same term and is refused.
+    n.step(Message {
+        from: 3,
+        ..ask(9, 9)
+    })
+    .unwrap();
+    let r = n.ready().unwrap().persist.persisted().messages;
+    assert_eq!(
+        r[0].body,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: false
+        }
+    );
+}
+
+// Pre-vote (Raft thesis §9.6): an isolated node keeps failing pre-votes and
+// does not raise its term, so on rejoining it does not depose the leader.
+#[test]
+fn pre_vote_keeps_a_rejoining_node_from_disrupting() {
+    let mut c = Cluster::new(3, 11);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let term = c.node(leader).term();
+    let lonely = (1..=3).find(|&id| id != leader).unwrap();
+    c.isolate(lonely);
+    c.run_ticks(100);
+    assert_eq!(
+        c.node(lonely).term(),
+        term,
+        "pre-vote rounds do not raise the term"
+    );
+    c.heal();
+    c.run_ticks(30);
+    assert_eq!(c.leader(), Some(leader));
+    assert_eq!(c.node(leader).term(), term);
+}
+
+// Without pre-vote, the same isolation raises the term (the disruption
+// pre-vote exists to prevent): the test above can fail.
+#[test]
+fn without_pre_vote_an_isolated_node_raises_its_term() {
+    let mut c = Cluster::with_config(3, 11, |id| Config {
+        pre_vote: false,
+        check_quorum: false,
+        ..Config::new(id)
+    });
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let term = c.node(leader).term();
+    let lonely = (1..=3).find(|&id| id != leader).unwrap();
+    c.isolate(lonely);
+    c.run_ticks(100);
+    assert!(c.node(lonely).term() > term);
+}
+
+// Check-quorum (Raft thesis §6.2): a leader cut off from a quorum steps
+// down within two election timeouts; the majority elects a new one.
+#[test]
+fn check_quorum_deposes_an_isolated_leader() {
+    let mut c = Cluster::new(3, 5);
+    c.run_ticks(30);
+    let old = c.leader().unwrap();
+    c.isolate(old);
+    c.run_ticks(40);
+    assert_ne!(c.node(old).role(), Role::Leader);
+    let new = c.leader().expect("the majority elects a leader");
+    assert_ne!(new, old);
+    c.heal();
+    c.run_ticks(20);
+    assert_eq!(c.node(old).leader(), Some(new));
+    c.check_applied_prefixes();
+}
+
+// Raft §5.3: a follower with a divergent, uncommitted suffix has it
+// replaced by the leader's log, found with the conflict hint.
+#[test]
+fn a_divergent_follower_is_repaired() {
+    let mut c = Cluster::new(3, 3);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    for i in 0..5u8 {
+        c.propose(&[i]).unwrap();
+    }
+    // The leader is cut off and takes proposals no one else receives.
+    c.isolate(leader);
+    for i in 10..15u8 {
+        c.node_mut(leader).propose(vec![i]).unwrap();
+    }
+    c.deliver(10_000);
+    c.run_ticks(40);
+    let new = c.leader().unwrap();
+    assert_ne!(new, leader);
+    c.propose(b"after").unwrap();
+    c.heal();
+    c.run_ticks(30);
+    let last = c.node(new).log().last_index().unwrap();
+    for id in 1..=3 {
+        assert_eq!(c.node(id).log().committed(), last, "node {id}");
+        assert!(c.node(id).log().match_term(last, c.node(new).term()));
+    }
+    c.check_applied_prefixes();
+    assert!(
+        !c.applied[&leader]
+            .iter()
+            .any(|(_, d)| d[0] >= 10 && d.len() == 1),
+        "the old leader's uncommitted entries were never applied"
+    );
+}
+
+// Election safety and state-machine safety over many seeds, with message
+// loss and random partitions; then the network heals and the cluster must
+// make progress. The checks are in `Cluster::process` (one leader per term)
+// and `check_applied_prefixes`.
+#[test]
+fn safety_under_loss_and_partitions_over_seeds() {
+    for seed in 0..60 {
+        let mut c = Cluster::new(5, seed);
+        c.drop_rate = 0.1;
+        for round in 0..20 {
+            if round % 5 == 0 {
+                c.heal();
+                let mut group = Vec::new();
+                for id in 1..=5u64 {
+                    if c.random_u64().is_multiple_of(2) {
+                        group.push(id);
+                    }
+                }
+                c.partition(&group);
+            }
+            c.run_ticks(5);
+            let _ = c.propose(&[round as u8, seed as u8]);
+        }
+        c.heal();
+        c.drop_rate = 0.0;
+        c.run_ticks(60);
+        c.check_applied_prefixes();
+        let index = c
+            .propose(b"final")
+            .unwrap_or_else(|| panic!("seed {seed}: no leader after healing"));
+        c.run_ticks(5);
+        for id in 1..=5 {
+            assert!(
+                c.node(id).log().committed() >= index,
+                "seed {seed}: node {id} did not commit {index}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_messages_get_errors_not_panics() {
+    let mut n = node(2, &[1, 2, 3]);
+    let msg = |from, to, term, body| Message {
+        from,
+        to,
+        term,
+        body,
+    };
+    assert_eq!(
+        n.step(msg(1, 3, 1, MessageBody::HeartbeatResponse)),
+        Err(Error::WrongRecipient { to: 3, me: 2 })
+    );
+    assert_eq!(
+        n.step(msg(9, 2, 1, MessageBody::HeartbeatResponse)),
+        Err(Error::UnknownPeer(9))
+    );
+    assert_eq!(
+        n.step(msg(2, 2, 1, MessageBody::HeartbeatResponse)),
+        Err(Error::UnknownPeer(2))
+    );
+    let gap = vec![
+        Entry {
+            index: 1,
+            term: 1,
+            payload: Payload::Noop,
+        },
+        Entry {
+            index: 3,
+            term: 1,
+            payload: Payload::Noop,
+        },
+    ];
+    let append = MessageBody::Append {
+        prev_index: 0,
+        prev_term: 0,
+        entries: gap,
+        commit: 0,
+    };
+    assert!(matches!(
+        n.step(msg(1, 2, 1, append)),
+        Err(Error::Malformed(_))
+    ));
+    assert_eq!(n.log().last_index(), Ok(0));
+    // Indexes and terms far out of range: handled, no panic.
+    let far = MessageBody::Append {
+        prev_index: u64::MAX,
+        prev_term: u64::MAX,
+        entries: vec![],
+        commit: u64::MAX,
+    };
+    assert_eq!(n.step(msg(1, 2, 1, far)), Ok(()));
+    assert_eq!(n.log().committed(), 0);
+    let hb = MessageBody::Heartbeat { commit: u64::MAX };
+    assert_eq!(n.step(msg(1, 2, 1, hb)), Ok(()));
+    assert_eq!(n.log().committed(), 0, "commit never passes the log");
+    // Stale terms are ignored.
+    let _ = n.ready();
+    n.step(msg(1, 2, 5, MessageBody::Heartbeat { commit: 0 }))
+        .unwrap();
+    n.step(msg(
+        3,
+        2,
+        4,
+        MessageBody::VoteRequest {
+            pre_vote: false,
+            last_index: 9,
+            last_term: 9,
+        },
+    ))
+    .unwrap();
+    assert_eq!((n.term(), n.leader()), (5, Some(1)));
+}
+
+#[test]
+fn forged_responses_to_a_leader_are_refused() {
+    let mut c = Cluster::new(3, 2);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    let term = c.node(leader).term();
+    let forged = Message {
+        from: follower,
+        to: leader,
+        term,
+        body: MessageBody::AppendResponse(AppendResult::Accepted { match_index: 1_000 }),
+    };
+    assert!(matches!(
+        c.node_mut(leader).step(forged),
+        Err(Error::Malformed(_))
+    ));
+    let committed = c.node(leader).log().committed();
+    assert!(committed <= c.node(leader).log().last_index().unwrap());
+    // A second "leader" of the same term.
+    let rival = Message {
+        from: follower,
+        to: leader,
+        term,
+        body: MessageBody::Heartbeat { commit: 0 },
+    };
+    assert!(matches!(
+        c.node_mut(leader).step(rival),
+        Err(Error::Malformed(_))
+    ));
+    assert_eq!(c.node(leader).role(), Role::Leader);
+}
+
+#[test]
+fn proposals_are_checked() {
+    let mut c = Cluster::new(3, 4);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    assert_eq!(
+        c.node_mut(follower).propose(b"x".to_vec()),
+        Err(Error::ProposalDropped(DropReason::NotLeader {
+            leader: Some(leader)
+        }))
+    );
+    assert_eq!(
+        c.node_mut(leader).propose(vec![]),
+        Err(Error::ProposalDropped(DropReason::Empty))
+    );
+    let big = vec![0u8; (1 << 20) + 1];
+    assert_eq!(
+        c.node_mut(leader).propose(big),
+        Err(Error::ProposalDropped(DropReason::TooLarge {
+            bytes: (1 << 20) + 1,
+            limit: 1 << 20
+        }))
+    );
+}
+
+// The same seed replays bit for bit: the same leader, term and log.
+#[test]
+fn a_seed_replays_exactly() {
+    let run = |seed| {
+        let mut c = Cluster::new(5, seed);
+        c.drop_rate = 0.2;
+        c.run_ticks(80);
+        for i in 0..10u8 {
+            let _ = c.propose(&[i]);
+            c.run_ticks(2);
+        }
+        let states: Vec<_> = (1..=5)
+            .map(|id| {
+                (
+                    c.node(id).term(),
+                    c.node(id).role(),
+                    c.node(id).log().committed(),
+                )
+            })
+            .collect();
+        (c.leaders_by_term.clone(), states, c.applied.clone())
+    };
+    assert_eq!(run(42), run(42));
+}
+
+#[test]
+fn seeds_exercise_elections_and_commits() {
+    let mut terms = 0;
+    let mut committed = 0;
+    for seed in 0..10 {
+        let mut c = Cluster::new(5, seed);
+        c.drop_rate = 0.1;
+        c.run_ticks(100);
+        for i in 0..10u8 {
+            let _ = c.propose(&[i]);
+            c.run_ticks(3);
+        }
+        terms += c.leaders_by_term.len();
+        committed += c.node(1).log().committed();
+    }
+    eprintln!("10 seeds: {terms} terms with a leader, node 1 committed {committed} entries in all");
+    assert!(terms >= 10 && committed >= 50);
+}
