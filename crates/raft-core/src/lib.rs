@@ -65,10 +65,11 @@
 //! conflict hints), elections with randomized timeouts, pre-vote and
 //! check-quorum (with leader stickiness), replication with probe /
 //! replicate flow control, an in-flight window and fast backtracking, and
-//! the [`Ready`] hand-off. Still to come (see the crate's issue):
+//! the [`Ready`] hand-off, [`RaftNode::status`] and
+//! [`RaftNode::report_unreachable`]. Still to come (see the crate's issue):
 //! snapshots to lagging followers, membership changes, leadership
 //! transfer, linearizable reads, byte-based in-flight limits and
-//! `max_uncommitted_bytes`, proposal forwarding, and a `status()` report.
+//! `max_uncommitted_bytes`, and proposal forwarding.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -92,7 +93,7 @@ pub use config::Config;
 pub use error::{DropReason, Error, StorageError};
 pub use log::{AppendOutcome, RaftLog};
 pub use message::{AppendResult, Message, MessageBody};
-pub use node::{RaftNode, Role, SoftState};
+pub use node::{RaftNode, Role, SoftState, Status};
 pub use progress::{Progress, ProgressState};
 pub use ready::{Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage};

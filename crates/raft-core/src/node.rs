@@ -36,6 +36,29 @@ pub struct SoftState {
     pub role: Role,
 }
 
+/// A snapshot of a node's state for monitoring and debugging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// This node.
+    pub id: NodeId,
+    /// Its term.
+    pub term: Term,
+    /// Its vote in that term.
+    pub vote: Option<NodeId>,
+    /// Its role.
+    pub role: Role,
+    /// The leader it knows of.
+    pub leader: Option<NodeId>,
+    /// The commit index.
+    pub committed: Index,
+    /// The applied index.
+    pub applied: Index,
+    /// The last index in its log.
+    pub last_index: Index,
+    /// As leader, every node's progress (itself included); else empty.
+    pub progress: BTreeMap<NodeId, Progress>,
+}
+
 /// A Raft node: a deterministic state machine driven by [`RaftNode::tick`],
 /// [`RaftNode::step`] and [`RaftNode::propose`], whose work comes out of
 /// [`RaftNode::ready`]. See the crate docs for the call loop.
@@ -164,6 +187,23 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// snapshots) between `ready` rounds.
     pub fn storage_mut(&mut self) -> &mut S {
         self.log.storage_mut()
+    }
+
+    /// Role, term, leader, commit and applied indexes, and (as leader) each
+    /// node's progress.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        Status {
+            id: self.id(),
+            term: self.term,
+            vote: self.vote,
+            role: self.role,
+            leader: self.leader,
+            committed: self.log.committed(),
+            applied: self.log.applied(),
+            last_index: self.log.last_index().unwrap_or(0),
+            progress: self.progress.clone(),
+        }
     }
 
     /// The leader's view of each node; empty unless leader.

@@ -194,12 +194,30 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return Ok(());
         };
         pr.recent_active = true;
-        // A lost probe must not stall the follower: resume probing.
+        // Lost appends must not stall the follower: resume probing, and in
+        // replicate free one slot of a full window (the oldest append is
+        // most likely lost) so one more append goes out.
         pr.probe_sent = false;
+        if pr.inflight.len() >= self.config.max_inflight_msgs {
+            pr.inflight.pop_front();
+        }
         if pr.match_index < last {
             self.send_append(from, true);
         }
         Ok(())
+    }
+
+    /// The transport could not reach `id`: stop streaming to it and probe
+    /// again (what was in flight is presumed lost).
+    pub fn report_unreachable(&mut self, id: NodeId) {
+        if self.role != Role::Leader || id == self.id() {
+            return;
+        }
+        if let Some(pr) = self.progress.get_mut(&id) {
+            if pr.state == ProgressState::Replicate {
+                pr.become_probe();
+            }
+        }
     }
 
     /// Raises the commit index to what a majority of voters hold, if that

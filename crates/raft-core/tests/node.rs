@@ -541,3 +541,143 @@ fn seeds_exercise_elections_and_commits() {
     eprintln!("10 seeds: {terms} terms with a leader, node 1 committed {committed} entries in all");
     assert!(terms >= 10 && committed >= 50);
 }
+
+// Flow control recovers: with a window of 2, a follower that lost every
+// append (window full, nothing acknowledged) catches up once the network
+// heals, through heartbeat responses freeing the window; and a reported
+// unreachable follower drops back to probing.
+#[test]
+fn flow_control_recovers_after_loss_and_unreachable_reports() {
+    let mut c = Cluster::with_config(3, 9, |id| Config {
+        max_inflight_msgs: 2,
+        ..Config::new(id)
+    });
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let lagging = (1..=3).find(|&id| id != leader).unwrap();
+    c.cut.insert((leader, lagging));
+    for i in 0..20u8 {
+        c.propose(&[i]).unwrap();
+    }
+    let pr = &c.node(leader).progress()[&lagging];
+    assert!(pr.match_index < 5, "the follower is behind: {pr:?}");
+    c.heal();
+    c.run_ticks(10);
+    let last = c.node(leader).log().last_index().unwrap();
+    assert_eq!(c.node(leader).progress()[&lagging].match_index, last);
+    assert_eq!(c.node(lagging).log().committed(), last);
+
+    c.node_mut(leader).report_unreachable(lagging);
+    assert_eq!(
+        c.node(leader).progress()[&lagging].state,
+        ProgressState::Probe
+    );
+    c.propose(b"more").unwrap();
+    c.run_ticks(3);
+    assert_eq!(
+        c.node(leader).progress()[&lagging].state,
+        ProgressState::Replicate
+    );
+    let status = c.node(leader).status();
+    assert_eq!(
+        (status.role, status.leader, status.committed),
+        (Role::Leader, Some(leader), status.last_index)
+    );
+    c.check_applied_prefixes();
+}
+
+/// Runs one node's ready loop with its own storage, returning every message
+/// it sends (immediate and after persistence).
+fn drain(n: &mut RaftNode<MemStorage, StdRng>) -> Vec<Message> {
+    let mut out = Vec::new();
+    while n.has_ready() {
+        let ready = n.ready().unwrap();
+        out.extend(ready.messages);
+        let persist = ready.persist;
+        if let Some(hs) = persist.hard_state {
+            n.storage_mut().set_hard_state(hs);
+        }
+        n.storage_mut().append(&persist.entries).unwrap();
+        let done = persist.persisted();
+        out.extend(done.messages);
+        n.on_persisted(done.receipt);
+        for e in ready.committed_entries {
+            n.on_applied(e.index);
+        }
+    }
+    out
+}
+
+// Raft §5.4.2, Figure 8: a leader of term 4 whose log holds entry 2 from
+// term 2 must not commit it when a majority has it, only once an entry of
+// term 4 reaches a majority (which commits entry 2 with it).
+#[test]
+fn figure_8_previous_term_entries_are_not_committed_by_counting() {
+    let mut storage = MemStorage::with_voters(&[1, 2, 3, 4, 5]);
+    storage
+        .append(&[
+            Entry {
+                index: 1,
+                term: 1,
+                payload: Payload::Noop,
+            },
+            Entry {
+                index: 2,
+                term: 2,
+                payload: Payload::Noop,
+            },
+        ])
+        .unwrap();
+    storage.set_hard_state(HardState {
+        term: 3,
+        vote: None,
+        commit: 1,
+    });
+    let config = Config {
+        pre_vote: false,
+        ..Config::new(1)
+    };
+    let mut s1 = RaftNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
+    s1.campaign();
+    drain(&mut s1);
+    assert_eq!(s1.term(), 4);
+    for from in [2, 3] {
+        s1.step(Message {
+            from,
+            to: 1,
+            term: 4,
+            body: MessageBody::VoteResponse {
+                pre_vote: false,
+                granted: true,
+            },
+        })
+        .unwrap();
+    }
+    assert_eq!(s1.role(), Role::Leader);
+    drain(&mut s1); // persists the term-4 no-op at index 3
+    assert_eq!(s1.log().last_index(), Ok(3));
+    let accepted = |from, match_index| Message {
+        from,
+        to: 1,
+        term: 4,
+        body: MessageBody::AppendResponse(AppendResult::Accepted { match_index }),
+    };
+    s1.step(accepted(2, 2)).unwrap();
+    s1.step(accepted(3, 2)).unwrap();
+    drain(&mut s1);
+    assert_eq!(
+        s1.log().committed(),
+        1,
+        "entry 2 (term 2) is on a majority but must not commit by counting"
+    );
+    s1.step(accepted(2, 3)).unwrap();
+    drain(&mut s1);
+    assert_eq!(s1.log().committed(), 1, "two of five is no majority");
+    s1.step(accepted(3, 3)).unwrap();
+    drain(&mut s1);
+    assert_eq!(
+        s1.log().committed(),
+        3,
+        "the term-4 entry on a majority commits 2 and 3"
+    );
+}
