@@ -213,10 +213,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if self.role != Role::Leader || id == self.id() {
             return;
         }
-        if let Some(pr) = self.progress.get_mut(&id) {
-            if pr.state == ProgressState::Replicate {
-                pr.become_probe();
-            }
+        if let Some(pr) = self.progress.get_mut(&id)
+            && pr.state == ProgressState::Replicate
+        {
+            pr.become_probe();
         }
     }
 
