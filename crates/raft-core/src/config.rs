@@ -28,6 +28,13 @@ pub struct Config {
     pub max_size_per_msg_bytes: u64,
     /// The most append messages in flight to one follower.
     pub max_inflight_msgs: usize,
+    /// The most entry bytes in flight to one follower (at least one message
+    /// is always allowed). `u64::MAX` for no limit.
+    pub max_inflight_bytes: u64,
+    /// The most payload bytes a leader holds appended but not yet applied;
+    /// proposals beyond it are dropped (back-pressure). A proposal is always
+    /// accepted when nothing is outstanding. `u64::MAX` for no limit.
+    pub max_uncommitted_bytes: u64,
     /// The largest proposal accepted, in payload bytes.
     pub max_proposal_bytes: u64,
 }
@@ -35,7 +42,8 @@ pub struct Config {
 impl Config {
     /// A configuration for node `id` with the defaults: election timeout 10
     /// ticks, heartbeat 1 tick, pre-vote and check-quorum on, 1 MiB per
-    /// message, 256 messages in flight, proposals up to 1 MiB.
+    /// message, 256 messages in flight (no byte limit), proposals up to
+    /// 1 MiB, no limit on uncommitted bytes.
     #[must_use]
     pub fn new(id: NodeId) -> Self {
         Self {
@@ -46,6 +54,8 @@ impl Config {
             check_quorum: true,
             max_size_per_msg_bytes: 1 << 20,
             max_inflight_msgs: 256,
+            max_inflight_bytes: u64::MAX,
+            max_uncommitted_bytes: u64::MAX,
             max_proposal_bytes: 1 << 20,
         }
     }
@@ -76,6 +86,12 @@ impl Config {
         }
         if self.max_inflight_msgs == 0 {
             return fail("max_inflight_msgs", "must be at least 1");
+        }
+        if self.max_inflight_bytes == 0 {
+            return fail("max_inflight_bytes", "must be at least 1");
+        }
+        if self.max_uncommitted_bytes == 0 {
+            return fail("max_uncommitted_bytes", "must be at least 1");
         }
         if self.max_size_per_msg_bytes == 0 {
             return fail("max_size_per_msg_bytes", "must be at least 1");

@@ -157,6 +157,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let me = self.id();
         self.role = Role::Leader;
         self.leader = Some(me);
+        self.uncommitted_bytes = 0;
         self.votes.clear();
         self.election_elapsed = 0;
         self.heartbeat_elapsed = 0;

@@ -116,6 +116,15 @@ pub enum DropReason {
     /// A proposal with no bytes.
     #[error("empty proposal")]
     Empty,
+    /// `max_uncommitted_bytes` are already outstanding: retry once some
+    /// commit.
+    #[error("{uncommitted} bytes uncommitted, at the limit of {limit}")]
+    UncommittedLimit {
+        /// Bytes outstanding.
+        uncommitted: u64,
+        /// The configured limit.
+        limit: u64,
+    },
     /// A proposal above `max_proposal_bytes`.
     #[error("proposal of {bytes} bytes is above the limit of {limit}")]
     TooLarge {

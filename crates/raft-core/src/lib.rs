@@ -64,12 +64,12 @@
 //! (the §5.3 consistency check, §5.4.1 up-to-date rule, §5.4.2 commit rule,
 //! conflict hints), elections with randomized timeouts, pre-vote and
 //! check-quorum (with leader stickiness), replication with probe /
-//! replicate flow control, an in-flight window and fast backtracking, and
+//! replicate flow control, an in-flight window by messages and bytes,
+//! `max_uncommitted_bytes` back-pressure and fast backtracking, and
 //! the [`Ready`] hand-off, [`RaftNode::status`] and
 //! [`RaftNode::report_unreachable`]. Still to come (see the crate's issue):
 //! snapshots to lagging followers, membership changes, leadership
-//! transfer, linearizable reads, byte-based in-flight limits and
-//! `max_uncommitted_bytes`, and proposal forwarding.
+//! transfer, linearizable reads and proposal forwarding.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -91,6 +91,8 @@ pub struct RaftNode<S, R> {
     pub(crate) last_soft_state: SoftState,
     /// Committed entries up to here were handed out to apply.
     pub(crate) applying: Index,
+    /// As leader: payload bytes proposed and not yet handed out to apply.
+    pub(crate) uncommitted_bytes: u64,
 }
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
@@ -147,6 +149,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 role: Role::Follower,
             },
             applying: 0,
+            uncommitted_bytes: 0,
         };
         node.applying = node.log.applied();
         node.become_follower(hs.term, None);
@@ -234,8 +237,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// accepts proposals.
     ///
     /// # Errors
-    /// [`Error::ProposalDropped`]: not the leader, empty, or above
-    /// `max_proposal_bytes`.
+    /// [`Error::ProposalDropped`]: not the leader, empty, above
+    /// `max_proposal_bytes`, or over `max_uncommitted_bytes` outstanding.
     pub fn propose(&mut self, data: Vec<u8>) -> Result<Index, Error> {
         let drop = |r| Err(Error::ProposalDropped(r));
         if self.role != Role::Leader {
@@ -253,7 +256,16 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 limit: self.config.max_proposal_bytes,
             });
         }
+        // Back-pressure; a lone proposal always fits, however large.
+        let limit = self.config.max_uncommitted_bytes;
+        if self.uncommitted_bytes > 0 && self.uncommitted_bytes.saturating_add(bytes) > limit {
+            return drop(DropReason::UncommittedLimit {
+                uncommitted: self.uncommitted_bytes,
+                limit,
+            });
+        }
         let index = self.append_entry(Payload::Command(data))?;
+        self.uncommitted_bytes = self.uncommitted_bytes.saturating_add(bytes);
         self.broadcast_append();
         Ok(index)
     }
@@ -386,6 +398,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         self.role = Role::Follower;
         self.leader = leader;
+        self.uncommitted_bytes = 0;
         self.reset_timers();
         self.progress.clear();
         self.votes.clear();

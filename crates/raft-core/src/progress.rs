@@ -36,8 +36,11 @@ pub struct Progress {
     pub state: ProgressState,
     /// In `Probe`: an append is out and unanswered.
     pub(crate) probe_sent: bool,
-    /// In `Replicate`: the last index of each append in flight, ascending.
-    pub(crate) inflight: VecDeque<Index>,
+    /// In `Replicate`: the last index and entry bytes of each append in
+    /// flight, ascending by index.
+    pub(crate) inflight: VecDeque<(Index, u64)>,
+    /// Invariant: the sum of the bytes in `inflight`.
+    pub(crate) inflight_bytes: u64,
     /// Heard from since the last check-quorum round.
     pub(crate) recent_active: bool,
 }
@@ -50,6 +53,7 @@ impl Progress {
             state: ProgressState::Probe,
             probe_sent: false,
             inflight: VecDeque::new(),
+            inflight_bytes: 0,
             recent_active: false,
         }
     }
@@ -57,42 +61,64 @@ impl Progress {
     pub(crate) fn become_probe(&mut self) {
         self.state = ProgressState::Probe;
         self.probe_sent = false;
-        self.inflight.clear();
+        self.clear_inflight();
         self.next_index = self.match_index + 1;
     }
 
     pub(crate) fn become_replicate(&mut self) {
         self.state = ProgressState::Replicate;
         self.probe_sent = false;
-        self.inflight.clear();
+        self.clear_inflight();
         self.next_index = self.match_index + 1;
     }
 
-    /// Whether the leader must hold further appends.
-    pub(crate) fn is_paused(&self, max_inflight: usize) -> bool {
+    /// Entry bytes in flight to this follower.
+    #[must_use]
+    pub fn inflight_bytes(&self) -> u64 {
+        self.inflight_bytes
+    }
+
+    fn clear_inflight(&mut self) {
+        self.inflight.clear();
+        self.inflight_bytes = 0;
+    }
+
+    /// Whether the leader must hold further appends: in probe while a probe
+    /// is out; in replicate when the window is full by count or by bytes.
+    pub(crate) fn is_paused(&self, max_msgs: usize, max_bytes: u64) -> bool {
         match self.state {
             ProgressState::Probe => self.probe_sent,
-            ProgressState::Replicate => self.inflight.len() >= max_inflight,
+            ProgressState::Replicate => {
+                self.inflight.len() >= max_msgs || self.inflight_bytes >= max_bytes
+            }
         }
     }
 
-    /// An append ending at `last_index` was sent.
-    pub(crate) fn sent(&mut self, last_index: Index, had_entries: bool) {
+    /// An append ending at `last_index` with `bytes` of entries was sent.
+    pub(crate) fn sent(&mut self, last_index: Index, had_entries: bool, bytes: u64) {
         match self.state {
             ProgressState::Probe => self.probe_sent = true,
             ProgressState::Replicate if had_entries => {
                 self.next_index = last_index + 1;
-                self.inflight.push_back(last_index);
+                self.inflight.push_back((last_index, bytes));
+                self.inflight_bytes = self.inflight_bytes.saturating_add(bytes);
             }
             ProgressState::Replicate => {}
+        }
+    }
+
+    /// Frees the oldest in-flight append (presumed lost).
+    pub(crate) fn free_oldest(&mut self) {
+        if let Some((_, bytes)) = self.inflight.pop_front() {
+            self.inflight_bytes = self.inflight_bytes.saturating_sub(bytes);
         }
     }
 
     /// The follower matches up to `index`; returns whether that is news.
     pub(crate) fn maybe_update(&mut self, index: Index) -> bool {
         self.probe_sent = false;
-        while self.inflight.front().is_some_and(|&i| i <= index) {
-            self.inflight.pop_front();
+        while self.inflight.front().is_some_and(|&(i, _)| i <= index) {
+            self.free_oldest();
         }
         if index > self.match_index {
             self.match_index = index;

@@ -117,6 +117,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if let Some(last) = committed_entries.last() {
             self.applying = last.index;
         }
+        if self.role == crate::node::Role::Leader {
+            let applied: u64 = committed_entries
+                .iter()
+                .map(|e| e.payload.size_bytes())
+                .sum();
+            self.uncommitted_bytes = self.uncommitted_bytes.saturating_sub(applied);
+        }
 
         let (mut messages, mut held) = (Vec::new(), Vec::new());
         for msg in self.msgs.drain(..) {

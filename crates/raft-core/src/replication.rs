@@ -35,11 +35,14 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Sends `to` the entries from its next index, unless paused; with no
     /// entries to send, sends an empty append only if `send_if_empty`.
     pub(crate) fn send_append(&mut self, to: NodeId, send_if_empty: bool) {
-        let max_inflight = self.config.max_inflight_msgs;
+        let (max_msgs, max_bytes) = (
+            self.config.max_inflight_msgs,
+            self.config.max_inflight_bytes,
+        );
         let Some(pr) = self.progress.get(&to) else {
             return;
         };
-        if pr.is_paused(max_inflight) {
+        if pr.is_paused(max_msgs, max_bytes) {
             return;
         }
         let next = pr.next_index;
@@ -65,6 +68,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return;
         }
         let last_sent = entries.last().map_or(prev_index, |e| e.index);
+        let bytes: u64 = entries.iter().map(Entry::size_bytes).sum();
         let commit = self.log.committed();
         self.send(
             to,
@@ -76,7 +80,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             },
         );
         if let Some(pr) = self.progress.get_mut(&to) {
-            pr.sent(last_sent, had_entries);
+            pr.sent(last_sent, had_entries, bytes);
         }
     }
 
@@ -198,8 +202,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // replicate free one slot of a full window (the oldest append is
         // most likely lost) so one more append goes out.
         pr.probe_sent = false;
-        if pr.inflight.len() >= self.config.max_inflight_msgs {
-            pr.inflight.pop_front();
+        if pr.is_paused(
+            self.config.max_inflight_msgs,
+            self.config.max_inflight_bytes,
+        ) {
+            pr.free_oldest();
         }
         if pr.match_index < last {
             self.send_append(from, true);

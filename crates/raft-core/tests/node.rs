@@ -681,3 +681,40 @@ fn figure_8_previous_term_entries_are_not_committed_by_counting() {
         "the term-4 entry on a majority commits 2 and 3"
     );
 }
+
+// Back-pressure: with followers unreachable nothing commits, so proposals
+// stop once `max_uncommitted_bytes` are outstanding; they resume when the
+// entries commit. The byte window paces appends the same way.
+#[test]
+fn uncommitted_and_inflight_byte_limits() {
+    let mut c = Cluster::with_config(3, 12, |id| Config {
+        max_uncommitted_bytes: 100,
+        max_inflight_bytes: 200,
+        ..Config::new(id)
+    });
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    for f in (1..=3).filter(|&id| id != leader) {
+        c.cut.insert((leader, f));
+    }
+    let chunk = vec![1u8; 40];
+    assert!(c.node_mut(leader).propose(chunk.clone()).is_ok());
+    assert!(c.node_mut(leader).propose(chunk.clone()).is_ok());
+    assert_eq!(
+        c.node_mut(leader).propose(chunk.clone()),
+        Err(Error::ProposalDropped(DropReason::UncommittedLimit {
+            uncommitted: 80,
+            limit: 100
+        }))
+    );
+    for pr in c.node(leader).progress().values() {
+        assert!(pr.inflight_bytes() <= 200 + 16 + 40, "window bound: {pr:?}");
+    }
+    c.heal();
+    c.run_ticks(5);
+    assert!(
+        c.node_mut(leader).propose(chunk).is_ok(),
+        "committed entries free the budget"
+    );
+    c.check_applied_prefixes();
+}
