@@ -35,8 +35,12 @@
 //!         // 1. Messages that may go now (the leader's appends), in parallel
 //!         //    with the disk write.
 //!         for msg in ready.messages { /* transport.send(msg) */ let _ = msg; }
-//!         // 2. Persist: entries and hard state, synced if `must_sync`.
+//!         // 2. Persist: a leader's snapshot (load it into the state machine
+//!         //    too), then entries and hard state, synced if `must_sync`.
 //!         let persist = ready.persist;
+//!         if let Some(snapshot) = &persist.snapshot {
+//!             node.storage_mut().apply_snapshot(snapshot.clone()).unwrap();
+//!         }
 //!         if let Some(hs) = persist.hard_state {
 //!             node.storage_mut().set_hard_state(hs);
 //!         }
@@ -66,9 +70,11 @@
 //! check-quorum (with leader stickiness), replication with probe /
 //! replicate flow control, an in-flight window by messages and bytes,
 //! `max_uncommitted_bytes` back-pressure and fast backtracking, and
-//! the [`Ready`] hand-off, [`RaftNode::status`] and
-//! [`RaftNode::report_unreachable`]. Still to come (see the crate's issue):
-//! snapshots to lagging followers, membership changes, leadership
+//! snapshots to followers that need compacted entries (with a tail kept so
+//! nearly-caught-up followers need none, and recovery from a lost
+//! snapshot), the [`Ready`] hand-off, [`RaftNode::status`],
+//! [`RaftNode::report_unreachable`] and [`RaftNode::report_snapshot`].
+//! Still to come (see the crate's issue): membership changes, leadership
 //! transfer, linearizable reads and proposal forwarding.
 
 #![forbid(unsafe_code)]

@@ -1,6 +1,6 @@
 //! Messages between nodes.
 
-use crate::types::{Entry, Index, NodeId, Term};
+use crate::types::{Entry, Index, NodeId, Snapshot, Term};
 
 /// One message from one node to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,9 @@ pub enum MessageBody {
     },
     /// The follower heard the heartbeat.
     HeartbeatResponse,
+    /// The leader's snapshot, for a follower that needs entries the leader
+    /// has compacted away. Answered with an [`MessageBody::AppendResponse`].
+    InstallSnapshot(Snapshot),
 }
 
 /// A follower's answer to [`MessageBody::Append`].

@@ -93,6 +93,8 @@ pub struct RaftNode<S, R> {
     pub(crate) applying: Index,
     /// As leader: payload bytes proposed and not yet handed out to apply.
     pub(crate) uncommitted_bytes: u64,
+    /// The index of the last leader snapshot handed out to install.
+    pub(crate) snapshot_handed_out: Index,
 }
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
@@ -150,6 +152,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             },
             applying: 0,
             uncommitted_bytes: 0,
+            snapshot_handed_out: 0,
         };
         node.applying = node.log.applied();
         node.become_follower(hs.term, None);
@@ -320,6 +323,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.on_heartbeat(msg.from, commit);
                 Ok(())
             }
+            MessageBody::InstallSnapshot(snapshot) => {
+                self.follow(msg.term, msg.from);
+                self.on_install_snapshot(msg.from, snapshot)
+            }
             MessageBody::AppendResponse(result) => self.on_append_response(msg.from, result),
             MessageBody::HeartbeatResponse => self.on_heartbeat_response(msg.from),
         }
@@ -348,7 +355,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     pre_vote: true,
                     granted: true,
                 } => {}
-                Append { .. } | Heartbeat { .. } => self.become_follower(msg.term, Some(msg.from)),
+                Append { .. } | Heartbeat { .. } | InstallSnapshot(_) => {
+                    self.become_follower(msg.term, Some(msg.from));
+                }
                 _ => self.become_follower(msg.term, None),
             }
             return Ok(true);
@@ -472,7 +481,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     }
 }
 
-fn sorted_unique(ids: &[NodeId]) -> Vec<NodeId> {
+pub(crate) fn sorted_unique(ids: &[NodeId]) -> Vec<NodeId> {
     let mut v = ids.to_vec();
     v.sort_unstable();
     v.dedup();

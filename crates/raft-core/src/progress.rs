@@ -8,6 +8,12 @@
 //!   +---------+ ---------------------------> +-----------+
 //!   one append in flight,   match found      pipelined appends,
 //!   wait for the answer                      up to max_inflight_msgs
+//!        |      ^
+//!  needs |      | snapshot acknowledged (or reported failed)
+//!        v      |
+//!   +------------+
+//!   |  Snapshot  |  nothing sent until the snapshot is in
+//!   +------------+
 //! ```
 
 use std::collections::VecDeque;
@@ -22,6 +28,8 @@ pub enum ProgressState {
     Probe,
     /// The follower is in step: stream appends optimistically.
     Replicate,
+    /// A snapshot is on its way; send nothing else until it lands.
+    Snapshot,
 }
 
 /// The leader's view of one follower.
@@ -43,6 +51,11 @@ pub struct Progress {
     pub(crate) inflight_bytes: u64,
     /// Heard from since the last check-quorum round.
     pub(crate) recent_active: bool,
+    /// In `Snapshot`: the index of the snapshot sent.
+    pub(crate) pending_snapshot: Index,
+    /// In `Snapshot`: heartbeat responses since it was sent, to give up on
+    /// a snapshot that was lost.
+    pub(crate) snapshot_wait: u32,
 }
 
 impl Progress {
@@ -55,19 +68,38 @@ impl Progress {
             inflight: VecDeque::new(),
             inflight_bytes: 0,
             recent_active: false,
+            pending_snapshot: 0,
+            snapshot_wait: 0,
         }
     }
 
     pub(crate) fn become_probe(&mut self) {
+        // After a snapshot, probe from past it: the follower holds it, or
+        // will refuse and hint where to go.
+        let after_snapshot = if self.state == ProgressState::Snapshot {
+            self.pending_snapshot + 1
+        } else {
+            0
+        };
         self.state = ProgressState::Probe;
         self.probe_sent = false;
+        self.pending_snapshot = 0;
         self.clear_inflight();
-        self.next_index = self.match_index + 1;
+        self.next_index = (self.match_index + 1).max(after_snapshot);
+    }
+
+    pub(crate) fn become_snapshot(&mut self, index: Index) {
+        self.state = ProgressState::Snapshot;
+        self.probe_sent = false;
+        self.pending_snapshot = index;
+        self.snapshot_wait = 0;
+        self.clear_inflight();
     }
 
     pub(crate) fn become_replicate(&mut self) {
         self.state = ProgressState::Replicate;
         self.probe_sent = false;
+        self.pending_snapshot = 0;
         self.clear_inflight();
         self.next_index = self.match_index + 1;
     }
@@ -88,6 +120,7 @@ impl Progress {
     pub(crate) fn is_paused(&self, max_msgs: usize, max_bytes: u64) -> bool {
         match self.state {
             ProgressState::Probe => self.probe_sent,
+            ProgressState::Snapshot => true,
             ProgressState::Replicate => {
                 self.inflight.len() >= max_msgs || self.inflight_bytes >= max_bytes
             }
@@ -103,7 +136,7 @@ impl Progress {
                 self.inflight.push_back((last_index, bytes));
                 self.inflight_bytes = self.inflight_bytes.saturating_add(bytes);
             }
-            ProgressState::Replicate => {}
+            ProgressState::Replicate | ProgressState::Snapshot => {}
         }
     }
 
@@ -132,6 +165,10 @@ impl Progress {
     /// its best match candidate. Returns whether to send again (a stale
     /// refusal is ignored).
     pub(crate) fn maybe_decrease(&mut self, rejected: Index, hint: Index) -> bool {
+        if self.state == ProgressState::Snapshot {
+            // Refusals of appends sent before the snapshot: stale.
+            return false;
+        }
         if self.state == ProgressState::Replicate {
             // Stale if it refers to an index already known to match.
             if rejected <= self.match_index {

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::message::{Message, MessageBody};
 use crate::node::{RaftNode, SoftState};
 use crate::storage::Storage;
-use crate::types::{Entry, HardState, Index, Term};
+use crate::types::{Entry, HardState, Index, Snapshot, Term};
 
 /// Work the node hands to the application. Obtained from
 /// [`RaftNode::ready`]; see the crate docs for the full loop.
@@ -36,6 +36,9 @@ pub struct Ready {
 pub struct Persist {
     /// The term, vote and commit index to write, when they changed.
     pub hard_state: Option<HardState>,
+    /// A leader's snapshot to install, before `entries`: write it to
+    /// storage (replacing the log) and load it into the state machine.
+    pub snapshot: Option<Snapshot>,
     /// Entries to append to the log (replacing any suffix from the first
     /// one's index on).
     pub entries: Vec<Entry>,
@@ -59,6 +62,7 @@ pub struct Persisted {
 /// Which entries a persisted batch covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PersistReceipt {
+    snapshot_index: Option<Index>,
     last_entry: Option<(Index, Term)>,
 }
 
@@ -66,16 +70,21 @@ impl Persist {
     /// Whether there is nothing to write.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.hard_state.is_none() && self.entries.is_empty()
+        self.hard_state.is_none() && self.snapshot.is_none() && self.entries.is_empty()
     }
 
-    /// Call after `hard_state` and `entries` are durably written (synced
-    /// when `must_sync`): releases the messages that waited.
+    /// Call after `snapshot`, `hard_state` and `entries` are durably
+    /// written (synced when `must_sync`) and the snapshot is loaded into the
+    /// state machine: releases the messages that waited.
     pub fn persisted(self) -> Persisted {
         let last_entry = self.entries.last().map(|e| (e.index, e.term));
+        let snapshot_index = self.snapshot.as_ref().map(|s| s.meta.index);
         Persisted {
             messages: self.held,
-            receipt: PersistReceipt { last_entry },
+            receipt: PersistReceipt {
+                snapshot_index,
+                last_entry,
+            },
         }
     }
 }
@@ -88,6 +97,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             || self.soft_state() != self.last_soft_state
             || self.hard_state() != self.last_hard_state
             || self.log.has_new_unstable()
+            || self.pending_snapshot().is_some()
             || self.log.committed() > self.applying.max(self.log.applied())
                 && self.log.persisted_last_index() > self.applying.max(self.log.applied())
     }
@@ -108,6 +118,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let hard_state = (hard != self.last_hard_state).then_some(hard);
         self.last_hard_state = hard;
 
+        let snapshot = self.pending_snapshot().cloned();
+        if let Some(s) = &snapshot {
+            self.snapshot_handed_out = s.meta.index;
+        }
         let entries = self.log.take_unstable();
         let committed_entries = self.log.committed_entries_after(
             self.applying,
@@ -133,12 +147,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 messages.push(msg);
             }
         }
-        let must_sync = !entries.is_empty() || term_or_vote_changed;
+        let must_sync = !entries.is_empty() || snapshot.is_some() || term_or_vote_changed;
         Ok(Ready {
             soft_state,
             messages,
             persist: Persist {
                 hard_state,
+                snapshot,
                 entries,
                 must_sync,
                 held,
@@ -151,10 +166,23 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// [`Persist::persisted`]. Batches must be reported in the order they
     /// were handed out.
     pub fn on_persisted(&mut self, receipt: PersistReceipt) {
+        if let Some(index) = receipt.snapshot_index {
+            self.log.stable_snap_to(index);
+            // Installing the snapshot applied everything it covers.
+            self.log.applied_to(index);
+            self.applying = self.applying.max(index);
+        }
         if let Some((index, term)) = receipt.last_entry {
             self.log.stable_to(index, term);
             self.on_self_persisted(index);
         }
+    }
+
+    /// A leader's snapshot waiting to be handed out.
+    fn pending_snapshot(&self) -> Option<&Snapshot> {
+        self.log
+            .unstable_snapshot()
+            .filter(|s| s.meta.index > self.snapshot_handed_out)
     }
 
     /// The application applied committed entries up to `index`.

@@ -5,11 +5,12 @@ use crate::StorageError;
 use crate::error::Error;
 use crate::log::AppendOutcome;
 use crate::message::{AppendResult, MessageBody};
+use crate::node::sorted_unique;
 use crate::node::{RaftNode, Role};
 use crate::progress::ProgressState;
 use crate::quorum::committed_index;
 use crate::storage::Storage;
-use crate::types::{Entry, Index, NodeId, Term};
+use crate::types::{Entry, Index, NodeId, Snapshot, Term};
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Sends every follower what it lacks, and an empty append to those
@@ -49,9 +50,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let prev_index = next - 1;
         let prev_term = match self.log.term(prev_index) {
             Ok(t) => t,
-            // Compacted: the follower needs a snapshot, which a later
-            // release sends; until then it is not sent anything.
-            Err(StorageError::Compacted { .. }) => return,
+            Err(StorageError::Compacted { .. }) => return self.send_snapshot(to),
+            // Temporarily unavailable: try again on the next round.
             Err(_) => return,
         };
         let last = self.log.last_index().unwrap_or(prev_index);
@@ -61,6 +61,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         {
             Ok(entries) => entries,
             // Temporarily unavailable or compacted meanwhile: next round.
+            Err(StorageError::Compacted { .. }) => return self.send_snapshot(to),
             Err(_) => return,
         };
         let had_entries = !entries.is_empty();
@@ -81,6 +82,71 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         );
         if let Some(pr) = self.progress.get_mut(&to) {
             pr.sent(last_sent, had_entries, bytes);
+        }
+    }
+
+    /// Sends `to` the latest snapshot, because it needs entries that were
+    /// compacted away. If storage is still making one, tries again later.
+    fn send_snapshot(&mut self, to: NodeId) {
+        let Some(next) = self.progress.get(&to).map(|pr| pr.next_index) else {
+            return;
+        };
+        let snapshot = match self.log.snapshot(next - 1) {
+            Ok(s) if !s.is_empty() => s,
+            // Temporarily unavailable (or none yet): the next heartbeat
+            // response retries.
+            _ => return,
+        };
+        let index = snapshot.meta.index;
+        self.send(to, MessageBody::InstallSnapshot(snapshot));
+        if let Some(pr) = self.progress.get_mut(&to) {
+            pr.become_snapshot(index);
+        }
+    }
+
+    /// The follower side of a snapshot (Raft §7).
+    pub(crate) fn on_install_snapshot(
+        &mut self,
+        from: NodeId,
+        snapshot: Snapshot,
+    ) -> Result<(), Error> {
+        let index = snapshot.meta.index;
+        let committed = self.log.committed();
+        let match_index = if index <= committed {
+            // Stale: everything it covers is committed here already.
+            committed
+        } else if self.log.match_term(index, snapshot.meta.term) {
+            // The log already holds its last entry: just commit up to it.
+            self.log.commit_to(index);
+            index
+        } else {
+            if snapshot.meta.conf_state.voters.is_empty() {
+                return Err(Error::Malformed("snapshot without voters"));
+            }
+            self.voters = sorted_unique(&snapshot.meta.conf_state.voters);
+            self.learners = sorted_unique(&snapshot.meta.conf_state.learners);
+            self.log.restore(snapshot);
+            index
+        };
+        let result = AppendResult::Accepted { match_index };
+        self.send(from, MessageBody::AppendResponse(result));
+        Ok(())
+    }
+
+    /// Tells the leader whether sending a snapshot to `id` succeeded, when
+    /// the transport knows (large snapshots are streamed). On failure the
+    /// leader probes again and resends later.
+    pub fn report_snapshot(&mut self, id: NodeId, success: bool) {
+        if self.role != Role::Leader {
+            return;
+        }
+        if let Some(pr) = self.progress.get_mut(&id)
+            && pr.state == ProgressState::Snapshot
+        {
+            if !success {
+                pr.pending_snapshot = 0;
+            }
+            pr.become_probe();
         }
     }
 
@@ -155,8 +221,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 if match_index > last {
                     return Err(Error::Malformed("match index past the leader's log"));
                 }
-                if pr.maybe_update(match_index) {
-                    if pr.state == ProgressState::Probe {
+                let snapshot_landed =
+                    pr.state == ProgressState::Snapshot && match_index >= pr.pending_snapshot;
+                if pr.maybe_update(match_index) || snapshot_landed {
+                    if pr.state == ProgressState::Probe || snapshot_landed {
                         pr.become_replicate();
                     }
                     if self.maybe_commit() {
@@ -198,6 +266,16 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return Ok(());
         };
         pr.recent_active = true;
+        // A snapshot not acknowledged within an election timeout of
+        // heartbeats is presumed lost (the transport may not report it):
+        // probe again, which sends it again.
+        if pr.state == ProgressState::Snapshot {
+            pr.snapshot_wait += 1;
+            if pr.snapshot_wait >= self.config.election_timeout_ticks {
+                pr.pending_snapshot = 0;
+                pr.become_probe();
+            }
+        }
         // Lost appends must not stall the follower: resume probing, and in
         // replicate free one slot of a full window (the oldest append is
         // most likely lost) so one more append goes out.

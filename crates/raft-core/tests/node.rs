@@ -331,6 +331,7 @@ fn a_divergent_follower_is_repaired() {
 // and `check_applied_prefixes`.
 #[test]
 fn safety_under_loss_and_partitions_over_seeds() {
+    let (mut snapshots, mut terms) = (0, 0);
     for seed in 0..60 {
         let mut c = Cluster::new(5, seed);
         c.drop_rate = 0.1;
@@ -347,6 +348,13 @@ fn safety_under_loss_and_partitions_over_seeds() {
             }
             c.run_ticks(5);
             let _ = c.propose(&[round as u8, seed as u8]);
+            if round % 4 == 3 {
+                // Compact every log, keeping a short tail: lagging nodes
+                // need snapshots under loss and partitions.
+                for id in 1..=5 {
+                    c.compact(id, 2);
+                }
+            }
         }
         c.heal();
         c.drop_rate = 0.0;
@@ -357,12 +365,20 @@ fn safety_under_loss_and_partitions_over_seeds() {
             .unwrap_or_else(|| panic!("seed {seed}: no leader after healing"));
         c.run_ticks(5);
         for id in 1..=5 {
+            let leader = c.leader().unwrap();
+            let pr = c.node(leader).progress().get(&id).cloned();
             assert!(
                 c.node(id).log().committed() >= index,
-                "seed {seed}: node {id} did not commit {index}"
+                "seed {seed}: node {id} did not commit {index}; leader {leader} sees {pr:?}"
             );
         }
+        snapshots += c.installed.values().sum::<usize>();
+        terms += c.leaders_by_term.len();
     }
+    // The run must have exercised what it claims to test.
+    eprintln!("60 seeds: {terms} terms with a leader, {snapshots} snapshots installed");
+    assert!(terms > 80, "{terms}: leader changes were exercised");
+    assert!(snapshots > 10, "{snapshots}");
 }
 
 #[test]
@@ -717,4 +733,142 @@ fn uncommitted_and_inflight_byte_limits() {
         "committed entries free the budget"
     );
     c.check_applied_prefixes();
+}
+
+// Raft §7: a follower that needs entries the leader compacted away gets
+// the leader's snapshot, installs it, and then follows by appends; one
+// only a little behind is served from the tail kept after the snapshot.
+#[test]
+fn lagging_followers_catch_up_by_snapshot_or_from_the_tail() {
+    let mut c = Cluster::new(3, 21);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let mut followers = (1..=3).filter(|&id| id != leader);
+    let (far, near) = (followers.next().unwrap(), followers.next().unwrap());
+    c.isolate(far);
+    for i in 0..30u8 {
+        c.propose(&[i]).unwrap();
+    }
+    c.cut.insert((leader, near));
+    for i in 30..33u8 {
+        c.node_mut(leader).propose(vec![i]).unwrap();
+    }
+    c.deliver(10_000);
+    c.cut.remove(&(leader, near));
+    c.run_ticks(1); // `near` catches up from the leader's log; 30..33 commit
+    c.compact(leader, 5);
+    let first = c.node(leader).log().first_index().unwrap();
+    assert!(first > 20, "compacted: first index {first}");
+    c.heal();
+    c.run_ticks(10);
+    let last = c.node(leader).log().last_index().unwrap();
+    for id in 1..=3 {
+        assert_eq!(c.node(id).log().committed(), last, "node {id}");
+    }
+    assert_eq!(
+        c.installed.get(&far),
+        Some(&1),
+        "the far follower needed the snapshot"
+    );
+    assert_eq!(
+        c.installed.get(&near),
+        None,
+        "the near one never needed one"
+    );
+    assert_eq!(
+        c.node(leader).progress()[&far].state,
+        ProgressState::Replicate
+    );
+    assert_eq!(c.applied[&far].len(), 33);
+    c.check_applied_prefixes();
+    // The follower keeps working after the snapshot.
+    c.propose(b"after").unwrap();
+    c.run_ticks(2);
+    assert_eq!(c.applied[&far].len(), 34);
+
+    // A follower only a few entries behind is served from the tail kept
+    // before the snapshot point, without a snapshot.
+    c.cut.insert((leader, near));
+    for i in 0..3u8 {
+        c.propose(&[100 + i]).unwrap();
+    }
+    c.compact(leader, 5);
+    c.heal();
+    c.run_ticks(3);
+    assert_eq!(c.installed.get(&near), None, "served from the tail");
+    assert_eq!(
+        c.node(near).log().committed(),
+        c.node(leader).log().last_index().unwrap()
+    );
+    c.check_applied_prefixes();
+}
+
+// A snapshot older than the follower's commit index changes nothing.
+#[test]
+fn stale_snapshots_are_ignored() {
+    let mut n = node(2, &[1, 2, 3]);
+    let append = MessageBody::Append {
+        prev_index: 0,
+        prev_term: 0,
+        entries: (1..=5)
+            .map(|index| Entry {
+                index,
+                term: 1,
+                payload: Payload::Noop,
+            })
+            .collect(),
+        commit: 5,
+    };
+    n.step(Message {
+        from: 1,
+        to: 2,
+        term: 1,
+        body: append,
+    })
+    .unwrap();
+    drain(&mut n);
+    let old = Snapshot {
+        meta: SnapshotMeta {
+            index: 3,
+            term: 1,
+            conf_state: ConfState {
+                voters: vec![1, 2, 3],
+                learners: vec![],
+            },
+        },
+        data: vec![],
+    };
+    n.step(Message {
+        from: 1,
+        to: 2,
+        term: 1,
+        body: MessageBody::InstallSnapshot(old),
+    })
+    .unwrap();
+    let sent = drain(&mut n);
+    assert_eq!(
+        sent.last().unwrap().body,
+        MessageBody::AppendResponse(AppendResult::Accepted { match_index: 5 })
+    );
+    assert_eq!(
+        (n.log().first_index(), n.log().last_index()),
+        (Ok(1), Ok(5))
+    );
+    let bad = Snapshot {
+        meta: SnapshotMeta {
+            index: 9,
+            term: 1,
+            conf_state: ConfState::default(),
+        },
+        data: vec![],
+    };
+    assert!(matches!(
+        n.step(Message {
+            from: 1,
+            to: 2,
+            term: 1,
+            body: MessageBody::InstallSnapshot(bad)
+        }),
+        Err(Error::Malformed(_))
+    ));
 }

@@ -25,6 +25,11 @@ pub struct Cluster {
     /// Election safety: the one leader seen for each term.
     pub leaders_by_term: BTreeMap<Term, NodeId>,
     pub seed: u64,
+    /// The state machine as of each snapshot index (the snapshot's data
+    /// stands for it), so a node that installs one has the same history.
+    pub snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
+    /// Snapshots installed, per node.
+    pub installed: BTreeMap<NodeId, usize>,
 }
 
 impl Cluster {
@@ -49,6 +54,8 @@ impl Cluster {
             rng: StdRng::seed_from_u64(seed),
             leaders_by_term: BTreeMap::new(),
             seed,
+            snapshots: BTreeMap::new(),
+            installed: BTreeMap::new(),
         }
     }
 
@@ -60,6 +67,12 @@ impl Cluster {
             let ready = node.ready().unwrap();
             self.network.extend(ready.messages);
             let persist = ready.persist;
+            if let Some(snap) = &persist.snapshot {
+                node.storage_mut().apply_snapshot(snap.clone()).unwrap();
+                let state = self.snapshots[&snap.meta.index].clone();
+                *self.applied.get_mut(&id).unwrap() = state;
+                *self.installed.entry(id).or_default() += 1;
+            }
             if let Some(hs) = persist.hard_state {
                 node.storage_mut().set_hard_state(hs);
             }
@@ -190,6 +203,32 @@ impl Cluster {
             .ok()?;
         self.deliver(100_000);
         Some(index)
+    }
+
+    /// Snapshots `id`'s state machine at its applied index and compacts
+    /// its log, keeping `keep_tail` entries before that index.
+    pub fn compact(&mut self, id: NodeId, keep_tail: u64) {
+        let voters: Vec<NodeId> = self.nodes.keys().copied().collect();
+        let node = self.nodes.get_mut(&id).unwrap();
+        let applied = node.log().applied();
+        let snapshotted = node.log().storage().snapshot(0).map_or(0, |s| s.meta.index);
+        if applied <= snapshotted {
+            return;
+        }
+        let state = self.applied[&id].clone();
+        self.snapshots.insert(applied, state);
+        let conf = ConfState {
+            voters,
+            learners: vec![],
+        };
+        node.storage_mut()
+            .create_snapshot(applied, conf, applied.to_le_bytes().to_vec())
+            .unwrap();
+        let first = node.log().storage().first_index().unwrap();
+        let to = applied.saturating_sub(keep_tail);
+        if to >= first {
+            node.storage_mut().compact(to).unwrap();
+        }
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
