@@ -1,7 +1,7 @@
 //! Elections: timeouts, pre-vote, votes and becoming leader (Raft §5.2,
 //! §5.4.1; pre-vote and check-quorum from the Raft thesis §9.6, §6.2).
 
-use crate::error::Error;
+use crate::error::{DropReason, Error};
 use crate::message::MessageBody;
 use crate::node::{RaftNode, Role};
 use crate::progress::Progress;
@@ -13,7 +13,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     pub(crate) fn tick_election(&mut self) {
         self.election_elapsed += 1;
         if self.election_elapsed >= self.randomized_election_timeout && self.is_voter(self.id()) {
-            self.start_election(self.config.pre_vote);
+            self.start_election(self.config.pre_vote, false);
         }
     }
 
@@ -22,6 +22,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.heartbeat_elapsed += 1;
         if self.election_elapsed >= self.config.election_timeout_ticks {
             self.election_elapsed = 0;
+            // A transfer not done within an election timeout is abandoned
+            // (the target fell behind or is gone); proposals resume.
+            self.transferee = None;
             if self.config.check_quorum && !self.quorum_recently_active() {
                 // Raft thesis §6.2: a leader that cannot reach a quorum
                 // steps down rather than serve stale reads.
@@ -52,8 +55,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     }
 
     /// Begins a pre-vote round (no state changes) or an election (a new
-    /// term, voting for itself).
-    pub(crate) fn start_election(&mut self, pre_vote: bool) {
+    /// term, voting for itself); `transfer` when the leader handed over.
+    pub(crate) fn start_election(&mut self, pre_vote: bool, transfer: bool) {
         let me = self.id();
         let campaign_term = self.term + 1;
         if pre_vote {
@@ -80,6 +83,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 pre_vote,
                 last_index,
                 last_term,
+                transfer,
             };
             self.send_with_term(to, campaign_term, body);
         }
@@ -139,7 +143,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let rejected = self.votes.values().filter(|g| !**g).count();
         if is_majority(granted, voters) {
             match self.role {
-                Role::PreCandidate => self.start_election(false),
+                Role::PreCandidate => self.start_election(false, false),
                 Role::Candidate => self.become_leader(),
                 _ => {}
             }
@@ -153,11 +157,61 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         false
     }
 
+    /// The leader handed over: campaign at once, skipping pre-vote (Raft
+    /// thesis §3.10).
+    pub(crate) fn on_timeout_now(&mut self, from: NodeId) {
+        if self.role != Role::Leader && self.is_voter(self.id()) && self.leader == Some(from) {
+            self.start_election(false, true);
+        }
+    }
+
+    /// Hands leadership to `to` (Raft thesis §3.10): stop taking proposals,
+    /// bring `to` up to date, then tell it to campaign at once. Abandoned
+    /// if not done within an election timeout.
+    ///
+    /// # Errors
+    /// [`Error::ProposalDropped`] with [`DropReason::NotLeader`] when not
+    /// the leader; [`Error::UnknownPeer`] when `to` is not a voter.
+    pub fn transfer_leader(&mut self, to: NodeId) -> Result<(), Error> {
+        if self.role != Role::Leader {
+            return Err(Error::ProposalDropped(DropReason::NotLeader {
+                leader: self.leader,
+            }));
+        }
+        if to == self.id() || self.transferee == Some(to) {
+            return Ok(());
+        }
+        if !self.is_voter(to) {
+            return Err(Error::UnknownPeer(to));
+        }
+        self.transferee = Some(to);
+        // The transfer gets one election timeout.
+        self.election_elapsed = 0;
+        self.maybe_send_timeout_now(to);
+        Ok(())
+    }
+
+    /// Sends `TimeoutNow` to the transferee once it has the whole log,
+    /// else sends it what it lacks.
+    pub(crate) fn maybe_send_timeout_now(&mut self, to: NodeId) {
+        let last = self.log.last_index().unwrap_or(0);
+        let caught_up = self
+            .progress
+            .get(&to)
+            .is_some_and(|pr| pr.match_index == last);
+        if caught_up {
+            self.send(to, MessageBody::TimeoutNow);
+        } else {
+            self.send_append(to, true);
+        }
+    }
+
     fn become_leader(&mut self) {
         let me = self.id();
         self.role = Role::Leader;
         self.leader = Some(me);
         self.uncommitted_bytes = 0;
+        self.transferee = None;
         self.votes.clear();
         self.election_elapsed = 0;
         self.heartbeat_elapsed = 0;

@@ -113,6 +113,12 @@ pub enum DropReason {
         /// The leader this node knows of.
         leader: Option<NodeId>,
     },
+    /// Leadership is being handed to another node.
+    #[error("leadership is being transferred to {to}")]
+    Transferring {
+        /// The node taking over.
+        to: NodeId,
+    },
     /// A proposal with no bytes.
     #[error("empty proposal")]
     Empty,

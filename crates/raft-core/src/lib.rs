@@ -74,8 +74,9 @@
 //! nearly-caught-up followers need none, and recovery from a lost
 //! snapshot), the [`Ready`] hand-off, [`RaftNode::status`],
 //! [`RaftNode::report_unreachable`] and [`RaftNode::report_snapshot`].
-//! Still to come (see the crate's issue): membership changes, leadership
-//! transfer, linearizable reads and proposal forwarding.
+//! Leadership transfer ([`RaftNode::transfer_leader`]). Still to come (see
+//! the crate's issue): membership changes, linearizable reads and proposal
+//! forwarding.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

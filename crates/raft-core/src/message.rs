@@ -31,6 +31,9 @@ pub enum MessageBody {
         last_index: Index,
         /// The term of the candidate's last entry.
         last_term: Term,
+        /// The leader handed leadership over to this candidate: voters
+        /// answer even within a leader's lease.
+        transfer: bool,
     },
     /// The answer to a vote request.
     VoteResponse {
@@ -60,6 +63,8 @@ pub enum MessageBody {
     },
     /// The follower heard the heartbeat.
     HeartbeatResponse,
+    /// The leader hands over leadership: campaign now, without pre-vote.
+    TimeoutNow,
     /// The leader's snapshot, for a follower that needs entries the leader
     /// has compacted away. Answered with an [`MessageBody::AppendResponse`].
     InstallSnapshot(Snapshot),

@@ -57,6 +57,8 @@ pub struct Status {
     pub last_index: Index,
     /// As leader, every node's progress (itself included); else empty.
     pub progress: BTreeMap<NodeId, Progress>,
+    /// As leader, the node leadership is being handed to.
+    pub transferee: Option<NodeId>,
 }
 
 /// A Raft node: a deterministic state machine driven by [`RaftNode::tick`],
@@ -95,6 +97,8 @@ pub struct RaftNode<S, R> {
     pub(crate) uncommitted_bytes: u64,
     /// The index of the last leader snapshot handed out to install.
     pub(crate) snapshot_handed_out: Index,
+    /// As leader: the node leadership is being handed to.
+    pub(crate) transferee: Option<NodeId>,
 }
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
@@ -153,6 +157,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             applying: 0,
             uncommitted_bytes: 0,
             snapshot_handed_out: 0,
+            transferee: None,
         };
         node.applying = node.log.applied();
         node.become_follower(hs.term, None);
@@ -209,6 +214,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             applied: self.log.applied(),
             last_index: self.log.last_index().unwrap_or(0),
             progress: self.progress.clone(),
+            transferee: self.transferee,
         }
     }
 
@@ -232,7 +238,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// unless this node is a leader or not a voter.
     pub fn campaign(&mut self) {
         if self.role != Role::Leader && self.is_voter(self.id()) {
-            self.start_election(self.config.pre_vote);
+            self.start_election(self.config.pre_vote, false);
         }
     }
 
@@ -248,6 +254,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return drop(DropReason::NotLeader {
                 leader: self.leader,
             });
+        }
+        if let Some(to) = self.transferee {
+            return drop(DropReason::Transferring { to });
         }
         if data.is_empty() {
             return drop(DropReason::Empty);
@@ -304,7 +313,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 pre_vote,
                 last_index,
                 last_term,
+                ..
             } => self.on_vote_request(msg.from, msg.term, pre_vote, last_index, last_term),
+            MessageBody::TimeoutNow => {
+                self.on_timeout_now(msg.from);
+                Ok(())
+            }
             MessageBody::VoteResponse { pre_vote, granted } => {
                 self.on_vote_response(msg.from, pre_vote, granted);
                 Ok(())
@@ -339,11 +353,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         use MessageBody::*;
         if msg.term > self.term {
             match msg.body {
-                VoteRequest { pre_vote, .. } => {
+                VoteRequest {
+                    pre_vote, transfer, ..
+                } => {
                     // Leader stickiness (Raft §6, check-quorum): a node that
                     // heard from a leader within the election timeout
-                    // ignores vote requests.
-                    if self.in_lease() {
+                    // ignores vote requests, unless that leader handed over.
+                    if self.in_lease() && !transfer {
                         return Ok(false);
                     }
                     if !pre_vote {
@@ -408,6 +424,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.role = Role::Follower;
         self.leader = leader;
         self.uncommitted_bytes = 0;
+        self.transferee = None;
         self.reset_timers();
         self.progress.clear();
         self.votes.clear();

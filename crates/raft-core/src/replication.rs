@@ -227,6 +227,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     if pr.state == ProgressState::Probe || snapshot_landed {
                         pr.become_replicate();
                     }
+                    if self.transferee == Some(from) {
+                        self.maybe_send_timeout_now(from);
+                    }
                     if self.maybe_commit() {
                         self.broadcast_append();
                         return Ok(());

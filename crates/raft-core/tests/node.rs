@@ -195,6 +195,7 @@ fn votes_go_only_to_up_to_date_logs() {
             pre_vote: false,
             last_index,
             last_term,
+            transfer: false,
         },
     };
     n.step(ask(5, 1)).unwrap(); // longer, but an older last term
@@ -449,6 +450,7 @@ fn bad_messages_get_errors_not_panics() {
             pre_vote: false,
             last_index: 9,
             last_term: 9,
+            transfer: false,
         },
     ))
     .unwrap();
@@ -870,5 +872,66 @@ fn stale_snapshots_are_ignored() {
             body: MessageBody::InstallSnapshot(bad)
         }),
         Err(Error::Malformed(_))
+    ));
+}
+
+// Leadership transfer (Raft thesis §3.10): the leader stops taking
+// proposals, brings the target up to date and tells it to campaign; the
+// target wins at once, well inside an election timeout, even though the
+// other followers are within the old leader's lease.
+#[test]
+fn leadership_transfer_hands_over_quickly() {
+    let mut c = Cluster::new(3, 31);
+    c.run_ticks(30);
+    let old = c.leader().unwrap();
+    let target = (1..=3).find(|&id| id != old).unwrap();
+    let term = c.node(old).term();
+    c.cut.insert((old, target)); // the target falls behind first
+    for i in 0..5u8 {
+        c.propose(&[i]).unwrap();
+    }
+    c.heal();
+    c.node_mut(old).transfer_leader(target).unwrap();
+    assert_eq!(c.node(old).status().transferee, Some(target));
+    assert_eq!(
+        c.node_mut(old).propose(b"x".to_vec()),
+        Err(Error::ProposalDropped(DropReason::Transferring {
+            to: target
+        }))
+    );
+    c.deliver(10_000);
+    c.run_ticks(2);
+    assert_eq!(c.leader(), Some(target));
+    assert_eq!(c.node(target).term(), term + 1);
+    c.propose(b"after").unwrap();
+    c.run_ticks(2);
+    c.check_applied_prefixes();
+    assert_eq!(c.applied[&old].len(), 6);
+}
+
+// A transfer to a node that cannot catch up is abandoned after an election
+// timeout; the leader keeps its term and takes proposals again.
+#[test]
+fn a_stalled_transfer_is_abandoned() {
+    let mut c = Cluster::new(3, 32);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let target = (1..=3).find(|&id| id != leader).unwrap();
+    let term = c.node(leader).term();
+    c.cut.insert((leader, target));
+    c.node_mut(leader).transfer_leader(target).unwrap();
+    c.run_ticks(12);
+    assert_eq!(c.leader(), Some(leader));
+    assert_eq!(c.node(leader).term(), term);
+    assert_eq!(c.node(leader).status().transferee, None);
+    assert!(c.node_mut(leader).propose(b"y".to_vec()).is_ok());
+    assert_eq!(
+        c.node_mut(leader).transfer_leader(99),
+        Err(Error::UnknownPeer(99))
+    );
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    assert!(matches!(
+        c.node_mut(follower).transfer_leader(leader),
+        Err(Error::ProposalDropped(DropReason::NotLeader { .. }))
     ));
 }
