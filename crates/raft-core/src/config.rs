@@ -37,13 +37,29 @@ pub struct Config {
     pub max_uncommitted_bytes: u64,
     /// The largest proposal accepted, in payload bytes.
     pub max_proposal_bytes: u64,
+    /// How linearizable reads are confirmed.
+    pub read_mode: ReadMode,
+}
+
+/// How the leader confirms it still leads before answering a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ReadMode {
+    /// A round of heartbeats acknowledged by a quorum (Raft §6.4): safe
+    /// whatever the clocks do. The default.
+    Safe,
+    /// Trust the leader lease that check-quorum maintains: no round trip,
+    /// but correct only while clocks drift less than the election timeout
+    /// allows. Requires `check_quorum`.
+    Lease,
 }
 
 impl Config {
     /// A configuration for node `id` with the defaults: election timeout 10
     /// ticks, heartbeat 1 tick, pre-vote and check-quorum on, 1 MiB per
     /// message, 256 messages in flight (no byte limit), proposals up to
-    /// 1 MiB, no limit on uncommitted bytes.
+    /// 1 MiB, no limit on uncommitted bytes, safe (heartbeat-confirmed)
+    /// reads.
     #[must_use]
     pub fn new(id: NodeId) -> Self {
         Self {
@@ -57,6 +73,7 @@ impl Config {
             max_inflight_bytes: u64::MAX,
             max_uncommitted_bytes: u64::MAX,
             max_proposal_bytes: 1 << 20,
+            read_mode: ReadMode::Safe,
         }
     }
 
@@ -95,6 +112,9 @@ impl Config {
         }
         if self.max_size_per_msg_bytes == 0 {
             return fail("max_size_per_msg_bytes", "must be at least 1");
+        }
+        if self.read_mode == ReadMode::Lease && !self.check_quorum {
+            return fail("read_mode", "Lease requires check_quorum");
         }
         if self.max_proposal_bytes == 0 {
             return fail("max_proposal_bytes", "must be at least 1");

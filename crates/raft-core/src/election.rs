@@ -212,6 +212,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.leader = Some(me);
         self.uncommitted_bytes = 0;
         self.transferee = None;
+        self.reads.clear_leader_state();
         self.votes.clear();
         self.election_elapsed = 0;
         self.heartbeat_elapsed = 0;

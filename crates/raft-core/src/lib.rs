@@ -74,9 +74,11 @@
 //! nearly-caught-up followers need none, and recovery from a lost
 //! snapshot), the [`Ready`] hand-off, [`RaftNode::status`],
 //! [`RaftNode::report_unreachable`] and [`RaftNode::report_snapshot`].
-//! Leadership transfer ([`RaftNode::transfer_leader`]). Still to come (see
-//! the crate's issue): membership changes, linearizable reads and proposal
-//! forwarding.
+//! Leadership transfer ([`RaftNode::transfer_leader`]), linearizable reads
+//! ([`RaftNode::read_index`]: ReadIndex confirmed by a heartbeat round, or
+//! lease reads with [`ReadMode::Lease`]), on the leader or through a
+//! follower. Still to come (see the crate's issue): membership changes
+//! (learners, joint consensus) and proposal forwarding.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -90,13 +92,14 @@ mod message;
 mod node;
 mod progress;
 mod quorum;
+mod read;
 mod ready;
 mod replication;
 mod storage;
 mod types;
 mod unstable;
 
-pub use config::Config;
+pub use config::{Config, ReadMode};
 pub use error::{DropReason, Error, StorageError};
 pub use log::{AppendOutcome, RaftLog};
 pub use message::{AppendResult, Message, MessageBody};
@@ -105,6 +108,6 @@ pub use progress::{Progress, ProgressState};
 pub use ready::{Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage};
 pub use types::{
-    ConfState, Entry, HardState, Index, InitialState, NO_NODE, NodeId, Payload, Snapshot,
-    SnapshotMeta, Term,
+    ConfState, Entry, HardState, Index, InitialState, NO_NODE, NodeId, Payload, ReadId, ReadState,
+    Snapshot, SnapshotMeta, Term,
 };

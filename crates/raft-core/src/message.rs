@@ -1,6 +1,6 @@
 //! Messages between nodes.
 
-use crate::types::{Entry, Index, NodeId, Snapshot, Term};
+use crate::types::{Entry, Index, NodeId, ReadId, Snapshot, Term};
 
 /// One message from one node to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +60,27 @@ pub enum MessageBody {
     Heartbeat {
         /// The commit index the follower may use.
         commit: Index,
+        /// The leader's newest read round (0 for none); echoed back, it
+        /// confirms leadership for every read of that round or earlier.
+        read_round: u64,
     },
     /// The follower heard the heartbeat.
-    HeartbeatResponse,
+    HeartbeatResponse {
+        /// The heartbeat's `read_round`.
+        read_round: u64,
+    },
+    /// A follower forwards a linearizable read to the leader.
+    ReadIndex {
+        /// The follower's id for the read.
+        id: ReadId,
+    },
+    /// The leader's answer to [`MessageBody::ReadIndex`].
+    ReadIndexResponse {
+        /// The follower's id for the read.
+        id: ReadId,
+        /// The read may be served once this index is applied.
+        index: Index,
+    },
     /// The leader hands over leadership: campaign now, without pre-vote.
     TimeoutNow,
     /// The leader's snapshot, for a follower that needs entries the leader

@@ -99,6 +99,9 @@ pub struct RaftNode<S, R> {
     pub(crate) snapshot_handed_out: Index,
     /// As leader: the node leadership is being handed to.
     pub(crate) transferee: Option<NodeId>,
+    /// As leader: the latest heartbeat round that confirms reads.
+    pub(crate) read_round: u64,
+    pub(crate) reads: crate::read::Reads,
 }
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
@@ -158,6 +161,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             uncommitted_bytes: 0,
             snapshot_handed_out: 0,
             transferee: None,
+            read_round: 0,
+            reads: crate::read::Reads::default(),
         };
         node.applying = node.log.applied();
         node.become_follower(hs.term, None);
@@ -332,9 +337,17 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.follow(msg.term, msg.from);
                 self.on_append(msg.from, prev_index, prev_term, &entries, commit)
             }
-            MessageBody::Heartbeat { commit } => {
+            MessageBody::Heartbeat { commit, read_round } => {
                 self.follow(msg.term, msg.from);
-                self.on_heartbeat(msg.from, commit);
+                self.on_heartbeat(msg.from, commit, read_round);
+                Ok(())
+            }
+            MessageBody::ReadIndex { id } => {
+                self.on_read_index(msg.from, id);
+                Ok(())
+            }
+            MessageBody::ReadIndexResponse { id, index } => {
+                self.on_read_index_response(msg.from, id, index);
                 Ok(())
             }
             MessageBody::InstallSnapshot(snapshot) => {
@@ -342,7 +355,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.on_install_snapshot(msg.from, snapshot)
             }
             MessageBody::AppendResponse(result) => self.on_append_response(msg.from, result),
-            MessageBody::HeartbeatResponse => self.on_heartbeat_response(msg.from),
+            MessageBody::HeartbeatResponse { read_round } => {
+                self.on_heartbeat_response(msg.from, read_round)
+            }
         }
     }
 
@@ -383,8 +398,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 // Tell a stale leader about the newer term so it steps down;
                 // needed when pre-vote or check-quorum keep our term from
                 // reaching it through a vote request.
-                Append { .. } | Heartbeat { .. } => {
-                    self.send(msg.from, MessageBody::HeartbeatResponse)
+                Append { .. } | Heartbeat { .. } | InstallSnapshot(_) => {
+                    self.send(msg.from, HeartbeatResponse { read_round: 0 });
                 }
                 VoteRequest { pre_vote: true, .. } => self.send(
                     msg.from,
@@ -425,6 +440,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.leader = leader;
         self.uncommitted_bytes = 0;
         self.transferee = None;
+        self.reads.clear_leader_state();
         self.reset_timers();
         self.progress.clear();
         self.votes.clear();

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::message::{Message, MessageBody};
 use crate::node::{RaftNode, SoftState};
 use crate::storage::Storage;
-use crate::types::{Entry, HardState, Index, Snapshot, Term};
+use crate::types::{Entry, HardState, Index, ReadState, Snapshot, Term};
 
 /// Work the node hands to the application. Obtained from
 /// [`RaftNode::ready`]; see the crate docs for the full loop.
@@ -28,6 +28,8 @@ pub struct Ready {
     /// Committed entries to apply to the state machine, in order. They are
     /// durable here already (and on a quorum).
     pub committed_entries: Vec<Entry>,
+    /// Linearizable reads that may be served once their index is applied.
+    pub read_states: Vec<ReadState>,
 }
 
 /// What to write durably, and the messages that must wait for it.
@@ -94,6 +96,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     #[must_use]
     pub fn has_ready(&self) -> bool {
         !self.msgs.is_empty()
+            || !self.reads.ready.is_empty()
             || self.soft_state() != self.last_soft_state
             || self.hard_state() != self.last_hard_state
             || self.log.has_new_unstable()
@@ -159,6 +162,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 held,
             },
             committed_entries,
+            read_states: std::mem::take(&mut self.reads.ready),
         })
     }
 

@@ -29,7 +29,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             // Never let a follower commit past what it is known to match:
             // its entries beyond that may differ from ours.
             let commit = self.log.committed().min(pr.match_index);
-            self.send(to, MessageBody::Heartbeat { commit });
+            let read_round = self.read_round;
+            self.send(to, MessageBody::Heartbeat { commit, read_round });
         }
     }
 
@@ -196,11 +197,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         Ok(())
     }
 
-    pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: Index) {
+    pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: Index, read_round: u64) {
         // The leader caps `commit` at our match index, so it is in our log
         // and matches the leader's.
         self.log.commit_to(commit);
-        self.send(from, MessageBody::HeartbeatResponse);
+        self.send(from, MessageBody::HeartbeatResponse { read_round });
     }
 
     pub(crate) fn on_append_response(
@@ -260,10 +261,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         Ok(())
     }
 
-    pub(crate) fn on_heartbeat_response(&mut self, from: NodeId) -> Result<(), Error> {
+    pub(crate) fn on_heartbeat_response(
+        &mut self,
+        from: NodeId,
+        read_round: u64,
+    ) -> Result<(), Error> {
         if self.role != Role::Leader {
             return Ok(());
         }
+        self.ack_read_round(from, read_round);
         let last = self.log.last_index()?;
         let Some(pr) = self.progress.get_mut(&from) else {
             return Ok(());
@@ -318,7 +324,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             .collect();
         let index = committed_index(&mut matched);
         let term = self.term;
-        self.log.maybe_commit(index, term)
+        let moved = self.log.maybe_commit(index, term);
+        if moved {
+            self.release_waiting_reads();
+        }
+        moved
     }
 
     /// The leader persisted its own entries up to `index`.

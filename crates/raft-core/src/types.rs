@@ -119,3 +119,18 @@ pub struct InitialState {
     /// The configuration as of the last persisted entry or snapshot.
     pub conf_state: ConfState,
 }
+
+/// Identifies a linearizable read on the node that issued it.
+pub type ReadId = u64;
+
+/// A linearizable read is ready: once the state machine has applied `index`,
+/// a read of its state reflects every write committed before the read was
+/// issued (Raft §6.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ReadState {
+    /// The id [`crate::RaftNode::read_index`] returned.
+    pub id: ReadId,
+    /// Serve the read once this index is applied.
+    pub index: Index,
+}

@@ -392,15 +392,30 @@ fn bad_messages_get_errors_not_panics() {
         body,
     };
     assert_eq!(
-        n.step(msg(1, 3, 1, MessageBody::HeartbeatResponse)),
+        n.step(msg(
+            1,
+            3,
+            1,
+            MessageBody::HeartbeatResponse { read_round: 0 }
+        )),
         Err(Error::WrongRecipient { to: 3, me: 2 })
     );
     assert_eq!(
-        n.step(msg(9, 2, 1, MessageBody::HeartbeatResponse)),
+        n.step(msg(
+            9,
+            2,
+            1,
+            MessageBody::HeartbeatResponse { read_round: 0 }
+        )),
         Err(Error::UnknownPeer(9))
     );
     assert_eq!(
-        n.step(msg(2, 2, 1, MessageBody::HeartbeatResponse)),
+        n.step(msg(
+            2,
+            2,
+            1,
+            MessageBody::HeartbeatResponse { read_round: 0 }
+        )),
         Err(Error::UnknownPeer(2))
     );
     let gap = vec![
@@ -435,13 +450,24 @@ fn bad_messages_get_errors_not_panics() {
     };
     assert_eq!(n.step(msg(1, 2, 1, far)), Ok(()));
     assert_eq!(n.log().committed(), 0);
-    let hb = MessageBody::Heartbeat { commit: u64::MAX };
+    let hb = MessageBody::Heartbeat {
+        commit: u64::MAX,
+        read_round: 0,
+    };
     assert_eq!(n.step(msg(1, 2, 1, hb)), Ok(()));
     assert_eq!(n.log().committed(), 0, "commit never passes the log");
     // Stale terms are ignored.
     let _ = n.ready();
-    n.step(msg(1, 2, 5, MessageBody::Heartbeat { commit: 0 }))
-        .unwrap();
+    n.step(msg(
+        1,
+        2,
+        5,
+        MessageBody::Heartbeat {
+            commit: 0,
+            read_round: 0,
+        },
+    ))
+    .unwrap();
     n.step(msg(
         3,
         2,
@@ -481,7 +507,10 @@ fn forged_responses_to_a_leader_are_refused() {
         from: follower,
         to: leader,
         term,
-        body: MessageBody::Heartbeat { commit: 0 },
+        body: MessageBody::Heartbeat {
+            commit: 0,
+            read_round: 0,
+        },
     };
     assert!(matches!(
         c.node_mut(leader).step(rival),
@@ -604,27 +633,7 @@ fn flow_control_recovers_after_loss_and_unreachable_reports() {
     c.check_applied_prefixes();
 }
 
-/// Runs one node's ready loop with its own storage, returning every message
-/// it sends (immediate and after persistence).
-fn drain(n: &mut RaftNode<MemStorage, StdRng>) -> Vec<Message> {
-    let mut out = Vec::new();
-    while n.has_ready() {
-        let ready = n.ready().unwrap();
-        out.extend(ready.messages);
-        let persist = ready.persist;
-        if let Some(hs) = persist.hard_state {
-            n.storage_mut().set_hard_state(hs);
-        }
-        n.storage_mut().append(&persist.entries).unwrap();
-        let done = persist.persisted();
-        out.extend(done.messages);
-        n.on_persisted(done.receipt);
-        for e in ready.committed_entries {
-            n.on_applied(e.index);
-        }
-    }
-    out
-}
+use common::drain;
 
 // Raft §5.4.2, Figure 8: a leader of term 4 whose log holds entry 2 from
 // term 2 must not commit it when a majority has it, only once an entry of

@@ -30,6 +30,8 @@ pub struct Cluster {
     pub snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
     /// Snapshots installed, per node.
     pub installed: BTreeMap<NodeId, usize>,
+    /// Read states each node received, in order.
+    pub reads: BTreeMap<NodeId, Vec<ReadState>>,
 }
 
 impl Cluster {
@@ -56,6 +58,7 @@ impl Cluster {
             seed,
             snapshots: BTreeMap::new(),
             installed: BTreeMap::new(),
+            reads: BTreeMap::new(),
         }
     }
 
@@ -65,6 +68,7 @@ impl Cluster {
         let node = self.nodes.get_mut(&id).unwrap();
         while node.has_ready() {
             let ready = node.ready().unwrap();
+            self.reads.entry(id).or_default().extend(ready.read_states);
             self.network.extend(ready.messages);
             let persist = ready.persist;
             if let Some(snap) = &persist.snapshot {
@@ -242,4 +246,32 @@ impl Cluster {
     pub fn random_u64(&mut self) -> u64 {
         self.rng.next_u64()
     }
+}
+
+/// Runs one node's ready loop with its own storage, returning every message
+/// it sends (immediate and after persistence).
+pub fn drain(n: &mut Node) -> Vec<Message> {
+    drain_with_reads(n).0
+}
+
+/// As [`drain`], also returning the read states handed out.
+pub fn drain_with_reads(n: &mut Node) -> (Vec<Message>, Vec<ReadState>) {
+    let (mut out, mut reads) = (Vec::new(), Vec::new());
+    while n.has_ready() {
+        let ready = n.ready().unwrap();
+        out.extend(ready.messages);
+        reads.extend(ready.read_states);
+        let persist = ready.persist;
+        if let Some(hs) = persist.hard_state {
+            n.storage_mut().set_hard_state(hs);
+        }
+        n.storage_mut().append(&persist.entries).unwrap();
+        let done = persist.persisted();
+        out.extend(done.messages);
+        n.on_persisted(done.receipt);
+        for e in ready.committed_entries {
+            n.on_applied(e.index);
+        }
+    }
+    (out, reads)
 }

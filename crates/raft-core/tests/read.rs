@@ -1,0 +1,170 @@
+//! Linearizable reads (Raft §6.4): ReadIndex on the leader and through a
+//! follower, held until the leader commits in its term, never answered by a
+//! deposed leader; lease reads.
+
+mod common;
+
+use common::Cluster;
+use synod_raft_core::*;
+
+#[test]
+fn read_index_on_the_leader_waits_for_a_quorum() {
+    let mut c = Cluster::new(3, 41);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let write = c.propose(b"w").unwrap();
+    let id = c.node_mut(leader).read_index().unwrap();
+    c.process(leader);
+    assert!(
+        c.reads.get(&leader).is_none_or(|r| r.is_empty()),
+        "not before a heartbeat round"
+    );
+    c.deliver(10_000);
+    let got = &c.reads[&leader];
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, id);
+    assert!(got[0].index >= write, "the read sees the committed write");
+}
+
+#[test]
+fn read_index_through_a_follower() {
+    let mut c = Cluster::new(3, 42);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    let write = c.propose(b"w").unwrap();
+    let id = c.node_mut(follower).read_index().unwrap();
+    c.deliver(10_000);
+    let got = &c.reads[&follower];
+    assert_eq!(
+        got,
+        &vec![ReadState {
+            id,
+            index: c.node(leader).log().committed()
+        }]
+    );
+    assert!(got[0].index >= write);
+}
+
+// Step 1 of Raft §6.4: a new leader answers reads only after committing an
+// entry of its own term (its no-op), so it knows the latest commit index.
+#[test]
+fn reads_wait_for_the_first_commit_of_the_term() {
+    let config = Config {
+        pre_vote: false,
+        ..Config::new(1)
+    };
+    let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+    let mut n = RaftNode::new(config, MemStorage::with_voters(&[1, 2, 3]), rng).unwrap();
+    n.campaign();
+    common::drain(&mut n);
+    let vote = Message {
+        from: 2,
+        to: 1,
+        term: 1,
+        body: MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: true,
+        },
+    };
+    n.step(vote).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    common::drain(&mut n);
+    let noop = n.log().last_index().unwrap();
+    let id = n.read_index().unwrap();
+    let (_, reads) = common::drain_with_reads(&mut n);
+    assert!(
+        reads.is_empty(),
+        "held: nothing of this term is committed yet"
+    );
+    let acked = Message {
+        from: 2,
+        to: 1,
+        term: 1,
+        body: MessageBody::AppendResponse(AppendResult::Accepted { match_index: noop }),
+    };
+    n.step(acked).unwrap();
+    let (sent, reads) = common::drain_with_reads(&mut n);
+    assert!(
+        reads.is_empty(),
+        "now a heartbeat round confirms leadership"
+    );
+    let round = sent
+        .iter()
+        .find_map(|m| match m.body {
+            MessageBody::Heartbeat { read_round, .. } if read_round > 0 => Some(read_round),
+            _ => None,
+        })
+        .expect("a heartbeat carrying the read round");
+    n.step(Message {
+        from: 3,
+        to: 1,
+        term: 1,
+        body: MessageBody::HeartbeatResponse { read_round: round },
+    })
+    .unwrap();
+    let (_, reads) = common::drain_with_reads(&mut n);
+    assert_eq!(reads, vec![ReadState { id, index: noop }]);
+}
+
+// A deposed leader cut off from the majority never answers a read: a new
+// leader may have committed writes it does not know about.
+#[test]
+fn a_deposed_leader_answers_no_reads() {
+    let mut c = Cluster::new(3, 44);
+    c.run_ticks(30);
+    let old = c.leader().unwrap();
+    c.isolate(old);
+    c.node_mut(old).read_index().unwrap();
+    c.run_ticks(40);
+    let new = c.leader().unwrap();
+    assert_ne!(new, old);
+    c.propose(b"newer").unwrap();
+    assert!(
+        c.reads.get(&old).is_none_or(|r| r.is_empty()),
+        "no read from the old leader: {:?}",
+        c.reads.get(&old)
+    );
+    c.heal();
+    c.run_ticks(10);
+    assert!(
+        c.reads.get(&old).is_none_or(|r| r.is_empty()),
+        "the old read was dropped when it stepped down"
+    );
+}
+
+#[test]
+fn lease_reads_answer_without_a_round_trip() {
+    let mut c = Cluster::with_config(3, 45, |id| Config {
+        read_mode: ReadMode::Lease,
+        ..Config::new(id)
+    });
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    c.propose(b"w").unwrap();
+    c.isolate(leader); // no round trip possible, yet the lease answers
+    let id = c.node_mut(leader).read_index().unwrap();
+    c.process(leader);
+    assert_eq!(c.reads[&leader].last().map(|r| r.id), Some(id));
+    let mut bad = Config::new(1);
+    bad.read_mode = ReadMode::Lease;
+    bad.check_quorum = false;
+    assert!(matches!(
+        bad.validate(),
+        Err(Error::InvalidConfig {
+            field: "read_mode",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn reads_without_a_leader_are_refused() {
+    let mut c = Cluster::new(3, 46);
+    assert_eq!(
+        c.node_mut(1).read_index(),
+        Err(Error::ProposalDropped(DropReason::NotLeader {
+            leader: None
+        }))
+    );
+}
