@@ -2,10 +2,10 @@
 //! §5.4.1; pre-vote and check-quorum from the Raft thesis §9.6, §6.2).
 
 use crate::error::{DropReason, Error};
+use crate::membership::VoteResult;
 use crate::message::MessageBody;
 use crate::node::{RaftNode, Role};
 use crate::progress::Progress;
-use crate::quorum::is_majority;
 use crate::storage::Storage;
 use crate::types::{Index, NodeId, Payload, Term};
 
@@ -43,15 +43,14 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// starts a new round.
     fn quorum_recently_active(&mut self) -> bool {
         let me = self.id();
-        let mut active = 0;
-        for (&id, pr) in self.progress.iter_mut() {
-            let voter = self.voters.binary_search(&id).is_ok();
-            if voter && (id == me || pr.recent_active) {
-                active += 1;
-            }
+        let progress = &self.progress;
+        let active = self
+            .membership
+            .has_quorum(|id| id == me || progress.get(&id).is_some_and(|pr| pr.recent_active));
+        for pr in self.progress.values_mut() {
             pr.recent_active = false;
         }
-        is_majority(active, self.voters.len())
+        active
     }
 
     /// Begins a pre-vote round (no state changes) or an election (a new
@@ -75,7 +74,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         let last_index = self.log.last_index().unwrap_or(0);
         let last_term = self.log.last_term().unwrap_or(0);
-        for to in self.voters.clone() {
+        for to in self.membership.all_voters() {
             if to == me {
                 continue;
             }
@@ -134,27 +133,22 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Acts on the votes so far; returns whether the election is decided.
     fn tally(&mut self) -> bool {
-        let voters = self.voters.len();
-        let granted = self
-            .votes
-            .iter()
-            .filter(|(id, g)| **g && self.voters.binary_search(id).is_ok())
-            .count();
-        let rejected = self.votes.values().filter(|g| !**g).count();
-        if is_majority(granted, voters) {
-            match self.role {
-                Role::PreCandidate => self.start_election(false, false),
-                Role::Candidate => self.become_leader(),
-                _ => {}
+        match self.membership.vote_result(&self.votes) {
+            VoteResult::Won => {
+                match self.role {
+                    Role::PreCandidate => self.start_election(false, false),
+                    Role::Candidate => self.become_leader(),
+                    _ => {}
+                }
+                true
             }
-            return true;
+            VoteResult::Lost => {
+                let term = self.term;
+                self.become_follower(term, None);
+                true
+            }
+            VoteResult::Pending => false,
         }
-        if is_majority(rejected, voters) {
-            let term = self.term;
-            self.become_follower(term, None);
-            return true;
-        }
-        false
     }
 
     /// The leader handed over: campaign at once, skipping pre-vote (Raft
@@ -219,15 +213,18 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let last = self.log.last_index().unwrap_or(0);
         let persisted = self.log.persisted_last_index();
         self.progress = self
-            .voters
-            .iter()
-            .chain(&self.learners)
-            .map(|&id| (id, Progress::new(last + 1)))
+            .membership
+            .all()
+            .into_iter()
+            .map(|id| (id, Progress::new(last + 1)))
             .collect();
         if let Some(own) = self.progress.get_mut(&me) {
             own.maybe_update(persisted.min(last));
             own.become_replicate();
         }
+        // Changes in the log may not be committed yet: allow a new one only
+        // after everything up to here is handed out.
+        self.pending_conf_index = last;
         // Raft §5.4.2 and §8: commit an entry of the new term so entries of
         // earlier terms commit with it.
         if self.append_entry(Payload::Noop).is_ok() {

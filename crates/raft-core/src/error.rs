@@ -81,6 +81,9 @@ pub enum Error {
     /// node both voter and learner).
     #[error("invalid membership: {0}")]
     InvalidMembership(&'static str),
+    /// A membership change that is invalid in the current configuration.
+    #[error("invalid configuration change: {0}")]
+    InvalidConfChange(&'static str),
     /// A message came from a node that is not in the configuration; it was
     /// ignored.
     #[error("message from unknown node {0}")]

@@ -77,17 +77,22 @@
 //! Leadership transfer ([`RaftNode::transfer_leader`]), linearizable reads
 //! ([`RaftNode::read_index`]: ReadIndex confirmed by a heartbeat round, or
 //! lease reads with [`ReadMode::Lease`]), on the leader or through a
-//! follower. Still to come (see the crate's issue): membership changes
-//! (learners, joint consensus) and proposal forwarding.
+//! follower, and membership changes ([`RaftNode::propose_conf_change`]:
+//! learners, single-server changes, joint consensus left automatically,
+//! step-down of a removed leader; a node starting with an empty
+//! configuration joins when added). Still to come (see the crate's issue):
+//! proposal forwarding and the script-test driver.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod conf_change;
 mod config;
 mod election;
 mod error;
 mod log;
+mod membership;
 mod message;
 mod node;
 mod progress;
@@ -108,6 +113,6 @@ pub use progress::{Progress, ProgressState};
 pub use ready::{Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage};
 pub use types::{
-    ConfState, Entry, HardState, Index, InitialState, NO_NODE, NodeId, Payload, ReadId, ReadState,
-    Snapshot, SnapshotMeta, Term,
+    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
+    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Term,
 };

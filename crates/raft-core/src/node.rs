@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::error::{DropReason, Error};
 use crate::log::RaftLog;
+use crate::membership::Membership;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::storage::Storage;
-use crate::types::{Entry, HardState, Index, NodeId, Payload, Term};
+use crate::types::{ConfState, Entry, HardState, Index, NodeId, Payload, Term};
 
 /// A node's role (Raft §5.1, plus the pre-vote phase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,10 +74,13 @@ pub struct RaftNode<S, R> {
     pub(crate) vote: Option<NodeId>,
     pub(crate) role: Role,
     pub(crate) leader: Option<NodeId>,
-    /// Sorted voter ids (may include this node).
-    pub(crate) voters: Vec<NodeId>,
-    /// Sorted learner ids.
-    pub(crate) learners: Vec<NodeId>,
+    /// Who votes and who learns, as of the last committed change handed
+    /// out (a node applies a membership change when it learns it is
+    /// committed).
+    pub(crate) membership: Membership,
+    /// The index of the latest membership change appended and not yet
+    /// handed out as committed; 0 for none. One at a time.
+    pub(crate) pending_conf_index: Index,
     /// The leader's view of every node, itself included. Empty unless
     /// leader.
     pub(crate) progress: BTreeMap<NodeId, Progress>,
@@ -111,20 +115,18 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// generator and the node's behaviour replays bit for bit.
     ///
     /// # Errors
+    /// A node whose stored configuration is empty is *joining*: it never
+    /// campaigns, and waits for a leader to contact it after the cluster
+    /// adds it.
+    ///
+    /// # Errors
     /// [`Error::InvalidConfig`], [`Error::InvalidMembership`] when the
-    /// stored configuration has no voters or lists a node as both, or a
+    /// stored configuration lists a node as both voter and learner, or a
     /// storage error (including a stored commit index past the log).
     pub fn new(config: Config, storage: S, rng: R) -> Result<Self, Error> {
         config.validate()?;
         let init = storage.initial_state()?;
-        let voters = sorted_unique(&init.conf_state.voters);
-        let learners = sorted_unique(&init.conf_state.learners);
-        if voters.is_empty() {
-            return Err(Error::InvalidMembership("no voters"));
-        }
-        if voters.iter().any(|v| learners.binary_search(v).is_ok()) {
-            return Err(Error::InvalidMembership("a node is both voter and learner"));
-        }
+        let membership = Membership::from_conf_state(&init.conf_state)?;
         let mut log = RaftLog::new(storage)?;
         let hs = init.hard_state;
         let last = log.last_index()?;
@@ -144,8 +146,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             vote: hs.vote,
             role: Role::Follower,
             leader: None,
-            voters,
-            learners,
+            membership,
+            pending_conf_index: 0,
             progress: BTreeMap::new(),
             votes: BTreeMap::new(),
             election_elapsed: 0,
@@ -299,7 +301,18 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 me: self.id(),
             });
         }
-        if msg.from == self.id() || !self.is_member(msg.from) {
+        let from_leader = matches!(
+            msg.body,
+            MessageBody::Append { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot(_)
+                | MessageBody::TimeoutNow
+        );
+        // A leader may not be in our configuration yet (we are joining, or
+        // have not applied the change that added it); anything else from a
+        // stranger is ignored.
+        let known = self.membership.is_member(msg.from) || (from_leader && msg.term >= self.term);
+        if msg.from == self.id() || !known {
             return Err(Error::UnknownPeer(msg.from));
         }
         if !self.step_term(&msg)? {
@@ -454,22 +467,24 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     }
 
     pub(crate) fn is_voter(&self, id: NodeId) -> bool {
-        self.voters.binary_search(&id).is_ok()
+        self.membership.is_voter(id)
     }
 
-    fn is_member(&self, id: NodeId) -> bool {
-        self.is_voter(id) || self.learners.binary_search(&id).is_ok()
-    }
-
-    /// Every node but this one, voters then learners, in id order.
+    /// Every member but this one, in id order.
     pub(crate) fn peers(&self) -> Vec<NodeId> {
         let me = self.id();
-        self.voters
-            .iter()
-            .chain(&self.learners)
-            .copied()
+        self.membership
+            .all()
+            .into_iter()
             .filter(|&id| id != me)
             .collect()
+    }
+
+    /// The configuration as of the last membership change applied: store
+    /// it with snapshots.
+    #[must_use]
+    pub fn conf_state(&self) -> ConfState {
+        self.membership.to_conf_state()
     }
 
     pub(crate) fn send(&mut self, to: NodeId, body: MessageBody) {
@@ -512,11 +527,4 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             role: self.role,
         }
     }
-}
-
-pub(crate) fn sorted_unique(ids: &[NodeId]) -> Vec<NodeId> {
-    let mut v = ids.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v
 }

@@ -7,7 +7,6 @@ use crate::config::ReadMode;
 use crate::error::{DropReason, Error};
 use crate::message::MessageBody;
 use crate::node::{RaftNode, Role};
-use crate::quorum::is_majority;
 use crate::storage::Storage;
 use crate::types::{Index, NodeId, ReadId, ReadState};
 
@@ -94,7 +93,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return;
         }
         let index = self.log.committed();
-        let alone = self.voters.len() == 1 && self.is_voter(self.id());
+        let alone = self.membership.is_singleton(self.id());
         if alone || self.config.read_mode == ReadMode::Lease {
             self.answer_read(requester, id, index);
             return;
@@ -143,8 +142,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             read.acks.insert(from);
         }
         while let Some(front) = self.reads.pending.front() {
-            let voters_acked = front.acks.iter().filter(|id| self.is_voter(**id)).count();
-            if !is_majority(voters_acked, self.voters.len()) {
+            if !self.membership.has_quorum(|id| front.acks.contains(&id)) {
                 break;
             }
             let read = self.reads.pending.pop_front().expect("front exists");

@@ -26,7 +26,9 @@ pub struct Ready {
     /// What to write durably before the messages inside can be sent.
     pub persist: Persist,
     /// Committed entries to apply to the state machine, in order. They are
-    /// durable here already (and on a quorum).
+    /// durable here already (and on a quorum). Membership changes among
+    /// them have already taken effect in the node; see
+    /// [`RaftNode::conf_state`].
     pub committed_entries: Vec<Entry>,
     /// Linearizable reads that may be served once their index is applied.
     pub read_states: Vec<ReadState>,
@@ -134,6 +136,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if let Some(last) = committed_entries.last() {
             self.applying = last.index;
         }
+        for e in &committed_entries {
+            if let crate::types::Payload::ConfChange(cc) = &e.payload {
+                self.apply_committed_conf_change(cc);
+            }
+        }
+        self.maybe_auto_leave();
         if self.role == crate::node::Role::Leader {
             let applied: u64 = committed_entries
                 .iter()

@@ -4,11 +4,10 @@
 use crate::StorageError;
 use crate::error::Error;
 use crate::log::AppendOutcome;
+use crate::membership::Membership;
 use crate::message::{AppendResult, MessageBody};
-use crate::node::sorted_unique;
 use crate::node::{RaftNode, Role};
 use crate::progress::ProgressState;
-use crate::quorum::committed_index;
 use crate::storage::Storage;
 use crate::types::{Entry, Index, NodeId, Snapshot, Term};
 
@@ -121,11 +120,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.log.commit_to(index);
             index
         } else {
-            if snapshot.meta.conf_state.voters.is_empty() {
+            let membership = Membership::from_conf_state(&snapshot.meta.conf_state)
+                .map_err(|_| Error::Malformed("snapshot with an invalid configuration"))?;
+            if membership.voters.is_empty() {
                 return Err(Error::Malformed("snapshot without voters"));
             }
-            self.voters = sorted_unique(&snapshot.meta.conf_state.voters);
-            self.learners = sorted_unique(&snapshot.meta.conf_state.learners);
+            self.membership = membership;
             self.log.restore(snapshot);
             index
         };
@@ -317,12 +317,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Raises the commit index to what a majority of voters hold, if that
     /// entry is of this term (Raft §5.4.2). Returns whether it moved.
     pub(crate) fn maybe_commit(&mut self) -> bool {
-        let mut matched: Vec<Index> = self
-            .voters
-            .iter()
-            .map(|id| self.progress.get(id).map_or(0, |pr| pr.match_index))
-            .collect();
-        let index = committed_index(&mut matched);
+        let progress = &self.progress;
+        let index = self
+            .membership
+            .committed_index(|id| progress.get(&id).map_or(0, |pr| pr.match_index));
         let term = self.term;
         let moved = self.log.maybe_commit(index, term);
         if moved {

@@ -2,7 +2,8 @@
 
 use crate::error::StorageError;
 use crate::types::{
-    ConfState, Entry, HardState, Index, InitialState, NodeId, Snapshot, SnapshotMeta, Term,
+    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
+    NodeId, Payload, Snapshot, SnapshotMeta, Term,
 };
 
 /// Read access to the persisted log, state and snapshot.
@@ -106,8 +107,8 @@ impl MemStorage {
         Self::default()
     }
 
-    /// An empty log whose configuration has these voters: how a brand-new
-    /// cluster starts.
+    /// An empty log whose configuration has these voters: a static cluster.
+    /// Use [`MemStorage::bootstrap`] for a cluster that will add nodes.
     #[must_use]
     pub fn with_voters(voters: &[NodeId]) -> Self {
         let mut voters = voters.to_vec();
@@ -116,10 +117,38 @@ impl MemStorage {
         Self {
             conf_state: ConfState {
                 voters,
-                learners: Vec::new(),
+                ..ConfState::default()
             },
             ..Self::default()
         }
+    }
+
+    /// A new cluster's first log: entry 1 (term 1) adds `voters`, and is
+    /// committed. Unlike [`MemStorage::with_voters`], the configuration is in
+    /// the log, so nodes added later learn it by replication.
+    #[must_use]
+    pub fn bootstrap(voters: &[NodeId]) -> Self {
+        let mut s = Self::with_voters(voters);
+        let changes = s
+            .conf_state
+            .voters
+            .iter()
+            .map(|&node| ConfChangeSingle {
+                kind: ConfChangeKind::AddVoter,
+                node,
+            })
+            .collect();
+        s.entries.push(Entry {
+            term: 1,
+            index: 1,
+            payload: Payload::ConfChange(ConfChange { changes }),
+        });
+        s.hard_state = HardState {
+            term: 1,
+            vote: None,
+            commit: 1,
+        };
+        s
     }
 
     /// Persists a hard state.

@@ -20,6 +20,8 @@ pub enum Payload {
     Noop,
     /// An application command, applied to the state machine when committed.
     Command(Vec<u8>),
+    /// A membership change, applied by the node itself when committed.
+    ConfChange(ConfChange),
 }
 
 impl Payload {
@@ -29,6 +31,7 @@ impl Payload {
         match self {
             Self::Noop => 0,
             Self::Command(data) => data.len() as u64,
+            Self::ConfChange(cc) => 9 * cc.changes.len() as u64,
         }
     }
 }
@@ -75,9 +78,58 @@ pub struct HardState {
 pub struct ConfState {
     /// Nodes that vote and count toward quorums. Sorted, no duplicates.
     pub voters: Vec<NodeId>,
+    /// In a joint configuration (Raft §6), the old voters, which must also
+    /// agree; empty otherwise. Sorted, no duplicates.
+    pub voters_outgoing: Vec<NodeId>,
     /// Nodes that receive the log but do not vote. Sorted, no duplicates,
     /// disjoint from `voters`.
     pub learners: Vec<NodeId>,
+}
+
+/// One step of a membership change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ConfChangeKind {
+    /// Make the node a voter (adding it, or promoting a learner).
+    AddVoter,
+    /// Make the node a learner (adding it; demoting a voter is refused).
+    AddLearner,
+    /// Remove the node.
+    Remove,
+}
+
+/// A change to one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfChangeSingle {
+    /// What happens to it.
+    pub kind: ConfChangeKind,
+    /// The node.
+    pub node: NodeId,
+}
+
+/// A membership change: one or more single changes applied together.
+///
+/// A change that alters at most one voter is applied directly (a
+/// single-server change, Raft thesis §4.1); any larger change goes through
+/// a joint configuration that the leader leaves automatically once it is
+/// committed (Raft §6). An empty list is the leader's own "leave joint"
+/// entry and cannot be proposed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfChange {
+    /// The changes, applied in order.
+    pub changes: Vec<ConfChangeSingle>,
+}
+
+impl ConfChange {
+    /// A change of one node.
+    #[must_use]
+    pub fn single(kind: ConfChangeKind, node: NodeId) -> Self {
+        Self {
+            changes: vec![ConfChangeSingle { kind, node }],
+        }
+    }
 }
 
 /// Where a snapshot sits in the log, and the configuration at that point.

@@ -60,12 +60,21 @@ fn config_validation_rejects_nonsense() {
         Error::InvalidConfig { .. }
     ));
     assert!(Config::new(1).validate().is_ok());
-    let empty = RaftNode::new(Config::new(1), MemStorage::new(), StdRng::seed_from_u64(0));
-    assert_eq!(empty.unwrap_err(), Error::InvalidMembership("no voters"));
+    // An empty configuration is a joining node: it never campaigns.
+    let mut joining =
+        RaftNode::new(Config::new(1), MemStorage::new(), StdRng::seed_from_u64(0)).unwrap();
+    for _ in 0..100 {
+        joining.tick();
+    }
+    assert_eq!(
+        (joining.role(), joining.term(), joining.has_ready()),
+        (Role::Follower, 0, false)
+    );
     let mut both = MemStorage::with_voters(&[1, 2]);
     both.set_conf_state(ConfState {
         voters: vec![1, 2],
         learners: vec![2],
+        voters_outgoing: vec![],
     });
     assert!(matches!(
         RaftNode::new(Config::new(1), both, StdRng::seed_from_u64(0)),
@@ -845,6 +854,7 @@ fn stale_snapshots_are_ignored() {
             conf_state: ConfState {
                 voters: vec![1, 2, 3],
                 learners: vec![],
+                voters_outgoing: vec![],
             },
         },
         data: vec![],

@@ -129,6 +129,7 @@ fn snapshot_then_compact_keeps_a_tail() {
     let conf = ConfState {
         voters: vec![1, 2, 3],
         learners: vec![],
+        voters_outgoing: vec![],
     };
     assert_eq!(
         s.compact(3),
@@ -200,6 +201,7 @@ fn installing_a_leaders_snapshot_replaces_the_log() {
             conf_state: ConfState {
                 voters: vec![1, 2],
                 learners: vec![3],
+                voters_outgoing: vec![],
             },
         },
         data: b"x".to_vec(),

@@ -40,11 +40,26 @@ impl Cluster {
     }
 
     pub fn with_config(n: u64, seed: u64, config: impl Fn(NodeId) -> Config) -> Self {
+        Self::build(n, seed, config, MemStorage::with_voters)
+    }
+
+    /// A cluster whose configuration is in the log (entry 1), so nodes can
+    /// join later.
+    pub fn bootstrapped(n: u64, seed: u64) -> Self {
+        Self::build(n, seed, Config::new, MemStorage::bootstrap)
+    }
+
+    fn build(
+        n: u64,
+        seed: u64,
+        config: impl Fn(NodeId) -> Config,
+        storage: fn(&[NodeId]) -> MemStorage,
+    ) -> Self {
         let ids: Vec<NodeId> = (1..=n).collect();
         let mut nodes = BTreeMap::new();
         for &id in &ids {
             let rng = StdRng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(id));
-            let node = RaftNode::new(config(id), MemStorage::with_voters(&ids), rng).unwrap();
+            let node = RaftNode::new(config(id), storage(&ids), rng).unwrap();
             nodes.insert(id, node);
         }
         Self {
@@ -212,8 +227,8 @@ impl Cluster {
     /// Snapshots `id`'s state machine at its applied index and compacts
     /// its log, keeping `keep_tail` entries before that index.
     pub fn compact(&mut self, id: NodeId, keep_tail: u64) {
-        let voters: Vec<NodeId> = self.nodes.keys().copied().collect();
         let node = self.nodes.get_mut(&id).unwrap();
+        let conf = node.conf_state();
         let applied = node.log().applied();
         let snapshotted = node.log().storage().snapshot(0).map_or(0, |s| s.meta.index);
         if applied <= snapshotted {
@@ -221,10 +236,6 @@ impl Cluster {
         }
         let state = self.applied[&id].clone();
         self.snapshots.insert(applied, state);
-        let conf = ConfState {
-            voters,
-            learners: vec![],
-        };
         node.storage_mut()
             .create_snapshot(applied, conf, applied.to_le_bytes().to_vec())
             .unwrap();
@@ -233,6 +244,25 @@ impl Cluster {
         if to >= first {
             node.storage_mut().compact(to).unwrap();
         }
+    }
+
+    /// Starts node `id` with an empty configuration: it joins once the
+    /// cluster adds it.
+    pub fn add_joining_node(&mut self, id: NodeId) {
+        let rng = StdRng::seed_from_u64(self.seed.wrapping_mul(1000).wrapping_add(id));
+        let node = RaftNode::new(Config::new(id), MemStorage::new(), rng).unwrap();
+        self.nodes.insert(id, node);
+        self.applied.insert(id, Vec::new());
+    }
+
+    /// Proposes a membership change through the leader and runs until it
+    /// (and the automatic leave of a joint configuration) is applied.
+    pub fn change(&mut self, cc: ConfChange) -> Result<Index, Error> {
+        let leader = self.leader().expect("a leader");
+        let index = self.node_mut(leader).propose_conf_change(cc)?;
+        self.deliver(100_000);
+        self.run_ticks(3);
+        Ok(index)
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
