@@ -39,6 +39,10 @@ pub struct Config {
     pub max_proposal_bytes: u64,
     /// How linearizable reads are confirmed.
     pub read_mode: ReadMode,
+    /// A follower that knows the leader forwards proposals to it instead of
+    /// refusing them. Forwarded proposals are fire-and-forget: no index is
+    /// known, and one lost on the way is not reported. Off by default.
+    pub forward_proposals: bool,
 }
 
 /// How the leader confirms it still leads before answering a read.
@@ -59,7 +63,7 @@ impl Config {
     /// ticks, heartbeat 1 tick, pre-vote and check-quorum on, 1 MiB per
     /// message, 256 messages in flight (no byte limit), proposals up to
     /// 1 MiB, no limit on uncommitted bytes, safe (heartbeat-confirmed)
-    /// reads.
+    /// reads, no proposal forwarding.
     #[must_use]
     pub fn new(id: NodeId) -> Self {
         Self {
@@ -74,6 +78,7 @@ impl Config {
             max_uncommitted_bytes: u64::MAX,
             max_proposal_bytes: 1 << 20,
             read_mode: ReadMode::Safe,
+            forward_proposals: false,
         }
     }
 

@@ -80,8 +80,8 @@
 //! follower, and membership changes ([`RaftNode::propose_conf_change`]:
 //! learners, single-server changes, joint consensus left automatically,
 //! step-down of a removed leader; a node starting with an empty
-//! configuration joins when added). Still to come (see the crate's issue):
-//! proposal forwarding and the script-test driver.
+//! configuration joins when added), and optional proposal forwarding. Still to come (see the crate's issue):
+//! the script-test driver.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -108,7 +108,7 @@ pub use config::{Config, ReadMode};
 pub use error::{DropReason, Error, StorageError};
 pub use log::{AppendOutcome, RaftLog};
 pub use message::{AppendResult, Message, MessageBody};
-pub use node::{RaftNode, Role, SoftState, Status};
+pub use node::{Proposal, RaftNode, Role, SoftState, Status};
 pub use progress::{Progress, ProgressState};
 pub use ready::{Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage};

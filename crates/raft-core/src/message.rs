@@ -69,6 +69,11 @@ pub enum MessageBody {
         /// The heartbeat's `read_round`.
         read_round: u64,
     },
+    /// A follower forwards a proposal to the leader.
+    Propose {
+        /// The proposal's data.
+        data: Vec<u8>,
+    },
     /// A follower forwards a linearizable read to the leader.
     ReadIndex {
         /// The follower's id for the read.

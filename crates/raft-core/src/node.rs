@@ -37,6 +37,26 @@ pub struct SoftState {
     pub role: Role,
 }
 
+/// What became of a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proposal {
+    /// Appended to the leader's log at `index` in `term`; it is committed
+    /// if an entry with this index *and term* is applied (a different term
+    /// there means it was lost to a leader change).
+    Appended {
+        /// Its log index.
+        index: Index,
+        /// The leader's term.
+        term: Term,
+    },
+    /// Forwarded to the leader (with `forward_proposals`); its fate is not
+    /// reported.
+    Forwarded {
+        /// The leader it went to.
+        leader: NodeId,
+    },
+}
+
 /// A snapshot of a node's state for monitoring and debugging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -249,24 +269,29 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
     }
 
-    /// Proposes `data` as a new entry; returns its index. Only the leader
-    /// accepts proposals.
+    /// Proposes `data` as a new entry. The leader appends it; a follower
+    /// forwards it to the leader when `forward_proposals` is on.
     ///
     /// # Errors
-    /// [`Error::ProposalDropped`]: not the leader, empty, above
-    /// `max_proposal_bytes`, or over `max_uncommitted_bytes` outstanding.
-    pub fn propose(&mut self, data: Vec<u8>) -> Result<Index, Error> {
+    /// [`Error::ProposalDropped`]: not the leader (and not forwarding, or no
+    /// leader known), empty, above `max_proposal_bytes`, over
+    /// `max_uncommitted_bytes` outstanding, or a leadership transfer is on.
+    pub fn propose(&mut self, data: Vec<u8>) -> Result<Proposal, Error> {
         let drop = |r| Err(Error::ProposalDropped(r));
+        if data.is_empty() {
+            return drop(DropReason::Empty);
+        }
         if self.role != Role::Leader {
-            return drop(DropReason::NotLeader {
-                leader: self.leader,
-            });
+            return match self.leader {
+                Some(leader) if self.config.forward_proposals => {
+                    self.send(leader, MessageBody::Propose { data });
+                    Ok(Proposal::Forwarded { leader })
+                }
+                leader => drop(DropReason::NotLeader { leader }),
+            };
         }
         if let Some(to) = self.transferee {
             return drop(DropReason::Transferring { to });
-        }
-        if data.is_empty() {
-            return drop(DropReason::Empty);
         }
         let bytes = data.len() as u64;
         if bytes > self.config.max_proposal_bytes {
@@ -286,7 +311,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let index = self.append_entry(Payload::Command(data))?;
         self.uncommitted_bytes = self.uncommitted_bytes.saturating_add(bytes);
         self.broadcast_append();
-        Ok(index)
+        Ok(Proposal::Appended {
+            index,
+            term: self.term,
+        })
     }
 
     /// Handles a message from another node.
@@ -353,6 +381,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             MessageBody::Heartbeat { commit, read_round } => {
                 self.follow(msg.term, msg.from);
                 self.on_heartbeat(msg.from, commit, read_round);
+                Ok(())
+            }
+            MessageBody::Propose { data } => {
+                // Forwarded proposals are best effort: a refusal is dropped.
+                if self.role == Role::Leader {
+                    let _ = self.propose(data);
+                }
                 Ok(())
             }
             MessageBody::ReadIndex { id } => {

@@ -954,3 +954,31 @@ fn a_stalled_transfer_is_abandoned() {
         Err(Error::ProposalDropped(DropReason::NotLeader { .. }))
     ));
 }
+
+#[test]
+fn followers_forward_proposals_when_configured() {
+    let mut c = Cluster::with_config(3, 61, |id| Config {
+        forward_proposals: true,
+        ..Config::new(id)
+    });
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    assert_eq!(
+        c.node_mut(follower).propose(b"fwd".to_vec()),
+        Ok(Proposal::Forwarded { leader })
+    );
+    c.deliver(10_000);
+    c.run_ticks(2);
+    for id in 1..=3 {
+        assert_eq!(
+            c.applied[&id].last().map(|e| e.1.clone()),
+            Some(b"fwd".to_vec()),
+            "node {id}"
+        );
+    }
+    assert_eq!(
+        c.node_mut(follower).propose(vec![]),
+        Err(Error::ProposalDropped(DropReason::Empty))
+    );
+}

@@ -214,14 +214,17 @@ impl Cluster {
     /// Proposes through the current leader, if any.
     pub fn propose(&mut self, data: &[u8]) -> Option<Index> {
         let leader = self.leader()?;
-        let index = self
+        let proposal = self
             .nodes
             .get_mut(&leader)
             .unwrap()
             .propose(data.to_vec())
             .ok()?;
         self.deliver(100_000);
-        Some(index)
+        match proposal {
+            Proposal::Appended { index, .. } => Some(index),
+            Proposal::Forwarded { .. } => None,
+        }
     }
 
     /// Snapshots `id`'s state machine at its applied index and compacts
