@@ -62,26 +62,32 @@
 //! assert_eq!(applied, vec![b"set x = 1".to_vec()]);
 //! ```
 //!
-//! # State of this crate
+//! # What the node does
 //!
-//! In place: the data types, [`Storage`] with [`MemStorage`], [`RaftLog`]
-//! (the §5.3 consistency check, §5.4.1 up-to-date rule, §5.4.2 commit rule,
-//! conflict hints), elections with randomized timeouts, pre-vote and
-//! check-quorum (with leader stickiness), replication with probe /
-//! replicate flow control, an in-flight window by messages and bytes,
-//! `max_uncommitted_bytes` back-pressure and fast backtracking, and
-//! snapshots to followers that need compacted entries (with a tail kept so
-//! nearly-caught-up followers need none, and recovery from a lost
-//! snapshot), the [`Ready`] hand-off, [`RaftNode::status`],
-//! [`RaftNode::report_unreachable`] and [`RaftNode::report_snapshot`].
-//! Leadership transfer ([`RaftNode::transfer_leader`]), linearizable reads
-//! ([`RaftNode::read_index`]: ReadIndex confirmed by a heartbeat round, or
-//! lease reads with [`ReadMode::Lease`]), on the leader or through a
-//! follower, and membership changes ([`RaftNode::propose_conf_change`]:
-//! learners, single-server changes, joint consensus left automatically,
-//! step-down of a removed leader; a node starting with an empty
-//! configuration joins when added), and optional proposal forwarding. Still to come (see the crate's issue):
-//! the script-test driver.
+//! - Elections with randomized timeouts (Raft §5.2), pre-vote and
+//!   check-quorum with leader stickiness (thesis §9.6, §6.2).
+//! - Replication with the consistency check and fast conflict hints
+//!   (§5.3), commitment only by counting entries of the current term
+//!   (§5.4.2), probe / replicate / snapshot flow control with an in-flight
+//!   window by messages and bytes, `max_size_per_msg_bytes`, commit carried
+//!   on heartbeats, and `max_uncommitted_bytes` back-pressure.
+//! - Snapshots to followers that need compacted entries (§7), with a log
+//!   tail kept so nearly caught-up followers need none, and recovery from a
+//!   lost snapshot.
+//! - Membership changes ([`RaftNode::propose_conf_change`]): learners,
+//!   single-server changes, joint consensus left automatically (§6),
+//!   step-down of a removed leader; a node started with an empty
+//!   configuration joins when added.
+//! - Leadership transfer ([`RaftNode::transfer_leader`]), linearizable
+//!   reads ([`RaftNode::read_index`]: ReadIndex or [`ReadMode::Lease`]), on
+//!   the leader or through a follower, and optional proposal forwarding.
+//! - [`RaftNode::status`], [`RaftNode::report_unreachable`],
+//!   [`RaftNode::report_snapshot`].
+//!
+//! Committed entries are handed out only once they are persisted locally,
+//! and membership changes take effect when they are handed out as
+//! committed. Scenario scripts live in `tests/testdata/*.txt`; the design
+//! notes are in `docs/raft.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
