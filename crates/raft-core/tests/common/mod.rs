@@ -21,6 +21,10 @@ pub struct Cluster {
     pub cut: BTreeSet<(NodeId, NodeId)>,
     /// Probability of dropping any message.
     pub drop_rate: f64,
+    /// Probability of delivering a message twice.
+    pub dup_rate: f64,
+    /// Probability of moving a message behind the next one (reordering).
+    pub reorder_rate: f64,
     rng: StdRng,
     /// Election safety: the one leader seen for each term.
     pub leaders_by_term: BTreeMap<Term, NodeId>,
@@ -68,6 +72,8 @@ impl Cluster {
             network: VecDeque::new(),
             cut: BTreeSet::new(),
             drop_rate: 0.0,
+            dup_rate: 0.0,
+            reorder_rate: 0.0,
             rng: StdRng::seed_from_u64(seed),
             leaders_by_term: BTreeMap::new(),
             seed,
@@ -136,6 +142,19 @@ impl Cluster {
             }
             if self.cut.contains(&(msg.from, msg.to)) || self.rng.random_bool(self.drop_rate) {
                 continue;
+            }
+            if self.reorder_rate > 0.0
+                && !self.network.is_empty()
+                && self.rng.random_bool(self.reorder_rate)
+            {
+                // Deliver the next message first; this one after it.
+                let next = self.network.pop_front().expect("non-empty");
+                self.network.push_front(msg);
+                self.network.push_front(next);
+                continue;
+            }
+            if self.rng.random_bool(self.dup_rate) {
+                self.network.push_back(msg.clone());
             }
             let to = msg.to;
             if let Some(node) = self.nodes.get_mut(&to) {
