@@ -1,7 +1,7 @@
 //! The node's configuration, validated once.
 
 use crate::error::Error;
-use crate::types::{NO_NODE, NodeId};
+use crate::types::{Index, NO_NODE, NodeId};
 
 /// How a node behaves. Every limit is named here and checked by
 /// [`Config::validate`] before the node starts.
@@ -39,6 +39,11 @@ pub struct Config {
     pub max_proposal_bytes: u64,
     /// How linearizable reads are confirmed.
     pub read_mode: ReadMode,
+    /// On restart: the index the application's state machine has already
+    /// applied (for example, the index of the snapshot it restored). Entries
+    /// after it are handed out again; entries up to it are not. 0 for a
+    /// state machine rebuilt from scratch.
+    pub applied: Index,
     /// A follower that knows the leader forwards proposals to it instead of
     /// refusing them. Forwarded proposals are fire-and-forget: no index is
     /// known, and one lost on the way is not reported. Off by default.
@@ -79,6 +84,7 @@ impl Config {
             max_proposal_bytes: 1 << 20,
             read_mode: ReadMode::Safe,
             forward_proposals: false,
+            applied: 0,
         }
     }
 

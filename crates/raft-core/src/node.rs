@@ -156,7 +156,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 hs.commit
             ))));
         }
-        log.commit_to(hs.commit);
+        if config.applied > last {
+            return Err(Error::InvalidConfig {
+                field: "applied",
+                reason: "is past the last index in storage",
+            });
+        }
+        // Applied entries are committed by definition.
+        log.commit_to(hs.commit.max(config.applied));
+        log.applied_to(config.applied);
         let election = config.election_timeout_ticks;
         let mut node = Self {
             config,

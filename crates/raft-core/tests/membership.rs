@@ -312,3 +312,26 @@ fn strangers_may_lead_but_not_vote() {
         "the stranger's term was not adopted"
     );
 }
+
+// A leadership transfer to a node that is removed meanwhile is abandoned.
+#[test]
+fn removing_the_transfer_target_abandons_the_transfer() {
+    let mut c = Cluster::bootstrapped(3, 57);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let target = (1..=3).find(|&id| id != leader).unwrap();
+    // Keep the target behind so the transfer cannot finish at once.
+    c.cut.insert((leader, target));
+    let index = c
+        .node_mut(leader)
+        .propose_conf_change(ConfChange::single(Remove, target))
+        .unwrap();
+    c.node_mut(leader).transfer_leader(target).unwrap();
+    assert_eq!(c.node(leader).status().transferee, Some(target));
+    c.deliver(10_000);
+    c.run_ticks(2);
+    assert!(c.node(leader).log().committed() >= index);
+    assert_eq!(c.node(leader).status().transferee, None);
+    assert_eq!(c.leader(), Some(leader));
+    assert!(!voters(&c, leader).contains(&target));
+}

@@ -342,7 +342,7 @@ fn a_divergent_follower_is_repaired() {
 #[test]
 fn safety_under_loss_and_partitions_over_seeds() {
     const SEEDS: u64 = 300;
-    let (mut snapshots, mut terms) = (0, 0);
+    let (mut snapshots, mut terms, mut restarts) = (0, 0, 0);
     for seed in 0..SEEDS {
         let mut c = Cluster::new(5, seed);
         c.drop_rate = 0.1;
@@ -368,6 +368,11 @@ fn safety_under_loss_and_partitions_over_seeds() {
                     c.compact(id, 2);
                 }
             }
+            if round % 3 == 1 {
+                // Crash and restart a random node.
+                let victim = 1 + c.random_u64() % 5;
+                c.restart(victim);
+            }
         }
         c.heal();
         c.drop_rate = 0.0;
@@ -388,10 +393,14 @@ fn safety_under_loss_and_partitions_over_seeds() {
             );
         }
         snapshots += c.installed.values().sum::<usize>();
+        restarts += c.restarts;
         terms += c.leaders_by_term.len();
     }
     // The run must have exercised what it claims to test.
-    eprintln!("{SEEDS} seeds: {terms} terms with a leader, {snapshots} snapshots installed");
+    eprintln!(
+        "{SEEDS} seeds: {terms} terms with a leader, {snapshots} snapshots installed, {restarts} restarts"
+    );
+    assert!(restarts >= SEEDS * 6, "{restarts}");
     assert!(
         terms as u64 > SEEDS * 13 / 10,
         "{terms}: leader changes were exercised"
@@ -992,4 +1001,276 @@ fn followers_forward_proposals_when_configured() {
         c.node_mut(follower).propose(vec![]),
         Err(Error::ProposalDropped(DropReason::Empty))
     );
+}
+
+// Raft Figure 2 ("persistent state"): a node that voted and restarted
+// remembers its vote and refuses another candidate in the same term.
+#[test]
+fn a_restarted_node_keeps_its_vote() {
+    let mut n = node(2, &[1, 2, 3]);
+    let ask = |from| Message {
+        from,
+        to: 2,
+        term: 5,
+        body: MessageBody::VoteRequest {
+            pre_vote: false,
+            last_index: 0,
+            last_term: 0,
+            transfer: false,
+        },
+    };
+    n.step(ask(1)).unwrap();
+    drain(&mut n);
+    let storage = n.log().storage().clone();
+    let mut n = RaftNode::new(Config::new(2), storage, StdRng::seed_from_u64(9)).unwrap();
+    assert_eq!(n.term(), 5);
+    n.step(ask(3)).unwrap();
+    let sent = drain(&mut n);
+    assert_eq!(
+        sent[0].body,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: false
+        }
+    );
+    assert_eq!(n.status().vote, Some(1));
+}
+
+// A snapshot and appends of the same leader may cross (a snapshot during
+// an ongoing append): appends older than the snapshot are answered with
+// what the follower has, newer ones continue after it.
+#[test]
+fn appends_crossing_a_snapshot_are_harmless() {
+    let mut n = node(2, &[1, 2, 3]);
+    let conf = ConfState {
+        voters: vec![1, 2, 3],
+        ..ConfState::default()
+    };
+    let snap = Snapshot {
+        meta: SnapshotMeta {
+            index: 10,
+            term: 2,
+            conf_state: conf,
+        },
+        data: vec![],
+    };
+    n.step(Message {
+        from: 1,
+        to: 2,
+        term: 2,
+        body: MessageBody::InstallSnapshot(snap.clone()),
+    })
+    .unwrap();
+    let ready = n.ready().unwrap();
+    assert_eq!(ready.persist.snapshot.as_ref(), Some(&snap));
+    n.storage_mut().apply_snapshot(snap).unwrap();
+    let done = ready.persist.persisted();
+    n.on_persisted(done.receipt);
+    let entries = |from: Index, to: Index| {
+        (from..=to)
+            .map(|index| Entry {
+                index,
+                term: 2,
+                payload: Payload::Noop,
+            })
+            .collect::<Vec<_>>()
+    };
+    let old = MessageBody::Append {
+        prev_index: 5,
+        prev_term: 2,
+        entries: entries(6, 8),
+        commit: 5,
+    };
+    n.step(Message {
+        from: 1,
+        to: 2,
+        term: 2,
+        body: old,
+    })
+    .unwrap();
+    let sent = drain(&mut n);
+    assert_eq!(
+        sent.last().unwrap().body,
+        MessageBody::AppendResponse(AppendResult::Accepted { match_index: 10 })
+    );
+    assert_eq!(
+        (n.log().first_index(), n.log().last_index()),
+        (Ok(11), Ok(10))
+    );
+    let newer = MessageBody::Append {
+        prev_index: 10,
+        prev_term: 2,
+        entries: entries(11, 12),
+        commit: 12,
+    };
+    n.step(Message {
+        from: 1,
+        to: 2,
+        term: 2,
+        body: newer,
+    })
+    .unwrap();
+    let sent = drain(&mut n);
+    assert_eq!(
+        sent.last().unwrap().body,
+        MessageBody::AppendResponse(AppendResult::Accepted { match_index: 12 })
+    );
+    assert_eq!(n.log().committed(), 12);
+}
+
+/// Storage that can answer "temporarily unavailable" for log reads, as an
+/// asynchronous backend may.
+#[derive(Debug, Clone, Default)]
+struct Flaky {
+    inner: MemStorage,
+    unavailable: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Storage for Flaky {
+    fn initial_state(&self) -> Result<InitialState, StorageError> {
+        self.inner.initial_state()
+    }
+    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        if self.unavailable.get() {
+            return Err(StorageError::LogTemporarilyUnavailable);
+        }
+        self.inner.entries(lo, hi, max_bytes)
+    }
+    fn term(&self, index: Index) -> Result<Term, StorageError> {
+        self.inner.term(index)
+    }
+    fn first_index(&self) -> Result<Index, StorageError> {
+        self.inner.first_index()
+    }
+    fn last_index(&self) -> Result<Index, StorageError> {
+        self.inner.last_index()
+    }
+    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
+        self.inner.snapshot(request_index)
+    }
+}
+
+// "Temporarily unavailable" is a legal answer: the leader sends nothing
+// for now, does not panic, and retries on the next heartbeat response.
+#[test]
+fn temporarily_unavailable_log_reads_are_retried() {
+    let mut inner = MemStorage::with_voters(&[1, 2]);
+    inner
+        .append(
+            &(1..=3)
+                .map(|index| Entry {
+                    index,
+                    term: 1,
+                    payload: Payload::Noop,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    inner.set_hard_state(HardState {
+        term: 1,
+        vote: None,
+        commit: 3,
+    });
+    let storage = Flaky {
+        inner,
+        unavailable: Default::default(),
+    };
+    let switch = storage.unavailable.clone();
+    let mut n = RaftNode::new(
+        Config {
+            pre_vote: false,
+            ..Config::new(1)
+        },
+        storage,
+        StdRng::seed_from_u64(1),
+    )
+    .unwrap();
+    let pump = |n: &mut RaftNode<Flaky, StdRng>| {
+        let mut sent = Vec::new();
+        while n.has_ready() {
+            let ready = n.ready().unwrap();
+            sent.extend(ready.messages);
+            let persist = ready.persist;
+            if let Some(hs) = persist.hard_state {
+                n.storage_mut().inner.set_hard_state(hs);
+            }
+            n.storage_mut().inner.append(&persist.entries).unwrap();
+            let done = persist.persisted();
+            sent.extend(done.messages);
+            n.on_persisted(done.receipt);
+            for e in ready.committed_entries {
+                n.on_applied(e.index);
+            }
+        }
+        sent
+    };
+    n.campaign();
+    pump(&mut n);
+    n.step(Message {
+        from: 2,
+        to: 1,
+        term: 2,
+        body: MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: true,
+        },
+    })
+    .unwrap();
+    pump(&mut n);
+    switch.set(true);
+    // The follower's log is empty: it refuses, and the leader must read
+    // entries 1..=3 from storage, which is unavailable.
+    let refuse = MessageBody::AppendResponse(AppendResult::Rejected {
+        rejected_index: 3,
+        hint_index: 0,
+        hint_term: 0,
+    });
+    n.step(Message {
+        from: 2,
+        to: 1,
+        term: 2,
+        body: refuse,
+    })
+    .unwrap();
+    let sent = pump(&mut n);
+    assert!(
+        !sent
+            .iter()
+            .any(|m| matches!(&m.body, MessageBody::Append { entries, .. } if !entries.is_empty())),
+        "{sent:?}"
+    );
+    switch.set(false);
+    n.step(Message {
+        from: 2,
+        to: 1,
+        term: 2,
+        body: MessageBody::HeartbeatResponse { read_round: 0 },
+    })
+    .unwrap();
+    let sent = pump(&mut n);
+    let resent = sent.iter().find_map(|m| match &m.body {
+        MessageBody::Append { entries, .. } if !entries.is_empty() => Some(entries.len()),
+        _ => None,
+    });
+    assert_eq!(
+        resent,
+        Some(4),
+        "entries 1..=4 once storage answers: {sent:?}"
+    );
+}
+
+#[test]
+fn restart_applied_index_is_checked() {
+    let bad = Config {
+        applied: 5,
+        ..Config::new(1)
+    };
+    let r = RaftNode::new(bad, MemStorage::with_voters(&[1]), StdRng::seed_from_u64(0));
+    assert!(matches!(
+        r,
+        Err(Error::InvalidConfig {
+            field: "applied",
+            ..
+        })
+    ));
 }

@@ -36,6 +36,9 @@ pub struct Cluster {
     pub installed: BTreeMap<NodeId, usize>,
     /// Read states each node received, in order.
     pub reads: BTreeMap<NodeId, Vec<ReadState>>,
+    /// Each node's configuration, to restart it.
+    configs: BTreeMap<NodeId, Config>,
+    pub restarts: u64,
 }
 
 impl Cluster {
@@ -61,10 +64,12 @@ impl Cluster {
     ) -> Self {
         let ids: Vec<NodeId> = (1..=n).collect();
         let mut nodes = BTreeMap::new();
+        let mut configs = BTreeMap::new();
         for &id in &ids {
             let rng = StdRng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(id));
             let node = RaftNode::new(config(id), storage(&ids), rng).unwrap();
             nodes.insert(id, node);
+            configs.insert(id, config(id));
         }
         Self {
             applied: ids.iter().map(|&id| (id, Vec::new())).collect(),
@@ -80,6 +85,8 @@ impl Cluster {
             snapshots: BTreeMap::new(),
             installed: BTreeMap::new(),
             reads: BTreeMap::new(),
+            configs,
+            restarts: 0,
         }
     }
 
@@ -268,12 +275,36 @@ impl Cluster {
         }
     }
 
+    /// Crashes node `id` and starts it again from its storage. Everything
+    /// it persisted survives (the harness persists before sending); its
+    /// state machine restarts from its latest snapshot.
+    pub fn restart(&mut self, id: NodeId) {
+        let old = self.nodes.remove(&id).unwrap();
+        let storage = old.log().storage().clone();
+        let snap = storage.snapshot(0).map_or(0, |s| s.meta.index);
+        let state = if snap > 0 {
+            self.snapshots[&snap].clone()
+        } else {
+            Vec::new()
+        };
+        self.applied.insert(id, state);
+        self.restarts += 1;
+        let rng = StdRng::seed_from_u64(self.seed ^ (self.restarts << 32) ^ id);
+        let config = Config {
+            applied: snap,
+            ..self.configs[&id].clone()
+        };
+        self.nodes
+            .insert(id, RaftNode::new(config, storage, rng).unwrap());
+    }
+
     /// Starts node `id` with an empty configuration: it joins once the
     /// cluster adds it.
     pub fn add_joining_node(&mut self, id: NodeId) {
         let rng = StdRng::seed_from_u64(self.seed.wrapping_mul(1000).wrapping_add(id));
         let node = RaftNode::new(Config::new(id), MemStorage::new(), rng).unwrap();
         self.nodes.insert(id, node);
+        self.configs.insert(id, Config::new(id));
         self.applied.insert(id, Vec::new());
     }
 
