@@ -1,0 +1,317 @@
+//! One test per rule of Raft §5 (and the §6-related behaviour not covered
+//! elsewhere), in the spirit of etcd raft's paper tests. Each cites the
+//! rule it checks.
+
+mod common;
+
+use common::{Cluster, drain};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use synod_raft_core::*;
+
+fn node(id: NodeId, voters: &[NodeId], pre_vote: bool) -> common::Node {
+    let config = Config {
+        pre_vote,
+        ..Config::new(id)
+    };
+    RaftNode::new(
+        config,
+        MemStorage::with_voters(voters),
+        StdRng::seed_from_u64(id),
+    )
+    .unwrap()
+}
+
+fn msg(from: NodeId, to: NodeId, term: Term, body: MessageBody) -> Message {
+    Message {
+        from,
+        to,
+        term,
+        body,
+    }
+}
+
+// §5.1: "If one server's current term is smaller than the other's, then it
+// updates its current term to the larger value. If a candidate or leader
+// discovers that its term is out of date, it immediately reverts to
+// follower state."
+#[test]
+fn s5_1_a_larger_term_is_adopted_and_demotes() {
+    for role in ["follower", "candidate", "leader"] {
+        let mut n = node(1, &[1, 2, 3], false);
+        match role {
+            "candidate" => n.campaign(),
+            "leader" => {
+                n.campaign();
+                drain(&mut n);
+                n.step(msg(
+                    2,
+                    1,
+                    1,
+                    MessageBody::VoteResponse {
+                        pre_vote: false,
+                        granted: true,
+                    },
+                ))
+                .unwrap();
+            }
+            _ => {}
+        }
+        n.step(msg(
+            2,
+            1,
+            9,
+            MessageBody::AppendResponse(AppendResult::Accepted { match_index: 0 }),
+        ))
+        .unwrap();
+        assert_eq!((n.term(), n.role()), (9, Role::Follower), "{role}");
+    }
+}
+
+// §5.1: "If a server receives a request with a stale term number, it
+// rejects the request."
+#[test]
+fn s5_1_stale_requests_are_rejected() {
+    let mut n = node(1, &[1, 2, 3], false);
+    n.step(msg(
+        2,
+        1,
+        5,
+        MessageBody::Heartbeat {
+            commit: 0,
+            read_round: 0,
+        },
+    ))
+    .unwrap();
+    drain(&mut n);
+    let stale = MessageBody::Append {
+        prev_index: 0,
+        prev_term: 0,
+        entries: vec![Entry {
+            index: 1,
+            term: 3,
+            payload: Payload::Noop,
+        }],
+        commit: 0,
+    };
+    n.step(msg(3, 1, 3, stale)).unwrap();
+    assert_eq!(
+        n.log().last_index(),
+        Ok(0),
+        "nothing appended from a stale leader"
+    );
+    let sent = drain(&mut n);
+    assert_eq!(
+        sent.last().map(|m| m.term),
+        Some(5),
+        "the stale leader hears the newer term"
+    );
+    n.step(msg(
+        3,
+        1,
+        4,
+        MessageBody::VoteRequest {
+            pre_vote: false,
+            last_index: 9,
+            last_term: 9,
+            transfer: false,
+        },
+    ))
+    .unwrap();
+    assert_eq!(n.status().vote, None, "no vote for a stale candidate");
+}
+
+// §5.2: "If a follower receives no communication over a period of time
+// called the election timeout, then it ... begins an election": it
+// increments its term, votes for itself and asks every other voter.
+#[test]
+fn s5_2_a_follower_times_out_and_campaigns() {
+    let mut n = node(1, &[1, 2, 3], false);
+    for _ in 0..20 {
+        n.tick();
+    }
+    assert_eq!(
+        (n.role(), n.term(), n.status().vote),
+        (Role::Candidate, 1, Some(1))
+    );
+    let sent = drain(&mut n);
+    let mut asked: Vec<NodeId> = sent
+        .iter()
+        .filter(|m| matches!(m.body, MessageBody::VoteRequest { .. }))
+        .map(|m| m.to)
+        .collect();
+    asked.sort_unstable();
+    assert_eq!(asked, vec![2, 3]);
+}
+
+// §5.2: election timeouts are "chosen randomly from a fixed interval" so
+// that split votes are rare: different seeds give different timeouts,
+// always within [T, 2T).
+#[test]
+fn s5_2_timeouts_are_randomized_within_bounds() {
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..50 {
+        let config = Config {
+            pre_vote: false,
+            ..Config::new(1)
+        };
+        let mut n = RaftNode::new(
+            config,
+            MemStorage::with_voters(&[1, 2, 3]),
+            StdRng::seed_from_u64(seed),
+        )
+        .unwrap();
+        let mut ticks = 0;
+        while n.role() == Role::Follower {
+            n.tick();
+            ticks += 1;
+        }
+        assert!(
+            (10..20).contains(&ticks),
+            "timeout {ticks} outside [10, 20)"
+        );
+        seen.insert(ticks);
+    }
+    assert!(seen.len() > 5, "timeouts vary: {seen:?}");
+}
+
+// §5.2: "While waiting for votes, a candidate may receive an AppendEntries
+// RPC from another server claiming to be leader. If the leader's term ...
+// is at least as large as the candidate's current term, then the candidate
+// ... returns to follower state."
+#[test]
+fn s5_2_a_candidate_yields_to_a_leader_of_its_term() {
+    let mut n = node(1, &[1, 2, 3], false);
+    n.campaign();
+    drain(&mut n);
+    n.step(msg(
+        2,
+        1,
+        1,
+        MessageBody::Heartbeat {
+            commit: 0,
+            read_round: 0,
+        },
+    ))
+    .unwrap();
+    assert_eq!(
+        (n.role(), n.leader(), n.term()),
+        (Role::Follower, Some(2), 1)
+    );
+}
+
+// §5.2: a candidate that neither wins nor loses (a split vote) times out
+// and starts a new election in a new term.
+#[test]
+fn s5_2_a_split_vote_leads_to_a_new_election() {
+    let mut n = node(1, &[1, 2, 3, 4], false);
+    n.campaign();
+    drain(&mut n);
+    n.step(msg(
+        2,
+        1,
+        1,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: true,
+        },
+    ))
+    .unwrap();
+    n.step(msg(
+        3,
+        1,
+        1,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: false,
+        },
+    ))
+    .unwrap();
+    assert_eq!(n.role(), Role::Candidate, "2 of 4 is no majority");
+    for _ in 0..20 {
+        n.tick();
+    }
+    assert_eq!((n.role(), n.term()), (Role::Candidate, 2));
+}
+
+// §5.2: a candidate that a majority rejects becomes a follower.
+#[test]
+fn s5_2_a_rejected_candidate_steps_back() {
+    let mut n = node(1, &[1, 2, 3], false);
+    n.campaign();
+    drain(&mut n);
+    n.step(msg(
+        2,
+        1,
+        1,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: false,
+        },
+    ))
+    .unwrap();
+    n.step(msg(
+        3,
+        1,
+        1,
+        MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: false,
+        },
+    ))
+    .unwrap();
+    assert_eq!(n.role(), Role::Follower);
+}
+
+// §5.3: "a leader never overwrites or deletes entries in its own log; it
+// only appends new entries", and an entry is committed "once the leader
+// that created the entry has replicated it on a majority of the servers".
+#[test]
+fn s5_3_the_leader_only_appends_and_commits_on_a_majority() {
+    let mut c = Cluster::new(5, 71);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let before: Vec<Entry> = {
+        let log = c.node(leader).log();
+        log.slice(1, log.last_index().unwrap() + 1, u64::MAX)
+            .unwrap()
+    };
+    // Reach only one follower: 2 of 5 hold the entry, not committed.
+    let others: Vec<NodeId> = (1..=5).filter(|&id| id != leader).collect();
+    for &o in &others[1..] {
+        c.cut.insert((leader, o));
+    }
+    let index = match c.node_mut(leader).propose(b"e".to_vec()).unwrap() {
+        Proposal::Appended { index, .. } => index,
+        other => panic!("{other:?}"),
+    };
+    c.deliver(10_000);
+    assert!(c.node(leader).log().committed() < index);
+    // A third holder makes a majority.
+    c.cut.remove(&(leader, others[1]));
+    c.run_ticks(2);
+    assert!(c.node(leader).log().committed() >= index);
+    let log = c.node(leader).log();
+    let after = log.slice(1, before.len() as Index + 1, u64::MAX).unwrap();
+    assert_eq!(after, before, "existing entries untouched");
+}
+
+// §5.3: followers apply committed entries in log order, and the leader
+// tells them the commit index on later appends and heartbeats.
+#[test]
+fn s5_3_followers_learn_the_commit_index_and_apply_in_order() {
+    let mut c = Cluster::new(3, 72);
+    c.run_ticks(30);
+    for i in 0..10u8 {
+        c.propose(&[b'a' + i]).unwrap();
+    }
+    c.run_ticks(2);
+    for id in 1..=3 {
+        let data: Vec<u8> = c.applied[&id].iter().map(|(_, d)| d[0]).collect();
+        assert_eq!(
+            data,
+            (0..10u8).map(|i| b'a' + i).collect::<Vec<_>>(),
+            "node {id}"
+        );
+    }
+}
