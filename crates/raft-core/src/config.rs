@@ -44,6 +44,10 @@ pub struct Config {
     /// after it are handed out again; entries up to it are not. 0 for a
     /// state machine rebuilt from scratch.
     pub applied: Index,
+    /// This node starts with an empty configuration and waits for a leader
+    /// to add it. Without it, an empty configuration is refused: a new
+    /// cluster must name its voters.
+    pub joining: bool,
     /// A follower that knows the leader forwards proposals to it instead of
     /// refusing them. Forwarded proposals are fire-and-forget: no index is
     /// known, and one lost on the way is not reported. Off by default.
@@ -85,6 +89,7 @@ impl Config {
             read_mode: ReadMode::Safe,
             forward_proposals: false,
             applied: 0,
+            joining: false,
         }
     }
 

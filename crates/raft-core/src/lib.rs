@@ -77,7 +77,7 @@
 //! - Membership changes ([`RaftNode::propose_conf_change`]): learners,
 //!   single-server changes, joint consensus left automatically (§6),
 //!   step-down of a removed leader; a node started with an empty
-//!   configuration joins when added.
+//!   configuration and [`Config::joining`] joins when added.
 //! - Leadership transfer ([`RaftNode::transfer_leader`]), linearizable
 //!   reads ([`RaftNode::read_index`]: ReadIndex or [`ReadMode::Lease`]), on
 //!   the leader or through a follower, and optional proposal forwarding.

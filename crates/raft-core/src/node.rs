@@ -135,18 +135,24 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// generator and the node's behaviour replays bit for bit.
     ///
     /// # Errors
-    /// A node whose stored configuration is empty is *joining*: it never
-    /// campaigns, and waits for a leader to contact it after the cluster
-    /// adds it.
+    /// A node configured as `joining` starts with an empty configuration:
+    /// it never campaigns, and waits for a leader to contact it after the
+    /// cluster adds it.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`], [`Error::InvalidMembership`] when the
-    /// stored configuration lists a node as both voter and learner, or a
-    /// storage error (including a stored commit index past the log).
+    /// stored configuration has no voters (unless `joining`) or lists a
+    /// node as both voter and learner, or a storage error (including a
+    /// stored commit index past the log).
     pub fn new(config: Config, storage: S, rng: R) -> Result<Self, Error> {
         config.validate()?;
         let init = storage.initial_state()?;
         let membership = Membership::from_conf_state(&init.conf_state)?;
+        if membership.voters.is_empty() && !config.joining {
+            return Err(Error::InvalidMembership(
+                "no voters (set Config::joining for a node that waits to be added)",
+            ));
+        }
         let mut log = RaftLog::new(storage)?;
         let hs = init.hard_state;
         let last = log.last_index()?;

@@ -60,9 +60,15 @@ fn config_validation_rejects_nonsense() {
         Error::InvalidConfig { .. }
     ));
     assert!(Config::new(1).validate().is_ok());
-    // An empty configuration is a joining node: it never campaigns.
-    let mut joining =
-        RaftNode::new(Config::new(1), MemStorage::new(), StdRng::seed_from_u64(0)).unwrap();
+    // An empty voter set is refused, unless the node is joining: then it
+    // never campaigns and waits to be added.
+    let empty = RaftNode::new(Config::new(1), MemStorage::new(), StdRng::seed_from_u64(0));
+    assert!(matches!(empty, Err(Error::InvalidMembership(_))));
+    let config = Config {
+        joining: true,
+        ..Config::new(1)
+    };
+    let mut joining = RaftNode::new(config, MemStorage::new(), StdRng::seed_from_u64(0)).unwrap();
     for _ in 0..100 {
         joining.tick();
     }

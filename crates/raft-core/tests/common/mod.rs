@@ -302,9 +302,13 @@ impl Cluster {
     /// cluster adds it.
     pub fn add_joining_node(&mut self, id: NodeId) {
         let rng = StdRng::seed_from_u64(self.seed.wrapping_mul(1000).wrapping_add(id));
-        let node = RaftNode::new(Config::new(id), MemStorage::new(), rng).unwrap();
+        let config = Config {
+            joining: true,
+            ..Config::new(id)
+        };
+        let node = RaftNode::new(config.clone(), MemStorage::new(), rng).unwrap();
         self.nodes.insert(id, node);
-        self.configs.insert(id, Config::new(id));
+        self.configs.insert(id, config);
         self.applied.insert(id, Vec::new());
     }
 
