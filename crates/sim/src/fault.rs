@@ -1,0 +1,100 @@
+//! What can go wrong in a simulated run, and how often.
+
+use crate::error::SimError;
+
+/// Fault probabilities and schedules for a simulated run. Every probability
+/// is per message or per node per tick, and must lie in `[0, 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultConfig {
+    /// A message is lost.
+    pub drop: f64,
+    /// A message is delivered twice.
+    pub duplicate: f64,
+    /// A message's delay in ticks is drawn uniformly from this range, so
+    /// messages on one link overtake each other (reordering).
+    pub delay_ticks: (u64, u64),
+    /// Per tick: a new partition starts (if none is active).
+    pub partition: f64,
+    /// How long a partition lasts, in ticks.
+    pub partition_ticks: (u64, u64),
+    /// Per node per tick: the node crashes, losing everything not yet
+    /// synced to its disk.
+    pub crash: f64,
+    /// How long a crashed node stays down, in ticks.
+    pub down_ticks: (u64, u64),
+    /// Per node per tick: the node pauses (stops ticking and stepping, like
+    /// a long GC pause) without losing anything.
+    pub pause: f64,
+    /// How long a pause lasts, in ticks.
+    pub pause_ticks: (u64, u64),
+    /// Per node per tick: the node's clock skips a tick (a slow clock).
+    pub skew: f64,
+}
+
+impl FaultConfig {
+    /// No faults: every message arrives the next tick.
+    #[must_use]
+    pub fn none() -> Self {
+        Self {
+            drop: 0.0,
+            duplicate: 0.0,
+            delay_ticks: (1, 1),
+            partition: 0.0,
+            partition_ticks: (0, 0),
+            crash: 0.0,
+            down_ticks: (0, 0),
+            pause: 0.0,
+            pause_ticks: (0, 0),
+            skew: 0.0,
+        }
+    }
+
+    /// The safety profile: every fault at once, often.
+    #[must_use]
+    pub fn safety() -> Self {
+        Self {
+            drop: 0.05,
+            duplicate: 0.02,
+            delay_ticks: (1, 4),
+            partition: 0.02,
+            partition_ticks: (10, 60),
+            crash: 0.002,
+            down_ticks: (5, 40),
+            pause: 0.002,
+            pause_ticks: (5, 30),
+            skew: 0.05,
+        }
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`SimError::InvalidProbability`] or [`SimError::InvalidRange`].
+    pub fn validate(&self) -> Result<(), SimError> {
+        let probabilities = [
+            ("drop", self.drop),
+            ("duplicate", self.duplicate),
+            ("partition", self.partition),
+            ("crash", self.crash),
+            ("pause", self.pause),
+            ("skew", self.skew),
+        ];
+        for (field, value) in probabilities {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(SimError::InvalidProbability { field, value });
+            }
+        }
+        let ranges = [
+            ("delay_ticks", self.delay_ticks),
+            ("partition_ticks", self.partition_ticks),
+            ("down_ticks", self.down_ticks),
+            ("pause_ticks", self.pause_ticks),
+        ];
+        for (field, (min, max)) in ranges {
+            if min > max {
+                return Err(SimError::InvalidRange { field, min, max });
+            }
+        }
+        Ok(())
+    }
+}

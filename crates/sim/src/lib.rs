@@ -1,0 +1,39 @@
+//! Deterministic simulation and checking for Synod's protocols.
+//!
+//! The contract: one `u64` seed reproduces a run bit for bit, and every
+//! verdict can fail. This release holds the checking half: [`History`]
+//! records client operations on a key-value store (invocations,
+//! completions, and operations whose outcome is unknown because the client
+//! timed out), [`check`] decides whether a history is linearizable, and
+//! [`FaultConfig`] describes the faults a run injects, validated before use.
+//!
+//! The key design decision: **the checker is exact, partitioned and
+//! budgeted.** It is the Wing & Gong search with Lowe's memoization (the
+//! approach of Porcupine), run per key; operations with unknown outcomes
+//! may take effect at any time after their invocation or never; and a
+//! search that exceeds its step budget answers [`Verdict::Unknown`] instead
+//! of hanging.
+//!
+//! ```
+//! use synod_sim::{check, History, Input, Output, Verdict};
+//! let mut h = History::new();
+//! let put = h.invoke(1, 7, Input::Put(1), 0);
+//! let get = h.invoke(2, 7, Input::Get, 1);
+//! h.complete(put, 2, Output::Ok).unwrap();
+//! h.complete(get, 3, Output::Value(Some(1))).unwrap();
+//! assert_eq!(check(&h, 10_000), Verdict::Linearizable);
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+mod error;
+mod fault;
+mod history;
+mod linearizability;
+
+pub use error::SimError;
+pub use fault::FaultConfig;
+pub use history::{History, Input, Key, OpId, Operation, Output, Value};
+pub use linearizability::{Report, Verdict, check};
