@@ -31,9 +31,13 @@
 mod error;
 mod fault;
 mod history;
+mod kv;
 mod linearizability;
+mod network;
+mod raft_sim;
 
 pub use error::SimError;
 pub use fault::FaultConfig;
 pub use history::{History, Input, Key, OpId, Operation, Output, Value};
 pub use linearizability::{Report, Verdict, check};
+pub use raft_sim::{RunReport, SimConfig, Summary, Violation, run};

@@ -1,0 +1,121 @@
+//! The key-value state machine the simulated clients drive, and how its
+//! commands are encoded in log entries.
+
+use std::collections::BTreeMap;
+
+use crate::history::{Input, Key, Output, Value};
+
+/// A client command as carried in a log entry: who sent it (so the server
+/// that proposed it can answer), and what it asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Command {
+    pub(crate) client: u64,
+    /// The client's request number (unique per client).
+    pub(crate) request: u64,
+    pub(crate) key: Key,
+    pub(crate) input: Input,
+}
+
+impl Command {
+    /// A fixed little-endian layout: client, request, key, tag, a, b.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let (tag, a, b) = match self.input {
+            Input::Put(v) => (0u8, v, 0),
+            Input::Get => (1, 0, 0),
+            Input::Cas { expect, new } => match expect {
+                None => (2, 0, new),
+                Some(e) => (3, e, new),
+            },
+        };
+        let mut out = Vec::with_capacity(41);
+        for x in [self.client, self.request, self.key] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.push(tag);
+        out.extend_from_slice(&a.to_le_bytes());
+        out.extend_from_slice(&b.to_le_bytes());
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 41 {
+            return None;
+        }
+        let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        let (a, b) = (word(25), word(33));
+        let input = match bytes[24] {
+            0 => Input::Put(a),
+            1 => Input::Get,
+            2 => Input::Cas {
+                expect: None,
+                new: b,
+            },
+            3 => Input::Cas {
+                expect: Some(a),
+                new: b,
+            },
+            _ => return None,
+        };
+        Some(Self {
+            client: word(0),
+            request: word(8),
+            key: word(16),
+            input,
+        })
+    }
+}
+
+/// The replicated map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Kv {
+    map: BTreeMap<Key, Value>,
+}
+
+impl Kv {
+    pub(crate) fn apply(&mut self, key: Key, input: Input) -> Output {
+        match input {
+            Input::Put(v) => {
+                self.map.insert(key, v);
+                Output::Ok
+            }
+            Input::Get => Output::Value(self.map.get(&key).copied()),
+            Input::Cas { expect, new } => {
+                let applies = self.map.get(&key).copied() == expect;
+                if applies {
+                    self.map.insert(key, new);
+                }
+                Output::Cas(applies)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip() {
+        for input in [
+            Input::Put(7),
+            Input::Get,
+            Input::Cas {
+                expect: None,
+                new: 3,
+            },
+            Input::Cas {
+                expect: Some(1),
+                new: 2,
+            },
+        ] {
+            let c = Command {
+                client: 1,
+                request: 2,
+                key: 3,
+                input,
+            };
+            assert_eq!(Command::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(Command::decode(b"short"), None);
+    }
+}

@@ -1,0 +1,819 @@
+//! The cluster simulator for synod-raft-core: nodes with in-memory disks
+//! that lose unsynced writes on a crash, a faulty network, key-value
+//! clients that time out and retry, invariant checks after every step and a
+//! linearizability check of the history at the end.
+
+use std::collections::BTreeMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, RngExt, SeedableRng};
+use synod_raft_core::{
+    Config, DropReason, Entry, Error as RaftError, HardState, MemStorage, Message, Payload,
+    PersistReceipt, Proposal, RaftNode, Role, Snapshot,
+};
+
+use crate::error::SimError;
+use crate::fault::FaultConfig;
+use crate::history::{History, Input, OpId, Output};
+use crate::kv::{Command, Kv};
+use crate::linearizability::{Verdict, check};
+use crate::network::Network;
+
+/// What a run simulates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Nodes in the cluster.
+    pub nodes: u64,
+    /// The seed: the same seed replays the same run.
+    pub seed: u64,
+    /// Ticks with faults.
+    pub ticks: u64,
+    /// Ticks after every fault heals, in which the cluster must make
+    /// progress (the liveness mode); 0 for safety only.
+    pub heal_ticks: u64,
+    /// Concurrent clients.
+    pub clients: u64,
+    /// Operations the clients invoke during `ticks`.
+    pub ops: u64,
+    /// Further operations invoked after healing (liveness mode); each must
+    /// be able to complete.
+    pub heal_ops: u64,
+    /// Keys the operations touch.
+    pub keys: u64,
+    /// Ticks a client waits for an answer before giving up on an operation.
+    pub client_timeout_ticks: u64,
+    /// The faults injected during `ticks`.
+    pub faults: FaultConfig,
+    /// Search steps the linearizability check may spend.
+    pub check_budget: u64,
+}
+
+impl SimConfig {
+    /// The safety profile: 5 nodes, 2,000 ticks of every fault, 200
+    /// operations.
+    #[must_use]
+    pub fn safety(seed: u64) -> Self {
+        Self {
+            nodes: 5,
+            seed,
+            ticks: 2_000,
+            heal_ticks: 0,
+            clients: 4,
+            ops: 200,
+            heal_ops: 0,
+            keys: 4,
+            client_timeout_ticks: 30,
+            faults: FaultConfig::safety(),
+            check_budget: 5_000_000,
+        }
+    }
+
+    /// The liveness profile: as safety, then 300 ticks healed in which
+    /// operations must complete.
+    #[must_use]
+    pub fn liveness(seed: u64) -> Self {
+        Self {
+            heal_ticks: 300,
+            heal_ops: 20,
+            ..Self::safety(seed)
+        }
+    }
+
+    fn validate(&self) -> Result<(), SimError> {
+        if self.nodes == 0 {
+            return Err(SimError::NoNodes);
+        }
+        self.faults.validate()
+    }
+}
+
+/// What a run exercised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Distinct terms in which some node led.
+    pub terms_with_leader: u64,
+    /// Times the leader observed by the simulator changed.
+    pub leader_changes: u64,
+    /// Partitions started.
+    pub partitions: u64,
+    /// Node crashes.
+    pub crashes: u64,
+    /// Crashes that lost writes not yet synced.
+    pub lost_writes: u64,
+    /// Node pauses.
+    pub pauses: u64,
+    /// Ticks skipped by slow clocks.
+    pub skewed_ticks: u64,
+    /// Messages sent, dropped and duplicated.
+    pub messages: (u64, u64, u64),
+    /// Operations that completed, and that ended unknown (timed out).
+    pub ops: (u64, u64),
+    /// The highest commit index any node reached.
+    pub committed: u64,
+}
+
+/// A broken invariant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// Two leaders in one term (Raft §5.2, election safety).
+    TwoLeaders {
+        /// The term.
+        term: u64,
+        /// The first leader seen.
+        first: u64,
+        /// The second.
+        second: u64,
+    },
+    /// A node applied a different entry at an index already committed
+    /// (state-machine safety, Raft §5.4.3).
+    CommittedEntryChanged {
+        /// The index.
+        index: u64,
+        /// The node.
+        node: u64,
+    },
+    /// A new leader lacks a committed entry (leader completeness, §5.4).
+    LeaderIncomplete {
+        /// The leader.
+        node: u64,
+        /// The missing index.
+        index: u64,
+    },
+    /// The history is not linearizable.
+    NotLinearizable(String),
+    /// After healing, operations did not all complete within the bound.
+    NoProgress {
+        /// Operations invoked after healing that completed.
+        completed: u64,
+        /// Operations invoked after healing.
+        expected: u64,
+    },
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The seed.
+    pub seed: u64,
+    /// What was exercised.
+    pub summary: Summary,
+    /// The first broken invariant, if any.
+    pub violation: Option<Violation>,
+    /// The client history.
+    pub history: History,
+    /// A hash of every event, in order: two runs of one seed must agree.
+    pub trace_hash: u64,
+    /// Whether the linearizability check ran out of budget.
+    pub check_unknown: bool,
+}
+
+impl RunReport {
+    /// The command that replays this run.
+    #[must_use]
+    pub fn replay_command(&self, profile: &str) -> String {
+        format!(
+            "cargo run --release --example simulate -- --start {} --seeds 1 --faults {profile} --verbose",
+            self.seed
+        )
+    }
+}
+
+/// Writes handed to a node's disk and not yet synced.
+#[derive(Debug, Clone)]
+struct PendingWrite {
+    snapshot: Option<Snapshot>,
+    hard_state: Option<HardState>,
+    entries: Vec<Entry>,
+}
+
+type Node = RaftNode<MemStorage, StdRng>;
+
+#[derive(Debug)]
+struct SimNode {
+    node: Option<Node>,
+    /// What survives a crash.
+    durable: MemStorage,
+    pending: Vec<PendingWrite>,
+    held: Vec<Message>,
+    receipts: Vec<PersistReceipt>,
+    kv: Kv,
+    down_until: u64,
+    paused_until: u64,
+    restarts: u64,
+    /// Requests this node appended as leader: (client, request) -> op.
+    serving: BTreeMap<(u64, u64), ()>,
+    was_leader_in: u64,
+}
+
+#[derive(Debug, Default)]
+struct Client {
+    /// The outstanding operation, its request number and when it expires.
+    current: Option<(OpId, u64, u64)>,
+    next_request: u64,
+    target: u64,
+}
+
+/// A message on the simulated network: between nodes, or to and from
+/// clients (client ids are offset past node ids).
+#[derive(Debug, Clone)]
+enum Wire {
+    Raft(Message),
+    Request(Command),
+    Reply {
+        request: u64,
+        result: Result<Output, Option<u64>>,
+    },
+}
+
+const CLIENT_BASE: u64 = 1 << 32;
+
+struct Sim {
+    cfg: SimConfig,
+    faults: FaultConfig,
+    rng: StdRng,
+    now: u64,
+    nodes: BTreeMap<u64, SimNode>,
+    net: Network<Wire>,
+    clients: BTreeMap<u64, Client>,
+    history: History,
+    invoked: u64,
+    committed: BTreeMap<u64, (u64, Payload)>,
+    leaders: BTreeMap<u64, u64>,
+    last_leader: Option<u64>,
+    partition_until: u64,
+    summary: Summary,
+    trace: u64,
+    violation: Option<Violation>,
+    completed_after_heal: u64,
+}
+
+fn mix(h: u64, x: u64) -> u64 {
+    let mut z = h ^ x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs one seeded simulation.
+///
+/// # Errors
+/// [`SimError`] for an invalid configuration.
+pub fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
+    cfg.validate()?;
+    let mut sim = Sim::new(cfg.clone());
+    for _ in 0..cfg.ticks {
+        sim.tick();
+        if sim.violation.is_some() {
+            break;
+        }
+    }
+    if sim.violation.is_none() && cfg.heal_ticks > 0 {
+        sim.heal();
+        for _ in 0..cfg.heal_ticks {
+            sim.tick();
+            if sim.violation.is_some() {
+                break;
+            }
+        }
+        if sim.violation.is_none() && sim.completed_after_heal < cfg.heal_ops {
+            sim.violation = Some(Violation::NoProgress {
+                completed: sim.completed_after_heal,
+                expected: cfg.heal_ops,
+            });
+        }
+    }
+    let mut check_unknown = false;
+    if sim.violation.is_none() {
+        match check(&sim.history, cfg.check_budget) {
+            Verdict::Linearizable => {}
+            Verdict::NotLinearizable(report) => {
+                sim.violation = Some(Violation::NotLinearizable(report.describe(&sim.history)));
+            }
+            Verdict::Unknown => check_unknown = true,
+        }
+    }
+    let (done, unknown) = sim.history.outcome_counts();
+    sim.summary.ops = (done as u64, unknown as u64);
+    sim.summary.messages = (sim.net.sent, sim.net.dropped, sim.net.duplicated);
+    sim.summary.terms_with_leader = sim.leaders.len() as u64;
+    Ok(RunReport {
+        seed: cfg.seed,
+        summary: sim.summary,
+        violation: sim.violation,
+        history: sim.history,
+        trace_hash: sim.trace,
+        check_unknown,
+    })
+}
+
+impl Sim {
+    fn new(cfg: SimConfig) -> Self {
+        let ids: Vec<u64> = (1..=cfg.nodes).collect();
+        let mut rng = StdRng::seed_from_u64(cfg.seed);
+        let mut nodes = BTreeMap::new();
+        for &id in &ids {
+            let durable = MemStorage::bootstrap(&ids);
+            let node = Self::start(id, &durable, &cfg, 0);
+            nodes.insert(
+                id,
+                SimNode {
+                    node: Some(node),
+                    durable,
+                    pending: Vec::new(),
+                    held: Vec::new(),
+                    receipts: Vec::new(),
+                    kv: Kv::default(),
+                    down_until: 0,
+                    paused_until: 0,
+                    restarts: 0,
+                    serving: BTreeMap::new(),
+                    was_leader_in: 0,
+                },
+            );
+        }
+        let clients = (0..cfg.clients)
+            .map(|c| {
+                let target = 1 + rng.next_u64() % cfg.nodes;
+                (
+                    c,
+                    Client {
+                        target,
+                        ..Client::default()
+                    },
+                )
+            })
+            .collect();
+        Self {
+            faults: cfg.faults.clone(),
+            cfg,
+            rng,
+            now: 0,
+            nodes,
+            net: Network::new(),
+            clients,
+            history: History::new(),
+            invoked: 0,
+            committed: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            last_leader: None,
+            partition_until: 0,
+            summary: Summary::default(),
+            trace: 0,
+            violation: None,
+            completed_after_heal: 0,
+        }
+    }
+
+    fn start(id: u64, durable: &MemStorage, cfg: &SimConfig, restarts: u64) -> Node {
+        let rng = StdRng::seed_from_u64(mix(mix(cfg.seed, id), restarts));
+        RaftNode::new(Config::new(id), durable.clone(), rng)
+            .expect("a bootstrapped storage is valid")
+    }
+
+    fn tick(&mut self) {
+        self.now += 1;
+        self.inject_faults();
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        for &id in &ids {
+            if self.is_running(id) {
+                if self.rng.random_bool(self.faults.skew) {
+                    self.summary.skewed_ticks += 1;
+                } else if let Some(n) = self.nodes.get_mut(&id).and_then(|s| s.node.as_mut()) {
+                    n.tick();
+                }
+            }
+        }
+        self.clients_act();
+        for &id in &ids {
+            self.drive(id);
+        }
+        while let Some((from, to, wire)) = self.net.next_due(self.now) {
+            self.deliver(from, to, wire);
+        }
+        for &id in &ids {
+            if self.rng.random_bool(0.5) {
+                self.sync(id);
+            }
+        }
+        self.observe_leaders();
+    }
+
+    fn is_running(&self, id: u64) -> bool {
+        self.nodes
+            .get(&id)
+            .is_some_and(|s| s.node.is_some() && s.paused_until <= self.now)
+    }
+
+    fn inject_faults(&mut self) {
+        let now = self.now;
+        if self.partition_until > 0 && now >= self.partition_until {
+            self.net.cut.clear();
+            self.partition_until = 0;
+        }
+        if self.partition_until == 0 && self.rng.random_bool(self.faults.partition) {
+            self.partition();
+        }
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        for id in ids {
+            let (crash, pause) = (
+                self.rng.random_bool(self.faults.crash),
+                self.rng.random_bool(self.faults.pause),
+            );
+            let s = self.nodes.get_mut(&id).expect("node");
+            if s.node.is_none() {
+                if now >= s.down_until {
+                    s.restarts += 1;
+                    s.node = Some(Self::start(id, &s.durable, &self.cfg, s.restarts));
+                    s.kv = Kv::default();
+                    s.serving.clear();
+                    self.trace = mix(self.trace, 0xBEEF ^ id);
+                }
+                continue;
+            }
+            if crash {
+                self.summary.crashes += 1;
+                if !s.pending.is_empty() {
+                    self.summary.lost_writes += 1;
+                }
+                s.node = None;
+                s.pending.clear();
+                s.held.clear();
+                s.receipts.clear();
+                let (lo, hi) = self.faults.down_ticks;
+                s.down_until = now + lo + self.rng.next_u64() % (hi - lo + 1);
+                self.trace = mix(self.trace, 0xDEAD ^ id);
+            } else if pause && s.paused_until <= now {
+                self.summary.pauses += 1;
+                let (lo, hi) = self.faults.pause_ticks;
+                s.paused_until = now + lo + self.rng.next_u64() % (hi - lo + 1);
+            }
+        }
+    }
+
+    /// A random partition: a random subset against the rest, or one node
+    /// cut off, or a one-way cut.
+    fn partition(&mut self) {
+        self.summary.partitions += 1;
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        let kind = self.rng.next_u64() % 3;
+        let lonely = 1 + self.rng.next_u64() % self.cfg.nodes;
+        let side: Vec<bool> = ids
+            .iter()
+            .map(|&id| match kind {
+                0 => self.rng.random_bool(0.5),
+                _ => id == lonely,
+            })
+            .collect();
+        for (i, &a) in ids.iter().enumerate() {
+            for (j, &b) in ids.iter().enumerate() {
+                if side[i] != side[j] && (kind != 2 || side[i]) {
+                    // kind 2 is asymmetric: only the lonely node's sends are cut.
+                    self.net.cut.insert((a, b));
+                }
+            }
+        }
+        let (lo, hi) = self.faults.partition_ticks;
+        self.partition_until = self.now + lo + self.rng.next_u64() % (hi - lo + 1);
+        self.trace = mix(self.trace, 0xCAFE ^ kind);
+    }
+
+    fn heal(&mut self) {
+        self.cfg.ops += self.cfg.heal_ops;
+        self.faults = FaultConfig::none();
+        self.net.cut.clear();
+        self.partition_until = 0;
+        let now = self.now;
+        for s in self.nodes.values_mut() {
+            s.down_until = s.down_until.min(now);
+            s.paused_until = s.paused_until.min(now);
+        }
+    }
+
+    fn clients_act(&mut self) {
+        let now = self.now;
+        let ids: Vec<u64> = self.clients.keys().copied().collect();
+        for c in ids {
+            let expired = self.clients[&c]
+                .current
+                .is_some_and(|(_, _, until)| now >= until);
+            if expired {
+                // Give up: the operation's outcome stays unknown.
+                let client = self.clients.get_mut(&c).expect("client");
+                client.current = None;
+                client.target = 1 + self.rng.next_u64() % self.cfg.nodes;
+            }
+            if self.clients[&c].current.is_some() || self.invoked >= self.cfg.ops {
+                continue;
+            }
+            let key = self.rng.next_u64() % self.cfg.keys;
+            let input = match self.rng.next_u64() % 3 {
+                0 => Input::Put(self.rng.next_u64() % 5),
+                1 => Input::Get,
+                _ => {
+                    let expect = self
+                        .rng
+                        .next_u64()
+                        .is_multiple_of(2)
+                        .then(|| self.rng.next_u64() % 5);
+                    Input::Cas {
+                        expect,
+                        new: self.rng.next_u64() % 5,
+                    }
+                }
+            };
+            self.invoked += 1;
+            let op = self.history.invoke(c, key, input, now);
+            let client = self.clients.get_mut(&c).expect("client");
+            client.next_request += 1;
+            let request = client.next_request;
+            client.current = Some((op, request, now + self.cfg.client_timeout_ticks));
+            let cmd = Command {
+                client: c,
+                request,
+                key,
+                input,
+            };
+            let to = client.target;
+            self.net.send(
+                now,
+                CLIENT_BASE + c,
+                to,
+                Wire::Request(cmd),
+                &mut self.rng,
+                &self.faults,
+            );
+        }
+    }
+
+    fn deliver(&mut self, from: u64, to: u64, wire: Wire) {
+        if to >= CLIENT_BASE {
+            return self.client_receives(to - CLIENT_BASE, from, wire);
+        }
+        let now = self.now;
+        let Some(s) = self.nodes.get(&to) else { return };
+        if s.node.is_none() {
+            return; // down: lost
+        }
+        if s.paused_until > now {
+            self.net.defer(now, from, to, wire);
+            return;
+        }
+        match wire {
+            Wire::Raft(msg) => {
+                self.trace = mix(mix(self.trace, from), (to << 8) ^ msg.term);
+                let n = self
+                    .nodes
+                    .get_mut(&to)
+                    .and_then(|s| s.node.as_mut())
+                    .expect("running");
+                let _ = n.step(msg);
+            }
+            Wire::Request(cmd) => self.serve(to, from, cmd),
+            Wire::Reply { .. } => {}
+        }
+        self.drive(to);
+    }
+
+    /// A node receives a client request: the leader appends it; others
+    /// answer with the leader they know.
+    fn serve(&mut self, id: u64, from: u64, cmd: Command) {
+        let s = self.nodes.get_mut(&id).expect("node");
+        let n = s.node.as_mut().expect("running");
+        let result = match n.propose(cmd.encode()) {
+            Ok(Proposal::Appended { .. }) => {
+                s.serving.insert((cmd.client, cmd.request), ());
+                return;
+            }
+            Ok(Proposal::Forwarded { leader }) => Err(Some(leader)),
+            Err(RaftError::ProposalDropped(DropReason::NotLeader { leader })) => Err(leader),
+            Err(_) => Err(None),
+        };
+        let reply = Wire::Reply {
+            request: cmd.request,
+            result,
+        };
+        self.net
+            .send(self.now, id, from, reply, &mut self.rng, &self.faults);
+    }
+
+    fn client_receives(&mut self, c: u64, from: u64, wire: Wire) {
+        let Wire::Reply { request, result } = wire else {
+            return;
+        };
+        let now = self.now;
+        let Some(client) = self.clients.get_mut(&c) else {
+            return;
+        };
+        let Some((op, current, until)) = client.current else {
+            return;
+        };
+        if current != request {
+            return; // an answer to an operation given up on
+        }
+        match result {
+            Ok(output) => {
+                client.current = None;
+                client.target = from;
+                self.history
+                    .complete(op, now, output)
+                    .expect("well-formed completion");
+                if self.cfg.heal_ticks > 0 && now > self.cfg.ticks {
+                    self.completed_after_heal += 1;
+                }
+            }
+            Err(hint) => {
+                // Not appended anywhere: retry the same request elsewhere.
+                client.target = hint.unwrap_or(1 + self.rng.next_u64() % self.cfg.nodes);
+                let to = client.target;
+                let input = self.history.operations()[op].input;
+                let key = self.history.operations()[op].key;
+                client.current = Some((op, request, until));
+                let cmd = Command {
+                    client: c,
+                    request,
+                    key,
+                    input,
+                };
+                self.net.send(
+                    now,
+                    CLIENT_BASE + c,
+                    to,
+                    Wire::Request(cmd),
+                    &mut self.rng,
+                    &self.faults,
+                );
+            }
+        }
+    }
+
+    /// Runs a node's ready loop: sends, writes to its disk (unsynced),
+    /// applies committed entries and answers clients.
+    fn drive(&mut self, id: u64) {
+        if !self.is_running(id) {
+            return;
+        }
+        loop {
+            let s = self.nodes.get_mut(&id).expect("node");
+            let n = s.node.as_mut().expect("running");
+            if !n.has_ready() {
+                break;
+            }
+            let ready = n.ready().expect("in-memory storage does not fail");
+            let persist = ready.persist;
+            if let Some(snap) = &persist.snapshot {
+                n.storage_mut()
+                    .apply_snapshot(snap.clone())
+                    .expect("newer snapshot");
+            }
+            if let Some(hs) = persist.hard_state {
+                n.storage_mut().set_hard_state(hs);
+            }
+            n.storage_mut()
+                .append(&persist.entries)
+                .expect("contiguous entries");
+            s.pending.push(PendingWrite {
+                snapshot: persist.snapshot.clone(),
+                hard_state: persist.hard_state,
+                entries: persist.entries.clone(),
+            });
+            let done = persist.persisted();
+            s.held.extend(done.messages);
+            s.receipts.push(done.receipt);
+            let committed = ready.committed_entries;
+            for msg in ready.messages {
+                let to = msg.to;
+                self.net.send(
+                    self.now,
+                    id,
+                    to,
+                    Wire::Raft(msg),
+                    &mut self.rng,
+                    &self.faults,
+                );
+            }
+            for e in committed {
+                self.apply(id, e);
+            }
+        }
+    }
+
+    fn apply(&mut self, id: u64, e: Entry) {
+        self.trace = mix(mix(self.trace, id), (e.index << 16) ^ e.term);
+        self.summary.committed = self.summary.committed.max(e.index);
+        match self.committed.get(&e.index) {
+            Some((term, payload)) if *term != e.term || *payload != e.payload => {
+                self.violation
+                    .get_or_insert(Violation::CommittedEntryChanged {
+                        index: e.index,
+                        node: id,
+                    });
+            }
+            Some(_) => {}
+            None => {
+                self.committed.insert(e.index, (e.term, e.payload.clone()));
+            }
+        }
+        let s = self.nodes.get_mut(&id).expect("node");
+        if let Some(n) = s.node.as_mut() {
+            n.on_applied(e.index);
+        }
+        let Payload::Command(bytes) = &e.payload else {
+            return;
+        };
+        let Some(cmd) = Command::decode(bytes) else {
+            return;
+        };
+        let output = s.kv.apply(cmd.key, cmd.input);
+        if s.serving.remove(&(cmd.client, cmd.request)).is_some() {
+            let reply = Wire::Reply {
+                request: cmd.request,
+                result: Ok(output),
+            };
+            self.net.send(
+                self.now,
+                id,
+                CLIENT_BASE + cmd.client,
+                reply,
+                &mut self.rng,
+                &self.faults,
+            );
+        }
+    }
+
+    /// The disk syncs: pending writes become durable, and the messages
+    /// that waited for them go out.
+    fn sync(&mut self, id: u64) {
+        if !self.is_running(id) {
+            return;
+        }
+        let s = self.nodes.get_mut(&id).expect("node");
+        for w in s.pending.drain(..) {
+            if let Some(snap) = w.snapshot {
+                s.durable.apply_snapshot(snap).expect("newer snapshot");
+            }
+            if let Some(hs) = w.hard_state {
+                s.durable.set_hard_state(hs);
+            }
+            s.durable.append(&w.entries).expect("contiguous entries");
+        }
+        let held: Vec<Message> = s.held.drain(..).collect();
+        let receipts: Vec<PersistReceipt> = s.receipts.drain(..).collect();
+        let n = s.node.as_mut().expect("running");
+        for r in receipts {
+            n.on_persisted(r);
+        }
+        for msg in held {
+            let to = msg.to;
+            self.net.send(
+                self.now,
+                id,
+                to,
+                Wire::Raft(msg),
+                &mut self.rng,
+                &self.faults,
+            );
+        }
+        self.drive(id);
+    }
+
+    /// Election safety and leader completeness, checked every tick.
+    fn observe_leaders(&mut self) {
+        let mut current = None;
+        for (&id, s) in &mut self.nodes {
+            let Some(n) = s.node.as_ref() else { continue };
+            if n.role() != Role::Leader {
+                continue;
+            }
+            let term = n.term();
+            let first = *self.leaders.entry(term).or_insert(id);
+            if first != id {
+                self.violation.get_or_insert(Violation::TwoLeaders {
+                    term,
+                    first,
+                    second: id,
+                });
+            }
+            if s.was_leader_in != term {
+                s.was_leader_in = term;
+                // A new leader holds every committed entry (Raft §5.4).
+                let log = n.log();
+                let first_index = log.first_index().unwrap_or(1);
+                for (&index, (t, _)) in self.committed.range(first_index..) {
+                    if !log.match_term(index, *t) {
+                        self.violation
+                            .get_or_insert(Violation::LeaderIncomplete { node: id, index });
+                        break;
+                    }
+                }
+            }
+            if current.is_none_or(|(t, _)| term > t) {
+                current = Some((term, id));
+            }
+        }
+        let leader = current.map(|(_, id)| id);
+        if leader.is_some() && leader != self.last_leader {
+            self.summary.leader_changes += 1;
+            self.last_leader = leader;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Seeded simulations of synod-raft-core under the safety and liveness
+//! profiles. A failure prints the seed and the command that replays it.
+
+use synod_sim::*;
+
+fn run_seeds(profile: &str, seeds: std::ops::Range<u64>, make: fn(u64) -> SimConfig) -> Summary {
+    let mut total = Summary::default();
+    for seed in seeds {
+        let report = run(&make(seed)).unwrap();
+        if let Some(v) = &report.violation {
+            panic!(
+                "seed {seed}: {v:?}\nreplay: {}",
+                report.replay_command(profile)
+            );
+        }
+        assert!(
+            !report.check_unknown,
+            "seed {seed}: linearizability check ran out of budget"
+        );
+        let s = &report.summary;
+        total.terms_with_leader += s.terms_with_leader;
+        total.leader_changes += s.leader_changes;
+        total.partitions += s.partitions;
+        total.crashes += s.crashes;
+        total.lost_writes += s.lost_writes;
+        total.pauses += s.pauses;
+        total.skewed_ticks += s.skewed_ticks;
+        total.messages.0 += s.messages.0;
+        total.messages.1 += s.messages.1;
+        total.messages.2 += s.messages.2;
+        total.ops.0 += s.ops.0;
+        total.ops.1 += s.ops.1;
+        total.committed += s.committed;
+    }
+    total
+}
+
+/// Every enabled fault fired, and the runs did real work.
+fn assert_exercised(total: &Summary) {
+    assert!(total.partitions > 0, "{total:?}");
+    assert!(total.crashes > 0, "{total:?}");
+    assert!(total.lost_writes > 0, "{total:?}");
+    assert!(total.pauses > 0, "{total:?}");
+    assert!(total.skewed_ticks > 0, "{total:?}");
+    assert!(total.messages.1 > 0 && total.messages.2 > 0, "{total:?}");
+    assert!(total.leader_changes > 0, "{total:?}");
+    assert!(total.ops.0 > 0, "{total:?}");
+}
+
+#[test]
+fn safety_profile() {
+    let total = run_seeds("safety", 0..500, SimConfig::safety);
+    eprintln!("safety: {total:?}");
+    assert_exercised(&total);
+}
+
+#[test]
+fn liveness_profile() {
+    let total = run_seeds("liveness", 1_000..1_100, SimConfig::liveness);
+    eprintln!("liveness: {total:?}");
+    assert_exercised(&total);
+}
+
+#[test]
+fn a_seed_replays_bit_for_bit() {
+    let a = run(&SimConfig::safety(77)).unwrap();
+    let b = run(&SimConfig::safety(77)).unwrap();
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert_eq!(a.history, b.history);
+    let c = run(&SimConfig::safety(78)).unwrap();
+    assert_ne!(a.trace_hash, c.trace_hash);
+}
+
+#[test]
+fn bad_configs_are_errors() {
+    let zero = SimConfig {
+        nodes: 0,
+        ..SimConfig::safety(1)
+    };
+    assert_eq!(run(&zero).unwrap_err(), SimError::NoNodes);
+    let mut bad = SimConfig::safety(1);
+    bad.faults.crash = 2.0;
+    assert!(matches!(
+        run(&bad),
+        Err(SimError::InvalidProbability { field: "crash", .. })
+    ));
+}
