@@ -48,6 +48,11 @@ pub struct Config {
     /// to add it. Without it, an empty configuration is refused: a new
     /// cluster must name its voters.
     pub joining: bool,
+    /// Test-only: a deliberately broken rule (see `Mutation`).
+    #[cfg(feature = "mutations")]
+    #[doc(hidden)]
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub mutation: Option<crate::mutation::Mutation>,
     /// A follower that knows the leader forwards proposals to it instead of
     /// refusing them. Forwarded proposals are fire-and-forget: no index is
     /// known, and one lost on the way is not reported. Off by default.
@@ -90,6 +95,8 @@ impl Config {
             forward_proposals: false,
             applied: 0,
             joining: false,
+            #[cfg(feature = "mutations")]
+            mutation: None,
         }
     }
 

@@ -4,6 +4,7 @@
 use crate::error::{DropReason, Error};
 use crate::membership::VoteResult;
 use crate::message::MessageBody;
+use crate::node::Mutated;
 use crate::node::{RaftNode, Role};
 use crate::progress::Progress;
 use crate::storage::Storage;
@@ -99,7 +100,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     ) -> Result<(), Error> {
         // Raft §5.2: one vote per term, first come first served; a pre-vote
         // for a later term may be granted whenever no leader is known.
-        let can_vote = self.vote == Some(from)
+        let can_vote = self.mutated(Mutated::DoubleVote)
+            || self.vote == Some(from)
             || (self.vote.is_none() && self.leader.is_none())
             || (pre_vote && term > self.term && self.leader.is_none());
         // Raft §5.4.1: only to a candidate whose log is at least as up to date.

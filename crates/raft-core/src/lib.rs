@@ -100,6 +100,9 @@ mod error;
 mod log;
 mod membership;
 mod message;
+#[cfg(feature = "mutations")]
+#[doc(hidden)]
+pub mod mutation;
 mod node;
 mod progress;
 mod quorum;

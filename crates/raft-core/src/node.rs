@@ -515,6 +515,19 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.randomized_election_timeout = base + (self.rng.next_u64() % u64::from(base)) as u32;
     }
 
+    /// Whether a test-only mutation is on (always false in real builds).
+    #[cfg(feature = "mutations")]
+    pub(crate) fn mutated(&self, m: crate::mutation::Mutation) -> bool {
+        self.config.mutation == Some(m)
+    }
+
+    /// Whether a test-only mutation is on (always false in real builds).
+    #[cfg(not(feature = "mutations"))]
+    #[inline]
+    pub(crate) fn mutated(&self, _: Mutated) -> bool {
+        false
+    }
+
     pub(crate) fn is_voter(&self, id: NodeId) -> bool {
         self.membership.is_voter(id)
     }
@@ -577,3 +590,16 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
     }
 }
+
+/// The mutation names, usable in `mutated(..)` calls in every build.
+#[cfg(not(feature = "mutations"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mutated {
+    CommitPreviousTermByCounting,
+    SkipConsistencyCheck,
+    DoubleVote,
+    VoteBeforePersist,
+}
+
+#[cfg(feature = "mutations")]
+pub(crate) use crate::mutation::Mutation as Mutated;

@@ -151,8 +151,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
 
         let (mut messages, mut held) = (Vec::new(), Vec::new());
+        let early_votes = self.mutated(crate::node::Mutated::VoteBeforePersist);
         for msg in self.msgs.drain(..) {
-            if term_or_vote_changed || is_acknowledgement(&msg.body) {
+            let early = early_votes && matches!(msg.body, MessageBody::VoteResponse { .. });
+            if !early && (term_or_vote_changed || is_acknowledgement(&msg.body)) {
                 held.push(msg);
             } else {
                 messages.push(msg);

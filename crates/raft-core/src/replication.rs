@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::log::AppendOutcome;
 use crate::membership::Membership;
 use crate::message::{AppendResult, MessageBody};
+use crate::node::Mutated;
 use crate::node::{RaftNode, Role};
 use crate::progress::ProgressState;
 use crate::storage::Storage;
@@ -170,6 +171,16 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.send(from, MessageBody::AppendResponse(result));
             return Ok(());
         }
+        if self.mutated(Mutated::SkipConsistencyCheck)
+            && entries.first().is_some_and(|e| e.index > committed)
+        {
+            // Broken on purpose: take the entries whatever precedes them.
+            let last = self.log.append(entries);
+            self.log.commit_to(commit.min(last));
+            let result = AppendResult::Accepted { match_index: last };
+            self.send(from, MessageBody::AppendResponse(result));
+            return Ok(());
+        }
         let result = match self
             .log
             .maybe_append(prev_index, prev_term, commit, entries)?
@@ -321,7 +332,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let index = self
             .membership
             .committed_index(|id| progress.get(&id).map_or(0, |pr| pr.match_index));
-        let term = self.term;
+        let mut term = self.term;
+        if self.mutated(Mutated::CommitPreviousTermByCounting) {
+            term = self.log.term(index).unwrap_or(term);
+        }
         let moved = self.log.maybe_commit(index, term);
         if moved {
             self.release_waiting_reads();

@@ -66,6 +66,24 @@ impl FaultConfig {
         }
     }
 
+    /// The chaos profile: far more loss, partitions and crashes than the
+    /// safety profile, for hunting rare interleavings (the mutation check).
+    #[must_use]
+    pub fn chaos() -> Self {
+        Self {
+            drop: 0.15,
+            duplicate: 0.05,
+            delay_ticks: (1, 6),
+            partition: 0.05,
+            partition_ticks: (5, 40),
+            crash: 0.02,
+            down_ticks: (2, 20),
+            pause: 0.005,
+            pause_ticks: (5, 20),
+            skew: 0.05,
+        }
+    }
+
     /// Checks every field.
     ///
     /// # Errors

@@ -35,8 +35,8 @@ pub struct SimConfig {
     pub clients: u64,
     /// Operations the clients invoke during `ticks`.
     pub ops: u64,
-    /// Further operations invoked after healing (liveness mode); each must
-    /// be able to complete.
+    /// Further operations invoked after healing (liveness mode): every
+    /// client must complete at least one operation within `heal_ticks`.
     pub heal_ops: u64,
     /// Keys the operations touch.
     pub keys: u64,
@@ -46,11 +46,25 @@ pub struct SimConfig {
     pub faults: FaultConfig,
     /// Search steps the linearizability check may spend.
     pub check_budget: u64,
+    /// Per node per tick: the disk syncs pending writes (lower means more
+    /// writes at risk when a node crashes).
+    pub sync_probability: f64,
+    /// The nodes' `max_size_per_msg_bytes`: 1 sends one entry per append,
+    /// so acknowledgements cover fewer entries and more interleavings occur.
+    pub max_size_per_msg_bytes: u64,
+    /// Run the nodes with pre-vote.
+    pub pre_vote: bool,
+    /// Run the nodes with check-quorum.
+    pub check_quorum: bool,
+    /// Test-only: run a deliberately broken protocol variant.
+    #[cfg(feature = "mutations")]
+    pub mutation: Option<synod_raft_core::mutation::Mutation>,
 }
 
 impl SimConfig {
     /// The safety profile: 5 nodes, 2,000 ticks of every fault, 200
-    /// operations.
+    /// operations; pre-vote and check-quorum on or off depending on the
+    /// seed.
     #[must_use]
     pub fn safety(seed: u64) -> Self {
         Self {
@@ -65,6 +79,14 @@ impl SimConfig {
             client_timeout_ticks: 30,
             faults: FaultConfig::safety(),
             check_budget: 5_000_000,
+            // Seeds cover all four protocol variants: classic Raft (where
+            // split votes are common) and each optimisation.
+            sync_probability: 0.5,
+            max_size_per_msg_bytes: 1 << 20,
+            pre_vote: seed.is_multiple_of(2),
+            check_quorum: seed % 4 < 2,
+            #[cfg(feature = "mutations")]
+            mutation: None,
         }
     }
 
@@ -79,9 +101,35 @@ impl SimConfig {
         }
     }
 
+    /// The chaos profile: classic Raft (no pre-vote, no check-quorum) on
+    /// 3 or 5 nodes under [`FaultConfig::chaos`]; the seed picks how slow
+    /// the disks are and whether appends carry one entry or many.
+    #[must_use]
+    pub fn chaos(seed: u64) -> Self {
+        Self {
+            nodes: if seed.is_multiple_of(2) { 3 } else { 5 },
+            keys: 8,
+            client_timeout_ticks: 60,
+            faults: FaultConfig::chaos(),
+            // Seeds vary how slow the disk is and how big appends are:
+            // different bugs need different interleavings.
+            sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
+            max_size_per_msg_bytes: if (seed / 3).is_multiple_of(2) { 1 } else { 1 << 20 },
+            pre_vote: false,
+            check_quorum: false,
+            ..Self::safety(seed)
+        }
+    }
+
     fn validate(&self) -> Result<(), SimError> {
         if self.nodes == 0 {
             return Err(SimError::NoNodes);
+        }
+        if !(0.0..=1.0).contains(&self.sync_probability) {
+            return Err(SimError::InvalidProbability {
+                field: "sync_probability",
+                value: self.sync_probability,
+            });
         }
         self.faults.validate()
     }
@@ -141,12 +189,20 @@ pub enum Violation {
     },
     /// The history is not linearizable.
     NotLinearizable(String),
-    /// After healing, operations did not all complete within the bound.
+    /// The node asked its disk for an impossible write (a gap in the log,
+    /// an older snapshot) or could not read it back: a protocol bug.
+    BadWrite {
+        /// The node.
+        node: u64,
+        /// What storage said.
+        error: String,
+    },
+    /// After healing, some client completed no operation within the bound.
     NoProgress {
-        /// Operations invoked after healing that completed.
+        /// Operations that completed after healing.
         completed: u64,
-        /// Operations invoked after healing.
-        expected: u64,
+        /// Clients that completed none.
+        clients_without_progress: u64,
     },
 }
 
@@ -245,6 +301,7 @@ struct Sim {
     trace: u64,
     violation: Option<Violation>,
     completed_after_heal: u64,
+    clients_done_after_heal: std::collections::BTreeSet<u64>,
 }
 
 fn mix(h: u64, x: u64) -> u64 {
@@ -275,10 +332,12 @@ pub fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
                 break;
             }
         }
-        if sim.violation.is_none() && sim.completed_after_heal < cfg.heal_ops {
+        let stuck = sim.clients_done_after_heal.len() < sim.clients.len();
+        if sim.violation.is_none() && stuck {
             sim.violation = Some(Violation::NoProgress {
                 completed: sim.completed_after_heal,
-                expected: cfg.heal_ops,
+                clients_without_progress: (sim.clients.len() - sim.clients_done_after_heal.len())
+                    as u64,
             });
         }
     }
@@ -361,13 +420,24 @@ impl Sim {
             trace: 0,
             violation: None,
             completed_after_heal: 0,
+            clients_done_after_heal: std::collections::BTreeSet::new(),
         }
     }
 
     fn start(id: u64, durable: &MemStorage, cfg: &SimConfig, restarts: u64) -> Node {
         let rng = StdRng::seed_from_u64(mix(mix(cfg.seed, id), restarts));
-        RaftNode::new(Config::new(id), durable.clone(), rng)
-            .expect("a bootstrapped storage is valid")
+        #[allow(unused_mut)]
+        let mut config = Config {
+            pre_vote: cfg.pre_vote,
+            check_quorum: cfg.check_quorum,
+            max_size_per_msg_bytes: cfg.max_size_per_msg_bytes,
+            ..Config::new(id)
+        };
+        #[cfg(feature = "mutations")]
+        {
+            config.mutation = cfg.mutation;
+        }
+        RaftNode::new(config, durable.clone(), rng).expect("a bootstrapped storage is valid")
     }
 
     fn tick(&mut self) {
@@ -391,7 +461,7 @@ impl Sim {
             self.deliver(from, to, wire);
         }
         for &id in &ids {
-            if self.rng.random_bool(0.5) {
+            if self.rng.random_bool(self.cfg.sync_probability) {
                 self.sync(id);
             }
         }
@@ -619,6 +689,7 @@ impl Sim {
                     .expect("well-formed completion");
                 if self.cfg.heal_ticks > 0 && now > self.cfg.ticks {
                     self.completed_after_heal += 1;
+                    self.clients_done_after_heal.insert(c);
                 }
             }
             Err(hint) => {
@@ -658,19 +729,24 @@ impl Sim {
             if !n.has_ready() {
                 break;
             }
-            let ready = n.ready().expect("in-memory storage does not fail");
+            let ready = match n.ready() {
+                Ok(r) => r,
+                Err(e) => return self.bad_write(id, e.to_string()),
+            };
             let persist = ready.persist;
-            if let Some(snap) = &persist.snapshot {
-                n.storage_mut()
-                    .apply_snapshot(snap.clone())
-                    .expect("newer snapshot");
+            let written = persist
+                .snapshot
+                .as_ref()
+                .map_or(Ok(()), |snap| n.storage_mut().apply_snapshot(snap.clone()))
+                .and_then(|()| {
+                    if let Some(hs) = persist.hard_state {
+                        n.storage_mut().set_hard_state(hs);
+                    }
+                    n.storage_mut().append(&persist.entries)
+                });
+            if let Err(e) = written {
+                return self.bad_write(id, e.to_string());
             }
-            if let Some(hs) = persist.hard_state {
-                n.storage_mut().set_hard_state(hs);
-            }
-            n.storage_mut()
-                .append(&persist.entries)
-                .expect("contiguous entries");
             s.pending.push(PendingWrite {
                 snapshot: persist.snapshot.clone(),
                 hard_state: persist.hard_state,
@@ -747,14 +823,19 @@ impl Sim {
             return;
         }
         let s = self.nodes.get_mut(&id).expect("node");
-        for w in s.pending.drain(..) {
-            if let Some(snap) = w.snapshot {
-                s.durable.apply_snapshot(snap).expect("newer snapshot");
+        for w in std::mem::take(&mut s.pending) {
+            let written = w
+                .snapshot
+                .map_or(Ok(()), |snap| s.durable.apply_snapshot(snap))
+                .and_then(|()| {
+                    if let Some(hs) = w.hard_state {
+                        s.durable.set_hard_state(hs);
+                    }
+                    s.durable.append(&w.entries)
+                });
+            if let Err(e) = written {
+                return self.bad_write(id, e.to_string());
             }
-            if let Some(hs) = w.hard_state {
-                s.durable.set_hard_state(hs);
-            }
-            s.durable.append(&w.entries).expect("contiguous entries");
         }
         let held: Vec<Message> = s.held.drain(..).collect();
         let receipts: Vec<PersistReceipt> = s.receipts.drain(..).collect();
@@ -774,6 +855,17 @@ impl Sim {
             );
         }
         self.drive(id);
+    }
+
+    /// Records an impossible disk write and stops the node (the
+    /// application would have to stop too).
+    fn bad_write(&mut self, id: u64, error: String) {
+        self.violation
+            .get_or_insert(Violation::BadWrite { node: id, error });
+        if let Some(s) = self.nodes.get_mut(&id) {
+            s.node = None;
+            s.down_until = u64::MAX;
+        }
     }
 
     /// Election safety and leader completeness, checked every tick.

@@ -54,6 +54,15 @@ fn safety_profile() {
     assert_exercised(&total);
 }
 
+/// The chaos profile finds all four broken variants (tests/mutations.rs);
+/// the real protocol must survive it.
+#[test]
+fn chaos_profile() {
+    let total = run_seeds("chaos", 0..200, SimConfig::chaos);
+    eprintln!("chaos: {total:?}");
+    assert_exercised(&total);
+}
+
 #[test]
 fn liveness_profile() {
     let total = run_seeds("liveness", 1_000..1_100, SimConfig::liveness);

@@ -1,0 +1,18 @@
+//! Deliberately broken variants of the protocol, compiled only with the
+//! test-only `mutations` feature, so a simulator can show that it catches
+//! each one. Never enable in production.
+
+/// One broken rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutation {
+    /// Commit an entry of an earlier term by counting replicas (breaks
+    /// Raft §5.4.2, Figure 8).
+    CommitPreviousTermByCounting,
+    /// Accept appends without the consistency check (breaks §5.3).
+    SkipConsistencyCheck,
+    /// Grant every vote request, even twice in one term (breaks §5.2).
+    DoubleVote,
+    /// Send vote responses before the vote is persisted (a crash can make
+    /// a node vote twice in a term).
+    VoteBeforePersist,
+}
