@@ -114,7 +114,11 @@ impl SimConfig {
             // Seeds vary how slow the disk is and how big appends are:
             // different bugs need different interleavings.
             sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
-            max_size_per_msg_bytes: if (seed / 3).is_multiple_of(2) { 1 } else { 1 << 20 },
+            max_size_per_msg_bytes: if (seed / 3).is_multiple_of(2) {
+                1
+            } else {
+                1 << 20
+            },
             pre_vote: false,
             check_quorum: false,
             ..Self::safety(seed)
