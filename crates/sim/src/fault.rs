@@ -1,6 +1,7 @@
 //! What can go wrong in a simulated run, and how often.
 
 use crate::error::SimError;
+use crate::partition::PartitionKind;
 
 /// Fault probabilities and schedules for a simulated run. Every probability
 /// is per message or per node per tick, and must lie in `[0, 1]`.
@@ -17,9 +18,14 @@ pub struct FaultConfig {
     pub partition: f64,
     /// How long a partition lasts, in ticks.
     pub partition_ticks: (u64, u64),
+    /// The shapes partitions take, picked at random per partition.
+    pub partition_kinds: Vec<PartitionKind>,
     /// Per node per tick: the node crashes, losing everything not yet
     /// synced to its disk.
     pub crash: f64,
+    /// A crash tears the last unsynced write: a random prefix of its
+    /// entries reaches the disk.
+    pub torn_writes: bool,
     /// How long a crashed node stays down, in ticks.
     pub down_ticks: (u64, u64),
     /// Per node per tick: the node pauses (stops ticking and stepping, like
@@ -41,7 +47,9 @@ impl FaultConfig {
             delay_ticks: (1, 1),
             partition: 0.0,
             partition_ticks: (0, 0),
+            partition_kinds: PartitionKind::ALL.to_vec(),
             crash: 0.0,
+            torn_writes: false,
             down_ticks: (0, 0),
             pause: 0.0,
             pause_ticks: (0, 0),
@@ -58,7 +66,9 @@ impl FaultConfig {
             delay_ticks: (1, 4),
             partition: 0.02,
             partition_ticks: (10, 60),
+            partition_kinds: PartitionKind::ALL.to_vec(),
             crash: 0.002,
+            torn_writes: true,
             down_ticks: (5, 40),
             pause: 0.002,
             pause_ticks: (5, 30),
@@ -76,7 +86,9 @@ impl FaultConfig {
             delay_ticks: (1, 6),
             partition: 0.05,
             partition_ticks: (5, 40),
+            partition_kinds: PartitionKind::ALL.to_vec(),
             crash: 0.02,
+            torn_writes: true,
             down_ticks: (2, 20),
             pause: 0.005,
             pause_ticks: (5, 20),

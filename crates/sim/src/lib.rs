@@ -34,10 +34,12 @@ mod history;
 mod kv;
 mod linearizability;
 mod network;
+mod partition;
 mod raft_sim;
 
 pub use error::SimError;
 pub use fault::FaultConfig;
 pub use history::{History, Input, Key, OpId, Operation, Output, Value};
 pub use linearizability::{Report, Verdict, check};
+pub use partition::PartitionKind;
 pub use raft_sim::{RunReport, SimConfig, Summary, Violation, run};

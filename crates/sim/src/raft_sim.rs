@@ -18,6 +18,7 @@ use crate::history::{History, Input, OpId, Output};
 use crate::kv::{Command, Kv};
 use crate::linearizability::{Verdict, check};
 use crate::network::Network;
+use crate::partition::{self, PartitionKind};
 
 /// What a run simulates.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,10 +149,14 @@ pub struct Summary {
     pub leader_changes: u64,
     /// Partitions started.
     pub partitions: u64,
+    /// Partitions started, by shape.
+    pub partition_kinds: BTreeMap<PartitionKind, u64>,
     /// Node crashes.
     pub crashes: u64,
     /// Crashes that lost writes not yet synced.
     pub lost_writes: u64,
+    /// Crashes that left a torn write (a prefix of it) on disk.
+    pub torn_writes: u64,
     /// Node pauses.
     pub pauses: u64,
     /// Ticks skipped by slow clocks.
@@ -301,6 +306,9 @@ struct Sim {
     leaders: BTreeMap<u64, u64>,
     last_leader: Option<u64>,
     partition_until: u64,
+    /// A swizzle in progress: the order nodes are clogged in, how many are
+    /// clogged, whether it is still spreading, and when it moves next.
+    swizzle: Option<(Vec<u64>, usize, bool, u64)>,
     summary: Summary,
     trace: u64,
     violation: Option<Violation>,
@@ -420,6 +428,7 @@ impl Sim {
             leaders: BTreeMap::new(),
             last_leader: None,
             partition_until: 0,
+            swizzle: None,
             summary: Summary::default(),
             trace: 0,
             violation: None,
@@ -480,6 +489,7 @@ impl Sim {
 
     fn inject_faults(&mut self) {
         let now = self.now;
+        self.step_swizzle();
         if self.partition_until > 0 && now >= self.partition_until {
             self.net.cut.clear();
             self.partition_until = 0;
@@ -508,6 +518,16 @@ impl Sim {
                 self.summary.crashes += 1;
                 if !s.pending.is_empty() {
                     self.summary.lost_writes += 1;
+                    if self.faults.torn_writes {
+                        // A torn write: a prefix of the unsynced entries
+                        // reached the disk (the hard state did not).
+                        let entries: Vec<Entry> =
+                            s.pending.iter().flat_map(|w| w.entries.clone()).collect();
+                        let keep = (self.rng.next_u64() % (entries.len() as u64 + 1)) as usize;
+                        if keep > 0 && s.durable.append(&entries[..keep]).is_ok() {
+                            self.summary.torn_writes += 1;
+                        }
+                    }
                 }
                 s.node = None;
                 s.pending.clear();
@@ -524,31 +544,57 @@ impl Sim {
         }
     }
 
-    /// A random partition: a random subset against the rest, or one node
-    /// cut off, or a one-way cut.
+    /// Starts a partition of a shape drawn from the fault config.
     fn partition(&mut self) {
-        self.summary.partitions += 1;
-        let ids: Vec<u64> = self.nodes.keys().copied().collect();
-        let kind = self.rng.next_u64() % 3;
-        let lonely = 1 + self.rng.next_u64() % self.cfg.nodes;
-        let side: Vec<bool> = ids
-            .iter()
-            .map(|&id| match kind {
-                0 => self.rng.random_bool(0.5),
-                _ => id == lonely,
-            })
-            .collect();
-        for (i, &a) in ids.iter().enumerate() {
-            for (j, &b) in ids.iter().enumerate() {
-                if side[i] != side[j] && (kind != 2 || side[i]) {
-                    // kind 2 is asymmetric: only the lonely node's sends are cut.
-                    self.net.cut.insert((a, b));
-                }
-            }
+        let kinds = &self.faults.partition_kinds;
+        if kinds.is_empty() {
+            return;
         }
+        let kind = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
+        self.summary.partitions += 1;
+        *self.summary.partition_kinds.entry(kind).or_default() += 1;
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        self.trace = mix(self.trace, 0xCAFE ^ kind as u64);
+        if kind == PartitionKind::Swizzle {
+            let mut order = ids.clone();
+            for i in (1..order.len()).rev() {
+                order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
+            }
+            self.swizzle = Some((order, 0, true, self.now));
+            self.partition_until = u64::MAX; // ended by the swizzle itself
+            return;
+        }
+        self.net.cut = partition::cuts(kind, &ids, self.last_leader, &mut self.rng);
         let (lo, hi) = self.faults.partition_ticks;
         self.partition_until = self.now + lo + self.rng.next_u64() % (hi - lo + 1);
-        self.trace = mix(self.trace, 0xCAFE ^ kind);
+    }
+
+    /// Moves a swizzle one step: clog one more node every 5 ticks until a
+    /// majority is clogged, then unclog them in reverse order.
+    fn step_swizzle(&mut self) {
+        let Some((order, clogged, growing, next_at)) = self.swizzle.as_mut() else {
+            return;
+        };
+        if self.now < *next_at {
+            return;
+        }
+        *next_at = self.now + 5;
+        if *growing && *clogged < order.len() / 2 + 1 {
+            *clogged += 1;
+        } else {
+            *growing = false;
+            *clogged -= 1;
+        }
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        let mut cut = std::collections::BTreeSet::new();
+        for &node in &order[..*clogged] {
+            partition::clog(node, &ids, &mut cut);
+        }
+        self.net.cut = cut;
+        if !*growing && *clogged == 0 {
+            self.swizzle = None;
+            self.partition_until = 0;
+        }
     }
 
     fn heal(&mut self) {
@@ -556,6 +602,7 @@ impl Sim {
         self.faults = FaultConfig::none();
         self.net.cut.clear();
         self.partition_until = 0;
+        self.swizzle = None;
         let now = self.now;
         for s in self.nodes.values_mut() {
             s.down_until = s.down_until.min(now);

@@ -21,6 +21,10 @@ fn run_seeds(profile: &str, seeds: std::ops::Range<u64>, make: fn(u64) -> SimCon
         total.terms_with_leader += s.terms_with_leader;
         total.leader_changes += s.leader_changes;
         total.partitions += s.partitions;
+        for (kind, n) in &s.partition_kinds {
+            *total.partition_kinds.entry(*kind).or_default() += n;
+        }
+        total.torn_writes += s.torn_writes;
         total.crashes += s.crashes;
         total.lost_writes += s.lost_writes;
         total.pauses += s.pauses;
@@ -40,6 +44,13 @@ fn assert_exercised(total: &Summary) {
     assert!(total.partitions > 0, "{total:?}");
     assert!(total.crashes > 0, "{total:?}");
     assert!(total.lost_writes > 0, "{total:?}");
+    assert!(total.torn_writes > 0, "{total:?}");
+    for kind in PartitionKind::ALL {
+        assert!(
+            total.partition_kinds.get(&kind).is_some_and(|&n| n > 0),
+            "{kind:?} never fired: {total:?}"
+        );
+    }
     assert!(total.pauses > 0, "{total:?}");
     assert!(total.skewed_ticks > 0, "{total:?}");
     assert!(total.messages.1 > 0 && total.messages.2 > 0, "{total:?}");
