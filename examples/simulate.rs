@@ -7,7 +7,8 @@
 //! ```
 //! Profiles: `safety` (every fault), `liveness` (faults, then healing, then
 //! progress required), `chaos` (far more faults, classic Raft). `--verbose`
-//! prints each run's summary.
+//! prints each run's event trace (faults, leader changes, client operations)
+//! and summary: use it with `--seeds 1` to replay one seed.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -70,13 +71,20 @@ fn main() -> ExitCode {
     let mut total = Summary::default();
     let mut unknown_checks = 0;
     for (i, seed) in (args.start..args.start + args.seeds).enumerate() {
-        let report = match run(&make(seed)) {
+        let mut cfg = make(seed);
+        cfg.record_events = args.verbose;
+        let report = match run(&cfg) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
+        if args.verbose {
+            for line in &report.events {
+                println!("{line}");
+            }
+        }
         if let Some(v) = &report.violation {
             eprintln!(
                 "\nVIOLATION at seed {seed} ({} profile): {v:?}",

@@ -57,6 +57,9 @@ pub struct SimConfig {
     pub pre_vote: bool,
     /// Run the nodes with check-quorum.
     pub check_quorum: bool,
+    /// Record a readable event trace (faults, leader changes, client
+    /// operations) in the report, for replaying a failing seed.
+    pub record_events: bool,
     /// Test-only: run a deliberately broken protocol variant.
     #[cfg(feature = "mutations")]
     pub mutation: Option<synod_raft_core::mutation::Mutation>,
@@ -80,6 +83,7 @@ impl SimConfig {
             client_timeout_ticks: 30,
             faults: FaultConfig::safety(),
             check_budget: 5_000_000,
+            record_events: false,
             // Seeds cover all four protocol variants: classic Raft (where
             // split votes are common) and each optimisation.
             sync_probability: 0.5,
@@ -228,6 +232,8 @@ pub struct RunReport {
     pub history: History,
     /// A hash of every event, in order: two runs of one seed must agree.
     pub trace_hash: u64,
+    /// With `record_events`: the run's events, one line each.
+    pub events: Vec<String>,
     /// Whether the linearizability check ran out of budget.
     pub check_unknown: bool,
 }
@@ -312,6 +318,7 @@ struct Sim {
     summary: Summary,
     trace: u64,
     violation: Option<Violation>,
+    events: Vec<String>,
     completed_after_heal: u64,
     clients_done_after_heal: std::collections::BTreeSet<u64>,
 }
@@ -373,6 +380,7 @@ pub fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
         violation: sim.violation,
         history: sim.history,
         trace_hash: sim.trace,
+        events: sim.events,
         check_unknown,
     })
 }
@@ -432,8 +440,17 @@ impl Sim {
             summary: Summary::default(),
             trace: 0,
             violation: None,
+            events: Vec::new(),
             completed_after_heal: 0,
             clients_done_after_heal: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// Records a trace line when the run records events.
+    fn event(&mut self, what: impl FnOnce() -> String) {
+        if self.cfg.record_events {
+            let line = format!("{:>6} {}", self.now, what());
+            self.events.push(line);
         }
     }
 
@@ -511,6 +528,10 @@ impl Sim {
                     s.kv = Kv::default();
                     s.serving.clear();
                     self.trace = mix(self.trace, 0xBEEF ^ id);
+                    if self.cfg.record_events {
+                        self.events
+                            .push(format!("{now:>6} node {id} restarts from its disk"));
+                    }
                 }
                 continue;
             }
@@ -536,6 +557,9 @@ impl Sim {
                 let (lo, hi) = self.faults.down_ticks;
                 s.down_until = now + lo + self.rng.next_u64() % (hi - lo + 1);
                 self.trace = mix(self.trace, 0xDEAD ^ id);
+                if self.cfg.record_events {
+                    self.events.push(format!("{now:>6} node {id} crashes"));
+                }
             } else if pause && s.paused_until <= now {
                 self.summary.pauses += 1;
                 let (lo, hi) = self.faults.pause_ticks;
@@ -555,6 +579,7 @@ impl Sim {
         *self.summary.partition_kinds.entry(kind).or_default() += 1;
         let ids: Vec<u64> = self.nodes.keys().copied().collect();
         self.trace = mix(self.trace, 0xCAFE ^ kind as u64);
+        self.event(|| format!("partition {kind:?}"));
         if kind == PartitionKind::Swizzle {
             let mut order = ids.clone();
             for i in (1..order.len()).rev() {
@@ -620,7 +645,12 @@ impl Sim {
             if expired {
                 // Give up: the operation's outcome stays unknown.
                 let client = self.clients.get_mut(&c).expect("client");
+                let op = client.current.map_or(0, |(op, _, _)| op);
                 client.current = None;
+                if self.cfg.record_events {
+                    self.events
+                        .push(format!("{now:>6} client {c} gives up on #{op}"));
+                }
                 client.target = 1 + self.rng.next_u64() % self.cfg.nodes;
             }
             if self.clients[&c].current.is_some() || self.invoked >= self.cfg.ops {
@@ -644,6 +674,7 @@ impl Sim {
             };
             self.invoked += 1;
             let op = self.history.invoke(c, key, input, now);
+            self.event(|| format!("client {c} invokes #{op}: key {key} {input:?}"));
             let client = self.clients.get_mut(&c).expect("client");
             client.next_request += 1;
             let request = client.next_request;
@@ -738,6 +769,7 @@ impl Sim {
                 self.history
                     .complete(op, now, output)
                     .expect("well-formed completion");
+                self.event(|| format!("client {c} completes #{op}: {output:?}"));
                 if self.cfg.heal_ticks > 0 && now > self.cfg.ticks {
                     self.completed_after_heal += 1;
                     self.clients_done_after_heal.insert(c);
@@ -957,6 +989,9 @@ impl Sim {
         if leader.is_some() && leader != self.last_leader {
             self.summary.leader_changes += 1;
             self.last_leader = leader;
+            if let Some((term, id)) = current {
+                self.event(|| format!("node {id} leads term {term}"));
+            }
         }
     }
 }

@@ -91,6 +91,25 @@ fn a_seed_replays_bit_for_bit() {
     assert_ne!(a.trace_hash, c.trace_hash);
 }
 
+// Recording the event trace must not change the run.
+#[test]
+fn the_event_trace_does_not_perturb_the_run() {
+    let plain = run(&SimConfig::safety(5)).unwrap();
+    let traced = run(&SimConfig {
+        record_events: true,
+        ..SimConfig::safety(5)
+    })
+    .unwrap();
+    assert_eq!(plain.trace_hash, traced.trace_hash);
+    assert!(plain.events.is_empty());
+    assert!(
+        traced.events.iter().any(|l| l.contains("leads term")),
+        "{:?}",
+        &traced.events[..5.min(traced.events.len())]
+    );
+    assert!(traced.events.iter().any(|l| l.contains("invokes")));
+}
+
 #[test]
 fn bad_configs_are_errors() {
     let zero = SimConfig {
