@@ -95,7 +95,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
         unknown_checks += u64::from(report.check_unknown);
-        add(&mut total, &report.summary);
+        total.add(&report.summary);
         if args.verbose {
             println!(
                 "seed {seed}: {:?} trace {:016x}",
@@ -142,20 +142,4 @@ fn main() -> ExitCode {
         args.seeds as f64 / secs
     );
     ExitCode::SUCCESS
-}
-
-fn add(total: &mut Summary, s: &Summary) {
-    total.terms_with_leader += s.terms_with_leader;
-    total.leader_changes += s.leader_changes;
-    total.partitions += s.partitions;
-    total.crashes += s.crashes;
-    total.lost_writes += s.lost_writes;
-    total.pauses += s.pauses;
-    total.skewed_ticks += s.skewed_ticks;
-    total.messages.0 += s.messages.0;
-    total.messages.1 += s.messages.1;
-    total.messages.2 += s.messages.2;
-    total.ops.0 += s.ops.0;
-    total.ops.1 += s.ops.1;
-    total.committed += s.committed;
 }

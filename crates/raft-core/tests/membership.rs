@@ -8,6 +8,32 @@ use ConfChangeKind::*;
 use common::Cluster;
 use synod_raft_core::*;
 
+fn changes(list: &[(ConfChangeKind, NodeId)]) -> ConfChange {
+    ConfChange {
+        changes: list
+            .iter()
+            .map(|&(kind, node)| ConfChangeSingle { kind, node })
+            .collect(),
+    }
+}
+
+/// Starts nodes 4 and 5, adds them as learners, and returns the change
+/// that swaps the two followers of `leader` for them (two voters at once:
+/// a joint configuration).
+fn learners_4_5_and_swap(c: &mut Cluster, leader: NodeId) -> ConfChange {
+    let gone: Vec<NodeId> = (1..=3).filter(|&id| id != leader).collect();
+    c.add_joining_node(4);
+    c.add_joining_node(5);
+    c.change(changes(&[(AddLearner, 4), (AddLearner, 5)]))
+        .unwrap();
+    changes(&[
+        (AddVoter, 4),
+        (AddVoter, 5),
+        (Remove, gone[0]),
+        (Remove, gone[1]),
+    ])
+}
+
 fn voters(c: &Cluster, id: NodeId) -> Vec<NodeId> {
     c.node(id).conf_state().voters
 }
@@ -89,42 +115,7 @@ fn joint_consensus_enters_and_leaves_automatically() {
     let mut c = Cluster::bootstrapped(3, 53);
     c.run_ticks(30);
     let leader = c.leader().unwrap();
-    let gone: Vec<NodeId> = (1..=3).filter(|&id| id != leader).collect();
-    c.add_joining_node(4);
-    c.add_joining_node(5);
-    c.change(ConfChange {
-        changes: vec![
-            ConfChangeSingle {
-                kind: AddLearner,
-                node: 4,
-            },
-            ConfChangeSingle {
-                kind: AddLearner,
-                node: 5,
-            },
-        ],
-    })
-    .unwrap();
-    let replace = ConfChange {
-        changes: vec![
-            ConfChangeSingle {
-                kind: AddVoter,
-                node: 4,
-            },
-            ConfChangeSingle {
-                kind: AddVoter,
-                node: 5,
-            },
-            ConfChangeSingle {
-                kind: Remove,
-                node: gone[0],
-            },
-            ConfChangeSingle {
-                kind: Remove,
-                node: gone[1],
-            },
-        ],
-    };
+    let replace = learners_4_5_and_swap(&mut c, leader);
     c.change(replace).unwrap();
     c.run_ticks(5);
     let mut expected = vec![leader, 4, 5];
@@ -156,47 +147,12 @@ fn joint_leave_waits_when_one_half_lacks_a_quorum() {
     let mut c = Cluster::bootstrapped(3, 54);
     c.run_ticks(30);
     let leader = c.leader().unwrap();
-    let gone: Vec<NodeId> = (1..=3).filter(|&id| id != leader).collect();
-    c.add_joining_node(4);
-    c.add_joining_node(5);
-    c.change(ConfChange {
-        changes: vec![
-            ConfChangeSingle {
-                kind: AddLearner,
-                node: 4,
-            },
-            ConfChangeSingle {
-                kind: AddLearner,
-                node: 5,
-            },
-        ],
-    })
-    .unwrap();
+    let replace = learners_4_5_and_swap(&mut c, leader);
     // Cut the leader from 4 and 5 before entering the joint configuration:
     // the old half {1,2,3} can commit the entering entry, the new half
     // {leader,4,5} cannot commit the leave.
     c.cut.insert((leader, 4));
     c.cut.insert((leader, 5));
-    let replace = ConfChange {
-        changes: vec![
-            ConfChangeSingle {
-                kind: AddVoter,
-                node: 4,
-            },
-            ConfChangeSingle {
-                kind: AddVoter,
-                node: 5,
-            },
-            ConfChangeSingle {
-                kind: Remove,
-                node: gone[0],
-            },
-            ConfChangeSingle {
-                kind: Remove,
-                node: gone[1],
-            },
-        ],
-    };
     let leader_node = c.node_mut(leader);
     leader_node.propose_conf_change(replace).unwrap();
     c.deliver(10_000);

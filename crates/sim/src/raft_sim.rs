@@ -173,6 +173,29 @@ pub struct Summary {
     pub committed: u64,
 }
 
+impl Summary {
+    /// Adds another run's counts to these.
+    pub fn add(&mut self, other: &Summary) {
+        self.terms_with_leader += other.terms_with_leader;
+        self.leader_changes += other.leader_changes;
+        self.partitions += other.partitions;
+        for (kind, n) in &other.partition_kinds {
+            *self.partition_kinds.entry(*kind).or_default() += n;
+        }
+        self.crashes += other.crashes;
+        self.lost_writes += other.lost_writes;
+        self.torn_writes += other.torn_writes;
+        self.pauses += other.pauses;
+        self.skewed_ticks += other.skewed_ticks;
+        self.messages.0 += other.messages.0;
+        self.messages.1 += other.messages.1;
+        self.messages.2 += other.messages.2;
+        self.ops.0 += other.ops.0;
+        self.ops.1 += other.ops.1;
+        self.committed = self.committed.max(other.committed);
+    }
+}
+
 /// A broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
@@ -255,6 +278,19 @@ struct PendingWrite {
     snapshot: Option<Snapshot>,
     hard_state: Option<HardState>,
     entries: Vec<Entry>,
+}
+
+impl PendingWrite {
+    /// Applies the write to a disk: snapshot, then hard state, then entries.
+    fn write_to(&self, disk: &mut MemStorage) -> Result<(), synod_raft_core::StorageError> {
+        if let Some(snap) = &self.snapshot {
+            disk.apply_snapshot(snap.clone())?;
+        }
+        if let Some(hs) = self.hard_state {
+            disk.set_hard_state(hs);
+        }
+        disk.append(&self.entries)
+    }
 }
 
 type Node = RaftNode<MemStorage, StdRng>;
@@ -817,39 +853,20 @@ impl Sim {
                 Err(e) => return self.bad_write(id, e.to_string()),
             };
             let persist = ready.persist;
-            let written = persist
-                .snapshot
-                .as_ref()
-                .map_or(Ok(()), |snap| n.storage_mut().apply_snapshot(snap.clone()))
-                .and_then(|()| {
-                    if let Some(hs) = persist.hard_state {
-                        n.storage_mut().set_hard_state(hs);
-                    }
-                    n.storage_mut().append(&persist.entries)
-                });
-            if let Err(e) = written {
-                return self.bad_write(id, e.to_string());
-            }
-            s.pending.push(PendingWrite {
+            let write = PendingWrite {
                 snapshot: persist.snapshot.clone(),
                 hard_state: persist.hard_state,
                 entries: persist.entries.clone(),
-            });
+            };
+            if let Err(e) = write.write_to(n.storage_mut()) {
+                return self.bad_write(id, e.to_string());
+            }
+            s.pending.push(write);
             let done = persist.persisted();
             s.held.extend(done.messages);
             s.receipts.push(done.receipt);
             let committed = ready.committed_entries;
-            for msg in ready.messages {
-                let to = msg.to;
-                self.net.send(
-                    self.now,
-                    id,
-                    to,
-                    Wire::Raft(msg),
-                    &mut self.rng,
-                    &self.faults,
-                );
-            }
+            self.send_raft(id, ready.messages);
             for e in committed {
                 self.apply(id, e);
             }
@@ -907,16 +924,7 @@ impl Sim {
         }
         let s = self.nodes.get_mut(&id).expect("node");
         for w in std::mem::take(&mut s.pending) {
-            let written = w
-                .snapshot
-                .map_or(Ok(()), |snap| s.durable.apply_snapshot(snap))
-                .and_then(|()| {
-                    if let Some(hs) = w.hard_state {
-                        s.durable.set_hard_state(hs);
-                    }
-                    s.durable.append(&w.entries)
-                });
-            if let Err(e) = written {
+            if let Err(e) = w.write_to(&mut s.durable) {
                 return self.bad_write(id, e.to_string());
             }
         }
@@ -926,18 +934,17 @@ impl Sim {
         for r in receipts {
             n.on_persisted(r);
         }
-        for msg in held {
-            let to = msg.to;
-            self.net.send(
-                self.now,
-                id,
-                to,
-                Wire::Raft(msg),
-                &mut self.rng,
-                &self.faults,
-            );
-        }
+        self.send_raft(id, held);
         self.drive(id);
+    }
+
+    fn send_raft(&mut self, from: u64, msgs: Vec<Message>) {
+        for msg in msgs {
+            let to = msg.to;
+            let wire = Wire::Raft(msg);
+            self.net
+                .send(self.now, from, to, wire, &mut self.rng, &self.faults);
+        }
     }
 
     /// Records an impossible disk write and stops the node (the

@@ -17,24 +17,7 @@ fn run_seeds(profile: &str, seeds: std::ops::Range<u64>, make: fn(u64) -> SimCon
             !report.check_unknown,
             "seed {seed}: linearizability check ran out of budget"
         );
-        let s = &report.summary;
-        total.terms_with_leader += s.terms_with_leader;
-        total.leader_changes += s.leader_changes;
-        total.partitions += s.partitions;
-        for (kind, n) in &s.partition_kinds {
-            *total.partition_kinds.entry(*kind).or_default() += n;
-        }
-        total.torn_writes += s.torn_writes;
-        total.crashes += s.crashes;
-        total.lost_writes += s.lost_writes;
-        total.pauses += s.pauses;
-        total.skewed_ticks += s.skewed_ticks;
-        total.messages.0 += s.messages.0;
-        total.messages.1 += s.messages.1;
-        total.messages.2 += s.messages.2;
-        total.ops.0 += s.ops.0;
-        total.ops.1 += s.ops.1;
-        total.committed += s.committed;
+        total.add(&report.summary);
     }
     total
 }
