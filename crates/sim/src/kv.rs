@@ -6,19 +6,24 @@ use std::collections::BTreeMap;
 use crate::history::{Input, Key, Output, Value};
 
 /// A client command as carried in a log entry: who sent it (so the server
-/// that proposed it can answer), and what it asks.
+/// that proposed it can answer), and what it asks. The workload's wire and
+/// log format, for harnesses that drive their own transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Command {
-    pub(crate) client: u64,
+pub struct Command {
+    /// The client.
+    pub client: u64,
     /// The client's request number (unique per client).
-    pub(crate) request: u64,
-    pub(crate) key: Key,
-    pub(crate) input: Input,
+    pub request: u64,
+    /// The key.
+    pub key: Key,
+    /// What it asks.
+    pub input: Input,
 }
 
 impl Command {
     /// A fixed little-endian layout: client, request, key, tag, a, b.
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
         let (tag, a, b) = match self.input {
             Input::Put(v) => (0u8, v, 0),
             Input::Get => (1, 0, 0),
@@ -37,7 +42,9 @@ impl Command {
         out
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+    /// Decodes [`Command::encode`]'s bytes; `None` for anything else.
+    #[must_use]
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
         if bytes.len() != 41 {
             return None;
         }
@@ -65,14 +72,15 @@ impl Command {
     }
 }
 
-/// The replicated map.
+/// The replicated map the workload drives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Kv {
+pub struct Kv {
     map: BTreeMap<Key, Value>,
 }
 
 impl Kv {
-    pub(crate) fn apply(&mut self, key: Key, input: Input) -> Output {
+    /// Applies one operation and returns its answer.
+    pub fn apply(&mut self, key: Key, input: Input) -> Output {
         match input {
             Input::Put(v) => {
                 self.map.insert(key, v);

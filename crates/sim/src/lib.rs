@@ -41,6 +41,7 @@ mod raft_sim;
 pub use error::SimError;
 pub use fault::FaultConfig;
 pub use history::{History, Input, Key, OpId, Operation, Output, Value};
+pub use kv::{Command, Kv};
 pub use linearizability::{Report, Verdict, check};
 pub use mutex::{LockGrant, MutexViolation, check_mutex};
 pub use partition::PartitionKind;
