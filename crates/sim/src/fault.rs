@@ -14,6 +14,10 @@ pub struct FaultConfig {
     /// A message's delay in ticks is drawn uniformly from this range, so
     /// messages on one link overtake each other (reordering).
     pub delay_ticks: (u64, u64),
+    /// Each directed link gets its own latency: its delay range's maximum
+    /// is raised by a per-link amount drawn once per run from
+    /// `0..=link_jitter_ticks` (some links are slow, some fast).
+    pub link_jitter_ticks: u64,
     /// Per tick: a new partition starts (if none is active).
     pub partition: f64,
     /// How long a partition lasts, in ticks.
@@ -45,6 +49,7 @@ impl FaultConfig {
             drop: 0.0,
             duplicate: 0.0,
             delay_ticks: (1, 1),
+            link_jitter_ticks: 0,
             partition: 0.0,
             partition_ticks: (0, 0),
             partition_kinds: PartitionKind::ALL.to_vec(),
@@ -64,6 +69,7 @@ impl FaultConfig {
             drop: 0.05,
             duplicate: 0.02,
             delay_ticks: (1, 4),
+            link_jitter_ticks: 4,
             partition: 0.02,
             partition_ticks: (10, 60),
             partition_kinds: PartitionKind::ALL.to_vec(),
@@ -84,6 +90,7 @@ impl FaultConfig {
             drop: 0.15,
             duplicate: 0.05,
             delay_ticks: (1, 6),
+            link_jitter_ticks: 6,
             partition: 0.05,
             partition_ticks: (5, 40),
             partition_kinds: PartitionKind::ALL.to_vec(),

@@ -72,14 +72,35 @@ impl Command {
     }
 }
 
-/// The replicated map the workload drives.
+/// The replicated map the workload drives, with client sessions.
+///
+/// A request can reach the log twice (the network duplicated it, or a
+/// client's retry crossed the original); applying it twice would take
+/// effect at two points in time, which no single operation may do. So, as
+/// Raft §6.3 prescribes, each client's requests are applied once: a repeat
+/// of the last request returns its recorded answer, an older one is ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Kv {
     map: BTreeMap<Key, Value>,
+    /// Per client: the last request applied and its answer.
+    sessions: BTreeMap<u64, (u64, Output)>,
 }
 
 impl Kv {
-    /// Applies one operation and returns its answer.
+    /// Applies a client's command at most once; `None` for a request older
+    /// than the client's last (an answer to it is no longer awaited).
+    pub fn apply_command(&mut self, cmd: &Command) -> Option<Output> {
+        match self.sessions.get(&cmd.client) {
+            Some(&(last, output)) if last == cmd.request => return Some(output),
+            Some(&(last, _)) if last > cmd.request => return None,
+            _ => {}
+        }
+        let output = self.apply(cmd.key, cmd.input);
+        self.sessions.insert(cmd.client, (cmd.request, output));
+        Some(output)
+    }
+
+    /// Applies one operation and returns its answer (no session check).
     pub fn apply(&mut self, key: Key, input: Input) -> Output {
         match input {
             Input::Put(v) => {
@@ -101,6 +122,30 @@ impl Kv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_requests_apply_once() {
+        let mut kv = Kv::default();
+        let put = |request, v| Command {
+            client: 1,
+            request,
+            key: 0,
+            input: Input::Put(v),
+        };
+        assert_eq!(kv.apply_command(&put(1, 5)), Some(Output::Ok));
+        assert_eq!(kv.apply_command(&put(2, 6)), Some(Output::Ok));
+        assert_eq!(
+            kv.apply_command(&put(1, 5)),
+            None,
+            "an older request is ignored"
+        );
+        assert_eq!(
+            kv.apply_command(&put(2, 6)),
+            Some(Output::Ok),
+            "a repeat gets the same answer"
+        );
+        assert_eq!(kv.apply(0, Input::Get), Output::Value(Some(6)));
+    }
 
     #[test]
     fn commands_round_trip() {

@@ -17,6 +17,8 @@ pub(crate) struct Network<M> {
     next_seq: u64,
     /// Directed links that drop everything.
     pub(crate) cut: BTreeSet<(u64, u64)>,
+    /// Extra maximum delay per directed link, fixed for the run.
+    pub(crate) link_jitter: BTreeMap<(u64, u64), u64>,
     pub(crate) sent: u64,
     pub(crate) dropped: u64,
     pub(crate) duplicated: u64,
@@ -28,14 +30,33 @@ impl<M: Clone> Network<M> {
             in_flight: BTreeMap::new(),
             next_seq: 0,
             cut: BTreeSet::new(),
+            link_jitter: BTreeMap::new(),
             sent: 0,
             dropped: 0,
             duplicated: 0,
         }
     }
 
-    fn delay(rng: &mut StdRng, faults: &FaultConfig) -> u64 {
+    /// Draws each directed link's extra latency once, for the run.
+    pub(crate) fn set_link_jitter(
+        &mut self,
+        nodes: &[u64],
+        rng: &mut StdRng,
+        faults: &FaultConfig,
+    ) {
+        for &a in nodes {
+            for &b in nodes {
+                if a != b {
+                    let extra = rng.next_u64() % (faults.link_jitter_ticks + 1);
+                    self.link_jitter.insert((a, b), extra);
+                }
+            }
+        }
+    }
+
+    fn delay(&self, from: u64, to: u64, rng: &mut StdRng, faults: &FaultConfig) -> u64 {
         let (lo, hi) = faults.delay_ticks;
+        let hi = hi + self.link_jitter.get(&(from, to)).copied().unwrap_or(0);
         lo + rng.next_u64() % (hi - lo + 1)
     }
 
@@ -61,7 +82,7 @@ impl<M: Clone> Network<M> {
             1
         };
         for _ in 0..copies {
-            let at = now + Self::delay(rng, faults);
+            let at = now + self.delay(from, to, rng, faults);
             self.in_flight
                 .insert((at, self.next_seq), (from, to, msg.clone()));
             self.next_seq += 1;
@@ -90,5 +111,31 @@ impl<M: Clone> Network<M> {
         self.in_flight
             .insert((now + 1, self.next_seq), (from, to, msg));
         self.next_seq += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// With link jitter, links differ in their slowest delivery.
+    #[test]
+    fn links_get_their_own_latency() {
+        let faults = FaultConfig {
+            delay_ticks: (1, 2),
+            link_jitter_ticks: 10,
+            ..FaultConfig::none()
+        };
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut net: Network<u8> = Network::new();
+        net.set_link_jitter(&[1, 2, 3], &mut rng, &faults);
+        let extras: std::collections::BTreeSet<u64> = net.link_jitter.values().copied().collect();
+        assert!(extras.len() > 1, "{:?}", net.link_jitter);
+        for _ in 0..200 {
+            net.send(0, 1, 2, 0, &mut rng, &faults);
+        }
+        let max_delay = net.in_flight.keys().map(|k| k.0).max().unwrap();
+        assert!(max_delay <= 2 + net.link_jitter[&(1, 2)]);
     }
 }

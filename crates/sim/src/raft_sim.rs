@@ -80,7 +80,7 @@ impl SimConfig {
             ops: 200,
             heal_ops: 0,
             keys: 4,
-            client_timeout_ticks: 30,
+            client_timeout_ticks: 60,
             faults: FaultConfig::safety(),
             check_budget: 5_000_000,
             record_events: false,
@@ -458,13 +458,15 @@ impl Sim {
                 )
             })
             .collect();
+        let mut net = Network::new();
+        net.set_link_jitter(&ids, &mut rng, &cfg.faults);
         Self {
             faults: cfg.faults.clone(),
             cfg,
             rng,
             now: 0,
             nodes,
-            net: Network::new(),
+            net,
             clients,
             history: History::new(),
             invoked: 0,
@@ -899,7 +901,9 @@ impl Sim {
         let Some(cmd) = Command::decode(bytes) else {
             return;
         };
-        let output = s.kv.apply(cmd.key, cmd.input);
+        let Some(output) = s.kv.apply_command(&cmd) else {
+            return;
+        };
         if s.serving.remove(&(cmd.client, cmd.request)).is_some() {
             let reply = Wire::Reply {
                 request: cmd.request,

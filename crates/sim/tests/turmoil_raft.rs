@@ -187,8 +187,10 @@ async fn node_host(
                 if let Payload::Command(bytes) = &e.payload
                     && let Some(cmd) = Command::decode(bytes)
                 {
-                    let out = kv.apply(cmd.key, cmd.input);
-                    if let Some(reply) = waiting.remove(&(cmd.client, cmd.request)) {
+                    let out = kv.apply_command(&cmd);
+                    if let (Some(out), Some(reply)) =
+                        (out, waiting.remove(&(cmd.client, cmd.request)))
+                    {
                         let _ = reply.send(output_to_reply(out));
                     }
                 }
