@@ -1,11 +1,13 @@
 //! Deterministic simulation and checking for Synod's protocols.
 //!
 //! The contract: one `u64` seed reproduces a run bit for bit, and every
-//! verdict can fail. This release holds the checking half: [`History`]
-//! records client operations on a key-value store (invocations,
-//! completions, and operations whose outcome is unknown because the client
-//! timed out), [`check`] decides whether a history is linearizable, and
-//! [`FaultConfig`] describes the faults a run injects, validated before use.
+//! verdict can fail. [`run`] simulates a synod-raft-core cluster under a
+//! [`FaultConfig`] (loss, duplication, delays, partitions of every
+//! [`PartitionKind`], crashes that lose unsynced writes, pauses, clock
+//! skew) with key-value clients that time out and retry, checks election
+//! safety, leader completeness and committed entries after every tick, and
+//! checks the clients' [`History`] for linearizability at the end.
+//! [`check_mutex`] checks lock grants and fencing tokens.
 //!
 //! The key design decision: **the checker is exact, partitioned and
 //! budgeted.** It is the Wing & Gong search with Lowe's memoization (the
@@ -15,14 +17,20 @@
 //! of hanging.
 //!
 //! ```
-//! use synod_sim::{check, History, Input, Output, Verdict};
+//! use synod_sim::{check, run, History, Input, Output, SimConfig, Verdict};
 //! let mut h = History::new();
 //! let put = h.invoke(1, 7, Input::Put(1), 0);
 //! let get = h.invoke(2, 7, Input::Get, 1);
 //! h.complete(put, 2, Output::Ok).unwrap();
 //! h.complete(get, 3, Output::Value(Some(1))).unwrap();
 //! assert_eq!(check(&h, 10_000), Verdict::Linearizable);
+//!
+//! let report = run(&SimConfig::safety(42)).unwrap();
+//! assert_eq!(report.violation, None, "replay: {}", report.replay_command("safety"));
 //! ```
+//!
+//! Replay a seed with `cargo run --release --example simulate -- --start
+//! SEED --seeds 1 --verbose`; see `docs/testing.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
