@@ -216,6 +216,16 @@ pub enum Violation {
         /// The node.
         node: u64,
     },
+    /// Two logs hold an entry with the same index and term but differ
+    /// before it (log matching, Raft §5.3).
+    LogMismatch {
+        /// One node.
+        a: u64,
+        /// The other.
+        b: u64,
+        /// The index where they differ.
+        index: u64,
+    },
     /// A new leader lacks a committed entry (leader completeness, §5.4).
     LeaderIncomplete {
         /// The leader.
@@ -534,6 +544,9 @@ impl Sim {
             }
         }
         self.observe_leaders();
+        if self.now.is_multiple_of(25) {
+            self.check_log_matching();
+        }
     }
 
     fn is_running(&self, id: u64) -> bool {
@@ -959,6 +972,42 @@ impl Sim {
         if let Some(s) = self.nodes.get_mut(&id) {
             s.node = None;
             s.down_until = u64::MAX;
+        }
+    }
+
+    /// Log matching (Raft §5.3), checked every 25 ticks over every pair of
+    /// running nodes: where two logs agree on an entry's term, they agree
+    /// on everything before it.
+    fn check_log_matching(&mut self) {
+        let logs: Vec<(u64, Vec<(u64, u64)>)> = self
+            .nodes
+            .iter()
+            .filter_map(|(&id, s)| {
+                let log = s.node.as_ref()?.log();
+                let (first, last) = (log.first_index().ok()?, log.last_index().ok()?);
+                let entries = log.slice(first, last + 1, u64::MAX).ok()?;
+                Some((id, entries.iter().map(|e| (e.index, e.term)).collect()))
+            })
+            .collect();
+        for (i, (a, la)) in logs.iter().enumerate() {
+            for (b, lb) in &logs[i + 1..] {
+                let common: BTreeMap<u64, u64> = la.iter().copied().collect();
+                // The highest index both hold with the same term.
+                let Some(&(top, _)) = lb.iter().rev().find(|(idx, t)| common.get(idx) == Some(t))
+                else {
+                    continue;
+                };
+                for &(idx, t) in lb.iter().filter(|(idx, _)| *idx <= top) {
+                    if common.get(&idx).is_some_and(|&ta| ta != t) {
+                        self.violation.get_or_insert(Violation::LogMismatch {
+                            a: *a,
+                            b: *b,
+                            index: idx,
+                        });
+                        return;
+                    }
+                }
+            }
         }
     }
 
