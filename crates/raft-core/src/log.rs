@@ -299,15 +299,28 @@ impl<S: Storage> RaftLog<S> {
         include_unstable: bool,
         max_bytes: u64,
     ) -> Result<Vec<Entry>, StorageError> {
+        let (lo, hi) = self.committed_range_after(after, include_unstable)?;
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        self.slice(lo, hi, max_bytes)
+    }
+
+    /// The range `lo..hi` of committed entries after `after` that can be
+    /// handed out (empty when `lo >= hi`). `has_ready` and `ready` both use
+    /// it, so they never disagree: entries covered by a pending snapshot are
+    /// not entries.
+    pub(crate) fn committed_range_after(
+        &self,
+        after: Index,
+        include_unstable: bool,
+    ) -> Result<(Index, Index), StorageError> {
         let lo = (after.max(self.applied) + 1).max(self.first_index()?);
         let mut hi = self.committed + 1;
         if !include_unstable {
             hi = hi.min(self.unstable.offset);
         }
-        if lo >= hi {
-            return Ok(Vec::new());
-        }
-        self.slice(lo, hi, max_bytes)
+        Ok((lo, hi))
     }
 
     /// Entries `lo..hi` within `max_bytes` (at least one when `lo < hi`),

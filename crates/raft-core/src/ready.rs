@@ -103,8 +103,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             || self.hard_state() != self.last_hard_state
             || self.log.has_new_unstable()
             || self.pending_snapshot().is_some()
-            || self.log.committed() > self.applying.max(self.log.applied())
-                && self.log.persisted_last_index() > self.applying.max(self.log.applied())
+            || self
+                .log
+                .committed_range_after(self.applying, false)
+                .is_ok_and(|(lo, hi)| lo < hi)
     }
 
     /// Hands out the work accumulated since the last call. Each entry,

@@ -1280,3 +1280,39 @@ fn restart_applied_index_is_checked() {
         })
     ));
 }
+
+// has_ready and ready must agree: with a leader's snapshot handed out but
+// not yet persisted, there is nothing more to hand out (found by synod-sim:
+// an application that calls ready() again before persisting looped).
+#[test]
+fn nothing_is_ready_while_a_snapshot_awaits_persistence() {
+    let mut n = node(2, &[1, 2, 3]);
+    let conf = ConfState {
+        voters: vec![1, 2, 3],
+        ..ConfState::default()
+    };
+    let snap = Snapshot {
+        meta: SnapshotMeta {
+            index: 10,
+            term: 2,
+            conf_state: conf,
+        },
+        data: vec![],
+    };
+    n.step(Message {
+        from: 1,
+        to: 2,
+        term: 2,
+        body: MessageBody::InstallSnapshot(snap),
+    })
+    .unwrap();
+    let first = n.ready().unwrap();
+    assert!(first.persist.snapshot.is_some());
+    assert!(
+        !n.has_ready(),
+        "handed out: nothing more until it is persisted"
+    );
+    let done = first.persist.persisted();
+    n.on_persisted(done.receipt);
+    assert_eq!(n.log().applied(), 10);
+}

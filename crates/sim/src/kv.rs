@@ -100,6 +100,62 @@ impl Kv {
         Some(output)
     }
 
+    /// The state as bytes, for a snapshot: entries, then sessions, as
+    /// little-endian words.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut word = |x: u64| out.extend_from_slice(&x.to_le_bytes());
+        word(self.map.len() as u64);
+        for (&k, &v) in &self.map {
+            word(k);
+            word(v);
+        }
+        word(self.sessions.len() as u64);
+        for (&client, &(request, output)) in &self.sessions {
+            word(client);
+            word(request);
+            let (tag, value) = match output {
+                Output::Ok => (0, 0),
+                Output::Value(None) => (1, 0),
+                Output::Value(Some(v)) => (2, v),
+                Output::Cas(b) => (3, u64::from(b)),
+            };
+            word(tag);
+            word(value);
+        }
+        out
+    }
+
+    /// Restores [`Kv::encode`]'s bytes; `None` for anything malformed.
+    #[must_use]
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut words = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        if !bytes.len().is_multiple_of(8) {
+            return None;
+        }
+        let mut kv = Self::default();
+        for _ in 0..words.next()? {
+            let (k, v) = (words.next()?, words.next()?);
+            kv.map.insert(k, v);
+        }
+        for _ in 0..words.next()? {
+            let (client, request, tag, value) =
+                (words.next()?, words.next()?, words.next()?, words.next()?);
+            let output = match tag {
+                0 => Output::Ok,
+                1 => Output::Value(None),
+                2 => Output::Value(Some(value)),
+                3 => Output::Cas(value == 1),
+                _ => return None,
+            };
+            kv.sessions.insert(client, (request, output));
+        }
+        words.next().is_none().then_some(kv)
+    }
+
     /// Applies one operation and returns its answer (no session check).
     pub fn apply(&mut self, key: Key, input: Input) -> Output {
         match input {
@@ -145,6 +201,29 @@ mod tests {
             "a repeat gets the same answer"
         );
         assert_eq!(kv.apply(0, Input::Get), Output::Value(Some(6)));
+    }
+
+    #[test]
+    fn state_round_trips_through_snapshot_bytes() {
+        let mut kv = Kv::default();
+        kv.apply_command(&Command {
+            client: 1,
+            request: 3,
+            key: 2,
+            input: Input::Put(9),
+        });
+        kv.apply_command(&Command {
+            client: 2,
+            request: 1,
+            key: 2,
+            input: Input::Cas {
+                expect: Some(9),
+                new: 4,
+            },
+        });
+        assert_eq!(Kv::decode(&kv.encode()), Some(kv.clone()));
+        assert_eq!(Kv::decode(&[1, 2, 3]), None);
+        assert_eq!(Kv::decode(&9u64.to_le_bytes()), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, RngExt, SeedableRng};
 use synod_raft_core::{
     Config, DropReason, Entry, Error as RaftError, HardState, MemStorage, Message, Payload,
-    PersistReceipt, Proposal, RaftNode, Role, Snapshot,
+    PersistReceipt, Proposal, RaftNode, Role, Snapshot, Storage,
 };
 
 use crate::error::SimError;
@@ -36,8 +36,9 @@ pub struct SimConfig {
     pub clients: u64,
     /// Operations the clients invoke during `ticks`.
     pub ops: u64,
-    /// Further operations invoked after healing (liveness mode): every
-    /// client must complete at least one operation within `heal_ticks`.
+    /// Operations each client may invoke after healing (liveness mode),
+    /// in thousands: every client must complete at least one within
+    /// `heal_ticks`.
     pub heal_ops: u64,
     /// Keys the operations touch.
     pub keys: u64,
@@ -57,6 +58,9 @@ pub struct SimConfig {
     pub pre_vote: bool,
     /// Run the nodes with check-quorum.
     pub check_quorum: bool,
+    /// Per node per tick: the node snapshots its state machine and compacts
+    /// its log (keeping a short tail), so lagging nodes need snapshots.
+    pub compact: f64,
     /// Record a readable event trace (faults, leader changes, client
     /// operations) in the report, for replaying a failing seed.
     pub record_events: bool,
@@ -83,6 +87,7 @@ impl SimConfig {
             client_timeout_ticks: 60,
             faults: FaultConfig::safety(),
             check_budget: 5_000_000,
+            compact: 0.01,
             record_events: false,
             // Seeds cover all four protocol variants: classic Raft (where
             // split votes are common) and each optimisation.
@@ -101,7 +106,7 @@ impl SimConfig {
     pub fn liveness(seed: u64) -> Self {
         Self {
             heal_ticks: 300,
-            heal_ops: 20,
+            heal_ops: 1,
             ..Self::safety(seed)
         }
     }
@@ -116,6 +121,9 @@ impl SimConfig {
             keys: 8,
             client_timeout_ticks: 60,
             faults: FaultConfig::chaos(),
+            // No compaction: the vote-before-persist bug needs long logs of
+            // unsynced votes, and the safety profile covers snapshots.
+            compact: 0.0,
             // Seeds vary how slow the disk is and how big appends are:
             // different bugs need different interleavings.
             sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
@@ -133,6 +141,12 @@ impl SimConfig {
     fn validate(&self) -> Result<(), SimError> {
         if self.nodes == 0 {
             return Err(SimError::NoNodes);
+        }
+        if !(0.0..=1.0).contains(&self.compact) {
+            return Err(SimError::InvalidProbability {
+                field: "compact",
+                value: self.compact,
+            });
         }
         if !(0.0..=1.0).contains(&self.sync_probability) {
             return Err(SimError::InvalidProbability {
@@ -161,6 +175,8 @@ pub struct Summary {
     pub lost_writes: u64,
     /// Crashes that left a torn write (a prefix of it) on disk.
     pub torn_writes: u64,
+    /// Snapshots taken (with log compaction) and installed from a leader.
+    pub snapshots: (u64, u64),
     /// Node pauses.
     pub pauses: u64,
     /// Ticks skipped by slow clocks.
@@ -185,6 +201,8 @@ impl Summary {
         self.crashes += other.crashes;
         self.lost_writes += other.lost_writes;
         self.torn_writes += other.torn_writes;
+        self.snapshots.0 += other.snapshots.0;
+        self.snapshots.1 += other.snapshots.1;
         self.pauses += other.pauses;
         self.skewed_ticks += other.skewed_ticks;
         self.messages.0 += other.messages.0;
@@ -438,7 +456,7 @@ impl Sim {
         let mut nodes = BTreeMap::new();
         for &id in &ids {
             let durable = MemStorage::bootstrap(&ids);
-            let node = Self::start(id, &durable, &cfg, 0);
+            let (node, _) = Self::start(id, &durable, &cfg, 0);
             nodes.insert(
                 id,
                 SimNode {
@@ -502,20 +520,59 @@ impl Sim {
         }
     }
 
-    fn start(id: u64, durable: &MemStorage, cfg: &SimConfig, restarts: u64) -> Node {
+    /// Starts a node from its disk; its state machine comes from the disk's
+    /// snapshot (empty when there is none).
+    fn start(id: u64, durable: &MemStorage, cfg: &SimConfig, restarts: u64) -> (Node, Kv) {
         let rng = StdRng::seed_from_u64(mix(mix(cfg.seed, id), restarts));
+        let snapshot = durable.snapshot(0).expect("memory storage has a snapshot");
+        let kv = if snapshot.is_empty() {
+            Kv::default()
+        } else {
+            Kv::decode(&snapshot.data).expect("the simulator wrote this snapshot")
+        };
         #[allow(unused_mut)]
         let mut config = Config {
             pre_vote: cfg.pre_vote,
             check_quorum: cfg.check_quorum,
             max_size_per_msg_bytes: cfg.max_size_per_msg_bytes,
+            applied: snapshot.meta.index,
             ..Config::new(id)
         };
         #[cfg(feature = "mutations")]
         {
             config.mutation = cfg.mutation;
         }
-        RaftNode::new(config, durable.clone(), rng).expect("a bootstrapped storage is valid")
+        let node =
+            RaftNode::new(config, durable.clone(), rng).expect("a bootstrapped storage is valid");
+        (node, kv)
+    }
+
+    /// A node snapshots its state machine at its applied index and compacts
+    /// its disk, keeping a tail of 5 entries for nearly caught-up peers.
+    fn compact(&mut self, id: u64) {
+        let s = self.nodes.get_mut(&id).expect("node");
+        let Some(n) = s.node.as_mut() else { return };
+        let applied = n.log().applied();
+        let taken = s.durable.snapshot(0).map_or(0, |snap| snap.meta.index);
+        if applied <= taken + 5 {
+            return;
+        }
+        let (conf, data) = (n.conf_state(), s.kv.encode());
+        // Applied entries are synced (the node applies only persisted
+        // entries, and the simulator persists at sync), so both disks
+        // hold them.
+        for disk in [&mut s.durable, n.storage_mut()] {
+            if disk
+                .create_snapshot(applied, conf.clone(), data.clone())
+                .is_ok()
+            {
+                let first = disk.first_index().unwrap_or(1);
+                if applied - 5 >= first {
+                    let _ = disk.compact(applied - 5);
+                }
+            }
+        }
+        self.summary.snapshots.0 += 1;
     }
 
     fn tick(&mut self) {
@@ -543,6 +600,11 @@ impl Sim {
                 self.sync(id);
             }
         }
+        for &id in &ids {
+            if self.is_running(id) && self.rng.random_bool(self.cfg.compact) {
+                self.compact(id);
+            }
+        }
         self.observe_leaders();
         if self.now.is_multiple_of(25) {
             self.check_log_matching();
@@ -567,16 +629,28 @@ impl Sim {
         }
         let ids: Vec<u64> = self.nodes.keys().copied().collect();
         for id in ids {
-            let (crash, pause) = (
-                self.rng.random_bool(self.faults.crash),
-                self.rng.random_bool(self.faults.pause),
-            );
+            let crash_roll = self.rng.next_u64() as f64 / u64::MAX as f64;
+            let pause = self.rng.random_bool(self.faults.pause);
             let s = self.nodes.get_mut(&id).expect("node");
+            // A nemesis that aims at fsync windows: a node holding an
+            // unsynced vote is 25 times likelier to crash right now.
+            let durable_vote = s.durable.hard_state().vote;
+            let unsynced_vote = s
+                .pending
+                .iter()
+                .any(|w| w.hard_state.is_some_and(|hs| hs.vote != durable_vote));
+            let p = if unsynced_vote {
+                (self.faults.crash * 25.0).min(1.0)
+            } else {
+                self.faults.crash
+            };
+            let crash = crash_roll < p;
             if s.node.is_none() {
                 if now >= s.down_until {
                     s.restarts += 1;
-                    s.node = Some(Self::start(id, &s.durable, &self.cfg, s.restarts));
-                    s.kv = Kv::default();
+                    let (node, kv) = Self::start(id, &s.durable, &self.cfg, s.restarts);
+                    s.node = Some(node);
+                    s.kv = kv;
                     s.serving.clear();
                     self.trace = mix(self.trace, 0xBEEF ^ id);
                     if self.cfg.record_events {
@@ -674,7 +748,9 @@ impl Sim {
     }
 
     fn heal(&mut self) {
-        self.cfg.ops += self.cfg.heal_ops;
+        // Clients keep working while healed, so each one can show progress
+        // (a shared budget could be used up by the others).
+        self.cfg.ops = self.invoked + self.cfg.heal_ops.max(1) * 1_000;
         self.faults = FaultConfig::none();
         self.net.cut.clear();
         self.partition_until = 0;
@@ -875,6 +951,14 @@ impl Sim {
             };
             if let Err(e) = write.write_to(n.storage_mut()) {
                 return self.bad_write(id, e.to_string());
+            }
+            if let Some(snap) = &write.snapshot {
+                // Installing a leader's snapshot replaces the state machine.
+                let Some(kv) = Kv::decode(&snap.data) else {
+                    return self.bad_write(id, "undecodable snapshot".to_string());
+                };
+                s.kv = kv;
+                self.summary.snapshots.1 += 1;
             }
             s.pending.push(write);
             let done = persist.persisted();
