@@ -86,7 +86,7 @@ pub trait Storage {
 #[derive(Debug, Clone, Default)]
 pub struct MemStorage {
     hard_state: HardState,
-    /// The configuration as of the last entry written.
+    /// The configuration as of the latest snapshot (or the bootstrap).
     conf_state: ConfState,
     /// The latest snapshot; index 0 when there is none.
     /// Invariant: `base_index <= snapshot.meta.index <= last index` once
@@ -246,6 +246,10 @@ impl MemStorage {
             });
         }
         let term = self.term(index)?;
+        // A restarted node starts from this configuration and replays the
+        // committed entries after the snapshot, so the stored configuration
+        // must be the snapshot's.
+        self.conf_state = conf_state.clone();
         self.snapshot = Snapshot {
             meta: SnapshotMeta {
                 index,

@@ -168,7 +168,8 @@ impl Snapshot {
 pub struct InitialState {
     /// The persisted term, vote and commit index.
     pub hard_state: HardState,
-    /// The configuration as of the last persisted entry or snapshot.
+    /// The configuration as of the latest snapshot (or the bootstrap): the
+    /// node replays committed entries after its applied index on top of it.
     pub conf_state: ConfState,
 }
 

@@ -237,3 +237,19 @@ fn installing_a_leaders_snapshot_replaces_the_log() {
     s.append(&[e(11, 4)]).unwrap();
     assert_eq!(s.entries(11, 12, u64::MAX), Ok(vec![e(11, 4)]));
 }
+
+// A restarted node replays entries after its snapshot on top of the stored
+// configuration, so that configuration must be the snapshot's (found by
+// synod-sim: a node restarted with its bootstrap voters and won an election
+// with votes of removed nodes).
+#[test]
+fn creating_a_snapshot_records_its_configuration() {
+    let mut s = MemStorage::with_voters(&[1, 2, 3]);
+    s.append(&[e(1, 1), e(2, 1)]).unwrap();
+    let conf = ConfState {
+        voters: vec![2, 3],
+        ..ConfState::default()
+    };
+    s.create_snapshot(2, conf.clone(), vec![]).unwrap();
+    assert_eq!(s.initial_state().unwrap().conf_state, conf);
+}

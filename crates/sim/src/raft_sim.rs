@@ -58,6 +58,9 @@ pub struct SimConfig {
     pub pre_vote: bool,
     /// Run the nodes with check-quorum.
     pub check_quorum: bool,
+    /// Per tick: the leader proposes a membership change (removing a voter
+    /// while at least 4 remain, or adding a removed node back).
+    pub reconfigure: f64,
     /// Per node per tick: the node snapshots its state machine and compacts
     /// its log (keeping a short tail), so lagging nodes need snapshots.
     pub compact: f64,
@@ -88,6 +91,7 @@ impl SimConfig {
             faults: FaultConfig::safety(),
             check_budget: 5_000_000,
             compact: 0.01,
+            reconfigure: 0.005,
             record_events: false,
             // Seeds cover all four protocol variants: classic Raft (where
             // split votes are common) and each optimisation.
@@ -142,6 +146,12 @@ impl SimConfig {
         if self.nodes == 0 {
             return Err(SimError::NoNodes);
         }
+        if !(0.0..=1.0).contains(&self.reconfigure) {
+            return Err(SimError::InvalidProbability {
+                field: "reconfigure",
+                value: self.reconfigure,
+            });
+        }
         if !(0.0..=1.0).contains(&self.compact) {
             return Err(SimError::InvalidProbability {
                 field: "compact",
@@ -177,6 +187,8 @@ pub struct Summary {
     pub torn_writes: u64,
     /// Snapshots taken (with log compaction) and installed from a leader.
     pub snapshots: (u64, u64),
+    /// Membership changes proposed and accepted by a leader.
+    pub conf_changes: u64,
     /// Node pauses.
     pub pauses: u64,
     /// Ticks skipped by slow clocks.
@@ -203,6 +215,7 @@ impl Summary {
         self.torn_writes += other.torn_writes;
         self.snapshots.0 += other.snapshots.0;
         self.snapshots.1 += other.snapshots.1;
+        self.conf_changes += other.conf_changes;
         self.pauses += other.pauses;
         self.skewed_ticks += other.skewed_ticks;
         self.messages.0 += other.messages.0;
@@ -547,6 +560,52 @@ impl Sim {
         (node, kv)
     }
 
+    /// Membership changes happen only while faults are on (the liveness
+    /// phase runs with a stable configuration).
+    fn faults_reconfigure(&self) -> f64 {
+        if self.now > self.cfg.ticks {
+            0.0
+        } else {
+            self.cfg.reconfigure
+        }
+    }
+
+    /// The leader removes a voter (keeping at least 4) or adds a removed
+    /// node back.
+    fn reconfigure(&mut self) {
+        let Some(leader) = self.last_leader else {
+            return;
+        };
+        let roll = self.rng.next_u64();
+        let Some(n) = self.nodes.get_mut(&leader).and_then(|s| s.node.as_mut()) else {
+            return;
+        };
+        if n.role() != Role::Leader {
+            return;
+        }
+        let voters = n.conf_state().voters;
+        let all: Vec<u64> = (1..=self.cfg.nodes).collect();
+        let outside: Vec<u64> = all
+            .iter()
+            .copied()
+            .filter(|id| !voters.contains(id))
+            .collect();
+        let change = if !outside.is_empty() && (voters.len() < 4 || roll.is_multiple_of(2)) {
+            let node = outside[(roll / 2 % outside.len() as u64) as usize];
+            synod_raft_core::ConfChange::single(synod_raft_core::ConfChangeKind::AddVoter, node)
+        } else if voters.len() >= 4 {
+            let node = voters[(roll / 2 % voters.len() as u64) as usize];
+            synod_raft_core::ConfChange::single(synod_raft_core::ConfChangeKind::Remove, node)
+        } else {
+            return;
+        };
+        if n.propose_conf_change(change.clone()).is_ok() {
+            self.summary.conf_changes += 1;
+            self.event(|| format!("node {leader} proposes {:?}", change.changes[0]));
+            self.drive(leader);
+        }
+    }
+
     /// A node snapshots its state machine at its applied index and compacts
     /// its disk, keeping a tail of 5 entries for nearly caught-up peers.
     fn compact(&mut self, id: u64) {
@@ -604,6 +663,9 @@ impl Sim {
             if self.is_running(id) && self.rng.random_bool(self.cfg.compact) {
                 self.compact(id);
             }
+        }
+        if self.rng.random_bool(self.faults_reconfigure()) {
+            self.reconfigure();
         }
         self.observe_leaders();
         if self.now.is_multiple_of(25) {

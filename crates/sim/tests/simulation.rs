@@ -50,6 +50,7 @@ fn assert_exercised_with(total: &Summary, snapshots: bool) {
         );
     }
     assert!(total.pauses > 0, "{total:?}");
+    assert!(total.conf_changes > 0, "membership changes: {total:?}");
     assert!(total.skewed_ticks > 0, "{total:?}");
     assert!(total.messages.1 > 0 && total.messages.2 > 0, "{total:?}");
     assert!(total.leader_changes > 0, "{total:?}");
