@@ -1042,31 +1042,41 @@ fn a_restarted_node_keeps_its_vote() {
     assert_eq!(n.status().vote, Some(1));
 }
 
+/// Node 1's snapshot at (`index`, `term`) of the configuration {1, 2, 3}.
+fn snapshot_at(index: Index, term: Term) -> Snapshot {
+    let conf_state = ConfState {
+        voters: vec![1, 2, 3],
+        ..ConfState::default()
+    };
+    Snapshot {
+        meta: SnapshotMeta {
+            index,
+            term,
+            conf_state,
+        },
+        data: vec![],
+    }
+}
+
+/// Delivers node 1's snapshot to node 2 in term 2.
+fn install(n: &mut RaftNode<MemStorage, StdRng>, snap: Snapshot) {
+    let msg = Message {
+        from: 1,
+        to: 2,
+        term: 2,
+        body: MessageBody::InstallSnapshot(snap),
+    };
+    n.step(msg).unwrap();
+}
+
 // A snapshot and appends of the same leader may cross (a snapshot during
 // an ongoing append): appends older than the snapshot are answered with
 // what the follower has, newer ones continue after it.
 #[test]
 fn appends_crossing_a_snapshot_are_harmless() {
     let mut n = node(2, &[1, 2, 3]);
-    let conf = ConfState {
-        voters: vec![1, 2, 3],
-        ..ConfState::default()
-    };
-    let snap = Snapshot {
-        meta: SnapshotMeta {
-            index: 10,
-            term: 2,
-            conf_state: conf,
-        },
-        data: vec![],
-    };
-    n.step(Message {
-        from: 1,
-        to: 2,
-        term: 2,
-        body: MessageBody::InstallSnapshot(snap.clone()),
-    })
-    .unwrap();
+    let snap = snapshot_at(10, 2);
+    install(&mut n, snap.clone());
     let ready = n.ready().unwrap();
     assert_eq!(ready.persist.snapshot.as_ref(), Some(&snap));
     n.storage_mut().apply_snapshot(snap).unwrap();
@@ -1287,25 +1297,8 @@ fn restart_applied_index_is_checked() {
 #[test]
 fn nothing_is_ready_while_a_snapshot_awaits_persistence() {
     let mut n = node(2, &[1, 2, 3]);
-    let conf = ConfState {
-        voters: vec![1, 2, 3],
-        ..ConfState::default()
-    };
-    let snap = Snapshot {
-        meta: SnapshotMeta {
-            index: 10,
-            term: 2,
-            conf_state: conf,
-        },
-        data: vec![],
-    };
-    n.step(Message {
-        from: 1,
-        to: 2,
-        term: 2,
-        body: MessageBody::InstallSnapshot(snap),
-    })
-    .unwrap();
+    let snap = snapshot_at(10, 2);
+    install(&mut n, snap);
     let first = n.ready().unwrap();
     assert!(first.persist.snapshot.is_some());
     assert!(

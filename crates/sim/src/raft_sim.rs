@@ -875,14 +875,7 @@ impl Sim {
                 input,
             };
             let to = client.target;
-            self.net.send(
-                now,
-                CLIENT_BASE + c,
-                to,
-                Wire::Request(cmd),
-                &mut self.rng,
-                &self.faults,
-            );
+            self.send_request(c, to, cmd);
         }
     }
 
@@ -977,14 +970,7 @@ impl Sim {
                     key,
                     input,
                 };
-                self.net.send(
-                    now,
-                    CLIENT_BASE + c,
-                    to,
-                    Wire::Request(cmd),
-                    &mut self.rng,
-                    &self.faults,
-                );
+                self.send_request(c, to, cmd);
             }
         }
     }
@@ -1101,6 +1087,19 @@ impl Sim {
         self.drive(id);
     }
 
+    /// A client sends a request to node `to`.
+    fn send_request(&mut self, client: u64, to: u64, cmd: Command) {
+        let from = CLIENT_BASE + client;
+        self.net.send(
+            self.now,
+            from,
+            to,
+            Wire::Request(cmd),
+            &mut self.rng,
+            &self.faults,
+        );
+    }
+
     fn send_raft(&mut self, from: u64, msgs: Vec<Message>) {
         for msg in msgs {
             let to = msg.to;
@@ -1131,13 +1130,14 @@ impl Sim {
             .filter_map(|(&id, s)| {
                 let log = s.node.as_ref()?.log();
                 let (first, last) = (log.first_index().ok()?, log.last_index().ok()?);
-                let entries = log.slice(first, last + 1, u64::MAX).ok()?;
-                Some((id, entries.iter().map(|e| (e.index, e.term)).collect()))
+                // Terms only: no entry payloads are cloned.
+                let terms = (first..=last).filter_map(|i| Some((i, log.term(i).ok()?)));
+                Some((id, terms.collect()))
             })
             .collect();
         for (i, (a, la)) in logs.iter().enumerate() {
+            let common: BTreeMap<u64, u64> = la.iter().copied().collect();
             for (b, lb) in &logs[i + 1..] {
-                let common: BTreeMap<u64, u64> = la.iter().copied().collect();
                 // The highest index both hold with the same term.
                 let Some(&(top, _)) = lb.iter().rev().find(|(idx, t)| common.get(idx) == Some(t))
                 else {
