@@ -7,19 +7,26 @@
 //! ```
 //! Profiles: `safety` (every fault), `liveness` (faults, then healing, then
 //! progress required), `chaos` (far more faults, classic Raft). `--verbose`
-//! prints each run's event trace (faults, leader changes, client operations)
-//! and summary: use it with `--seeds 1` to replay one seed.
+//! prints each run's event trace (faults, leader changes, every delivered
+//! message, client operations) and summary: use it with `--seeds 1` to replay one seed.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use synod_sim::{SimConfig, Summary, run};
+use synod_sim::{RaftReplica, Replica, RunReport, SimConfig, SimError, Summary, run_with};
+
+/// A simulation of one protocol.
+type Runner = fn(&SimConfig) -> Result<RunReport, SimError>;
+
+/// The protocols the runner knows, by `--protocol` name.
+const PROTOCOLS: &[(&str, Runner)] = &[(RaftReplica::NAME, run_with::<RaftReplica>)];
 
 struct Args {
     seeds: u64,
     start: u64,
     faults: String,
+    protocol: Runner,
     verbose: bool,
 }
 
@@ -28,6 +35,7 @@ fn parse() -> Result<Args, String> {
         seeds: 100,
         start: 0,
         faults: "safety".to_string(),
+        protocol: PROTOCOLS[0].1,
         verbose: false,
     };
     let mut it = std::env::args().skip(1);
@@ -38,10 +46,12 @@ fn parse() -> Result<Args, String> {
             "--start" => args.start = value()?.parse().map_err(|e| format!("--start: {e}"))?,
             "--faults" => args.faults = value()?,
             "--protocol" => {
-                let p = value()?;
-                if p != "raft" {
-                    return Err(format!("unknown protocol {p} (only raft so far)"));
-                }
+                let name = value()?;
+                let known = PROTOCOLS.iter().find(|(n, _)| *n == name);
+                let names: Vec<&str> = PROTOCOLS.iter().map(|(n, _)| *n).collect();
+                args.protocol = known
+                    .ok_or(format!("unknown protocol {name} (known: {names:?})"))?
+                    .1;
             }
             "--verbose" => args.verbose = true,
             other => return Err(format!("unknown flag {other}")),
@@ -73,7 +83,7 @@ fn main() -> ExitCode {
     for (i, seed) in (args.start..args.start + args.seeds).enumerate() {
         let mut cfg = make(seed);
         cfg.record_events = args.verbose;
-        let report = match run(&cfg) {
+        let report = match (args.protocol)(&cfg) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -125,6 +135,10 @@ fn main() -> ExitCode {
         ("partitions", total.partitions),
         ("crashes", total.crashes),
         ("crashes losing unsynced data", total.lost_writes),
+        ("torn writes", total.torn_writes),
+        ("snapshots taken", total.snapshots.0),
+        ("snapshots installed", total.snapshots.1),
+        ("membership changes", total.conf_changes),
         ("pauses", total.pauses),
         ("skewed ticks", total.skewed_ticks),
         ("messages sent", total.messages.0),

@@ -1,7 +1,8 @@
 //! Deterministic simulation and checking for Synod's protocols.
 //!
 //! The contract: one `u64` seed reproduces a run bit for bit, and every
-//! verdict can fail. [`run`] simulates a synod-raft-core cluster under a
+//! verdict can fail. [`run_with`] simulates a cluster of any protocol that
+//! implements [`Replica`] ([`run`] is synod-raft-core's) under a
 //! [`FaultConfig`] (loss, duplication, delays, partitions of every
 //! [`PartitionKind`], crashes that lose unsynced writes, pauses, clock
 //! skew) with key-value clients that time out and retry, checks election
@@ -36,6 +37,8 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod cluster;
+mod config;
 mod error;
 mod fault;
 mod history;
@@ -44,8 +47,12 @@ mod linearizability;
 mod mutex;
 mod network;
 mod partition;
-mod raft_sim;
+mod raft;
+mod replica;
+mod report;
 
+pub use cluster::{run, run_with};
+pub use config::SimConfig;
 pub use error::SimError;
 pub use fault::FaultConfig;
 pub use history::{History, Input, Key, OpId, Operation, Output, Value};
@@ -53,4 +60,6 @@ pub use kv::{Command, Kv};
 pub use linearizability::{Report, Verdict, check};
 pub use mutex::{LockGrant, MutexViolation, check_mutex};
 pub use partition::PartitionKind;
-pub use raft_sim::{RunReport, SimConfig, Summary, Violation, run};
+pub use raft::{RaftOptions, RaftReplica, RaftWrite};
+pub use replica::{Applied, MembershipChange, Proposed, Ready, Replica};
+pub use report::{RunReport, Summary, Violation};

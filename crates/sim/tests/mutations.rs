@@ -11,10 +11,8 @@ const MAX_SEEDS: u64 = 1_000;
 
 fn first_catching_seed(m: Mutation) -> Option<(u64, Violation)> {
     (0..MAX_SEEDS).find_map(|seed| {
-        let cfg = SimConfig {
-            mutation: Some(m),
-            ..SimConfig::chaos(seed)
-        };
+        let mut cfg = SimConfig::chaos(seed);
+        cfg.raft.mutation = Some(m);
         let report = run(&cfg).unwrap();
         report.violation.map(|v| (seed, v))
     })

@@ -117,6 +117,13 @@ fn the_event_trace_does_not_perturb_the_run() {
         &traced.events[..5.min(traced.events.len())]
     );
     assert!(traced.events.iter().any(|l| l.contains("invokes")));
+    // One line per delivered message: sender, addressee, term, what.
+    for what in ["vote granted", "append after", "heartbeat commit", "crashes"] {
+        assert!(
+            traced.events.iter().any(|l| l.contains(what)),
+            "no {what:?} line in the trace"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,223 @@
+//! The nemesis: crashes and restarts, pauses, partitions of every shape,
+//! membership changes and compaction, all drawn from the run's generator.
+
+use std::collections::BTreeSet;
+
+use rand::{Rng as _, RngExt};
+
+use super::{Sim, mix};
+use crate::fault::FaultConfig;
+use crate::partition::{self, PartitionKind};
+use crate::replica::{MembershipChange, Replica};
+
+/// A node holding an unsynced vote is this many times likelier to crash:
+/// the nemesis aims at fsync windows.
+const VOTE_WINDOW_CRASH_FACTOR: f64 = 25.0;
+
+impl<R: Replica> Sim<R> {
+    pub(super) fn inject_faults(&mut self) {
+        self.step_swizzle();
+        if self.partition_until > 0 && self.now >= self.partition_until {
+            self.net.cut.clear();
+            self.partition_until = 0;
+        }
+        if self.partition_until == 0 && self.rng.random_bool(self.faults.partition) {
+            self.partition();
+        }
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        for id in ids {
+            self.crash_restart_or_pause(id);
+        }
+    }
+
+    /// Restarts a node that is down and due, or maybe crashes or pauses a
+    /// running one.
+    fn crash_restart_or_pause(&mut self, id: u64) {
+        let now = self.now;
+        let crash_roll = self.rng.next_u64() as f64 / u64::MAX as f64;
+        let pause = self.rng.random_bool(self.faults.pause);
+        let s = self.nodes.get_mut(&id).expect("node");
+        let unsynced_vote = s.pending.iter().any(|w| R::changes_vote(&s.durable, w));
+        let p = if unsynced_vote {
+            (self.faults.crash * VOTE_WINDOW_CRASH_FACTOR).min(1.0)
+        } else {
+            self.faults.crash
+        };
+        if s.node.is_none() {
+            if now >= s.down_until {
+                self.restart(id);
+            }
+        } else if crash_roll < p {
+            self.crash(id);
+        } else if pause && s.paused_until <= now {
+            self.summary.pauses += 1;
+            let (lo, hi) = self.faults.pause_ticks;
+            s.paused_until = now + lo + self.rng.next_u64() % (hi - lo + 1);
+        }
+    }
+
+    fn restart(&mut self, id: u64) {
+        let s = self.nodes.get_mut(&id).expect("node");
+        s.restarts += 1;
+        match Self::start(id, &s.durable, &self.cfg, s.restarts) {
+            Ok((node, kv)) => {
+                s.node = Some(node);
+                s.kv = kv;
+                s.serving.clear();
+            }
+            Err(error) => return self.bad_write(id, error),
+        }
+        self.trace = mix(self.trace, 0xBEEF ^ id);
+        self.event(|| format!("node {id} restarts from its disk"));
+    }
+
+    /// Stops a node: everything not synced is lost, except that a torn
+    /// write may leave a prefix of the unsynced entries on disk.
+    fn crash(&mut self, id: u64) {
+        self.summary.crashes += 1;
+        let s = self.nodes.get_mut(&id).expect("node");
+        if !s.pending.is_empty() {
+            self.summary.lost_writes += 1;
+            if self.faults.torn_writes {
+                let units = R::torn_units(&s.pending) as u64;
+                let keep = (self.rng.next_u64() % (units + 1)) as usize;
+                if keep > 0 && R::tear(&mut s.durable, &s.pending, keep) {
+                    self.summary.torn_writes += 1;
+                }
+            }
+        }
+        s.node = None;
+        s.pending.clear();
+        s.held.clear();
+        s.receipts.clear();
+        let (lo, hi) = self.faults.down_ticks;
+        s.down_until = self.now + lo + self.rng.next_u64() % (hi - lo + 1);
+        self.trace = mix(self.trace, 0xDEAD ^ id);
+        self.event(|| format!("node {id} crashes"));
+    }
+
+    /// Starts a partition of a shape drawn from the fault config.
+    fn partition(&mut self) {
+        let kinds = &self.faults.partition_kinds;
+        if kinds.is_empty() {
+            return;
+        }
+        let kind = kinds[(self.rng.next_u64() % kinds.len() as u64) as usize];
+        self.summary.partitions += 1;
+        *self.summary.partition_kinds.entry(kind).or_default() += 1;
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        self.trace = mix(self.trace, 0xCAFE ^ kind as u64);
+        if kind == PartitionKind::Swizzle {
+            self.event(|| format!("partition {kind:?}"));
+            let mut order = ids.clone();
+            for i in (1..order.len()).rev() {
+                order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
+            }
+            self.swizzle = Some((order, 0, true, self.now));
+            self.partition_until = u64::MAX; // ended by the swizzle itself
+            return;
+        }
+        self.net.cut = partition::cuts(kind, &ids, self.last_leader, &mut self.rng);
+        let (lo, hi) = self.faults.partition_ticks;
+        self.partition_until = self.now + lo + self.rng.next_u64() % (hi - lo + 1);
+        let (cut, until) = (&self.net.cut, self.partition_until);
+        let line = format!("partition {kind:?} until {until}: cut {cut:?}");
+        self.event(|| line);
+    }
+
+    /// Moves a swizzle one step: clog one more node every 5 ticks until a
+    /// majority is clogged, then unclog them in reverse order.
+    fn step_swizzle(&mut self) {
+        let Some((order, clogged, growing, next_at)) = self.swizzle.as_mut() else {
+            return;
+        };
+        if self.now < *next_at {
+            return;
+        }
+        *next_at = self.now + 5;
+        if *growing && *clogged < order.len() / 2 + 1 {
+            *clogged += 1;
+        } else {
+            *growing = false;
+            *clogged -= 1;
+        }
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        let mut cut = BTreeSet::new();
+        for &node in &order[..*clogged] {
+            partition::clog(node, &ids, &mut cut);
+        }
+        self.net.cut = cut;
+        if !*growing && *clogged == 0 {
+            self.swizzle = None;
+            self.partition_until = 0;
+        }
+    }
+
+    /// Ends every fault for the liveness phase.
+    pub(super) fn heal(&mut self) {
+        // Clients keep working while healed, so each one can show progress
+        // (a shared budget could be used up by the others).
+        self.cfg.ops = self.invoked + self.cfg.heal_ops.max(1) * 1_000;
+        self.faults = FaultConfig::none();
+        self.net.cut.clear();
+        self.partition_until = 0;
+        self.swizzle = None;
+        let now = self.now;
+        for s in self.nodes.values_mut() {
+            s.down_until = s.down_until.min(now);
+            s.paused_until = s.paused_until.min(now);
+        }
+        self.event(|| "every fault heals".to_string());
+    }
+
+    /// Membership changes happen only while faults are on (the liveness
+    /// phase runs with a stable configuration).
+    pub(super) fn faults_reconfigure(&self) -> f64 {
+        if self.now > self.cfg.ticks {
+            0.0
+        } else {
+            self.cfg.reconfigure
+        }
+    }
+
+    /// The leader removes a voter (keeping at least 4) or adds a removed
+    /// node back.
+    pub(super) fn reconfigure(&mut self) {
+        let Some(leader) = self.last_leader else {
+            return;
+        };
+        let roll = self.rng.next_u64();
+        let Some(n) = self.nodes.get_mut(&leader).and_then(|s| s.node.as_mut()) else {
+            return;
+        };
+        if n.leader_term().is_none() {
+            return;
+        }
+        let voters = n.voters();
+        let outside: Vec<u64> = (1..=self.cfg.nodes)
+            .filter(|id| !voters.contains(id))
+            .collect();
+        let change = if !outside.is_empty() && (voters.len() < 4 || roll.is_multiple_of(2)) {
+            MembershipChange::Add(outside[(roll / 2 % outside.len() as u64) as usize])
+        } else if voters.len() >= 4 {
+            MembershipChange::Remove(voters[(roll / 2 % voters.len() as u64) as usize])
+        } else {
+            return;
+        };
+        if n.propose_membership(change) {
+            self.summary.conf_changes += 1;
+            self.event(|| format!("node {leader} proposes {change:?}"));
+            self.drive(leader);
+        }
+    }
+
+    /// A node snapshots its state machine and compacts its log.
+    pub(super) fn compact(&mut self, id: u64) {
+        let s = self.nodes.get_mut(&id).expect("node");
+        let Some(n) = s.node.as_mut() else { return };
+        let kv = &s.kv;
+        if n.compact(&mut s.durable, || kv.encode()) {
+            self.summary.snapshots.0 += 1;
+        }
+    }
+}

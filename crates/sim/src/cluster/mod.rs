@@ -1,0 +1,309 @@
+//! The cluster simulator, generic over the [`Replica`] it drives: nodes
+//! with in-memory disks that lose unsynced writes on a crash, a faulty
+//! network, key-value clients that time out and retry, invariant checks
+//! after every tick and a linearizability check of the history at the end.
+
+mod checks;
+mod clients;
+mod faults;
+mod nodes;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, RngExt, SeedableRng};
+
+use crate::config::SimConfig;
+use crate::error::SimError;
+use crate::fault::FaultConfig;
+use crate::history::{History, OpId, Output};
+use crate::kv::{Command, Kv};
+use crate::linearizability::{Verdict, check};
+use crate::network::Network;
+use crate::raft::RaftReplica;
+use crate::replica::Replica;
+use crate::report::{RunReport, Summary, Violation};
+
+/// One simulated machine: the protocol node while it runs, its disk and
+/// its state machine.
+#[derive(Debug)]
+struct Machine<R: Replica> {
+    node: Option<R>,
+    /// What survives a crash.
+    durable: R::Disk,
+    /// Writes handed to the disk and not yet synced.
+    pending: Vec<R::Write>,
+    /// Messages waiting for `pending` to sync.
+    held: Vec<R::Message>,
+    receipts: Vec<R::Receipt>,
+    kv: Kv,
+    down_until: u64,
+    paused_until: u64,
+    restarts: u64,
+    /// Client requests this node appended as leader: (client, request).
+    serving: BTreeSet<(u64, u64)>,
+    was_leader_in: u64,
+}
+
+#[derive(Debug, Default)]
+struct Client {
+    /// The outstanding operation, its request number and when it expires.
+    current: Option<(OpId, u64, u64)>,
+    next_request: u64,
+    target: u64,
+}
+
+/// A message on the simulated network: between nodes, or to and from
+/// clients (client ids are offset past node ids).
+#[derive(Debug, Clone)]
+enum Wire<M> {
+    Protocol(M),
+    Request(Command),
+    Reply {
+        request: u64,
+        result: Result<Output, Option<u64>>,
+    },
+}
+
+const CLIENT_BASE: u64 = 1 << 32;
+
+/// A swizzle in progress: the order nodes are clogged in, how many are
+/// clogged, whether it is still spreading, and when it moves next.
+type Swizzle = (Vec<u64>, usize, bool, u64);
+
+struct Sim<R: Replica> {
+    cfg: SimConfig,
+    faults: FaultConfig,
+    rng: StdRng,
+    now: u64,
+    nodes: BTreeMap<u64, Machine<R>>,
+    net: Network<Wire<R::Message>>,
+    clients: BTreeMap<u64, Client>,
+    history: History,
+    invoked: u64,
+    /// Every committed entry any node applied: index -> (term, payload).
+    committed: BTreeMap<u64, (u64, R::Payload)>,
+    /// The first node seen leading each term.
+    leaders: BTreeMap<u64, u64>,
+    last_leader: Option<u64>,
+    partition_until: u64,
+    swizzle: Option<Swizzle>,
+    summary: Summary,
+    trace: u64,
+    violation: Option<Violation>,
+    events: Vec<String>,
+    completed_after_heal: u64,
+    clients_done_after_heal: BTreeSet<u64>,
+}
+
+/// Mixes `x` into the hash `h` (splitmix64's finalizer).
+fn mix(h: u64, x: u64) -> u64 {
+    let mut z = h ^ x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs one seeded simulation of a synod-raft-core cluster.
+///
+/// # Errors
+/// [`SimError`] for an invalid configuration.
+pub fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
+    run_with::<RaftReplica>(cfg)
+}
+
+/// Runs one seeded simulation of a cluster of `R` replicas: the same
+/// network, disks, faults, clients and checks for any protocol.
+///
+/// # Errors
+/// [`SimError`] for an invalid configuration.
+pub fn run_with<R: Replica>(cfg: &SimConfig) -> Result<RunReport, SimError> {
+    cfg.validate()?;
+    let mut sim = Sim::<R>::new(cfg.clone());
+    sim.run_ticks(cfg.ticks);
+    if sim.violation.is_none() && cfg.heal_ticks > 0 {
+        sim.heal();
+        sim.run_ticks(cfg.heal_ticks);
+        let stuck = sim.clients_done_after_heal.len() < sim.clients.len();
+        if sim.violation.is_none() && stuck {
+            sim.violation = Some(Violation::NoProgress {
+                completed: sim.completed_after_heal,
+                clients_without_progress: (sim.clients.len() - sim.clients_done_after_heal.len())
+                    as u64,
+            });
+        }
+    }
+    let mut check_unknown = false;
+    if sim.violation.is_none() {
+        match check(&sim.history, cfg.check_budget) {
+            Verdict::Linearizable => {}
+            Verdict::NotLinearizable(report) => {
+                sim.violation = Some(Violation::NotLinearizable(report.describe(&sim.history)));
+            }
+            Verdict::Unknown => check_unknown = true,
+        }
+    }
+    let (done, unknown) = sim.history.outcome_counts();
+    sim.summary.ops = (done as u64, unknown as u64);
+    sim.summary.messages = (sim.net.sent, sim.net.dropped, sim.net.duplicated);
+    sim.summary.terms_with_leader = sim.leaders.len() as u64;
+    Ok(RunReport {
+        seed: cfg.seed,
+        protocol: R::NAME,
+        summary: sim.summary,
+        violation: sim.violation,
+        history: sim.history,
+        trace_hash: sim.trace,
+        events: sim.events,
+        check_unknown,
+    })
+}
+
+impl<R: Replica> Sim<R> {
+    fn new(cfg: SimConfig) -> Self {
+        let ids: Vec<u64> = (1..=cfg.nodes).collect();
+        let mut rng = StdRng::seed_from_u64(cfg.seed);
+        let mut nodes = BTreeMap::new();
+        let mut violation = None;
+        for &id in &ids {
+            let durable = R::bootstrap(&ids);
+            let node = match Self::start(id, &durable, &cfg, 0) {
+                Ok((node, _)) => Some(node),
+                Err(error) => {
+                    violation.get_or_insert(Violation::BadWrite { node: id, error });
+                    None
+                }
+            };
+            nodes.insert(
+                id,
+                Machine {
+                    node,
+                    durable,
+                    pending: Vec::new(),
+                    held: Vec::new(),
+                    receipts: Vec::new(),
+                    kv: Kv::default(),
+                    down_until: 0,
+                    paused_until: 0,
+                    restarts: 0,
+                    serving: BTreeSet::new(),
+                    was_leader_in: 0,
+                },
+            );
+        }
+        let clients = (0..cfg.clients)
+            .map(|c| {
+                let target = 1 + rng.next_u64() % cfg.nodes;
+                let client = Client {
+                    target,
+                    ..Client::default()
+                };
+                (c, client)
+            })
+            .collect();
+        let mut net = Network::new();
+        net.set_link_jitter(&ids, &mut rng, &cfg.faults);
+        Self {
+            faults: cfg.faults.clone(),
+            cfg,
+            rng,
+            now: 0,
+            nodes,
+            net,
+            clients,
+            history: History::new(),
+            invoked: 0,
+            committed: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            last_leader: None,
+            partition_until: 0,
+            swizzle: None,
+            summary: Summary::default(),
+            trace: 0,
+            violation,
+            events: Vec::new(),
+            completed_after_heal: 0,
+            clients_done_after_heal: BTreeSet::new(),
+        }
+    }
+
+    /// Starts a node from its disk, with its own generator (derived from
+    /// the seed, the node and its restart count), and decodes the state
+    /// machine the disk's snapshot holds.
+    fn start(
+        id: u64,
+        durable: &R::Disk,
+        cfg: &SimConfig,
+        restarts: u64,
+    ) -> Result<(R, Kv), String> {
+        let rng = StdRng::seed_from_u64(mix(mix(cfg.seed, id), restarts));
+        let (node, state) = R::start(id, durable, cfg, rng)?;
+        let kv = match state {
+            None => Kv::default(),
+            Some(bytes) => Kv::decode(&bytes).ok_or("undecodable snapshot")?,
+        };
+        Ok((node, kv))
+    }
+
+    fn run_ticks(&mut self, ticks: u64) {
+        for _ in 0..ticks {
+            if self.violation.is_some() {
+                break;
+            }
+            self.tick();
+        }
+    }
+
+    /// Records a trace line when the run records events.
+    fn event(&mut self, what: impl FnOnce() -> String) {
+        if self.cfg.record_events {
+            let line = format!("{:>6} {}", self.now, what());
+            self.events.push(line);
+        }
+    }
+
+    fn tick(&mut self) {
+        self.now += 1;
+        self.inject_faults();
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        for &id in &ids {
+            if self.is_running(id) {
+                if self.rng.random_bool(self.faults.skew) {
+                    self.summary.skewed_ticks += 1;
+                } else if let Some(n) = self.nodes.get_mut(&id).and_then(|s| s.node.as_mut()) {
+                    n.tick();
+                }
+            }
+        }
+        self.clients_act();
+        for &id in &ids {
+            self.drive(id);
+        }
+        while let Some((from, to, wire)) = self.net.next_due(self.now) {
+            self.deliver(from, to, wire);
+        }
+        for &id in &ids {
+            if self.rng.random_bool(self.cfg.sync_probability) {
+                self.sync(id);
+            }
+        }
+        for &id in &ids {
+            if self.is_running(id) && self.rng.random_bool(self.cfg.compact) {
+                self.compact(id);
+            }
+        }
+        if self.rng.random_bool(self.faults_reconfigure()) {
+            self.reconfigure();
+        }
+        self.observe_leaders();
+        if self.now.is_multiple_of(25) {
+            self.check_log_matching();
+        }
+    }
+
+    fn is_running(&self, id: u64) -> bool {
+        self.nodes
+            .get(&id)
+            .is_some_and(|s| s.node.is_some() && s.paused_until <= self.now)
+    }
+}

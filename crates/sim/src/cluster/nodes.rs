@@ -1,0 +1,155 @@
+//! Driving the nodes: delivering messages, running each node's ready
+//! loop, applying committed entries and syncing disks.
+
+use super::{CLIENT_BASE, Sim, Wire, mix};
+use crate::kv::{Command, Kv};
+use crate::replica::{Applied, Replica};
+use crate::report::Violation;
+
+impl<R: Replica> Sim<R> {
+    pub(super) fn deliver(&mut self, from: u64, to: u64, wire: Wire<R::Message>) {
+        if to >= CLIENT_BASE {
+            return self.client_receives(to - CLIENT_BASE, from, wire);
+        }
+        let now = self.now;
+        let Some(s) = self.nodes.get(&to) else { return };
+        if s.node.is_none() {
+            return; // down: lost
+        }
+        if s.paused_until > now {
+            self.net.defer(now, from, to, wire);
+            return;
+        }
+        match wire {
+            Wire::Protocol(msg) => {
+                self.trace = mix(mix(self.trace, from), (to << 8) ^ R::message_term(&msg));
+                self.event(|| R::describe(&msg));
+                let n = self
+                    .nodes
+                    .get_mut(&to)
+                    .and_then(|s| s.node.as_mut())
+                    .expect("running");
+                n.step(msg);
+            }
+            Wire::Request(cmd) => self.serve(to, from, cmd),
+            Wire::Reply { .. } => {}
+        }
+        self.drive(to);
+    }
+
+    /// Runs a node's ready loop: sends, writes to its disk (unsynced),
+    /// applies committed entries and answers clients.
+    pub(super) fn drive(&mut self, id: u64) {
+        if !self.is_running(id) {
+            return;
+        }
+        loop {
+            let s = self.nodes.get_mut(&id).expect("node");
+            let n = s.node.as_mut().expect("running");
+            if !n.has_ready() {
+                break;
+            }
+            let ready = match n.ready() {
+                Ok(r) => r,
+                Err(e) => return self.bad_write(id, e),
+            };
+            if let Some(state) = &ready.restored {
+                // Installing a leader's snapshot replaces the state machine.
+                let Some(kv) = Kv::decode(state) else {
+                    return self.bad_write(id, "undecodable snapshot".to_string());
+                };
+                s.kv = kv;
+                self.summary.snapshots.1 += 1;
+            }
+            s.pending.push(ready.write);
+            s.held.extend(ready.after_sync);
+            s.receipts.push(ready.receipt);
+            self.send(id, ready.send);
+            for e in ready.committed {
+                self.apply(id, e);
+            }
+        }
+    }
+
+    /// A node applies a committed entry: checked against what every other
+    /// node applied at that index, then run on its state machine; the
+    /// node that appended a client's command answers the client.
+    fn apply(&mut self, id: u64, e: Applied<R::Payload>) {
+        self.trace = mix(mix(self.trace, id), (e.index << 16) ^ e.term);
+        self.summary.committed = self.summary.committed.max(e.index);
+        match self.committed.get(&e.index) {
+            Some((term, payload)) if *term != e.term || *payload != e.payload => {
+                self.violation
+                    .get_or_insert(Violation::CommittedEntryChanged {
+                        index: e.index,
+                        node: id,
+                    });
+            }
+            Some(_) => {}
+            None => {
+                self.committed.insert(e.index, (e.term, e.payload.clone()));
+            }
+        }
+        let s = self.nodes.get_mut(&id).expect("node");
+        if let Some(n) = s.node.as_mut() {
+            n.on_applied(e.index);
+        }
+        let Some(cmd) = R::command(&e.payload).and_then(Command::decode) else {
+            return;
+        };
+        let Some(output) = s.kv.apply_command(&cmd) else {
+            return;
+        };
+        if s.serving.remove(&(cmd.client, cmd.request)) {
+            let reply = Wire::Reply {
+                request: cmd.request,
+                result: Ok(output),
+            };
+            let to = CLIENT_BASE + cmd.client;
+            self.net
+                .send(self.now, id, to, reply, &mut self.rng, &self.faults);
+        }
+    }
+
+    /// The disk syncs: pending writes become durable, and the messages
+    /// that waited for them go out.
+    pub(super) fn sync(&mut self, id: u64) {
+        if !self.is_running(id) {
+            return;
+        }
+        let s = self.nodes.get_mut(&id).expect("node");
+        for w in std::mem::take(&mut s.pending) {
+            if let Err(e) = R::write(&mut s.durable, &w) {
+                return self.bad_write(id, e);
+            }
+        }
+        let held: Vec<R::Message> = s.held.drain(..).collect();
+        let receipts: Vec<R::Receipt> = s.receipts.drain(..).collect();
+        let n = s.node.as_mut().expect("running");
+        for r in receipts {
+            n.on_synced(r);
+        }
+        self.send(id, held);
+        self.drive(id);
+    }
+
+    fn send(&mut self, from: u64, msgs: Vec<R::Message>) {
+        for msg in msgs {
+            let to = R::addressee(&msg);
+            let wire = Wire::Protocol(msg);
+            self.net
+                .send(self.now, from, to, wire, &mut self.rng, &self.faults);
+        }
+    }
+
+    /// Records an impossible disk write and stops the node (the
+    /// application would have to stop too).
+    pub(super) fn bad_write(&mut self, id: u64, error: String) {
+        self.violation
+            .get_or_insert(Violation::BadWrite { node: id, error });
+        if let Some(s) = self.nodes.get_mut(&id) {
+            s.node = None;
+            s.down_until = u64::MAX;
+        }
+    }
+}

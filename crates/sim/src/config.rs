@@ -1,0 +1,152 @@
+//! What a simulation run does: cluster size, length, workload, faults and
+//! the protocol's own options.
+
+use crate::error::SimError;
+use crate::fault::FaultConfig;
+use crate::raft::RaftOptions;
+
+/// What a run simulates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Nodes in the cluster.
+    pub nodes: u64,
+    /// The seed: the same seed replays the same run.
+    pub seed: u64,
+    /// Ticks with faults.
+    pub ticks: u64,
+    /// Ticks after every fault heals, in which the cluster must make
+    /// progress (the liveness mode); 0 for safety only.
+    pub heal_ticks: u64,
+    /// Concurrent clients.
+    pub clients: u64,
+    /// Operations the clients invoke during `ticks`.
+    pub ops: u64,
+    /// Operations each client may invoke after healing (liveness mode),
+    /// in thousands: every client must complete at least one within
+    /// `heal_ticks`.
+    pub heal_ops: u64,
+    /// Keys the operations touch.
+    pub keys: u64,
+    /// Ticks a client waits for an answer before giving up on an operation.
+    pub client_timeout_ticks: u64,
+    /// The faults injected during `ticks`.
+    pub faults: FaultConfig,
+    /// Search steps the linearizability check may spend.
+    pub check_budget: u64,
+    /// Per node per tick: the disk syncs pending writes (lower means more
+    /// writes at risk when a node crashes).
+    pub sync_probability: f64,
+    /// Per tick: the leader proposes a membership change (removing a voter
+    /// while at least 4 remain, or adding a removed node back).
+    pub reconfigure: f64,
+    /// Per node per tick: the node snapshots its state machine and compacts
+    /// its log (keeping a short tail), so lagging nodes need snapshots.
+    pub compact: f64,
+    /// Record a readable event trace (faults, leader changes, client
+    /// operations) in the report, for replaying a failing seed.
+    pub record_events: bool,
+    /// Options for raft-core nodes (ignored by other protocols).
+    pub raft: RaftOptions,
+}
+
+impl SimConfig {
+    /// The safety profile: 5 nodes, 2,000 ticks of every fault, 200
+    /// operations; pre-vote and check-quorum on or off depending on the
+    /// seed.
+    #[must_use]
+    pub fn safety(seed: u64) -> Self {
+        Self {
+            nodes: 5,
+            seed,
+            ticks: 2_000,
+            heal_ticks: 0,
+            clients: 4,
+            ops: 200,
+            heal_ops: 0,
+            keys: 4,
+            client_timeout_ticks: 60,
+            faults: FaultConfig::safety(),
+            check_budget: 5_000_000,
+            compact: 0.01,
+            reconfigure: 0.005,
+            record_events: false,
+            // Seeds cover all four protocol variants: classic Raft (where
+            // split votes are common) and each optimisation.
+            sync_probability: 0.5,
+            raft: RaftOptions {
+                max_size_per_msg_bytes: 1 << 20,
+                pre_vote: seed.is_multiple_of(2),
+                check_quorum: seed % 4 < 2,
+                #[cfg(feature = "mutations")]
+                mutation: None,
+            },
+        }
+    }
+
+    /// The liveness profile: as safety, then 300 ticks healed in which
+    /// operations must complete.
+    #[must_use]
+    pub fn liveness(seed: u64) -> Self {
+        Self {
+            heal_ticks: 300,
+            heal_ops: 1,
+            ..Self::safety(seed)
+        }
+    }
+
+    /// The chaos profile: classic Raft (no pre-vote, no check-quorum) on
+    /// 3 or 5 nodes under [`FaultConfig::chaos`]; the seed picks how slow
+    /// the disks are and whether appends carry one entry or many.
+    #[must_use]
+    pub fn chaos(seed: u64) -> Self {
+        Self {
+            nodes: if seed.is_multiple_of(2) { 3 } else { 5 },
+            keys: 8,
+            client_timeout_ticks: 60,
+            faults: FaultConfig::chaos(),
+            // No compaction: the vote-before-persist bug needs long logs of
+            // unsynced votes, and the safety profile covers snapshots.
+            compact: 0.0,
+            // Seeds vary how slow the disk is and how big appends are:
+            // different bugs need different interleavings.
+            sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
+            raft: RaftOptions {
+                max_size_per_msg_bytes: if (seed / 3).is_multiple_of(2) {
+                    1
+                } else {
+                    1 << 20
+                },
+                pre_vote: false,
+                check_quorum: false,
+                #[cfg(feature = "mutations")]
+                mutation: None,
+            },
+            ..Self::safety(seed)
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), SimError> {
+        if self.nodes == 0 {
+            return Err(SimError::NoNodes);
+        }
+        if !(0.0..=1.0).contains(&self.reconfigure) {
+            return Err(SimError::InvalidProbability {
+                field: "reconfigure",
+                value: self.reconfigure,
+            });
+        }
+        if !(0.0..=1.0).contains(&self.compact) {
+            return Err(SimError::InvalidProbability {
+                field: "compact",
+                value: self.compact,
+            });
+        }
+        if !(0.0..=1.0).contains(&self.sync_probability) {
+            return Err(SimError::InvalidProbability {
+                field: "sync_probability",
+                value: self.sync_probability,
+            });
+        }
+        self.faults.validate()
+    }
+}
