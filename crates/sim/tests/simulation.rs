@@ -118,7 +118,12 @@ fn the_event_trace_does_not_perturb_the_run() {
     );
     assert!(traced.events.iter().any(|l| l.contains("invokes")));
     // One line per delivered message: sender, addressee, term, what.
-    for what in ["vote granted", "append after", "heartbeat commit", "crashes"] {
+    for what in [
+        "vote granted",
+        "append after",
+        "heartbeat commit",
+        "crashes",
+    ] {
         assert!(
             traced.events.iter().any(|l| l.contains(what)),
             "no {what:?} line in the trace"

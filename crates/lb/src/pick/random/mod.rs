@@ -1,0 +1,28 @@
+//! Uniform random choice.
+
+use rand::Rng;
+
+use super::{Context, Endpoint, Pick};
+use crate::error::Error;
+
+#[cfg(test)]
+mod tests;
+
+/// A uniformly random eligible endpoint, ignoring weights.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Random;
+
+impl<K> Pick<K> for Random {
+    fn rebuild<R: Rng + ?Sized>(
+        &mut self,
+        _endpoints: &[Endpoint<K>],
+        _rng: &mut R,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
+    #[inline]
+    fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize> {
+        ctx.uniform_eligible(rng)
+    }
+}
