@@ -358,11 +358,16 @@ where
             .map(|e| (e.id(), (e.successes(), e.failures())))
             .collect();
         let outliers = outlier::detect(&self.shared.config.outlier, &counts);
+        let interval_start = now.saturating_sub(nanos(self.shared.config.outlier.interval));
         for (i, e) in self.endpoints.iter().enumerate() {
             if outliers.contains(&i) {
                 e.state.eject(now);
-            } else if !e.is_ejected() && e.ejections() > 0 {
-                // A healthy interval shortens the next ejection (Envoy).
+            } else if e.ejections() > 0
+                && !e.is_ejected()
+                && e.state.ejected_until() <= interval_start
+            {
+                // A whole interval in service shortens the next ejection
+                // (Envoy).
                 e.state.ejections.fetch_sub(1, Relaxed);
             }
         }
