@@ -64,26 +64,52 @@ fn single<P: Pick<u32>>(name: &str, make: impl Fn() -> P, c: &mut Criterion, n: 
         });
 }
 
+/// Two threads share one balancer, each with its own generator
+/// (`pick_with`), as the docs recommend for many threads.
 fn contended<P: Pick<u32>>(name: &str, make: impl Fn() -> P, c: &mut Criterion, n: usize) {
     let lb = balancer(make(), n);
     c.benchmark_group(format!("pick_complete_2_threads/{n}"))
         .bench_function(BenchmarkId::new("synod", name), |b| {
-            b.iter_custom(|iters| two_threads(iters, |t, i| one(&lb, (t << 40) ^ i)));
+            b.iter_custom(|iters| {
+                two_threads(iters, |t, iters| {
+                    let mut rng = SplitMix(t);
+                    for i in 0..iters {
+                        let request = Request::new().with_hash((t << 40) ^ i);
+                        let guard = lb.pick_with(&request, &mut rng).unwrap();
+                        black_box(guard.key());
+                        guard.success();
+                    }
+                })
+            });
         });
 }
 
-/// Runs `op` `iters` times on each of two threads at once; the time per
-/// op is the wall time over `iters` (what one caller sees).
-fn two_threads(iters: u64, op: impl Fn(u64, u64) + Sync) -> Duration {
+/// Two threads through `pick`, sharing the balancer's own generator.
+fn contended_shared_rng(c: &mut Criterion, n: usize) {
+    let lb = balancer(LeastRequest::default(), n);
+    c.benchmark_group(format!("pick_complete_2_threads/{n}"))
+        .bench_function(
+            BenchmarkId::new("synod", "least_request_p2c_shared_rng"),
+            |b| {
+                b.iter_custom(|iters| {
+                    two_threads(iters, |t, iters| {
+                        for i in 0..iters {
+                            one(&lb, (t << 40) ^ i);
+                        }
+                    })
+                });
+            },
+        );
+}
+
+/// Runs `work(thread, iters)` on two threads at once; the time per op is
+/// the wall time over `iters` (what one caller sees).
+fn two_threads(iters: u64, work: impl Fn(u64, u64) + Sync) -> Duration {
     let start = Instant::now();
     std::thread::scope(|s| {
         for t in 0..2 {
-            let op = &op;
-            s.spawn(move || {
-                for i in 0..iters {
-                    op(t, i);
-                }
-            });
+            let work = &work;
+            s.spawn(move || work(t, iters));
         }
     });
     start.elapsed()
@@ -142,7 +168,11 @@ fn tower_contended(c: &mut Criterion, n: usize) {
     c.benchmark_group(format!("pick_complete_2_threads/{n}"))
         .bench_function(BenchmarkId::new("tower", "p2c_peak_ewma_mutex"), |b| {
             b.iter_custom(|iters| {
-                two_threads(iters, |_, _| tower_one(&mut balance.lock().unwrap()))
+                two_threads(iters, |_, iters| {
+                    for _ in 0..iters {
+                        tower_one(&mut balance.lock().unwrap());
+                    }
+                })
             });
         });
 }
@@ -156,6 +186,7 @@ fn benches(c: &mut Criterion) {
     }
     for n in SIZES {
         tower_contended(c, n);
+        contended_shared_rng(c, n);
         for_each_picker!(contended, c, n);
     }
 }
