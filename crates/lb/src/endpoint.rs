@@ -68,7 +68,10 @@ impl Shared {
 const EJECTED: u32 = 1;
 const RAMPING: u32 = 2;
 
-/// One endpoint's live state.
+/// One endpoint's live state. Aligned to two cache lines so that two
+/// endpoints' counters never share a line (threads picking different
+/// endpoints do not slow each other down).
+#[repr(align(128))]
 pub(crate) struct EndpointState<K> {
     pub(crate) key: K,
     pub(crate) id: EndpointId,
