@@ -55,7 +55,7 @@
 //! guard.success(); // records 3 ms for this endpoint
 //! ```
 //!
-//! With the `tower` feature, [`tower::Balance`] is a `tower::Service` over
+//! With the `tower` feature, `synod_lb::tower::Balance` is a `tower::Service` over
 //! any picker.
 
 #![forbid(unsafe_code)]
