@@ -79,3 +79,35 @@ fn a_weight_change_keeps_the_schedule_fair() {
         }
     }
 }
+
+#[test]
+fn large_sets_get_an_exact_edf_period() {
+    // 5,000 endpoints of weights 1..=3: nginx's steps would be 5,000 x
+    // 10,000; the EDF period is built instead, with exact counts.
+    let weights: Vec<u64> = (0..5_000).map(|i| 1 + i % 3).collect();
+    let p = period(&weights);
+    assert_eq!(p.len() as u64, weights.iter().sum::<u64>());
+    let mut hits = vec![0u64; weights.len()];
+    for &i in &p {
+        hits[i as usize] += 1;
+    }
+    assert_eq!(hits, weights);
+}
+
+#[test]
+fn the_edf_period_is_smooth() {
+    let p = edf_period(&[5, 1, 1]);
+    assert_eq!(p, vec![0, 0, 0, 1, 2, 0, 0]);
+    // The heavy endpoint never waits more than two turns.
+    let p = edf_period(&[10, 3, 2, 1]);
+    let gaps: Vec<usize> = p
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| **i == 0)
+        .map(|(k, _)| k)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect();
+    assert!(gaps.iter().all(|&g| g <= 3), "{p:?}");
+}
