@@ -3,6 +3,8 @@
 
 use rand::Rng;
 
+use super::{Context, Endpoint};
+
 /// An alias table over weights.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AliasTable {
@@ -39,9 +41,24 @@ impl AliasTable {
         Self { keep_below, alias }
     }
 
-    /// Number of slots.
-    pub(crate) fn len(&self) -> usize {
-        self.alias.len()
+    /// A table over the endpoints' weights.
+    pub(crate) fn for_endpoints<K>(endpoints: &[Endpoint<K>]) -> Self {
+        let weights: Vec<f64> = endpoints.iter().map(Endpoint::weight).collect();
+        Self::new(&weights)
+    }
+
+    /// An eligible endpoint drawn by weight (uniformly if the table does
+    /// not match the context).
+    #[inline]
+    pub(crate) fn sample_eligible<K, R: Rng + ?Sized>(
+        &self,
+        ctx: &Context<'_, K>,
+        rng: &mut R,
+    ) -> Option<usize> {
+        if self.alias.len() != ctx.len() || ctx.is_empty() {
+            return ctx.uniform_eligible(rng);
+        }
+        ctx.draw_eligible(rng, |rng| self.sample(rng))
     }
 
     /// A weighted index (the table must not be empty): one 64-bit draw,

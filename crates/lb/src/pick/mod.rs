@@ -279,30 +279,42 @@ pub(crate) mod testing {
     use crate::health::HealthConfig;
     use crate::rng::SplitMix;
 
-    /// Endpoints keyed 0.. with these weights, healthy, nothing in flight.
-    pub(crate) fn endpoints(weights: &[f64]) -> Vec<Endpoint<u32>> {
-        let shared = Arc::new(Shared {
+    /// What `n` test endpoints share: default health, a manual clock.
+    pub(crate) fn shared(n: usize, track_total: bool) -> Arc<Shared> {
+        Arc::new(Shared {
             clock: Arc::new(ManualClock::new()),
             config: HealthConfig::default(),
             latency: None,
-            endpoints: AtomicUsize::new(weights.len()),
+            endpoints: AtomicUsize::new(n),
             ejected: AtomicUsize::new(0),
             panic: AtomicBool::new(false),
-            track_total: false,
+            track_total,
             total_in_flight: AtomicU64::new(0),
-        });
-        weights
-            .iter()
+        })
+    }
+
+    /// Endpoints with these keys (sorted) and weights, healthy, nothing in
+    /// flight.
+    pub(crate) fn keyed<K>(keys_weights: Vec<(K, f64)>, shared: &Arc<Shared>) -> Vec<Endpoint<K>> {
+        keys_weights
+            .into_iter()
             .enumerate()
-            .map(|(i, &weight)| Endpoint {
+            .map(|(i, (key, weight))| Endpoint {
                 weight,
                 state: Arc::new(EndpointState::new(
-                    i as u32,
+                    key,
                     EndpointId(i as u64),
-                    Arc::clone(&shared),
+                    Arc::clone(shared),
                 )),
             })
             .collect()
+    }
+
+    /// Endpoints keyed 0.. with these weights.
+    pub(crate) fn endpoints(weights: &[f64]) -> Vec<Endpoint<u32>> {
+        let shared = shared(weights.len(), false);
+        let keyed_weights = (0..).zip(weights.iter().copied()).collect();
+        keyed(keyed_weights, &shared)
     }
 
     /// Builds `picker` over `endpoints` and counts its picks.

@@ -1,37 +1,15 @@
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 
 use super::*;
-use crate::clock::ManualClock;
-use crate::endpoint::{EndpointId, EndpointState, Shared};
-use crate::health::HealthConfig;
+use crate::endpoint::Shared;
+use crate::pick::testing::{keyed, shared};
 use crate::rng::SplitMix;
 
 fn named(names: &[&'static str], track_total: bool) -> (Vec<Endpoint<&'static str>>, Arc<Shared>) {
-    let shared = Arc::new(Shared {
-        clock: Arc::new(ManualClock::new()),
-        config: HealthConfig::default(),
-        latency: None,
-        endpoints: AtomicUsize::new(names.len()),
-        ejected: AtomicUsize::new(0),
-        panic: AtomicBool::new(false),
-        track_total,
-        total_in_flight: AtomicU64::new(0),
-    });
+    let shared = shared(names.len(), track_total);
     let mut sorted = names.to_vec();
     sorted.sort_unstable();
-    let eps = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| Endpoint {
-            weight: 1.0,
-            state: Arc::new(EndpointState::new(
-                k,
-                EndpointId(i as u64),
-                Arc::clone(&shared),
-            )),
-        })
-        .collect();
+    let eps = keyed(sorted.into_iter().map(|k| (k, 1.0)).collect(), &shared);
     (eps, shared)
 }
 

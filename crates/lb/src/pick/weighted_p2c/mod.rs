@@ -33,18 +33,14 @@ impl<K> Pick<K> for WeightedP2c {
         endpoints: &[Endpoint<K>],
         _rng: &mut R,
     ) -> Result<(), Error> {
-        let weights: Vec<f64> = endpoints.iter().map(Endpoint::weight).collect();
-        self.table = AliasTable::new(&weights);
+        self.table = AliasTable::for_endpoints(endpoints);
         Ok(())
     }
 
     #[inline]
     fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize> {
-        if self.table.len() != ctx.len() || ctx.is_empty() {
-            return ctx.uniform_eligible(rng);
-        }
-        let a = ctx.draw_eligible(rng, |rng| self.table.sample(rng))?;
-        let b = ctx.draw_eligible(rng, |rng| self.table.sample(rng))?;
+        let a = self.table.sample_eligible(ctx, rng)?;
+        let b = self.table.sample_eligible(ctx, rng)?;
         let load = |i: usize| {
             let e = &ctx.endpoints()[i];
             (e.in_flight() + 1) as f64 / e.weight()

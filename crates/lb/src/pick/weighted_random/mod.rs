@@ -30,16 +30,12 @@ impl<K> Pick<K> for WeightedRandom {
         endpoints: &[Endpoint<K>],
         _rng: &mut R,
     ) -> Result<(), Error> {
-        let weights: Vec<f64> = endpoints.iter().map(Endpoint::weight).collect();
-        self.table = AliasTable::new(&weights);
+        self.table = AliasTable::for_endpoints(endpoints);
         Ok(())
     }
 
     #[inline]
     fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize> {
-        if self.table.len() != ctx.len() || ctx.is_empty() {
-            return ctx.uniform_eligible(rng);
-        }
-        ctx.draw_eligible(rng, |rng| self.table.sample(rng))
+        self.table.sample_eligible(ctx, rng)
     }
 }
