@@ -6,6 +6,7 @@
 //! `cargo bench -p synod-lb-bench --bench pick`
 
 use std::convert::Infallible;
+use std::future::Future as _;
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
@@ -176,8 +177,6 @@ fn tower_contended(c: &mut Criterion, n: usize) {
             });
         });
 }
-
-use std::future::Future as _;
 
 fn benches(c: &mut Criterion) {
     for n in SIZES {

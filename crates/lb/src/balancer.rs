@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use rand::Rng;
 
 use crate::clock::{Clock, SystemClock, nanos};
-use crate::endpoint::{EndpointId, EndpointState, LatencyModel as Model, Shared};
+use crate::endpoint::{EndpointId, EndpointState, LatencyNanos, Shared};
 use crate::error::{Error, check_weight};
 use crate::guard::Guard;
 use crate::health::HealthConfig;
@@ -111,10 +111,7 @@ impl<P> Builder<P> {
         let shared = Arc::new(Shared {
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
             config: self.health,
-            latency: model.map(|m| Model {
-                decay_ns: nanos(m.decay) as f64,
-                failure_penalty_ns: nanos(m.failure_penalty) as f64,
-            }),
+            latency: model.map(LatencyNanos::new),
             endpoints: AtomicUsize::new(0),
             ejected: AtomicUsize::new(0),
             panic: AtomicBool::new(false),

@@ -19,13 +19,23 @@ use crate::rng::unit;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EndpointId(pub u64);
 
-/// How a picker's latency measurements are kept (peak-EWMA).
+/// A picker's [`LatencyModel`](crate::LatencyModel) in the nanoseconds the
+/// guards compute with.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct LatencyModel {
+pub(crate) struct LatencyNanos {
     /// The EWMA's time constant, in nanoseconds.
     pub(crate) decay_ns: f64,
     /// A failed request counts as at least this slow, in nanoseconds.
     pub(crate) failure_penalty_ns: f64,
+}
+
+impl LatencyNanos {
+    pub(crate) fn new(model: crate::LatencyModel) -> Self {
+        Self {
+            decay_ns: nanos(model.decay) as f64,
+            failure_penalty_ns: nanos(model.failure_penalty) as f64,
+        }
+    }
 }
 
 /// What every endpoint of one balancer shares.
@@ -33,7 +43,7 @@ pub(crate) struct LatencyModel {
 pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: HealthConfig,
-    pub(crate) latency: Option<LatencyModel>,
+    pub(crate) latency: Option<LatencyNanos>,
     /// Endpoints in the set.
     pub(crate) endpoints: AtomicUsize,
     /// Endpoints of the set now ejected.

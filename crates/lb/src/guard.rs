@@ -87,6 +87,10 @@ impl<K> Guard<K> {
     #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn release(mut self) {
         self.done = true;
+        self.give_back_slot();
+    }
+
+    fn give_back_slot(&self) {
         self.state.in_flight.fetch_sub(1, Relaxed);
         if self.state.shared.track_total {
             self.state.shared.total_in_flight.fetch_sub(1, Relaxed);
@@ -107,10 +111,7 @@ impl<K> Guard<K> {
             }
             state.observe_latency(now, rtt, model.decay_ns);
         }
-        state.in_flight.fetch_sub(1, Relaxed);
-        if state.shared.track_total {
-            state.shared.total_in_flight.fetch_sub(1, Relaxed);
-        }
+        self.give_back_slot();
         match outcome {
             Outcome::Success => state.on_success(),
             Outcome::Failure => state.on_failure(),

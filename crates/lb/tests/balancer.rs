@@ -10,11 +10,20 @@ use synod_lb::pick::least_request::LeastRequest;
 use synod_lb::*;
 
 fn seeded<P: Pick<&'static str>>(picker: P, seed: u64) -> Balancer<&'static str, P> {
-    Balancer::builder(picker)
-        .clock(Arc::new(ManualClock::new()))
+    with_clock(picker, seed).0
+}
+
+fn with_clock<P: Pick<&'static str>>(
+    picker: P,
+    seed: u64,
+) -> (Balancer<&'static str, P>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new());
+    let lb = Balancer::builder(picker)
+        .clock(clock.clone())
         .seed(seed)
         .build()
-        .unwrap()
+        .unwrap();
+    (lb, clock)
 }
 
 #[test]
@@ -151,12 +160,7 @@ fn least_request_spreads_held_requests_evenly() {
 
 #[test]
 fn peak_ewma_avoids_the_slow_endpoint() {
-    let clock = Arc::new(ManualClock::new());
-    let mut lb = Balancer::builder(PeakEwma::default())
-        .clock(clock.clone())
-        .seed(6)
-        .build()
-        .unwrap();
+    let (mut lb, clock) = with_clock(PeakEwma::default(), 6);
     lb.update([("fast", 1.0), ("slow", 1.0), ("fast2", 1.0)])
         .unwrap();
     let mut slow_picks = 0;
@@ -184,12 +188,7 @@ fn peak_ewma_avoids_the_slow_endpoint() {
 
 #[test]
 fn failures_count_as_slow_for_peak_ewma() {
-    let clock = Arc::new(ManualClock::new());
-    let mut lb = Balancer::builder(PeakEwma::default())
-        .clock(clock.clone())
-        .seed(6)
-        .build()
-        .unwrap();
+    let (mut lb, clock) = with_clock(PeakEwma::default(), 6);
     lb.update([("a", 1.0)]).unwrap();
     lb.pick(&Request::new()).unwrap().failure();
     let est = lb

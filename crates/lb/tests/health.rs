@@ -38,6 +38,14 @@ fn fail(lb: &Balancer<u32, impl Pick<u32>>, key: u32, times: u32) {
     }
 }
 
+fn ejected_keys(lb: &Balancer<u32, impl Pick<u32>>) -> Vec<u32> {
+    lb.endpoints()
+        .iter()
+        .filter(|e| e.is_ejected())
+        .map(|e| *e.key())
+        .collect()
+}
+
 fn picks_of(lb: &Balancer<u32, impl Pick<u32>>, n: usize) -> Vec<u64> {
     let mut hits = vec![0; lb.len()];
     for _ in 0..n {
@@ -182,12 +190,7 @@ fn the_success_rate_detector_ejects_a_flaky_endpoint() {
     assert!(!lb.endpoint(&7).unwrap().is_ejected());
     clock.advance(Duration::from_secs(10));
     lb.maintain();
-    let ejected: Vec<u32> = lb
-        .endpoints()
-        .iter()
-        .filter(|e| e.is_ejected())
-        .map(|e| *e.key())
-        .collect();
+    let ejected = ejected_keys(&lb);
     assert_eq!(ejected, vec![7]);
 }
 
@@ -215,12 +218,7 @@ fn the_failure_percentage_detector_uses_its_threshold() {
     }
     clock.advance(Duration::from_secs(10));
     lb.maintain();
-    let ejected: Vec<u32> = lb
-        .endpoints()
-        .iter()
-        .filter(|e| e.is_ejected())
-        .map(|e| *e.key())
-        .collect();
+    let ejected = ejected_keys(&lb);
     assert_eq!(ejected, vec![0], "cancellations are not failures");
 }
 

@@ -15,16 +15,27 @@ proptest! {
     }
 }
 
-/// Programs worth keeping: each once failed or covers a corner.
+/// Programs worth keeping, written out op by op (see common/ops.rs for
+/// the encoding: an op byte, then its arguments).
 #[test]
 fn pinned_programs() {
-    let programs: &[&[u8]] = &[
-        // Every endpoint ejected under a 100 % cap: panic mode.
-        &[1, 0, 1, 0, 0, 2, 0, 3, 0, 0, 5, 0, 1, 3, 0, 0, 5, 0, 1, 7],
-        // Insert, pick, remove, complete after removal.
-        &[0, 0, 4, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 5, 0, 0],
-    ];
-    for p in programs {
-        common::ops::run(p);
+    const PICK_ZERO_HASH: [u8; 9] = [3, 0, 0, 0, 0, 0, 0, 0, 0];
+    const FAIL_FIRST_HELD: [u8; 3] = [5, 0, 1];
+    // Round robin, strict health (2 failures eject, cap 100 %): two
+    // endpoints failed until both are out, then picks in panic mode.
+    let mut panic_mode = vec![1, 0, 0, 0, 0, 1, 0];
+    for _ in 0..5 {
+        panic_mode.extend(PICK_ZERO_HASH);
+        panic_mode.extend(FAIL_FIRST_HELD);
+    }
+    panic_mode.extend(PICK_ZERO_HASH);
+    // Round robin, default health: insert, pick, remove the endpoint,
+    // complete its guard, insert the key again, pick.
+    let mut after_removal = vec![0, 0, 0, 0];
+    after_removal.extend(PICK_ZERO_HASH);
+    after_removal.extend([1, 0, 5, 0, 0, 0, 0, 0]);
+    after_removal.extend(PICK_ZERO_HASH);
+    for p in [panic_mode, after_removal] {
+        common::ops::run(&p);
     }
 }

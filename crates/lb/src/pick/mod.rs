@@ -42,7 +42,8 @@ pub const MAX_DRAWS: usize = 16;
 /// balancer then asks again with health and exclusions relaxed.
 pub trait Pick<K>: Send + Sync + fmt::Debug {
     /// Prepares for a new endpoint list (sorted by key). On error the
-    /// picker must be left as it was.
+    /// picker must be left as it was. Pickers that keep no structure of
+    /// their own need nothing here.
     ///
     /// # Errors
     /// When the picker cannot serve this set (see each picker).
@@ -50,7 +51,10 @@ pub trait Pick<K>: Send + Sync + fmt::Debug {
         &mut self,
         endpoints: &[Endpoint<K>],
         rng: &mut R,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        let _ = (endpoints, rng);
+        Ok(())
+    }
 
     /// Chooses an eligible endpoint's index in `ctx`.
     fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize>;

@@ -202,6 +202,13 @@ fn check<P: Pick<u8>>(lb: &Balancer<u8, P>, model: &BTreeMap<u8, f64>, held: &[H
         let n = held.iter().filter(|h| h.id == e.id()).count() as u64;
         assert_eq!(e.in_flight(), n, "endpoint {}", e.key());
     }
+    // The panic flag follows the share in service (50 % threshold).
+    let n = lb.len();
     let ejected = lb.endpoints().iter().filter(|e| e.is_ejected()).count();
-    assert!(ejected <= lb.len());
+    let in_service_percent = if n == 0 { 100 } else { (n - ejected) * 100 / n };
+    assert_eq!(
+        lb.in_panic(),
+        n > 0 && (n - ejected) * 100 < 50 * n,
+        "{ejected} of {n} ejected ({in_service_percent} % in service)"
+    );
 }

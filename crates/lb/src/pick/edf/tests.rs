@@ -1,5 +1,5 @@
 use super::*;
-use crate::pick::testing::{counts, endpoints};
+use crate::pick::testing::{counts, endpoints, keyed, shared};
 use crate::rng::SplitMix;
 
 #[test]
@@ -46,21 +46,15 @@ fn a_weight_change_takes_effect_without_a_burst() {
 
 #[test]
 fn new_endpoints_join_in_proportion() {
-    let mut eps = endpoints(&[1.0, 1.0]);
+    let eps = endpoints(&[1.0, 1.0]);
     let mut edf = EdfWrr::new();
     let mut rng = SplitMix(8);
     edf.rebuild(&eps, &mut rng).unwrap();
     for _ in 0..50 {
         edf.pick(&Context::new(&eps), &mut rng);
     }
-    eps.extend(endpoints(&[1.0, 1.0, 2.0]).into_iter().skip(2));
-    for (i, e) in eps.iter_mut().enumerate() {
-        e.state = std::sync::Arc::new(crate::endpoint::EndpointState::new(
-            i as u32,
-            crate::endpoint::EndpointId(i as u64),
-            std::sync::Arc::clone(&e.state.shared),
-        ));
-    }
+    // Ids 0 and 1 stay (their deadlines carry over); id 2 is new.
+    let eps = keyed(vec![(0, 1.0), (1, 1.0), (2, 2.0)], &shared(3, false));
     edf.rebuild(&eps, &mut rng).unwrap();
     let mut hits = [0u32; 3];
     for _ in 0..400 {

@@ -88,14 +88,6 @@ impl PeakEwma {
 }
 
 impl<K> Pick<K> for PeakEwma {
-    fn rebuild<R: Rng + ?Sized>(
-        &mut self,
-        _endpoints: &[Endpoint<K>],
-        _rng: &mut R,
-    ) -> Result<(), Error> {
-        Ok(())
-    }
-
     #[inline]
     fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize> {
         let a = ctx.uniform_eligible(rng)?;

@@ -2,8 +2,7 @@
 
 use rand::Rng;
 
-use super::{Context, Endpoint, Pick};
-use crate::error::Error;
+use super::{Context, Pick};
 
 #[cfg(test)]
 mod tests;
@@ -13,14 +12,6 @@ mod tests;
 pub struct Random;
 
 impl<K> Pick<K> for Random {
-    fn rebuild<R: Rng + ?Sized>(
-        &mut self,
-        _endpoints: &[Endpoint<K>],
-        _rng: &mut R,
-    ) -> Result<(), Error> {
-        Ok(())
-    }
-
     #[inline]
     fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize> {
         ctx.uniform_eligible(rng)
