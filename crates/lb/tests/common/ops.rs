@@ -205,7 +205,7 @@ fn check<P: Pick<u8>>(lb: &Balancer<u8, P>, model: &BTreeMap<u8, f64>, held: &[H
     // The panic flag follows the share in service (50 % threshold).
     let n = lb.len();
     let ejected = lb.endpoints().iter().filter(|e| e.is_ejected()).count();
-    let in_service_percent = if n == 0 { 100 } else { (n - ejected) * 100 / n };
+    let in_service_percent = ((n - ejected) * 100).checked_div(n).unwrap_or(100);
     assert_eq!(
         lb.in_panic(),
         n > 0 && (n - ejected) * 100 < 50 * n,
