@@ -33,13 +33,15 @@ impl Server {
                     .apply_snapshot(snapshot.clone())
                     .expect("newer snapshot");
             }
-            if let Some(hs) = persist.hard_state {
-                self.node.storage_mut().set_hard_state(hs);
-            }
+            // Snapshot, entries, then hard state: a crash between any two
+            // writes leaves a state the node restarts from.
             self.node
                 .storage_mut()
                 .append(&persist.entries)
                 .expect("contiguous entries");
+            if let Some(hs) = persist.hard_state {
+                self.node.storage_mut().set_hard_state(hs);
+            }
             let done = persist.persisted();
             network.extend(done.messages);
             self.node.on_persisted(done.receipt);

@@ -35,7 +35,17 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if self.pending_conf_index > self.applying {
             return Err(Error::InvalidConfChange("another change is in progress"));
         }
-        self.membership.apply(&cc)?;
+        let next = self.membership.apply(&cc)?;
+        let joiners = next
+            .all()
+            .into_iter()
+            .any(|id| !self.membership.is_member(id));
+        if joiners && !self.joiners_can_learn_configuration() {
+            return Err(Error::InvalidConfChange(
+                "a new node could not learn the configuration: it is neither in the log \
+                 (start clusters with MemStorage::bootstrap) nor in a snapshot (create one first)",
+            ));
+        }
         let index = self.append_entry(Payload::ConfChange(cc))?;
         self.pending_conf_index = index;
         self.broadcast_append();
@@ -77,9 +87,36 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         {
             self.transferee = None;
         }
-        // The quorum changed: entries may commit now.
+        // The quorum changed: entries may commit now, and reads may be
+        // confirmed by the acknowledgements already in.
         self.maybe_commit();
+        self.answer_confirmed_reads();
         self.broadcast_append();
+    }
+
+    /// Whether a node that starts with an empty configuration can learn the
+    /// full one: from a snapshot (one exists, or the log is compacted so one
+    /// must), or by replaying a log whose first entry is the configuration
+    /// (a bootstrapped cluster). A configuration given only to storage at
+    /// start (`MemStorage::with_voters`) is in neither.
+    pub(crate) fn joiners_can_learn_configuration(&self) -> bool {
+        self.log.first_index().is_ok_and(|first| first > 1)
+            || self.log_begins_with_configuration()
+            || self.has_snapshot()
+    }
+
+    /// Whether entry 1 is a membership change: replaying the log from the
+    /// start then yields the configuration.
+    pub(crate) fn log_begins_with_configuration(&self) -> bool {
+        self.log.slice(1, 2, 0).is_ok_and(|first| {
+            first
+                .first()
+                .is_some_and(|e| matches!(e.payload, Payload::ConfChange(_)))
+        })
+    }
+
+    pub(crate) fn has_snapshot(&self) -> bool {
+        self.log.snapshot(0).is_ok_and(|s| !s.is_empty())
     }
 
     /// As leader in a joint configuration with no change pending, proposes

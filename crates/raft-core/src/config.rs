@@ -39,6 +39,20 @@ pub struct Config {
     pub max_proposal_bytes: u64,
     /// How linearizable reads are confirmed.
     pub read_mode: ReadMode,
+    /// The most reads waiting on one node: on a leader, reads awaiting a
+    /// heartbeat round or the first commit of its term (more are refused
+    /// with [`crate::DropReason::TooManyReads`], or ignored when forwarded);
+    /// on a follower, forwarded reads awaiting the leader's answer (past it
+    /// the oldest is forgotten and never answered).
+    pub max_pending_reads: usize,
+    /// With [`ReadMode::Lease`]: how many ticks the lease gives up for
+    /// clock drift. A lease begins when the heartbeat a quorum acknowledged
+    /// was *sent* and lasts `election_timeout_ticks -
+    /// lease_drift_margin_ticks` of the leader's ticks; no other node can be
+    /// elected in that time as long as no voter's ticks run faster than the
+    /// leader's by more than the margin over an election timeout (see
+    /// `docs/raft.md`). Must be below `election_timeout_ticks`.
+    pub lease_drift_margin_ticks: u32,
     /// On restart: the index the application's state machine has already
     /// applied (for example, the index of the snapshot it restored). Entries
     /// after it are handed out again; entries up to it are not. 0 for a
@@ -66,9 +80,14 @@ pub enum ReadMode {
     /// A round of heartbeats acknowledged by a quorum (Raft §6.4): safe
     /// whatever the clocks do. The default.
     Safe,
-    /// Trust the leader lease that check-quorum maintains: no round trip,
-    /// but correct only while clocks drift less than the election timeout
-    /// allows. Requires `check_quorum`.
+    /// Answer reads at once while the leader holds a lease: a quorum
+    /// acknowledged a heartbeat sent less than `election_timeout_ticks -
+    /// lease_drift_margin_ticks` ticks ago, so no other node can have been
+    /// elected since. Without a lease (a new leader, or a quorum silent
+    /// too long) a read waits for a heartbeat round as with `Safe`.
+    /// Correct only while tick rates drift less than the margin allows.
+    /// Requires `check_quorum`, whose leader stickiness is what stops
+    /// voters from electing anyone during the lease.
     Lease,
 }
 
@@ -77,7 +96,9 @@ impl Config {
     /// ticks, heartbeat 1 tick, pre-vote and check-quorum on, 1 MiB per
     /// message, 256 messages in flight (no byte limit), proposals up to
     /// 1 MiB, no limit on uncommitted bytes, safe (heartbeat-confirmed)
-    /// reads, no proposal forwarding.
+    /// reads, up to 4096 pending reads, a lease drift margin of 1 tick (for
+    /// lease reads), no
+    /// proposal forwarding.
     #[must_use]
     pub fn new(id: NodeId) -> Self {
         Self {
@@ -92,6 +113,8 @@ impl Config {
             max_uncommitted_bytes: u64::MAX,
             max_proposal_bytes: 1 << 20,
             read_mode: ReadMode::Safe,
+            lease_drift_margin_ticks: 1,
+            max_pending_reads: 4096,
             forward_proposals: false,
             applied: 0,
             joining: false,
@@ -138,6 +161,15 @@ impl Config {
         }
         if self.read_mode == ReadMode::Lease && !self.check_quorum {
             return fail("read_mode", "Lease requires check_quorum");
+        }
+        if self.lease_drift_margin_ticks >= self.election_timeout_ticks {
+            return fail(
+                "lease_drift_margin_ticks",
+                "must be below election_timeout_ticks (the lease would be empty)",
+            );
+        }
+        if self.max_pending_reads == 0 {
+            return fail("max_pending_reads", "must be at least 1");
         }
         if self.max_proposal_bytes == 0 {
             return fail("max_proposal_bytes", "must be at least 1");

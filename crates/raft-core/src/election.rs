@@ -12,15 +12,19 @@ use crate::types::{Index, NodeId, Payload, Term};
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     pub(crate) fn tick_election(&mut self) {
-        self.election_elapsed += 1;
+        // Saturating: a learner that never hears a leader ticks forever.
+        self.election_elapsed = self.election_elapsed.saturating_add(1);
+        if self.election_elapsed >= self.config.election_timeout_ticks {
+            self.fresh_start = false;
+        }
         if self.election_elapsed >= self.randomized_election_timeout && self.is_voter(self.id()) {
             self.start_election(self.config.pre_vote, false);
         }
     }
 
     pub(crate) fn tick_leader(&mut self) {
-        self.election_elapsed += 1;
-        self.heartbeat_elapsed += 1;
+        self.election_elapsed = self.election_elapsed.saturating_add(1);
+        self.heartbeat_elapsed = self.heartbeat_elapsed.saturating_add(1);
         if self.election_elapsed >= self.config.election_timeout_ticks {
             self.election_elapsed = 0;
             // A transfer not done within an election timeout is abandoned
@@ -58,7 +62,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// term, voting for itself); `transfer` when the leader handed over.
     pub(crate) fn start_election(&mut self, pre_vote: bool, transfer: bool) {
         let me = self.id();
-        let campaign_term = self.term + 1;
+        // Messages at u64::MAX are refused, so this holds unless storage
+        // started us there (also refused); never campaign past the top.
+        let Some(campaign_term) = self.term.checked_add(1).filter(|&t| t < Term::MAX) else {
+            return;
+        };
+        self.fresh_start = false;
         if pre_vote {
             self.role = Role::PreCandidate;
             self.leader = None;
@@ -174,7 +183,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 leader: self.leader,
             }));
         }
-        if to == self.id() || self.transferee == Some(to) {
+        if to == self.id() {
+            // As in etcd: a transfer to the leader itself cancels one.
+            self.cancel_transfer_leader();
+            return Ok(());
+        }
+        if self.transferee == Some(to) {
             return Ok(());
         }
         if !self.is_voter(to) {
@@ -187,6 +201,14 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         Ok(())
     }
 
+    /// Cancels a pending leadership transfer, if any: proposals are taken
+    /// again at once. A `TimeoutNow` already sent cannot be recalled; the
+    /// target may still win an election (and this leader's lease stays
+    /// void for the term).
+    pub fn cancel_transfer_leader(&mut self) {
+        self.transferee = None;
+    }
+
     /// Sends `TimeoutNow` to the transferee once it has the whole log,
     /// else sends it what it lacks.
     pub(crate) fn maybe_send_timeout_now(&mut self, to: NodeId) {
@@ -196,6 +218,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             .get(&to)
             .is_some_and(|pr| pr.match_index == last);
         if caught_up {
+            // The target campaigns past the voters' leader stickiness, so
+            // the lease no longer protects reads in this term.
+            self.handed_over = true;
             self.send(to, MessageBody::TimeoutNow);
         } else {
             self.send_append(to, true);
@@ -208,6 +233,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.leader = Some(me);
         self.uncommitted_bytes = 0;
         self.transferee = None;
+        self.handed_over = false;
         self.reads.clear_leader_state();
         self.votes.clear();
         self.election_elapsed = 0;
@@ -232,5 +258,43 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if self.append_entry(Payload::Noop).is_ok() {
             self.broadcast_append();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use crate::{Config, MemStorage, RaftNode, Role};
+
+    // Issue 9, defect 6: a learner that never hears a leader ticks past
+    // 2^32 without overflowing its election counter.
+    #[test]
+    fn tick_counters_saturate() {
+        let storage = MemStorage::with_voters(&[1, 2]);
+        let config = Config::new(3);
+        let mut n = RaftNode::new(config, storage, StdRng::seed_from_u64(3)).unwrap();
+        n.election_elapsed = u32::MAX - 1;
+        n.now_ticks = u64::MAX - 1;
+        for _ in 0..4 {
+            n.tick();
+        }
+        assert_eq!(n.election_elapsed, u32::MAX);
+        assert_eq!(n.now_ticks, u64::MAX);
+        assert_eq!(n.role(), Role::Follower, "a non-voter never campaigns");
+        let mut leader = RaftNode::new(
+            Config::new(1),
+            MemStorage::with_voters(&[1]),
+            StdRng::seed_from_u64(1),
+        )
+        .unwrap();
+        leader.campaign();
+        assert_eq!(leader.role(), Role::Leader);
+        leader.election_elapsed = u32::MAX - 1;
+        leader.heartbeat_elapsed = u32::MAX - 1;
+        leader.tick();
+        leader.tick();
+        assert_eq!(leader.role(), Role::Leader);
     }
 }

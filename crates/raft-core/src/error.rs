@@ -101,6 +101,11 @@ pub enum Error {
     /// committed entries); it was ignored.
     #[error("malformed message: {0}")]
     Malformed(&'static str),
+    /// A joining node was offered a log that does not begin with the
+    /// cluster's configuration, and has no snapshot to learn it from: it
+    /// refuses rather than guess who votes.
+    #[error("configuration unknown: {0}")]
+    ConfigurationUnknown(&'static str),
     /// A proposal was not appended.
     #[error("proposal dropped: {0}")]
     ProposalDropped(DropReason),
@@ -133,6 +138,15 @@ pub enum DropReason {
         uncommitted: u64,
         /// The configured limit.
         limit: u64,
+    },
+    /// The log reached the highest usable index (`u64::MAX - 1`).
+    #[error("the log index space is exhausted")]
+    LogFull,
+    /// `max_pending_reads` reads already wait for confirmation.
+    #[error("{limit} reads are already pending")]
+    TooManyReads {
+        /// The configured limit.
+        limit: usize,
     },
     /// A proposal above `max_proposal_bytes`.
     #[error("proposal of {bytes} bytes is above the limit of {limit}")]

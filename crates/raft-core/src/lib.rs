@@ -35,16 +35,18 @@
 //!         // 1. Messages that may go now (the leader's appends), in parallel
 //!         //    with the disk write.
 //!         for msg in ready.messages { /* transport.send(msg) */ let _ = msg; }
-//!         // 2. Persist: a leader's snapshot (load it into the state machine
-//!         //    too), then entries and hard state, synced if `must_sync`.
+//!         // 2. Persist, synced if `must_sync`, in this order: a leader's
+//!         //    snapshot (load it into the state machine too), the entries,
+//!         //    then the hard state, so a crash between two writes never
+//!         //    leaves a commit index past the log.
 //!         let persist = ready.persist;
 //!         if let Some(snapshot) = &persist.snapshot {
 //!             node.storage_mut().apply_snapshot(snapshot.clone()).unwrap();
 //!         }
+//!         node.storage_mut().append(&persist.entries).unwrap();
 //!         if let Some(hs) = persist.hard_state {
 //!             node.storage_mut().set_hard_state(hs);
 //!         }
-//!         node.storage_mut().append(&persist.entries).unwrap();
 //!         // 3. Only now the messages that vouch for what was written.
 //!         let done = persist.persisted();
 //!         for msg in done.messages { /* transport.send(msg) */ let _ = msg; }

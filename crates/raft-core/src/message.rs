@@ -2,6 +2,79 @@
 
 use crate::types::{Entry, Index, NodeId, ReadId, Snapshot, Term};
 
+impl Message {
+    /// Why no correct peer could have sent this message, if so. Checked
+    /// before any handler runs, so handlers may add one to any term or
+    /// index a message carries: every term and index must leave room for
+    /// one more, and no entry or snapshot may be newer than the term of
+    /// the message that carries it.
+    pub(crate) fn malformation(&self) -> Option<&'static str> {
+        const TOP: u64 = u64::MAX;
+        if self.term == TOP {
+            return Some("term u64::MAX leaves no later term");
+        }
+        match &self.body {
+            MessageBody::VoteRequest {
+                last_index,
+                last_term,
+                ..
+            } if *last_index == TOP || *last_term > self.term => {
+                Some("vote request for a log past the candidate's term or the index range")
+            }
+            MessageBody::Append {
+                prev_index,
+                prev_term,
+                entries,
+                ..
+            } => append_malformation(self.term, *prev_index, *prev_term, entries),
+            MessageBody::InstallSnapshot(snapshot)
+                if snapshot.meta.index == TOP || snapshot.meta.term > self.term =>
+            {
+                Some("snapshot past the sender's term or the index range")
+            }
+            // The follower hints at or below the index it refused.
+            MessageBody::AppendResponse(AppendResult::Rejected {
+                rejected_index,
+                hint_index,
+                ..
+            }) if hint_index > rejected_index => {
+                Some("append refusal hinting past the refused index")
+            }
+            MessageBody::AppendResponse(AppendResult::Accepted { match_index })
+                if *match_index == TOP =>
+            {
+                Some("match index u64::MAX")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An append's entries follow `prev_index` without reaching u64::MAX, and
+/// their terms never decrease nor pass the leader's.
+fn append_malformation(
+    term: Term,
+    prev_index: Index,
+    prev_term: Term,
+    entries: &[Entry],
+) -> Option<&'static str> {
+    let last = prev_index.checked_add(entries.len() as Index);
+    if last.is_none_or(|last| last == u64::MAX) {
+        return Some("append reaching past the index range");
+    }
+    if prev_term > term {
+        return Some("append whose previous term is past the leader's");
+    }
+    let mut floor = prev_term;
+    for e in entries {
+        if e.term < floor || e.term > term {
+            return Some("append with terms out of order or past the leader's");
+        }
+        floor = e.term;
+    }
+    None
+}
+
 /// One message from one node to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -63,11 +136,16 @@ pub enum MessageBody {
         /// The leader's newest read round (0 for none); echoed back, it
         /// confirms leadership for every read of that round or earlier.
         read_round: u64,
+        /// The leader's tick count when it sent this heartbeat; echoed
+        /// back, it dates the acknowledgement for the leader's lease.
+        sent_at_tick: u64,
     },
     /// The follower heard the heartbeat.
     HeartbeatResponse {
         /// The heartbeat's `read_round`.
         read_round: u64,
+        /// The heartbeat's `sent_at_tick`.
+        sent_at_tick: u64,
     },
     /// A follower forwards a proposal to the leader.
     Propose {

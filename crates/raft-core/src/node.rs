@@ -11,7 +11,7 @@ use crate::membership::Membership;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::storage::Storage;
-use crate::types::{ConfState, Entry, HardState, Index, NodeId, Payload, Term};
+use crate::types::{ConfState, Entry, HardState, Index, NO_NODE, NodeId, Payload, Term};
 
 /// A node's role (Raft §5.1, plus the pre-vote phase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +126,20 @@ pub struct RaftNode<S, R> {
     /// As leader: the latest heartbeat round that confirms reads.
     pub(crate) read_round: u64,
     pub(crate) reads: crate::read::Reads,
+    /// Ticks since this node started (saturating): the leader's clock for
+    /// its lease.
+    pub(crate) now_ticks: u64,
+    /// Started less than an election timeout ago and has neither heard
+    /// from a leader nor campaigned since. With lease reads such a node
+    /// refuses votes as if it had just heard from a leader: it may have
+    /// acknowledged a leader's heartbeat just before it crashed, and that
+    /// leader's lease counts on it. (So every voter of a cluster that
+    /// serves lease reads must run with `ReadMode::Lease`.)
+    pub(crate) fresh_start: bool,
+    /// As leader: a `TimeoutNow` went out in this term, so the transferee
+    /// may be elected at any moment; the lease is void for the rest of the
+    /// term.
+    pub(crate) handed_over: bool,
 }
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
@@ -146,6 +160,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// stored commit index past the log).
     pub fn new(config: Config, storage: S, rng: R) -> Result<Self, Error> {
         config.validate()?;
+        let mut rng = rng;
         let init = storage.initial_state()?;
         let membership = Membership::from_conf_state(&init.conf_state)?;
         if membership.voters.is_empty() && !config.joining {
@@ -154,24 +169,35 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             ));
         }
         let mut log = RaftLog::new(storage)?;
-        let hs = init.hard_state;
-        let last = log.last_index()?;
-        if hs.commit > last {
-            return Err(Error::Storage(crate::StorageError::Other(format!(
-                "stored commit index {} is past the last index {last}",
-                hs.commit
-            ))));
+        let mut hs = init.hard_state;
+        if hs.term == Term::MAX {
+            return Err(Error::InvalidMembership(
+                "stored term is u64::MAX: no further term is possible",
+            ));
         }
+        let last = log.last_index()?;
         if config.applied > last {
             return Err(Error::InvalidConfig {
                 field: "applied",
                 reason: "is past the last index in storage",
             });
         }
-        // Applied entries are committed by definition.
+        if hs.commit > last {
+            // A crash between writing the hard state and the entries it
+            // came with. The stored commit index cannot be trusted for any
+            // entry (those under it may be older ones the lost write was
+            // replacing); persisting commit is only an optimisation, so
+            // start from what is certainly committed: the snapshot and what
+            // the state machine applied. The leader teaches the rest.
+            hs.commit = 0;
+        }
+        // Applied entries (and the snapshot) are committed by definition.
         log.commit_to(hs.commit.max(config.applied));
         log.applied_to(config.applied);
         let election = config.election_timeout_ticks;
+        // Read ids continue from a random point, so a restarted node does
+        // not reissue the ids of reads still answered by the leader.
+        let first_read_id = rng.next_u64();
         let mut node = Self {
             config,
             log,
@@ -198,7 +224,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             snapshot_handed_out: 0,
             transferee: None,
             read_round: 0,
-            reads: crate::read::Reads::default(),
+            reads: crate::read::Reads::starting_at(first_read_id),
+            now_ticks: 0,
+            fresh_start: true,
+            handed_over: false,
         };
         node.applying = node.log.applied();
         node.become_follower(hs.term, None);
@@ -268,6 +297,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Advances time by one tick: followers and candidates count toward an
     /// election, leaders toward a heartbeat and a check-quorum round.
     pub fn tick(&mut self) {
+        self.now_ticks = self.now_ticks.saturating_add(1);
         if self.role == Role::Leader {
             self.tick_leader();
         } else {
@@ -343,6 +373,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 me: self.id(),
             });
         }
+        if msg.from == NO_NODE {
+            // 0 means "no node": it can neither lead nor be answered.
+            return Err(Error::UnknownPeer(NO_NODE));
+        }
+        if let Some(why) = msg.malformation() {
+            return Err(Error::Malformed(why));
+        }
         let from_leader = matches!(
             msg.body,
             MessageBody::Append { .. }
@@ -392,9 +429,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.follow(msg.term, msg.from);
                 self.on_append(msg.from, prev_index, prev_term, &entries, commit)
             }
-            MessageBody::Heartbeat { commit, read_round } => {
+            MessageBody::Heartbeat {
+                commit,
+                read_round,
+                sent_at_tick,
+            } => {
                 self.follow(msg.term, msg.from);
-                self.on_heartbeat(msg.from, commit, read_round);
+                self.on_heartbeat(msg.from, commit, read_round, sent_at_tick);
                 Ok(())
             }
             MessageBody::Propose { data } => {
@@ -417,9 +458,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.on_install_snapshot(msg.from, snapshot)
             }
             MessageBody::AppendResponse(result) => self.on_append_response(msg.from, result),
-            MessageBody::HeartbeatResponse { read_round } => {
-                self.on_heartbeat_response(msg.from, read_round)
-            }
+            MessageBody::HeartbeatResponse {
+                read_round,
+                sent_at_tick,
+            } => self.on_heartbeat_response(msg.from, read_round, sent_at_tick),
         }
     }
 
@@ -461,7 +503,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 // needed when pre-vote or check-quorum keep our term from
                 // reaching it through a vote request.
                 Append { .. } | Heartbeat { .. } | InstallSnapshot(_) => {
-                    self.send(msg.from, HeartbeatResponse { read_round: 0 });
+                    let body = HeartbeatResponse {
+                        read_round: 0,
+                        sent_at_tick: 0,
+                    };
+                    self.send(msg.from, body);
                 }
                 VoteRequest { pre_vote: true, .. } => self.send(
                     msg.from,
@@ -479,9 +525,14 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Within the election timeout of hearing from a leader, with
     /// check-quorum on.
+    ///
+    /// This is the voters' half of the leader's lease: a leader counts on
+    /// every voter that acknowledged its heartbeat refusing votes for an
+    /// election timeout after receiving it (`docs/raft.md`, "Lease reads").
     fn in_lease(&self) -> bool {
+        let fresh = self.fresh_start && self.config.read_mode == crate::config::ReadMode::Lease;
         self.config.check_quorum
-            && self.leader.is_some()
+            && (self.leader.is_some() || fresh)
             && self.election_elapsed < self.config.election_timeout_ticks
     }
 
@@ -490,6 +541,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if self.role != Role::Follower || self.leader != Some(leader) {
             self.become_follower(term, Some(leader));
         }
+        self.fresh_start = false;
         self.election_elapsed = 0;
     }
 
@@ -502,6 +554,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.leader = leader;
         self.uncommitted_bytes = 0;
         self.transferee = None;
+        self.handed_over = false;
         self.reads.clear_leader_state();
         self.reset_timers();
         self.progress.clear();
@@ -565,7 +618,14 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Appends one entry of this leader's term; returns its index.
     pub(crate) fn append_entry(&mut self, payload: Payload) -> Result<Index, Error> {
-        let index = self.log.last_index()? + 1;
+        // Every index must leave room for one more (`committed + 1` and
+        // friends); the log is full one short of u64::MAX.
+        let index = self
+            .log
+            .last_index()?
+            .checked_add(1)
+            .filter(|&i| i < Index::MAX)
+            .ok_or(Error::ProposalDropped(DropReason::LogFull))?;
         let entry = Entry {
             term: self.term,
             index,

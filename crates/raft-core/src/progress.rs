@@ -56,6 +56,10 @@ pub struct Progress {
     /// In `Snapshot`: heartbeat responses since it was sent, to give up on
     /// a snapshot that was lost.
     pub(crate) snapshot_wait: u32,
+    /// The leader's tick when it sent the latest heartbeat this node
+    /// acknowledged in the current term; `None` before the first. Dates
+    /// the leader's lease.
+    pub(crate) heartbeat_acked_at: Option<u64>,
 }
 
 impl Progress {
@@ -70,6 +74,7 @@ impl Progress {
             recent_active: false,
             pending_snapshot: 0,
             snapshot_wait: 0,
+            heartbeat_acked_at: None,
         }
     }
 
@@ -175,7 +180,11 @@ impl Progress {
                 return false;
             }
             self.become_probe();
-            self.next_index = hint.saturating_add(1).max(self.match_index + 1);
+            // Never past the refused index: the follower lacks it.
+            self.next_index = hint
+                .saturating_add(1)
+                .min(rejected)
+                .max(self.match_index + 1);
             return true;
         }
         // In probe, only the answer to the probe just sent counts.

@@ -38,7 +38,11 @@ pub struct Ready {
 #[derive(Debug)]
 #[must_use = "call `persisted` after writing, to get the messages that waited"]
 pub struct Persist {
-    /// The term, vote and commit index to write, when they changed.
+    /// The term, vote and commit index to write, when they changed. Write
+    /// it after `snapshot` and `entries`: its commit index may point into
+    /// them. (A node restarted with a commit index past its log ignores
+    /// the stored commit index, so the other order loses only that
+    /// optimisation, never data.)
     pub hard_state: Option<HardState>,
     /// A leader's snapshot to install, before `entries`: write it to
     /// storage (replacing the log) and load it into the state machine.

@@ -30,7 +30,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             // its entries beyond that may differ from ours.
             let commit = self.log.committed().min(pr.match_index);
             let read_round = self.read_round;
-            self.send(to, MessageBody::Heartbeat { commit, read_round });
+            let sent_at_tick = self.now_ticks;
+            self.send(
+                to,
+                MessageBody::Heartbeat {
+                    commit,
+                    read_round,
+                    sent_at_tick,
+                },
+            );
         }
     }
 
@@ -49,6 +57,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         let next = pr.next_index;
         let prev_index = next - 1;
+        // A node that needs the log from its start may be joining with an
+        // empty configuration: if replaying the log would not give it the
+        // configuration, it must get the snapshot (which carries it).
+        if prev_index == 0 && !self.log_begins_with_configuration() && self.has_snapshot() {
+            return self.send_snapshot(to);
+        }
         let prev_term = match self.log.term(prev_index) {
             Ok(t) => t,
             Err(StorageError::Compacted { .. }) => return self.send_snapshot(to),
@@ -161,6 +175,19 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         entries: &[Entry],
         commit: Index,
     ) -> Result<(), Error> {
+        if self.membership.voters.is_empty()
+            && prev_index == 0
+            && entries
+                .first()
+                .is_some_and(|e| !matches!(e.payload, crate::types::Payload::ConfChange(_)))
+        {
+            // Joining with an empty configuration: replaying a log that does
+            // not start with the configuration would make us guess who
+            // votes (and believe we were alone).
+            return Err(Error::ConfigurationUnknown(
+                "the log does not begin with the configuration and no snapshot was sent",
+            ));
+        }
         let committed = self.log.committed();
         if prev_index < committed {
             // Everything up to our commit index already matches; tell the
@@ -208,11 +235,21 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         Ok(())
     }
 
-    pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: Index, read_round: u64) {
+    pub(crate) fn on_heartbeat(
+        &mut self,
+        from: NodeId,
+        commit: Index,
+        read_round: u64,
+        sent_at_tick: u64,
+    ) {
         // The leader caps `commit` at our match index, so it is in our log
         // and matches the leader's.
         self.log.commit_to(commit);
-        self.send(from, MessageBody::HeartbeatResponse { read_round });
+        let body = MessageBody::HeartbeatResponse {
+            read_round,
+            sent_at_tick,
+        };
+        self.send(from, body);
     }
 
     pub(crate) fn on_append_response(
@@ -254,6 +291,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 hint_index,
                 hint_term,
             } => {
+                // We never send an append after our last index; a refusal
+                // of one is forged or from another life of this node.
+                if rejected_index > last {
+                    return Err(Error::Malformed(
+                        "refusal of an append past the leader's log",
+                    ));
+                }
                 // Skip the follower's whole conflicting term at once: probe
                 // from the last index where our term is at or below its.
                 let next_probe = if hint_term > 0 {
@@ -276,21 +320,29 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         &mut self,
         from: NodeId,
         read_round: u64,
+        sent_at_tick: u64,
     ) -> Result<(), Error> {
         if self.role != Role::Leader {
             return Ok(());
         }
         self.ack_read_round(from, read_round);
         let last = self.log.last_index()?;
+        let now = self.now_ticks;
         let Some(pr) = self.progress.get_mut(&from) else {
             return Ok(());
         };
         pr.recent_active = true;
+        // The lease runs from when the acknowledged heartbeat was sent; a
+        // date from the future is forged or garbled: trust at most now.
+        let sent = sent_at_tick.min(now);
+        if pr.heartbeat_acked_at.is_none_or(|t| t < sent) {
+            pr.heartbeat_acked_at = Some(sent);
+        }
         // A snapshot not acknowledged within an election timeout of
         // heartbeats is presumed lost (the transport may not report it):
         // probe again, which sends it again.
         if pr.state == ProgressState::Snapshot {
-            pr.snapshot_wait += 1;
+            pr.snapshot_wait = pr.snapshot_wait.saturating_add(1);
             if pr.snapshot_wait >= self.config.election_timeout_ticks {
                 pr.pending_snapshot = 0;
                 pr.become_probe();

@@ -188,7 +188,10 @@ impl MemStorage {
                 last_index: self.last(),
             });
         }
-        if let Some(w) = entries.windows(2).find(|w| w[1].index != w[0].index + 1) {
+        if let Some(w) = entries
+            .windows(2)
+            .find(|w| w[0].index.checked_add(1) != Some(w[1].index))
+        {
             return Err(StorageError::Gap {
                 first: w[1].index,
                 last_index: w[0].index,

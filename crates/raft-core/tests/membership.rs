@@ -257,7 +257,7 @@ fn strangers_may_lead_but_not_vote() {
         body: MessageBody::VoteRequest {
             pre_vote: false,
             last_index: 9,
-            last_term: 9,
+            last_term: 5,
             transfer: false,
         },
     };

@@ -234,7 +234,7 @@ fn votes_go_only_to_up_to_date_logs() {
     // One vote per term: node 3 asks in the same term and is refused.
     n.step(Message {
         from: 3,
-        ..ask(9, 9)
+        ..ask(9, 3)
     })
     .unwrap();
     let r = n.ready().unwrap().persist.persisted().messages;
@@ -431,7 +431,10 @@ fn bad_messages_get_errors_not_panics() {
             1,
             3,
             1,
-            MessageBody::HeartbeatResponse { read_round: 0 }
+            MessageBody::HeartbeatResponse {
+                read_round: 0,
+                sent_at_tick: 0
+            }
         )),
         Err(Error::WrongRecipient { to: 3, me: 2 })
     );
@@ -440,7 +443,10 @@ fn bad_messages_get_errors_not_panics() {
             9,
             2,
             1,
-            MessageBody::HeartbeatResponse { read_round: 0 }
+            MessageBody::HeartbeatResponse {
+                read_round: 0,
+                sent_at_tick: 0
+            }
         )),
         Err(Error::UnknownPeer(9))
     );
@@ -449,7 +455,10 @@ fn bad_messages_get_errors_not_panics() {
             2,
             2,
             1,
-            MessageBody::HeartbeatResponse { read_round: 0 }
+            MessageBody::HeartbeatResponse {
+                read_round: 0,
+                sent_at_tick: 0
+            }
         )),
         Err(Error::UnknownPeer(2))
     );
@@ -476,18 +485,29 @@ fn bad_messages_get_errors_not_panics() {
         Err(Error::Malformed(_))
     ));
     assert_eq!(n.log().last_index(), Ok(0));
-    // Indexes and terms far out of range: handled, no panic.
+    // Indexes and terms far out of range: refused, no panic.
     let far = MessageBody::Append {
         prev_index: u64::MAX,
         prev_term: u64::MAX,
         entries: vec![],
         commit: u64::MAX,
     };
-    assert_eq!(n.step(msg(1, 2, 1, far)), Ok(()));
+    assert!(matches!(
+        n.step(msg(1, 2, 1, far)),
+        Err(Error::Malformed(_))
+    ));
+    let past = MessageBody::Append {
+        prev_index: u64::MAX - 1,
+        prev_term: 1,
+        entries: vec![],
+        commit: u64::MAX,
+    };
+    assert_eq!(n.step(msg(1, 2, 1, past)), Ok(()), "a mismatch, answered");
     assert_eq!(n.log().committed(), 0);
     let hb = MessageBody::Heartbeat {
         commit: u64::MAX,
         read_round: 0,
+        sent_at_tick: 0,
     };
     assert_eq!(n.step(msg(1, 2, 1, hb)), Ok(()));
     assert_eq!(n.log().committed(), 0, "commit never passes the log");
@@ -500,6 +520,7 @@ fn bad_messages_get_errors_not_panics() {
         MessageBody::Heartbeat {
             commit: 0,
             read_round: 0,
+            sent_at_tick: 0,
         },
     ))
     .unwrap();
@@ -510,7 +531,7 @@ fn bad_messages_get_errors_not_panics() {
         MessageBody::VoteRequest {
             pre_vote: false,
             last_index: 9,
-            last_term: 9,
+            last_term: 4,
             transfer: false,
         },
     ))
@@ -545,6 +566,7 @@ fn forged_responses_to_a_leader_are_refused() {
         body: MessageBody::Heartbeat {
             commit: 0,
             read_round: 0,
+            sent_at_tick: 0,
         },
     };
     assert!(matches!(
@@ -1207,10 +1229,10 @@ fn temporarily_unavailable_log_reads_are_retried() {
             let ready = n.ready().unwrap();
             sent.extend(ready.messages);
             let persist = ready.persist;
+            n.storage_mut().inner.append(&persist.entries).unwrap();
             if let Some(hs) = persist.hard_state {
                 n.storage_mut().inner.set_hard_state(hs);
             }
-            n.storage_mut().inner.append(&persist.entries).unwrap();
             let done = persist.persisted();
             sent.extend(done.messages);
             n.on_persisted(done.receipt);
@@ -1260,7 +1282,10 @@ fn temporarily_unavailable_log_reads_are_retried() {
         from: 2,
         to: 1,
         term: 2,
-        body: MessageBody::HeartbeatResponse { read_round: 0 },
+        body: MessageBody::HeartbeatResponse {
+            read_round: 0,
+            sent_at_tick: 0,
+        },
     })
     .unwrap();
     let sent = pump(&mut n);

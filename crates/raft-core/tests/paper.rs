@@ -80,6 +80,7 @@ fn s5_1_stale_requests_are_rejected() {
         MessageBody::Heartbeat {
             commit: 0,
             read_round: 0,
+            sent_at_tick: 0,
         },
     ))
     .unwrap();
@@ -113,7 +114,7 @@ fn s5_1_stale_requests_are_rejected() {
         MessageBody::VoteRequest {
             pre_vote: false,
             last_index: 9,
-            last_term: 9,
+            last_term: 4,
             transfer: false,
         },
     ))
@@ -191,6 +192,7 @@ fn s5_2_a_candidate_yields_to_a_leader_of_its_term() {
         MessageBody::Heartbeat {
             commit: 0,
             read_round: 0,
+            sent_at_tick: 0,
         },
     ))
     .unwrap();

@@ -100,7 +100,10 @@ fn reads_wait_for_the_first_commit_of_the_term() {
         from: 3,
         to: 1,
         term: 1,
-        body: MessageBody::HeartbeatResponse { read_round: round },
+        body: MessageBody::HeartbeatResponse {
+            read_round: round,
+            sent_at_tick: 0,
+        },
     })
     .unwrap();
     let (_, reads) = common::drain_with_reads(&mut n);

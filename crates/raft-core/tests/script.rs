@@ -355,10 +355,12 @@ fn fmt_message(m: &Message) -> String {
         }) => {
             format!("AppResp rejected={rejected_index} hint={hint_index}/{hint_term}")
         }
-        MessageBody::Heartbeat { commit, read_round } => {
+        MessageBody::Heartbeat {
+            commit, read_round, ..
+        } => {
             format!("Heartbeat commit={commit} round={read_round}")
         }
-        MessageBody::HeartbeatResponse { read_round } => {
+        MessageBody::HeartbeatResponse { read_round, .. } => {
             format!("HeartbeatResp round={read_round}")
         }
         MessageBody::InstallSnapshot(s) => format!("Snapshot {}/{}", s.meta.index, s.meta.term),

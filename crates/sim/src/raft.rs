@@ -31,8 +31,9 @@ pub struct RaftReplica {
     node: RaftNode<MemStorage, StdRng>,
 }
 
-/// A raft-core write handed to the disk: snapshot, then hard state, then
-/// entries.
+/// A raft-core write handed to the disk: snapshot, then entries, then hard
+/// state (the order the crate documents: a crash between writes never
+/// leaves a commit index past the log).
 #[derive(Debug, Clone)]
 pub struct RaftWrite {
     snapshot: Option<Snapshot>,
@@ -46,10 +47,11 @@ impl RaftWrite {
             disk.apply_snapshot(snap.clone())
                 .map_err(|e| e.to_string())?;
         }
+        disk.append(&self.entries).map_err(|e| e.to_string())?;
         if let Some(hs) = self.hard_state {
             disk.set_hard_state(hs);
         }
-        disk.append(&self.entries).map_err(|e| e.to_string())
+        Ok(())
     }
 }
 
@@ -203,6 +205,10 @@ impl Replica for RaftReplica {
         (self.node.role() == Role::Leader).then(|| self.node.term())
     }
 
+    fn term(&self) -> u64 {
+        self.node.term()
+    }
+
     fn log_terms(&self) -> Vec<(u64, u64)> {
         let log = self.node.log();
         let (Ok(first), Ok(last)) = (log.first_index(), log.last_index()) else {
@@ -304,11 +310,18 @@ fn describe_body(body: &MessageBody) -> String {
             hint_index,
             hint_term,
         }) => format!("append rejected at {rejected_index}, hint {hint_index}@t{hint_term}"),
-        MessageBody::Heartbeat { commit, read_round } => {
-            format!("heartbeat commit {commit} round {read_round}")
+        MessageBody::Heartbeat {
+            commit,
+            read_round,
+            sent_at_tick,
+        } => {
+            format!("heartbeat commit {commit} round {read_round} sent {sent_at_tick}")
         }
-        MessageBody::HeartbeatResponse { read_round } => {
-            format!("heartbeat ok round {read_round}")
+        MessageBody::HeartbeatResponse {
+            read_round,
+            sent_at_tick,
+        } => {
+            format!("heartbeat ok round {read_round} sent {sent_at_tick}")
         }
         MessageBody::Propose { data } => format!("forwarded proposal ({} bytes)", data.len()),
         MessageBody::ReadIndex { id } => format!("read-index {id:?}"),

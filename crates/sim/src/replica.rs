@@ -99,6 +99,10 @@ pub trait Replica: Sized + Debug {
 
     /// The term this node leads, if it believes it is the leader.
     fn leader_term(&self) -> Option<u64>;
+    /// The node's current term (ballot, epoch): never below the term of
+    /// any entry it knows to be committed. The leader-completeness check
+    /// uses it to date when an entry was committed.
+    fn term(&self) -> u64;
     /// Every (index, term) pair the node's log holds, in index order.
     fn log_terms(&self) -> Vec<(u64, u64)>;
     /// The lowest index the log still holds (earlier ones are compacted).

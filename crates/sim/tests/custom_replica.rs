@@ -152,6 +152,9 @@ impl<const EARLY: bool> Replica for Solo<EARLY> {
     fn leader_term(&self) -> Option<u64> {
         Some(1)
     }
+    fn term(&self) -> u64 {
+        1
+    }
     fn log_terms(&self) -> Vec<(u64, u64)> {
         (1..=self.log.len() as u64).map(|i| (i, 1)).collect()
     }

@@ -171,12 +171,14 @@ async fn node_host(
             let persist = ready.persist;
             {
                 let mut d = disk.lock().unwrap();
+                // Entries before the hard state: a crash between the two
+                // must not leave a commit index past the log.
+                d.append(&persist.entries)?;
+                node.storage_mut().append(&persist.entries)?;
                 if let Some(hs) = persist.hard_state {
                     d.set_hard_state(hs);
                     node.storage_mut().set_hard_state(hs);
                 }
-                d.append(&persist.entries)?;
-                node.storage_mut().append(&persist.entries)?;
             }
             let done = persist.persisted();
             for m in done.messages {

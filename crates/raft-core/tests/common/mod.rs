@@ -105,10 +105,10 @@ impl Cluster {
                 *self.applied.get_mut(&id).unwrap() = state;
                 *self.installed.entry(id).or_default() += 1;
             }
+            node.storage_mut().append(&persist.entries).unwrap();
             if let Some(hs) = persist.hard_state {
                 node.storage_mut().set_hard_state(hs);
             }
-            node.storage_mut().append(&persist.entries).unwrap();
             let done = persist.persisted();
             self.network.extend(done.messages);
             node.on_persisted(done.receipt);
@@ -349,10 +349,10 @@ pub fn drain_with_reads(n: &mut Node) -> (Vec<Message>, Vec<ReadState>) {
         out.extend(ready.messages);
         reads.extend(ready.read_states);
         let persist = ready.persist;
+        n.storage_mut().append(&persist.entries).unwrap();
         if let Some(hs) = persist.hard_state {
             n.storage_mut().set_hard_state(hs);
         }
-        n.storage_mut().append(&persist.entries).unwrap();
         let done = persist.persisted();
         out.extend(done.messages);
         n.on_persisted(done.receipt);

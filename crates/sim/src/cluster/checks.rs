@@ -58,9 +58,12 @@ impl<R: Replica> Sim<R> {
             }
             if s.was_leader_in != term {
                 s.was_leader_in = term;
-                // A new leader holds every committed entry (Raft §5.4).
-                for (&index, (t, _)) in self.committed.range(n.first_index()..) {
-                    if !n.holds(index, *t) {
+                // Raft §5.4 (leader completeness): a leader of a term after
+                // the one in which an entry was committed holds it. A leader
+                // of an older term that wins late (a delayed vote) need not.
+                let first = n.first_index();
+                for (&index, (t, _, seen_in)) in self.committed.range(first..) {
+                    if term > *seen_in && !n.holds(index, *t) {
                         self.violation
                             .get_or_insert(Violation::LeaderIncomplete { node: id, index });
                         break;

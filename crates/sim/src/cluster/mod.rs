@@ -81,8 +81,10 @@ struct Sim<R: Replica> {
     clients: BTreeMap<u64, Client>,
     history: History,
     invoked: u64,
-    /// Every committed entry any node applied: index -> (term, payload).
-    committed: BTreeMap<u64, (u64, R::Payload)>,
+    /// Every committed entry any node applied: index -> (term, payload,
+    /// the applying node's term when it was first applied, at or above the
+    /// term in which it was committed).
+    committed: BTreeMap<u64, (u64, R::Payload, u64)>,
     /// The first node seen leading each term.
     leaders: BTreeMap<u64, u64>,
     last_leader: Option<u64>,

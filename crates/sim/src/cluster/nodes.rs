@@ -78,7 +78,7 @@ impl<R: Replica> Sim<R> {
         self.trace = mix(mix(self.trace, id), (e.index << 16) ^ e.term);
         self.summary.committed = self.summary.committed.max(e.index);
         match self.committed.get(&e.index) {
-            Some((term, payload)) if *term != e.term || *payload != e.payload => {
+            Some((term, payload, _)) if *term != e.term || *payload != e.payload => {
                 self.violation
                     .get_or_insert(Violation::CommittedEntryChanged {
                         index: e.index,
@@ -87,7 +87,12 @@ impl<R: Replica> Sim<R> {
             }
             Some(_) => {}
             None => {
-                self.committed.insert(e.index, (e.term, e.payload.clone()));
+                // The applying node's term bounds the term in which the
+                // entry was committed from above.
+                let seen_in = self.nodes[&id].node.as_ref().map_or(e.term, R::term);
+                let seen_in = seen_in.max(e.term);
+                let entry = (e.term, e.payload.clone(), seen_in);
+                self.committed.insert(e.index, entry);
             }
         }
         let s = self.nodes.get_mut(&id).expect("node");
