@@ -1,6 +1,6 @@
 //! The simulation runner: many seeded runs of a protocol under a fault
-//! profile, a progress line, a summary table, and a non-zero exit on any
-//! violation with the command that replays it.
+//! profile on every core, a progress bar, a summary table, and every
+//! failing seed (up to `--max-failures`) with the command that replays it.
 //!
 //! ```text
 //! cargo run --release --example simulate -- --seeds 1000 --start 0 --faults safety --protocol raft
@@ -8,12 +8,17 @@
 //! Profiles: `safety` (every fault), `liveness` (faults, then healing, then
 //! progress required), `chaos` (far more faults, classic Raft). `--verbose`
 //! prints each run's event trace (faults, leader changes, every delivered
-//! message, client operations) and summary: use it with `--seeds 1` to replay one seed.
+//! message, client operations) and summary: use it with `--seeds 1` to
+//! replay one seed. A seed's run does not depend on `--jobs` or on which
+//! other seeds run: any failure replays by its number alone.
 
-use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use synod_sim::{RaftReplica, Replica, RunReport, SimConfig, SimError, Summary, run_with};
 
 /// A simulation of one protocol.
@@ -22,114 +27,197 @@ type Runner = fn(&SimConfig) -> Result<RunReport, SimError>;
 /// The protocols the runner knows, by `--protocol` name.
 const PROTOCOLS: &[(&str, Runner)] = &[(RaftReplica::NAME, run_with::<RaftReplica>)];
 
-struct Args {
-    seeds: u64,
-    start: u64,
-    faults: String,
-    protocol: Runner,
-    verbose: bool,
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Profile {
+    Safety,
+    Liveness,
+    Chaos,
 }
 
-fn parse() -> Result<Args, String> {
-    let mut args = Args {
-        seeds: 100,
-        start: 0,
-        faults: "safety".to_string(),
-        protocol: PROTOCOLS[0].1,
-        verbose: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--seeds" => args.seeds = value()?.parse().map_err(|e| format!("--seeds: {e}"))?,
-            "--start" => args.start = value()?.parse().map_err(|e| format!("--start: {e}"))?,
-            "--faults" => args.faults = value()?,
-            "--protocol" => {
-                let name = value()?;
-                let known = PROTOCOLS.iter().find(|(n, _)| *n == name);
-                let names: Vec<&str> = PROTOCOLS.iter().map(|(n, _)| *n).collect();
-                args.protocol = known
-                    .ok_or(format!("unknown protocol {name} (known: {names:?})"))?
-                    .1;
-            }
-            "--verbose" => args.verbose = true,
-            other => return Err(format!("unknown flag {other}")),
+impl Profile {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Safety => "safety",
+            Self::Liveness => "liveness",
+            Self::Chaos => "chaos",
         }
     }
-    Ok(args)
+
+    fn config(self, seed: u64) -> SimConfig {
+        match self {
+            Self::Safety => SimConfig::safety(seed),
+            Self::Liveness => SimConfig::liveness(seed),
+            Self::Chaos => SimConfig::chaos(seed),
+        }
+    }
+}
+
+/// Seeded simulations of a Synod protocol under faults.
+#[derive(Debug, Parser)]
+struct Args {
+    /// How many seeds to run.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    start: u64,
+    /// The fault profile.
+    #[arg(long, value_enum, default_value_t = Profile::Safety)]
+    faults: Profile,
+    /// The protocol to simulate.
+    #[arg(long, default_value = "raft")]
+    protocol: String,
+    /// Print every run's event trace (forces one job).
+    #[arg(long)]
+    verbose: bool,
+    /// Worker threads; 0 for one per core.
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Stop starting new seeds after this many failures (every failure
+    /// found before that is reported).
+    #[arg(long, default_value_t = 20)]
+    max_failures: usize,
+}
+
+/// What the workers share: the next seed to run, the totals and the
+/// failures found.
+struct Shared {
+    next: AtomicU64,
+    totals: Mutex<(Summary, u64, u64)>,
+    failures: Mutex<Vec<RunReport>>,
 }
 
 fn main() -> ExitCode {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let args = Args::parse();
+    let Some(&(_, runner)) = PROTOCOLS.iter().find(|(n, _)| *n == args.protocol) else {
+        let names: Vec<&str> = PROTOCOLS.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "error: unknown protocol {} (known: {names:?})",
+            args.protocol
+        );
+        return ExitCode::from(2);
     };
-    let make: fn(u64) -> SimConfig = match args.faults.as_str() {
-        "safety" => SimConfig::safety,
-        "liveness" => SimConfig::liveness,
-        "chaos" => SimConfig::chaos,
-        other => {
-            eprintln!("error: unknown fault profile {other} (safety, liveness, chaos)");
-            return ExitCode::from(2);
-        }
+    let Some(end) = args.start.checked_add(args.seeds) else {
+        eprintln!("error: --start + --seeds overflows u64");
+        return ExitCode::from(2);
+    };
+    let jobs = match (args.verbose, args.jobs) {
+        (true, _) => 1,
+        (false, 0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        (false, n) => n,
+    };
+    println!(
+        "seeds {}..{end} ({}), {} profile, {jobs} job(s)",
+        args.start,
+        args.seeds,
+        args.faults.name()
+    );
+    let bar = ProgressBar::new(args.seeds);
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}")
+            .expect("a valid template")
+            .progress_chars("#>-"),
+    );
+    if args.verbose {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let shared = Shared {
+        next: AtomicU64::new(args.start),
+        totals: Mutex::new((Summary::default(), 0, 0)),
+        failures: Mutex::new(Vec::new()),
     };
     let started = Instant::now();
-    let mut total = Summary::default();
-    let mut unknown_checks = 0;
-    for (i, seed) in (args.start..args.start + args.seeds).enumerate() {
-        let mut cfg = make(seed);
-        cfg.record_events = args.verbose;
-        let report = match (args.protocol)(&cfg) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
+    let mut errors = Vec::new();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| scope.spawn(|| work(&args, runner, end, &shared, &bar)))
+            .collect();
+        for w in workers {
+            if let Err(e) = w.join().expect("a worker panicked") {
+                errors.push(e);
             }
-        };
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = errors.first() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let (total, ran, unknown_checks) = shared.totals.into_inner().expect("no poisoned lock");
+    print_table(&total, ran, unknown_checks);
+    let mut failures = shared.failures.into_inner().expect("no poisoned lock");
+    failures.sort_by_key(|r| r.seed);
+    let rate = ran as f64 / secs;
+    if failures.is_empty() {
+        println!("\nno violations in {ran} seeds; {rate:.1} seeds/s ({secs:.1} s, {jobs} job(s))");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "\n{} failing seed(s) of {ran} run ({} profile):",
+        failures.len(),
+        args.faults.name()
+    );
+    for r in &failures {
+        let v = r.violation.as_ref().expect("a failure has a violation");
+        eprintln!("  seed {}: {v:?}", r.seed);
+        eprintln!("    replay: {}", r.replay_command(args.faults.name()));
+    }
+    ExitCode::FAILURE
+}
+
+/// One worker: takes the next seed until the range or the failure budget
+/// is used up.
+fn work(
+    args: &Args,
+    runner: Runner,
+    end: u64,
+    shared: &Shared,
+    bar: &ProgressBar,
+) -> Result<(), SimError> {
+    loop {
+        if shared.failures.lock().expect("no poisoned lock").len() >= args.max_failures {
+            return Ok(());
+        }
+        let seed = shared.next.fetch_add(1, Ordering::Relaxed);
+        if seed >= end {
+            return Ok(());
+        }
+        let mut cfg = args.faults.config(seed);
+        cfg.record_events = args.verbose;
+        let report = runner(&cfg)?;
         if args.verbose {
             for line in &report.events {
                 println!("{line}");
             }
-        }
-        if let Some(v) = &report.violation {
-            eprintln!(
-                "\nVIOLATION at seed {seed} ({} profile): {v:?}",
-                args.faults
-            );
-            eprintln!("summary: {:?}", report.summary);
-            eprintln!("replay: {}", report.replay_command(&args.faults));
-            return ExitCode::FAILURE;
-        }
-        unknown_checks += u64::from(report.check_unknown);
-        total.add(&report.summary);
-        if args.verbose {
             println!(
                 "seed {seed}: {:?} trace {:016x}",
                 report.summary, report.trace_hash
             );
-        } else if (i + 1) % 10 == 0 || i as u64 + 1 == args.seeds {
-            let done = i as u64 + 1;
-            let width = 40;
-            let filled = (done * width / args.seeds) as usize;
-            print!(
-                "\r[{}{}] {done}/{} seeds",
-                "#".repeat(filled),
-                " ".repeat(width as usize - filled),
-                args.seeds
-            );
-            let _ = std::io::stdout().flush();
         }
+        {
+            let mut totals = shared.totals.lock().expect("no poisoned lock");
+            totals.0.add(&report.summary);
+            totals.1 += 1;
+            totals.2 += u64::from(report.check_unknown);
+        }
+        if let Some(v) = &report.violation {
+            bar.suspend(|| eprintln!("VIOLATION at seed {seed}: {v:?}"));
+            shared
+                .failures
+                .lock()
+                .expect("no poisoned lock")
+                .push(report);
+        }
+        bar.inc(1);
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!("\n");
+}
+
+fn print_table(total: &Summary, ran: u64, unknown_checks: u64) {
     println!("| {:<28} | {:>12} |", "exercised", "total");
     println!("|{:-<30}|{:->14}|", "", "");
     let rows = [
-        ("seeds", args.seeds),
+        ("seeds", ran),
         ("terms with a leader", total.terms_with_leader),
         ("leader changes", total.leader_changes),
         ("partitions", total.partitions),
@@ -146,14 +234,10 @@ fn main() -> ExitCode {
         ("messages duplicated", total.messages.2),
         ("operations completed", total.ops.0),
         ("operations unknown", total.ops.1),
+        ("reads served by read index", total.reads_served),
         ("checks out of budget", unknown_checks),
     ];
     for (name, value) in rows {
         println!("| {name:<28} | {value:>12} |");
     }
-    println!(
-        "\nno violations; {:.1} seeds/s ({secs:.1} s on one core)",
-        args.seeds as f64 / secs
-    );
-    ExitCode::SUCCESS
 }

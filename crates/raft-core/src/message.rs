@@ -78,6 +78,7 @@ fn append_malformation(
 /// One message from one node to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Message {
     /// The sender.
     pub from: NodeId,
@@ -94,6 +95,7 @@ pub struct Message {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum MessageBody {
     /// A candidate asks for a vote (Raft §5.2), or a would-be candidate asks
     /// whether it would get one (pre-vote).
@@ -174,6 +176,7 @@ pub enum MessageBody {
 /// A follower's answer to [`MessageBody::Append`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum AppendResult {
     /// The follower's log matches the leader's up to `match_index`.
     Accepted {

@@ -14,6 +14,7 @@ pub const NO_NODE: NodeId = 0;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Payload {
     /// The empty entry a new leader appends to commit entries of earlier
     /// terms (Raft §5.4.2, §8).
@@ -39,6 +40,7 @@ impl Payload {
 /// One log entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Entry {
     /// The term of the leader that created it.
     pub term: Term,
@@ -61,6 +63,7 @@ impl Entry {
 /// depends on it (Raft Figure 2, "persistent state on all servers").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct HardState {
     /// The latest term the node has seen.
     pub term: Term,
@@ -75,6 +78,7 @@ pub struct HardState {
 /// The voters and learners of a configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ConfState {
     /// Nodes that vote and count toward quorums. Sorted, no duplicates.
     pub voters: Vec<NodeId>,
@@ -89,6 +93,7 @@ pub struct ConfState {
 /// One step of a membership change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum ConfChangeKind {
     /// Make the node a voter (adding it, or promoting a learner).
     AddVoter,
@@ -101,6 +106,7 @@ pub enum ConfChangeKind {
 /// A change to one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ConfChangeSingle {
     /// What happens to it.
     pub kind: ConfChangeKind,
@@ -117,6 +123,7 @@ pub struct ConfChangeSingle {
 /// entry and cannot be proposed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ConfChange {
     /// The changes, applied in order.
     pub changes: Vec<ConfChangeSingle>,
@@ -135,6 +142,7 @@ impl ConfChange {
 /// Where a snapshot sits in the log, and the configuration at that point.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SnapshotMeta {
     /// The index of the last entry the snapshot includes.
     pub index: Index,
@@ -147,6 +155,7 @@ pub struct SnapshotMeta {
 /// A snapshot of the application state up to `meta.index`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Snapshot {
     /// Its position and configuration.
     pub meta: SnapshotMeta,
@@ -165,6 +174,7 @@ impl Snapshot {
 /// What a node reads from stable storage when it starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct InitialState {
     /// The persisted term, vote and commit index.
     pub hard_state: HardState,
@@ -181,6 +191,7 @@ pub type ReadId = u64;
 /// issued (Raft §6.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ReadState {
     /// The id [`crate::RaftNode::read_index`] returned.
     pub id: ReadId,

@@ -45,6 +45,10 @@ pub struct SimConfig {
     /// Record a readable event trace (faults, leader changes, client
     /// operations) in the report, for replaying a failing seed.
     pub record_events: bool,
+    /// Gets are served by the protocol's linearizable reads
+    /// ([`crate::Replica::read`]: ReadIndex or a lease) instead of going
+    /// through the log; they are checked by the same linearizability check.
+    pub read_index: bool,
     /// Options for raft-core nodes (ignored by other protocols).
     pub raft: RaftOptions,
 }
@@ -55,6 +59,16 @@ impl SimConfig {
     /// seed.
     #[must_use]
     pub fn safety(seed: u64) -> Self {
+        let check_quorum = seed % 4 < 2;
+        // Half the check-quorum seeds serve reads under a lease. A lease
+        // assumes clocks in step, so those seeds run without tick skew or
+        // pauses (a paused leader is a clock that stopped).
+        let lease_reads = check_quorum && (seed / 4) % 2 == 1;
+        let mut faults = FaultConfig::safety();
+        if lease_reads {
+            faults.skew = 0.0;
+            faults.pause = 0.0;
+        }
         Self {
             nodes: 5,
             seed,
@@ -65,7 +79,7 @@ impl SimConfig {
             heal_ops: 0,
             keys: 4,
             client_timeout_ticks: 60,
-            faults: FaultConfig::safety(),
+            faults,
             check_budget: 5_000_000,
             compact: 0.01,
             reconfigure: 0.005,
@@ -73,10 +87,14 @@ impl SimConfig {
             // Seeds cover all four protocol variants: classic Raft (where
             // split votes are common) and each optimisation.
             sync_probability: 0.5,
+            // Two seeds in three read through ReadIndex / the lease.
+            read_index: !seed.is_multiple_of(3),
             raft: RaftOptions {
                 max_size_per_msg_bytes: 1 << 20,
                 pre_vote: seed.is_multiple_of(2),
-                check_quorum: seed % 4 < 2,
+                check_quorum,
+                lease_reads,
+                election_timeout_ticks: if lease_reads { 30 } else { 10 },
                 #[cfg(feature = "mutations")]
                 mutation: None,
             },
@@ -118,6 +136,8 @@ impl SimConfig {
                 },
                 pre_vote: false,
                 check_quorum: false,
+                lease_reads: false,
+                election_timeout_ticks: 10,
                 #[cfg(feature = "mutations")]
                 mutation: None,
             },

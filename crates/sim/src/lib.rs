@@ -61,5 +61,5 @@ pub use linearizability::{Report, Verdict, check};
 pub use mutex::{LockGrant, MutexViolation, check_mutex};
 pub use partition::PartitionKind;
 pub use raft::{RaftOptions, RaftReplica, RaftWrite};
-pub use replica::{Applied, MembershipChange, Proposed, Ready, Replica};
+pub use replica::{Applied, MembershipChange, Proposed, ReadStarted, Ready, Replica};
 pub use report::{RunReport, Summary, Violation};

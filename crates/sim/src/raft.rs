@@ -3,12 +3,12 @@
 use rand::rngs::StdRng;
 use synod_raft_core::{
     AppendResult, ConfChange, ConfChangeKind, Config, DropReason, Entry, Error as RaftError,
-    HardState, MemStorage, Message, MessageBody, Payload, PersistReceipt, Proposal, RaftNode, Role,
-    Snapshot, Storage,
+    HardState, MemStorage, Message, MessageBody, Payload, PersistReceipt, Proposal, RaftNode,
+    ReadMode, Role, Snapshot, Storage,
 };
 
 use crate::config::SimConfig;
-use crate::replica::{Applied, MembershipChange, Proposed, Ready, Replica};
+use crate::replica::{Applied, MembershipChange, Proposed, ReadStarted, Ready, Replica};
 
 /// Options for the simulated raft-core nodes.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,14 @@ pub struct RaftOptions {
     pub pre_vote: bool,
     /// Run the nodes with check-quorum.
     pub check_quorum: bool,
+    /// Serve reads under a leader lease (`ReadMode::Lease`; needs
+    /// check-quorum). Leases assume clocks in step: profiles that use them
+    /// turn off tick skew and pauses.
+    pub lease_reads: bool,
+    /// The nodes' `election_timeout_ticks` (message delays are 1 to 10
+    /// ticks): longer timeouts leave room for a deposed leader to act while
+    /// the others elect, which is where lease bugs live.
+    pub election_timeout_ticks: u32,
     /// Test-only: run a deliberately broken protocol variant.
     #[cfg(feature = "mutations")]
     pub mutation: Option<synod_raft_core::mutation::Mutation>,
@@ -84,6 +92,12 @@ impl Replica for RaftReplica {
             pre_vote: opts.pre_vote,
             check_quorum: opts.check_quorum,
             max_size_per_msg_bytes: opts.max_size_per_msg_bytes,
+            election_timeout_ticks: opts.election_timeout_ticks,
+            read_mode: if opts.lease_reads {
+                ReadMode::Lease
+            } else {
+                ReadMode::Safe
+            },
             applied: snapshot.meta.index,
             ..Config::new(id)
         };
@@ -137,12 +151,23 @@ impl Replica for RaftReplica {
         }
     }
 
+    fn read(&mut self) -> ReadStarted {
+        match self.node.read_index() {
+            Ok(id) => ReadStarted::Started(id),
+            Err(RaftError::ProposalDropped(DropReason::NotLeader { leader })) => {
+                ReadStarted::Rejected { leader }
+            }
+            Err(_) => ReadStarted::Rejected { leader: None },
+        }
+    }
+
     fn has_ready(&self) -> bool {
         self.node.has_ready()
     }
 
     fn ready(&mut self) -> Result<Ready<Self>, String> {
         let ready = self.node.ready().map_err(|e| e.to_string())?;
+        let reads = ready.read_states.iter().map(|r| (r.id, r.index)).collect();
         let persist = ready.persist;
         let write = RaftWrite {
             snapshot: persist.snapshot.clone(),
@@ -168,6 +193,7 @@ impl Replica for RaftReplica {
             receipt: done.receipt,
             restored,
             committed,
+            reads,
         })
     }
 

@@ -68,6 +68,13 @@ pub trait Replica: Sized + Debug {
 
     /// A client command arrives at this node.
     fn propose(&mut self, command: Vec<u8>) -> Proposed;
+    /// A linearizable read arrives at this node: start confirming it
+    /// (ReadIndex, a lease). Its id comes back in [`Ready::reads`] with the
+    /// index to serve it at. Protocols without such reads keep the
+    /// default, and reads go through the log.
+    fn read(&mut self) -> ReadStarted {
+        ReadStarted::Unsupported
+    }
     /// Whether [`Replica::ready`] has anything.
     fn has_ready(&self) -> bool;
     /// Everything the node wants done now. The node has already applied
@@ -137,6 +144,20 @@ pub enum Proposed {
     },
 }
 
+/// What became of a read handed to [`Replica::read`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadStarted {
+    /// Being confirmed under this id.
+    Started(u64),
+    /// Not here; the client should try `leader` (or anyone).
+    Rejected {
+        /// The leader this node knows, if any.
+        leader: Option<u64>,
+    },
+    /// The protocol has no such reads: send the read through the log.
+    Unsupported,
+}
+
 /// A membership change the simulator injects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MembershipChange {
@@ -172,4 +193,6 @@ pub struct Ready<R: Replica> {
     pub restored: Option<Vec<u8>>,
     /// Committed entries to apply, in index order.
     pub committed: Vec<Applied<R::Payload>>,
+    /// Reads confirmed: (id, index); serve each once `index` is applied.
+    pub reads: Vec<(u64, u64)>,
 }

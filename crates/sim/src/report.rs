@@ -37,6 +37,8 @@ pub struct Summary {
     pub ops: (u64, u64),
     /// The highest commit index any node reached.
     pub committed: u64,
+    /// Gets answered through the protocol's linearizable reads.
+    pub reads_served: u64,
 }
 
 impl Summary {
@@ -62,6 +64,7 @@ impl Summary {
         self.ops.0 += other.ops.0;
         self.ops.1 += other.ops.1;
         self.committed = self.committed.max(other.committed);
+        self.reads_served += other.reads_served;
     }
 }
 

@@ -107,6 +107,7 @@ impl<const EARLY: bool> Replica for Solo<EARLY> {
             receipt: self.log.len(),
             restored: None,
             committed,
+            reads: Vec::new(),
         })
     }
 

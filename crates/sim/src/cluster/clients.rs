@@ -6,7 +6,7 @@ use rand::Rng as _;
 use super::{CLIENT_BASE, Sim, Wire};
 use crate::history::Input;
 use crate::kv::Command;
-use crate::replica::{Proposed, Replica};
+use crate::replica::{Proposed, ReadStarted, Replica};
 
 impl<R: Replica> Sim<R> {
     /// Every idle client invokes its next operation; clients whose answer
@@ -70,6 +70,24 @@ impl<R: Replica> Sim<R> {
     pub(super) fn serve(&mut self, id: u64, from: u64, cmd: Command) {
         let s = self.nodes.get_mut(&id).expect("node");
         let n = s.node.as_mut().expect("running");
+        if self.cfg.read_index && cmd.input == Input::Get {
+            match n.read() {
+                ReadStarted::Started(read) => {
+                    s.reads.insert(read, cmd);
+                    return;
+                }
+                ReadStarted::Rejected { leader } => {
+                    let reply = Wire::Reply {
+                        request: cmd.request,
+                        result: Err(leader),
+                    };
+                    self.net
+                        .send(self.now, id, from, reply, &mut self.rng, &self.faults);
+                    return;
+                }
+                ReadStarted::Unsupported => {}
+            }
+        }
         let leader = match n.propose(cmd.encode()) {
             Proposed::Appended => {
                 s.serving.insert((cmd.client, cmd.request));

@@ -14,6 +14,11 @@ use crate::replica::{MembershipChange, Replica};
 /// the nemesis aims at fsync windows.
 const VOTE_WINDOW_CRASH_FACTOR: f64 = 25.0;
 
+/// A node with reads in flight is this many times likelier to crash, and
+/// then comes back at once, so answers to its old reads can reach its new
+/// incarnation.
+const READ_BOUNCE_FACTOR: f64 = 10.0;
+
 impl<R: Replica> Sim<R> {
     pub(super) fn inject_faults(&mut self) {
         self.step_swizzle();
@@ -38,14 +43,21 @@ impl<R: Replica> Sim<R> {
         let pause = self.rng.random_bool(self.faults.pause);
         let s = self.nodes.get_mut(&id).expect("node");
         let unsynced_vote = s.pending.iter().any(|w| R::changes_vote(&s.durable, w));
+        let reads_in_flight = !s.reads.is_empty();
         let p = if unsynced_vote {
             (self.faults.crash * VOTE_WINDOW_CRASH_FACTOR).min(1.0)
         } else {
             self.faults.crash
         };
+        let bounce = reads_in_flight && crash_roll < (self.faults.crash * READ_BOUNCE_FACTOR);
         if s.node.is_none() {
             if now >= s.down_until {
                 self.restart(id);
+            }
+        } else if bounce {
+            self.crash(id);
+            if let Some(s) = self.nodes.get_mut(&id) {
+                s.down_until = now + 1;
             }
         } else if crash_roll < p {
             self.crash(id);
@@ -64,6 +76,9 @@ impl<R: Replica> Sim<R> {
                 s.node = Some(node);
                 s.kv = kv;
                 s.serving.clear();
+                s.reads.clear();
+                s.confirmed.clear();
+                s.applied_index = 0;
             }
             Err(error) => return self.bad_write(id, error),
         }

@@ -42,6 +42,13 @@ struct Machine<R: Replica> {
     restarts: u64,
     /// Client requests this node appended as leader: (client, request).
     serving: BTreeSet<(u64, u64)>,
+    /// Reads being confirmed: read id -> the client's Get.
+    reads: BTreeMap<u64, Command>,
+    /// Reads confirmed, waiting for their index to be applied.
+    confirmed: Vec<(u64, Command)>,
+    /// The last index this incarnation's state machine applied (0 until
+    /// it applies an entry: reads wait until then).
+    applied_index: u64,
     was_leader_in: u64,
 }
 
@@ -189,6 +196,9 @@ impl<R: Replica> Sim<R> {
                     paused_until: 0,
                     restarts: 0,
                     serving: BTreeSet::new(),
+                    reads: BTreeMap::new(),
+                    confirmed: Vec::new(),
+                    applied_index: 0,
                     was_leader_in: 0,
                 },
             );

@@ -64,10 +64,16 @@ impl<R: Replica> Sim<R> {
             s.pending.push(ready.write);
             s.held.extend(ready.after_sync);
             s.receipts.push(ready.receipt);
+            for (read, index) in ready.reads {
+                if let Some(cmd) = s.reads.remove(&read) {
+                    s.confirmed.push((index, cmd));
+                }
+            }
             self.send(id, ready.send);
             for e in ready.committed {
                 self.apply(id, e);
             }
+            self.serve_confirmed_reads(id);
         }
     }
 
@@ -96,6 +102,7 @@ impl<R: Replica> Sim<R> {
             }
         }
         let s = self.nodes.get_mut(&id).expect("node");
+        s.applied_index = s.applied_index.max(e.index);
         if let Some(n) = s.node.as_mut() {
             n.on_applied(e.index);
         }
@@ -106,6 +113,29 @@ impl<R: Replica> Sim<R> {
             return;
         };
         if s.serving.remove(&(cmd.client, cmd.request)) {
+            let reply = Wire::Reply {
+                request: cmd.request,
+                result: Ok(output),
+            };
+            let to = CLIENT_BASE + cmd.client;
+            self.net
+                .send(self.now, id, to, reply, &mut self.rng, &self.faults);
+        }
+    }
+
+    /// Answers the confirmed reads whose index this node has applied, from
+    /// its own state machine.
+    fn serve_confirmed_reads(&mut self, id: u64) {
+        let s = self.nodes.get_mut(&id).expect("node");
+        let applied = s.applied_index;
+        let (due, waiting) = std::mem::take(&mut s.confirmed)
+            .into_iter()
+            .partition::<Vec<_>, _>(|(index, _)| *index <= applied && applied > 0);
+        s.confirmed = waiting;
+        for (_, cmd) in due {
+            let s = self.nodes.get_mut(&id).expect("node");
+            let output = s.kv.apply(cmd.key, cmd.input);
+            self.summary.reads_served += 1;
             let reply = Wire::Reply {
                 request: cmd.request,
                 result: Ok(output),

@@ -1,0 +1,471 @@
+//! Fuzz interpreter: a cluster of 3 to 5 nodes driven by the input's bytes
+//! (which node ticks, which message is delivered, dropped, duplicated or
+//! replaced, which node syncs its disk or crashes losing unsynced writes,
+//! possibly tearing them, proposals, reads, compactions, transfers and
+//! membership changes). After every step: election safety, log matching,
+//! leader completeness, committed entries never change, and no read is
+//! answered below a commit index known anywhere when it was issued.
+//! Replacement messages are stale (an older term than the receiver's) or
+//! requests any member may send: forged votes, acknowledgements and
+//! leaders break any Raft and are left to the `step` interpreter. Shared
+//! by `fuzz/fuzz_targets/raft_cluster.rs` and the crate's `fuzz_inputs`
+//! test.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+
+use arbitrary::{Arbitrary, Unstructured};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use synod_raft_core::{
+    ConfChange, ConfChangeKind, Config, Entry, HardState, Index, MemStorage, Message, MessageBody,
+    NodeId, Payload, PersistReceipt, RaftNode, ReadId, ReadMode, Role, Snapshot, Storage, Term,
+};
+
+type Node = RaftNode<MemStorage, StdRng>;
+
+/// One batch handed to the disk and not yet synced.
+#[derive(Clone)]
+struct Write {
+    snapshot: Option<Snapshot>,
+    entries: Vec<Entry>,
+    hard_state: Option<HardState>,
+}
+
+impl Write {
+    /// The documented order: snapshot, entries, hard state.
+    fn apply(&self, disk: &mut MemStorage) {
+        if let Some(s) = &self.snapshot {
+            let _ = disk.apply_snapshot(s.clone());
+        }
+        disk.append(&self.entries)
+            .expect("entries continue the disk's log");
+        if let Some(hs) = self.hard_state {
+            disk.set_hard_state(hs);
+        }
+    }
+}
+
+struct Machine {
+    node: Node,
+    config: Config,
+    durable: MemStorage,
+    pending: Vec<Write>,
+    held: Vec<Message>,
+    receipts: Vec<PersistReceipt>,
+    /// The state machine: the commands applied, in order.
+    applied: Vec<(Index, Vec<u8>)>,
+    restarts: u64,
+    led_term: Term,
+}
+
+struct Cluster {
+    machines: BTreeMap<NodeId, Machine>,
+    net: Vec<Message>,
+    /// Every committed entry any node applied: index -> (term, payload,
+    /// the applying node's term, an upper bound of the commit's term).
+    committed: BTreeMap<Index, (Term, Payload, Term)>,
+    leaders: BTreeMap<Term, NodeId>,
+    /// State machines as of each snapshot index.
+    snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
+    /// The highest commit index any node has known so far.
+    max_commit: Index,
+    /// Reads issued: (node, id) -> the floor their answer must reach.
+    reads: BTreeMap<(NodeId, ReadId), Index>,
+    proposals: u64,
+    lease: bool,
+}
+
+impl Cluster {
+    fn new(u: &mut Unstructured<'_>) -> arbitrary::Result<Self> {
+        let n: u64 = u.int_in_range(3..=5)?;
+        let pre_vote = u.arbitrary()?;
+        let check_quorum = u.arbitrary()?;
+        // Lease reads assume clocks in step: with them on, every tick
+        // ticks every node.
+        let lease = check_quorum && u.arbitrary()?;
+        let max_size_per_msg_bytes = u.int_in_range(1..=256)?;
+        let ids: Vec<NodeId> = (1..=n).collect();
+        let mut machines = BTreeMap::new();
+        for &id in &ids {
+            let mut config = Config::new(id);
+            config.pre_vote = pre_vote;
+            config.check_quorum = check_quorum;
+            config.max_size_per_msg_bytes = max_size_per_msg_bytes;
+            config.election_timeout_ticks = 5;
+            if lease {
+                config.read_mode = ReadMode::Lease;
+            }
+            let durable = MemStorage::bootstrap(&ids);
+            let node = RaftNode::new(config.clone(), durable.clone(), StdRng::seed_from_u64(id))
+                .expect("a valid start");
+            machines.insert(
+                id,
+                Machine {
+                    node,
+                    config,
+                    durable,
+                    pending: Vec::new(),
+                    held: Vec::new(),
+                    receipts: Vec::new(),
+                    applied: Vec::new(),
+                    restarts: 0,
+                    led_term: 0,
+                },
+            );
+        }
+        Ok(Self {
+            machines,
+            net: Vec::new(),
+            committed: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            max_commit: 0,
+            reads: BTreeMap::new(),
+            proposals: 0,
+            lease,
+        })
+    }
+
+    fn ids(&self) -> Vec<NodeId> {
+        self.machines.keys().copied().collect()
+    }
+
+    fn pick(&self, u: &mut Unstructured<'_>) -> NodeId {
+        let ids = self.ids();
+        ids[u.choose_index(ids.len()).unwrap_or(0)]
+    }
+
+    /// Runs a node's ready loop: sends, writes to its disk (unsynced),
+    /// applies committed entries and checks read answers.
+    fn drive(&mut self, id: NodeId) {
+        let mut rounds = 0;
+        loop {
+            let m = self.machines.get_mut(&id).expect("node");
+            if !m.node.has_ready() {
+                break;
+            }
+            rounds += 1;
+            assert!(rounds < 10_000, "has_ready never settles");
+            let ready = m.node.ready().expect("ready with in-memory storage");
+            self.net.extend(ready.messages);
+            let persist = ready.persist;
+            let write = Write {
+                snapshot: persist.snapshot.clone(),
+                entries: persist.entries.clone(),
+                hard_state: persist.hard_state,
+            };
+            write.apply(m.node.storage_mut());
+            if let Some(s) = &write.snapshot {
+                m.applied = self
+                    .snapshots
+                    .get(&s.meta.index)
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            m.pending.push(write);
+            let done = persist.persisted();
+            m.held.extend(done.messages);
+            m.receipts.push(done.receipt);
+            for r in ready.read_states {
+                let floor = self.reads.get(&(id, r.id)).copied();
+                let floor = floor
+                    .unwrap_or_else(|| panic!("node {id} answered read {} it never issued", r.id));
+                assert!(
+                    r.index >= floor,
+                    "stale read on node {id}: answered at {} below {floor}, committed before it was issued",
+                    r.index
+                );
+            }
+            for e in ready.committed_entries {
+                self.apply(id, e);
+            }
+        }
+        self.observe(id);
+    }
+
+    fn apply(&mut self, id: NodeId, e: Entry) {
+        let m = self.machines.get_mut(&id).expect("node");
+        let seen_in = m.node.term().max(e.term);
+        match self.committed.get(&e.index) {
+            Some((t, p, _)) => assert!(
+                *t == e.term && *p == e.payload,
+                "committed entry {} changed: node {id} applied term {} where term {t} was applied",
+                e.index,
+                e.term
+            ),
+            None => {
+                self.committed
+                    .insert(e.index, (e.term, e.payload.clone(), seen_in));
+            }
+        }
+        if let Payload::Command(data) = &e.payload {
+            m.applied.push((e.index, data.clone()));
+        }
+        m.node.on_applied(e.index);
+    }
+
+    /// Election safety and leader completeness for a node that leads.
+    fn observe(&mut self, id: NodeId) {
+        let m = self.machines.get_mut(&id).expect("node");
+        self.max_commit = self.max_commit.max(m.node.log().committed());
+        if m.node.role() != Role::Leader {
+            return;
+        }
+        let term = m.node.term();
+        let first = *self.leaders.entry(term).or_insert(id);
+        assert_eq!(first, id, "two leaders in term {term}: {first} and {id}");
+        if m.led_term == term {
+            return;
+        }
+        m.led_term = term;
+        let log = m.node.log();
+        let from = log.first_index().expect("in-memory");
+        for (&index, (t, _, seen_in)) in self.committed.range(from..) {
+            if term > *seen_in {
+                assert!(
+                    log.match_term(index, *t),
+                    "leader {id} of term {term} lacks entry {index} committed by term {seen_in}"
+                );
+            }
+        }
+    }
+
+    /// Raft §5.3: where two logs hold an entry with the same index and
+    /// term, they agree on every entry before it.
+    fn check_log_matching(&self) {
+        let logs: Vec<(NodeId, BTreeMap<Index, Term>)> = self
+            .machines
+            .iter()
+            .map(|(&id, m)| {
+                let log = m.node.log();
+                let (first, last) = (log.first_index().unwrap(), log.last_index().unwrap());
+                let terms = (first..=last).filter_map(|i| Some((i, log.term(i).ok()?)));
+                (id, terms.collect())
+            })
+            .collect();
+        for (i, (a, la)) in logs.iter().enumerate() {
+            for (b, lb) in &logs[i + 1..] {
+                let top = la
+                    .iter()
+                    .rev()
+                    .find(|(idx, t)| lb.get(idx) == Some(t))
+                    .map(|(&idx, _)| idx);
+                let Some(top) = top else { continue };
+                for (idx, t) in la.range(..=top) {
+                    if let Some(tb) = lb.get(idx) {
+                        assert_eq!(t, tb, "logs of {a} and {b} differ at {idx} below {top}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The disk syncs: pending writes become durable, held messages go.
+    fn sync(&mut self, id: NodeId) {
+        let m = self.machines.get_mut(&id).expect("node");
+        for w in m.pending.drain(..) {
+            w.apply(&mut m.durable);
+        }
+        self.net.append(&mut m.held);
+        for r in m.receipts.drain(..) {
+            m.node.on_persisted(r);
+        }
+        self.drive(id);
+    }
+
+    /// The node crashes: unsynced writes are lost (or a prefix of their
+    /// entries reaches the disk), and it restarts from its disk.
+    fn crash(&mut self, id: NodeId, torn: usize) {
+        let m = self.machines.get_mut(&id).expect("node");
+        let entries: Vec<Entry> = m
+            .pending
+            .iter()
+            .take_while(|w| w.snapshot.is_none())
+            .flat_map(|w| w.entries.iter().cloned())
+            .take(torn)
+            .collect();
+        let _ = m.durable.append(&entries);
+        m.pending.clear();
+        m.held.clear();
+        m.receipts.clear();
+        m.restarts += 1;
+        let snap = m.durable.snapshot(0).map_or(0, |s| s.meta.index);
+        m.applied = self.snapshots.get(&snap).cloned().unwrap_or_default();
+        let config = Config {
+            applied: snap,
+            ..m.config.clone()
+        };
+        let rng = StdRng::seed_from_u64((m.restarts << 8) | id);
+        m.node =
+            RaftNode::new(config, m.durable.clone(), rng).expect("a node restarts from its disk");
+        m.led_term = 0;
+        self.drive(id);
+    }
+
+    /// Snapshots the node's state machine and compacts its log.
+    fn compact(&mut self, id: NodeId, keep: u64) {
+        let m = self.machines.get_mut(&id).expect("node");
+        let applied = m.node.log().applied();
+        // Only what is durable may be compacted: applied entries are synced.
+        let taken = m.durable.snapshot(0).map_or(0, |s| s.meta.index);
+        if applied <= taken {
+            return;
+        }
+        self.snapshots.insert(applied, m.applied.clone());
+        let conf = m.node.conf_state();
+        for disk in [&mut m.durable, m.node.storage_mut()] {
+            if disk.create_snapshot(applied, conf.clone(), vec![]).is_ok() {
+                let first = disk.first_index().unwrap_or(1);
+                if applied.saturating_sub(keep) >= first {
+                    let _ = disk.compact(applied - keep);
+                }
+            }
+        }
+    }
+
+    /// A message replaced by one no correct node could be harmed by: a
+    /// stale one, or a request any member may send.
+    fn replacement(&self, u: &mut Unstructured<'_>, old: &Message) -> Option<Message> {
+        let receiver_term = self.machines.get(&old.to)?.node.term();
+        let mut m = old.clone();
+        match u.int_in_range(0..=3u8).ok()? {
+            0 if receiver_term > 0 => {
+                m.body = MessageBody::arbitrary(u).ok()?;
+                m.term = u.int_in_range(0..=receiver_term - 1).ok()?;
+            }
+            1 => {
+                m.body = MessageBody::Propose {
+                    data: vec![0xEE; 1 + u.int_in_range(0..=32usize).ok()?],
+                }
+            }
+            2 => {
+                m.body = MessageBody::ReadIndex {
+                    id: u.arbitrary().ok()?,
+                }
+            }
+            _ => m.body = MessageBody::TimeoutNow,
+        }
+        Some(m)
+    }
+
+    fn step(&mut self, u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+        let id = self.pick(u);
+        match u.int_in_range(0..=13u8)? {
+            0..=2 => {
+                if self.lease {
+                    for m in self.machines.values_mut() {
+                        m.node.tick();
+                    }
+                    for id in self.ids() {
+                        self.drive(id);
+                    }
+                } else {
+                    self.machines.get_mut(&id).expect("node").node.tick();
+                    self.drive(id);
+                }
+            }
+            3..=6 if !self.net.is_empty() => {
+                let k = u.choose_index(self.net.len())?;
+                let msg = self.net.swap_remove(k);
+                self.deliver(msg);
+            }
+            7 if !self.net.is_empty() => {
+                let k = u.choose_index(self.net.len())?;
+                let _ = self.net.swap_remove(k);
+            }
+            8 if !self.net.is_empty() => {
+                let k = u.choose_index(self.net.len())?;
+                let copy = self.net[k].clone();
+                self.net.push(copy);
+            }
+            9 if !self.net.is_empty() => {
+                let k = u.choose_index(self.net.len())?;
+                let old = self.net.swap_remove(k);
+                if let Some(msg) = self.replacement(u, &old) {
+                    self.deliver(msg);
+                }
+            }
+            10 => self.sync(id),
+            11 => {
+                let torn = u.int_in_range(0..=3usize)?;
+                self.crash(id, torn);
+            }
+            12 => {
+                self.proposals += 1;
+                let node = &mut self.machines.get_mut(&id).expect("node").node;
+                let _ = node.propose(self.proposals.to_le_bytes().to_vec());
+                if u.arbitrary()? {
+                    let floor = self.max_commit;
+                    if let Ok(read) = node.read_index() {
+                        self.reads.insert((id, read), floor);
+                    }
+                }
+                self.drive(id);
+            }
+            _ => {
+                match u.int_in_range(0..=3u8)? {
+                    0 => self.compact(id, u.int_in_range(0..=3)?),
+                    1 => {
+                        let to = self.pick(u);
+                        let _ = self
+                            .machines
+                            .get_mut(&id)
+                            .expect("node")
+                            .node
+                            .transfer_leader(to);
+                    }
+                    2 => {
+                        let node = self.pick(u);
+                        let n = &mut self.machines.get_mut(&id).expect("node").node;
+                        let cc = if n.conf_state().voters.contains(&node) {
+                            ConfChange::single(ConfChangeKind::Remove, node)
+                        } else {
+                            ConfChange::single(ConfChangeKind::AddVoter, node)
+                        };
+                        if cc.changes[0].kind != ConfChangeKind::Remove
+                            || n.conf_state().voters.len() > 3
+                        {
+                            let _ = n.propose_conf_change(cc);
+                        }
+                    }
+                    _ => {
+                        let floor = self.max_commit;
+                        if let Ok(read) =
+                            self.machines.get_mut(&id).expect("node").node.read_index()
+                        {
+                            self.reads.insert((id, read), floor);
+                        }
+                    }
+                }
+                self.drive(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, msg: Message) {
+        let to = msg.to;
+        let Some(m) = self.machines.get_mut(&to) else {
+            return;
+        };
+        let _ = m.node.step(msg);
+        self.drive(to);
+    }
+}
+
+/// Runs one input.
+pub fn run(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(mut c) = Cluster::new(&mut u) else {
+        return;
+    };
+    let mut steps = 0;
+    while !u.is_empty() && steps < 2_000 {
+        steps += 1;
+        if c.step(&mut u).is_err() {
+            break;
+        }
+        c.check_log_matching();
+    }
+}
