@@ -6,7 +6,8 @@
 //! cargo run --release --example simulate -- --seeds 1000 --start 0 --faults safety --protocol raft
 //! ```
 //! Profiles: `safety` (every fault), `liveness` (faults, then healing, then
-//! progress required), `chaos` (far more faults, classic Raft). `--verbose`
+//! progress required), `chaos` (far more faults, classic Raft), `lease`
+//! (lease reads, the leader isolated from its peers but not its clients). `--verbose`
 //! prints each run's event trace (faults, leader changes, every delivered
 //! message, client operations) and summary: use it with `--seeds 1` to
 //! replay one seed. A seed's run does not depend on `--jobs` or on which
@@ -32,6 +33,7 @@ enum Profile {
     Safety,
     Liveness,
     Chaos,
+    Lease,
 }
 
 impl Profile {
@@ -40,6 +42,7 @@ impl Profile {
             Self::Safety => "safety",
             Self::Liveness => "liveness",
             Self::Chaos => "chaos",
+            Self::Lease => "lease",
         }
     }
 
@@ -48,6 +51,7 @@ impl Profile {
             Self::Safety => SimConfig::safety(seed),
             Self::Liveness => SimConfig::liveness(seed),
             Self::Chaos => SimConfig::chaos(seed),
+            Self::Lease => SimConfig::lease(seed),
         }
     }
 }
@@ -232,6 +236,7 @@ fn print_table(total: &Summary, ran: u64, unknown_checks: u64) {
         ("messages sent", total.messages.0),
         ("messages dropped", total.messages.1),
         ("messages duplicated", total.messages.2),
+        ("messages held up", total.slowed),
         ("operations completed", total.ops.0),
         ("operations unknown", total.ops.1),
         ("reads served by read index", total.reads_served),

@@ -15,4 +15,11 @@ pub enum Mutation {
     /// Send vote responses before the vote is persisted (a crash can make
     /// a node vote twice in a term).
     VoteBeforePersist,
+    /// Trust the lease until check-quorum steps the leader down, as before
+    /// issue 9 (an isolated leader serves stale lease reads).
+    LeaseUntilStepDown,
+    /// Number reads from 1 on every start and accept any answer to an id
+    /// at or below the last one issued, as before issue 9 (a late answer
+    /// serves a read issued after a restart).
+    ReusedReadIds,
 }

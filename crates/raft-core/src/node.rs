@@ -230,6 +230,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             handed_over: false,
         };
         node.applying = node.log.applied();
+        if node.mutated(Mutated::ReusedReadIds) {
+            node.reads.last_id = 0;
+        }
         node.become_follower(hs.term, None);
         Ok(node)
     }
@@ -659,6 +662,8 @@ pub(crate) enum Mutated {
     SkipConsistencyCheck,
     DoubleVote,
     VoteBeforePersist,
+    LeaseUntilStepDown,
+    ReusedReadIds,
 }
 
 #[cfg(feature = "mutations")]

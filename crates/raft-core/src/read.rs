@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, VecDeque};
 use crate::config::ReadMode;
 use crate::error::{DropReason, Error};
 use crate::message::MessageBody;
-use crate::node::{RaftNode, Role};
+use crate::node::{Mutated, RaftNode, Role};
 use crate::storage::Storage;
 use crate::types::{Index, NodeId, ReadId, ReadState};
 
@@ -134,7 +134,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             .forwarded
             .remove(at)
             .expect("position is in range");
-        if index >= floor {
+        if index >= floor || self.mutated(Mutated::ReusedReadIds) {
             self.reads.ready.push(ReadState { id, index });
         }
     }
@@ -178,6 +178,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     fn holds_lease(&self) -> bool {
         if self.config.read_mode != ReadMode::Lease || self.handed_over {
             return false;
+        }
+        if self.mutated(Mutated::LeaseUntilStepDown) {
+            return true;
         }
         let (me, now) = (self.id(), self.now_ticks);
         let progress = &self.progress;

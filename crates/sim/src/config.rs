@@ -112,6 +112,47 @@ impl SimConfig {
         }
     }
 
+    /// The lease profile, aimed at stale reads: 3 nodes serving gets under
+    /// a leader lease (clocks in step: no tick skew, no pauses), a long
+    /// election timeout (30 ticks), long partitions that isolate the
+    /// leader while clients still reach it, many clients on two keys, and
+    /// nodes with reads in flight bounced while answers are held up.
+    #[must_use]
+    pub fn lease(seed: u64) -> Self {
+        let mut faults = FaultConfig::safety();
+        faults.skew = 0.0;
+        faults.pause = 0.0;
+        faults.partition = 0.02;
+        faults.partition_ticks = (60, 150);
+        // A fast network: a new leader can be elected and commit within a
+        // few ticks of the old one's lease running out.
+        faults.delay_ticks = (1, 2);
+        faults.link_jitter_ticks = 0;
+        faults.partition_kinds = vec![
+            crate::PartitionKind::IsolateLeader,
+            crate::PartitionKind::IsolateNode,
+        ];
+        let base = Self::safety(seed);
+        Self {
+            nodes: 3,
+            clients: 5,
+            ops: 250,
+            keys: 4,
+            client_timeout_ticks: 40,
+            faults,
+            reconfigure: 0.0,
+            read_index: true,
+            raft: RaftOptions {
+                pre_vote: seed.is_multiple_of(4),
+                check_quorum: true,
+                lease_reads: true,
+                election_timeout_ticks: 30,
+                ..base.raft.clone()
+            },
+            ..base
+        }
+    }
+
     /// The chaos profile: classic Raft (no pre-vote, no check-quorum) on
     /// 3 or 5 nodes under [`FaultConfig::chaos`]; the seed picks how slow
     /// the disks are and whether appends carry one entry or many.

@@ -39,6 +39,12 @@ pub struct FaultConfig {
     pub pause_ticks: (u64, u64),
     /// Per node per tick: the node's clock skips a tick (a slow clock).
     pub skew: f64,
+    /// A message is held up in the network (a retransmission, a long
+    /// queue) for extra ticks drawn from `slow_ticks`: answers that arrive
+    /// long after the question, even after the asker restarted.
+    pub slow: f64,
+    /// How long a held-up message is delayed beyond its normal delay.
+    pub slow_ticks: (u64, u64),
 }
 
 impl FaultConfig {
@@ -59,6 +65,8 @@ impl FaultConfig {
             pause: 0.0,
             pause_ticks: (0, 0),
             skew: 0.0,
+            slow: 0.0,
+            slow_ticks: (0, 0),
         }
     }
 
@@ -79,6 +87,8 @@ impl FaultConfig {
             pause: 0.002,
             pause_ticks: (5, 30),
             skew: 0.05,
+            slow: 0.01,
+            slow_ticks: (10, 80),
         }
     }
 
@@ -100,6 +110,8 @@ impl FaultConfig {
             pause: 0.005,
             pause_ticks: (5, 20),
             skew: 0.05,
+            slow: 0.02,
+            slow_ticks: (5, 60),
         }
     }
 
@@ -115,6 +127,7 @@ impl FaultConfig {
             ("crash", self.crash),
             ("pause", self.pause),
             ("skew", self.skew),
+            ("slow", self.slow),
         ];
         for (field, value) in probabilities {
             if !(0.0..=1.0).contains(&value) {
@@ -126,6 +139,7 @@ impl FaultConfig {
             ("partition_ticks", self.partition_ticks),
             ("down_ticks", self.down_ticks),
             ("pause_ticks", self.pause_ticks),
+            ("slow_ticks", self.slow_ticks),
         ];
         for (field, (min, max)) in ranges {
             if min > max {

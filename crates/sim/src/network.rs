@@ -22,6 +22,8 @@ pub(crate) struct Network<M> {
     pub(crate) sent: u64,
     pub(crate) dropped: u64,
     pub(crate) duplicated: u64,
+    /// Messages held up by the `slow` fault.
+    pub(crate) slowed: u64,
 }
 
 impl<M: Clone> Network<M> {
@@ -34,6 +36,7 @@ impl<M: Clone> Network<M> {
             sent: 0,
             dropped: 0,
             duplicated: 0,
+            slowed: 0,
         }
     }
 
@@ -54,10 +57,16 @@ impl<M: Clone> Network<M> {
         }
     }
 
-    fn delay(&self, from: u64, to: u64, rng: &mut StdRng, faults: &FaultConfig) -> u64 {
+    fn delay(&mut self, from: u64, to: u64, rng: &mut StdRng, faults: &FaultConfig) -> u64 {
         let (lo, hi) = faults.delay_ticks;
         let hi = hi + self.link_jitter.get(&(from, to)).copied().unwrap_or(0);
-        lo + rng.next_u64() % (hi - lo + 1)
+        let normal = lo + rng.next_u64() % (hi - lo + 1);
+        if faults.slow > 0.0 && rng.random_bool(faults.slow) {
+            self.slowed += 1;
+            let (lo, hi) = faults.slow_ticks;
+            return normal + lo + rng.next_u64() % (hi - lo + 1);
+        }
+        normal
     }
 
     /// Sends `msg` from `from` to `to` at tick `now`.
@@ -86,6 +95,22 @@ impl<M: Clone> Network<M> {
             self.in_flight
                 .insert((at, self.next_seq), (from, to, msg.clone()));
             self.next_seq += 1;
+        }
+    }
+
+    /// Holds up every message in flight to `node` by `extra` ticks (a
+    /// network that buffers them while the node restarts).
+    pub(crate) fn hold_up_to(&mut self, node: u64, extra: u64) {
+        let keys: Vec<(u64, u64)> = self
+            .in_flight
+            .iter()
+            .filter(|(_, (_, to, _))| *to == node)
+            .map(|(k, _)| *k)
+            .collect();
+        for (at, seq) in keys {
+            let entry = self.in_flight.remove(&(at, seq)).expect("present");
+            self.in_flight.insert((at + extra, seq), entry);
+            self.slowed += 1;
         }
     }
 

@@ -39,6 +39,8 @@ pub struct Summary {
     pub committed: u64,
     /// Gets answered through the protocol's linearizable reads.
     pub reads_served: u64,
+    /// Messages held up in the network by the `slow` fault.
+    pub slowed: u64,
 }
 
 impl Summary {
@@ -65,6 +67,7 @@ impl Summary {
         self.ops.1 += other.ops.1;
         self.committed = self.committed.max(other.committed);
         self.reads_served += other.reads_served;
+        self.slowed += other.slowed;
     }
 }
 
@@ -107,6 +110,17 @@ pub enum Violation {
     },
     /// The history is not linearizable.
     NotLinearizable(String),
+    /// A linearizable read was confirmed at an index below one some node
+    /// had already applied when the read was issued (a write acknowledged
+    /// before the read could be missing from it).
+    StaleRead {
+        /// The node that issued the read.
+        node: u64,
+        /// The index the read was confirmed at.
+        index: u64,
+        /// The highest index applied anywhere when it was issued.
+        applied_before: u64,
+    },
     /// The node asked its disk for an impossible write (a gap in the log,
     /// an older snapshot) or could not read it back: a protocol bug.
     BadWrite {

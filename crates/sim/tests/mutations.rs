@@ -10,8 +10,15 @@ use synod_sim::*;
 const MAX_SEEDS: u64 = 1_000;
 
 fn first_catching_seed(m: Mutation) -> Option<(u64, Violation)> {
+    // Read mutations need reads through ReadIndex and leases, which the
+    // chaos profile (classic Raft) does not run.
+    let profile = match m {
+        Mutation::LeaseUntilStepDown => SimConfig::lease,
+        Mutation::ReusedReadIds => SimConfig::safety,
+        _ => SimConfig::chaos,
+    };
     (0..MAX_SEEDS).find_map(|seed| {
-        let mut cfg = SimConfig::chaos(seed);
+        let mut cfg = profile(seed);
         cfg.raft.mutation = Some(m);
         let report = run(&cfg).unwrap();
         report.violation.map(|v| (seed, v))
@@ -26,6 +33,8 @@ fn every_mutation_is_caught() {
         Mutation::SkipConsistencyCheck,
         Mutation::CommitPreviousTermByCounting,
         Mutation::VoteBeforePersist,
+        Mutation::LeaseUntilStepDown,
+        Mutation::ReusedReadIds,
     ] {
         match first_catching_seed(m) {
             Some((seed, v)) => eprintln!("{m:?}: caught at seed {seed}: {v:?}"),

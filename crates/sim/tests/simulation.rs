@@ -53,6 +53,8 @@ fn assert_exercised_with(total: &Summary, snapshots: bool) {
     assert!(total.conf_changes > 0, "membership changes: {total:?}");
     assert!(total.skewed_ticks > 0, "{total:?}");
     assert!(total.messages.1 > 0 && total.messages.2 > 0, "{total:?}");
+    assert!(total.slowed > 0, "held-up messages: {total:?}");
+    assert!(total.reads_served > 0, "reads through ReadIndex: {total:?}");
     assert!(total.leader_changes > 0, "{total:?}");
     assert!(total.ops.0 > 0, "{total:?}");
 }
@@ -71,6 +73,17 @@ fn chaos_profile() {
     let total = run_seeds("chaos", 0..200, SimConfig::chaos);
     eprintln!("chaos: {total:?}");
     assert_exercised_with(&total, false); // chaos does not compact
+}
+
+/// Lease reads with the leader isolated from its peers but not its
+/// clients: no read may be confirmed below an index already applied.
+#[test]
+fn lease_profile() {
+    let total = run_seeds("lease", 0..100, SimConfig::lease);
+    eprintln!("lease: {total:?}");
+    assert!(total.reads_served > 1_000, "{total:?}");
+    assert!(total.slowed > 0, "{total:?}");
+    assert!(total.partitions > 0 && total.crashes > 0, "{total:?}");
 }
 
 #[test]

@@ -102,7 +102,7 @@ pub fn run(data: &[u8]) {
         };
         match op {
             0 => n.tick(),
-            1 | 2 | 3 => {
+            1..=3 => {
                 let Ok(mut msg) = Message::arbitrary(&mut u) else {
                     break;
                 };

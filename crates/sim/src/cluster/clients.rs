@@ -73,7 +73,10 @@ impl<R: Replica> Sim<R> {
         if self.cfg.read_index && cmd.input == Input::Get {
             match n.read() {
                 ReadStarted::Started(read) => {
-                    s.reads.insert(read, cmd);
+                    // Every write acknowledged so far is applied at or
+                    // below this index somewhere: the read must reach it.
+                    let floor = self.summary.committed;
+                    s.reads.insert(read, (cmd, floor));
                     return;
                 }
                 ReadStarted::Rejected { leader } => {

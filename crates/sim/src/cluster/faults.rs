@@ -55,10 +55,15 @@ impl<R: Replica> Sim<R> {
                 self.restart(id);
             }
         } else if bounce {
+            // Back at once; answers to its old reads reach the new
+            // incarnation (held up by the network meanwhile).
             self.crash(id);
             if let Some(s) = self.nodes.get_mut(&id) {
                 s.down_until = now + 1;
             }
+            let (lo, hi) = self.faults.slow_ticks;
+            let extra = lo + self.rng.next_u64() % (hi - lo + 1);
+            self.net.hold_up_to(id, extra);
         } else if crash_roll < p {
             self.crash(id);
         } else if pause && s.paused_until <= now {

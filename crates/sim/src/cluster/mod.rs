@@ -42,8 +42,9 @@ struct Machine<R: Replica> {
     restarts: u64,
     /// Client requests this node appended as leader: (client, request).
     serving: BTreeSet<(u64, u64)>,
-    /// Reads being confirmed: read id -> the client's Get.
-    reads: BTreeMap<u64, Command>,
+    /// Reads being confirmed: read id -> the client's Get and the highest
+    /// index applied anywhere when it was issued.
+    reads: BTreeMap<u64, (Command, u64)>,
     /// Reads confirmed, waiting for their index to be applied.
     confirmed: Vec<(u64, Command)>,
     /// The last index this incarnation's state machine applied (0 until
@@ -155,6 +156,7 @@ pub fn run_with<R: Replica>(cfg: &SimConfig) -> Result<RunReport, SimError> {
     let (done, unknown) = sim.history.outcome_counts();
     sim.summary.ops = (done as u64, unknown as u64);
     sim.summary.messages = (sim.net.sent, sim.net.dropped, sim.net.duplicated);
+    sim.summary.slowed = sim.net.slowed;
     sim.summary.terms_with_leader = sim.leaders.len() as u64;
     Ok(RunReport {
         seed: cfg.seed,

@@ -64,10 +64,21 @@ impl<R: Replica> Sim<R> {
             s.pending.push(ready.write);
             s.held.extend(ready.after_sync);
             s.receipts.push(ready.receipt);
+            let mut stale = None;
             for (read, index) in ready.reads {
-                if let Some(cmd) = s.reads.remove(&read) {
+                if let Some((cmd, floor)) = s.reads.remove(&read) {
+                    if index < floor {
+                        stale.get_or_insert(Violation::StaleRead {
+                            node: id,
+                            index,
+                            applied_before: floor,
+                        });
+                    }
                     s.confirmed.push((index, cmd));
                 }
+            }
+            if let Some(v) = stale {
+                self.violation.get_or_insert(v);
             }
             self.send(id, ready.send);
             for e in ready.committed {
