@@ -101,14 +101,20 @@ impl SimConfig {
         }
     }
 
-    /// The liveness profile: as safety, then 300 ticks healed in which
-    /// operations must complete.
+    /// The liveness profile: as safety, then 50 election timeouts (500
+    /// ticks for most seeds) healed, in which every client must complete
+    /// an operation.
     #[must_use]
     pub fn liveness(seed: u64) -> Self {
+        let base = Self::safety(seed);
         Self {
-            heal_ticks: 300,
+            // 50 election timeouts: 500 ticks at the usual 10, more for the
+            // lease seeds' 30. Classic Raft (no pre-vote) with stale,
+            // disruptive candidates can take dozens of rounds of split
+            // votes to elect: 30 timeouts failed 1 seed in 15,000.
+            heal_ticks: 50 * u64::from(base.raft.election_timeout_ticks),
             heal_ops: 1,
-            ..Self::safety(seed)
+            ..base
         }
     }
 
