@@ -172,7 +172,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Hands leadership to `to` (Raft thesis §3.10): stop taking proposals,
     /// bring `to` up to date, then tell it to campaign at once. Abandoned
-    /// if not done within an election timeout.
+    /// if not done within an election timeout. `to` = this node cancels a
+    /// pending transfer, as in etcd (see also
+    /// [`RaftNode::cancel_transfer_leader`]).
     ///
     /// # Errors
     /// [`Error::ProposalDropped`] with [`DropReason::NotLeader`] when not

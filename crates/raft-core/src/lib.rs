@@ -80,16 +80,32 @@
 //!   single-server changes, joint consensus left automatically (§6),
 //!   step-down of a removed leader; a node started with an empty
 //!   configuration and [`Config::joining`] joins when added.
-//! - Leadership transfer ([`RaftNode::transfer_leader`]), linearizable
-//!   reads ([`RaftNode::read_index`]: ReadIndex or [`ReadMode::Lease`]), on
-//!   the leader or through a follower, and optional proposal forwarding.
+//! - Leadership transfer ([`RaftNode::transfer_leader`], cancelled by
+//!   [`RaftNode::cancel_transfer_leader`]), linearizable reads
+//!   ([`RaftNode::read_index`]: ReadIndex, or [`ReadMode::Lease`] dated from
+//!   the send time of the heartbeat a quorum acknowledged, with
+//!   [`Config::lease_drift_margin_ticks`] given up for clock drift), on the
+//!   leader or through a follower, and optional proposal forwarding.
 //! - [`RaftNode::status`], [`RaftNode::report_unreachable`],
 //!   [`RaftNode::report_snapshot`].
+//!
+//! Bad input never panics: a message that no correct peer sends (a term or
+//! index that cannot be followed by another, entries newer than their
+//! message, a refusal hinting past what it refused, node 0 as a sender) is
+//! refused with [`Error::Malformed`] or [`Error::UnknownPeer`] and changes
+//! nothing.
 //!
 //! Committed entries are handed out only once they are persisted locally,
 //! and membership changes take effect when they are handed out as
 //! committed. Scenario scripts live in `tests/testdata/*.txt`; the design
-//! notes are in `docs/raft.md`.
+//! notes are in `docs/raft.md` (including the exact lease rule and its
+//! clock assumptions).
+//!
+//! # Features
+//!
+//! - `serde`: `Serialize` / `Deserialize` for entries, messages and states.
+//! - `arbitrary`: `arbitrary::Arbitrary` for messages and entries, for
+//!   fuzzing the handlers (the `fuzz/` workspace uses it).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

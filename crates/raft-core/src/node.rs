@@ -145,22 +145,27 @@ pub struct RaftNode<S, R> {
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Starts (or restarts) a node from what `storage` holds.
     ///
-    /// `rng` supplies the election-timeout randomness; pass a seeded
-    /// generator and the node's behaviour replays bit for bit.
+    /// `rng` supplies the election-timeout randomness and the first read
+    /// id; pass a seeded generator and the node's behaviour replays bit for
+    /// bit. On a restart, pass a generator that does not replay an earlier
+    /// start's stream (read ids must not repeat; see
+    /// [`RaftNode::read_index`]).
     ///
-    /// # Errors
     /// A node configured as `joining` starts with an empty configuration:
     /// it never campaigns, and waits for a leader to contact it after the
-    /// cluster adds it.
+    /// cluster adds it. A stored commit index past the log (a crash between
+    /// writing the hard state and its entries) is ignored: the node starts
+    /// from its snapshot and `Config::applied`, and learns the commit index
+    /// from the leader.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`], [`Error::InvalidMembership`] when the
     /// stored configuration has no voters (unless `joining`) or lists a
     /// node as both voter and learner, or a storage error (including a
-    /// stored commit index past the log).
+    /// stored term of `u64::MAX`, after which no election is possible).
     pub fn new(config: Config, storage: S, rng: R) -> Result<Self, Error> {
         config.validate()?;
-        let mut rng = rng;
+        let mut rng = rng; // draws the first read id below
         let init = storage.initial_state()?;
         let membership = Membership::from_conf_state(&init.conf_state)?;
         if membership.voters.is_empty() && !config.joining {
@@ -171,9 +176,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let mut log = RaftLog::new(storage)?;
         let mut hs = init.hard_state;
         if hs.term == Term::MAX {
-            return Err(Error::InvalidMembership(
-                "stored term is u64::MAX: no further term is possible",
-            ));
+            return Err(Error::Storage(crate::StorageError::Other(
+                "stored term is u64::MAX: no later term is possible".to_string(),
+            )));
         }
         let last = log.last_index()?;
         if config.applied > last {
