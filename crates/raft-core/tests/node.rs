@@ -4,19 +4,10 @@
 
 mod common;
 
-use common::Cluster;
+use common::{Cluster, node};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_raft_core::*;
-
-fn node(id: NodeId, voters: &[NodeId]) -> RaftNode<MemStorage, StdRng> {
-    RaftNode::new(
-        Config::new(id),
-        MemStorage::with_voters(voters),
-        StdRng::seed_from_u64(id),
-    )
-    .unwrap()
-}
 
 #[test]
 fn config_validation_rejects_nonsense() {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Cluster, drain};
+use common::{Cluster, drain, msg};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_raft_core::*;
@@ -20,15 +20,6 @@ fn node(id: NodeId, voters: &[NodeId], pre_vote: bool) -> common::Node {
         StdRng::seed_from_u64(id),
     )
     .unwrap()
-}
-
-fn msg(from: NodeId, to: NodeId, term: Term, body: MessageBody) -> Message {
-    Message {
-        from,
-        to,
-        term,
-        body,
-    }
 }
 
 // §5.1: "If one server's current term is smaller than the other's, then it

@@ -3,28 +3,10 @@
 
 mod common;
 
-use common::Cluster;
+use common::{Cluster, msg, node as lone};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_raft_core::*;
-
-fn msg(from: NodeId, to: NodeId, term: Term, body: MessageBody) -> Message {
-    Message {
-        from,
-        to,
-        term,
-        body,
-    }
-}
-
-fn lone(id: NodeId, voters: &[NodeId]) -> RaftNode<MemStorage, StdRng> {
-    RaftNode::new(
-        Config::new(id),
-        MemStorage::with_voters(voters),
-        StdRng::seed_from_u64(id),
-    )
-    .unwrap()
-}
 
 /// Delivers queued messages until the network is quiet; `hold` decides,
 /// per message, to set it aside instead (returned, in order).
@@ -448,7 +430,7 @@ fn terms_and_indexes_at_the_top_of_the_range_are_refused() {
     let mut n = lone(2, &[1, 2, 3]);
     n.step(msg(1, 2, 1, MessageBody::InstallSnapshot(snap(max - 3))))
         .unwrap();
-    install_and_drain(&mut n);
+    common::drain(&mut n);
     let entry = |index| Entry {
         index,
         term: 1,
@@ -461,7 +443,7 @@ fn terms_and_indexes_at_the_top_of_the_range_are_refused() {
         commit: max,
     };
     n.step(msg(1, 2, 1, ok)).unwrap();
-    install_and_drain(&mut n);
+    common::drain(&mut n);
     assert_eq!(n.log().committed(), max - 1);
     let top = MessageBody::Append {
         prev_index: max - 1,
@@ -471,30 +453,10 @@ fn terms_and_indexes_at_the_top_of_the_range_are_refused() {
     };
     let got = n.step(msg(1, 2, 1, top));
     assert!(matches!(got, Err(Error::Malformed(_))), "{got:?}");
-    install_and_drain(&mut n);
+    common::drain(&mut n);
     for _ in 0..50 {
         n.tick();
-        install_and_drain(&mut n);
-    }
-}
-
-/// The ready loop with snapshot installs.
-fn install_and_drain(n: &mut RaftNode<MemStorage, StdRng>) {
-    while n.has_ready() {
-        let ready = n.ready().unwrap();
-        let persist = ready.persist;
-        if let Some(s) = &persist.snapshot {
-            n.storage_mut().apply_snapshot(s.clone()).unwrap();
-        }
-        n.storage_mut().append(&persist.entries).unwrap();
-        if let Some(hs) = persist.hard_state {
-            n.storage_mut().set_hard_state(hs);
-        }
-        let done = persist.persisted();
-        n.on_persisted(done.receipt);
-        for e in ready.committed_entries {
-            n.on_applied(e.index);
-        }
+        common::drain(&mut n);
     }
 }
 

@@ -335,6 +335,26 @@ impl Cluster {
     }
 }
 
+/// A node of a static cluster of `voters`, seeded by its id.
+pub fn node(id: NodeId, voters: &[NodeId]) -> Node {
+    RaftNode::new(
+        Config::new(id),
+        MemStorage::with_voters(voters),
+        StdRng::seed_from_u64(id),
+    )
+    .unwrap()
+}
+
+/// A message from `from` to `to` in `term`.
+pub fn msg(from: NodeId, to: NodeId, term: Term, body: MessageBody) -> Message {
+    Message {
+        from,
+        to,
+        term,
+        body,
+    }
+}
+
 /// Runs one node's ready loop with its own storage, returning every message
 /// it sends (immediate and after persistence).
 pub fn drain(n: &mut Node) -> Vec<Message> {
@@ -349,6 +369,9 @@ pub fn drain_with_reads(n: &mut Node) -> (Vec<Message>, Vec<ReadState>) {
         out.extend(ready.messages);
         reads.extend(ready.read_states);
         let persist = ready.persist;
+        if let Some(snapshot) = &persist.snapshot {
+            n.storage_mut().apply_snapshot(snapshot.clone()).unwrap();
+        }
         n.storage_mut().append(&persist.entries).unwrap();
         if let Some(hs) = persist.hard_state {
             n.storage_mut().set_hard_state(hs);

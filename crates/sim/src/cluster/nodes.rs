@@ -124,14 +124,19 @@ impl<R: Replica> Sim<R> {
             return;
         };
         if s.serving.remove(&(cmd.client, cmd.request)) {
-            let reply = Wire::Reply {
-                request: cmd.request,
-                result: Ok(output),
-            };
-            let to = CLIENT_BASE + cmd.client;
-            self.net
-                .send(self.now, id, to, reply, &mut self.rng, &self.faults);
+            self.answer(id, &cmd, output);
         }
+    }
+
+    /// Node `id` answers the client that sent `cmd`.
+    fn answer(&mut self, id: u64, cmd: &Command, output: crate::history::Output) {
+        let reply = Wire::Reply {
+            request: cmd.request,
+            result: Ok(output),
+        };
+        let to = CLIENT_BASE + cmd.client;
+        self.net
+            .send(self.now, id, to, reply, &mut self.rng, &self.faults);
     }
 
     /// Answers the confirmed reads whose index this node has applied, from
@@ -147,13 +152,7 @@ impl<R: Replica> Sim<R> {
             let s = self.nodes.get_mut(&id).expect("node");
             let output = s.kv.apply(cmd.key, cmd.input);
             self.summary.reads_served += 1;
-            let reply = Wire::Reply {
-                request: cmd.request,
-                result: Ok(output),
-            };
-            let to = CLIENT_BASE + cmd.client;
-            self.net
-                .send(self.now, id, to, reply, &mut self.rng, &self.faults);
+            self.answer(id, &cmd, output);
         }
     }
 
