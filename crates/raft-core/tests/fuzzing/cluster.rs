@@ -74,6 +74,20 @@ struct Cluster {
     reads: BTreeMap<(NodeId, ReadId), Index>,
     proposals: u64,
     lease: bool,
+    stats: Stats,
+}
+
+/// What a run reached, so tests can check the interpreter goes deep.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Terms in which some node led.
+    pub leaders: u64,
+    /// The highest commit index any node knew.
+    pub max_commit: u64,
+    /// Reads answered.
+    pub reads: u64,
+    /// Crashes.
+    pub crashes: u64,
 }
 
 impl Cluster {
@@ -124,6 +138,7 @@ impl Cluster {
             reads: BTreeMap::new(),
             proposals: 0,
             lease,
+            stats: Stats::default(),
         })
     }
 
@@ -171,6 +186,7 @@ impl Cluster {
                 let floor = self.reads.get(&(id, r.id)).copied();
                 let floor = floor
                     .unwrap_or_else(|| panic!("node {id} answered read {} it never issued", r.id));
+                self.stats.reads += 1;
                 assert!(
                     r.index >= floor,
                     "stale read on node {id}: answered at {} below {floor}, committed before it was issued",
@@ -214,6 +230,7 @@ impl Cluster {
         }
         let term = m.node.term();
         let first = *self.leaders.entry(term).or_insert(id);
+        self.stats.leaders = self.leaders.len() as u64;
         assert_eq!(first, id, "two leaders in term {term}: {first} and {id}");
         if m.led_term == term {
             return;
@@ -290,6 +307,7 @@ impl Cluster {
         m.held.clear();
         m.receipts.clear();
         m.restarts += 1;
+        self.stats.crashes += 1;
         let snap = m.durable.snapshot(0).map_or(0, |s| s.meta.index);
         m.applied = self.snapshots.get(&snap).cloned().unwrap_or_default();
         let config = Config {
@@ -456,9 +474,14 @@ impl Cluster {
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
+    run_with_stats(data);
+}
+
+/// Runs one input and says what it reached.
+pub fn run_with_stats(data: &[u8]) -> Stats {
     let mut u = Unstructured::new(data);
     let Ok(mut c) = Cluster::new(&mut u) else {
-        return;
+        return Stats::default();
     };
     let mut steps = 0;
     while !u.is_empty() && steps < 2_000 {
@@ -468,4 +491,6 @@ pub fn run(data: &[u8]) {
         }
         c.check_log_matching();
     }
+    c.stats.max_commit = c.max_commit;
+    c.stats
 }
