@@ -129,8 +129,9 @@ pub struct RaftNode<S, R> {
     /// Ticks since this node started (saturating): the leader's clock for
     /// its lease.
     pub(crate) now_ticks: u64,
-    /// Started less than an election timeout ago and has neither heard
-    /// from a leader nor campaigned since. With lease reads such a node
+    /// Restarted (with a term above 0) less than an election timeout ago,
+    /// and has neither heard from a leader nor campaigned since. With lease
+    /// reads such a node
     /// refuses votes as if it had just heard from a leader: it may have
     /// acknowledged a leader's heartbeat just before it crashed, and that
     /// leader's lease counts on it. (So every voter of a cluster that
@@ -231,7 +232,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             read_round: 0,
             reads: crate::read::Reads::starting_at(first_read_id),
             now_ticks: 0,
-            fresh_start: true,
+            // A node that never saw a term acknowledged no heartbeat: no
+            // lease counts on it. (An acknowledgement that adopts a term
+            // waits until the term is persisted.)
+            fresh_start: hs.term > 0,
             handed_over: false,
         };
         node.applying = node.log.applied();

@@ -125,12 +125,17 @@ impl Driver {
                 let seed: u64 = kv(args, "seed").map_or(1, |v| v.parse().unwrap());
                 let pre_vote = kv(args, "pre-vote").is_none_or(|v| v == "true");
                 let check_quorum = kv(args, "check-quorum").is_none_or(|v| v == "true");
+                let read_mode = match kv(args, "read-mode").as_deref() {
+                    Some("lease") => ReadMode::Lease,
+                    _ => ReadMode::Safe,
+                };
                 let mut c = if args.contains(&"bootstrap") {
                     Cluster::bootstrapped(n, seed)
                 } else {
                     Cluster::with_config(n, seed, |id| Config {
                         pre_vote,
                         check_quorum,
+                        read_mode,
                         ..Config::new(id)
                     })
                 };
@@ -356,12 +361,17 @@ fn fmt_message(m: &Message) -> String {
             format!("AppResp rejected={rejected_index} hint={hint_index}/{hint_term}")
         }
         MessageBody::Heartbeat {
-            commit, read_round, ..
+            commit,
+            read_round,
+            sent_at_tick,
         } => {
-            format!("Heartbeat commit={commit} round={read_round}")
+            format!("Heartbeat commit={commit} round={read_round} sent={sent_at_tick}")
         }
-        MessageBody::HeartbeatResponse { read_round, .. } => {
-            format!("HeartbeatResp round={read_round}")
+        MessageBody::HeartbeatResponse {
+            read_round,
+            sent_at_tick,
+        } => {
+            format!("HeartbeatResp round={read_round} sent={sent_at_tick}")
         }
         MessageBody::InstallSnapshot(s) => format!("Snapshot {}/{}", s.meta.index, s.meta.term),
         other => format!("{other:?}"),
