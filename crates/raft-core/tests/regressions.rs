@@ -546,3 +546,62 @@ fn a_pending_transfer_can_be_cancelled() {
         assert!(c.node_mut(leader).propose(b"go".to_vec()).is_ok());
     }
 }
+
+// Defect 1, the voters' side after a crash: a voter may have acknowledged
+// a lease holder's heartbeat just before it restarted, so in lease mode a
+// restarted voter refuses votes for its first election timeout. A node
+// that never saw a term acknowledged nothing and votes at once.
+#[test]
+fn a_restarted_voter_keeps_the_lease_it_may_have_granted() {
+    let lease = |id| Config {
+        read_mode: ReadMode::Lease,
+        ..Config::new(id)
+    };
+    let ask = |term| {
+        msg(
+            1,
+            2,
+            term,
+            MessageBody::VoteRequest {
+                pre_vote: false,
+                last_index: 0,
+                last_term: 0,
+                transfer: false,
+            },
+        )
+    };
+    let granted = |n: &mut RaftNode<MemStorage, StdRng>| {
+        common::drain(n).iter().any(|m| {
+            m.body
+                == MessageBody::VoteResponse {
+                    pre_vote: false,
+                    granted: true,
+                }
+        })
+    };
+    let mut storage = MemStorage::with_voters(&[1, 2, 3]);
+    storage.set_hard_state(HardState {
+        term: 3,
+        vote: None,
+        commit: 0,
+    });
+    let mut restarted = RaftNode::new(lease(2), storage, StdRng::seed_from_u64(2)).unwrap();
+    restarted.step(ask(4)).unwrap();
+    assert!(!granted(&mut restarted), "voted within its first timeout");
+    assert_eq!(restarted.term(), 3, "the request was ignored");
+    for _ in 0..Config::new(2).election_timeout_ticks {
+        restarted.tick();
+    }
+    common::drain(&mut restarted);
+    let term = restarted.term() + 1;
+    restarted.step(ask(term)).unwrap();
+    assert!(granted(&mut restarted), "votes once the timeout passed");
+    let mut fresh = RaftNode::new(
+        lease(2),
+        MemStorage::with_voters(&[1, 2, 3]),
+        StdRng::seed_from_u64(2),
+    )
+    .unwrap();
+    fresh.step(ask(1)).unwrap();
+    assert!(granted(&mut fresh), "a brand-new node votes at once");
+}
