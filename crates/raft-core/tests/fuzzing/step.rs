@@ -31,8 +31,10 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<Config> {
     Ok(c)
 }
 
-/// Persists and applies everything the node hands out.
-fn drain(n: &mut Node) {
+/// Persists and applies everything the node hands out; committed entries
+/// must come in increasing index order, each once (`handed` is the last
+/// index handed out).
+fn drain(n: &mut Node, handed: &mut u64) {
     let mut rounds = 0;
     while n.has_ready() {
         rounds += 1;
@@ -53,13 +55,24 @@ fn drain(n: &mut Node) {
         let done = persist.persisted();
         n.on_persisted(done.receipt);
         for e in ready.committed_entries {
+            assert!(
+                e.index > *handed,
+                "entry {} handed out after {handed}",
+                e.index
+            );
+            *handed = e.index;
             n.on_applied(e.index);
         }
     }
 }
 
-fn check(n: &Node, term_before: u64) {
+fn check(n: &Node, term_before: u64, commit_before: u64) {
     let log = n.log();
+    assert!(
+        log.committed() >= commit_before,
+        "commit index went back from {commit_before} to {}",
+        log.committed()
+    );
     let (first, last) = (log.first_index().unwrap(), log.last_index().unwrap());
     assert!(first <= last + 1, "first {first} > last {last} + 1");
     assert!(log.applied() <= log.committed(), "applied past committed");
@@ -95,8 +108,10 @@ pub fn run(data: &[u8]) {
     };
     let mut n = RaftNode::new(cfg.clone(), storage, StdRng::seed_from_u64(1)).unwrap();
     let mut restarts = 0u64;
+    let mut handed = n.log().applied();
     while !u.is_empty() {
         let term_before = n.term();
+        let commit_before = n.log().committed();
         let Ok(op) = u.int_in_range(0..=9u8) else {
             break;
         };
@@ -146,7 +161,7 @@ pub fn run(data: &[u8]) {
                 let _ = n.propose_conf_change(ConfChange::single(kind, node));
             }
             _ => {
-                drain(&mut n);
+                drain(&mut n, &mut handed);
                 restarts += 1;
                 let storage = n.log().storage().clone();
                 let applied = storage.snapshot(0).map_or(0, |s| s.meta.index);
@@ -156,9 +171,15 @@ pub fn run(data: &[u8]) {
                 };
                 n = RaftNode::new(cfg, storage, StdRng::seed_from_u64(restarts))
                     .expect("a node restarts from what it persisted");
+                // A new incarnation hands out from what it applied, and may
+                // know a lower commit index (it is not persisted eagerly).
+                handed = n.log().applied();
+                drain(&mut n, &mut handed);
+                check(&n, term_before, 0);
+                continue;
             }
         }
-        drain(&mut n);
-        check(&n, term_before);
+        drain(&mut n, &mut handed);
+        check(&n, term_before, commit_before);
     }
 }
