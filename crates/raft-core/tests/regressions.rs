@@ -302,11 +302,7 @@ fn a_joiner_refuses_a_log_that_does_not_carry_the_configuration() {
     };
     let mut n = RaftNode::new(config, MemStorage::new(), StdRng::seed_from_u64(4)).unwrap();
     let entries = vec![
-        Entry {
-            index: 1,
-            term: 1,
-            payload: Payload::Noop,
-        },
+        common::noop(1, 1),
         Entry {
             index: 2,
             term: 1,
@@ -431,11 +427,7 @@ fn terms_and_indexes_at_the_top_of_the_range_are_refused() {
     n.step(msg(1, 2, 1, MessageBody::InstallSnapshot(snap(max - 3))))
         .unwrap();
     common::drain(&mut n);
-    let entry = |index| Entry {
-        index,
-        term: 1,
-        payload: Payload::Noop,
-    };
+    let entry = |index| common::noop(index, 1);
     let ok = MessageBody::Append {
         prev_index: max - 3,
         prev_term: 1,
@@ -511,15 +503,31 @@ fn the_documented_write_order_survives_a_crash_between_writes() {
     let ready = n.ready().unwrap();
     let persist = ready.persist;
     assert!(!persist.entries.is_empty());
-    // Crash after the entries, before the hard state.
-    let mut disk = n.log().storage().clone();
+    let hs = persist
+        .hard_state
+        .expect("the batch moves the commit index");
+    let before = n.log().storage().clone();
+    assert!(
+        hs.commit > before.last_index().unwrap(),
+        "commit points into the batch"
+    );
+    let restart = |disk: &MemStorage| {
+        let n = RaftNode::new(Config::new(f), disk.clone(), StdRng::seed_from_u64(1)).unwrap();
+        let committed = n.log().committed();
+        assert!(committed <= n.log().last_index().unwrap());
+        committed
+    };
+    // The documented order, crashing after the entries, before the hard
+    // state; then after both, which keeps the stored commit index.
+    let mut disk = before.clone();
     disk.append(&persist.entries).unwrap();
-    RaftNode::new(Config::new(f), disk.clone(), StdRng::seed_from_u64(1)).unwrap();
-    // And after both.
-    if let Some(hs) = persist.hard_state {
-        disk.set_hard_state(hs);
-    }
-    RaftNode::new(Config::new(f), disk, StdRng::seed_from_u64(1)).unwrap();
+    restart(&disk);
+    disk.set_hard_state(hs);
+    assert_eq!(restart(&disk), hs.commit);
+    // The other order, crashing between the two: the node still restarts.
+    let mut disk = before;
+    disk.set_hard_state(hs);
+    assert!(restart(&disk) < hs.commit);
 }
 
 // Defect 9. A pending transfer can be cancelled: by a transfer to the

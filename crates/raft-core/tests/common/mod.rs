@@ -345,6 +345,15 @@ pub fn node(id: NodeId, voters: &[NodeId]) -> Node {
     .unwrap()
 }
 
+/// An empty entry at (`index`, `term`).
+pub fn noop(index: Index, term: Term) -> Entry {
+    Entry {
+        index,
+        term,
+        payload: Payload::Noop,
+    }
+}
+
 /// A message from `from` to `to` in `term`.
 pub fn msg(from: NodeId, to: NodeId, term: Term, body: MessageBody) -> Message {
     Message {
