@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use synod_raft_core::{Config, MemStorage, Message, Payload, RaftNode, ReadState, Role};
+use synod_raft_core::{Config, MemStorage, Message, Payload, Persist, RaftNode, ReadState, Role};
 
 type Node = RaftNode<MemStorage, StdRng>;
 
@@ -26,23 +26,31 @@ impl Server {
         while self.node.has_ready() {
             let ready = self.node.ready().expect("storage reads succeed in memory");
             network.extend(ready.messages);
-            let persist = ready.persist;
-            if let Some(snapshot) = &persist.snapshot {
-                self.node
-                    .storage_mut()
-                    .apply_snapshot(snapshot.clone())
-                    .expect("newer snapshot");
-            }
+            // The batch's parts move into storage; `after` releases the
+            // messages that waited for the write.
+            let Persist {
+                hard_state,
+                snapshot,
+                entries,
+                after,
+                ..
+            } = ready.persist;
             // Snapshot, entries, then hard state: a crash between any two
             // writes leaves a state the node restarts from.
+            if let Some(snapshot) = snapshot {
+                self.node
+                    .storage_mut()
+                    .apply_snapshot(snapshot)
+                    .expect("newer snapshot");
+            }
             self.node
                 .storage_mut()
-                .append(&persist.entries)
+                .append(entries)
                 .expect("contiguous entries");
-            if let Some(hs) = persist.hard_state {
+            if let Some(hs) = hard_state {
                 self.node.storage_mut().set_hard_state(hs);
             }
-            let done = persist.persisted();
+            let done = after.persisted();
             network.extend(done.messages);
             self.node.on_persisted(done.receipt);
             for entry in ready.committed_entries {

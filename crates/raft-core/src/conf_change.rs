@@ -61,7 +61,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     }
 
     fn switch_membership(&mut self, next: Membership) {
-        self.membership = next;
+        self.set_membership(next);
         if self.role != Role::Leader {
             return;
         }

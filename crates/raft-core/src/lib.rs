@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use rand::SeedableRng;
-//! use synod_raft_core::{Config, MemStorage, Payload, RaftNode, Role};
+//! use synod_raft_core::{Config, MemStorage, Payload, Persist, RaftNode, Role};
 //!
 //! // One voter, so it can elect itself; real clusters list every voter.
 //! let storage = MemStorage::with_voters(&[1]);
@@ -39,29 +39,30 @@
 //!         //    snapshot (load it into the state machine too), the entries,
 //!         //    then the hard state, so a crash between two writes never
 //!         //    leaves a commit index past the log.
-//!         let persist = ready.persist;
-//!         if let Some(snapshot) = &persist.snapshot {
-//!             node.storage_mut().apply_snapshot(snapshot.clone()).unwrap();
+//!         //    The parts move into storage: nothing is copied.
+//!         let Persist { hard_state, snapshot, entries, after, .. } = ready.persist;
+//!         if let Some(snapshot) = snapshot {
+//!             node.storage_mut().apply_snapshot(snapshot).unwrap();
 //!         }
-//!         node.storage_mut().append(&persist.entries).unwrap();
-//!         if let Some(hs) = persist.hard_state {
+//!         node.storage_mut().append(entries).unwrap();
+//!         if let Some(hs) = hard_state {
 //!             node.storage_mut().set_hard_state(hs);
 //!         }
 //!         // 3. Only now the messages that vouch for what was written.
-//!         let done = persist.persisted();
+//!         let done = after.persisted();
 //!         for msg in done.messages { /* transport.send(msg) */ let _ = msg; }
 //!         node.on_persisted(done.receipt);
 //!         // 4. Apply committed entries, then report how far.
 //!         for entry in ready.committed_entries {
-//!             if let Payload::Command(cmd) = &entry.payload {
-//!                 applied.push(cmd.clone());
+//!             if let Payload::Command(cmd) = entry.payload {
+//!                 applied.push(cmd); // a `Bytes`: shared, not copied
 //!             }
 //!             node.on_applied(entry.index);
 //!         }
 //!     }
 //! }
 //! assert_eq!(node.role(), Role::Leader);
-//! assert_eq!(applied, vec![b"set x = 1".to_vec()]);
+//! assert_eq!(applied, [&b"set x = 1"[..]]);
 //! ```
 //!
 //! # What the node does
@@ -137,7 +138,7 @@ pub use log::{AppendOutcome, RaftLog};
 pub use message::{AppendResult, Message, MessageBody};
 pub use node::{Proposal, RaftNode, Role, SoftState, Status};
 pub use progress::{Progress, ProgressState};
-pub use ready::{Persist, PersistReceipt, Persisted, Ready};
+pub use ready::{AfterPersist, Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage};
 pub use types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,

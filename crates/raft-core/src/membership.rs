@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use crate::quorum::{committed_index, is_majority};
+use crate::quorum::{committed_index_of, is_majority};
 use crate::types::{ConfChange, ConfChangeKind, ConfState, Index, NO_NODE, NodeId};
 
 /// The outcome of an election so far.
@@ -110,8 +110,7 @@ impl Membership {
                 // An empty half does not constrain the other.
                 return Index::MAX;
             }
-            let mut m: Vec<Index> = ids.iter().map(|&id| match_of(id)).collect();
-            committed_index(&mut m)
+            committed_index_of(ids, &match_of)
         };
         half(&self.voters).min(half(&self.outgoing))
     }

@@ -1,5 +1,7 @@
 //! Messages between nodes.
 
+use bytes::Bytes;
+
 use crate::types::{Entry, Index, NodeId, ReadId, Snapshot, Term};
 
 impl Message {
@@ -152,7 +154,8 @@ pub enum MessageBody {
     /// A follower forwards a proposal to the leader.
     Propose {
         /// The proposal's data.
-        data: Vec<u8>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::types::arbitrary_bytes))]
+        data: Bytes,
     },
     /// A follower forwards a linearizable read to the leader.
     ReadIndex {
@@ -170,7 +173,9 @@ pub enum MessageBody {
     TimeoutNow,
     /// The leader's snapshot, for a follower that needs entries the leader
     /// has compacted away. Answered with an [`MessageBody::AppendResponse`].
-    InstallSnapshot(Snapshot),
+    /// Boxed: snapshots are rare and large, and inline they would make
+    /// every message as big as one.
+    InstallSnapshot(Box<Snapshot>),
 }
 
 /// A follower's answer to [`MessageBody::Append`].

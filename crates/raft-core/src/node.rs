@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+
 use crate::config::Config;
 use crate::error::{DropReason, Error};
 use crate::log::RaftLog;
@@ -98,6 +100,10 @@ pub struct RaftNode<S, R> {
     /// out (a node applies a membership change when it learns it is
     /// committed).
     pub(crate) membership: Membership,
+    /// Every member but this node, sorted: the addressees of a broadcast.
+    /// Invariant: derived from `membership`; set with it by
+    /// `set_membership`, so broadcasts never allocate.
+    pub(crate) peer_ids: Vec<NodeId>,
     /// The index of the latest membership change appended and not yet
     /// handed out as committed; 0 for none. One at a time.
     pub(crate) pending_conf_index: Index,
@@ -112,6 +118,12 @@ pub struct RaftNode<S, R> {
     pub(crate) randomized_election_timeout: u32,
     /// Messages produced since the last `ready`.
     pub(crate) msgs: Vec<Message>,
+    /// As leader: something changed that followers should hear of (new
+    /// entries, a commit advance, a freed window). Appends go out once, at
+    /// the next `ready`, so every proposal and acknowledgement between two
+    /// `ready` calls shares one append per follower (see docs/raft.md,
+    /// "Batching").
+    pub(crate) appends_due: bool,
     /// The hard and soft state last handed out in a `Ready`.
     pub(crate) last_hard_state: HardState,
     pub(crate) last_soft_state: SoftState,
@@ -212,7 +224,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             vote: hs.vote,
             role: Role::Follower,
             leader: None,
-            membership,
+            membership: Membership::default(),
+            peer_ids: Vec::new(),
             pending_conf_index: 0,
             progress: BTreeMap::new(),
             votes: BTreeMap::new(),
@@ -220,6 +233,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             heartbeat_elapsed: 0,
             randomized_election_timeout: election,
             msgs: Vec::new(),
+            appends_due: false,
             last_hard_state: hs,
             last_soft_state: SoftState {
                 leader: None,
@@ -238,6 +252,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             fresh_start: hs.term > 0,
             handed_over: false,
         };
+        node.set_membership(membership);
         node.applying = node.log.applied();
         if node.mutated(Mutated::ReusedReadIds) {
             node.reads.last_id = 0;
@@ -328,11 +343,20 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Proposes `data` as a new entry. The leader appends it; a follower
     /// forwards it to the leader when `forward_proposals` is on.
     ///
+    /// `data` becomes a shared [`Bytes`] buffer (a `Vec<u8>` converts
+    /// without copying): the node never copies it again. The followers'
+    /// appends go out at the next [`RaftNode::ready`], one per follower
+    /// for everything proposed since the previous one.
+    ///
     /// # Errors
     /// [`Error::ProposalDropped`]: not the leader (and not forwarding, or no
     /// leader known), empty, above `max_proposal_bytes`, over
     /// `max_uncommitted_bytes` outstanding, or a leadership transfer is on.
-    pub fn propose(&mut self, data: Vec<u8>) -> Result<Proposal, Error> {
+    pub fn propose(&mut self, data: impl Into<Bytes>) -> Result<Proposal, Error> {
+        self.propose_bytes(data.into())
+    }
+
+    fn propose_bytes(&mut self, data: Bytes) -> Result<Proposal, Error> {
         let drop = |r| Err(Error::ProposalDropped(r));
         if data.is_empty() {
             return drop(DropReason::Empty);
@@ -439,7 +463,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 commit,
             } => {
                 self.follow(msg.term, msg.from);
-                self.on_append(msg.from, prev_index, prev_term, &entries, commit)
+                self.on_append(msg.from, prev_index, prev_term, entries, commit)
             }
             MessageBody::Heartbeat {
                 commit,
@@ -453,7 +477,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             MessageBody::Propose { data } => {
                 // Forwarded proposals are best effort: a refusal is dropped.
                 if self.role == Role::Leader {
-                    let _ = self.propose(data);
+                    let _ = self.propose_bytes(data);
                 }
                 Ok(())
             }
@@ -467,7 +491,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             }
             MessageBody::InstallSnapshot(snapshot) => {
                 self.follow(msg.term, msg.from);
-                self.on_install_snapshot(msg.from, snapshot)
+                self.on_install_snapshot(msg.from, *snapshot)
             }
             MessageBody::AppendResponse(result) => self.on_append_response(msg.from, result),
             MessageBody::HeartbeatResponse {
@@ -568,6 +592,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.transferee = None;
         self.handed_over = false;
         self.reads.clear_leader_state();
+        self.appends_due = false;
         self.reset_timers();
         self.progress.clear();
         self.votes.clear();
@@ -597,14 +622,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.membership.is_voter(id)
     }
 
-    /// Every member but this one, in id order.
-    pub(crate) fn peers(&self) -> Vec<NodeId> {
+    /// Switches to `membership` and recomputes the peer list from it.
+    pub(crate) fn set_membership(&mut self, membership: Membership) {
         let me = self.id();
-        self.membership
-            .all()
-            .into_iter()
-            .filter(|&id| id != me)
-            .collect()
+        self.peer_ids.clear();
+        self.peer_ids
+            .extend(membership.all().into_iter().filter(|&id| id != me));
+        self.membership = membership;
     }
 
     /// The configuration as of the last membership change applied: store

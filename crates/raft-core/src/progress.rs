@@ -60,6 +60,10 @@ pub struct Progress {
     /// acknowledged in the current term; `None` before the first. Dates
     /// the leader's lease.
     pub(crate) heartbeat_acked_at: Option<u64>,
+    /// The highest commit index sent to this node, so a commit advance
+    /// rides on the next append or heartbeat and needs its own empty
+    /// append only for a node that would not otherwise hear of it.
+    pub(crate) commit_sent: Index,
 }
 
 impl Progress {
@@ -75,6 +79,7 @@ impl Progress {
             pending_snapshot: 0,
             snapshot_wait: 0,
             heartbeat_acked_at: None,
+            commit_sent: 0,
         }
     }
 

@@ -35,6 +35,11 @@ pub struct Ready {
 }
 
 /// What to write durably, and the messages that must wait for it.
+///
+/// The fields are public so the application can move the entries and the
+/// snapshot into its storage (`let Persist { entries, after, .. } =
+/// ready.persist;`) and keep only [`Persist::after`], which releases the
+/// waiting messages once the write is durable.
 #[derive(Debug)]
 #[must_use = "call `persisted` after writing, to get the messages that waited"]
 pub struct Persist {
@@ -54,7 +59,31 @@ pub struct Persist {
     /// there are entries or a new term or vote (the commit index alone may
     /// be written lazily).
     pub must_sync: bool,
+    /// The messages that wait for this write, and the receipt for
+    /// [`RaftNode::on_persisted`]: call [`AfterPersist::persisted`] once
+    /// the write is durable.
+    pub after: AfterPersist,
+}
+
+/// What waits for a [`Persist`] batch to be durable. It does not hold the
+/// batch's entries, so they can be moved into storage first.
+#[derive(Debug)]
+#[must_use = "call `persisted` after writing, to get the messages that waited"]
+pub struct AfterPersist {
     held: Vec<Message>,
+    receipt: PersistReceipt,
+}
+
+impl AfterPersist {
+    /// Call once the batch is durably written (synced when `must_sync`)
+    /// and its snapshot loaded into the state machine: releases the
+    /// messages that waited.
+    pub fn persisted(self) -> Persisted {
+        Persisted {
+            messages: self.held,
+            receipt: self.receipt,
+        }
+    }
 }
 
 /// Proof that a [`Persist`] batch was written: the messages it held, and
@@ -83,17 +112,11 @@ impl Persist {
 
     /// Call after `snapshot`, `hard_state` and `entries` are durably
     /// written (synced when `must_sync`) and the snapshot is loaded into the
-    /// state machine: releases the messages that waited.
+    /// state machine: releases the messages that waited. (To move the
+    /// entries into storage instead of cloning them, destructure the batch
+    /// and call [`AfterPersist::persisted`].)
     pub fn persisted(self) -> Persisted {
-        let last_entry = self.entries.last().map(|e| (e.index, e.term));
-        let snapshot_index = self.snapshot.as_ref().map(|s| s.meta.index);
-        Persisted {
-            messages: self.held,
-            receipt: PersistReceipt {
-                snapshot_index,
-                last_entry,
-            },
-        }
+        self.after.persisted()
     }
 }
 
@@ -101,7 +124,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Whether [`RaftNode::ready`] has anything to hand out.
     #[must_use]
     pub fn has_ready(&self) -> bool {
-        !self.msgs.is_empty()
+        (self.appends_due && self.role == crate::node::Role::Leader)
+            || !self.msgs.is_empty()
             || !self.reads.ready.is_empty()
             || self.soft_state() != self.last_soft_state
             || self.hard_state() != self.last_hard_state
@@ -119,6 +143,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// # Errors
     /// A storage error while reading committed entries.
     pub fn ready(&mut self) -> Result<Ready, Error> {
+        // Before the committed membership changes below take effect: nodes
+        // they remove still hear the commit index that removes them.
+        self.flush_appends();
         let soft = self.soft_state();
         let soft_state = (soft != self.last_soft_state).then_some(soft);
         self.last_soft_state = soft;
@@ -156,6 +183,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.uncommitted_bytes = self.uncommitted_bytes.saturating_sub(applied);
         }
 
+        // And after them: a member they add hears from us in this round.
+        self.flush_appends();
         let (mut messages, mut held) = (Vec::new(), Vec::new());
         let early_votes = self.mutated(crate::node::Mutated::VoteBeforePersist);
         for msg in self.msgs.drain(..) {
@@ -167,6 +196,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             }
         }
         let must_sync = !entries.is_empty() || snapshot.is_some() || term_or_vote_changed;
+        let receipt = PersistReceipt {
+            snapshot_index: snapshot.as_ref().map(|s| s.meta.index),
+            last_entry: entries.last().map(|e| (e.index, e.term)),
+        };
         Ok(Ready {
             soft_state,
             messages,
@@ -175,7 +208,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 snapshot,
                 entries,
                 must_sync,
-                held,
+                after: AfterPersist { held, receipt },
             },
             committed_entries,
             read_states: std::mem::take(&mut self.reads.ready),

@@ -13,22 +13,43 @@ use crate::storage::Storage;
 use crate::types::{Entry, Index, NodeId, Snapshot, Term};
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
-    /// Sends every follower what it lacks, and an empty append to those
-    /// that lack nothing (it carries the commit index).
+    /// Marks that followers should hear what changed (new entries, a
+    /// commit advance); the appends go out at the next `ready`, so
+    /// everything between two `ready` calls shares one append per follower.
     pub(crate) fn broadcast_append(&mut self) {
-        for to in self.peers() {
-            self.send_append(to, true);
+        self.appends_due = true;
+    }
+
+    /// Sends the appends `broadcast_append` asked for: each follower gets
+    /// what it lacks, within its in-flight window, and an empty append when
+    /// it lacks nothing but the commit index (or is being probed).
+    pub(crate) fn flush_appends(&mut self) {
+        if !std::mem::take(&mut self.appends_due) || self.role != Role::Leader {
+            return;
+        }
+        let committed = self.log.committed();
+        // By position: `peer_ids` only changes with the membership, which
+        // sending does not touch.
+        for k in 0..self.peer_ids.len() {
+            let to = self.peer_ids[k];
+            let Some(pr) = self.progress.get(&to) else {
+                continue;
+            };
+            let send_if_empty = pr.state == ProgressState::Probe || pr.commit_sent < committed;
+            self.send_append(to, send_if_empty);
         }
     }
 
     pub(crate) fn broadcast_heartbeat(&mut self) {
-        for to in self.peers() {
-            let Some(pr) = self.progress.get(&to) else {
+        for k in 0..self.peer_ids.len() {
+            let to = self.peer_ids[k];
+            let Some(pr) = self.progress.get_mut(&to) else {
                 continue;
             };
             // Never let a follower commit past what it is known to match:
             // its entries beyond that may differ from ours.
             let commit = self.log.committed().min(pr.match_index);
+            pr.commit_sent = pr.commit_sent.max(commit);
             let read_round = self.read_round;
             let sent_at_tick = self.now_ticks;
             self.send(
@@ -97,6 +118,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         );
         if let Some(pr) = self.progress.get_mut(&to) {
             pr.sent(last_sent, had_entries, bytes);
+            pr.commit_sent = pr.commit_sent.max(commit);
         }
     }
 
@@ -113,7 +135,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             _ => return,
         };
         let index = snapshot.meta.index;
-        self.send(to, MessageBody::InstallSnapshot(snapshot));
+        self.send(to, MessageBody::InstallSnapshot(Box::new(snapshot)));
         if let Some(pr) = self.progress.get_mut(&to) {
             pr.become_snapshot(index);
         }
@@ -140,7 +162,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             if membership.voters.is_empty() {
                 return Err(Error::Malformed("snapshot without voters"));
             }
-            self.membership = membership;
+            self.set_membership(membership);
             self.log.restore(snapshot);
             index
         };
@@ -172,7 +194,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         from: NodeId,
         prev_index: Index,
         prev_term: Term,
-        entries: &[Entry],
+        entries: Vec<Entry>,
         commit: Index,
     ) -> Result<(), Error> {
         if self.membership.voters.is_empty()
@@ -202,7 +224,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             && entries.first().is_some_and(|e| e.index > committed)
         {
             // Broken on purpose: take the entries whatever precedes them.
-            let last = self.log.append(entries);
+            let last = self.log.append(&entries);
             self.log.commit_to(commit.min(last));
             let result = AppendResult::Accepted { match_index: last };
             self.send(from, MessageBody::AppendResponse(result));
@@ -210,7 +232,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         let result = match self
             .log
-            .maybe_append(prev_index, prev_term, commit, entries)?
+            .maybe_append(prev_index, prev_term, commit, &entries)?
         {
             AppendOutcome::Accepted { last_index } => AppendResult::Accepted {
                 match_index: last_index,
@@ -281,10 +303,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     }
                     if self.maybe_commit() {
                         self.broadcast_append();
-                        return Ok(());
                     }
                 }
-                self.send_append(from, false);
+                // The rest of the log (and the new commit index) goes out
+                // with everything else at the next `ready`.
+                self.broadcast_append();
             }
             AppendResult::Rejected {
                 rejected_index,

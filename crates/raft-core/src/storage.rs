@@ -1,5 +1,7 @@
 //! What a node reads from stable storage, and an in-memory implementation.
 
+use bytes::Bytes;
+
 use crate::error::StorageError;
 use crate::types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
@@ -175,10 +177,15 @@ impl MemStorage {
     /// index on (Raft §5.3: a conflicting suffix is deleted). Entries at or
     /// below the compaction point are skipped: they are already covered.
     ///
+    /// Stores what it is given: pass the `Vec` from [`crate::Persist`] and
+    /// the entries move in (a slice is cloned, which shares the payload
+    /// buffers but copies the entry headers).
+    ///
     /// # Errors
     /// [`StorageError::Gap`] when the entries do not start at or before
     /// `last_index() + 1`, or are not consecutive.
-    pub fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
+    pub fn append(&mut self, entries: impl Into<Vec<Entry>>) -> Result<(), StorageError> {
+        let mut entries = entries.into();
         let Some(first) = entries.first() else {
             return Ok(());
         };
@@ -198,12 +205,17 @@ impl MemStorage {
             });
         }
         let skip = (self.base_index + 1).saturating_sub(first.index) as usize;
-        let Some(kept) = entries.get(skip..).filter(|k| !k.is_empty()) else {
+        if skip >= entries.len() {
             return Ok(());
-        };
-        let offset = (kept[0].index - self.base_index - 1) as usize;
+        }
+        let offset = (entries[skip].index - self.base_index - 1) as usize;
         self.entries.truncate(offset);
-        self.entries.extend_from_slice(kept);
+        if self.entries.is_empty() && skip == 0 {
+            // Nothing kept: take the caller's buffer as it is.
+            self.entries = entries;
+        } else {
+            self.entries.extend(entries.drain(skip..));
+        }
         Ok(())
     }
 
@@ -240,7 +252,7 @@ impl MemStorage {
         &mut self,
         index: Index,
         conf_state: ConfState,
-        data: Vec<u8>,
+        data: impl Into<Bytes>,
     ) -> Result<&Snapshot, StorageError> {
         if index <= self.snapshot.meta.index {
             return Err(StorageError::SnapshotOutOfDate {
@@ -259,7 +271,7 @@ impl MemStorage {
                 term,
                 conf_state,
             },
-            data,
+            data: data.into(),
         };
         Ok(&self.snapshot)
     }

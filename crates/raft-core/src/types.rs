@@ -1,5 +1,7 @@
 //! The plain data a Raft node stores and exchanges.
 
+use bytes::Bytes;
+
 /// A node's identity. `0` is reserved to mean "no node".
 pub type NodeId = u64;
 /// A Raft term (Raft §5.1).
@@ -20,7 +22,9 @@ pub enum Payload {
     /// terms (Raft §5.4.2, §8).
     Noop,
     /// An application command, applied to the state machine when committed.
-    Command(Vec<u8>),
+    /// A shared buffer: the log, every follower's append, storage and the
+    /// apply hand-off hold the same bytes, never a copy.
+    Command(#[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_bytes))] Bytes),
     /// A membership change, applied by the node itself when committed.
     ConfChange(ConfChange),
 }
@@ -159,8 +163,10 @@ pub struct SnapshotMeta {
 pub struct Snapshot {
     /// Its position and configuration.
     pub meta: SnapshotMeta,
-    /// The application's state, opaque to Raft.
-    pub data: Vec<u8>,
+    /// The application's state, opaque to Raft; shared, never copied by
+    /// the node.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_bytes))]
+    pub data: Bytes,
 }
 
 impl Snapshot {
@@ -197,4 +203,11 @@ pub struct ReadState {
     pub id: ReadId,
     /// Serve the read once this index is applied.
     pub index: Index,
+}
+
+/// `Bytes` has no `Arbitrary` impl of its own.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn arbitrary_bytes(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Bytes> {
+    let v: Vec<u8> = arbitrary::Arbitrary::arbitrary(u)?;
+    Ok(Bytes::from(v))
 }

@@ -23,7 +23,7 @@ fn entries(first: Index, terms: &[Term]) -> Vec<Entry> {
 /// A log whose entries 1..=n have `terms`, all persisted.
 fn log_with(terms: &[Term]) -> RaftLog<MemStorage> {
     let mut s = MemStorage::new();
-    s.append(&entries(1, terms)).unwrap();
+    s.append(&*entries(1, terms)).unwrap();
     RaftLog::new(s).unwrap()
 }
 
@@ -219,7 +219,7 @@ fn committed_entries_to_apply_wait_for_persistence_unless_allowed() {
     assert_eq!(log.next_committed_entries(false, u64::MAX).unwrap(), vec![]);
     // The application persists 3..=4; they become appliable.
     let pending = log.unstable_entries().to_vec();
-    log.storage_mut().append(&pending).unwrap();
+    log.storage_mut().append(&*pending).unwrap();
     log.stable_to(4, 2);
     assert!(log.unstable_entries().is_empty());
     assert_eq!(
@@ -246,7 +246,7 @@ fn stale_persistence_reports_are_ignored() {
 #[test]
 fn terms_outside_the_log_are_errors() {
     let mut s = MemStorage::new();
-    s.append(&entries(1, &[1, 1, 2, 2])).unwrap();
+    s.append(&*entries(1, &[1, 1, 2, 2])).unwrap();
     s.create_snapshot(3, ConfState::default(), vec![]).unwrap();
     s.compact(2).unwrap();
     let log = RaftLog::new(s).unwrap();
@@ -289,7 +289,7 @@ fn restoring_a_snapshot_replaces_the_log() {
             term: 5,
             conf_state: ConfState::default(),
         },
-        data: vec![1],
+        data: vec![1].into(),
     };
     log.restore(snap.clone());
     assert_eq!(
@@ -435,7 +435,7 @@ proptest! {
                 }
                 Step::Persist => {
                     let pending = log.unstable_entries().to_vec();
-                    log.storage_mut().append(&pending).unwrap();
+                    log.storage_mut().append(&*pending).unwrap();
                     if let Some(last) = pending.last() {
                         log.stable_to(last.index, last.term);
                     }

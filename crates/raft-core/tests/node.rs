@@ -896,13 +896,13 @@ fn stale_snapshots_are_ignored() {
                 voters_outgoing: vec![],
             },
         },
-        data: vec![],
+        data: vec![].into(),
     };
     n.step(Message {
         from: 1,
         to: 2,
         term: 1,
-        body: MessageBody::InstallSnapshot(old),
+        body: MessageBody::InstallSnapshot(Box::new(old)),
     })
     .unwrap();
     let sent = drain(&mut n);
@@ -920,14 +920,14 @@ fn stale_snapshots_are_ignored() {
             term: 1,
             conf_state: ConfState::default(),
         },
-        data: vec![],
+        data: vec![].into(),
     };
     assert!(matches!(
         n.step(Message {
             from: 1,
             to: 2,
             term: 1,
-            body: MessageBody::InstallSnapshot(bad)
+            body: MessageBody::InstallSnapshot(Box::new(bad))
         }),
         Err(Error::Malformed(_))
     ));
@@ -1067,7 +1067,7 @@ fn snapshot_at(index: Index, term: Term) -> Snapshot {
             term,
             conf_state,
         },
-        data: vec![],
+        data: vec![].into(),
     }
 }
 
@@ -1077,7 +1077,7 @@ fn install(n: &mut RaftNode<MemStorage, StdRng>, snap: Snapshot) {
         from: 1,
         to: 2,
         term: 2,
-        body: MessageBody::InstallSnapshot(snap),
+        body: MessageBody::InstallSnapshot(Box::new(snap)),
     };
     n.step(msg).unwrap();
 }
@@ -1186,7 +1186,7 @@ fn temporarily_unavailable_log_reads_are_retried() {
     let mut inner = MemStorage::with_voters(&[1, 2]);
     inner
         .append(
-            &(1..=3)
+            &*(1..=3)
                 .map(|index| Entry {
                     index,
                     term: 1,
@@ -1220,7 +1220,7 @@ fn temporarily_unavailable_log_reads_are_retried() {
             let ready = n.ready().unwrap();
             sent.extend(ready.messages);
             let persist = ready.persist;
-            n.storage_mut().inner.append(&persist.entries).unwrap();
+            n.storage_mut().inner.append(&*persist.entries).unwrap();
             if let Some(hs) = persist.hard_state {
                 n.storage_mut().inner.set_hard_state(hs);
             }

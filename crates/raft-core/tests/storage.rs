@@ -15,7 +15,7 @@ fn data(index: Index, term: Term, bytes: usize) -> Entry {
     Entry {
         index,
         term,
-        payload: Payload::Command(vec![7; bytes]),
+        payload: Payload::Command(vec![7; bytes].into()),
     }
 }
 
@@ -188,7 +188,7 @@ fn snapshot_then_compact_keeps_a_tail() {
     // Appending below the compaction point skips what is covered.
     s.append(&[e(3, 2), e(4, 2), e(5, 3), e(6, 3)]).unwrap();
     assert_eq!(s.last_index(), Ok(6));
-    assert_eq!(s.snapshot(4).unwrap().data, b"state");
+    assert_eq!(s.snapshot(4).unwrap().data, &b"state"[..]);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn installing_a_leaders_snapshot_replaces_the_log() {
                 voters_outgoing: vec![],
             },
         },
-        data: b"x".to_vec(),
+        data: b"x".to_vec().into(),
     };
     s.apply_snapshot(snap.clone()).unwrap();
     assert_eq!(

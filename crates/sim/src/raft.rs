@@ -55,7 +55,8 @@ impl RaftWrite {
             disk.apply_snapshot(snap.clone())
                 .map_err(|e| e.to_string())?;
         }
-        disk.append(&self.entries).map_err(|e| e.to_string())?;
+        disk.append(self.entries.as_slice())
+            .map_err(|e| e.to_string())?;
         if let Some(hs) = self.hard_state {
             disk.set_hard_state(hs);
         }
@@ -106,7 +107,7 @@ impl Replica for RaftReplica {
             config.mutation = opts.mutation;
         }
         let node = RaftNode::new(config, disk.clone(), rng).map_err(|e| e.to_string())?;
-        let state = (!snapshot.is_empty()).then_some(snapshot.data);
+        let state = (!snapshot.is_empty()).then_some(snapshot.data.to_vec());
         Ok((Self { node }, state))
     }
 
@@ -175,7 +176,7 @@ impl Replica for RaftReplica {
             entries: persist.entries.clone(),
         };
         write.write_to(self.node.storage_mut())?;
-        let restored = write.snapshot.as_ref().map(|s| s.data.clone());
+        let restored = write.snapshot.as_ref().map(|s| s.data.to_vec());
         let done = persist.persisted();
         let committed = ready
             .committed_entries
@@ -224,7 +225,7 @@ impl Replica for RaftReplica {
             .flat_map(|w| w.entries.iter().cloned())
             .take(keep)
             .collect();
-        disk.append(&entries).is_ok()
+        disk.append(entries).is_ok()
     }
 
     fn leader_term(&self) -> Option<u64> {

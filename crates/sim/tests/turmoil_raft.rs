@@ -173,8 +173,8 @@ async fn node_host(
                 let mut d = disk.lock().unwrap();
                 // Entries before the hard state: a crash between the two
                 // must not leave a commit index past the log.
-                d.append(&persist.entries)?;
-                node.storage_mut().append(&persist.entries)?;
+                d.append(persist.entries.as_slice())?;
+                node.storage_mut().append(persist.entries.as_slice())?;
                 if let Some(hs) = persist.hard_state {
                     d.set_hard_state(hs);
                     node.storage_mut().set_hard_state(hs);

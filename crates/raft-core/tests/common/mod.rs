@@ -105,7 +105,7 @@ impl Cluster {
                 *self.applied.get_mut(&id).unwrap() = state;
                 *self.installed.entry(id).or_default() += 1;
             }
-            node.storage_mut().append(&persist.entries).unwrap();
+            node.storage_mut().append(&*persist.entries).unwrap();
             if let Some(hs) = persist.hard_state {
                 node.storage_mut().set_hard_state(hs);
             }
@@ -114,7 +114,10 @@ impl Cluster {
             node.on_persisted(done.receipt);
             for e in ready.committed_entries {
                 if let Payload::Command(data) = e.payload {
-                    self.applied.get_mut(&id).unwrap().push((e.index, data));
+                    self.applied
+                        .get_mut(&id)
+                        .unwrap()
+                        .push((e.index, data.to_vec()));
                 }
                 node.on_applied(e.index);
             }
@@ -381,7 +384,7 @@ pub fn drain_with_reads(n: &mut Node) -> (Vec<Message>, Vec<ReadState>) {
         if let Some(snapshot) = &persist.snapshot {
             n.storage_mut().apply_snapshot(snapshot.clone()).unwrap();
         }
-        n.storage_mut().append(&persist.entries).unwrap();
+        n.storage_mut().append(&*persist.entries).unwrap();
         if let Some(hs) = persist.hard_state {
             n.storage_mut().set_hard_state(hs);
         }

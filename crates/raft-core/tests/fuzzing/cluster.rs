@@ -38,7 +38,7 @@ impl Write {
         if let Some(s) = &self.snapshot {
             let _ = disk.apply_snapshot(s.clone());
         }
-        disk.append(&self.entries)
+        disk.append(&*self.entries)
             .expect("entries continue the disk's log");
         if let Some(hs) = self.hard_state {
             disk.set_hard_state(hs);
@@ -216,7 +216,7 @@ impl Cluster {
             }
         }
         if let Payload::Command(data) = &e.payload {
-            m.applied.push((e.index, data.clone()));
+            m.applied.push((e.index, data.to_vec()));
         }
         m.node.on_applied(e.index);
     }
@@ -302,7 +302,7 @@ impl Cluster {
             .flat_map(|w| w.entries.iter().cloned())
             .take(torn)
             .collect();
-        let _ = m.durable.append(&entries);
+        let _ = m.durable.append(&*entries);
         m.pending.clear();
         m.held.clear();
         m.receipts.clear();
@@ -354,7 +354,7 @@ impl Cluster {
             }
             1 => {
                 m.body = MessageBody::Propose {
-                    data: vec![0xEE; 1 + u.int_in_range(0..=32usize).ok()?],
+                    data: vec![0xEE; 1 + u.int_in_range(0..=32usize).ok()?].into(),
                 }
             }
             2 => {

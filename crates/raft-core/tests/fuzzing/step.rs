@@ -47,7 +47,7 @@ fn drain(n: &mut Node, handed: &mut u64) {
                 .expect("a snapshot handed out is newer than storage's");
         }
         n.storage_mut()
-            .append(&persist.entries)
+            .append(&*persist.entries)
             .expect("entries handed out continue the log");
         if let Some(hs) = persist.hard_state {
             n.storage_mut().set_hard_state(hs);
