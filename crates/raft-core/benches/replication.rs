@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use peers::{OmniPaxosCluster, RaftRsCluster};
-use synod_raft_core_bench::{Cluster, SynodCluster, Workload, run};
+use synod_raft_core_bench::{Cluster, Harness, SynodCluster, Workload};
 
 /// Times `iters` cycles on a cluster started (and warmed) outside the
 /// timing.
 fn time_cycles<C: Cluster>(workload: Workload, iters: u64) -> Duration {
-    let mut cluster = C::start(workload.nodes);
-    run(&mut cluster, workload, 64);
+    let mut cluster = Harness::<C>::start(workload.nodes);
+    cluster.run(workload, 64);
     let start = Instant::now();
-    run(&mut cluster, workload, iters);
+    cluster.run(workload, iters);
     start.elapsed()
 }
 

@@ -10,10 +10,10 @@
 #[path = "peers.rs"]
 mod peers;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use peers::{OmniPaxosCluster, RaftRsCluster};
-use synod_raft_core_bench::{Cluster, Report, SynodCluster, Workload, run};
+use synod_raft_core_bench::{Cluster, Harness, Report, SynodCluster, Workload};
 
 /// One library's measurement of one workload point.
 struct Measured {
@@ -21,13 +21,34 @@ struct Measured {
     report: Report,
 }
 
-fn measure<C: Cluster>(workload: Workload, cycles: u64) -> Measured {
-    let mut cluster = C::start(workload.nodes);
-    // Warm up: allocator, caches, the log's first compaction.
-    run(&mut cluster, workload, cycles / 10 + 1);
+fn measure<C: Cluster>(workload: Workload, seconds: f64) -> Measured {
+    let mut cluster = Harness::<C>::start(workload.nodes);
+    // Batches of about 64 entries' worth of cycles, until `seconds` passed;
+    // the first tenth is a warm-up (allocator, caches, a compaction).
+    let batch = (4096 / workload.proposals_per_cycle as u64).max(16);
+    let warm_until = Instant::now() + Duration::from_secs_f64(seconds / 10.0);
+    while Instant::now() < warm_until {
+        cluster.run(workload, batch);
+    }
     let start = Instant::now();
-    let report = run(&mut cluster, workload, cycles);
+    let mut total: Option<Report> = None;
+    while start.elapsed().as_secs_f64() < seconds {
+        let r = cluster.run(workload, batch);
+        total = Some(match total {
+            None => r,
+            Some(mut t) => {
+                t.cycles += r.cycles;
+                t.commands += r.commands;
+                t.entries += r.entries;
+                t.messages += r.messages;
+                t.latency_cycles.extend(r.latency_cycles);
+                t
+            }
+        });
+    }
     let secs = start.elapsed().as_secs_f64();
+    let mut report = total.expect("at least one batch");
+    report.latency_cycles.sort_unstable();
     Measured {
         commands_per_sec: report.commands as f64 / secs,
         report,
@@ -49,7 +70,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(3);
-    let rounds = if quick { 1 } else { 5 };
+    let rounds = if quick { 1 } else { 3 };
     println!(
         "| workload | synod-raft-core | {} | {} | synod / raft-rs | synod / OmniPaxos |",
         RaftRsCluster::NAME,
@@ -57,19 +78,12 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|");
     for workload in Workload::standard(nodes) {
-        let entries_per_cycle = workload.proposals_per_cycle as u64;
-        let mut cycles = 1_280_000 / entries_per_cycle.max(1) / 4;
-        if workload.command_bytes * workload.commands_per_entry >= 64 * 1024 {
-            cycles /= 4;
-        }
-        if quick {
-            cycles /= 20;
-        }
+        let seconds = if quick { 0.2 } else { 1.0 };
         let (mut ours, mut rs, mut op) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
-            ours.push(measure::<SynodCluster>(workload, cycles));
-            rs.push(measure::<RaftRsCluster>(workload, cycles));
-            op.push(measure::<OmniPaxosCluster>(workload, cycles));
+            ours.push(measure::<SynodCluster>(workload, seconds));
+            rs.push(measure::<RaftRsCluster>(workload, seconds));
+            op.push(measure::<OmniPaxosCluster>(workload, seconds));
         }
         let (ours, rs, op) = (median(ours), median(rs), median(op));
         let cell = |m: &Measured| {

@@ -152,51 +152,73 @@ impl Report {
     }
 }
 
-/// Runs `cycles` cycles of `workload` on a started cluster, then drains
-/// (cycles without proposals) until every proposal is applied.
-///
-/// # Panics
-/// If the cluster stops applying: a broken driver, not a slow library.
-pub fn run<C: Cluster>(cluster: &mut C, workload: Workload, cycles: u64) -> Report {
-    let mut proposed_at: VecDeque<u64> = VecDeque::new();
-    let mut latency_cycles = Vec::new();
-    let mut entries = 0u64;
-    let base_messages = cluster.messages();
-    let mut cycle = 0u64;
-    let mut seq = 0u64;
-    let mut ignore = |_: &[u8]| {};
-    while cycle < cycles || !proposed_at.is_empty() {
-        if cycle < cycles {
-            for _ in 0..workload.proposals_per_cycle {
-                cluster.propose(workload.payload(seq));
-                seq += 1;
-                proposed_at.push_back(cycle);
-            }
+/// A cluster under the workload, with the cycle count that paces its
+/// compaction across runs.
+#[derive(Debug)]
+pub struct Harness<C> {
+    /// The cluster.
+    pub cluster: C,
+    /// Cycles run since the start.
+    cycle: u64,
+}
+
+impl<C: Cluster> Harness<C> {
+    /// Starts a cluster of `nodes` with its leader elected.
+    #[must_use]
+    pub fn start(nodes: u64) -> Self {
+        Self {
+            cluster: C::start(nodes),
+            cycle: 0,
         }
-        let applied = cluster.cycle(&mut ignore);
-        for _ in 0..applied {
-            let at = proposed_at.pop_front().expect("applied more than proposed");
-            latency_cycles.push(cycle - at);
-        }
-        entries += applied as u64;
-        cycle += 1;
-        if cycle % COMPACT_EVERY_CYCLES == 0 {
-            cluster.compact();
-        }
-        assert!(
-            cycle < cycles + 10_000,
-            "{}: {} entries never applied",
-            C::NAME,
-            proposed_at.len()
-        );
     }
-    latency_cycles.sort_unstable();
-    Report {
-        cycles,
-        commands: entries * workload.commands_per_entry as u64,
-        entries,
-        messages: cluster.messages() - base_messages,
-        latency_cycles,
+
+    /// Runs `cycles` cycles of `workload`, then drains (cycles without
+    /// proposals) until every proposal is applied.
+    ///
+    /// # Panics
+    /// If the cluster stops applying: a broken driver, not a slow library.
+    pub fn run(&mut self, workload: Workload, cycles: u64) -> Report {
+        let mut proposed_at: VecDeque<u64> = VecDeque::new();
+        let mut latency_cycles = Vec::new();
+        let mut entries = 0u64;
+        let base_messages = self.cluster.messages();
+        let mut seq = self.cycle << 8;
+        let mut ignore = |_: &[u8]| {};
+        let mut k = 0u64;
+        while k < cycles || !proposed_at.is_empty() {
+            if k < cycles {
+                for _ in 0..workload.proposals_per_cycle {
+                    self.cluster.propose(workload.payload(seq));
+                    seq += 1;
+                    proposed_at.push_back(k);
+                }
+            }
+            let applied = self.cluster.cycle(&mut ignore);
+            for _ in 0..applied {
+                let at = proposed_at.pop_front().expect("applied more than proposed");
+                latency_cycles.push(k - at);
+            }
+            entries += applied as u64;
+            k += 1;
+            self.cycle += 1;
+            if self.cycle % COMPACT_EVERY_CYCLES == 0 {
+                self.cluster.compact();
+            }
+            assert!(
+                k < cycles + 10_000,
+                "{}: {} entries never applied",
+                C::NAME,
+                proposed_at.len()
+            );
+        }
+        latency_cycles.sort_unstable();
+        Report {
+            cycles,
+            commands: entries * workload.commands_per_entry as u64,
+            entries,
+            messages: self.cluster.messages() - base_messages,
+            latency_cycles,
+        }
     }
 }
 

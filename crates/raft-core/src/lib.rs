@@ -127,6 +127,7 @@ mod progress;
 mod quorum;
 mod read;
 mod ready;
+mod recent;
 mod replication;
 mod storage;
 mod types;

@@ -4,6 +4,7 @@
 
 use crate::error::StorageError;
 use crate::storage::Storage;
+use crate::recent::Recent;
 use crate::types::{Entry, Index, Snapshot, Term};
 use crate::unstable::Unstable;
 
@@ -42,6 +43,8 @@ pub enum AppendOutcome {
 pub struct RaftLog<S> {
     storage: S,
     unstable: Unstable,
+    /// Persisted entries not yet handed out to apply, kept in memory.
+    recent: Recent,
     /// Invariant: `applied <= committed <= last_index()`.
     committed: Index,
     /// Invariant: `first_index() - 1 <= applied` after start.
@@ -60,9 +63,16 @@ impl<S: Storage> RaftLog<S> {
         Ok(Self {
             storage,
             unstable: Unstable::new(last + 1),
+            recent: Recent::with_limit(u64::MAX),
             committed: first - 1,
             applied: first - 1,
         })
+    }
+
+    /// Bounds the memory kept for persisted entries not yet handed out to
+    /// apply (beyond it they are read back from storage).
+    pub(crate) fn set_recent_limit_bytes(&mut self, bytes: u64) {
+        self.recent = Recent::with_limit(bytes);
     }
 
     /// The storage, for reading.
@@ -203,7 +213,7 @@ impl<S: Storage> RaftLog<S> {
         prev_index: Index,
         prev_term: Term,
         leader_commit: Index,
-        entries: &[Entry],
+        mut entries: Vec<Entry>,
     ) -> Result<AppendOutcome, StorageError> {
         if !self.match_term(prev_index, prev_term) {
             return Ok(AppendOutcome::Mismatch);
@@ -217,12 +227,13 @@ impl<S: Storage> RaftLog<S> {
         }
         // Consecutive after a matching entry, so this cannot overflow.
         let last_new = prev_index + entries.len() as Index;
-        if let Some(conflict) = self.find_conflict(entries) {
+        if let Some(conflict) = self.find_conflict(&entries) {
             if conflict <= self.committed {
                 return Ok(AppendOutcome::WouldOverwriteCommitted { index: conflict });
             }
             let from = (conflict - prev_index - 1) as usize;
-            self.append(&entries[from..]);
+            entries.drain(..from);
+            self.append(entries);
         }
         self.commit_to(leader_commit.min(last_new));
         Ok(AppendOutcome::Accepted {
@@ -233,17 +244,32 @@ impl<S: Storage> RaftLog<S> {
     /// Appends entries (the leader's own, or a follower's past a conflict),
     /// replacing the suffix from their first index. Returns the new last
     /// index. Entries at or below the commit index are never replaced.
-    pub(crate) fn append(&mut self, entries: &[Entry]) -> Index {
+    pub(crate) fn append(&mut self, entries: Vec<Entry>) -> Index {
         if let Some(first) = entries.first() {
+            let after = first.index;
             assert!(
-                first.index > self.committed,
-                "append at {} would replace committed entries (committed {})",
-                first.index,
+                after > self.committed,
+                "append at {after} would replace committed entries (committed {})",
                 self.committed
             );
-            self.unstable.truncate_and_append(entries);
+            // Replaced entries must never be handed out from memory.
+            self.recent.truncate_from(after);
+            self.unstable.truncate_and_extend(after, entries);
         }
         self.last_index().unwrap_or(0)
+    }
+
+    /// Appends one entry after the last (a leader's own).
+    pub(crate) fn append_one(&mut self, entry: Entry) {
+        assert!(
+            entry.index > self.committed,
+            "append at {} would replace committed entries (committed {})",
+            entry.index,
+            self.committed
+        );
+        self.recent.truncate_from(entry.index);
+        self.unstable
+            .truncate_and_extend(entry.index, std::iter::once(entry));
     }
 
     /// Raises the commit index to `index` (never lowers it, never past the
@@ -306,6 +332,22 @@ impl<S: Storage> RaftLog<S> {
         self.slice(lo, hi, max_bytes)
     }
 
+    /// As [`RaftLog::committed_entries_after`] without unstable entries,
+    /// moving them out of memory when they are still there (the usual case:
+    /// entries commit soon after they are persisted) instead of reading
+    /// storage.
+    pub(crate) fn take_committed_entries_after(
+        &mut self,
+        after: Index,
+        max_bytes: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let (lo, hi) = self.committed_range_after(after, false)?;
+        if let Some(entries) = self.recent.take(lo, hi, max_bytes) {
+            return Ok(entries);
+        }
+        self.committed_entries_after(after, false, max_bytes)
+    }
+
     /// The range `lo..hi` of committed entries after `after` that can be
     /// handed out (empty when `lo >= hi`). `has_ready` and `ready` both use
     /// it, so they never disagree: entries covered by a pending snapshot are
@@ -351,7 +393,12 @@ impl<S: Storage> RaftLog<S> {
         let mut out = Vec::new();
         if lo < offset {
             let stable_hi = hi.min(offset);
-            out = self.storage.entries(lo, stable_hi, max_bytes)?;
+            // The recent run ends just before `offset`: when it holds `lo`
+            // it holds the whole stable part of the range.
+            let next = self.recent.clone_into(lo, stable_hi, max_bytes, &mut out);
+            if next == lo {
+                out = self.storage.entries(lo, stable_hi, max_bytes)?;
+            }
             let complete = out.len() as Index == stable_hi - lo;
             if !complete || hi <= offset {
                 return Ok(out);
@@ -397,7 +444,11 @@ impl<S: Storage> RaftLog<S> {
 
     /// The application persisted entries up to (`index`, `term`).
     pub fn stable_to(&mut self, index: Index, term: Term) {
-        self.unstable.stable_to(index, term);
+        if let Some(persisted) = self.unstable.stable_to(index, term) {
+            for e in persisted {
+                self.recent.push(e);
+            }
+        }
     }
 
     /// The application installed the snapshot at `index`.
@@ -410,6 +461,7 @@ impl<S: Storage> RaftLog<S> {
     /// once the application installs it, commit at once.
     pub fn restore(&mut self, snapshot: Snapshot) {
         self.committed = snapshot.meta.index;
+        self.recent.clear();
         self.unstable.restore(snapshot);
     }
 

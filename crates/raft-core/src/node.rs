@@ -187,6 +187,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             ));
         }
         let mut log = RaftLog::new(storage)?;
+        // A ready hands out at most `max_size_per_msg_bytes` to apply; a
+        // few readies' worth covers the entries that commit while the next
+        // are being written.
+        log.set_recent_limit_bytes(config.max_size_per_msg_bytes.saturating_mul(4));
         let mut hs = init.hard_state;
         if hs.term == Term::MAX {
             return Err(Error::Storage(crate::StorageError::Other(
@@ -667,7 +671,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             index,
             payload,
         };
-        self.log.append(&[entry]);
+        self.log.append_one(entry);
         Ok(index)
     }
 

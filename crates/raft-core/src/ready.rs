@@ -161,11 +161,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.snapshot_handed_out = s.meta.index;
         }
         let entries = self.log.take_unstable();
-        let committed_entries = self.log.committed_entries_after(
-            self.applying,
-            false,
-            self.config.max_size_per_msg_bytes,
-        )?;
+        let committed_entries = self
+            .log
+            .take_committed_entries_after(self.applying, self.config.max_size_per_msg_bytes)?;
         if let Some(last) = committed_entries.last() {
             self.applying = last.index;
         }

@@ -224,7 +224,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             && entries.first().is_some_and(|e| e.index > committed)
         {
             // Broken on purpose: take the entries whatever precedes them.
-            let last = self.log.append(&entries);
+            let last = self.log.append(entries);
             self.log.commit_to(commit.min(last));
             let result = AppendResult::Accepted { match_index: last };
             self.send(from, MessageBody::AppendResponse(result));
@@ -232,7 +232,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         let result = match self
             .log
-            .maybe_append(prev_index, prev_term, commit, &entries)?
+            .maybe_append(prev_index, prev_term, commit, entries)?
         {
             AppendOutcome::Accepted { last_index } => AppendResult::Accepted {
                 match_index: last_index,

@@ -55,17 +55,21 @@ impl Unstable {
             .map(|e| e.term)
     }
 
-    /// The application persisted entries up to `index` (of `term`): drop
-    /// them. A report for entries since replaced (the term differs) or
-    /// already dropped is ignored.
-    pub(crate) fn stable_to(&mut self, index: Index, term: Term) {
+    /// The application persisted entries up to `index` (of `term`): they
+    /// leave the unstable part, and are returned. A report for entries
+    /// since replaced (the term differs) or already stable is ignored.
+    pub(crate) fn stable_to(
+        &mut self,
+        index: Index,
+        term: Term,
+    ) -> Option<std::vec::Drain<'_, Entry>> {
         if index < self.offset || self.maybe_term(index) != Some(term) {
-            return;
+            return None;
         }
         let n = (index + 1 - self.offset) as usize;
-        self.entries.drain(..n);
         self.offset = index + 1;
         self.in_progress = self.in_progress.max(index);
+        Some(self.entries.drain(..n))
     }
 
     /// The application installed the snapshot at `index`: forget it.
@@ -87,14 +91,15 @@ impl Unstable {
         self.snapshot = Some(snapshot);
     }
 
-    /// Appends `entries`, replacing any unstable suffix they overlap.
-    /// The caller guarantees `entries[0].index >= self.offset` or that the
-    /// stable entries from `entries[0].index` on are being replaced.
-    pub(crate) fn truncate_and_append(&mut self, entries: &[Entry]) {
-        let Some(first) = entries.first() else {
-            return;
-        };
-        let after = first.index;
+    /// Appends `entries`, whose first index is `after`, replacing any
+    /// unstable suffix they overlap. The caller guarantees `after >=
+    /// self.offset` or that the stable entries from `after` on are being
+    /// replaced, and that the entries are consecutive.
+    pub(crate) fn truncate_and_extend(
+        &mut self,
+        after: Index,
+        entries: impl IntoIterator<Item = Entry>,
+    ) {
         if after == self.offset + self.entries.len() as Index {
             // The common case: directly after what is here.
         } else if after <= self.offset {
@@ -104,7 +109,7 @@ impl Unstable {
         } else {
             self.entries.truncate((after - self.offset) as usize);
         }
-        self.entries.extend_from_slice(entries);
+        self.entries.extend(entries);
         // Replaced entries must be handed out again.
         self.in_progress = self.in_progress.min(after - 1);
     }

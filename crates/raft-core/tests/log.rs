@@ -42,16 +42,16 @@ fn terms_of(log: &RaftLog<MemStorage>) -> Vec<Term> {
 fn consistency_check_refuses_a_missing_or_different_previous_entry() {
     let mut log = log_with(&[1, 1, 2]);
     assert_eq!(
-        log.maybe_append(4, 2, 0, &entries(5, &[3])),
+        log.maybe_append(4, 2, 0, entries(5, &[3])),
         Ok(AppendOutcome::Mismatch)
     );
     assert_eq!(
-        log.maybe_append(3, 1, 0, &entries(4, &[3])),
+        log.maybe_append(3, 1, 0, entries(4, &[3])),
         Ok(AppendOutcome::Mismatch)
     );
     assert_eq!(terms_of(&log), [1, 1, 2]);
     assert_eq!(
-        log.maybe_append(3, 2, 0, &entries(4, &[3])),
+        log.maybe_append(3, 2, 0, entries(4, &[3])),
         Ok(AppendOutcome::Accepted { last_index: 4 })
     );
     assert_eq!(terms_of(&log), [1, 1, 2, 3]);
@@ -63,7 +63,7 @@ fn consistency_check_refuses_a_missing_or_different_previous_entry() {
 fn a_conflict_truncates_the_suffix() {
     let mut log = log_with(&[1, 1, 2, 2, 2]);
     assert_eq!(
-        log.maybe_append(2, 1, 0, &entries(3, &[3, 3])),
+        log.maybe_append(2, 1, 0, entries(3, &[3, 3])),
         Ok(AppendOutcome::Accepted { last_index: 4 })
     );
     assert_eq!(terms_of(&log), [1, 1, 3, 3]);
@@ -76,7 +76,7 @@ fn a_conflict_truncates_the_suffix() {
 fn a_stale_duplicate_does_not_truncate() {
     let mut log = log_with(&[1, 1, 2, 2, 2]);
     assert_eq!(
-        log.maybe_append(1, 1, 0, &entries(2, &[1, 2])),
+        log.maybe_append(1, 1, 0, entries(2, &[1, 2])),
         Ok(AppendOutcome::Accepted { last_index: 3 })
     );
     assert_eq!(terms_of(&log), [1, 1, 2, 2, 2]);
@@ -88,15 +88,15 @@ fn a_stale_duplicate_does_not_truncate() {
 #[test]
 fn commit_follows_the_leader_but_not_past_the_message() {
     let mut log = log_with(&[1, 1, 1]);
-    log.maybe_append(1, 1, 10, &entries(2, &[1])).unwrap();
+    log.maybe_append(1, 1, 10, entries(2, &[1])).unwrap();
     assert_eq!(
         log.committed(),
         2,
         "only up to what this message vouches for"
     );
-    log.maybe_append(3, 1, 1, &[]).unwrap();
+    log.maybe_append(3, 1, 1, vec![]).unwrap();
     assert_eq!(log.committed(), 2, "never lowered");
-    log.maybe_append(3, 1, 3, &[]).unwrap();
+    log.maybe_append(3, 1, 3, vec![]).unwrap();
     assert_eq!(log.committed(), 3);
 }
 
@@ -107,12 +107,12 @@ fn committed_entries_are_never_overwritten() {
     let mut log = log_with(&[1, 1, 1]);
     log.commit_to(2);
     assert_eq!(
-        log.maybe_append(1, 1, 0, &entries(2, &[2, 2])),
+        log.maybe_append(1, 1, 0, entries(2, &[2, 2])),
         Ok(AppendOutcome::WouldOverwriteCommitted { index: 2 })
     );
     assert_eq!(terms_of(&log), [1, 1, 1]);
     assert_eq!(
-        log.maybe_append(2, 1, 0, &entries(3, &[2])),
+        log.maybe_append(2, 1, 0, entries(3, &[2])),
         Ok(AppendOutcome::Accepted { last_index: 3 })
     );
     assert_eq!(terms_of(&log), [1, 1, 2]);
@@ -123,18 +123,18 @@ fn malformed_appends_are_refused() {
     let mut log = log_with(&[1, 1]);
     let gap = vec![e(3, 1), e(5, 1)];
     assert_eq!(
-        log.maybe_append(2, 1, 0, &gap),
+        log.maybe_append(2, 1, 0, gap.clone()),
         Ok(AppendOutcome::Malformed)
     );
     let wrong_start = entries(4, &[1]);
     assert_eq!(
-        log.maybe_append(2, 1, 0, &wrong_start),
+        log.maybe_append(2, 1, 0, wrong_start.clone()),
         Ok(AppendOutcome::Malformed)
     );
     assert_eq!(terms_of(&log), [1, 1]);
     // Indexes far past the log: a mismatch, not a panic.
     assert_eq!(
-        log.maybe_append(u64::MAX - 1, 9, u64::MAX, &[]),
+        log.maybe_append(u64::MAX - 1, 9, u64::MAX, vec![]),
         Ok(AppendOutcome::Mismatch)
     );
 }
@@ -203,7 +203,7 @@ fn find_conflict_reports_the_first_difference() {
 #[test]
 fn committed_entries_to_apply_wait_for_persistence_unless_allowed() {
     let mut log = log_with(&[1, 1]);
-    log.maybe_append(2, 1, 4, &entries(3, &[2, 2])).unwrap();
+    log.maybe_append(2, 1, 4, entries(3, &[2, 2])).unwrap();
     assert_eq!(log.committed(), 4);
     let stable_only = log.next_committed_entries(false, u64::MAX).unwrap();
     assert_eq!(
@@ -233,9 +233,9 @@ fn committed_entries_to_apply_wait_for_persistence_unless_allowed() {
 #[test]
 fn stale_persistence_reports_are_ignored() {
     let mut log = log_with(&[1]);
-    log.maybe_append(1, 1, 0, &entries(2, &[1, 1])).unwrap();
+    log.maybe_append(1, 1, 0, entries(2, &[1, 1])).unwrap();
     // The unstable suffix is replaced before the application reports on it.
-    log.maybe_append(1, 1, 0, &entries(2, &[2])).unwrap();
+    log.maybe_append(1, 1, 0, entries(2, &[2])).unwrap();
     log.stable_to(3, 1); // reports entries that no longer exist
     log.stable_to(2, 1); // the old term at index 2
     assert_eq!(log.unstable_entries(), &entries(2, &[2])[..]);
@@ -301,7 +301,7 @@ fn restoring_a_snapshot_replaces_the_log() {
     assert_eq!(log.snapshot(0), Ok(snap.clone()));
     // The follower continues after it.
     assert_eq!(
-        log.maybe_append(10, 5, 11, &entries(11, &[5])),
+        log.maybe_append(10, 5, 11, entries(11, &[5])),
         Ok(AppendOutcome::Accepted { last_index: 11 })
     );
     log.storage_mut().apply_snapshot(snap).unwrap();
@@ -323,7 +323,7 @@ fn terms_of_from(log: &RaftLog<MemStorage>, lo: Index) -> Vec<Term> {
 #[test]
 fn slices_cross_the_stable_unstable_boundary_within_the_size_limit() {
     let mut log = log_with(&[1, 1, 1]);
-    log.maybe_append(3, 1, 0, &entries(4, &[2, 2, 2])).unwrap();
+    log.maybe_append(3, 1, 0, entries(4, &[2, 2, 2])).unwrap();
     // Noop entries count 16 bytes each.
     assert_eq!(log.slice(2, 6, 16 * 3).unwrap().len(), 3);
     assert_eq!(log.slice(2, 7, 0).unwrap().len(), 1, "at least one entry");
@@ -431,7 +431,7 @@ proptest! {
                 Step::Append { prev_index, prev_term, commit, terms } => {
                     let msg = entries(prev_index + 1, &terms);
                     let expect = model.append(prev_index, prev_term, commit, &terms);
-                    prop_assert_eq!(log.maybe_append(prev_index, prev_term, commit, &msg).unwrap(), expect);
+                    prop_assert_eq!(log.maybe_append(prev_index, prev_term, commit, msg.clone()).unwrap(), expect);
                 }
                 Step::Persist => {
                     let pending = log.unstable_entries().to_vec();
