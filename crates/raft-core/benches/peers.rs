@@ -11,7 +11,7 @@ use omnipaxos::storage::{Entry as OpEntry, NoSnapshot};
 use omnipaxos::util::LogEntry;
 use omnipaxos::{ClusterConfig, OmniPaxos, ServerConfig};
 use omnipaxos_storage::memory_storage::MemoryStorage as OpStorage;
-use raft::prelude::{Config as RsConfig, ConfState, Message as RsMessage, RawNode};
+use raft::prelude::{ConfState, Config as RsConfig, Message as RsMessage, RawNode};
 use raft::storage::MemStorage as RsStorage;
 use synod_raft_core_bench::Cluster;
 
@@ -91,7 +91,8 @@ impl Cluster for RaftRsCluster {
                     max_inflight_msgs: 256,
                     ..Default::default()
                 };
-                let storage = RsStorage::new_with_conf_state(ConfState::from((voters.clone(), vec![])));
+                let storage =
+                    RsStorage::new_with_conf_state(ConfState::from((voters.clone(), vec![])));
                 RawNode::new(&config, storage, &logger).expect("valid config")
             })
             .collect();
@@ -114,7 +115,9 @@ impl Cluster for RaftRsCluster {
     }
 
     fn propose(&mut self, data: Vec<u8>) {
-        self.nodes[0].propose(Vec::new(), data).expect("the leader accepts");
+        self.nodes[0]
+            .propose(Vec::new(), data)
+            .expect("the leader accepts");
     }
 
     fn cycle(&mut self, payload_check: &mut dyn FnMut(&[u8])) -> usize {

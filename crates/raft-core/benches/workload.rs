@@ -201,7 +201,7 @@ impl<C: Cluster> Harness<C> {
             entries += applied as u64;
             k += 1;
             self.cycle += 1;
-            if self.cycle % COMPACT_EVERY_CYCLES == 0 {
+            if self.cycle.is_multiple_of(COMPACT_EVERY_CYCLES) {
                 self.cluster.compact();
             }
             assert!(
@@ -347,7 +347,10 @@ impl Cluster for SynodCluster {
             let applied = node.log().applied();
             let conf_state = node.conf_state();
             let storage = node.storage_mut();
-            if storage.create_snapshot(applied, conf_state, Vec::new()).is_ok() {
+            if storage
+                .create_snapshot(applied, conf_state, Vec::new())
+                .is_ok()
+            {
                 storage.compact(applied).expect("snapshotted");
             }
         }

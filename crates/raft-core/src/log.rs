@@ -3,8 +3,8 @@
 //! indexes.
 
 use crate::error::StorageError;
-use crate::storage::Storage;
 use crate::recent::Recent;
+use crate::storage::Storage;
 use crate::types::{Entry, Index, Snapshot, Term};
 use crate::unstable::Unstable;
 

@@ -160,7 +160,12 @@ mod tests {
         let got: Vec<Index> = r.take(2, 5, 250).unwrap().iter().map(|e| e.index).collect();
         assert_eq!(got, [2, 3], "within 250 bytes");
         assert_eq!(r.first_index(), Some(4));
-        let got: Vec<Index> = r.take(4, 9, u64::MAX).unwrap().iter().map(|e| e.index).collect();
+        let got: Vec<Index> = r
+            .take(4, 9, u64::MAX)
+            .unwrap()
+            .iter()
+            .map(|e| e.index)
+            .collect();
         assert_eq!(got, [4, 5, 6], "stops where the run ends");
     }
 
