@@ -183,16 +183,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
         // And after them: a member they add hears from us in this round.
         self.flush_appends();
-        let (mut messages, mut held) = (Vec::new(), Vec::new());
-        let early_votes = self.mutated(crate::node::Mutated::VoteBeforePersist);
-        for msg in self.msgs.drain(..) {
-            let early = early_votes && matches!(msg.body, MessageBody::VoteResponse { .. });
-            if !early && (term_or_vote_changed || is_acknowledgement(&msg.body)) {
-                held.push(msg);
-            } else {
-                messages.push(msg);
-            }
-        }
+        let (messages, held) = self.split_messages(term_or_vote_changed);
         let must_sync = !entries.is_empty() || snapshot.is_some() || term_or_vote_changed;
         let receipt = PersistReceipt {
             snapshot_index: snapshot.as_ref().map(|s| s.meta.index),
@@ -211,6 +202,25 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             committed_entries,
             read_states: std::mem::take(&mut self.reads.ready),
         })
+    }
+
+    /// Splits the messages produced since the last `ready` into those that
+    /// may go now and those that wait for the persist batch. Usually they
+    /// are all of one kind (a leader's appends; a follower's
+    /// acknowledgements), and the buffer is handed out whole.
+    fn split_messages(&mut self, term_or_vote_changed: bool) -> (Vec<Message>, Vec<Message>) {
+        let early_votes = self.mutated(crate::node::Mutated::VoteBeforePersist);
+        let waits = |msg: &Message| {
+            let early = early_votes && matches!(msg.body, MessageBody::VoteResponse { .. });
+            !early && (term_or_vote_changed || is_acknowledgement(&msg.body))
+        };
+        if self.msgs.iter().all(waits) {
+            return (Vec::new(), std::mem::take(&mut self.msgs));
+        }
+        if !self.msgs.iter().any(waits) {
+            return (std::mem::take(&mut self.msgs), Vec::new());
+        }
+        self.msgs.drain(..).partition(|msg| !waits(msg))
     }
 
     /// The application wrote a [`Persist`] batch; `receipt` came from

@@ -83,18 +83,24 @@ impl Recent {
         if lo >= hi || !self.covers(lo) {
             return None;
         }
-        while self.entries.front().is_some_and(|e| e.index < lo) {
-            self.pop_front();
-        }
-        let mut out = Vec::new();
+        let first = self.first_index()?;
+        let skip = (lo - first) as usize;
         let mut used = 0u64;
-        while let Some(e) = self.entries.front() {
+        let mut n = 0;
+        for e in self.entries.range(skip..) {
             used = used.saturating_add(e.size_bytes());
-            if e.index >= hi || (!out.is_empty() && used > max_bytes) {
+            if e.index >= hi || (n > 0 && used > max_bytes) {
                 break;
             }
-            out.extend(self.pop_front());
+            n += 1;
         }
+        // Entries before `lo` were handed out already.
+        for e in self.entries.drain(..skip) {
+            self.bytes = self.bytes.saturating_sub(e.size_bytes());
+        }
+        let out: Vec<Entry> = self.entries.drain(..n).collect();
+        let taken: u64 = out.iter().map(Entry::size_bytes).sum();
+        self.bytes = self.bytes.saturating_sub(taken);
         Some(out)
     }
 
