@@ -445,9 +445,7 @@ impl<S: Storage> RaftLog<S> {
     /// The application persisted entries up to (`index`, `term`).
     pub fn stable_to(&mut self, index: Index, term: Term) {
         if let Some(persisted) = self.unstable.stable_to(index, term) {
-            for e in persisted {
-                self.recent.push(e);
-            }
+            self.recent.extend(persisted);
         }
     }
 

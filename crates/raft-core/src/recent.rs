@@ -34,27 +34,53 @@ impl Recent {
         self.entries.front().map(|e| e.index)
     }
 
-    /// Keeps a newly persisted entry. One that does not follow the last
-    /// kept entry starts the run afresh.
-    pub(crate) fn push(&mut self, entry: Entry) {
+    /// Keeps newly persisted entries, in index order: one pass, one check
+    /// that they follow the run, one check of the limit.
+    pub(crate) fn extend(&mut self, entries: impl Iterator<Item = Entry>) {
+        let mut entries = entries.peekable();
+        let Some(first) = entries.peek() else {
+            return;
+        };
         let follows = self
             .entries
             .back()
-            .is_none_or(|last| last.index.checked_add(1) == Some(entry.index));
+            .is_none_or(|last| last.index.checked_add(1) == Some(first.index));
         if !follows {
             self.clear();
         }
-        self.bytes = self.bytes.saturating_add(entry.size_bytes());
-        self.entries.push_back(entry);
-        while self.bytes > self.limit_bytes {
-            self.pop_front();
+        let mut added = 0u64;
+        for e in entries {
+            added = added.saturating_add(e.size_bytes());
+            self.entries.push_back(e);
+        }
+        self.bytes = self.bytes.saturating_add(added);
+        if self.bytes > self.limit_bytes {
+            self.shrink_to_half_limit();
         }
     }
 
-    fn pop_front(&mut self) -> Option<Entry> {
-        let e = self.entries.pop_front()?;
-        self.bytes = self.bytes.saturating_sub(e.size_bytes());
-        Some(e)
+    /// Drops the older entries so at most half the limit stays (at least
+    /// one entry): a long run over the limit costs amortized O(1) per
+    /// entry.
+    fn shrink_to_half_limit(&mut self) {
+        let mut keep_bytes = 0u64;
+        let mut keep = 0;
+        for e in self.entries.iter().rev() {
+            keep_bytes = keep_bytes.saturating_add(e.size_bytes());
+            if keep > 0 && keep_bytes > self.limit_bytes / 2 {
+                break;
+            }
+            keep += 1;
+        }
+        let cut = self.entries.len() - keep;
+        self.drop_front(cut);
+    }
+
+    /// Drops the oldest `n` entries.
+    fn drop_front(&mut self, n: usize) {
+        for e in self.entries.drain(..n) {
+            self.bytes = self.bytes.saturating_sub(e.size_bytes());
+        }
     }
 
     /// Forgets entries from `index` on: they are being replaced.
@@ -84,22 +110,20 @@ impl Recent {
             return None;
         }
         let first = self.first_index()?;
-        let skip = (lo - first) as usize;
-        let mut used = 0u64;
+        // Entries before `lo` were handed out already.
+        self.drop_front((lo - first) as usize);
+        let (mut used, mut taken) = (0u64, 0u64);
         let mut n = 0;
-        for e in self.entries.range(skip..) {
+        for e in &self.entries {
             used = used.saturating_add(e.size_bytes());
             if e.index >= hi || (n > 0 && used > max_bytes) {
                 break;
             }
+            taken = used;
             n += 1;
         }
-        // Entries before `lo` were handed out already.
-        for e in self.entries.drain(..skip) {
-            self.bytes = self.bytes.saturating_sub(e.size_bytes());
-        }
-        let out: Vec<Entry> = self.entries.drain(..n).collect();
-        let taken: u64 = out.iter().map(Entry::size_bytes).sum();
+        let mut out = Vec::with_capacity(n);
+        out.extend(self.entries.drain(..n));
         self.bytes = self.bytes.saturating_sub(taken);
         Some(out)
     }
@@ -147,11 +171,15 @@ mod tests {
     #[test]
     fn keeps_a_consecutive_run_within_its_limit() {
         let mut r = Recent::with_limit(300); // 100 bytes per entry
-        for i in 1..=5 {
-            r.push(e(i));
+        for i in 1..=3 {
+            r.extend(std::iter::once(e(i)));
         }
-        assert_eq!(r.first_index(), Some(3), "oldest dropped past the limit");
-        r.push(e(9));
+        assert_eq!(r.first_index(), Some(1), "within the limit");
+        r.extend(std::iter::once(e(4)));
+        assert_eq!(r.first_index(), Some(4), "past it, the older half goes");
+        r.extend(std::iter::once(e(5)));
+        assert_eq!(r.first_index(), Some(4));
+        r.extend(std::iter::once(e(9)));
         assert_eq!(r.first_index(), Some(9), "a gap starts afresh");
         assert!(r.covers(9) && !r.covers(8) && !r.covers(10));
     }
@@ -160,7 +188,7 @@ mod tests {
     fn take_moves_out_a_range_and_drops_what_came_before() {
         let mut r = Recent::with_limit(u64::MAX);
         for i in 1..=6 {
-            r.push(e(i));
+            r.extend(std::iter::once(e(i)));
         }
         assert!(r.take(0, 3, u64::MAX).is_none(), "0 is not kept");
         let got: Vec<Index> = r.take(2, 5, 250).unwrap().iter().map(|e| e.index).collect();
@@ -179,7 +207,7 @@ mod tests {
     fn truncation_forgets_replaced_entries() {
         let mut r = Recent::with_limit(u64::MAX);
         for i in 1..=6 {
-            r.push(e(i));
+            r.extend(std::iter::once(e(i)));
         }
         r.truncate_from(4);
         assert!(r.covers(3) && !r.covers(4));

@@ -301,7 +301,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     if self.transferee == Some(from) {
                         self.maybe_send_timeout_now(from);
                     }
-                    if self.maybe_commit() {
+                    // Only an acknowledgement past the commit index can
+                    // form a new quorum above it.
+                    if match_index > self.log.committed() && self.maybe_commit() {
                         self.broadcast_append();
                     }
                 }
