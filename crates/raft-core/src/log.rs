@@ -134,6 +134,19 @@ impl<S: Storage> RaftLog<S> {
     /// [`StorageError::Compacted`] or [`StorageError::Unavailable`] outside
     /// that range; a storage error.
     pub fn term(&self, index: Index) -> Result<Term, StorageError> {
+        // Fast paths, for the terms replication asks about: the unstable
+        // part (always inside the log's range), then persisted entries
+        // still in memory (unless a snapshot is pending: it redraws the
+        // range).
+        if let Some(t) = self.unstable.maybe_term(index) {
+            return Ok(t);
+        }
+        if self.unstable.snapshot.is_none()
+            && index < self.unstable.offset
+            && let Some(t) = self.recent.term(index)
+        {
+            return Ok(t);
+        }
         let first = self.first_index()?;
         if index < first - 1 {
             return Err(StorageError::Compacted {
@@ -178,9 +191,13 @@ impl<S: Storage> RaftLog<S> {
     /// hold with the same term, or `None` when it holds them all.
     #[must_use]
     pub fn find_conflict(&self, entries: &[Entry]) -> Option<Index> {
+        // Entries past the last index are new: no term lookup for them
+        // (the common case, a follower in step).
+        // Unknown last index: look every term up, as before.
+        let last = self.last_index().unwrap_or(Index::MAX);
         entries
             .iter()
-            .find(|e| !self.match_term(e.index, e.term))
+            .find(|e| e.index > last || !self.match_term(e.index, e.term))
             .map(|e| e.index)
     }
 

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use crate::types::{Entry, Index};
+use crate::types::{Entry, Index, Term};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
@@ -78,8 +78,10 @@ impl Recent {
 
     /// Drops the oldest `n` entries.
     fn drop_front(&mut self, n: usize) {
-        for e in self.entries.drain(..n) {
-            self.bytes = self.bytes.saturating_sub(e.size_bytes());
+        for _ in 0..n {
+            if let Some(e) = self.entries.pop_front() {
+                self.bytes = self.bytes.saturating_sub(e.size_bytes());
+            }
         }
     }
 
@@ -100,6 +102,13 @@ impl Recent {
     pub(crate) fn covers(&self, index: Index) -> bool {
         self.first_index()
             .is_some_and(|first| first <= index && index - first < self.entries.len() as Index)
+    }
+
+    /// The term of entry `index`, when it is kept.
+    pub(crate) fn term(&self, index: Index) -> Option<Term> {
+        let first = self.first_index()?;
+        let k = usize::try_from(index.checked_sub(first)?).ok()?;
+        self.entries.get(k).map(|e| e.term)
     }
 
     /// Moves out entries `lo..hi` within `max_bytes` (at least one), when
@@ -123,7 +132,9 @@ impl Recent {
             n += 1;
         }
         let mut out = Vec::with_capacity(n);
-        out.extend(self.entries.drain(..n));
+        for _ in 0..n {
+            out.extend(self.entries.pop_front());
+        }
         self.bytes = self.bytes.saturating_sub(taken);
         Some(out)
     }
