@@ -389,6 +389,18 @@ impl<S: Storage> RaftLog<S> {
     /// [`StorageError::Compacted`] below the first index,
     /// [`StorageError::Unavailable`] past the last, or a storage error.
     pub fn slice(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        self.slice_counted(lo, hi, max_bytes)
+            .map(|(entries, _)| entries)
+    }
+
+    /// As [`RaftLog::slice`], with the entries' total
+    /// [`Entry::size_bytes`].
+    pub(crate) fn slice_counted(
+        &self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+    ) -> Result<(Vec<Entry>, u64), StorageError> {
         let first = self.first_index()?;
         if lo < first {
             return Err(StorageError::Compacted {
@@ -404,7 +416,7 @@ impl<S: Storage> RaftLog<S> {
             });
         }
         if lo >= hi {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
         let offset = self.unstable.offset;
         let mut out = Vec::new();
@@ -418,18 +430,24 @@ impl<S: Storage> RaftLog<S> {
             }
             let complete = out.len() as Index == stable_hi - lo;
             if !complete || hi <= offset {
-                return Ok(out);
+                let used = out.iter().map(Entry::size_bytes).sum();
+                return Ok((out, used));
             }
         }
         let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
-        for e in self.unstable.slice(lo.max(offset), hi) {
-            used = used.saturating_add(e.size_bytes());
-            if !out.is_empty() && used > max_bytes {
+        // Count first, then clone the run in one go.
+        let part = self.unstable.slice(lo.max(offset), hi);
+        let mut n = 0;
+        for e in part {
+            let next = used.saturating_add(e.size_bytes());
+            if (n > 0 || !out.is_empty()) && next > max_bytes {
                 break;
             }
-            out.push(e.clone());
+            used = next;
+            n += 1;
         }
-        Ok(out)
+        out.extend_from_slice(&part[..n]);
+        Ok((out, used))
     }
 
     /// Entries the application must persist.

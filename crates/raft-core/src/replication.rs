@@ -91,21 +91,21 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             Err(_) => return,
         };
         let last = self.log.last_index().unwrap_or(prev_index);
-        let entries = match self
-            .log
-            .slice(next, last + 1, self.config.max_size_per_msg_bytes)
-        {
-            Ok(entries) => entries,
-            // Temporarily unavailable or compacted meanwhile: next round.
-            Err(StorageError::Compacted { .. }) => return self.send_snapshot(to),
-            Err(_) => return,
-        };
+        let (entries, bytes) =
+            match self
+                .log
+                .slice_counted(next, last + 1, self.config.max_size_per_msg_bytes)
+            {
+                Ok(counted) => counted,
+                // Temporarily unavailable or compacted meanwhile: next round.
+                Err(StorageError::Compacted { .. }) => return self.send_snapshot(to),
+                Err(_) => return,
+            };
         let had_entries = !entries.is_empty();
         if !had_entries && !send_if_empty {
             return;
         }
         let last_sent = entries.last().map_or(prev_index, |e| e.index);
-        let bytes: u64 = entries.iter().map(Entry::size_bytes).sum();
         let commit = self.log.committed();
         self.send(
             to,
