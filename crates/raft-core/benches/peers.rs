@@ -13,15 +13,13 @@ use omnipaxos::{ClusterConfig, OmniPaxos, ServerConfig};
 use omnipaxos_storage::memory_storage::MemoryStorage as OpStorage;
 use raft::prelude::{ConfState, Config as RsConfig, Message as RsMessage, RawNode};
 use raft::storage::MemStorage as RsStorage;
-use synod_raft_core_bench::Cluster;
+use synod_raft_core_bench::{Cluster, Mailbox, handle_all};
 
 /// tikv's raft-rs: `RawNode` with its `MemStorage`, the ready / advance /
 /// light-ready loop of its `single_mem_node` example.
 pub(crate) struct RaftRsCluster {
     nodes: Vec<RawNode<RsStorage>>,
-    queue: Vec<RsMessage>,
-    delivering: Vec<RsMessage>,
-    messages: u64,
+    mail: Mailbox<RsMessage>,
 }
 
 impl RaftRsCluster {
@@ -98,9 +96,7 @@ impl Cluster for RaftRsCluster {
             .collect();
         let mut cluster = Self {
             nodes,
-            queue: Vec::new(),
-            delivering: Vec::new(),
-            messages: 0,
+            mail: Mailbox::default(),
         };
         cluster.nodes[0].campaign().expect("campaign");
         for _ in 0..50 {
@@ -121,19 +117,12 @@ impl Cluster for RaftRsCluster {
     }
 
     fn cycle(&mut self, payload_check: &mut dyn FnMut(&[u8])) -> usize {
-        let mut applied_on_leader = 0;
-        for (k, node) in self.nodes.iter_mut().enumerate() {
-            let applied = Self::handle_ready(node, &mut self.queue, payload_check);
-            if k == 0 {
-                applied_on_leader = applied;
-            }
-        }
-        std::mem::swap(&mut self.queue, &mut self.delivering);
-        for msg in self.delivering.drain(..) {
-            self.messages += 1;
-            let to = (msg.to - 1) as usize;
-            let _ = self.nodes[to].step(msg);
-        }
+        let queue = &mut self.mail.queue;
+        let applied_on_leader = handle_all(&mut self.nodes, |node| {
+            Self::handle_ready(node, queue, payload_check)
+        });
+        let nodes = &mut self.nodes;
+        self.mail.deliver(|m| m.to, |k, m| drop(nodes[k].step(m)));
         applied_on_leader
     }
 
@@ -147,7 +136,7 @@ impl Cluster for RaftRsCluster {
     }
 
     fn messages(&self) -> u64 {
-        self.messages
+        self.mail.delivered()
     }
 }
 
@@ -169,19 +158,14 @@ pub(crate) struct OmniPaxosCluster {
     /// Per node: entries up to here were applied.
     applied: Vec<usize>,
     leader: usize,
-    queue: Vec<OpMessage<Command>>,
-    delivering: Vec<OpMessage<Command>>,
-    messages: u64,
+    mail: Mailbox<OpMessage<Command>>,
 }
 
 impl OmniPaxosCluster {
     fn deliver(&mut self) {
-        std::mem::swap(&mut self.queue, &mut self.delivering);
-        for msg in self.delivering.drain(..) {
-            self.messages += 1;
-            let to = (msg.get_receiver() - 1) as usize;
-            self.nodes[to].handle_incoming(msg);
-        }
+        let nodes = &mut self.nodes;
+        self.mail
+            .deliver(|m| m.get_receiver(), |k, m| nodes[k].handle_incoming(m));
     }
 }
 
@@ -212,14 +196,12 @@ impl Cluster for OmniPaxosCluster {
             nodes,
             applied: vec![0; n as usize],
             leader: 0,
-            queue: Vec::new(),
-            delivering: Vec::new(),
-            messages: 0,
+            mail: Mailbox::default(),
         };
         for _ in 0..500 {
             for node in &mut cluster.nodes {
                 node.tick();
-                node.take_outgoing_messages(&mut cluster.queue);
+                node.take_outgoing_messages(&mut cluster.mail.queue);
             }
             cluster.deliver();
             if let Some((pid, true)) = cluster.nodes[0].get_current_leader()
@@ -247,7 +229,7 @@ impl Cluster for OmniPaxosCluster {
     fn cycle(&mut self, payload_check: &mut dyn FnMut(&[u8])) -> usize {
         let mut applied_on_leader = 0;
         for (k, node) in self.nodes.iter_mut().enumerate() {
-            node.take_outgoing_messages(&mut self.queue);
+            node.take_outgoing_messages(&mut self.mail.queue);
             let decided = node.get_decided_idx();
             if decided <= self.applied[k] {
                 continue;
@@ -279,6 +261,6 @@ impl Cluster for OmniPaxosCluster {
     }
 
     fn messages(&self) -> u64 {
-        self.messages
+        self.mail.delivered()
     }
 }

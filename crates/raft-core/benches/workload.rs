@@ -222,6 +222,58 @@ impl<C: Cluster> Harness<C> {
     }
 }
 
+/// The in-memory network of a driver: messages queued during a cycle,
+/// delivered all at once at its end.
+#[derive(Debug)]
+pub struct Mailbox<M> {
+    /// Messages sent in this cycle.
+    pub queue: Vec<M>,
+    delivering: Vec<M>,
+    delivered: u64,
+}
+
+impl<M> Default for Mailbox<M> {
+    fn default() -> Self {
+        Self {
+            queue: Vec::new(),
+            delivering: Vec::new(),
+            delivered: 0,
+        }
+    }
+}
+
+impl<M> Mailbox<M> {
+    /// Delivers every queued message: `step(k, msg)` for the node at
+    /// position `k = addressee(msg) - 1`.
+    pub fn deliver(&mut self, addressee: impl Fn(&M) -> u64, mut step: impl FnMut(usize, M)) {
+        std::mem::swap(&mut self.queue, &mut self.delivering);
+        for msg in self.delivering.drain(..) {
+            self.delivered += 1;
+            let k = (addressee(&msg) - 1) as usize;
+            step(k, msg);
+        }
+    }
+
+    /// Messages delivered so far.
+    #[must_use]
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+}
+
+/// Runs `handle` (one node's ready) on every node in order; returns what
+/// the leader, node 1 at position 0, applied.
+pub fn handle_all<N>(nodes: &mut [N], mut handle: impl FnMut(&mut N) -> usize) -> usize {
+    let mut applied_on_leader = 0;
+    for (k, node) in nodes.iter_mut().enumerate() {
+        let applied = handle(node);
+        if k == 0 {
+            applied_on_leader = applied;
+        }
+    }
+    applied_on_leader
+}
+
 type Node = RaftNode<MemStorage, StdRng>;
 
 /// synod-raft-core on the workload, driven the way the crate docs show:
@@ -230,9 +282,7 @@ type Node = RaftNode<MemStorage, StdRng>;
 #[derive(Debug)]
 pub struct SynodCluster {
     nodes: Vec<Node>,
-    queue: Vec<Message>,
-    delivering: Vec<Message>,
-    messages: u64,
+    mail: Mailbox<Message>,
 }
 
 impl SynodCluster {
@@ -308,9 +358,7 @@ impl Cluster for SynodCluster {
             .collect();
         let mut cluster = Self {
             nodes,
-            queue: Vec::new(),
-            delivering: Vec::new(),
-            messages: 0,
+            mail: Mailbox::default(),
         };
         cluster.leader().campaign();
         for _ in 0..50 {
@@ -325,20 +373,13 @@ impl Cluster for SynodCluster {
     }
 
     fn cycle(&mut self, payload_check: &mut dyn FnMut(&[u8])) -> usize {
-        let mut applied_on_leader = 0;
-        for (k, node) in self.nodes.iter_mut().enumerate() {
-            let applied = Self::handle_ready(node, &mut self.queue, payload_check);
-            if k == 0 {
-                applied_on_leader = applied;
-            }
-        }
-        std::mem::swap(&mut self.queue, &mut self.delivering);
-        for msg in self.delivering.drain(..) {
-            self.messages += 1;
-            let to = (msg.to - 1) as usize;
-            // A refusal is the node's to make; the workload never forges.
-            let _ = self.nodes[to].step(msg);
-        }
+        let queue = &mut self.mail.queue;
+        let applied_on_leader = handle_all(&mut self.nodes, |node| {
+            Self::handle_ready(node, queue, payload_check)
+        });
+        let nodes = &mut self.nodes;
+        // A refusal is the node's to make; the workload never forges.
+        self.mail.deliver(|m| m.to, |k, m| drop(nodes[k].step(m)));
         applied_on_leader
     }
 
@@ -357,6 +398,6 @@ impl Cluster for SynodCluster {
     }
 
     fn messages(&self) -> u64 {
-        self.messages
+        self.mail.delivered()
     }
 }

@@ -30,6 +30,22 @@ fn appends_to(msgs: &[Message], to: NodeId) -> Vec<usize> {
         .collect()
 }
 
+/// Writes a persist batch (no snapshot) by moving its entries into the
+/// node's storage.
+fn persist_moving(n: &mut common::Node, persist: Persist) -> Persisted {
+    let Persist {
+        entries,
+        hard_state,
+        after,
+        ..
+    } = persist;
+    n.storage_mut().append(entries).unwrap();
+    if let Some(hs) = hard_state {
+        n.storage_mut().set_hard_state(hs);
+    }
+    after.persisted()
+}
+
 /// Takes the leader's ready, persists it, and returns every message.
 fn leader_ready(c: &mut Cluster) -> Vec<Message> {
     common::drain(c.node_mut(1))
@@ -145,17 +161,7 @@ fn every_node_applies_the_proposed_buffer_itself() {
             while n.has_ready() {
                 let ready = n.ready().unwrap();
                 pending.extend(ready.messages);
-                let Persist {
-                    entries,
-                    hard_state,
-                    after,
-                    ..
-                } = ready.persist;
-                n.storage_mut().append(entries).unwrap();
-                if let Some(hs) = hard_state {
-                    n.storage_mut().set_hard_state(hs);
-                }
-                let done = after.persisted();
+                let done = persist_moving(n, ready.persist);
                 pending.extend(done.messages);
                 n.on_persisted(done.receipt);
                 for e in ready.committed_entries {
@@ -219,19 +225,7 @@ fn a_replaced_persisted_entry_is_never_applied() {
     let mut applied = Vec::new();
     while f.has_ready() {
         let ready = f.ready().unwrap();
-        let done = {
-            let Persist {
-                entries,
-                hard_state,
-                after,
-                ..
-            } = ready.persist;
-            f.storage_mut().append(entries).unwrap();
-            if let Some(hs) = hard_state {
-                f.storage_mut().set_hard_state(hs);
-            }
-            after.persisted()
-        };
+        let done = persist_moving(&mut f, ready.persist);
         f.on_persisted(done.receipt);
         for e in ready.committed_entries {
             applied.push((e.index, e.term, e.payload.clone()));
