@@ -90,6 +90,14 @@
 //! - [`RaftNode::status`], [`RaftNode::report_unreachable`],
 //!   [`RaftNode::report_snapshot`].
 //!
+//! The data path copies no payload: commands and snapshots are shared
+//! [`Bytes`] buffers, persist batches move into storage
+//! ([`Persist::after`] releases the waiting messages), and committed
+//! entries still in memory move out to apply. Appends are batched: every
+//! proposal and acknowledgement between two [`RaftNode::ready`] calls
+//! shares one append per follower, which also carries the commit index
+//! (`docs/raft.md`, "Buffers" and "Batching").
+//!
 //! Bad input never panics: a message that no correct peer sends (a term or
 //! index that cannot be followed by another, entries newer than their
 //! message, a refusal hinting past what it refused, node 0 as a sender) is
@@ -133,6 +141,9 @@ mod storage;
 mod types;
 mod unstable;
 
+/// The shared buffer type of payloads and snapshots, re-exported so
+/// applications need not depend on `bytes` themselves.
+pub use bytes::Bytes;
 pub use config::{Config, ReadMode};
 pub use error::{DropReason, Error, StorageError};
 pub use log::{AppendOutcome, RaftLog};
