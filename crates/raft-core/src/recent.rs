@@ -87,8 +87,15 @@ impl Recent {
 
     /// Forgets entries from `index` on: they are being replaced.
     pub(crate) fn truncate_from(&mut self, index: Index) {
-        while self.entries.back().is_some_and(|e| e.index >= index) {
-            let e = self.entries.pop_back().expect("checked non-empty");
+        if self.entries.back().is_none_or(|e| e.index < index) {
+            return; // the usual case: nothing kept is replaced
+        }
+        let keep = self
+            .entries
+            .iter()
+            .rposition(|e| e.index < index)
+            .map_or(0, |k| k + 1);
+        for e in self.entries.drain(keep..) {
             self.bytes = self.bytes.saturating_sub(e.size_bytes());
         }
     }
