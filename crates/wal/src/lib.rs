@@ -10,11 +10,13 @@
 //! ([`fs::SimDir`]) that can crash (dropping what was not synced, tearing
 //! the last write, forgetting directory entries not synced) and fail any
 //! write or sync with EIO or ENOSPC, so the crash tests run the very code
-//! production runs. This first increment is that layer; the segmented log,
-//! Raft's durable state and the raft-core `Storage` come next (issue 11).
+//! production runs. So far: that layer, and the record framing with its
+//! torn-or-corrupt rule ([`record`]); segments, Raft's durable state and
+//! the raft-core `Storage` come next (issue 11).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 pub mod fs;
+pub mod record;

@@ -1,0 +1,256 @@
+//! Record framing: how one record sits in a segment, and how a scan tells
+//! a torn tail from corruption.
+//!
+//! A record is a 24-byte header, its payload, and zero padding to the next
+//! multiple of 8 bytes. All integers are little-endian.
+//!
+//! ```text
+//!  offset  size  field
+//!       0     4  magic        "SWRC" (0x53 0x57 0x52 0x43)
+//!       4     1  kind         what the payload is (the log's business)
+//!       5     3  reserved     zero
+//!       8     4  length       payload bytes
+//!      12     4  payload_crc  CRC32C of the payload
+//!      16     4  reserved     zero
+//!      20     4  header_crc   CRC32C of bytes 0..20
+//!      24     n  payload
+//!    24+n     p  padding      zero, p = (8 - n % 8) % 8
+//! ```
+//!
+//! A header of 24 zero bytes ends the data (a preallocated, never written
+//! tail).
+//!
+//! **Torn or corrupt.** A crash may leave the writes made since the last
+//! sync cut short, damaged, or (disks reorder writes) with a later record
+//! intact after an earlier one that is not. None of that was acknowledged,
+//! so it is a *torn tail*: the data ends at the first bad record. Damage
+//! to a record that a sync had made durable is *corruption*: an error,
+//! never skipped. To tell them apart the log writes, as the first record
+//! after each successful sync, a *synced marker* (kind [`KIND_SYNCED`],
+//! payload: the segment offset up to which that sync made the data
+//! durable, u64). A scan stops at the first record that is not whole and
+//! valid; it is corrupt when a valid synced marker further on attests an
+//! offset past it, and torn otherwise. (Damage to the data of the very last
+//! sync, before the next batch carries its marker, cannot be told from a
+//! torn write and is truncated: the documented limit of this rule.) The
+//! log only appends (a Raft truncation is itself a record) and never reuses
+//! a file, so no stale record can follow its end.
+
+use std::ops::Range;
+
+/// Bytes in a record header.
+pub const HEADER_BYTES: usize = 24;
+/// The magic number that starts every record.
+pub const MAGIC: [u8; 4] = *b"SWRC";
+/// Records start at multiples of this many bytes.
+pub const ALIGN: usize = 8;
+/// The kind of a synced marker: its payload is the segment offset (u64,
+/// little-endian) up to which the previous sync made the data durable.
+pub const KIND_SYNCED: u8 = 0;
+
+/// One record found by [`scan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Where its header starts.
+    pub offset: usize,
+    /// Its kind byte.
+    pub kind: u8,
+    /// Where its payload lies in the scanned bytes.
+    pub payload: Range<usize>,
+}
+
+/// How a scan ended.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// At the end of the bytes, or at a zero header: everything before
+    /// `offset` is whole records.
+    Clean {
+        /// Where the next record would go.
+        offset: usize,
+    },
+    /// A record cut short or damaged, with no valid record after it: a
+    /// torn last write. The data ends at `offset`.
+    Torn {
+        /// Where the torn record starts.
+        offset: usize,
+    },
+    /// A record a sync had made durable is damaged: the synced marker at
+    /// `marker` attests it.
+    Corrupt {
+        /// Where the damaged record starts.
+        offset: usize,
+        /// Where the synced marker that attests it starts.
+        marker: usize,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+}
+
+/// The records of a segment's data, in order, and how the data ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Whole, valid records.
+    pub records: Vec<Found>,
+    /// Why the scan stopped.
+    pub end: End,
+}
+
+/// Bytes a record with `payload_bytes` of payload takes, padding included.
+#[must_use]
+pub fn record_bytes(payload_bytes: usize) -> usize {
+    HEADER_BYTES + payload_bytes.next_multiple_of(ALIGN)
+}
+
+/// Appends one record to `out`, whose length must be a multiple of
+/// [`ALIGN`] (records are aligned).
+///
+/// # Panics
+/// When `out` is not aligned or the payload is 4 GiB or more: both are the
+/// log's own bugs, not input.
+pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
+    assert!(
+        out.len().is_multiple_of(ALIGN),
+        "record at unaligned offset {}",
+        out.len()
+    );
+    let length = u32::try_from(payload.len()).expect("payload under 4 GiB");
+    let start = out.len();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[kind, 0, 0, 0]);
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    let header_crc = crc32c::crc32c(&out[start..start + 20]);
+    out.extend_from_slice(&header_crc.to_le_bytes());
+    out.extend_from_slice(payload);
+    out.resize(start + record_bytes(payload.len()), 0);
+}
+
+/// The header at `offset`, when it is whole and its checksum holds:
+/// (kind, payload length).
+fn header_at(bytes: &[u8], offset: usize) -> Result<(u8, usize), &'static str> {
+    let Some(h) = bytes.get(offset..offset + HEADER_BYTES) else {
+        return Err("header cut short");
+    };
+    if h[..4] != MAGIC {
+        return Err("no record magic");
+    }
+    let header_crc = u32::from_le_bytes([h[20], h[21], h[22], h[23]]);
+    if crc32c::crc32c(&h[..20]) != header_crc {
+        return Err("header checksum mismatch");
+    }
+    if h[5..8] != [0; 3] || h[16..20] != [0; 4] {
+        return Err("reserved header bytes set");
+    }
+    let length = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
+    Ok((h[4], length as usize))
+}
+
+/// The record at `offset`, when whole and valid.
+fn record_at(bytes: &[u8], offset: usize) -> Result<Found, &'static str> {
+    let (kind, length) = header_at(bytes, offset)?;
+    let start = offset + HEADER_BYTES;
+    let end = start
+        .checked_add(length)
+        .ok_or("length past the address space")?;
+    let Some(payload) = bytes.get(start..end) else {
+        return Err("payload cut short");
+    };
+    // A record is whole with its padding, which must be zero.
+    let padded_end = length
+        .checked_next_multiple_of(ALIGN)
+        .and_then(|padded| start.checked_add(padded))
+        .ok_or("length past the address space")?;
+    let Some(padding) = bytes.get(end..padded_end) else {
+        return Err("padding cut short");
+    };
+    if padding.iter().any(|&b| b != 0) {
+        return Err("padding not zero");
+    }
+    let h = &bytes[offset..start];
+    let payload_crc = u32::from_le_bytes([h[12], h[13], h[14], h[15]]);
+    if crc32c::crc32c(payload) != payload_crc {
+        return Err("payload checksum mismatch");
+    }
+    Ok(Found {
+        offset,
+        kind,
+        payload: start..end,
+    })
+}
+
+/// Scans a segment's data (from its first record) for whole, valid
+/// records; see the module docs for how it ends.
+#[must_use]
+pub fn scan(bytes: &[u8]) -> Scan {
+    let mut records = Vec::new();
+    let mut offset = 0;
+    loop {
+        if offset >= bytes.len() {
+            return Scan {
+                records,
+                end: End::Clean { offset },
+            };
+        }
+        let rest = &bytes[offset..];
+        if rest.len() >= HEADER_BYTES && rest[..HEADER_BYTES] == [0; HEADER_BYTES] {
+            // A zero header ends the data, unless a synced marker further
+            // on attests data here: then these zeros overwrote a record.
+            let end = match attesting_marker(bytes, offset) {
+                Some(marker) => End::Corrupt {
+                    offset,
+                    marker,
+                    why: "zeroed record",
+                },
+                None => End::Clean { offset },
+            };
+            return Scan { records, end };
+        }
+        match record_at(bytes, offset) {
+            Ok(found) => {
+                offset = found.offset + record_bytes(found.payload.len());
+                records.push(found);
+            }
+            Err(why) => {
+                let end = match attesting_marker(bytes, offset) {
+                    Some(marker) => End::Corrupt {
+                        offset,
+                        marker,
+                        why,
+                    },
+                    None => End::Torn { offset },
+                };
+                return Scan { records, end };
+            }
+        }
+    }
+}
+
+/// The first valid synced marker after the bad record at `bad` that
+/// attests data past it (so a sync had made that record durable).
+fn attesting_marker(bytes: &[u8], bad: usize) -> Option<usize> {
+    (bad + ALIGN..bytes.len()).step_by(ALIGN).find(|&at| {
+        if !bytes[at..].starts_with(&MAGIC) {
+            return false;
+        }
+        match record_at(bytes, at) {
+            Ok(found) if found.kind == KIND_SYNCED => {
+                synced_offset(&bytes[found.payload]).is_some_and(|synced| synced > bad as u64)
+            }
+            _ => false,
+        }
+    })
+}
+
+/// The offset a synced marker's payload attests.
+#[must_use]
+pub fn synced_offset(payload: &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(payload.try_into().ok()?))
+}
+
+/// Appends a synced marker attesting that the data before `synced` (a
+/// segment offset) is durable.
+pub fn encode_synced(synced: u64, out: &mut Vec<u8>) {
+    encode(KIND_SYNCED, &synced.to_le_bytes(), out);
+}
