@@ -27,8 +27,8 @@
 //! to a record that a sync had made durable is *corruption*: an error,
 //! never skipped. To tell them apart the log writes, as the first record
 //! after each successful sync, a *synced marker* (kind [`KIND_SYNCED`],
-//! payload: the segment offset up to which that sync made the data
-//! durable, u64). A scan stops at the first record that is not whole and
+//! payload: the offset in the scanned record data, u64, up to which that
+//! sync made the data durable). A scan stops at the first record that is not whole and
 //! valid; it is corrupt when a valid synced marker further on attests an
 //! offset past it, and torn otherwise. (Damage to the data of the very last
 //! sync, before the next batch carries its marker, cannot be told from a
@@ -44,8 +44,9 @@ pub const HEADER_BYTES: usize = 24;
 pub const MAGIC: [u8; 4] = *b"SWRC";
 /// Records start at multiples of this many bytes.
 pub const ALIGN: usize = 8;
-/// The kind of a synced marker: its payload is the segment offset (u64,
-/// little-endian) up to which the previous sync made the data durable.
+/// The kind of a synced marker: its payload is the offset in the record
+/// data (u64, little-endian) up to which the previous sync made the data
+/// durable.
 pub const KIND_SYNCED: u8 = 0;
 
 /// One record found by [`scan`].
@@ -249,8 +250,8 @@ pub fn synced_offset(payload: &[u8]) -> Option<u64> {
     Some(u64::from_le_bytes(payload.try_into().ok()?))
 }
 
-/// Appends a synced marker attesting that the data before `synced` (a
-/// segment offset) is durable.
+/// Appends a synced marker attesting that the record data before offset
+/// `synced` is durable.
 pub fn encode_synced(synced: u64, out: &mut Vec<u8>) {
     encode(KIND_SYNCED, &synced.to_le_bytes(), out);
 }
