@@ -10,13 +10,18 @@
 //! ([`fs::SimDir`]) that can crash (dropping what was not synced, tearing
 //! the last write, forgetting directory entries not synced) and fail any
 //! write or sync with EIO or ENOSPC, so the crash tests run the very code
-//! production runs. So far: that layer, and the record framing with its
-//! torn-or-corrupt rule ([`record`]); segments, Raft's durable state and
-//! the raft-core `Storage` come next (issue 11).
+//! production runs. So far: that layer, the record framing with its
+//! torn-or-corrupt rule ([`record`]), and one segment file with group
+//! commit and recovery ([`segment`]); rolling segments, Raft's durable
+//! state and the raft-core `Storage` come next (issue 11).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod error;
 pub mod fs;
 pub mod record;
+pub mod segment;
+
+pub use error::Error;

@@ -1,0 +1,265 @@
+//! One segment file: a 32-byte header, then records (see `record`).
+//!
+//! ```text
+//!  offset  size  field
+//!       0     8  magic       "SYNODWAL"
+//!       8     4  version     format version, u32 (1)
+//!      12     4  reserved    zero
+//!      16     8  id          segment id, u64
+//!      24     4  reserved    zero
+//!      28     4  header_crc  CRC32C of bytes 0..28
+//! ```
+//!
+//! The fsync rule of each step is written where the step is.
+
+use crate::error::Error;
+use crate::fs::{Dir, File};
+use crate::record::{self, End, KIND_SYNCED};
+
+/// Bytes in a segment header; records start here.
+pub const SEGMENT_HEADER_BYTES: u64 = 32;
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const SEGMENT_MAGIC: [u8; 8] = *b"SYNODWAL";
+
+/// The header of segment `id`.
+#[must_use]
+pub fn encode_header(id: u64) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&SEGMENT_MAGIC);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[16..24].copy_from_slice(&id.to_le_bytes());
+    let crc = crc32c::crc32c(&h[..28]);
+    h[28..].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// The segment id in a header, or why it is not one this build reads.
+fn decode_header(bytes: &[u8], file: &str) -> Result<u64, Error> {
+    let not_a_log = |why| Error::NotALog {
+        file: file.to_string(),
+        why,
+    };
+    let h = bytes.get(..32).ok_or(not_a_log("header cut short"))?;
+    if h[..8] != SEGMENT_MAGIC {
+        return Err(not_a_log("no segment magic"));
+    }
+    let crc = u32::from_le_bytes([h[28], h[29], h[30], h[31]]);
+    if crc32c::crc32c(&h[..28]) != crc {
+        return Err(not_a_log("header checksum mismatch"));
+    }
+    let version = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
+    if version > FORMAT_VERSION {
+        return Err(Error::NewerFormat {
+            file: file.to_string(),
+            version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version == 0 || h[12..16] != [0; 4] || h[24..28] != [0; 4] {
+        return Err(not_a_log("bad version or reserved bytes"));
+    }
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&h[16..24]);
+    Ok(u64::from_le_bytes(id))
+}
+
+fn io(op: &'static str, file: &str) -> impl FnOnce(std::io::Error) -> Error {
+    let file = file.to_string();
+    move |source| Error::Io { op, file, source }
+}
+
+/// Appends records to one segment, with group commit: [`append`] buffers,
+/// [`sync`] writes the batch and makes it durable with one `sync_data`.
+///
+/// [`append`]: SegmentWriter::append
+/// [`sync`]: SegmentWriter::sync
+#[derive(Debug)]
+pub struct SegmentWriter<F> {
+    name: String,
+    file: F,
+    id: u64,
+    /// Records appended and not yet written.
+    buf: Vec<u8>,
+    /// Record-data offset where `buf` goes.
+    /// Invariant: `synced <= written`, both multiples of `record::ALIGN`.
+    written: u64,
+    /// Record-data offset up to which a sync returned `Ok`.
+    synced: u64,
+    /// The last sync made data durable and no record follows it yet: the
+    /// next batch opens with a synced marker (docs/wal.md).
+    marker_due: bool,
+    /// A write or sync failed: refuse everything until recovered.
+    poisoned: bool,
+}
+
+impl<F: File> SegmentWriter<F> {
+    /// Creates segment file `name` with id `id`. After this returns the
+    /// empty segment survives a crash: its header is synced, then the
+    /// directory entry.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (the name exists, or the file system failed).
+    pub fn create<D: Dir<File = F>>(dir: &D, name: &str, id: u64) -> Result<Self, Error> {
+        let mut file = dir.create(name).map_err(io("create", name))?;
+        file.write_at(0, &encode_header(id))
+            .map_err(io("write header of", name))?;
+        file.sync_data().map_err(io("sync", name))?;
+        dir.sync().map_err(io("sync directory for", name))?;
+        Ok(Self::resume(name, file, id, 0))
+    }
+
+    /// Continues a segment whose record data up to `end` is durable.
+    fn resume(name: &str, file: F, id: u64, end: u64) -> Self {
+        Self {
+            name: name.to_string(),
+            file,
+            id,
+            buf: Vec::new(),
+            written: end,
+            synced: end,
+            marker_due: end > 0,
+            poisoned: false,
+        }
+    }
+
+    /// The segment's id.
+    #[must_use]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Record-data offset up to which everything is durable.
+    #[must_use]
+    pub fn synced(&self) -> u64 {
+        self.synced
+    }
+
+    /// Record-data bytes appended so far, written or not.
+    #[must_use]
+    pub fn appended(&self) -> u64 {
+        self.written + self.buf.len() as u64
+    }
+
+    /// Buffers one record; returns its record-data offset. Durable once a
+    /// later [`SegmentWriter::sync`] returns `Ok`.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`] after a failed write or sync;
+    /// [`Error::TooLarge`] for a payload of 4 GiB or more.
+    pub fn append(&mut self, kind: u8, payload: &[u8]) -> Result<u64, Error> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if u32::try_from(payload.len()).is_err() {
+            return Err(Error::TooLarge {
+                bytes: payload.len(),
+            });
+        }
+        if self.marker_due {
+            record::encode_synced(self.synced, &mut self.buf);
+            self.marker_due = false;
+        }
+        let offset = self.appended();
+        record::encode(kind, payload, &mut self.buf);
+        Ok(offset)
+    }
+
+    /// Writes the buffered records and syncs: after `Ok`, every record
+    /// appended before this call survives a crash. Returns the durable
+    /// record-data offset.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`], or [`Error::Io`]: then nothing appended since
+    /// the last successful sync is durable, and the writer is poisoned (a
+    /// sync is never retried: docs/wal.md).
+    pub fn sync(&mut self) -> Result<u64, Error> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if !self.buf.is_empty() {
+            let at = SEGMENT_HEADER_BYTES + self.written;
+            if let Err(e) = self.file.write_at(at, &self.buf) {
+                self.poisoned = true;
+                return Err(io("write", &self.name)(e));
+            }
+            self.written += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        if self.synced == self.written {
+            return Ok(self.synced);
+        }
+        if let Err(e) = self.file.sync_data() {
+            self.poisoned = true;
+            return Err(io("sync", &self.name)(e));
+        }
+        self.synced = self.written;
+        self.marker_due = true;
+        Ok(self.synced)
+    }
+}
+
+/// What recovery found in a segment.
+#[derive(Debug)]
+pub struct Recovered<F> {
+    /// The records, in order, without the synced markers: (record-data
+    /// offset, kind, payload).
+    pub records: Vec<(u64, u8, Vec<u8>)>,
+    /// A writer that continues after them.
+    pub writer: SegmentWriter<F>,
+    /// Bytes of torn tail cut off.
+    pub truncated_bytes: u64,
+}
+
+/// Opens segment `name` after a crash or a restart and returns its durable
+/// records: a torn tail is cut off (and the cut synced), corruption of
+/// synced data is an error.
+///
+/// # Errors
+/// [`Error::NotALog`] or [`Error::NewerFormat`] for a bad header,
+/// [`Error::Corrupt`], or [`Error::Io`].
+pub fn recover<D: Dir>(dir: &D, name: &str) -> Result<Recovered<D::File>, Error> {
+    let mut file = dir.open(name).map_err(io("open", name))?;
+    let size = file.size_bytes().map_err(io("size", name))?;
+    let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
+    let read = file.read_at(0, &mut bytes).map_err(io("read", name))?;
+    bytes.truncate(read);
+    let id = decode_header(&bytes, name)?;
+    let data = &bytes[SEGMENT_HEADER_BYTES as usize..];
+    let scan = record::scan(data);
+    let end = match scan.end {
+        End::Clean { offset } | End::Torn { offset } => offset as u64,
+        End::Corrupt {
+            offset,
+            marker,
+            why,
+        } => {
+            return Err(Error::Corrupt {
+                file: name.to_string(),
+                offset: SEGMENT_HEADER_BYTES + offset as u64,
+                marker: SEGMENT_HEADER_BYTES + marker as u64,
+                why,
+            });
+        }
+    };
+    let records = scan
+        .records
+        .iter()
+        .filter(|f| f.kind != KIND_SYNCED)
+        .map(|f| (f.offset as u64, f.kind, data[f.payload.clone()].to_vec()))
+        .collect();
+    let keep = SEGMENT_HEADER_BYTES + end;
+    let truncated_bytes = size.saturating_sub(keep);
+    if truncated_bytes > 0 {
+        file.set_len(keep).map_err(io("truncate", name))?;
+    }
+    // What was read may still be only in the page cache (a process restart
+    // without a machine crash): make it, and the cut, durable before
+    // anything is reported durable.
+    file.sync_data().map_err(io("sync", name))?;
+    Ok(Recovered {
+        records,
+        writer: SegmentWriter::resume(name, file, id, end),
+        truncated_bytes,
+    })
+}
