@@ -38,6 +38,8 @@
 
 use std::ops::Range;
 
+use crate::error::Error;
+
 /// Bytes in a record header.
 pub const HEADER_BYTES: usize = 24;
 /// The magic number that starts every record.
@@ -103,19 +105,17 @@ pub fn record_bytes(payload_bytes: usize) -> usize {
     HEADER_BYTES + payload_bytes.next_multiple_of(ALIGN)
 }
 
-/// Appends one record to `out`, whose length must be a multiple of
-/// [`ALIGN`] (records are aligned).
+/// Appends one record to `out`, after zero padding `out` to a multiple of
+/// [`ALIGN`] if it is not one (records are aligned); returns the offset in
+/// `out` where the record starts.
 ///
-/// # Panics
-/// When `out` is not aligned or the payload is 4 GiB or more: both are the
-/// log's own bugs, not input.
-pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
-    assert!(
-        out.len().is_multiple_of(ALIGN),
-        "record at unaligned offset {}",
-        out.len()
-    );
-    let length = u32::try_from(payload.len()).expect("payload under 4 GiB");
+/// # Errors
+/// [`Error::TooLarge`] for a payload of 4 GiB or more (`out` unchanged).
+pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
+    let length = u32::try_from(payload.len()).map_err(|_| Error::TooLarge {
+        bytes: payload.len(),
+    })?;
+    out.resize(out.len().next_multiple_of(ALIGN), 0);
     let start = out.len();
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[kind, 0, 0, 0]);
@@ -126,6 +126,7 @@ pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&header_crc.to_le_bytes());
     out.extend_from_slice(payload);
     out.resize(start + record_bytes(payload.len()), 0);
+    Ok(start)
 }
 
 /// The header at `offset`, when it is whole and its checksum holds:
@@ -253,5 +254,6 @@ pub fn synced_offset(payload: &[u8]) -> Option<u64> {
 /// Appends a synced marker attesting that the record data before offset
 /// `synced` is durable.
 pub fn encode_synced(synced: u64, out: &mut Vec<u8>) {
-    encode(KIND_SYNCED, &synced.to_le_bytes(), out);
+    // Eight bytes of payload: never too large.
+    let _ = encode(KIND_SYNCED, &synced.to_le_bytes(), out);
 }

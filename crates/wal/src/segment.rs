@@ -160,9 +160,8 @@ impl<F: File> SegmentWriter<F> {
             record::encode_synced(self.synced, &mut self.buf);
             self.marker_due = false;
         }
-        let offset = self.appended();
-        record::encode(kind, payload, &mut self.buf);
-        Ok(offset)
+        let start = record::encode(kind, payload, &mut self.buf)?;
+        Ok(self.written + start as u64)
     }
 
     /// Writes the buffered records and syncs: after `Ok`, every record

@@ -13,7 +13,7 @@ fn sample() -> (Vec<u8>, Vec<usize>) {
     for (k, len) in [0usize, 1, 7, 8, 9, 100].into_iter().enumerate() {
         starts.push(bytes.len());
         let payload: Vec<u8> = (0..len).map(|i| (i * 31 + k) as u8).collect();
-        encode(k as u8 + 1, &payload, &mut bytes);
+        encode(k as u8 + 1, &payload, &mut bytes).unwrap();
     }
     (bytes, starts)
 }
@@ -171,7 +171,7 @@ proptest! {
     #[test]
     fn lengths_past_the_end_are_torn(length in any::<u32>()) {
         let mut bytes = Vec::new();
-        encode(3, b"x", &mut bytes);
+        encode(3, b"x", &mut bytes).unwrap();
         bytes[8..12].copy_from_slice(&length.to_le_bytes());
         let crc = crc32c::crc32c(&bytes[..20]);
         bytes[20..24].copy_from_slice(&crc.to_le_bytes());
@@ -180,4 +180,14 @@ proptest! {
             prop_assert_eq!(s.end, End::Torn { offset: 0 });
         }
     }
+}
+
+#[test]
+fn encoding_after_unaligned_bytes_pads_first() {
+    let mut bytes = vec![0xAA; 3];
+    let start = encode(2, b"abc", &mut bytes).unwrap();
+    assert_eq!(start, 8);
+    assert_eq!(&bytes[3..8], &[0; 5]);
+    let s = scan(&bytes[8..]);
+    assert_eq!(&bytes[8..][s.records[0].payload.clone()], b"abc");
 }

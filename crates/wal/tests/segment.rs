@@ -229,7 +229,7 @@ fn a_restart_without_a_crash_makes_what_it_read_durable() {
         // sync; the machine did not crash.
         let mut f = dir.open(NAME).unwrap();
         let mut tail = Vec::new();
-        synod_wal::record::encode(5, b"written, not synced", &mut tail);
+        synod_wal::record::encode(5, b"written, not synced", &mut tail).unwrap();
         let end = f.size_bytes().unwrap();
         f.write_at(end, &tail).unwrap();
         let before = kinds_and_payloads(&recover(&dir, NAME).unwrap().records);
