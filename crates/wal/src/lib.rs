@@ -11,9 +11,10 @@
 //! the last write, forgetting directory entries not synced) and fail any
 //! write or sync with EIO or ENOSPC, so the crash tests run the very code
 //! production runs. So far: that layer, the record framing with its
-//! torn-or-corrupt rule ([`record`]), and one segment file with group
-//! commit and recovery ([`segment`]); rolling segments, Raft's durable
-//! state and the raft-core `Storage` come next (issue 11).
+//! torn-or-corrupt rule ([`record`]), one segment file with group commit
+//! and recovery ([`segment`]), and small files replaced crash-safely
+//! ([`state_file`]); rolling segments, Raft's durable state and the
+//! raft-core `Storage` come next (issue 11).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -23,5 +24,6 @@ mod error;
 pub mod fs;
 pub mod record;
 pub mod segment;
+pub mod state_file;
 
 pub use error::Error;
