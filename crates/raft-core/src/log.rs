@@ -192,8 +192,8 @@ impl<S: Storage> RaftLog<S> {
     #[must_use]
     pub fn find_conflict(&self, entries: &[Entry]) -> Option<Index> {
         // Entries past the last index are new: no term lookup for them
-        // (the common case, a follower in step).
-        // Unknown last index: look every term up, as before.
+        // (the common case, a follower in step). With the last index
+        // unknown, every term is looked up.
         let last = self.last_index().unwrap_or(Index::MAX);
         entries
             .iter()
@@ -262,31 +262,28 @@ impl<S: Storage> RaftLog<S> {
     /// replacing the suffix from their first index. Returns the new last
     /// index. Entries at or below the commit index are never replaced.
     pub(crate) fn append(&mut self, entries: Vec<Entry>) -> Index {
-        if let Some(first) = entries.first() {
-            let after = first.index;
-            assert!(
-                after > self.committed,
-                "append at {after} would replace committed entries (committed {})",
-                self.committed
-            );
-            // Replaced entries must never be handed out from memory.
-            self.recent.truncate_from(after);
-            self.unstable.truncate_and_extend(after, entries);
+        if let Some(after) = entries.first().map(|e| e.index) {
+            self.replace_from(after, entries);
         }
         self.last_index().unwrap_or(0)
     }
 
     /// Appends one entry after the last (a leader's own).
     pub(crate) fn append_one(&mut self, entry: Entry) {
+        self.replace_from(entry.index, std::iter::once(entry));
+    }
+
+    /// Puts consecutive `entries`, the first at index `after`, in place of
+    /// the log from `after` on.
+    fn replace_from(&mut self, after: Index, entries: impl IntoIterator<Item = Entry>) {
         assert!(
-            entry.index > self.committed,
-            "append at {} would replace committed entries (committed {})",
-            entry.index,
+            after > self.committed,
+            "append at {after} would replace committed entries (committed {})",
             self.committed
         );
-        self.recent.truncate_from(entry.index);
-        self.unstable
-            .truncate_and_extend(entry.index, std::iter::once(entry));
+        // Replaced entries must never be handed out from memory.
+        self.recent.truncate_from(after);
+        self.unstable.truncate_and_extend(after, entries);
     }
 
     /// Raises the commit index to `index` (never lowers it, never past the

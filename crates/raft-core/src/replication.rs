@@ -303,12 +303,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     }
                     // Only an acknowledgement past the commit index can
                     // form a new quorum above it.
-                    if match_index > self.log.committed() && self.maybe_commit() {
-                        self.broadcast_append();
+                    if match_index > self.log.committed() {
+                        self.maybe_commit();
                     }
                 }
-                // The rest of the log (and the new commit index) goes out
-                // with everything else at the next `ready`.
+                // The rest of the log and any new commit index go out with
+                // everything else at the next `ready`.
                 self.broadcast_append();
             }
             AppendResult::Rejected {

@@ -2,6 +2,12 @@
 
 use std::io;
 
+/// A mapper from an `io::Error` to [`Error::Io`] for `op` on `file`.
+pub(crate) fn io(op: &'static str, file: &str) -> impl FnOnce(io::Error) -> Error {
+    let file = file.to_string();
+    move |source| Error::Io { op, file, source }
+}
+
 /// What can go wrong with the log.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]

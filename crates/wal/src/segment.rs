@@ -12,7 +12,7 @@
 //!
 //! The fsync rule of each step is written where the step is.
 
-use crate::error::Error;
+use crate::error::{Error, io};
 use crate::fs::{Dir, File};
 use crate::record::{self, End, KIND_SYNCED};
 
@@ -62,11 +62,6 @@ fn decode_header(bytes: &[u8], file: &str) -> Result<u64, Error> {
     let mut id = [0u8; 8];
     id.copy_from_slice(&h[16..24]);
     Ok(u64::from_le_bytes(id))
-}
-
-fn io(op: &'static str, file: &str) -> impl FnOnce(std::io::Error) -> Error {
-    let file = file.to_string();
-    move |source| Error::Io { op, file, source }
 }
 
 /// Appends records to one segment, with group commit: [`append`] buffers,

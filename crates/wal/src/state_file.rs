@@ -15,17 +15,12 @@
 //! syncs the directory: a crash at any point leaves either the old file or
 //! the new one, whole (checked by a test that fails every step in turn).
 
-use crate::error::Error;
+use crate::error::{Error, io};
 use crate::fs::{Dir, File};
 use crate::segment::FORMAT_VERSION;
 
 const STATE_MAGIC: [u8; 8] = *b"SYNODSTF";
 const HEADER_BYTES: usize = 24;
-
-fn io(op: &'static str, file: &str) -> impl FnOnce(std::io::Error) -> Error {
-    let file = file.to_string();
-    move |source| Error::Io { op, file, source }
-}
 
 /// The temporary name a replacement of `name` is written under.
 #[must_use]
