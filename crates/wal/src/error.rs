@@ -67,4 +67,64 @@ pub enum Error {
         /// The payload's size.
         bytes: usize,
     },
+    /// A bad record in a segment that is not the last one. Each segment
+    /// is synced whole before the next is created, so this is damage, not
+    /// a torn write.
+    #[error("{file}: damaged record at byte {offset} of a sealed segment")]
+    SealedDamaged {
+        /// The file.
+        file: String,
+        /// Where the damaged record starts, in the file.
+        offset: u64,
+    },
+    /// A record's payload does not decode as what its kind says.
+    #[error("{file}: bad record at byte {offset}: {why}")]
+    BadRecord {
+        /// The file.
+        file: String,
+        /// Where the record starts, in the file.
+        offset: u64,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The segment files' ids are not consecutive: one is missing.
+    #[error("segment {missing} is missing (found {before} and {after})")]
+    MissingSegment {
+        /// The id that should be there.
+        missing: u64,
+        /// The file before the gap.
+        before: String,
+        /// The file after the gap.
+        after: String,
+    },
+    /// The log skips indexes the snapshot does not cover: entries are
+    /// missing.
+    #[error("{file}: entry {index} follows entry {last_index}; the entries between are missing")]
+    IndexGap {
+        /// The file holding the entry after the gap.
+        file: String,
+        /// That entry's index.
+        index: u64,
+        /// The last index before the gap.
+        last_index: u64,
+    },
+    /// The directory holds a file the log did not write.
+    #[error("{file} is not a synod-wal file; refusing to open a directory that is not a log")]
+    ForeignFile {
+        /// The file.
+        file: String,
+    },
+    /// A Raft-level refusal (entries that do not continue the log, an
+    /// out-of-date snapshot, compaction past the snapshot, an index out of
+    /// range).
+    #[error(transparent)]
+    Raft(#[from] synod_raft_core::StorageError),
+    /// An option is out of range.
+    #[error("invalid options: {field} {reason}")]
+    InvalidOptions {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }

@@ -22,8 +22,19 @@
 
 mod error;
 pub mod fs;
+mod index;
+mod open;
+mod options;
+pub mod raft_record;
+mod read;
+mod recent;
 pub mod record;
 pub mod segment;
+mod snapshot_file;
 pub mod state_file;
+mod wal;
 
 pub use error::Error;
+pub use options::Options;
+pub use snapshot_file::SNAPSHOT_FILE;
+pub use wal::{Recovery, Wal, segment_id, segment_name};

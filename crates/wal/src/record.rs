@@ -112,20 +112,37 @@ pub fn record_bytes(payload_bytes: usize) -> usize {
 /// # Errors
 /// [`Error::TooLarge`] for a payload of 4 GiB or more (`out` unchanged).
 pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
-    let length = u32::try_from(payload.len()).map_err(|_| Error::TooLarge {
-        bytes: payload.len(),
+    encode_parts(kind, &[payload], out)
+}
+
+/// [`encode`] for a payload given in parts (a fixed head and a body the
+/// caller does not want to copy into one buffer first): the record holds
+/// their concatenation.
+///
+/// # Errors
+/// [`Error::TooLarge`] for a payload of 4 GiB or more (`out` unchanged).
+pub fn encode_parts(kind: u8, parts: &[&[u8]], out: &mut Vec<u8>) -> Result<usize, Error> {
+    let payload_bytes: usize = parts.iter().map(|p| p.len()).sum();
+    let length = u32::try_from(payload_bytes).map_err(|_| Error::TooLarge {
+        bytes: payload_bytes,
     })?;
     out.resize(out.len().next_multiple_of(ALIGN), 0);
     let start = out.len();
+    out.reserve(record_bytes(payload_bytes));
+    let crc = parts
+        .iter()
+        .fold(0, |crc, part| crc32c::crc32c_append(crc, part));
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[kind, 0, 0, 0]);
     out.extend_from_slice(&length.to_le_bytes());
-    out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
     out.extend_from_slice(&[0; 4]);
     let header_crc = crc32c::crc32c(&out[start..start + 20]);
     out.extend_from_slice(&header_crc.to_le_bytes());
-    out.extend_from_slice(payload);
-    out.resize(start + record_bytes(payload.len()), 0);
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+    out.resize(start + record_bytes(payload_bytes), 0);
     Ok(start)
 }
 
@@ -243,6 +260,15 @@ fn attesting_marker(bytes: &[u8], bad: usize) -> Option<usize> {
             _ => false,
         }
     })
+}
+
+/// The record at `offset` of `bytes`, checked (header, length, padding,
+/// checksum): how the log reads back one entry.
+///
+/// # Errors
+/// Why it is not a whole, valid record.
+pub fn read_one(bytes: &[u8], offset: usize) -> Result<Found, &'static str> {
+    record_at(bytes, offset)
 }
 
 /// The offset a synced marker's payload attests.

@@ -96,16 +96,35 @@ impl<F: File> SegmentWriter<F> {
     /// # Errors
     /// [`Error::Io`] (the name exists, or the file system failed).
     pub fn create<D: Dir<File = F>>(dir: &D, name: &str, id: u64) -> Result<Self, Error> {
+        Self::create_sized(dir, name, id, 0)
+    }
+
+    /// [`SegmentWriter::create`] with the file's length set to
+    /// `len_bytes` up front, so appends inside it never change the file's
+    /// size (a `sync_data` then has no length to make durable). The extra
+    /// bytes read as zeros: the clean end of a segment.
+    ///
+    /// # Errors
+    /// As [`SegmentWriter::create`].
+    pub fn create_sized<D: Dir<File = F>>(
+        dir: &D,
+        name: &str,
+        id: u64,
+        len_bytes: u64,
+    ) -> Result<Self, Error> {
         let mut file = dir.create(name).map_err(io("create", name))?;
         file.write_at(0, &encode_header(id))
             .map_err(io("write header of", name))?;
+        if len_bytes > SEGMENT_HEADER_BYTES {
+            file.set_len(len_bytes).map_err(io("preallocate", name))?;
+        }
         file.sync_data().map_err(io("sync", name))?;
         dir.sync().map_err(io("sync directory for", name))?;
         Ok(Self::resume(name, file, id, 0))
     }
 
     /// Continues a segment whose record data up to `end` is durable.
-    fn resume(name: &str, file: F, id: u64, end: u64) -> Self {
+    pub(crate) fn resume(name: &str, file: F, id: u64, end: u64) -> Self {
         Self {
             name: name.to_string(),
             file,
@@ -143,20 +162,44 @@ impl<F: File> SegmentWriter<F> {
     /// [`Error::Poisoned`] after a failed write or sync;
     /// [`Error::TooLarge`] for a payload of 4 GiB or more.
     pub fn append(&mut self, kind: u8, payload: &[u8]) -> Result<u64, Error> {
+        self.append_parts(kind, &[payload])
+    }
+
+    /// [`SegmentWriter::append`] for a payload in parts (see
+    /// [`record::encode_parts`]).
+    ///
+    /// # Errors
+    /// As [`SegmentWriter::append`].
+    pub fn append_parts(&mut self, kind: u8, parts: &[&[u8]]) -> Result<u64, Error> {
         if self.poisoned {
             return Err(Error::Poisoned);
-        }
-        if u32::try_from(payload.len()).is_err() {
-            return Err(Error::TooLarge {
-                bytes: payload.len(),
-            });
         }
         if self.marker_due {
             record::encode_synced(self.synced, &mut self.buf);
             self.marker_due = false;
         }
-        let start = record::encode(kind, payload, &mut self.buf)?;
+        let start = record::encode_parts(kind, parts, &mut self.buf)?;
         Ok(self.written + start as u64)
+    }
+
+    /// The file, for reading records already written (record-data offset
+    /// `o` is at file offset `SEGMENT_HEADER_BYTES + o`).
+    #[must_use]
+    pub fn file(&self) -> &F {
+        &self.file
+    }
+
+    /// The file, for reading once the segment is sealed (synced whole).
+    #[must_use]
+    pub fn into_file(self) -> F {
+        self.file
+    }
+
+    /// Record-data bytes written to the file (synced or not); records
+    /// appended past this are still in the writer's buffer.
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.written
     }
 
     /// Writes the buffered records and syncs: after `Ok`, every record
@@ -213,6 +256,58 @@ pub struct Recovered<F> {
 /// [`Error::NotALog`] or [`Error::NewerFormat`] for a bad header,
 /// [`Error::Corrupt`], or [`Error::Io`].
 pub fn recover<D: Dir>(dir: &D, name: &str) -> Result<Recovered<D::File>, Error> {
+    let mut records = Vec::new();
+    let replayed = replay(dir, name, Position::Tail, |offset, kind, payload| {
+        records.push((offset, kind, payload.to_vec()));
+        Ok(())
+    })?;
+    Ok(Recovered {
+        records,
+        writer: replayed.writer,
+        truncated_bytes: replayed.truncated_bytes,
+    })
+}
+
+/// Where a segment stands in the log, which decides what a bad record in
+/// it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// Not the last segment: it was synced whole before the next one was
+    /// created, so any bad record in it is damage ([`Error::Corrupt`]).
+    Sealed,
+    /// The last segment: a bad record no synced marker attests is a torn
+    /// tail, cut off.
+    Tail,
+}
+
+/// A segment replayed by [`replay`].
+#[derive(Debug)]
+pub struct Replayed<F> {
+    /// A writer that continues after its records (for the tail; a sealed
+    /// segment's is used only to read).
+    pub writer: SegmentWriter<F>,
+    /// Bytes of torn tail zeroed (the file keeps its length, so a
+    /// preallocated segment stays preallocated).
+    pub truncated_bytes: u64,
+}
+
+/// Reads segment `name`, hands each record but the synced markers to
+/// `visit` as (record-data offset, kind, payload), and returns a writer
+/// after the last one. A torn tail of the [`Position::Tail`] segment is
+/// zeroed and the result synced; bad records anywhere else are errors.
+/// The file is synced either way: what was read may still be only in the
+/// page cache (a process restart without a machine crash) and must be
+/// durable before anything is reported durable.
+///
+/// # Errors
+/// [`Error::NotALog`] or [`Error::NewerFormat`] for a bad header,
+/// [`Error::Corrupt`], whatever `visit` returns, or [`Error::Io`].
+pub fn replay<D: Dir>(
+    dir: &D,
+    name: &str,
+    position: Position,
+    mut visit: impl FnMut(u64, u8, &[u8]) -> Result<(), Error>,
+) -> Result<Replayed<D::File>, Error> {
     let mut file = dir.open(name).map_err(io("open", name))?;
     let size = file.size_bytes().map_err(io("size", name))?;
     let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
@@ -221,39 +316,47 @@ pub fn recover<D: Dir>(dir: &D, name: &str) -> Result<Recovered<D::File>, Error>
     let id = decode_header(&bytes, name)?;
     let data = &bytes[SEGMENT_HEADER_BYTES as usize..];
     let scan = record::scan(data);
-    let end = match scan.end {
-        End::Clean { offset } | End::Torn { offset } => offset as u64,
+    let corrupt = |offset: usize, marker: usize, why| Error::Corrupt {
+        file: name.to_string(),
+        offset: SEGMENT_HEADER_BYTES + offset as u64,
+        marker: SEGMENT_HEADER_BYTES + marker as u64,
+        why,
+    };
+    let (end, torn) = match scan.end {
+        End::Clean { offset } => (offset, false),
+        End::Torn { offset } if position == Position::Tail => (offset, true),
+        // A sealed segment was synced whole before its successor was
+        // created: the successor attests every byte of it.
+        End::Torn { offset } => {
+            return Err(Error::SealedDamaged {
+                file: name.to_string(),
+                offset: SEGMENT_HEADER_BYTES + offset as u64,
+            });
+        }
         End::Corrupt {
             offset,
             marker,
             why,
-        } => {
-            return Err(Error::Corrupt {
-                file: name.to_string(),
-                offset: SEGMENT_HEADER_BYTES + offset as u64,
-                marker: SEGMENT_HEADER_BYTES + marker as u64,
-                why,
-            });
-        }
+        } => return Err(corrupt(offset, marker, why)),
     };
-    let records = scan
-        .records
-        .iter()
-        .filter(|f| f.kind != KIND_SYNCED)
-        .map(|f| (f.offset as u64, f.kind, data[f.payload.clone()].to_vec()))
-        .collect();
-    let keep = SEGMENT_HEADER_BYTES + end;
-    let truncated_bytes = size.saturating_sub(keep);
-    if truncated_bytes > 0 {
-        file.set_len(keep).map_err(io("truncate", name))?;
+    for found in scan.records.iter().filter(|f| f.kind != KIND_SYNCED) {
+        visit(
+            found.offset as u64,
+            found.kind,
+            &data[found.payload.clone()],
+        )?;
     }
-    // What was read may still be only in the page cache (a process restart
-    // without a machine crash): make it, and the cut, durable before
-    // anything is reported durable.
+    let keep = SEGMENT_HEADER_BYTES + end as u64;
+    let truncated_bytes = if torn { size - keep } else { 0 };
+    if torn {
+        // Cut, then restore the length: the torn bytes read as zeros (the
+        // clean end of a segment) and a preallocated file keeps its space.
+        file.set_len(keep).map_err(io("truncate", name))?;
+        file.set_len(size).map_err(io("extend", name))?;
+    }
     file.sync_data().map_err(io("sync", name))?;
-    Ok(Recovered {
-        records,
-        writer: SegmentWriter::resume(name, file, id, end),
+    Ok(Replayed {
+        writer: SegmentWriter::resume(name, file, id, end as u64),
         truncated_bytes,
     })
 }

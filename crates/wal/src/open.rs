@@ -1,0 +1,279 @@
+//! Opening a log: list the directory, replay the segments into the index,
+//! reconcile them with the snapshot file (docs/wal.md, "Recovery").
+
+use synod_raft_core::{HardState, Index, Term};
+
+use crate::error::{Error, io};
+use crate::fs::{Dir, File};
+use crate::index::LogIndex;
+use crate::options::Options;
+use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRY, KIND_HARD_STATE, KIND_RESET, RaftRecord};
+use crate::recent::Recent;
+use crate::segment::{self, Position, SEGMENT_HEADER_BYTES, SegmentWriter};
+use crate::snapshot_file::{SNAPSHOT_FILE, SnapshotFile};
+use crate::state_file::temporary_name;
+use crate::wal::{Recovery, Sealed, Wal, segment_id, segment_name};
+
+/// The log as the records replay it, before the snapshot file has its say.
+struct Replay {
+    index: LogIndex,
+    /// An entry or a reset has been seen: the index has a base.
+    started: bool,
+    hard_state: HardState,
+    snapshot_index: Index,
+    /// The anchor of the first segment, before any entry: the entry before
+    /// the log's first, if the log continues right after it.
+    anchor: Option<(Index, Term)>,
+}
+
+impl Replay {
+    fn record(&mut self, file: &str, offset: u64, kind: u8, payload: &[u8]) -> Result<(), Error> {
+        let bad = |why| Error::BadRecord {
+            file: file.to_string(),
+            offset: SEGMENT_HEADER_BYTES + offset,
+            why,
+        };
+        match kind {
+            KIND_ENTRY => {
+                let (index, term) = raft_record::check_entry(payload).map_err(bad)?;
+                // Offsets of a segment of at most 1 GiB plus one record.
+                let start = u32::try_from(offset).map_err(|_| bad("record offset past 4 GiB"))?;
+                self.entry(index, term, start, file)
+            }
+            KIND_HARD_STATE | KIND_RESET | KIND_ANCHOR => {
+                match raft_record::decode(kind, payload.to_vec().into()).map_err(bad)? {
+                    RaftRecord::HardState(hs) => self.hard_state = hs,
+                    RaftRecord::Anchor { index, term } => {
+                        if !self.started {
+                            self.anchor = Some((index, term));
+                        }
+                    }
+                    RaftRecord::Reset { index, term } => {
+                        self.index.reset(index, Some(term));
+                        self.started = true;
+                    }
+                    RaftRecord::Entry(_) => return Err(bad("entry under a state kind")),
+                }
+                Ok(())
+            }
+            _ => Err(bad("unknown record kind")),
+        }
+    }
+
+    /// Replays entry `index`: it discards every entry at `index` or after
+    /// (Raft's truncation), and must continue the log unless the snapshot
+    /// covers what it skips.
+    fn entry(&mut self, index: Index, term: Term, start: u32, file: &str) -> Result<(), Error> {
+        if !self.started {
+            let base_term = match self.anchor {
+                _ if index == 1 => Some(0),
+                Some((anchor, term)) if anchor == index - 1 => Some(term),
+                _ => None,
+            };
+            self.index.reset(index - 1, base_term);
+            self.started = true;
+        }
+        let last = self.index.last_index();
+        if index > last + 1 {
+            if index > self.snapshot_index + 1 {
+                return Err(Error::IndexGap {
+                    file: file.to_string(),
+                    index,
+                    last_index: last,
+                });
+            }
+            // Older segments were deleted below a snapshot: start afresh.
+            self.index.reset(index - 1, None);
+        } else if index <= self.index.base_index {
+            // Below a reset: covered by the snapshot that wrote it.
+            return Ok(());
+        } else if index <= last {
+            self.index.truncate_from(index);
+        }
+        self.index.push(index, term, start);
+        Ok(())
+    }
+
+    /// Lets the snapshot `(index, term)` have its say, as etcd's raft does
+    /// when it installs one: log entries after it are kept only if the log
+    /// holds the snapshot's own entry.
+    fn reconcile(&mut self, index: Index, term: Term, first_file: &str) -> Result<(), Error> {
+        if !self.started {
+            self.index.reset(index, Some(term));
+            return Ok(());
+        }
+        let base = self.index.base_index;
+        if base > index {
+            return Err(Error::IndexGap {
+                file: first_file.to_string(),
+                index: base + 1,
+                last_index: index,
+            });
+        }
+        if base == index {
+            self.index.base_term = Some(term);
+        } else if self.index.term(index) == Some(term) {
+            if self.index.base_term.is_none() {
+                // The oldest entry becomes the base: its term is known.
+                self.index.compact(base + 1);
+            }
+        } else {
+            self.index.reset(index, Some(term));
+        }
+        self.hard_state.commit = self.hard_state.commit.max(index);
+        Ok(())
+    }
+}
+
+/// Whether the last segment is one whose creation a crash cut short: no
+/// valid header, and not one non-zero byte after where the header goes.
+fn torn_creation<D: Dir>(dir: &D, name: &str) -> Result<bool, Error> {
+    let file = dir.open(name).map_err(io("open", name))?;
+    let size = file.size_bytes().map_err(io("size", name))?;
+    let mut head = [0u8; SEGMENT_HEADER_BYTES as usize];
+    let read = file.read_at(0, &mut head).map_err(io("read", name))?;
+    if read == head.len() && head != [0; SEGMENT_HEADER_BYTES as usize] {
+        return Ok(false);
+    }
+    let mut rest = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
+    let read = file.read_at(0, &mut rest).map_err(io("read", name))?;
+    Ok(rest[..read]
+        .iter()
+        .skip(SEGMENT_HEADER_BYTES as usize)
+        .all(|&b| b == 0))
+}
+
+/// The segment files (id, name), after checking that nothing else is in
+/// the directory and removing what an interrupted snapshot write left.
+fn list_segments<D: Dir>(dir: &D) -> Result<Vec<(u64, String)>, Error> {
+    let mut segments = Vec::new();
+    for name in dir.list().map_err(io("list", "the log directory"))? {
+        if let Some(id) = segment_id(&name) {
+            segments.push((id, name));
+        } else if name == temporary_name(SNAPSHOT_FILE) {
+            // A snapshot replacement a crash interrupted: the old file (or
+            // none) is the durable one.
+            dir.remove(&name).map_err(io("remove", &name))?;
+            dir.sync()
+                .map_err(io("sync directory after removing", &name))?;
+        } else if name != SNAPSHOT_FILE {
+            return Err(Error::ForeignFile { file: name });
+        }
+    }
+    segments.sort_unstable();
+    if let Some(w) = segments.windows(2).find(|w| w[1].0 != w[0].0 + 1) {
+        return Err(Error::MissingSegment {
+            missing: w[0].0 + 1,
+            before: w[0].1.clone(),
+            after: w[1].1.clone(),
+        });
+    }
+    Ok(segments)
+}
+
+impl<D: Dir> Wal<D> {
+    /// Opens the log in `dir`, creating it if the directory is empty, and
+    /// recovers it: a torn tail of the last segment is zeroed and synced,
+    /// everything else must be whole. What it found is in
+    /// [`Wal::recovery`]. Everything the log then holds is durable.
+    ///
+    /// # Errors
+    /// [`Error::ForeignFile`] for a directory holding other files,
+    /// [`Error::MissingSegment`], [`Error::IndexGap`], [`Error::NotALog`],
+    /// [`Error::NewerFormat`], [`Error::Corrupt`],
+    /// [`Error::SealedDamaged`], [`Error::BadRecord`],
+    /// [`Error::InvalidOptions`], or [`Error::Io`].
+    pub fn open(dir: D, options: Options) -> Result<Self, Error> {
+        options.validate()?;
+        let mut segments = list_segments(&dir)?;
+        let snapshot = SnapshotFile::read(&dir)?;
+        let mut recovery = Recovery::default();
+        if let Some((_, name)) = segments.last() {
+            if torn_creation(&dir, name)? {
+                dir.remove(name).map_err(io("remove", name))?;
+                dir.sync()
+                    .map_err(io("sync directory after removing", name))?;
+                segments.pop();
+                recovery.removed_torn_segment = true;
+            }
+        }
+        if segments.is_empty() && snapshot.is_some() {
+            // The first segment is durable before open returns, so before
+            // any snapshot file can be written.
+            return Err(Error::MissingSegment {
+                missing: 1,
+                before: SNAPSHOT_FILE.to_string(),
+                after: String::new(),
+            });
+        }
+        let snapshot = snapshot.unwrap_or_default();
+        let (snap_index, snap_term) = (snapshot.snapshot.meta.index, snapshot.snapshot.meta.term);
+        let mut replay = Replay {
+            index: LogIndex::new(0, None),
+            started: false,
+            hard_state: HardState::default(),
+            snapshot_index: snap_index,
+            anchor: None,
+        };
+        let mut sealed = Vec::new();
+        let mut active = None;
+        for (pos, (id, name)) in segments.iter().enumerate() {
+            if pos > 0 {
+                replay.index.open_segment();
+            }
+            let tail = pos + 1 == segments.len();
+            let position = if tail {
+                Position::Tail
+            } else {
+                Position::Sealed
+            };
+            let replayed = segment::replay(&dir, name, position, |offset, kind, payload| {
+                replay.record(name, offset, kind, payload)
+            })?;
+            if replayed.writer.id() != *id {
+                return Err(Error::NotALog {
+                    file: name.clone(),
+                    why: "header id does not match the file name",
+                });
+            }
+            recovery.segments += 1;
+            if tail {
+                recovery.torn_bytes = replayed.truncated_bytes;
+                active = Some(replayed.writer);
+            } else {
+                sealed.push(Sealed {
+                    name: name.clone(),
+                    file: replayed.writer.into_file(),
+                });
+            }
+        }
+        let active = match active {
+            Some(active) => active,
+            None => {
+                let len = if options.preallocate {
+                    options.segment_bytes
+                } else {
+                    0
+                };
+                SegmentWriter::create_sized(&dir, &segment_name(1), 1, len)?
+            }
+        };
+        let first_file = segments.first().map_or(String::new(), |s| s.1.clone());
+        replay.reconcile(snap_index, snap_term, &first_file)?;
+        recovery.entries = replay.index.len();
+        recovery.last_index = replay.index.last_index();
+        Ok(Wal {
+            dir,
+            options,
+            sealed,
+            active,
+            unsynced_from: replay.index.last_index() + 1,
+            index: replay.index,
+            recent: Recent::default(),
+            hard_state: replay.hard_state,
+            snapshot,
+            recovery,
+            scratch: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,47 @@
+//! The log's limits, validated once when it opens.
+
+use crate::error::Error;
+
+/// How the log lays out and caches its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// A segment is rolled (synced, and a new one created) once the next
+    /// record would take it past this size. Between 4 KiB and 1 GiB; a
+    /// single record larger than this gets a segment of its own.
+    pub segment_bytes: u64,
+    /// Create each segment at its full size up front, so appends never
+    /// change a file's length (`fdatasync` then has no size to write). The
+    /// space is reserved with `set_len`, which on most file systems makes
+    /// a sparse file: blocks are still allocated as they are written.
+    pub preallocate: bool,
+    /// Recent entries kept in memory (by `Entry::size_bytes`), so a
+    /// follower slightly behind, and the apply of what was just committed,
+    /// are served without reading the disk.
+    pub cache_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            segment_bytes: 64 << 20,
+            preallocate: true,
+            cache_bytes: 8 << 20,
+        }
+    }
+}
+
+impl Options {
+    /// Checks the limits.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOptions`] naming the field.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(4096..=1 << 30).contains(&self.segment_bytes) {
+            return Err(Error::InvalidOptions {
+                field: "segment_bytes",
+                reason: "must be between 4 KiB and 1 GiB",
+            });
+        }
+        Ok(())
+    }
+}

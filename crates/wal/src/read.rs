@@ -1,0 +1,201 @@
+//! The log as a raft-core [`Storage`]: recent entries from memory, older
+//! ones read from their segment with one positioned read per segment.
+
+use synod_raft_core::{Bytes, Entry, Index, InitialState, Snapshot, Storage, StorageError, Term};
+
+use crate::error::Error;
+use crate::fs::{Dir, File};
+use crate::raft_record;
+use crate::record::HEADER_BYTES;
+use crate::segment::SEGMENT_HEADER_BYTES;
+use crate::wal::Wal;
+
+/// Bytes a record may take beyond its entry's `size_bytes`: record header
+/// (24), entry head (24) and padding (7), less the 16 `size_bytes` counts.
+const RECORD_OVERHEAD_BYTES: u64 = 24 + 24 + 7 - 16;
+
+fn other(e: Error) -> StorageError {
+    StorageError::Other(e.to_string())
+}
+
+impl<D: Dir> Wal<D> {
+    /// Reads live entries `lo..hi` of segment `pos` from disk, stopping
+    /// early once more could not fit `max_bytes` (at least one entry).
+    fn read_segment(
+        &self,
+        pos: usize,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+        out: &mut Vec<Entry>,
+    ) -> Result<(), Error> {
+        let seg = &self.index.segments[pos];
+        let starts = &seg.starts[(lo - seg.first) as usize..];
+        let count = (hi - lo) as usize;
+        let first = u64::from(starts[0]);
+        // Entries whose records start past this cannot fit the limit: a
+        // record is at most RECORD_OVERHEAD_BYTES more than its entry.
+        let mut take = 1;
+        while take < count {
+            let span = u64::from(starts[take]) - first;
+            if span > max_bytes.saturating_add(RECORD_OVERHEAD_BYTES * take as u64) {
+                break;
+            }
+            take += 1;
+        }
+        let file = match self.sealed.get(pos) {
+            Some(sealed) => &sealed.file,
+            None => self.active.file(),
+        };
+        let end = match starts.get(take) {
+            Some(&next) => u64::from(next),
+            None => {
+                // The segment's last live entry: its header gives its end.
+                let mut h = [0u8; HEADER_BYTES];
+                let last = u64::from(starts[take - 1]);
+                self.read_exact(pos, file, last, &mut h)?;
+                let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
+                last + crate::record::record_bytes(len as usize) as u64
+            }
+        };
+        let mut buf = vec![0u8; usize::try_from(end - first).unwrap_or(usize::MAX)];
+        self.read_exact(pos, file, first, &mut buf)?;
+        let buf = Bytes::from(buf);
+        let name = self.segment_file_name(pos);
+        for &start in &starts[..take] {
+            let at = (u64::from(start) - first) as usize;
+            let entry = crate::record::read_one(&buf, at)
+                .and_then(|found| {
+                    if found.kind != raft_record::KIND_ENTRY {
+                        return Err("not an entry record");
+                    }
+                    raft_record::decode_entry(buf.slice(found.payload))
+                })
+                .map_err(|why| Error::BadRecord {
+                    file: name.clone(),
+                    offset: SEGMENT_HEADER_BYTES + u64::from(start),
+                    why,
+                })?;
+            out.push(entry);
+        }
+        Ok(())
+    }
+
+    fn segment_file_name(&self, pos: usize) -> String {
+        match self.sealed.get(pos) {
+            Some(s) => s.name.clone(),
+            None => crate::wal::segment_name(self.active.id()),
+        }
+    }
+
+    fn read_exact(
+        &self,
+        pos: usize,
+        file: &D::File,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), Error> {
+        let name = self.segment_file_name(pos);
+        let read = file
+            .read_at(SEGMENT_HEADER_BYTES + offset, buf)
+            .map_err(crate::error::io("read", &name))?;
+        if read < buf.len() {
+            return Err(Error::BadRecord {
+                file: name,
+                offset: SEGMENT_HEADER_BYTES + offset,
+                why: "segment shorter than its index",
+            });
+        }
+        Ok(())
+    }
+
+    /// Entries `lo..hi` (both live), at most `max_bytes` by
+    /// `Entry::size_bytes` but at least one.
+    fn read_entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, Error> {
+        let mut out = Vec::new();
+        let mut next = lo;
+        while next < hi {
+            if let Some(entry) = self.recent.get(next) {
+                out.push(entry.clone());
+                next += 1;
+            } else {
+                let pos = self
+                    .index
+                    .segment_of(next)
+                    .expect("live entries are in a segment");
+                let seg_end = self.index.segments[pos].end().min(hi);
+                // Stop the disk read where the cache takes over.
+                let to = (next..seg_end)
+                    .find(|&i| self.recent.holds(i))
+                    .unwrap_or(seg_end);
+                let used: u64 = out.iter().map(Entry::size_bytes).sum();
+                self.read_segment(pos, next, to, max_bytes.saturating_sub(used), &mut out)?;
+                next = lo + out.len() as u64;
+            }
+            if within_limit(&mut out, max_bytes) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Cuts `out` to the entries that fit `max_bytes` (at least one); true
+/// when it had to cut or is exactly full.
+fn within_limit(out: &mut Vec<Entry>, max_bytes: u64) -> bool {
+    let mut total = 0u64;
+    for (i, e) in out.iter().enumerate() {
+        total = total.saturating_add(e.size_bytes());
+        if total > max_bytes && i > 0 {
+            out.truncate(i);
+            return true;
+        }
+    }
+    false
+}
+
+impl<D: Dir> Storage for Wal<D> {
+    fn initial_state(&self) -> Result<InitialState, StorageError> {
+        Ok(InitialState {
+            hard_state: self.hard_state,
+            conf_state: self.snapshot.conf_state.clone(),
+        })
+    }
+
+    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        let base = self.index.base_index;
+        let last = self.index.last_index();
+        if lo <= base {
+            return Err(StorageError::Compacted {
+                index: lo,
+                first_index: base + 1,
+            });
+        }
+        if hi > last + 1 {
+            return Err(StorageError::Unavailable {
+                index: hi - 1,
+                last_index: last,
+            });
+        }
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        self.read_entries(lo, hi, max_bytes).map_err(other)
+    }
+
+    fn term(&self, index: Index) -> Result<Term, StorageError> {
+        self.term_of(index)
+    }
+
+    fn first_index(&self) -> Result<Index, StorageError> {
+        Ok(self.index.base_index + 1)
+    }
+
+    fn last_index(&self) -> Result<Index, StorageError> {
+        Ok(self.index.last_index())
+    }
+
+    fn snapshot(&self, _request_index: Index) -> Result<Snapshot, StorageError> {
+        Ok(self.snapshot.snapshot.clone())
+    }
+}
