@@ -188,14 +188,14 @@ impl<D: Dir> Wal<D> {
         let mut segments = list_segments(&dir)?;
         let snapshot = SnapshotFile::read(&dir)?;
         let mut recovery = Recovery::default();
-        if let Some((_, name)) = segments.last() {
-            if torn_creation(&dir, name)? {
-                dir.remove(name).map_err(io("remove", name))?;
-                dir.sync()
-                    .map_err(io("sync directory after removing", name))?;
-                segments.pop();
-                recovery.removed_torn_segment = true;
-            }
+        if let Some((_, name)) = segments.last()
+            && torn_creation(&dir, name)?
+        {
+            dir.remove(name).map_err(io("remove", name))?;
+            dir.sync()
+                .map_err(io("sync directory after removing", name))?;
+            segments.pop();
+            recovery.removed_torn_segment = true;
         }
         if segments.is_empty() && snapshot.is_some() {
             // The first segment is durable before open returns, so before
