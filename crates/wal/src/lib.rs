@@ -31,6 +31,7 @@ mod recent;
 pub mod record;
 pub mod segment;
 mod snapshot_file;
+mod snapshots;
 pub mod state_file;
 mod wal;
 

@@ -21,9 +21,11 @@ struct Replay {
     started: bool,
     hard_state: HardState,
     snapshot_index: Index,
-    /// The anchor of the first segment, before any entry: the entry before
-    /// the log's first, if the log continues right after it.
+    /// The last anchor replayed: an entry the next entry record may follow.
     anchor: Option<(Index, Term)>,
+    /// Reconciling with the snapshot discarded the replayed entries (a
+    /// crash came between the snapshot file and its reset record).
+    discarded: bool,
 }
 
 impl Replay {
@@ -43,11 +45,7 @@ impl Replay {
             KIND_HARD_STATE | KIND_RESET | KIND_ANCHOR => {
                 match raft_record::decode(kind, payload.to_vec().into()).map_err(bad)? {
                     RaftRecord::HardState(hs) => self.hard_state = hs,
-                    RaftRecord::Anchor { index, term } => {
-                        if !self.started {
-                            self.anchor = Some((index, term));
-                        }
-                    }
+                    RaftRecord::Anchor { index, term } => self.anchor = Some((index, term)),
                     RaftRecord::Reset { index, term } => {
                         self.index.reset(index, Some(term));
                         self.started = true;
@@ -64,17 +62,13 @@ impl Replay {
     /// (Raft's truncation), and must continue the log unless the snapshot
     /// covers what it skips.
     fn entry(&mut self, index: Index, term: Term, start: u32, file: &str) -> Result<(), Error> {
-        if !self.started {
-            let base_term = match self.anchor {
-                _ if index == 1 => Some(0),
-                Some((anchor, term)) if anchor == index - 1 => Some(term),
-                _ => None,
-            };
-            self.index.reset(index - 1, base_term);
-            self.started = true;
-        }
         let last = self.index.last_index();
-        if index > last + 1 {
+        if !self.started || index <= self.index.base_index {
+            // The log's first entry, or one truncating below the base the
+            // replay assumed: the anchor written before it (if any) knows
+            // the term of the entry it follows.
+            self.restart_before(index);
+        } else if index > last + 1 {
             if index > self.snapshot_index + 1 {
                 return Err(Error::IndexGap {
                     file: file.to_string(),
@@ -83,10 +77,7 @@ impl Replay {
                 });
             }
             // Older segments were deleted below a snapshot: start afresh.
-            self.index.reset(index - 1, None);
-        } else if index <= self.index.base_index {
-            // Below a reset: covered by the snapshot that wrote it.
-            return Ok(());
+            self.restart_before(index);
         } else if index <= last {
             self.index.truncate_from(index);
         }
@@ -94,23 +85,31 @@ impl Replay {
         Ok(())
     }
 
+    /// Empties the replayed log so that it continues before `index`.
+    fn restart_before(&mut self, index: Index) {
+        let base_term = match self.anchor {
+            _ if index == 1 => Some(0),
+            Some((anchor, term)) if anchor == index - 1 => Some(term),
+            _ => None,
+        };
+        self.index.reset(index - 1, base_term);
+        self.started = true;
+    }
+
     /// Lets the snapshot `(index, term)` have its say, as etcd's raft does
     /// when it installs one: log entries after it are kept only if the log
     /// holds the snapshot's own entry.
     fn reconcile(&mut self, index: Index, term: Term, first_file: &str) -> Result<(), Error> {
+        let base = self.index.base_index;
         if !self.started {
             self.index.reset(index, Some(term));
-            return Ok(());
-        }
-        let base = self.index.base_index;
-        if base > index {
+        } else if base > index {
             return Err(Error::IndexGap {
                 file: first_file.to_string(),
                 index: base + 1,
                 last_index: index,
             });
-        }
-        if base == index {
+        } else if base == index {
             self.index.base_term = Some(term);
         } else if self.index.term(index) == Some(term) {
             if self.index.base_term.is_none() {
@@ -119,6 +118,7 @@ impl Replay {
             }
         } else {
             self.index.reset(index, Some(term));
+            self.discarded = true;
         }
         self.hard_state.commit = self.hard_state.commit.max(index);
         Ok(())
@@ -214,6 +214,7 @@ impl<D: Dir> Wal<D> {
             hard_state: HardState::default(),
             snapshot_index: snap_index,
             anchor: None,
+            discarded: false,
         };
         let mut sealed = Vec::new();
         let mut active = None;
@@ -262,7 +263,8 @@ impl<D: Dir> Wal<D> {
         replay.reconcile(snap_index, snap_term, &first_file)?;
         recovery.entries = replay.index.len();
         recovery.last_index = replay.index.last_index();
-        Ok(Wal {
+        let discarded = replay.discarded;
+        let mut wal = Wal {
             dir,
             options,
             sealed,
@@ -274,6 +276,20 @@ impl<D: Dir> Wal<D> {
             snapshot,
             recovery,
             scratch: Vec::new(),
-        })
+            failed: false,
+        };
+        if discarded {
+            // Write down what reconciling decided, so later entries are not
+            // replayed after the discarded ones (docs/wal.md, "Recovery").
+            wal.active.append(
+                KIND_RESET,
+                &raft_record::encode_reset(snap_index, snap_term),
+            )?;
+        }
+        // Name the entry the next append follows (and the hard state), as a
+        // new segment opens: records a crash lost may have left an anchor
+        // for a truncation that never became durable, or none at all.
+        wal.reopen_segment()?;
+        Ok(wal)
     }
 }

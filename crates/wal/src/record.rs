@@ -213,9 +213,12 @@ pub fn scan(bytes: &[u8]) -> Scan {
             };
         }
         let rest = &bytes[offset..];
-        if rest.len() >= HEADER_BYTES && rest[..HEADER_BYTES] == [0; HEADER_BYTES] {
-            // A zero header ends the data, unless a synced marker further
-            // on attests data here: then these zeros overwrote a record.
+        let head = &rest[..rest.len().min(HEADER_BYTES)];
+        if head.iter().all(|&b| b == 0) {
+            // A zero header ends the data (as do fewer than a header's
+            // bytes, all zero, at the end of a full preallocated segment),
+            // unless a synced marker further on attests data here: then
+            // these zeros overwrote a record.
             let end = match attesting_marker(bytes, offset) {
                 Some(marker) => End::Corrupt {
                     offset,

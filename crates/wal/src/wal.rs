@@ -5,16 +5,13 @@
 //! `snapshot` file, replaced crash-safely, and are durable when the call
 //! that writes them returns.
 
-use synod_raft_core::{
-    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, NodeId,
-    Payload, Snapshot, SnapshotMeta, StorageError, Term,
-};
+use synod_raft_core::{Entry, HardState, Index, StorageError, Term};
 
-use crate::error::{Error, io};
+use crate::error::Error;
 use crate::fs::Dir;
 use crate::index::LogIndex;
 use crate::options::Options;
-use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRY, KIND_HARD_STATE, KIND_RESET};
+use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRY, KIND_HARD_STATE};
 use crate::recent::Recent;
 use crate::record;
 use crate::segment::{SEGMENT_HEADER_BYTES, SegmentWriter};
@@ -87,9 +84,31 @@ pub struct Wal<D: Dir> {
     pub(crate) recovery: Recovery,
     /// Scratch for a membership change's encoded body.
     pub(crate) scratch: Vec<u8>,
+    /// A write failed: what is in memory may be ahead of or behind the
+    /// files, so every further write is refused until the log is reopened.
+    pub(crate) failed: bool,
 }
 
 impl<D: Dir> Wal<D> {
+    /// Runs one write operation, refusing it after an earlier failure and
+    /// remembering a failure (anything but a Raft-level refusal, which
+    /// changes nothing).
+    pub(crate) fn guarded<T>(
+        &mut self,
+        op: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if self.failed {
+            return Err(Error::Poisoned);
+        }
+        let result = op(self);
+        if let Err(e) = &result
+            && !matches!(e, Error::Raft(_))
+        {
+            self.failed = true;
+        }
+        result
+    }
+
     /// What opening found.
     #[must_use]
     pub fn recovery(&self) -> &Recovery {
@@ -131,11 +150,12 @@ impl<D: Dir> Wal<D> {
     /// # Errors
     /// [`Error::Io`] or [`Error::Poisoned`].
     pub fn sync(&mut self) -> Result<(), Error> {
-        self.active.sync()?;
-        self.unsynced_from = self.index.last_index() + 1;
-        self.recent
-            .trim(self.options.cache_bytes, self.unsynced_from);
-        Ok(())
+        self.guarded(|wal| {
+            wal.active.sync()?;
+            wal.unsynced_from = wal.index.last_index() + 1;
+            wal.recent.trim(wal.options.cache_bytes, wal.unsynced_from);
+            Ok(())
+        })
     }
 
     /// Appends entries, discarding any existing entry at the first one's
@@ -147,6 +167,10 @@ impl<D: Dir> Wal<D> {
     /// continue the log; [`Error::Io`] or [`Error::Poisoned`].
     pub fn append(&mut self, entries: impl Into<Vec<Entry>>) -> Result<(), Error> {
         let entries = entries.into();
+        self.guarded(|wal| wal.append_entries(entries))
+    }
+
+    fn append_entries(&mut self, entries: Vec<Entry>) -> Result<(), Error> {
         let Some(first) = entries.first() else {
             return Ok(());
         };
@@ -176,13 +200,25 @@ impl<D: Dir> Wal<D> {
     }
 
     fn append_one(&mut self, entry: Entry) -> Result<(), Error> {
-        self.make_room(raft_record::entry_payload_bytes(&entry))?;
-        let (head, body) = raft_record::encode_entry(&entry, &mut self.scratch)?;
-        let start = self.active.append_parts(KIND_ENTRY, &[&head, body])?;
-        if entry.index <= self.index.last_index() {
+        let truncates = entry.index <= self.index.last_index();
+        let anchor_bytes = if truncates {
+            record::record_bytes(16)
+        } else {
+            0
+        };
+        self.make_room(
+            raft_record::entry_payload_bytes(&entry) + anchor_bytes,
+            entry.index,
+        )?;
+        if truncates {
+            // The entry this one follows, so replay knows its term even if
+            // the segment holding it is deleted later.
+            self.append_anchor(entry.index - 1)?;
             self.index.truncate_from(entry.index);
             self.recent.truncate_from(entry.index);
         }
+        let (head, body) = raft_record::encode_entry(&entry, &mut self.scratch)?;
+        let start = self.active.append_parts(KIND_ENTRY, &[&head, body])?;
         // A segment never exceeds 1 GiB plus one record (Options::validate):
         // a start always fits in 32 bits.
         let start = u32::try_from(start).expect("segment offsets fit in u32");
@@ -190,6 +226,15 @@ impl<D: Dir> Wal<D> {
         self.unsynced_from = self.unsynced_from.min(entry.index);
         self.recent
             .push(entry, self.options.cache_bytes, self.unsynced_from);
+        Ok(())
+    }
+
+    /// Writes an anchor naming entry `index` (the base or a live entry).
+    fn append_anchor(&mut self, index: Index) -> Result<(), Error> {
+        if let Some(term) = self.index.term(index) {
+            self.active
+                .append(KIND_ANCHOR, &raft_record::encode_reset(index, term))?;
+        }
         Ok(())
     }
 
@@ -203,26 +248,33 @@ impl<D: Dir> Wal<D> {
         if hard_state == self.hard_state {
             return Ok(());
         }
-        self.make_room(24)?;
-        self.active.append(
-            KIND_HARD_STATE,
-            &raft_record::encode_hard_state(&hard_state),
-        )?;
-        self.hard_state = hard_state;
-        Ok(())
+        self.guarded(|wal| {
+            wal.make_room(24, wal.index.last_index() + 1)?;
+            wal.active.append(
+                KIND_HARD_STATE,
+                &raft_record::encode_hard_state(&hard_state),
+            )?;
+            wal.hard_state = hard_state;
+            Ok(())
+        })
     }
 
     /// Rolls to a new segment if a record of `payload_bytes` would take
     /// the active one past `segment_bytes` (an empty segment takes any
-    /// record).
-    fn make_room(&mut self, payload_bytes: usize) -> Result<(), Error> {
+    /// record). `next_index` is the index of the entry about to be written
+    /// (or the one after the last, for other records).
+    pub(crate) fn make_room(
+        &mut self,
+        payload_bytes: usize,
+        next_index: Index,
+    ) -> Result<(), Error> {
         // A synced marker may ride in front of the record.
         let need = (record::record_bytes(payload_bytes) + record::record_bytes(8)) as u64;
         let used = SEGMENT_HEADER_BYTES + self.active.appended();
         if self.active.appended() == 0 || used + need <= self.options.segment_bytes {
             return Ok(());
         }
-        self.roll()
+        self.roll(next_index - 1)
     }
 
     /// Seals the active segment and starts the next. The sealed one is
@@ -231,7 +283,7 @@ impl<D: Dir> Wal<D> {
     /// the hard state, so deleting older segments never loses it, and an
     /// anchor naming the log's last entry, so the term before the first
     /// entry it holds is known even once its predecessors are deleted.
-    fn roll(&mut self) -> Result<(), Error> {
+    fn roll(&mut self, anchor: Index) -> Result<(), Error> {
         self.active.sync()?;
         let id = self.active.id() + 1;
         let name = segment_name(id);
@@ -247,202 +299,30 @@ impl<D: Dir> Wal<D> {
             file: done.into_file(),
         });
         self.index.open_segment();
+        self.open_segment_with(anchor)
+    }
+
+    /// Writes the records a rolled segment opens with, for the entry after
+    /// the last: what recovery does before the first new append.
+    pub(crate) fn reopen_segment(&mut self) -> Result<(), Error> {
+        self.open_segment_with(self.index.last_index())
+    }
+
+    /// Opens the (empty) active segment with the hard state and an anchor
+    /// naming entry `anchor`, and syncs them.
+    fn open_segment_with(&mut self, anchor: Index) -> Result<(), Error> {
         self.active.append(
             KIND_HARD_STATE,
             &raft_record::encode_hard_state(&self.hard_state),
         )?;
-        let last = self.index.last_index();
-        if let Some(term) = self.index.term(last) {
-            self.active
-                .append(KIND_ANCHOR, &raft_record::encode_reset(last, term))?;
-        }
+        // The entry the next record follows: the last one, or the one
+        // before a truncating append.
+        self.append_anchor(anchor)?;
+        // Synced now, not with the next batch: a crash before that batch's
+        // sync would otherwise leave a segment that later batches continue
+        // without its opening records.
+        self.active.sync()?;
         Ok(())
-    }
-
-    /// Installs a snapshot received from the leader: the log is emptied
-    /// and continues after it. Durable when this returns: the snapshot
-    /// file is replaced crash-safely, then a reset record and the hard
-    /// state (commit at least the snapshot's index) are synced.
-    ///
-    /// # Errors
-    /// [`StorageError::SnapshotOutOfDate`] (as [`Error::Raft`]) for a
-    /// snapshot not newer than the log's start; [`Error::Io`] or
-    /// [`Error::Poisoned`].
-    pub fn apply_snapshot(&mut self, snapshot: Snapshot) -> Result<(), Error> {
-        let current = self.snapshot.snapshot.meta.index.max(self.index.base_index);
-        let (index, term) = (snapshot.meta.index, snapshot.meta.term);
-        if index <= current {
-            return Err(StorageError::SnapshotOutOfDate { index, current }.into());
-        }
-        let file = SnapshotFile {
-            conf_state: snapshot.meta.conf_state.clone(),
-            snapshot,
-        };
-        file.write(&self.dir)?;
-        self.snapshot = file;
-        // Until this reset is synced, recovery keeps log entries after the
-        // snapshot only if the log holds the snapshot's own entry (same
-        // index and term), as etcd's raft does; afterwards they are gone.
-        self.make_room(16)?;
-        self.active
-            .append(KIND_RESET, &raft_record::encode_reset(index, term))?;
-        self.index.reset(index, Some(term));
-        self.recent.clear();
-        self.unsynced_from = index + 1;
-        let hs = HardState {
-            commit: self.hard_state.commit.max(index),
-            ..self.hard_state
-        };
-        self.set_hard_state(hs)?;
-        self.sync()
-    }
-
-    /// Records a snapshot of the state machine taken at `index` (applied,
-    /// so in the log or its base), replacing the snapshot file
-    /// crash-safely; durable when this returns. Follow with
-    /// [`Wal::compact`] to drop the entries it covers.
-    ///
-    /// # Errors
-    /// [`StorageError::SnapshotOutOfDate`] for an index not after the
-    /// current snapshot's, [`StorageError::Compacted`] or
-    /// [`StorageError::Unavailable`] for an index the log does not hold;
-    /// [`Error::Io`].
-    pub fn create_snapshot(
-        &mut self,
-        index: Index,
-        conf_state: ConfState,
-        data: impl Into<synod_raft_core::Bytes>,
-    ) -> Result<&Snapshot, Error> {
-        let current = self.snapshot.snapshot.meta.index;
-        if index <= current {
-            return Err(StorageError::SnapshotOutOfDate { index, current }.into());
-        }
-        let term = self.term_of(index)?;
-        let file = SnapshotFile {
-            snapshot: Snapshot {
-                meta: SnapshotMeta {
-                    index,
-                    term,
-                    conf_state: conf_state.clone(),
-                },
-                data: data.into(),
-            },
-            conf_state,
-        };
-        file.write(&self.dir)?;
-        self.snapshot = file;
-        Ok(&self.snapshot.snapshot)
-    }
-
-    /// Drops the entries up to and including `index` (at most the
-    /// snapshot's index) from memory, and deletes every segment holding
-    /// nothing newer. The active segment is synced first (the hard state
-    /// must not live only in a deleted segment), then the segments are
-    /// removed oldest first, each removal made durable before the next, so
-    /// a crash never leaves a hole in the middle.
-    ///
-    /// # Errors
-    /// [`StorageError::Compacted`] for an index at or below the first
-    /// index's base, [`StorageError::NotSnapshotted`] past the snapshot;
-    /// [`Error::Io`] or [`Error::Poisoned`].
-    pub fn compact(&mut self, index: Index) -> Result<(), Error> {
-        let base = self.index.base_index;
-        if index <= base {
-            return Err(StorageError::Compacted {
-                index,
-                first_index: base + 1,
-            }
-            .into());
-        }
-        let snapshot_index = self.snapshot.snapshot.meta.index;
-        if index > snapshot_index {
-            return Err(StorageError::NotSnapshotted {
-                index,
-                snapshot_index,
-            }
-            .into());
-        }
-        self.term_of(index)?;
-        self.index.compact(index);
-        self.recent.drop_through(index);
-        let dead = self
-            .index
-            .segments
-            .iter()
-            .take(self.sealed.len())
-            .take_while(|s| s.starts.is_empty())
-            .count();
-        if dead == 0 {
-            return Ok(());
-        }
-        self.sync()?;
-        for _ in 0..dead {
-            let name = &self.sealed[0].name;
-            self.dir.remove(name).map_err(io("remove", name))?;
-            self.dir
-                .sync()
-                .map_err(io("sync directory after removing", name))?;
-            self.sealed.remove(0);
-            self.index.segments.remove(0);
-        }
-        Ok(())
-    }
-
-    /// Sets the membership a restarted node starts from (normally set by
-    /// snapshots; for setting up a fresh log). Rewrites the snapshot file
-    /// crash-safely; durable when this returns.
-    ///
-    /// # Errors
-    /// [`Error::Io`].
-    pub fn set_conf_state(&mut self, conf_state: ConfState) -> Result<(), Error> {
-        let file = SnapshotFile {
-            snapshot: self.snapshot.snapshot.clone(),
-            conf_state,
-        };
-        file.write(&self.dir)?;
-        self.snapshot = file;
-        Ok(())
-    }
-
-    /// Sets up a fresh log the way `MemStorage::bootstrap` does: the given
-    /// voters as the membership, a first entry adding them, committed, in
-    /// term 1. Durable when this returns.
-    ///
-    /// # Errors
-    /// [`Error::Raft`] with [`StorageError::Other`] if the log is not
-    /// empty; [`Error::Io`] or [`Error::Poisoned`].
-    pub fn bootstrap(&mut self, voters: &[NodeId]) -> Result<(), Error> {
-        if self.index.last_index() != 0
-            || self.hard_state != HardState::default()
-            || !self.snapshot.snapshot.is_empty()
-        {
-            return Err(StorageError::Other("bootstrap of a log that is not empty".into()).into());
-        }
-        let mut voters = voters.to_vec();
-        voters.sort_unstable();
-        voters.dedup();
-        let changes = voters
-            .iter()
-            .map(|&node| ConfChangeSingle {
-                kind: ConfChangeKind::AddVoter,
-                node,
-            })
-            .collect();
-        self.set_conf_state(ConfState {
-            voters,
-            ..ConfState::default()
-        })?;
-        self.append(vec![Entry {
-            term: 1,
-            index: 1,
-            payload: Payload::ConfChange(ConfChange { changes }),
-        }])?;
-        self.set_hard_state(HardState {
-            term: 1,
-            vote: None,
-            commit: 1,
-        })?;
-        self.sync()
     }
 
     /// The term of `index` (the base or a live entry), as a typed error

@@ -5,7 +5,7 @@
 mod support;
 
 use synod_raft_core::{ConfState, MemStorage, Snapshot, SnapshotMeta, Storage, StorageError};
-use synod_wal::fs::{Dir, SimDir};
+use synod_wal::fs::{Dir, Fault, Op, SimDir};
 use synod_wal::{Error, Options, Wal};
 
 use support::{assert_same, entries, hs, small};
@@ -280,4 +280,69 @@ fn the_index_takes_at_most_sixteen_bytes_per_entry() {
     let per_entry = wal.index_memory_bytes() as f64 / 100_000.0;
     assert!(per_entry <= 16.0, "{per_entry} bytes per entry");
     println!("index: {per_entry:.2} bytes per entry");
+}
+
+#[test]
+fn a_failed_sync_is_never_retried_and_acknowledged_entries_survive() {
+    for (op, fault) in [
+        (Op::Sync, Fault::Eio),
+        (Op::Write, Fault::Eio),
+        (Op::Write, Fault::Enospc),
+    ] {
+        let dir = SimDir::new(11);
+        let mut wal = open(&dir);
+        wal.append(entries(1, 10, 1)).unwrap();
+        wal.sync().unwrap();
+        dir.fail(op, 0, fault);
+        wal.append(entries(11, 20, 1)).unwrap();
+        assert!(matches!(wal.sync(), Err(Error::Io { .. })), "{op:?}");
+        // Everything after is refused, the sync above included: it is
+        // never retried in the hope that it worked.
+        assert!(matches!(wal.sync(), Err(Error::Poisoned)), "{op:?}");
+        assert!(matches!(
+            wal.append(entries(21, 21, 1)),
+            Err(Error::Poisoned)
+        ));
+        assert!(matches!(
+            wal.set_hard_state(hs(2, None, 5)),
+            Err(Error::Poisoned)
+        ));
+        assert!(matches!(
+            wal.compact(1),
+            Err(Error::Poisoned | Error::Raft(_))
+        ));
+        drop(wal);
+        dir.crash();
+        let wal = open(&dir);
+        let last = wal.last_index().unwrap();
+        assert!((10..=20).contains(&last), "{op:?}: last {last}");
+        assert_eq!(
+            wal.entries(1, 11, u64::MAX).unwrap(),
+            entries(1, 10, 1),
+            "{op:?}: acknowledged entries"
+        );
+    }
+}
+
+#[test]
+fn enospc_while_rolling_to_a_new_segment_refuses_writes_until_reopened() {
+    let dir = SimDir::new(12);
+    let mut wal = open(&dir);
+    wal.append(entries(1, 10, 1)).unwrap();
+    wal.sync().unwrap();
+    dir.fail(Op::Create, 0, Fault::Enospc);
+    let err = wal.append(entries(11, 200, 1)).and_then(|()| wal.sync());
+    assert!(matches!(err, Err(Error::Io { .. })), "{err:?}");
+    assert!(matches!(
+        wal.append(entries(11, 11, 1)),
+        Err(Error::Poisoned)
+    ));
+    drop(wal);
+    dir.crash();
+    let mut wal = open(&dir);
+    assert!(wal.last_index().unwrap() >= 10);
+    // Reopened, it writes again.
+    let next = wal.last_index().unwrap() + 1;
+    wal.append(entries(next, next + 300, 1)).unwrap();
+    wal.sync().unwrap();
 }

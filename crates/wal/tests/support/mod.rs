@@ -51,40 +51,48 @@ pub(crate) fn entries(lo: u64, hi: u64, term: u64) -> Vec<Entry> {
 /// later of the two first indexes on. The log may keep older entries than
 /// the model after a reopen (it deletes whole segments only), never fewer.
 pub(crate) fn assert_same<D: Dir>(wal: &Wal<D>, model: &MemStorage, context: &str) {
+    if let Some(diff) = diff(wal, model) {
+        panic!("{context}: {diff}");
+    }
+}
+
+/// What differs between `wal` and `model` (see [`assert_same`]), if
+/// anything.
+pub(crate) fn diff<D: Dir>(wal: &Wal<D>, model: &MemStorage) -> Option<String> {
     let (w_first, m_first) = (wal.first_index().unwrap(), model.first_index().unwrap());
-    let last = model.last_index().unwrap();
-    assert_eq!(wal.last_index().unwrap(), last, "{context}: last index");
-    assert!(
-        w_first <= m_first,
-        "{context}: first index {w_first} > model's {m_first}"
-    );
+    let (w_last, last) = (wal.last_index().unwrap(), model.last_index().unwrap());
+    if w_last != last {
+        return Some(format!("last index {w_last}, model {last}"));
+    }
+    if w_first > m_first {
+        return Some(format!("first index {w_first} > model's {m_first}"));
+    }
     let w_init = wal.initial_state().unwrap();
     let m_init = model.initial_state().unwrap();
-    assert_eq!(
-        w_init.hard_state, m_init.hard_state,
-        "{context}: hard state"
-    );
-    assert_eq!(
-        w_init.conf_state, m_init.conf_state,
-        "{context}: membership"
-    );
-    assert_eq!(
-        wal.snapshot(0).unwrap(),
-        model.snapshot(0).unwrap(),
-        "{context}: snapshot"
-    );
+    if w_init != m_init {
+        return Some(format!("initial state {w_init:?}, model {m_init:?}"));
+    }
+    let (w_snap, m_snap) = (wal.snapshot(0).unwrap(), model.snapshot(0).unwrap());
+    if w_snap != m_snap {
+        return Some(format!(
+            "snapshot {:?}, model {:?}",
+            w_snap.meta, m_snap.meta
+        ));
+    }
     for index in m_first - 1..=last {
-        assert_eq!(
-            wal.term(index),
-            model.term(index),
-            "{context}: term of {index}"
-        );
+        let (w, m) = (wal.term(index), model.term(index));
+        if w != m {
+            return Some(format!("term of {index}: {w:?}, model {m:?}"));
+        }
     }
     if m_first <= last {
         let got = wal.entries(m_first, last + 1, u64::MAX).unwrap();
         let want = model.entries(m_first, last + 1, u64::MAX).unwrap();
-        assert_eq!(got, want, "{context}: entries");
+        if got != want {
+            return Some(format!("entries {m_first}..={last} differ"));
+        }
     }
+    None
 }
 
 /// A hard state.
