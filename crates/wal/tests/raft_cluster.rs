@@ -278,7 +278,7 @@ impl Cluster {
             }
             self.deliver();
         }
-        if t % 25 == 0 {
+        if t.is_multiple_of(25) {
             for k in 0..3 {
                 self.snapshot_and_compact(k)?;
             }
