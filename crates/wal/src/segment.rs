@@ -99,10 +99,11 @@ impl<F: File> SegmentWriter<F> {
         Self::create_sized(dir, name, id, 0)
     }
 
-    /// [`SegmentWriter::create`] with the file's length set to
-    /// `len_bytes` up front, so appends inside it never change the file's
-    /// size (a `sync_data` then has no length to make durable). The extra
-    /// bytes read as zeros: the clean end of a segment.
+    /// [`SegmentWriter::create`] with `len_bytes` of disk space allocated
+    /// up front ([`File::allocate`]), so appends inside it change neither
+    /// the file's size nor its block map (a `sync_data` then writes data,
+    /// little metadata). The extra bytes read as zeros: the clean end of a
+    /// segment.
     ///
     /// # Errors
     /// As [`SegmentWriter::create`].
@@ -116,7 +117,7 @@ impl<F: File> SegmentWriter<F> {
         file.write_at(0, &encode_header(id))
             .map_err(io("write header of", name))?;
         if len_bytes > SEGMENT_HEADER_BYTES {
-            file.set_len(len_bytes).map_err(io("preallocate", name))?;
+            file.allocate(len_bytes).map_err(io("preallocate", name))?;
         }
         file.sync_data().map_err(io("sync", name))?;
         dir.sync().map_err(io("sync directory for", name))?;
@@ -352,7 +353,7 @@ pub fn replay<D: Dir>(
         // Cut, then restore the length: the torn bytes read as zeros (the
         // clean end of a segment) and a preallocated file keeps its space.
         file.set_len(keep).map_err(io("truncate", name))?;
-        file.set_len(size).map_err(io("extend", name))?;
+        file.allocate(size).map_err(io("extend", name))?;
     }
     file.sync_data().map_err(io("sync", name))?;
     Ok(Replayed {

@@ -97,6 +97,15 @@ pub trait File {
     /// An I/O error.
     fn size_bytes(&self) -> io::Result<u64>;
 
+    /// Reserves disk space for the first `len_bytes` bytes, extending the
+    /// file with zeros if it is shorter (never shortening it), so writes
+    /// inside need no block allocation when they are synced. Durable after
+    /// [`File::sync_data`].
+    ///
+    /// # Errors
+    /// An I/O error (`StorageFull` for ENOSPC).
+    fn allocate(&mut self, len_bytes: u64) -> io::Result<()>;
+
     /// Truncates or extends (with zeros) the file to `len` bytes. Durable
     /// after [`File::sync_data`].
     ///

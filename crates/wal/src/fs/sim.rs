@@ -389,4 +389,13 @@ impl File for SimFile {
         inode.pending.push(change);
         Ok(())
     }
+
+    /// Simulated as extending the file with zeros (what reads see of
+    /// fallocated space); fails like `set_len`.
+    fn allocate(&mut self, len_bytes: u64) -> io::Result<()> {
+        if self.size_bytes()? < len_bytes {
+            self.set_len(len_bytes)?;
+        }
+        Ok(())
+    }
 }

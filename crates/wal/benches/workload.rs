@@ -1,0 +1,212 @@
+//! The workload of the synod-wal benchmarks, and the logs that run it.
+//!
+//! One point is an entry size and a number of appends per sync: a *round*
+//! appends that many entries (one batch, as raft-core hands them over) and
+//! then makes them durable. Every log writes to a fresh directory under
+//! `SYNOD_BENCH_DIR` (default: the system's temporary directory), and is
+//! reset (closed, deleted, reopened) outside the timed part whenever it has
+//! written 256 MiB, so files never grow without bound.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use synod_raft_core::{Bytes, Entry, Payload};
+use synod_wal::fs::StdDir;
+use synod_wal::{Options, Wal};
+
+/// One point of the workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Point {
+    /// Bytes of each entry's payload.
+    pub entry_bytes: usize,
+    /// Appends per sync.
+    pub per_sync: usize,
+}
+
+impl Point {
+    /// Every point the benchmarks measure.
+    #[must_use]
+    pub fn all() -> Vec<Point> {
+        let mut points = Vec::new();
+        for entry_bytes in [16, 1024, 64 << 10] {
+            for per_sync in [1, 16, 256] {
+                points.push(Point {
+                    entry_bytes,
+                    per_sync,
+                });
+            }
+        }
+        points
+    }
+
+    /// A short name: `1KiB/sync16`.
+    #[must_use]
+    pub fn name(&self) -> String {
+        let size = match self.entry_bytes {
+            b if b >= 1 << 10 => format!("{}KiB", b >> 10),
+            b => format!("{b}B"),
+        };
+        format!("{size}/sync{}", self.per_sync)
+    }
+}
+
+/// A durable log under test.
+pub trait Log: Sized {
+    /// The name in tables.
+    const NAME: &'static str;
+    /// Opens a log in the empty directory `dir`.
+    fn open(dir: &Path) -> Self;
+    /// Appends entries `first..first + batch.len()`, then makes them
+    /// durable.
+    fn round(&mut self, first: u64, batch: &[Bytes]);
+}
+
+/// synod-wal with its default options (64 MiB segments, preallocated).
+#[derive(Debug)]
+pub struct SynodLog {
+    wal: Wal<StdDir>,
+}
+
+impl Log for SynodLog {
+    const NAME: &'static str = "synod-wal";
+
+    fn open(dir: &Path) -> Self {
+        let dir = StdDir::open(dir).expect("a directory");
+        Self {
+            wal: Wal::open(dir, Options::default()).expect("opens"),
+        }
+    }
+
+    fn round(&mut self, first: u64, batch: &[Bytes]) {
+        let entries: Vec<Entry> = batch
+            .iter()
+            .zip(first..)
+            .map(|(data, index)| Entry {
+                term: 1,
+                index,
+                payload: Payload::Command(data.clone()),
+            })
+            .collect();
+        self.wal.append(entries).expect("append");
+        self.wal.sync().expect("sync");
+    }
+}
+
+/// The physical limit: the round's payload bytes in one `write` to a plain
+/// file, then one `fdatasync`. No framing, no checksums, no index.
+#[derive(Debug)]
+pub struct RawLog {
+    file: fs::File,
+    buf: Vec<u8>,
+}
+
+impl Log for RawLog {
+    const NAME: &'static str = "raw write+fdatasync";
+
+    fn open(dir: &Path) -> Self {
+        let file = fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(dir.join("raw.log"))
+            .expect("a new file");
+        Self {
+            file,
+            buf: Vec::new(),
+        }
+    }
+
+    fn round(&mut self, _first: u64, batch: &[Bytes]) {
+        self.buf.clear();
+        for data in batch {
+            self.buf.extend_from_slice(data);
+        }
+        self.file.write_all(&self.buf).expect("write");
+        self.file.sync_data().expect("fdatasync");
+    }
+}
+
+/// Runs rounds of one point on one log, resetting it every 256 MiB.
+#[derive(Debug)]
+pub struct Runner<L: Log> {
+    root: PathBuf,
+    dir: Option<tempfile::TempDir>,
+    log: Option<L>,
+    next: u64,
+    written_bytes: u64,
+    batch: Vec<Bytes>,
+}
+
+const RESET_BYTES: u64 = 256 << 20;
+
+/// Where the benchmark logs live.
+#[must_use]
+pub fn bench_root() -> PathBuf {
+    std::env::var_os("SYNOD_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from)
+}
+
+impl<L: Log> Runner<L> {
+    /// A runner for `point`, with a fresh log.
+    #[must_use]
+    pub fn new(point: Point) -> Self {
+        // Incompressible bytes (a xorshift stream): raft-engine compresses
+        // batches over 8 KiB, and constant bytes would flatter it.
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        let batch = (0..point.per_sync)
+            .map(|_| {
+                let bytes: Vec<u8> = (0..point.entry_bytes)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                Bytes::from(bytes)
+            })
+            .collect();
+        let mut runner = Self {
+            root: bench_root(),
+            dir: None,
+            log: None,
+            next: 1,
+            written_bytes: 0,
+            batch,
+        };
+        runner.reset();
+        runner
+    }
+
+    fn reset(&mut self) {
+        self.log = None;
+        self.dir = None;
+        let dir = tempfile::Builder::new()
+            .prefix("synod-wal-bench-")
+            .tempdir_in(&self.root)
+            .expect("a temporary directory");
+        self.log = Some(L::open(dir.path()));
+        self.dir = Some(dir);
+        self.next = 1;
+        self.written_bytes = 0;
+    }
+
+    /// Runs `rounds` rounds; returns the time spent in them (resets
+    /// excluded).
+    pub fn run(&mut self, rounds: u64) -> Duration {
+        let round_bytes: u64 = self.batch.iter().map(|b| b.len() as u64).sum();
+        let mut timed = Duration::ZERO;
+        for _ in 0..rounds {
+            if self.written_bytes + round_bytes > RESET_BYTES {
+                self.reset();
+            }
+            let log = self.log.as_mut().expect("open");
+            let start = Instant::now();
+            log.round(self.next, &self.batch);
+            timed += start.elapsed();
+            self.next += self.batch.len() as u64;
+            self.written_bytes += round_bytes;
+        }
+        timed
+    }
+}
