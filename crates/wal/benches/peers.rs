@@ -44,12 +44,11 @@ impl Log for RaftEngineLog {
         let entries: Vec<Entry> = batch
             .iter()
             .zip(first..)
-            .map(|(data, index)| {
-                let mut e = Entry::default();
-                e.index = index;
-                e.term = 1;
-                e.data = data.clone();
-                e
+            .map(|(data, index)| Entry {
+                index,
+                term: 1,
+                data: data.clone(),
+                ..Entry::default()
             })
             .collect();
         self.batch
