@@ -287,7 +287,8 @@ pub struct Replayed<F> {
     /// A writer that continues after its records (for the tail; a sealed
     /// segment's is used only to read).
     pub writer: SegmentWriter<F>,
-    /// Bytes of torn tail zeroed (the file keeps its length, so a
+    /// Bytes zeroed after the tail's data, when it held a torn record or
+    /// any other non-zero byte (the file keeps its length, so a
     /// preallocated segment stays preallocated).
     pub truncated_bytes: u64,
 }
@@ -348,8 +349,13 @@ pub fn replay<D: Dir>(
         )?;
     }
     let keep = SEGMENT_HEADER_BYTES + end as u64;
-    let truncated_bytes = if torn { size - keep } else { 0 };
-    if torn {
+    // Anything but zeros after the end of the tail's data (a torn record,
+    // or pieces of a lost batch a disk wrote out of order) is zeroed too:
+    // appends will fill that space, and once the segment is sealed a stray
+    // byte there would read as damage.
+    let dirty = torn || (position == Position::Tail && data[end..].iter().any(|&b| b != 0));
+    let truncated_bytes = if dirty { size - keep } else { 0 };
+    if dirty {
         // Cut, then restore the length: the torn bytes read as zeros (the
         // clean end of a segment) and a preallocated file keeps its space.
         file.set_len(keep).map_err(io("truncate", name))?;
