@@ -86,7 +86,7 @@ fn damage(dir: &SimDir, ops: &[u8]) {
 }
 
 /// Runs one input.
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let seed = u64::from(data.get(1).copied().unwrap_or(0));
     let dir = SimDir::new(seed);
     if build(&dir, data).is_none() {
