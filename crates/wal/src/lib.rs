@@ -1,20 +1,44 @@
-//! A durable Raft log on disk for Synod: **in progress**.
+//! A durable Raft log on disk for Synod, and a raft-core
+//! [`Storage`](synod_raft_core::Storage) that reads from it.
 //!
-//! The contract this crate is being built to: an entry whose `sync`
-//! returned survives any crash; nothing is reported durable that a failed
-//! `sync` may have lost; and recovery returns exactly the durable prefix.
+//! The contract: an entry (or hard state) whose [`Wal::sync`] returned
+//! survives any crash; nothing is reported durable that a failed sync may
+//! have lost (a failed write or sync refuses every later write until the
+//! log is reopened, and is never retried); and [`Wal::open`] recovers
+//! exactly the durable prefix, cutting only a torn tail and reporting any
+//! other damage as a typed [`Error`] naming the file and offset.
 //!
-//! The key design decision, in place already: **the log writes through a
-//! file-system trait** ([`fs::Dir`] and [`fs::File`]), implemented by the
-//! real file system ([`fs::StdDir`]) and by a simulated one
-//! ([`fs::SimDir`]) that can crash (dropping what was not synced, tearing
-//! the last write, forgetting directory entries not synced) and fail any
-//! write or sync with EIO or ENOSPC, so the crash tests run the very code
-//! production runs. So far: that layer, the record framing with its
-//! torn-or-corrupt rule ([`record`]), one segment file with group commit
-//! and recovery ([`segment`]), and small files replaced crash-safely
-//! ([`state_file`]); rolling segments, Raft's durable state and the
-//! raft-core `Storage` come next (issue 11).
+//! The key design decision: **the log writes through a file-system trait**
+//! ([`fs::Dir`] and [`fs::File`]), implemented by the real file system
+//! ([`fs::StdDir`]) and by a simulated one ([`fs::SimDir`]) that can crash
+//! (dropping what was not synced, tearing the last write, forgetting
+//! directory entries not synced) and fail any operation with EIO or
+//! ENOSPC, so the crash tests run the very code production runs.
+//!
+//! The pieces: [`record`] framing with its torn-or-corrupt rule,
+//! [`segment`] files (preallocated, group-committed), [`raft_record`]s
+//! (entries, hard states, resets, anchors), [`state_file`]s replaced
+//! crash-safely (the snapshot), and [`Wal`], which rolls segments, keeps a
+//! 4-bytes-per-entry index and a cache of recent entries, installs and
+//! creates snapshots and deletes compacted segments. The format and its
+//! rules: docs/wal.md.
+//!
+//! ```
+//! use synod_raft_core::{Entry, HardState, Payload, Storage};
+//! use synod_wal::fs::SimDir;
+//! use synod_wal::{Options, Wal};
+//!
+//! let dir = SimDir::new(7); // or fs::StdDir::open(path)?
+//! let mut wal = Wal::open(dir.clone(), Options::default())?;
+//! wal.append(vec![Entry { term: 1, index: 1, payload: Payload::Command(b"x".to_vec().into()) }])?;
+//! wal.set_hard_state(HardState { term: 1, vote: Some(1), commit: 1 })?;
+//! wal.sync()?; // one fdatasync: both are durable now
+//! drop(wal);
+//! dir.crash();
+//! let wal = Wal::open(dir, Options::default())?;
+//! assert_eq!(wal.last_index()?, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
