@@ -1,0 +1,133 @@
+//! The log's on-disk format, frozen: a log written by a fixed history
+//! (bootstrap, commands, a no-op, a membership change, a truncation, hard
+//! states, a roll, a snapshot with compaction) must produce exactly the
+//! committed files in `tests/golden/log-v1/`, and those files must open to
+//! the same log. A change to either fails here and must bump the format
+//! version (docs/wal.md). `UPDATE_GOLDEN=1` rewrites the files.
+
+mod support;
+
+use std::path::PathBuf;
+
+use synod_raft_core::{
+    ConfChange, ConfChangeKind, ConfState, Entry, MemStorage, Payload, Storage,
+};
+use synod_wal::fs::{Dir, File, SimDir};
+use synod_wal::{Options, Wal};
+
+use support::{assert_same, hs};
+
+fn options() -> Options {
+    Options {
+        segment_bytes: 4096,
+        preallocate: false,
+        cache_bytes: 1024,
+    }
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v1"))
+}
+
+/// The fixed history, applied to the log and to the model.
+fn write(wal: &mut Wal<SimDir>, model: &mut MemStorage) {
+    wal.bootstrap(&[1, 2, 3]).unwrap();
+    *model = MemStorage::bootstrap(&[1, 2, 3]);
+    let mut batch = vec![Entry {
+        term: 2,
+        index: 2,
+        payload: Payload::Noop,
+    }];
+    for index in 3..=40u64 {
+        batch.push(Entry {
+            term: 2,
+            index,
+            payload: Payload::Command(format!("set k{index} = {}", index * 7).into_bytes().into()),
+        });
+    }
+    batch.push(Entry {
+        term: 2,
+        index: 41,
+        payload: Payload::ConfChange(ConfChange::single(ConfChangeKind::AddLearner, 4)),
+    });
+    wal.append(batch.clone()).unwrap();
+    model.append(batch).unwrap();
+    wal.set_hard_state(hs(2, Some(1), 30)).unwrap();
+    model.set_hard_state(hs(2, Some(1), 30));
+    wal.sync().unwrap();
+    // A new leader overwrites the uncommitted tail.
+    let tail: Vec<Entry> = (38..=60u64)
+        .map(|index| Entry {
+            term: 3,
+            index,
+            payload: Payload::Command(vec![index as u8; 100].into()),
+        })
+        .collect();
+    wal.append(tail.clone()).unwrap();
+    model.append(tail).unwrap();
+    wal.set_hard_state(hs(3, None, 55)).unwrap();
+    model.set_hard_state(hs(3, None, 55));
+    wal.sync().unwrap();
+    let conf = ConfState {
+        voters: vec![1, 2, 3],
+        learners: vec![4],
+        ..ConfState::default()
+    };
+    wal.create_snapshot(50, conf.clone(), b"state machine at 50".to_vec())
+        .unwrap();
+    model
+        .create_snapshot(50, conf, b"state machine at 50".to_vec())
+        .unwrap();
+    wal.compact(20).unwrap();
+    model.compact(20).unwrap();
+}
+
+#[test]
+fn the_log_format_matches_the_golden_files() {
+    let dir = SimDir::new(1);
+    let mut wal = Wal::open(dir.clone(), options()).unwrap();
+    let mut model = MemStorage::new();
+    write(&mut wal, &mut model);
+    drop(wal);
+    let names = dir.list().unwrap();
+    assert!(
+        names.contains(&synod_wal::segment_name(2)),
+        "the history rolls a segment: {names:?}"
+    );
+    let golden = golden_dir();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let _ = std::fs::remove_dir_all(&golden);
+        std::fs::create_dir_all(&golden).unwrap();
+        for name in &names {
+            std::fs::write(golden.join(name), dir.read_all(name).unwrap()).unwrap();
+        }
+    }
+    let mut committed: Vec<String> = std::fs::read_dir(&golden)
+        .expect("golden files (UPDATE_GOLDEN=1 writes them)")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    committed.sort();
+    assert_eq!(names, committed, "the files of the log changed");
+    for name in &names {
+        let want = std::fs::read(golden.join(name)).unwrap();
+        assert_eq!(dir.read_all(name).unwrap(), want, "{name}: the format changed");
+    }
+}
+
+#[test]
+fn the_golden_files_open_to_the_same_log() {
+    let dir = SimDir::new(2);
+    for entry in std::fs::read_dir(golden_dir()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let mut f = dir.create(&name).unwrap();
+        f.write_at(0, &std::fs::read(entry.path()).unwrap()).unwrap();
+        f.sync_data().unwrap();
+    }
+    dir.sync().unwrap();
+    let wal = Wal::open(dir, options()).unwrap();
+    let mut model = MemStorage::new();
+    let mut scratch = Wal::open(SimDir::new(3), options()).unwrap();
+    write(&mut scratch, &mut model);
+    assert_same(&wal, &model, "the golden log");
+}
