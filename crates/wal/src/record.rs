@@ -129,19 +129,20 @@ pub fn encode_parts(kind: u8, parts: &[&[u8]], out: &mut Vec<u8>) -> Result<usiz
     out.resize(out.len().next_multiple_of(ALIGN), 0);
     let start = out.len();
     out.reserve(record_bytes(payload_bytes));
-    let crc = parts
-        .iter()
-        .fold(0, |crc, part| crc32c::crc32c_append(crc, part));
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[kind, 0, 0, 0]);
     out.extend_from_slice(&length.to_le_bytes());
-    out.extend_from_slice(&crc.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    let header_crc = crc32c::crc32c(&out[start..start + 20]);
-    out.extend_from_slice(&header_crc.to_le_bytes());
+    out.extend_from_slice(&[0; 12]); // payload_crc, reserved, header_crc
     for part in parts {
         out.extend_from_slice(part);
     }
+    // One checksum over the payload where it now lies contiguous (and in
+    // cache), rather than one per part.
+    let body = start + HEADER_BYTES;
+    let payload_crc = crc32c::crc32c(&out[body..body + payload_bytes]);
+    out[start + 12..start + 16].copy_from_slice(&payload_crc.to_le_bytes());
+    let header_crc = crc32c::crc32c(&out[start..start + 20]);
+    out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
     out.resize(start + record_bytes(payload_bytes), 0);
     Ok(start)
 }

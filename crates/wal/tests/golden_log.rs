@@ -9,9 +9,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use synod_raft_core::{
-    ConfChange, ConfChangeKind, ConfState, Entry, MemStorage, Payload, Storage,
-};
+use synod_raft_core::{ConfChange, ConfChangeKind, ConfState, Entry, MemStorage, Payload, Storage};
 use synod_wal::fs::{Dir, File, SimDir};
 use synod_wal::{Options, Wal};
 
@@ -110,7 +108,11 @@ fn the_log_format_matches_the_golden_files() {
     assert_eq!(names, committed, "the files of the log changed");
     for name in &names {
         let want = std::fs::read(golden.join(name)).unwrap();
-        assert_eq!(dir.read_all(name).unwrap(), want, "{name}: the format changed");
+        assert_eq!(
+            dir.read_all(name).unwrap(),
+            want,
+            "{name}: the format changed"
+        );
     }
 }
 
@@ -121,7 +123,8 @@ fn the_golden_files_open_to_the_same_log() {
         let entry = entry.unwrap();
         let name = entry.file_name().into_string().unwrap();
         let mut f = dir.create(&name).unwrap();
-        f.write_at(0, &std::fs::read(entry.path()).unwrap()).unwrap();
+        f.write_at(0, &std::fs::read(entry.path()).unwrap())
+            .unwrap();
         f.sync_data().unwrap();
     }
     dir.sync().unwrap();
