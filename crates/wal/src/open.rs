@@ -7,7 +7,9 @@ use crate::error::{Error, io};
 use crate::fs::{Dir, File};
 use crate::index::LogIndex;
 use crate::options::Options;
-use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRY, KIND_HARD_STATE, KIND_RESET, RaftRecord};
+use crate::raft_record::{
+    self, KIND_ANCHOR, KIND_ENTRIES, KIND_HARD_STATE, KIND_RESET, RaftRecord,
+};
 use crate::recent::Recent;
 use crate::segment::{self, Position, SEGMENT_HEADER_BYTES, SegmentWriter};
 use crate::snapshot_file::{SNAPSHOT_FILE, SnapshotFile};
@@ -36,21 +38,23 @@ impl Replay {
             why,
         };
         match kind {
-            KIND_ENTRY => {
-                let (index, term) = raft_record::check_entry(payload).map_err(bad)?;
+            KIND_ENTRIES => {
                 // Offsets of a segment of at most 1 GiB plus one record.
                 let start = u32::try_from(offset).map_err(|_| bad("record offset past 4 GiB"))?;
-                self.entry(index, term, start, file)
+                raft_record::for_each_entry(payload, |e| self.entry(e.index, e.term, start, file))
+                    .map_err(|e| match e {
+                        Ok(why) => bad(why),
+                        Err(e) => e,
+                    })
             }
             KIND_HARD_STATE | KIND_RESET | KIND_ANCHOR => {
-                match raft_record::decode(kind, payload.to_vec().into()).map_err(bad)? {
+                match raft_record::decode(kind, payload).map_err(bad)? {
                     RaftRecord::HardState(hs) => self.hard_state = hs,
                     RaftRecord::Anchor { index, term } => self.anchor = Some((index, term)),
                     RaftRecord::Reset { index, term } => {
                         self.index.reset(index, Some(term));
                         self.started = true;
                     }
-                    RaftRecord::Entry(_) => return Err(bad("entry under a state kind")),
                 }
                 Ok(())
             }
@@ -275,7 +279,6 @@ impl<D: Dir> Wal<D> {
             hard_state: replay.hard_state,
             snapshot,
             recovery,
-            scratch: Vec::new(),
             failed: false,
         };
         if discarded {

@@ -1,27 +1,36 @@
-//! Raft's records inside segments: entries, hard states and log resets.
+//! Raft's records inside segments: entries, hard states, log resets and
+//! anchors.
 //!
 //! Every payload is little-endian with fixed-width fields (docs/wal.md,
 //! "Raft records"):
 //!
 //! ```text
-//!  entry (kind 1)          hard state (kind 2)     reset (kind 3) and
-//!                                                  anchor (kind 4)
-//!   0  8  index             0  8  term              0  8  index
-//!   8  8  term              8  8  vote (0: none)    8  8  term
-//!  16  1  payload type     16  8  commit
-//!  17  7  reserved, zero
-//!  24  n  body: command bytes (type 1), or 9 bytes per membership change
-//!         (type 2: kind 0 add voter, 1 add learner, 2 remove; node u64);
-//!         nothing for a no-op (type 0)
+//!  entries (kind 1): consecutive entries, one record per batch
+//!   0  8  first index
+//!   8  4  count (at least 1)
+//!  12  4  reserved, zero
+//!  16     then per entry:
+//!          0  8  term
+//!          8  1  payload type: 0 no-op, 1 command, 2 membership change
+//!          9  3  reserved, zero
+//!         12  4  body length n
+//!         16  n  body: command bytes, or 9 bytes per membership change
+//!                (kind 0 add voter, 1 add learner, 2 remove; node u64)
+//!
+//!  hard state (kind 2)     reset (kind 3) and anchor (kind 4)
+//!   0  8  term              0  8  index
+//!   8  8  vote (0: none)    8  8  term
+//!  16  8  commit
 //! ```
 //!
 //! Replay rules: an entry at index `i` discards every entry at `i` or
 //! after first (Raft's truncation); the last hard state wins; a reset
 //! (written when a snapshot is installed) empties the log, which then
-//! continues after `(index, term)`. An anchor opens each segment after the
-//! first with the log's last `(index, term)` at that moment, so a log whose
-//! older segments were deleted still knows the term of the entry before its
-//! first (what an append to a follower at that point needs).
+//! continues after `(index, term)`. An anchor names the entry the next
+//! entry follows: each segment after the first opens with one, and so does
+//! each truncating append and each open, so a log whose older segments
+//! were deleted still knows the term of the entry before its first (what
+//! an append to a follower at that point needs).
 
 use synod_raft_core::{
     Bytes, ConfChange, ConfChangeKind, ConfChangeSingle, Entry, HardState, Index, Payload, Term,
@@ -29,18 +38,19 @@ use synod_raft_core::{
 
 use crate::error::Error;
 
-/// Record kind of one log entry.
-pub const KIND_ENTRY: u8 = 1;
+/// Record kind of a batch of consecutive entries.
+pub const KIND_ENTRIES: u8 = 1;
 /// Record kind of a hard state.
 pub const KIND_HARD_STATE: u8 = 2;
 /// Record kind of a log reset.
 pub const KIND_RESET: u8 = 3;
-/// Record kind of a segment's anchor: the log's last entry when the
-/// segment was created.
+/// Record kind of an anchor: the entry the next entry follows.
 pub const KIND_ANCHOR: u8 = 4;
 
-/// Bytes of an entry record's fixed head, before its body.
-pub const ENTRY_HEAD_BYTES: usize = 24;
+/// Bytes of an entries record's head, before its first entry.
+pub const BATCH_HEAD_BYTES: usize = 16;
+/// Bytes of each entry's head inside an entries record, before its body.
+pub const ENTRY_HEAD_BYTES: usize = 16;
 const CHANGE_BYTES: usize = 9;
 
 const TYPE_NOOP: u8 = 0;
@@ -50,8 +60,6 @@ const TYPE_CONF_CHANGE: u8 = 2;
 /// One decoded Raft record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RaftRecord {
-    /// A log entry.
-    Entry(Entry),
     /// A hard state.
     HardState(HardState),
     /// The log's last entry when the segment holding this was created.
@@ -70,61 +78,63 @@ pub enum RaftRecord {
     },
 }
 
-/// The fixed head and the body of `entry`'s record, for
-/// [`crate::segment::SegmentWriter::append_parts`] (a command's bytes are
-/// not copied into an intermediate buffer).
-///
-/// # Errors
-/// [`Error::BadRecord`] for a payload kind this format does not know.
-pub fn encode_entry<'e>(
-    entry: &'e Entry,
-    body: &'e mut Vec<u8>,
-) -> Result<([u8; ENTRY_HEAD_BYTES], &'e [u8]), Error> {
-    let mut head = [0u8; ENTRY_HEAD_BYTES];
-    head[..8].copy_from_slice(&entry.index.to_le_bytes());
-    head[8..16].copy_from_slice(&entry.term.to_le_bytes());
-    let data: &[u8] = match &entry.payload {
-        Payload::Noop => {
-            head[16] = TYPE_NOOP;
-            &[]
-        }
-        Payload::Command(data) => {
-            head[16] = TYPE_COMMAND;
-            data
-        }
-        Payload::ConfChange(cc) => {
-            head[16] = TYPE_CONF_CHANGE;
-            body.clear();
-            for change in &cc.changes {
-                body.push(match change.kind {
-                    ConfChangeKind::AddVoter => 0,
-                    ConfChangeKind::AddLearner => 1,
-                    ConfChangeKind::Remove => 2,
-                });
-                body.extend_from_slice(&change.node.to_le_bytes());
-            }
-            body
-        }
-        _ => {
-            return Err(Error::BadRecord {
-                file: String::new(),
-                offset: 0,
-                why: "a payload kind this format cannot store",
-            });
-        }
-    };
-    Ok((head, data))
-}
-
-/// Bytes of `entry`'s record payload (head and body).
+/// Bytes `entry` takes inside an entries record (head and body).
 #[must_use]
-pub fn entry_payload_bytes(entry: &Entry) -> usize {
+pub fn entry_bytes(entry: &Entry) -> usize {
     ENTRY_HEAD_BYTES
         + match &entry.payload {
             Payload::Command(data) => data.len(),
             Payload::ConfChange(cc) => CHANGE_BYTES * cc.changes.len(),
             _ => 0,
         }
+}
+
+/// Appends the payload of an entries record holding `entries` (consecutive,
+/// at least one) to `out`: what [`crate::segment::SegmentWriter::append_with`]
+/// hands its closure, so command bytes are copied once, into the buffer
+/// that is written.
+///
+/// # Errors
+/// [`Error::BadRecord`] for a payload kind this format cannot store or a
+/// body of 4 GiB or more.
+pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error> {
+    let unstorable = |why| Error::BadRecord {
+        file: String::new(),
+        offset: 0,
+        why,
+    };
+    let first = entries.first().map_or(0, |e| e.index);
+    let count = u32::try_from(entries.len()).map_err(|_| unstorable("too many entries"))?;
+    out.extend_from_slice(&first.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    for entry in entries {
+        let (kind, len) = match &entry.payload {
+            Payload::Noop => (TYPE_NOOP, 0),
+            Payload::Command(data) => (TYPE_COMMAND, data.len()),
+            Payload::ConfChange(cc) => (TYPE_CONF_CHANGE, CHANGE_BYTES * cc.changes.len()),
+            _ => return Err(unstorable("a payload kind this format cannot store")),
+        };
+        let len = u32::try_from(len).map_err(|_| unstorable("an entry of 4 GiB or more"))?;
+        out.extend_from_slice(&entry.term.to_le_bytes());
+        out.extend_from_slice(&[kind, 0, 0, 0]);
+        out.extend_from_slice(&len.to_le_bytes());
+        match &entry.payload {
+            Payload::Command(data) => out.extend_from_slice(data),
+            Payload::ConfChange(cc) => {
+                for change in &cc.changes {
+                    out.push(match change.kind {
+                        ConfChangeKind::AddVoter => 0,
+                        ConfChangeKind::AddLearner => 1,
+                        ConfChangeKind::Remove => 2,
+                    });
+                    out.extend_from_slice(&change.node.to_le_bytes());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The payload of a hard-state record.
@@ -152,69 +162,140 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// The index and term of an entry record, without decoding its body (what
-/// recovery needs to build the index).
-///
-/// # Errors
-/// The reason, for an entry record too short to hold its head.
-pub fn entry_position(payload: &[u8]) -> Result<(Index, Term), &'static str> {
-    if payload.len() < ENTRY_HEAD_BYTES {
-        return Err("entry record shorter than its head");
-    }
-    Ok((u64_at(payload, 0), u64_at(payload, 8)))
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
-/// Checks an entry record's payload without copying it (what recovery
-/// needs: every field valid) and returns its index and term.
+/// One entry of an entries record, as [`for_each_entry`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryAt {
+    /// The entry's index.
+    pub index: Index,
+    /// Its term.
+    pub term: Term,
+    /// Its payload type (checked: 0, 1 or 2).
+    pub kind: u8,
+    /// Where its body lies in the record's payload.
+    pub body: std::ops::Range<usize>,
+}
+
+/// Checks an entries record's payload, every field, and calls `each` with
+/// every entry in order (recovery's index build; reads decode with
+/// [`decode_entries`]).
 ///
 /// # Errors
-/// The reason, for a payload that is not a valid entry.
-pub fn check_entry(payload: &[u8]) -> Result<(Index, Term), &'static str> {
-    let (index, term) = entry_position(payload)?;
-    if index == 0 {
-        return Err("entry at index 0");
+/// The reason (`Err(Ok(why))`) for a payload that is not a valid entries
+/// record, or what `each` returns (`Err(Err(e))`).
+pub fn for_each_entry<E>(
+    payload: &[u8],
+    mut each: impl FnMut(EntryAt) -> Result<(), E>,
+) -> Result<(), Result<&'static str, E>> {
+    let head = payload
+        .get(..BATCH_HEAD_BYTES)
+        .ok_or(Ok("entries record shorter than its head"))?;
+    let first = u64_at(head, 0);
+    let count = u64::from(u32_at(head, 8));
+    if u32_at(head, 12) != 0 {
+        return Err(Ok("reserved entries-record bytes set"));
     }
-    if payload[17..ENTRY_HEAD_BYTES] != [0; 7] {
-        return Err("reserved entry bytes set");
+    if first == 0 {
+        return Err(Ok("entry at index 0"));
     }
-    let body = &payload[ENTRY_HEAD_BYTES..];
-    match payload[16] {
-        TYPE_NOOP if body.is_empty() => {}
-        TYPE_NOOP => return Err("no-op entry with a body"),
-        TYPE_COMMAND => {}
-        TYPE_CONF_CHANGE => {
-            decode_changes(body)?;
+    if count == 0 {
+        return Err(Ok("entries record with no entry"));
+    }
+    if first.checked_add(count).is_none() {
+        return Err(Ok("entry indexes past u64::MAX"));
+    }
+    let mut at = BATCH_HEAD_BYTES;
+    for index in first..first + count {
+        let h = payload
+            .get(at..at + ENTRY_HEAD_BYTES)
+            .ok_or(Ok("entry head cut short"))?;
+        if h[9..12] != [0; 3] {
+            return Err(Ok("reserved entry bytes set"));
         }
-        _ => return Err("unknown entry payload type"),
+        let len = u32_at(h, 12) as usize;
+        let start = at + ENTRY_HEAD_BYTES;
+        let body = start..start.checked_add(len).ok_or(Ok("entry body overflows"))?;
+        let bytes = payload
+            .get(body.clone())
+            .ok_or(Ok("entry body cut short"))?;
+        match h[8] {
+            TYPE_NOOP if bytes.is_empty() => {}
+            TYPE_NOOP => return Err(Ok("no-op entry with a body")),
+            TYPE_COMMAND => {}
+            TYPE_CONF_CHANGE => {
+                decode_changes(bytes).map_err(Ok)?;
+            }
+            _ => return Err(Ok("unknown entry payload type")),
+        }
+        at = body.end;
+        each(EntryAt {
+            index,
+            term: u64_at(h, 0),
+            kind: h[8],
+            body,
+        })
+        .map_err(Err)?;
     }
-    Ok((index, term))
+    if at != payload.len() {
+        return Err(Ok("bytes after the last entry"));
+    }
+    Ok(())
 }
 
-/// Decodes one record of `kind`. A command's bytes are a slice of
+/// Decodes an entries record's payload. Command bytes are slices of
 /// `payload` (no copy): pass the buffer the record was read into.
 ///
 /// # Errors
-/// The reason, for a payload that is not a valid record of its kind (the
-/// caller names file and offset).
-pub fn decode(kind: u8, payload: Bytes) -> Result<RaftRecord, &'static str> {
+/// The reason, for a payload that is not a valid entries record.
+pub fn decode_entries(payload: &Bytes) -> Result<Vec<Entry>, &'static str> {
+    let mut out = Vec::new();
+    let found = for_each_entry::<std::convert::Infallible>(payload, |e| {
+        let body = payload.slice(e.body);
+        let decoded = match e.kind {
+            TYPE_NOOP => Payload::Noop,
+            TYPE_COMMAND => Payload::Command(body),
+            // Checked by for_each_entry.
+            _ => Payload::ConfChange(decode_changes(&body).unwrap_or_default()),
+        };
+        out.push(Entry {
+            term: e.term,
+            index: e.index,
+            payload: decoded,
+        });
+        Ok(())
+    });
+    match found {
+        Ok(()) => Ok(out),
+        Err(Ok(why)) => Err(why),
+        Err(Err(never)) => match never {},
+    }
+}
+
+/// Decodes a hard-state, reset or anchor record.
+///
+/// # Errors
+/// The reason, for a payload that is not a valid record of its kind.
+pub fn decode(kind: u8, payload: &[u8]) -> Result<RaftRecord, &'static str> {
     match kind {
-        KIND_ENTRY => decode_entry(payload).map(RaftRecord::Entry),
         KIND_HARD_STATE => {
             if payload.len() != 24 {
                 return Err("hard state record is not 24 bytes");
             }
-            let vote = u64_at(&payload, 8);
+            let vote = u64_at(payload, 8);
             Ok(RaftRecord::HardState(HardState {
-                term: u64_at(&payload, 0),
+                term: u64_at(payload, 0),
                 vote: (vote != 0).then_some(vote),
-                commit: u64_at(&payload, 16),
+                commit: u64_at(payload, 16),
             }))
         }
         KIND_RESET | KIND_ANCHOR => {
             if payload.len() != 16 {
                 return Err("reset or anchor record is not 16 bytes");
             }
-            let (index, term) = (u64_at(&payload, 0), u64_at(&payload, 8));
+            let (index, term) = (u64_at(payload, 0), u64_at(payload, 8));
             Ok(if kind == KIND_RESET {
                 RaftRecord::Reset { index, term }
             } else {
@@ -223,25 +304,6 @@ pub fn decode(kind: u8, payload: Bytes) -> Result<RaftRecord, &'static str> {
         }
         _ => Err("unknown record kind"),
     }
-}
-
-/// Decodes an entry record's payload.
-///
-/// # Errors
-/// The reason, for a payload that is not a valid entry.
-pub fn decode_entry(payload: Bytes) -> Result<Entry, &'static str> {
-    let (index, term) = check_entry(&payload)?;
-    let body = payload.slice(ENTRY_HEAD_BYTES..);
-    let payload = match payload[16] {
-        TYPE_NOOP => Payload::Noop,
-        TYPE_COMMAND => Payload::Command(body),
-        _ => Payload::ConfChange(decode_changes(&body)?),
-    };
-    Ok(Entry {
-        term,
-        index,
-        payload,
-    })
 }
 
 fn decode_changes(body: &[u8]) -> Result<ConfChange, &'static str> {

@@ -10,9 +10,10 @@ use crate::record::HEADER_BYTES;
 use crate::segment::SEGMENT_HEADER_BYTES;
 use crate::wal::Wal;
 
-/// Bytes a record may take beyond its entry's `size_bytes`: record header
-/// (24), entry head (24) and padding (7), less the 16 `size_bytes` counts.
-const RECORD_OVERHEAD_BYTES: u64 = 24 + 24 + 7 - 16;
+/// Bytes a record may take beyond its entries' `size_bytes`, per entry at
+/// most: record header (24), batch head (16) and padding (7), plus the
+/// entry head (16) less the 16 `size_bytes` counts.
+const RECORD_OVERHEAD_BYTES: u64 = 24 + 16 + 7;
 
 fn other(e: Error) -> StorageError {
     StorageError::Other(e.to_string())
@@ -47,12 +48,12 @@ impl<D: Dir> Wal<D> {
             Some(sealed) => &sealed.file,
             None => self.active.file(),
         };
+        let last = u64::from(starts[take - 1]);
         let end = match starts.get(take) {
-            Some(&next) => u64::from(next),
-            None => {
-                // The segment's last live entry: its header gives its end.
+            Some(&next) if u64::from(next) > last => u64::from(next),
+            _ => {
+                // The last record needed: its header gives its end.
                 let mut h = [0u8; HEADER_BYTES];
-                let last = u64::from(starts[take - 1]);
                 self.read_exact(pos, file, last, &mut h)?;
                 let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
                 last + crate::record::record_bytes(len as usize) as u64
@@ -62,21 +63,34 @@ impl<D: Dir> Wal<D> {
         self.read_exact(pos, file, first, &mut buf)?;
         let buf = Bytes::from(buf);
         let name = self.segment_file_name(pos);
-        for &start in &starts[..take] {
-            let at = (u64::from(start) - first) as usize;
-            let entry = crate::record::read_one(&buf, at)
-                .and_then(|found| {
-                    if found.kind != raft_record::KIND_ENTRY {
-                        return Err("not an entry record");
-                    }
-                    raft_record::decode_entry(buf.slice(found.payload))
-                })
-                .map_err(|why| Error::BadRecord {
-                    file: name.clone(),
-                    offset: SEGMENT_HEADER_BYTES + u64::from(start),
-                    why,
-                })?;
-            out.push(entry);
+        let bad = |start: u32, why| Error::BadRecord {
+            file: name.clone(),
+            offset: SEGMENT_HEADER_BYTES + u64::from(start),
+            why,
+        };
+        // Entries sharing a record share its start: decode each record once.
+        let mut record: Option<(u32, Vec<Entry>)> = None;
+        for (k, &start) in starts[..take].iter().enumerate() {
+            if record.as_ref().is_none_or(|(at, _)| *at != start) {
+                let at = (u64::from(start) - first) as usize;
+                let entries = crate::record::read_one(&buf, at)
+                    .and_then(|found| {
+                        if found.kind != raft_record::KIND_ENTRIES {
+                            return Err("not an entries record");
+                        }
+                        raft_record::decode_entries(&buf.slice(found.payload))
+                    })
+                    .map_err(|why| bad(start, why))?;
+                record = Some((start, entries));
+            }
+            let (_, entries) = record.as_ref().expect("just decoded");
+            let index = lo + k as u64;
+            let entry = entries
+                .first()
+                .and_then(|head| entries.get(usize::try_from(index.checked_sub(head.index)?).ok()?))
+                .filter(|e| e.index == index)
+                .ok_or_else(|| bad(start, "the index points at a record without the entry"))?;
+            out.push(entry.clone());
         }
         Ok(())
     }

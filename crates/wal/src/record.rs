@@ -266,6 +266,44 @@ fn attesting_marker(bytes: &[u8], bad: usize) -> Option<usize> {
     })
 }
 
+/// [`encode`] for a payload that `write` appends to `out` itself (no
+/// intermediate buffer): the header goes first, then whatever `write`
+/// appends is the payload, checksummed in place.
+///
+/// # Errors
+/// [`Error::TooLarge`] if `write` appended 4 GiB or more (`out` is then
+/// cut back to where it was), or what `write` returns.
+pub fn encode_with(
+    kind: u8,
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<usize, Error> {
+    out.resize(out.len().next_multiple_of(ALIGN), 0);
+    let start = out.len();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[kind, 0, 0, 0]);
+    out.extend_from_slice(&[0; 16]); // length, payload_crc, reserved, header_crc
+    let body = out.len();
+    if let Err(e) = write(out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let payload_bytes = out.len() - body;
+    let Ok(length) = u32::try_from(payload_bytes) else {
+        out.truncate(start);
+        return Err(Error::TooLarge {
+            bytes: payload_bytes,
+        });
+    };
+    let payload_crc = crc32c::crc32c(&out[body..]);
+    out[start + 8..start + 12].copy_from_slice(&length.to_le_bytes());
+    out[start + 12..start + 16].copy_from_slice(&payload_crc.to_le_bytes());
+    let header_crc = crc32c::crc32c(&out[start..start + 20]);
+    out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
+    out.resize(start + record_bytes(payload_bytes), 0);
+    Ok(start)
+}
+
 /// The record at `offset` of `bytes`, checked (header, length, padding,
 /// checksum): how the log reads back one entry.
 ///

@@ -183,6 +183,27 @@ impl<F: File> SegmentWriter<F> {
         Ok(self.written + start as u64)
     }
 
+    /// [`SegmentWriter::append`] for a payload `write` appends to the
+    /// buffer itself (see [`record::encode_with`]).
+    ///
+    /// # Errors
+    /// As [`SegmentWriter::append`], or what `write` returns.
+    pub fn append_with(
+        &mut self,
+        kind: u8,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if self.marker_due {
+            record::encode_synced(self.synced, &mut self.buf);
+            self.marker_due = false;
+        }
+        let start = record::encode_with(kind, &mut self.buf, write)?;
+        Ok(self.written + start as u64)
+    }
+
     /// The file, for reading records already written (record-data offset
     /// `o` is at file offset `SEGMENT_HEADER_BYTES + o`).
     #[must_use]

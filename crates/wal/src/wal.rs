@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::fs::Dir;
 use crate::index::LogIndex;
 use crate::options::Options;
-use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRY, KIND_HARD_STATE};
+use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRIES, KIND_HARD_STATE};
 use crate::recent::Recent;
 use crate::record;
 use crate::segment::{SEGMENT_HEADER_BYTES, SegmentWriter};
@@ -82,8 +82,6 @@ pub struct Wal<D: Dir> {
     pub(crate) hard_state: HardState,
     pub(crate) snapshot: SnapshotFile,
     pub(crate) recovery: Recovery,
-    /// Scratch for a membership change's encoded body.
-    pub(crate) scratch: Vec<u8>,
     /// A write failed: what is in memory may be ahead of or behind the
     /// files, so every further write is refused until the log is reopened.
     pub(crate) failed: bool,
@@ -193,40 +191,80 @@ impl<D: Dir> Wal<D> {
             .into());
         }
         let base = self.index.base_index;
-        for entry in entries.into_iter().filter(|e| e.index > base) {
-            self.append_one(entry)?;
+        let mut entries = entries;
+        let covered = entries.iter().take_while(|e| e.index <= base).count();
+        entries.drain(..covered);
+        let Some(first) = entries.first().map(|e| e.index) else {
+            return Ok(());
+        };
+        if first <= self.index.last_index() {
+            // A truncation. The anchor names the entry the new ones follow,
+            // so replay knows its term even once its segment is deleted.
+            self.make_room(16, first)?;
+            self.append_anchor(first - 1)?;
+            self.index.truncate_from(first);
+            self.recent.truncate_from(first);
+        }
+        let mut done = 0;
+        while done < entries.len() {
+            let take = self.entries_that_fit(&entries[done..]);
+            if take == 0 {
+                self.roll(entries[done].index - 1)?;
+                continue;
+            }
+            let chunk = &entries[done..done + take];
+            let start = self
+                .active
+                .append_with(KIND_ENTRIES, |out| raft_record::encode_entries(chunk, out))?;
+            // A record starts inside a segment of at most 1 GiB
+            // (Options::validate): its offset fits in 32 bits.
+            let start = u32::try_from(start).expect("segment offsets fit in u32");
+            for e in chunk {
+                self.index.push(e.index, e.term, start);
+            }
+            done += take;
+        }
+        self.unsynced_from = self.unsynced_from.min(first);
+        for entry in entries {
+            self.recent
+                .push(entry, self.options.cache_bytes, self.unsynced_from);
         }
         Ok(())
     }
 
-    fn append_one(&mut self, entry: Entry) -> Result<(), Error> {
-        let truncates = entry.index <= self.index.last_index();
-        let anchor_bytes = if truncates {
-            record::record_bytes(16)
-        } else {
-            0
-        };
-        self.make_room(
-            raft_record::entry_payload_bytes(&entry) + anchor_bytes,
-            entry.index,
-        )?;
-        if truncates {
-            // The entry this one follows, so replay knows its term even if
-            // the segment holding it is deleted later.
-            self.append_anchor(entry.index - 1)?;
-            self.index.truncate_from(entry.index);
-            self.recent.truncate_from(entry.index);
+    /// How many of `entries` one record can take in the active segment
+    /// without passing `segment_bytes`; at least one if the segment holds
+    /// no entry yet (a record larger than a segment gets one of its own).
+    fn entries_that_fit(&self, entries: &[Entry]) -> usize {
+        let used = SEGMENT_HEADER_BYTES + self.active.appended();
+        // A synced marker, the record header, the batch head, padding.
+        let overhead = (record::record_bytes(8)
+            + record::HEADER_BYTES
+            + raft_record::BATCH_HEAD_BYTES
+            + record::ALIGN) as u64;
+        let room = self
+            .options
+            .segment_bytes
+            .saturating_sub(used)
+            .saturating_sub(overhead);
+        let mut bytes = 0u64;
+        let mut take = 0;
+        for e in entries {
+            bytes += raft_record::entry_bytes(e) as u64;
+            if bytes > room {
+                break;
+            }
+            take += 1;
         }
-        let (head, body) = raft_record::encode_entry(&entry, &mut self.scratch)?;
-        let start = self.active.append_parts(KIND_ENTRY, &[&head, body])?;
-        // A segment never exceeds 1 GiB plus one record (Options::validate):
-        // a start always fits in 32 bits.
-        let start = u32::try_from(start).expect("segment offsets fit in u32");
-        self.index.push(entry.index, entry.term, start);
-        self.unsynced_from = self.unsynced_from.min(entry.index);
-        self.recent
-            .push(entry, self.options.cache_bytes, self.unsynced_from);
-        Ok(())
+        let empty = self
+            .index
+            .segments
+            .last()
+            .is_none_or(|s| s.starts.is_empty());
+        if take == 0 && empty && !entries.is_empty() {
+            take = 1;
+        }
+        take
     }
 
     /// Writes an anchor naming entry `index` (the base or a live entry).

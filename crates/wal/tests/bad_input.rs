@@ -53,11 +53,11 @@ fn an_index_gap_between_segments_is_an_error() {
     // Rewrite segment 3 as one whose entries skip ahead: what a lost
     // segment with renumbered successors would look like.
     let mut w = synod_wal::segment::SegmentWriter::create(&SimDir::new(0), "x", 3).unwrap();
-    let e = &entries(500, 500, 1)[0];
-    let mut scratch = Vec::new();
-    let (head, body) = synod_wal::raft_record::encode_entry(e, &mut scratch).unwrap();
-    w.append_parts(synod_wal::raft_record::KIND_ENTRY, &[&head, body])
-        .unwrap();
+    let e = entries(500, 500, 1);
+    w.append_with(synod_wal::raft_record::KIND_ENTRIES, |out| {
+        synod_wal::raft_record::encode_entries(&e, out)
+    })
+    .unwrap();
     w.sync().unwrap();
     let forged = w.file();
     let mut bytes = vec![0u8; forged.size_bytes().unwrap() as usize];
@@ -218,24 +218,51 @@ fn unknown_record_kinds_and_bad_entries_are_typed_errors() {
             ..
         })
     ));
+    // An entries record: first index, count, reserved; then per entry
+    // term, type, reserved, body length, body.
+    let batch = |first: u64, count: u32, entry: &[u8]| {
+        [
+            &first.to_le_bytes()[..],
+            &count.to_le_bytes(),
+            &[0; 4],
+            entry,
+        ]
+        .concat()
+    };
+    let head = |kind: u8, len: u32| {
+        [
+            &1u64.to_le_bytes()[..],
+            &[kind, 0, 0, 0],
+            &len.to_le_bytes(),
+        ]
+        .concat()
+    };
     for (payload, why) in [
-        (vec![0u8; 10], "entry record shorter than its head"),
+        (vec![0u8; 10], "entries record shorter than its head"),
+        (batch(1, 1, &head(9, 0)), "unknown entry payload type"),
+        (batch(0, 1, &head(0, 0)), "entry at index 0"),
+        (batch(1, 0, &[]), "entries record with no entry"),
         (
-            [&1u64.to_le_bytes()[..], &[0; 8], &[9], &[0; 7]].concat(),
-            "unknown entry payload type",
+            batch(u64::MAX, 2, &head(0, 0)),
+            "entry indexes past u64::MAX",
         ),
         (
-            [&0u64.to_le_bytes()[..], &[0; 16]].concat(),
-            "entry at index 0",
+            batch(1, 1, &[&head(1, 50)[..], &[1; 10]].concat()),
+            "entry body cut short",
         ),
         (
-            [&1u64.to_le_bytes()[..], &[0; 8], &[2], &[0; 7], &[7; 5]].concat(),
+            batch(1, 1, &[&head(0, 0)[..], &[1; 3]].concat()),
+            "bytes after the last entry",
+        ),
+        (
+            batch(1, 1, &[&head(2, 5)[..], &[7; 5]].concat()),
             "membership change body is not 9 bytes per change",
         ),
+        (batch(1, 2, &head(0, 0)), "entry head cut short"),
     ] {
         let dir = SimDir::new(5);
         let mut w = synod_wal::segment::SegmentWriter::create(&dir, &segment_name(1), 1).unwrap();
-        w.append(synod_wal::raft_record::KIND_ENTRY, &payload)
+        w.append(synod_wal::raft_record::KIND_ENTRIES, &payload)
             .unwrap();
         w.sync().unwrap();
         match Wal::open(dir, options) {

@@ -9,7 +9,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use synod_raft_core::{ConfChange, ConfChangeKind, ConfState, Entry, MemStorage, Payload, Storage};
+use synod_raft_core::{ConfChange, ConfChangeKind, ConfState, Entry, MemStorage, Payload};
 use synod_wal::fs::{Dir, File, SimDir};
 use synod_wal::{Options, Wal};
 
