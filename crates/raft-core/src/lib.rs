@@ -151,7 +151,7 @@ pub use message::{AppendResult, Message, MessageBody};
 pub use node::{Proposal, RaftNode, Role, SoftState, Status};
 pub use progress::{Progress, ProgressState};
 pub use ready::{AfterPersist, Persist, PersistReceipt, Persisted, Ready};
-pub use storage::{MemStorage, Storage};
+pub use storage::{MemStorage, Storage, check_continues};
 pub use types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
     NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Term,

@@ -67,6 +67,35 @@ pub trait Storage {
     fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError>;
 }
 
+/// Checks that `entries` can be appended to a log whose last index is
+/// `last_index`: the first at most one past it (an earlier one truncates),
+/// each the one after the last. What every `Storage` writer must refuse,
+/// in one place.
+///
+/// # Errors
+/// [`StorageError::Gap`] naming the first index that does not follow.
+pub fn check_continues(entries: &[Entry], last_index: Index) -> Result<(), StorageError> {
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    if first.index > last_index.saturating_add(1) {
+        return Err(StorageError::Gap {
+            first: first.index,
+            last_index,
+        });
+    }
+    if let Some(w) = entries
+        .windows(2)
+        .find(|w| w[0].index.checked_add(1) != Some(w[1].index))
+    {
+        return Err(StorageError::Gap {
+            first: w[1].index,
+            last_index: w[0].index,
+        });
+    }
+    Ok(())
+}
+
 /// A [`Storage`] in memory, for tests, examples and simulations.
 ///
 /// Besides the trait it offers the writes an application performs:
@@ -189,21 +218,7 @@ impl MemStorage {
         let Some(first) = entries.first() else {
             return Ok(());
         };
-        if first.index > self.last() + 1 {
-            return Err(StorageError::Gap {
-                first: first.index,
-                last_index: self.last(),
-            });
-        }
-        if let Some(w) = entries
-            .windows(2)
-            .find(|w| w[0].index.checked_add(1) != Some(w[1].index))
-        {
-            return Err(StorageError::Gap {
-                first: w[1].index,
-                last_index: w[0].index,
-            });
-        }
+        check_continues(&entries, self.last())?;
         let skip = (self.base_index + 1).saturating_sub(first.index) as usize;
         if skip >= entries.len() {
             return Ok(());

@@ -169,27 +169,7 @@ impl<D: Dir> Wal<D> {
     }
 
     fn append_entries(&mut self, entries: Vec<Entry>) -> Result<(), Error> {
-        let Some(first) = entries.first() else {
-            return Ok(());
-        };
-        let last = self.index.last_index();
-        if first.index > last + 1 {
-            return Err(StorageError::Gap {
-                first: first.index,
-                last_index: last,
-            }
-            .into());
-        }
-        if let Some(w) = entries
-            .windows(2)
-            .find(|w| w[0].index.checked_add(1) != Some(w[1].index))
-        {
-            return Err(StorageError::Gap {
-                first: w[1].index,
-                last_index: w[0].index,
-            }
-            .into());
-        }
+        synod_raft_core::check_continues(&entries, self.index.last_index())?;
         let base = self.index.base_index;
         let mut entries = entries;
         let covered = entries.iter().take_while(|e| e.index <= base).count();

@@ -224,7 +224,11 @@ proptest! {
         let mut model = MemStorage::new();
         let mut term = 1;
         let segment = |wal: &Wal<SimDir>| {
-            dir.list().unwrap().into_iter().filter(|n| n.ends_with(".wal")).next_back().unwrap_or_else(|| synod_wal::segment_name(wal.segment_count() as u64))
+            dir.list()
+                .unwrap()
+                .into_iter()
+                .rfind(|n| n.ends_with(".wal"))
+                .unwrap_or_else(|| synod_wal::segment_name(wal.segment_count() as u64))
         };
         // Every state a cut may leave, in order, and after each step the
         // (segment, end) it reached and the state it ended in.
