@@ -7,7 +7,8 @@
 //! writes before syncing them proves the check can fail.
 //!
 //! A failing seed replays with `WAL_SIM_SEED=<seed> cargo test -p
-//! synod-wal --test raft_cluster -- --nocapture`.
+//! synod-wal --test raft_cluster -- --nocapture`; `WAL_SIM_SEEDS=<n>` runs
+//! seeds 1..=n.
 
 use std::collections::BTreeMap;
 
@@ -320,11 +321,17 @@ impl Cluster {
     }
 }
 
+/// The seeds to run: `WAL_SIM_SEED=n` replays one, `WAL_SIM_SEEDS=n` runs
+/// 1..=n (a long run), else 1..=24.
 fn seeds() -> Vec<u64> {
-    match std::env::var("WAL_SIM_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a seed number")],
-        Err(_) => (1..=24).collect(),
+    if let Ok(seed) = std::env::var("WAL_SIM_SEED") {
+        return vec![seed.parse().expect("a seed number")];
     }
+    let count = std::env::var("WAL_SIM_SEEDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24);
+    (1..=count).collect()
 }
 
 #[test]
