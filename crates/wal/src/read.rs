@@ -69,11 +69,12 @@ impl<D: Dir> Wal<D> {
             why,
         };
         // Entries sharing a record share its start: decode each record once.
-        let mut record: Option<(u32, Vec<Entry>)> = None;
+        let mut decoded_at = None;
+        let mut entries = Vec::new();
         for (k, &start) in starts[..take].iter().enumerate() {
-            if record.as_ref().is_none_or(|(at, _)| *at != start) {
+            if decoded_at != Some(start) {
                 let at = (u64::from(start) - first) as usize;
-                let entries = crate::record::read_one(&buf, at)
+                entries = crate::record::read_one(&buf, at)
                     .and_then(|found| {
                         if found.kind != raft_record::KIND_ENTRIES {
                             return Err("not an entries record");
@@ -81,9 +82,8 @@ impl<D: Dir> Wal<D> {
                         raft_record::decode_entries(&buf.slice(found.payload))
                     })
                     .map_err(|why| bad(start, why))?;
-                record = Some((start, entries));
+                decoded_at = Some(start);
             }
-            let (_, entries) = record.as_ref().expect("just decoded");
             let index = lo + k as u64;
             let entry = entries
                 .first()
@@ -124,48 +124,55 @@ impl<D: Dir> Wal<D> {
     }
 
     /// Entries `lo..hi` (both live), at most `max_bytes` by
-    /// `Entry::size_bytes` but at least one.
+    /// `Entry::size_bytes` but at least one: from the cache where it holds
+    /// them (it holds a suffix of the log), else from disk.
     fn read_entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, Error> {
+        let cached_from = self.recent.first().unwrap_or(Index::MAX).max(lo);
         let mut out = Vec::new();
         let mut next = lo;
-        while next < hi {
-            if let Some(entry) = self.recent.get(next) {
-                out.push(entry.clone());
-                next += 1;
-            } else {
-                let pos = self
-                    .index
-                    .segment_of(next)
-                    .expect("live entries are in a segment");
-                let seg_end = self.index.segments[pos].end().min(hi);
-                // Stop the disk read where the cache takes over.
-                let to = (next..seg_end)
-                    .find(|&i| self.recent.holds(i))
-                    .unwrap_or(seg_end);
-                let used: u64 = out.iter().map(Entry::size_bytes).sum();
-                self.read_segment(pos, next, to, max_bytes.saturating_sub(used), &mut out)?;
-                next = lo + out.len() as u64;
-            }
-            if within_limit(&mut out, max_bytes) {
-                break;
+        while next < hi.min(cached_from) {
+            let Some(pos) = self.index.segment_of(next) else {
+                return Err(Error::Raft(StorageError::Unavailable {
+                    index: next,
+                    last_index: self.index.last_index(),
+                }));
+            };
+            let to = self.index.segments[pos].end().min(hi).min(cached_from);
+            let used: u64 = out.iter().map(Entry::size_bytes).sum();
+            self.read_segment(pos, next, to, max_bytes.saturating_sub(used), &mut out)?;
+            next = lo + out.len() as u64;
+            if next < to {
+                // The read stopped early: the size limit is reached.
+                return Ok(limit(out, max_bytes));
             }
         }
-        Ok(out)
+        let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
+        for index in next..hi {
+            let Some(entry) = self.recent.get(index) else {
+                break;
+            };
+            used = used.saturating_add(entry.size_bytes());
+            if used > max_bytes && !out.is_empty() {
+                break;
+            }
+            out.push(entry.clone());
+        }
+        Ok(limit(out, max_bytes))
     }
 }
 
-/// Cuts `out` to the entries that fit `max_bytes` (at least one); true
-/// when it had to cut or is exactly full.
-fn within_limit(out: &mut Vec<Entry>, max_bytes: u64) -> bool {
+/// `out` cut to the entries that fit `max_bytes` (at least one).
+fn limit(mut out: Vec<Entry>, max_bytes: u64) -> Vec<Entry> {
     let mut total = 0u64;
-    for (i, e) in out.iter().enumerate() {
-        total = total.saturating_add(e.size_bytes());
-        if total > max_bytes && i > 0 {
-            out.truncate(i);
-            return true;
-        }
-    }
-    false
+    let keep = out
+        .iter()
+        .position(|e| {
+            total = total.saturating_add(e.size_bytes());
+            total > max_bytes
+        })
+        .map_or(out.len(), |i| i.max(1));
+    out.truncate(keep);
+    out
 }
 
 impl<D: Dir> Storage for Wal<D> {

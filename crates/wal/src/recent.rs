@@ -16,7 +16,7 @@ pub(crate) struct Recent {
 
 impl Recent {
     /// Index of the oldest entry held, if any.
-    fn first(&self) -> Option<Index> {
+    pub(crate) fn first(&self) -> Option<Index> {
         self.entries.front().map(|e| e.index)
     }
 
@@ -45,17 +45,23 @@ impl Recent {
 
     /// Drops the entries at `index` and after.
     pub(crate) fn truncate_from(&mut self, index: Index) {
-        while self.entries.back().is_some_and(|e| e.index >= index) {
-            let e = self.entries.pop_back().expect("checked");
+        while let Some(e) = self.entries.back() {
+            if e.index < index {
+                break;
+            }
             self.bytes -= e.size_bytes();
+            self.entries.pop_back();
         }
     }
 
     /// Drops the entries at `index` and before.
     pub(crate) fn drop_through(&mut self, index: Index) {
-        while self.entries.front().is_some_and(|e| e.index <= index) {
-            let e = self.entries.pop_front().expect("checked");
+        while let Some(e) = self.entries.front() {
+            if e.index > index {
+                break;
+            }
             self.bytes -= e.size_bytes();
+            self.entries.pop_front();
         }
     }
 
@@ -70,10 +76,5 @@ impl Recent {
         let first = self.first()?;
         let at = usize::try_from(index.checked_sub(first)?).ok()?;
         self.entries.get(at)
-    }
-
-    /// Whether `index` is held.
-    pub(crate) fn holds(&self, index: Index) -> bool {
-        self.get(index).is_some()
     }
 }

@@ -112,39 +112,10 @@ pub fn record_bytes(payload_bytes: usize) -> usize {
 /// # Errors
 /// [`Error::TooLarge`] for a payload of 4 GiB or more (`out` unchanged).
 pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
-    encode_parts(kind, &[payload], out)
-}
-
-/// [`encode`] for a payload given in parts (a fixed head and a body the
-/// caller does not want to copy into one buffer first): the record holds
-/// their concatenation.
-///
-/// # Errors
-/// [`Error::TooLarge`] for a payload of 4 GiB or more (`out` unchanged).
-pub fn encode_parts(kind: u8, parts: &[&[u8]], out: &mut Vec<u8>) -> Result<usize, Error> {
-    let payload_bytes: usize = parts.iter().map(|p| p.len()).sum();
-    let length = u32::try_from(payload_bytes).map_err(|_| Error::TooLarge {
-        bytes: payload_bytes,
-    })?;
-    out.resize(out.len().next_multiple_of(ALIGN), 0);
-    let start = out.len();
-    out.reserve(record_bytes(payload_bytes));
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&[kind, 0, 0, 0]);
-    out.extend_from_slice(&length.to_le_bytes());
-    out.extend_from_slice(&[0; 12]); // payload_crc, reserved, header_crc
-    for part in parts {
-        out.extend_from_slice(part);
-    }
-    // One checksum over the payload where it now lies contiguous (and in
-    // cache), rather than one per part.
-    let body = start + HEADER_BYTES;
-    let payload_crc = crc32c::crc32c(&out[body..body + payload_bytes]);
-    out[start + 12..start + 16].copy_from_slice(&payload_crc.to_le_bytes());
-    let header_crc = crc32c::crc32c(&out[start..start + 20]);
-    out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
-    out.resize(start + record_bytes(payload_bytes), 0);
-    Ok(start)
+    encode_with(kind, out, |out| {
+        out.extend_from_slice(payload);
+        Ok(())
+    })
 }
 
 /// The header at `offset`, when it is whole and its checksum holds:
@@ -271,26 +242,27 @@ fn attesting_marker(bytes: &[u8], bad: usize) -> Option<usize> {
 /// appends is the payload, checksummed in place.
 ///
 /// # Errors
-/// [`Error::TooLarge`] if `write` appended 4 GiB or more (`out` is then
-/// cut back to where it was), or what `write` returns.
+/// [`Error::TooLarge`] if `write` appended 4 GiB or more, or what `write`
+/// returns; `out` is then cut back to where it was.
 pub fn encode_with(
     kind: u8,
     out: &mut Vec<u8>,
     write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
 ) -> Result<usize, Error> {
-    out.resize(out.len().next_multiple_of(ALIGN), 0);
+    let before = out.len();
+    out.resize(before.next_multiple_of(ALIGN), 0);
     let start = out.len();
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[kind, 0, 0, 0]);
     out.extend_from_slice(&[0; 16]); // length, payload_crc, reserved, header_crc
     let body = out.len();
     if let Err(e) = write(out) {
-        out.truncate(start);
+        out.truncate(before);
         return Err(e);
     }
     let payload_bytes = out.len() - body;
     let Ok(length) = u32::try_from(payload_bytes) else {
-        out.truncate(start);
+        out.truncate(before);
         return Err(Error::TooLarge {
             bytes: payload_bytes,
         });

@@ -163,24 +163,10 @@ impl<F: File> SegmentWriter<F> {
     /// [`Error::Poisoned`] after a failed write or sync;
     /// [`Error::TooLarge`] for a payload of 4 GiB or more.
     pub fn append(&mut self, kind: u8, payload: &[u8]) -> Result<u64, Error> {
-        self.append_parts(kind, &[payload])
-    }
-
-    /// [`SegmentWriter::append`] for a payload in parts (see
-    /// [`record::encode_parts`]).
-    ///
-    /// # Errors
-    /// As [`SegmentWriter::append`].
-    pub fn append_parts(&mut self, kind: u8, parts: &[&[u8]]) -> Result<u64, Error> {
-        if self.poisoned {
-            return Err(Error::Poisoned);
-        }
-        if self.marker_due {
-            record::encode_synced(self.synced, &mut self.buf);
-            self.marker_due = false;
-        }
-        let start = record::encode_parts(kind, parts, &mut self.buf)?;
-        Ok(self.written + start as u64)
+        self.append_with(kind, |out| {
+            out.extend_from_slice(payload);
+            Ok(())
+        })
     }
 
     /// [`SegmentWriter::append`] for a payload `write` appends to the

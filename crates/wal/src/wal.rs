@@ -197,8 +197,11 @@ impl<D: Dir> Wal<D> {
                 .active
                 .append_with(KIND_ENTRIES, |out| raft_record::encode_entries(chunk, out))?;
             // A record starts inside a segment of at most 1 GiB
-            // (Options::validate): its offset fits in 32 bits.
-            let start = u32::try_from(start).expect("segment offsets fit in u32");
+            // (Options::validate), so its offset fits in 32 bits; were it
+            // ever not to, refuse rather than index it wrongly.
+            let start = u32::try_from(start).map_err(|_| Error::TooLarge {
+                bytes: usize::try_from(start).unwrap_or(usize::MAX),
+            })?;
             for e in chunk {
                 self.index.push(e.index, e.term, start);
             }
