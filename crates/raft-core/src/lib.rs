@@ -132,6 +132,7 @@ mod message;
 pub mod mutation;
 mod node;
 mod progress;
+mod protocol;
 mod quorum;
 mod read;
 mod ready;

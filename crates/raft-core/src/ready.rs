@@ -70,8 +70,8 @@ pub struct Persist {
 #[derive(Debug)]
 #[must_use = "call `persisted` after writing, to get the messages that waited"]
 pub struct AfterPersist {
-    held: Vec<Message>,
-    receipt: PersistReceipt,
+    pub(crate) held: Vec<Message>,
+    pub(crate) receipt: PersistReceipt,
 }
 
 impl AfterPersist {

@@ -1,0 +1,402 @@
+//! What a node reads from stable storage, and an in-memory implementation.
+
+use bytes::Bytes;
+
+use crate::error::StorageError;
+use crate::types::{
+    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
+    NodeId, Payload, Snapshot, SnapshotMeta, Term,
+};
+
+/// Read access to the persisted log, state and snapshot.
+///
+/// The node only *reads* through this trait; it hands what must be written
+/// to the application (entries, hard state, snapshots to install), which
+/// writes it and then reports back. So an implementation is free to batch,
+/// fsync and fetch asynchronously: `LogTemporarilyUnavailable` and
+/// `SnapshotTemporarilyUnavailable` are legal answers, and every error is
+/// returned, never panicked on.
+///
+/// Conventions: the log holds entries `first_index()..=last_index()`; the
+/// entry just before `first_index()` is the last one covered by the
+/// snapshot, and `term()` must still answer for it. An empty log has
+/// `first_index() == last_index() + 1`.
+pub trait Storage {
+    /// The persisted hard state and configuration, read once at start.
+    ///
+    /// # Errors
+    /// Any [`StorageError`]; the node does not start.
+    fn initial_state(&self) -> Result<InitialState, StorageError>;
+
+    /// Entries in `lo..hi`, stopping before the total of
+    /// [`Entry::size_bytes`] passes `max_bytes`, but always at least one
+    /// entry when `lo < hi`.
+    ///
+    /// # Errors
+    /// [`StorageError::Compacted`] when `lo < first_index()`,
+    /// [`StorageError::Unavailable`] when `hi > last_index() + 1`, or
+    /// [`StorageError::LogTemporarilyUnavailable`].
+    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError>;
+
+    /// The term of the entry at `index`, for any index from
+    /// `first_index() - 1` to `last_index()`.
+    ///
+    /// # Errors
+    /// [`StorageError::Compacted`] below that range,
+    /// [`StorageError::Unavailable`] above it.
+    fn term(&self, index: Index) -> Result<Term, StorageError>;
+
+    /// The index of the first entry still in the log.
+    ///
+    /// # Errors
+    /// A backend failure.
+    fn first_index(&self) -> Result<Index, StorageError>;
+
+    /// The index of the last entry in the log (the snapshot's index when the
+    /// log is empty).
+    ///
+    /// # Errors
+    /// A backend failure.
+    fn last_index(&self) -> Result<Index, StorageError>;
+
+    /// The latest snapshot, which must cover at least `request_index`.
+    ///
+    /// # Errors
+    /// [`StorageError::SnapshotTemporarilyUnavailable`] while one is being
+    /// made: the node asks again later.
+    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError>;
+}
+
+/// Checks that `entries` can be appended to a log whose last index is
+/// `last_index`: the first at most one past it (an earlier one truncates),
+/// each the one after the last. What every `Storage` writer must refuse,
+/// in one place.
+///
+/// # Errors
+/// [`StorageError::Gap`] naming the first index that does not follow.
+pub fn check_continues(entries: &[Entry], last_index: Index) -> Result<(), StorageError> {
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    if first.index > last_index.saturating_add(1) {
+        return Err(StorageError::Gap {
+            first: first.index,
+            last_index,
+        });
+    }
+    if let Some(w) = entries
+        .windows(2)
+        .find(|w| w[0].index.checked_add(1) != Some(w[1].index))
+    {
+        return Err(StorageError::Gap {
+            first: w[1].index,
+            last_index: w[0].index,
+        });
+    }
+    Ok(())
+}
+
+/// A [`Storage`] in memory, for tests, examples and simulations.
+///
+/// Besides the trait it offers the writes an application performs:
+/// [`MemStorage::append`], [`MemStorage::set_hard_state`],
+/// [`MemStorage::apply_snapshot`] (install a leader's snapshot),
+/// [`MemStorage::create_snapshot`] (snapshot the local state machine) and
+/// [`MemStorage::compact`] (drop entries a snapshot covers, possibly
+/// keeping a tail after it for followers that are only a little behind).
+///
+/// ```
+/// use synod_protocol::{Entry, MemStorage, Payload, Storage};
+/// let mut s = MemStorage::new();
+/// let e = |index, term| Entry { index, term, payload: Payload::Noop };
+/// s.append(&[e(1, 1), e(2, 1), e(3, 2)]).unwrap();
+/// s.append(&[e(3, 3)]).unwrap(); // a conflicting suffix is replaced
+/// assert_eq!(s.term(3), Ok(3));
+/// assert_eq!((s.first_index(), s.last_index()), (Ok(1), Ok(3)));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemStorage {
+    hard_state: HardState,
+    /// The configuration as of the latest snapshot (or the bootstrap).
+    conf_state: ConfState,
+    /// The latest snapshot; index 0 when there is none.
+    /// Invariant: `base_index <= snapshot.meta.index <= last index` once
+    /// a snapshot exists.
+    snapshot: Snapshot,
+    /// The entry just before the log (compacted away or covered by an
+    /// installed snapshot): its index and term.
+    base_index: Index,
+    base_term: Term,
+    /// Invariant: `entries[i].index == base_index + 1 + i`.
+    entries: Vec<Entry>,
+}
+
+impl MemStorage {
+    /// An empty log with an empty configuration.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty log whose configuration has these voters: a static cluster.
+    /// Use [`MemStorage::bootstrap`] for a cluster that will add nodes.
+    #[must_use]
+    pub fn with_voters(voters: &[NodeId]) -> Self {
+        let mut voters = voters.to_vec();
+        voters.sort_unstable();
+        voters.dedup();
+        Self {
+            conf_state: ConfState {
+                voters,
+                ..ConfState::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// A new cluster's first log: entry 1 (term 1) adds `voters`, and is
+    /// committed. Unlike [`MemStorage::with_voters`], the configuration is in
+    /// the log, so nodes added later learn it by replication.
+    #[must_use]
+    pub fn bootstrap(voters: &[NodeId]) -> Self {
+        let mut s = Self::with_voters(voters);
+        let changes = s
+            .conf_state
+            .voters
+            .iter()
+            .map(|&node| ConfChangeSingle {
+                kind: ConfChangeKind::AddVoter,
+                node,
+            })
+            .collect();
+        s.entries.push(Entry {
+            term: 1,
+            index: 1,
+            payload: Payload::ConfChange(ConfChange { changes }),
+        });
+        s.hard_state = HardState {
+            term: 1,
+            vote: None,
+            commit: 1,
+        };
+        s
+    }
+
+    /// Persists a hard state.
+    pub fn set_hard_state(&mut self, hard_state: HardState) {
+        self.hard_state = hard_state;
+    }
+
+    /// The persisted hard state.
+    #[must_use]
+    pub fn hard_state(&self) -> HardState {
+        self.hard_state
+    }
+
+    /// Sets the configuration reported by `initial_state`.
+    pub fn set_conf_state(&mut self, conf_state: ConfState) {
+        self.conf_state = conf_state;
+    }
+
+    fn last(&self) -> Index {
+        self.base_index + self.entries.len() as Index
+    }
+
+    /// Appends entries, replacing any existing suffix from the first new
+    /// index on (Raft §5.3: a conflicting suffix is deleted). Entries at or
+    /// below the compaction point are skipped: they are already covered.
+    ///
+    /// Stores what it is given: pass the `Vec` from the protocol's write hand-off and
+    /// the entries move in (a slice is cloned, which shares the payload
+    /// buffers but copies the entry headers).
+    ///
+    /// # Errors
+    /// [`StorageError::Gap`] when the entries do not start at or before
+    /// `last_index() + 1`, or are not consecutive.
+    pub fn append(&mut self, entries: impl Into<Vec<Entry>>) -> Result<(), StorageError> {
+        let mut entries = entries.into();
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        check_continues(&entries, self.last())?;
+        let skip = (self.base_index + 1).saturating_sub(first.index) as usize;
+        if skip >= entries.len() {
+            return Ok(());
+        }
+        let offset = (entries[skip].index - self.base_index - 1) as usize;
+        self.entries.truncate(offset);
+        if self.entries.is_empty() && skip == 0 {
+            // Nothing kept: take the caller's buffer as it is.
+            self.entries = entries;
+        } else {
+            self.entries.extend(entries.drain(skip..));
+        }
+        Ok(())
+    }
+
+    /// Installs a snapshot received from a leader, discarding the log.
+    ///
+    /// # Errors
+    /// [`StorageError::SnapshotOutOfDate`] when it is not newer than the
+    /// current snapshot.
+    pub fn apply_snapshot(&mut self, snapshot: Snapshot) -> Result<(), StorageError> {
+        let current = self.snapshot.meta.index.max(self.base_index);
+        if snapshot.meta.index <= current {
+            return Err(StorageError::SnapshotOutOfDate {
+                index: snapshot.meta.index,
+                current,
+            });
+        }
+        self.conf_state = snapshot.meta.conf_state.clone();
+        self.hard_state.commit = self.hard_state.commit.max(snapshot.meta.index);
+        self.base_index = snapshot.meta.index;
+        self.base_term = snapshot.meta.term;
+        self.entries.clear();
+        self.snapshot = snapshot;
+        Ok(())
+    }
+
+    /// Snapshots the application state at `index` (an applied index still
+    /// in the log). The log is kept; compact separately.
+    ///
+    /// # Errors
+    /// [`StorageError::SnapshotOutOfDate`] when `index` is not past the
+    /// current snapshot, [`StorageError::Unavailable`] or
+    /// [`StorageError::Compacted`] when `index` is not in the log.
+    pub fn create_snapshot(
+        &mut self,
+        index: Index,
+        conf_state: ConfState,
+        data: impl Into<Bytes>,
+    ) -> Result<&Snapshot, StorageError> {
+        if index <= self.snapshot.meta.index {
+            return Err(StorageError::SnapshotOutOfDate {
+                index,
+                current: self.snapshot.meta.index,
+            });
+        }
+        let term = self.term(index)?;
+        // A restarted node starts from this configuration and replays the
+        // committed entries after the snapshot, so the stored configuration
+        // must be the snapshot's.
+        self.conf_state = conf_state.clone();
+        self.snapshot = Snapshot {
+            meta: SnapshotMeta {
+                index,
+                term,
+                conf_state,
+            },
+            data: data.into(),
+        };
+        Ok(&self.snapshot)
+    }
+
+    /// Discards entries up to and including `index`; `term(index)` stays
+    /// answerable. Only entries a snapshot covers can go: dropping others
+    /// would lose acknowledged data.
+    ///
+    /// # Errors
+    /// [`StorageError::Compacted`] when `index` is already compacted,
+    /// [`StorageError::NotSnapshotted`] when no snapshot covers it.
+    pub fn compact(&mut self, index: Index) -> Result<(), StorageError> {
+        if index <= self.base_index {
+            return Err(StorageError::Compacted {
+                index,
+                first_index: self.base_index + 1,
+            });
+        }
+        if index > self.snapshot.meta.index {
+            return Err(StorageError::NotSnapshotted {
+                index,
+                snapshot_index: self.snapshot.meta.index,
+            });
+        }
+        let term = self.term(index)?;
+        let covered = (index - self.base_index) as usize;
+        self.entries.drain(..covered);
+        self.base_index = index;
+        self.base_term = term;
+        Ok(())
+    }
+}
+
+impl Storage for MemStorage {
+    fn initial_state(&self) -> Result<InitialState, StorageError> {
+        Ok(InitialState {
+            hard_state: self.hard_state,
+            conf_state: self.conf_state.clone(),
+        })
+    }
+
+    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        if lo <= self.base_index {
+            return Err(StorageError::Compacted {
+                index: lo,
+                first_index: self.base_index + 1,
+            });
+        }
+        if hi > self.last() + 1 {
+            return Err(StorageError::Unavailable {
+                index: hi - 1,
+                last_index: self.last(),
+            });
+        }
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        let from = (lo - self.base_index - 1) as usize;
+        let to = (hi - self.base_index - 1) as usize;
+        Ok(limit_size(&self.entries[from..to], max_bytes).to_vec())
+    }
+
+    fn term(&self, index: Index) -> Result<Term, StorageError> {
+        if index < self.base_index {
+            return Err(StorageError::Compacted {
+                index,
+                first_index: self.base_index + 1,
+            });
+        }
+        if index > self.last() {
+            return Err(StorageError::Unavailable {
+                index,
+                last_index: self.last(),
+            });
+        }
+        if index == self.base_index {
+            return Ok(self.base_term);
+        }
+        Ok(self.entries[(index - self.base_index - 1) as usize].term)
+    }
+
+    fn first_index(&self) -> Result<Index, StorageError> {
+        Ok(self.base_index + 1)
+    }
+
+    fn last_index(&self) -> Result<Index, StorageError> {
+        Ok(self.last())
+    }
+
+    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
+        if self.snapshot.meta.index < request_index {
+            return Err(StorageError::SnapshotTemporarilyUnavailable);
+        }
+        Ok(self.snapshot.clone())
+    }
+}
+
+/// The longest prefix of `entries` whose total size stays within
+/// `max_bytes`, but never less than one entry: the rule
+/// [`Storage::entries`] follows, for implementations to share.
+#[must_use]
+pub fn limit_size(entries: &[Entry], max_bytes: u64) -> &[Entry] {
+    let mut total = 0u64;
+    let mut n = 0;
+    for e in entries {
+        total = total.saturating_add(e.size_bytes());
+        if n > 0 && total > max_bytes {
+            break;
+        }
+        n += 1;
+    }
+    &entries[..n]
+}
