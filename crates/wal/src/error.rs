@@ -118,7 +118,7 @@ pub enum Error {
     /// out-of-date snapshot, compaction past the snapshot, an index out of
     /// range).
     #[error(transparent)]
-    Raft(#[from] synod_raft_core::StorageError),
+    Raft(#[from] synod_protocol::StorageError),
     /// An option is out of range.
     #[error("invalid options: {field} {reason}")]
     InvalidOptions {

@@ -5,7 +5,7 @@
 //! over the segments in order, each segment holding a contiguous (possibly
 //! empty) range; `term_runs` covers exactly those indexes.
 
-use synod_raft_core::{Index, Term};
+use synod_protocol::{Index, Term};
 
 /// One segment's live entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! A durable Raft log on disk for Synod, and a raft-core
-//! [`Storage`](synod_raft_core::Storage) that reads from it.
+//! [`Storage`](synod_protocol::Storage) that reads from it.
 //!
 //! The contract: an entry (or hard state) whose [`Wal::sync`] returned
 //! survives any crash; nothing is reported durable that a failed sync may
@@ -24,7 +24,7 @@
 //! rules: docs/wal.md.
 //!
 //! ```
-//! use synod_raft_core::{Entry, HardState, Payload, Storage};
+//! use synod_protocol::{Entry, HardState, Payload, Storage};
 //! use synod_wal::fs::SimDir;
 //! use synod_wal::{Options, Wal};
 //!

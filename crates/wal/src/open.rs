@@ -1,7 +1,7 @@
 //! Opening a log: list the directory, replay the segments into the index,
 //! reconcile them with the snapshot file (docs/wal.md, "Recovery").
 
-use synod_raft_core::{HardState, Index, Term};
+use synod_protocol::{HardState, Index, Term};
 
 use crate::error::{Error, io};
 use crate::fs::{Dir, File};

@@ -32,7 +32,7 @@
 //! were deleted still knows the term of the entry before its first (what
 //! an append to a follower at that point needs).
 
-use synod_raft_core::{
+use synod_protocol::{
     Bytes, ConfChange, ConfChangeKind, ConfChangeSingle, Entry, HardState, Index, Payload, Term,
 };
 

@@ -1,7 +1,7 @@
 //! The log as a raft-core [`Storage`]: recent entries from memory, older
 //! ones read from their segment with one positioned read per segment.
 
-use synod_raft_core::{Bytes, Entry, Index, InitialState, Snapshot, Storage, StorageError, Term};
+use synod_protocol::{Bytes, Entry, Index, InitialState, Snapshot, Storage, StorageError, Term};
 
 use crate::error::Error;
 use crate::fs::{Dir, File};

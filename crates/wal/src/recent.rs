@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use synod_raft_core::{Entry, Index};
+use synod_protocol::{Entry, Index};
 
 /// A byte-bounded window onto the end of the log.
 #[derive(Debug, Default)]

@@ -14,7 +14,7 @@
 //!  voters, learners, in that order)
 //! ```
 
-use synod_raft_core::{Bytes, ConfState, NodeId, Snapshot, SnapshotMeta};
+use synod_protocol::{Bytes, ConfState, NodeId, Snapshot, SnapshotMeta};
 
 use crate::error::Error;
 use crate::fs::Dir;

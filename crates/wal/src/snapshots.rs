@@ -1,7 +1,7 @@
 //! Snapshots and compaction: the `snapshot` file, replaced crash-safely,
 //! and the segments it lets the log delete.
 
-use synod_raft_core::{
+use synod_protocol::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, NodeId,
     Payload, Snapshot, SnapshotMeta, StorageError,
 };
@@ -72,7 +72,7 @@ impl<D: Dir> Wal<D> {
         &mut self,
         index: Index,
         conf_state: ConfState,
-        data: impl Into<synod_raft_core::Bytes>,
+        data: impl Into<synod_protocol::Bytes>,
     ) -> Result<&Snapshot, Error> {
         let current = self.snapshot.snapshot.meta.index;
         if index <= current {

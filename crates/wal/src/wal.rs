@@ -5,7 +5,7 @@
 //! `snapshot` file, replaced crash-safely, and are durable when the call
 //! that writes them returns.
 
-use synod_raft_core::{Entry, HardState, Index, StorageError, Term};
+use synod_protocol::{Entry, HardState, Index, StorageError, Term};
 
 use crate::error::Error;
 use crate::fs::Dir;
@@ -58,7 +58,7 @@ pub struct Recovery {
 }
 
 /// A durable Raft log in one directory, and a raft-core
-/// [`Storage`](synod_raft_core::Storage) reading from it.
+/// [`Storage`](synod_protocol::Storage) reading from it.
 ///
 /// The write calls ([`append`], [`set_hard_state`]) buffer records;
 /// [`sync`] makes everything before it durable, and nothing is durable
@@ -169,7 +169,7 @@ impl<D: Dir> Wal<D> {
     }
 
     fn append_entries(&mut self, entries: Vec<Entry>) -> Result<(), Error> {
-        synod_raft_core::check_continues(&entries, self.index.last_index())?;
+        synod_protocol::check_continues(&entries, self.index.last_index())?;
         let base = self.index.base_index;
         let mut entries = entries;
         let covered = entries.iter().take_while(|e| e.index <= base).count();

@@ -1,0 +1,249 @@
+//! The handles a service holds: [`Client`] for its callers, [`Inbox`] for
+//! its transport.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use futures::SinkExt;
+use futures::channel::{mpsc, oneshot};
+use synod_protocol::{ConfChange, Index, NodeId};
+
+use crate::error::Error;
+use crate::state_machine::StateMachine;
+use crate::status::NodeStatus;
+
+/// How fresh a read must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Consistency {
+    /// Reflects every write acknowledged before the read began: the
+    /// protocol confirms leadership with a quorum (Raft's ReadIndex) or,
+    /// if it was configured for leases, under its lease.
+    #[default]
+    Linearizable,
+    /// Served under the leader's lease where the protocol was configured
+    /// for it (raft-core `ReadMode::Lease`), which assumes bounded clock
+    /// drift; otherwise the same as `Linearizable`.
+    Lease,
+    /// This replica's current state, at once: may miss recent writes.
+    Stale,
+}
+
+/// A request from a [`Client`] to the driver.
+pub(crate) enum Request<S: StateMachine> {
+    Propose {
+        command: Bytes,
+        reply: oneshot::Sender<Result<S::Response, Error>>,
+    },
+    Read {
+        query: S::Query,
+        consistency: Consistency,
+        reply: oneshot::Sender<Result<S::Answer, Error>>,
+    },
+    ChangeMembership {
+        change: ConfChange,
+        reply: oneshot::Sender<Result<Index, Error>>,
+    },
+    TransferLeadership {
+        to: NodeId,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    Status {
+        reply: oneshot::Sender<NodeStatus>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<Shutdown>,
+    },
+}
+
+/// What [`Client::shutdown`] reports: the calls that were still waiting
+/// and were failed with [`Error::Stopped`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shutdown {
+    /// Proposals whose outcome the callers will not learn here (they may
+    /// still commit: retry only idempotent ones elsewhere).
+    pub proposals_abandoned: usize,
+    /// Reads failed.
+    pub reads_failed: usize,
+}
+
+/// A caller's handle on a running node. Cheap to clone; every call is
+/// cancel-safe in the sense that dropping its future abandons the answer,
+/// never the node (a dropped proposal may still commit).
+pub struct Client<S: StateMachine> {
+    requests: mpsc::Sender<Request<S>>,
+}
+
+impl<S: StateMachine> Clone for Client<S> {
+    fn clone(&self) -> Self {
+        Self {
+            requests: self.requests.clone(),
+        }
+    }
+}
+
+impl<S: StateMachine> std::fmt::Debug for Client<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+impl<S: StateMachine> Client<S> {
+    pub(crate) fn new(requests: mpsc::Sender<Request<S>>) -> Self {
+        Self { requests }
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Request<S>,
+    ) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        let mut requests = self.requests.clone();
+        requests.send(make(tx)).await.map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Proposes `command` and returns the state machine's response once
+    /// it is committed *and applied* on this node.
+    ///
+    /// # Errors
+    /// [`Error::NotLeader`] (with the leader, if known) on a follower;
+    /// [`Error::Lost`] when a leader change replaced it (safe to retry);
+    /// [`Error::Unknown`] when its fate cannot be known; [`Error::Refused`],
+    /// [`Error::Stopped`].
+    pub async fn propose(&self, command: impl Into<Bytes>) -> Result<S::Response, Error> {
+        let command = command.into();
+        self.call(|reply| Request::Propose { command, reply })
+            .await?
+    }
+
+    /// Answers `query` with the given freshness.
+    ///
+    /// # Errors
+    /// [`Error::NotLeader`] when no leader is known, [`Error::Timeout`]
+    /// when no quorum confirmed the read in time, [`Error::Stopped`].
+    pub async fn read(
+        &self,
+        query: S::Query,
+        consistency: Consistency,
+    ) -> Result<S::Answer, Error> {
+        self.call(|reply| Request::Read {
+            query,
+            consistency,
+            reply,
+        })
+        .await?
+    }
+
+    /// As leader, changes the membership; returns the change's index once
+    /// it is applied here.
+    ///
+    /// # Errors
+    /// [`Error::NotLeader`], [`Error::Refused`] (another change in
+    /// progress, an invalid change), [`Error::Lost`], [`Error::Stopped`].
+    pub async fn change_membership(&self, change: ConfChange) -> Result<Index, Error> {
+        self.call(|reply| Request::ChangeMembership { change, reply })
+            .await?
+    }
+
+    /// As leader, hands leadership to `to`; returns once the transfer has
+    /// started (watch [`Client::status`] for its end).
+    ///
+    /// # Errors
+    /// [`Error::NotLeader`], [`Error::Refused`], [`Error::Stopped`].
+    pub async fn transfer_leadership(&self, to: NodeId) -> Result<(), Error> {
+        self.call(|reply| Request::TransferLeadership { to, reply })
+            .await?
+    }
+
+    /// The node's state and counters.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`].
+    pub async fn status(&self) -> Result<NodeStatus, Error> {
+        self.call(|reply| Request::Status { reply }).await
+    }
+
+    /// Stops the node: the write in progress finishes (and its messages
+    /// go), then every waiting call fails with [`Error::Stopped`], and the
+    /// driver's future returns. Reports what was abandoned.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`] when the node had already stopped.
+    pub async fn shutdown(&self) -> Result<Shutdown, Error> {
+        self.call(|reply| Request::Shutdown { reply }).await
+    }
+}
+
+/// Where a transport hands the messages it receives. Cheap to clone;
+/// [`Inbox::deliver`] never blocks: past `inbox_capacity` waiting
+/// messages it drops (the protocol recovers from loss) and counts.
+pub struct Inbox<M> {
+    tx: mpsc::UnboundedSender<M>,
+    queued: Arc<AtomicUsize>,
+    dropped: Arc<AtomicU64>,
+    capacity: usize,
+}
+
+impl<M> Clone for Inbox<M> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            queued: Arc::clone(&self.queued),
+            dropped: Arc::clone(&self.dropped),
+            capacity: self.capacity,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Inbox<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The driver's end of an [`Inbox`].
+pub(crate) struct InboxReceiver<M> {
+    pub(crate) rx: mpsc::UnboundedReceiver<M>,
+    pub(crate) queued: Arc<AtomicUsize>,
+    pub(crate) dropped: Arc<AtomicU64>,
+}
+
+pub(crate) fn inbox<M>(capacity: usize) -> (Inbox<M>, InboxReceiver<M>) {
+    let (tx, rx) = mpsc::unbounded();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicU64::new(0));
+    (
+        Inbox {
+            tx,
+            queued: Arc::clone(&queued),
+            dropped: Arc::clone(&dropped),
+            capacity,
+        },
+        InboxReceiver {
+            rx,
+            queued,
+            dropped,
+        },
+    )
+}
+
+impl<M> Inbox<M> {
+    /// Hands a message from a peer to the node. Returns whether it was
+    /// queued (false: the inbox is full or the node has stopped).
+    pub fn deliver(&self, message: M) -> bool {
+        if self.queued.load(Ordering::Relaxed) >= self.capacity {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if self.tx.unbounded_send(message).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+}

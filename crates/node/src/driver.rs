@@ -1,0 +1,454 @@
+//! The replica loop: inputs in, the protocol's work done, answers out.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use futures::channel::{mpsc, oneshot};
+use futures::{FutureExt, Stream, StreamExt};
+use synod_protocol::{Entry, Index, Payload, Protocol, Refusal, Snapshot, Storage, Write};
+
+use crate::blocking::Blocking;
+use crate::client::{Client, Consistency, Inbox, InboxReceiver, Request, Shutdown, inbox};
+use crate::error::Error;
+use crate::log_storage::LogStorage;
+use crate::options::NodeOptions;
+use crate::pending::{Pending, PendingRead};
+use crate::state_machine::StateMachine;
+use crate::status::NodeStatus;
+use crate::transport::Transport;
+
+/// One input to the replica.
+enum Input<M, S: StateMachine> {
+    Tick,
+    Message(M),
+    Request(Request<S>),
+    /// Every client handle is gone: the replica keeps serving its peers.
+    ClientsGone,
+    /// The tick stream ended: the node stops.
+    TicksEnded,
+}
+
+/// Why the loop ends.
+enum Stop {
+    Shutdown(oneshot::Sender<Shutdown>),
+    TicksEnded,
+}
+
+/// A replica, ready to run: the future returned by [`Driver::run`] is the
+/// whole node. Built with [`Driver::new`], which also returns the
+/// [`Client`] and [`Inbox`] handles.
+pub struct Driver<P: Protocol, S: StateMachine, T> {
+    /// Always `Some` except while a write is on the blocking executor.
+    protocol: Option<P>,
+    state: S,
+    transport: T,
+    blocking: Arc<dyn Blocking>,
+    options: NodeOptions,
+    requests: mpsc::Receiver<Request<S>>,
+    inbox: InboxReceiver<P::Message>,
+    pending: Pending<S>,
+    /// The last index applied to `state`.
+    applied: Index,
+    /// The index of the latest snapshot taken or restored.
+    snapshot_index: Index,
+    last_leader: Option<u64>,
+    counters: NodeStatus,
+}
+
+impl<P: Protocol, S: StateMachine, T> std::fmt::Debug for Driver<P, S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("protocol", &self.protocol)
+            .field("applied", &self.applied)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P, S, T> Driver<P, S, T>
+where
+    P: Protocol + Send + 'static,
+    P::Storage: LogStorage,
+    P::Message: Send + 'static,
+    P::Receipt: Send,
+    S: StateMachine,
+    T: Transport<P::Message>,
+{
+    /// A node running `protocol` (started over its log, see
+    /// [`Protocol::start`]) with the application `state`, sending through
+    /// `transport` and doing disk work on `blocking`.
+    ///
+    /// `state` must be empty: it is restored from the log's snapshot, if
+    /// any, and the committed entries after it are replayed into it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOptions`]; [`Error::Storage`] when the snapshot
+    /// cannot be read; [`Error::StateMachine`] when `state` refuses it.
+    #[allow(clippy::type_complexity)]
+    pub fn new(
+        protocol: P,
+        mut state: S,
+        transport: T,
+        blocking: impl Blocking,
+        options: NodeOptions,
+    ) -> Result<(Client<S>, Inbox<P::Message>, Self), Error> {
+        options.validate()?;
+        let snapshot = protocol
+            .storage()
+            .snapshot(0)
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        if !snapshot.is_empty() {
+            state.restore(&snapshot.data).map_err(Error::StateMachine)?;
+        }
+        let (requests_tx, requests) = mpsc::channel(options.client_queue);
+        let (inbox_tx, inbox_rx) = inbox(options.inbox_capacity);
+        let status = protocol.status();
+        let driver = Self {
+            protocol: Some(protocol),
+            state,
+            transport,
+            blocking: Arc::new(blocking),
+            requests,
+            inbox: inbox_rx,
+            pending: Pending::default(),
+            applied: snapshot.meta.index.max(status.applied),
+            snapshot_index: snapshot.meta.index,
+            last_leader: status.leader,
+            counters: NodeStatus {
+                protocol: status,
+                proposals_in_flight: 0,
+                reads_in_flight: 0,
+                ticks: 0,
+                leader_changes: 0,
+                writes: 0,
+                syncs: 0,
+                snapshots_taken: 0,
+                snapshots_restored: 0,
+                messages_refused: 0,
+                messages_dropped: 0,
+            },
+            options,
+        };
+        Ok((Client::new(requests_tx), inbox_tx, driver))
+    }
+
+    /// Runs the node until [`Client::shutdown`] or the end of `ticks`,
+    /// then returns the replica (its log inside, for a restart). Each item
+    /// of `ticks` is one unit of the protocol's logical time (the caller's
+    /// clock: a tokio interval, a simulator's step).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the log failed (the node stopped: reopen the
+    /// log and start again), [`Error::StateMachine`] when a snapshot could
+    /// not be restored. Waiting calls fail with [`Error::Stopped`] then.
+    pub async fn run(mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<P, Error> {
+        let result = self.serve(ticks).await;
+        self.pending.stop();
+        result?;
+        self.protocol.take().ok_or(Error::Stopped)
+    }
+
+    async fn serve(&mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<(), Error> {
+        let requests = std::mem::replace(&mut self.requests, mpsc::channel(1).1);
+        let messages = std::mem::replace(&mut self.inbox.rx, mpsc::unbounded().1);
+        let requests =
+            requests
+                .map(Input::Request)
+                .chain(futures::stream::once(futures::future::ready(
+                    Input::ClientsGone,
+                )));
+        let ticks =
+            ticks
+                .map(|()| Input::Tick)
+                .chain(futures::stream::once(futures::future::ready(
+                    Input::TicksEnded,
+                )));
+        let mut inputs = futures::stream::select(
+            ticks,
+            futures::stream::select(messages.map(Input::Message), requests),
+        );
+        let mut stopping = None;
+        while let Some(input) = inputs.next().await {
+            let mut taken = 0;
+            let mut next = Some(input);
+            // Take what is already waiting, up to the batch bound: all of
+            // it joins the next write (group commit).
+            while let Some(input) = next {
+                if let Some(reply) = self.take(input)? {
+                    stopping = Some(reply);
+                    break;
+                }
+                taken += 1;
+                if taken >= self.options.max_batch_inputs {
+                    break;
+                }
+                next = inputs.next().now_or_never().flatten();
+            }
+            self.work().await?;
+            match stopping.take() {
+                Some(Stop::Shutdown(reply)) => {
+                    let (proposals_abandoned, reads_failed) = self.pending.stop();
+                    let _ = reply.send(Shutdown {
+                        proposals_abandoned,
+                        reads_failed,
+                    });
+                    return Ok(());
+                }
+                Some(Stop::TicksEnded) => return Ok(()),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn protocol(&mut self) -> Result<&mut P, Error> {
+        // `None` only while a write is away, and no input is taken then.
+        self.protocol.as_mut().ok_or(Error::Stopped)
+    }
+
+    /// Feeds one input to the protocol. Returns how the node is to stop,
+    /// if it is.
+    fn take(&mut self, input: Input<P::Message, S>) -> Result<Option<Stop>, Error> {
+        match input {
+            Input::TicksEnded => return Ok(Some(Stop::TicksEnded)),
+            Input::Tick => {
+                self.protocol()?.tick();
+                self.counters.ticks += 1;
+                self.pending.expire(self.counters.ticks);
+            }
+            Input::Message(message) => {
+                self.inbox.queued.fetch_sub(1, Ordering::Relaxed);
+                if self.protocol()?.step(message).is_err() {
+                    self.counters.messages_refused += 1;
+                }
+            }
+            Input::Request(request) => return Ok(self.take_request(request)?.map(Stop::Shutdown)),
+            Input::ClientsGone => {}
+        }
+        Ok(None)
+    }
+
+    fn take_request(
+        &mut self,
+        request: Request<S>,
+    ) -> Result<Option<oneshot::Sender<Shutdown>>, Error> {
+        match request {
+            Request::Propose { command, reply } => match self.protocol()?.propose(command) {
+                Ok(synod_protocol::Proposed::Appended { index, term }) => {
+                    self.pending.add_proposal(index, term, reply);
+                }
+                // Forwarded: the leader's answer does not come back here.
+                Ok(synod_protocol::Proposed::Forwarded { .. }) => {
+                    let _ = reply.send(Err(Error::Unknown));
+                }
+                Err(refusal) => {
+                    let _ = reply.send(Err(refusal.into()));
+                }
+            },
+            Request::Read {
+                query,
+                consistency,
+                reply,
+            } => self.take_read(query, consistency, reply)?,
+            Request::ChangeMembership { change, reply } => {
+                match self.protocol()?.change_membership(change) {
+                    Ok(synod_protocol::Proposed::Appended { index, term }) => {
+                        self.pending.add_change(index, term, reply);
+                    }
+                    Ok(synod_protocol::Proposed::Forwarded { .. }) => {
+                        let _ = reply.send(Err(Error::Unknown));
+                    }
+                    Err(refusal) => {
+                        let _ = reply.send(Err(refusal.into()));
+                    }
+                }
+            }
+            Request::TransferLeadership { to, reply } => {
+                let result = self.protocol()?.transfer_leadership(to);
+                let _ = reply.send(result.map_err(Error::from));
+            }
+            Request::Status { reply } => {
+                let _ = reply.send(self.status()?);
+            }
+            Request::Shutdown { reply } => return Ok(Some(reply)),
+        }
+        Ok(None)
+    }
+
+    fn take_read(
+        &mut self,
+        query: S::Query,
+        consistency: Consistency,
+        reply: oneshot::Sender<Result<S::Answer, Error>>,
+    ) -> Result<(), Error> {
+        if consistency == Consistency::Stale {
+            let _ = reply.send(Ok(self.state.query(&query)));
+            return Ok(());
+        }
+        match self.protocol()?.read() {
+            Ok(id) => {
+                let deadline_tick = self
+                    .counters
+                    .ticks
+                    .saturating_add(self.options.read_timeout_ticks);
+                self.pending.add_read(
+                    id,
+                    PendingRead {
+                        query,
+                        reply,
+                        deadline_tick,
+                    },
+                );
+            }
+            Err(refusal @ Refusal::Unsupported) => {
+                let _ = reply.send(Err(Error::Refused(refusal)));
+            }
+            Err(refusal) => {
+                let _ = reply.send(Err(refusal.into()));
+            }
+        }
+        Ok(())
+    }
+
+    fn status(&mut self) -> Result<NodeStatus, Error> {
+        let protocol = self.protocol()?.status();
+        Ok(NodeStatus {
+            protocol,
+            proposals_in_flight: self.pending.proposals(),
+            reads_in_flight: self.pending.reads(),
+            messages_dropped: self.inbox.dropped.load(Ordering::Relaxed),
+            ..self.counters
+        })
+    }
+
+    /// Does everything the protocol hands out until it has nothing more.
+    async fn work(&mut self) -> Result<(), Error> {
+        while self.protocol()?.has_ready() {
+            let ready = self
+                .protocol()?
+                .ready()
+                .map_err(|e| Error::Storage(e.to_string()))?;
+            // Sent in parallel with the write: the protocol put here only
+            // what vouches for nothing undurable (a leader's appends).
+            for message in ready.messages {
+                self.transport.send(P::addressee(&message), message);
+            }
+            let restored = ready.write.snapshot.clone();
+            self.write(ready.write).await?;
+            if let Some(snapshot) = restored {
+                self.restore(&snapshot)?;
+            }
+            // Persist-before-send: these leave only now that the write is
+            // durable.
+            let written = ready.after_write.written();
+            for message in written.messages {
+                self.transport.send(P::addressee(&message), message);
+            }
+            self.protocol()?.on_written(written.receipt);
+            self.apply(ready.committed)?;
+            for read in ready.reads {
+                self.pending.confirm(read.id, read.index);
+            }
+            self.pending.serve(self.applied, &self.state);
+            self.note_leader()?;
+            self.maybe_snapshot().await?;
+        }
+        Ok(())
+    }
+
+    /// Makes `write` durable on the blocking executor. The protocol (which
+    /// owns its log) travels with the job and comes back with the result.
+    async fn write(&mut self, write: Write) -> Result<(), Error> {
+        if write.is_empty() && !write.must_sync {
+            return Ok(());
+        }
+        let must_sync = write.must_sync;
+        self.counters.writes += 1;
+        if must_sync {
+            self.counters.syncs += 1;
+        }
+        self.on_log(move |log| {
+            log.write(write)?;
+            if must_sync {
+                log.sync()?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `job` against the log on the blocking executor.
+    async fn on_log(
+        &mut self,
+        job: impl FnOnce(&mut P::Storage) -> Result<(), synod_protocol::StorageError> + Send + 'static,
+    ) -> Result<(), Error> {
+        let mut protocol = self.protocol.take().ok_or(Error::Stopped)?;
+        let (tx, rx) = oneshot::channel();
+        self.blocking.run(Box::new(move || {
+            let result = job(protocol.storage_mut());
+            let _ = tx.send((protocol, result));
+        }));
+        let (protocol, result) = rx
+            .await
+            .map_err(|_| Error::Storage("the blocking executor dropped a log write".into()))?;
+        self.protocol = Some(protocol);
+        result.map_err(|e| Error::Storage(e.to_string()))
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot) -> Result<(), Error> {
+        self.state
+            .restore(&snapshot.data)
+            .map_err(Error::StateMachine)?;
+        let index = snapshot.meta.index;
+        self.pending.restored(index);
+        self.applied = self.applied.max(index);
+        self.snapshot_index = self.snapshot_index.max(index);
+        self.counters.snapshots_restored += 1;
+        Ok(())
+    }
+
+    fn apply(&mut self, committed: Vec<Entry>) -> Result<(), Error> {
+        let Some(last) = committed.last().map(|e| e.index) else {
+            return Ok(());
+        };
+        for entry in committed {
+            if entry.index <= self.applied {
+                // Covered by a snapshot restored in this same round.
+                continue;
+            }
+            let response = match &entry.payload {
+                Payload::Command(command) => Some(self.state.apply(entry.index, command)),
+                _ => None,
+            };
+            self.pending.applied(entry.index, entry.term, response);
+            self.applied = entry.index;
+        }
+        self.protocol()?.on_applied(last);
+        Ok(())
+    }
+
+    fn note_leader(&mut self) -> Result<(), Error> {
+        let leader = self.protocol()?.status().leader;
+        if leader != self.last_leader {
+            self.last_leader = leader;
+            self.counters.leader_changes += 1;
+        }
+        Ok(())
+    }
+
+    /// Snapshots the state machine and compacts the log every
+    /// `snapshot_every_entries` applied entries.
+    async fn maybe_snapshot(&mut self) -> Result<(), Error> {
+        let every = self.options.snapshot_every_entries;
+        if every == 0 || self.applied.saturating_sub(self.snapshot_index) < every {
+            return Ok(());
+        }
+        let index = self.applied;
+        let data = self.state.snapshot();
+        let conf_state = self.protocol()?.conf_state();
+        self.on_log(move |log| log.snapshot_and_compact(index, conf_state, data))
+            .await?;
+        self.snapshot_index = index;
+        self.counters.snapshots_taken += 1;
+        Ok(())
+    }
+}

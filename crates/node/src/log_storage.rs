@@ -1,0 +1,118 @@
+//! The durable log as the driver writes it: synod-wal, the in-memory
+//! store, or the user's own.
+
+use bytes::Bytes;
+use synod_protocol::{ConfState, Index, MemStorage, Storage, StorageError, Write};
+
+/// A log the driver can write. The protocol reads it through
+/// [`Storage`]; the driver writes what [`synod_protocol::Ready::write`]
+/// hands out and makes it durable with [`LogStorage::sync`] before any
+/// message that vouches for it leaves.
+pub trait LogStorage: Storage + Send + 'static {
+    /// Stores `write`: the snapshot (replacing the log), then the entries
+    /// (replacing any suffix from the first one's index on), then the hard
+    /// state. Durable only after [`LogStorage::sync`].
+    ///
+    /// # Errors
+    /// The backend's failure; the replica stops.
+    fn write(&mut self, write: Write) -> Result<(), StorageError>;
+
+    /// Makes everything written so far durable. After an error nothing
+    /// written since the last successful sync may be counted on, and the
+    /// driver stops (a failed sync is never retried).
+    ///
+    /// # Errors
+    /// The backend's failure.
+    fn sync(&mut self) -> Result<(), StorageError>;
+
+    /// Records a snapshot of the state machine at `index` (applied, so
+    /// committed) with the membership `conf_state`, then discards the
+    /// entries it covers.
+    ///
+    /// # Errors
+    /// The backend's failure, or `index` not in the log.
+    fn snapshot_and_compact(
+        &mut self,
+        index: Index,
+        conf_state: ConfState,
+        data: Bytes,
+    ) -> Result<(), StorageError>;
+}
+
+impl LogStorage for MemStorage {
+    fn write(&mut self, write: Write) -> Result<(), StorageError> {
+        if let Some(snapshot) = write.snapshot {
+            self.apply_snapshot(snapshot)?;
+        }
+        self.append(write.entries)?;
+        if let Some(hs) = write.hard_state {
+            self.set_hard_state(hs);
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    fn snapshot_and_compact(
+        &mut self,
+        index: Index,
+        conf_state: ConfState,
+        data: Bytes,
+    ) -> Result<(), StorageError> {
+        self.create_snapshot(index, conf_state, data)?;
+        self.compact(index)
+    }
+}
+
+#[cfg(feature = "wal")]
+mod wal {
+    use bytes::Bytes;
+    use synod_protocol::{ConfState, Index, StorageError, Write};
+    use synod_wal::Wal;
+    use synod_wal::fs::Dir;
+
+    use super::LogStorage;
+
+    fn storage(e: synod_wal::Error) -> StorageError {
+        match e {
+            synod_wal::Error::Raft(e) => e,
+            other => StorageError::Other(other.to_string()),
+        }
+    }
+
+    impl<D> LogStorage for Wal<D>
+    where
+        D: Dir + Send + 'static,
+        D::File: Send,
+    {
+        fn write(&mut self, write: Write) -> Result<(), StorageError> {
+            if let Some(snapshot) = write.snapshot {
+                self.apply_snapshot(snapshot).map_err(storage)?;
+            }
+            if !write.entries.is_empty() {
+                self.append(write.entries).map_err(storage)?;
+            }
+            if let Some(hs) = write.hard_state {
+                self.set_hard_state(hs).map_err(storage)?;
+            }
+            Ok(())
+        }
+
+        fn sync(&mut self) -> Result<(), StorageError> {
+            Wal::sync(self).map_err(storage)
+        }
+
+        fn snapshot_and_compact(
+            &mut self,
+            index: Index,
+            conf_state: ConfState,
+            data: Bytes,
+        ) -> Result<(), StorageError> {
+            self.create_snapshot(index, conf_state, data)
+                .map_err(storage)?;
+            self.compact(index).map_err(storage)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The application's side: what committed commands do.
+
+use bytes::Bytes;
+use synod_protocol::Index;
+
+/// The replicated application. Every replica applies the same commands in
+/// the same order, so `apply` must be deterministic: no clocks, no
+/// randomness, no iteration over hash maps with random seeds.
+pub trait StateMachine: Send + 'static {
+    /// What a command returns to the client that proposed it.
+    type Response: Send + 'static;
+    /// A read-only question about the state.
+    type Query: Send + 'static;
+    /// Its answer.
+    type Answer: Send + 'static;
+
+    /// Applies the committed command at `index`. Commands the application
+    /// cannot decode must still be handled deterministically (answer an
+    /// error value); a panic here stops the replica.
+    fn apply(&mut self, index: Index, command: &Bytes) -> Self::Response;
+
+    /// Answers `query` from the current state.
+    fn query(&self, query: &Self::Query) -> Self::Answer;
+
+    /// The whole state, to snapshot the log at the applied index.
+    fn snapshot(&self) -> Bytes;
+
+    /// Replaces the state with a snapshot's.
+    ///
+    /// # Errors
+    /// A description when the bytes are not a snapshot of this state
+    /// machine; the replica stops rather than run on a wrong state.
+    fn restore(&mut self, snapshot: &Bytes) -> Result<(), String>;
+}

@@ -1,0 +1,241 @@
+//! Three raft-core replicas on the driver, on tokio, over the in-process
+//! network: writes, reads, leader loss, message loss, snapshots.
+
+mod support;
+
+use bytes::Bytes;
+use support::{Ask, converge, journals, leader, start, write};
+use synod_node::memory::MemNetwork;
+use synod_node::{Consistency, Error, NodeOptions};
+use synod_protocol::MemStorage;
+
+fn cluster(
+    net: &MemNetwork<synod_raft_core::Message>,
+    options: NodeOptions,
+) -> Vec<support::Running> {
+    [1, 2, 3]
+        .iter()
+        .map(|&id| start(id, MemStorage::bootstrap(&[1, 2, 3]), net, options.clone()))
+        .collect()
+}
+
+fn clients(nodes: &[support::Running]) -> Vec<(u64, synod_node::Client<support::Journal>)> {
+    nodes
+        .iter()
+        .zip(1..)
+        .map(|(n, id)| (id, n.client.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_answers_after_it_is_applied_with_the_state_machines_response() {
+    let net = MemNetwork::new(1);
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
+    let l = leader(&cs).await;
+    let c = &cs[(l - 1) as usize].1;
+    assert_eq!(c.propose(Bytes::from_static(b"a")).await, Ok(1));
+    assert_eq!(c.propose(Bytes::from_static(b"b")).await, Ok(2));
+    // Applied on the leader before the answer: a stale read there sees it.
+    let here = c.read(Ask::All, Consistency::Stale).await.expect("read");
+    assert_eq!(
+        here,
+        vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]
+    );
+    // A linearizable read from a follower sees it too.
+    let f = &cs[(l % 3) as usize].1;
+    let there = f
+        .read(Ask::All, Consistency::Linearizable)
+        .await
+        .expect("read");
+    assert_eq!(there.len(), 2);
+    let s = c.status().await.expect("status");
+    assert_eq!(s.protocol.applied, s.protocol.committed);
+    assert_eq!(s.proposals_in_flight, 0);
+    let report = c.shutdown().await.expect("shuts down");
+    assert_eq!(report.proposals_abandoned, 0);
+    assert_eq!(
+        c.propose(Bytes::from_static(b"c")).await,
+        Err(Error::Stopped)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_names_the_leader() {
+    let net = MemNetwork::new(2);
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
+    let l = leader(&cs).await;
+    // Wait until every follower knows it.
+    for (id, c) in &cs {
+        if *id == l {
+            continue;
+        }
+        let mut answer = None;
+        for _ in 0..500 {
+            answer = Some(c.propose(Bytes::from_static(b"x")).await);
+            if answer == Some(Err(Error::NotLeader { leader: Some(l) })) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        assert_eq!(answer, Some(Err(Error::NotLeader { leader: Some(l) })));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_proposals_each_apply_once() {
+    let net = MemNetwork::new(3);
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
+    let l = leader(&cs).await;
+    let c = cs[(l - 1) as usize].1.clone();
+    let calls: Vec<_> = (0..256u32)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.propose(Bytes::from(i.to_le_bytes().to_vec())).await })
+        })
+        .collect();
+    let mut positions = Vec::new();
+    for call in calls {
+        positions.push(call.await.expect("joined").expect("committed"));
+    }
+    positions.sort_unstable();
+    assert_eq!(
+        positions,
+        (1..=256).collect::<Vec<_>>(),
+        "each applied once"
+    );
+    converge(&cs, 256).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_write_is_lost_when_the_leader_is_cut_off() {
+    let net = MemNetwork::new(4);
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
+    let mut acked = Vec::new();
+    for i in 0..20u32 {
+        let cmd = Bytes::from(format!("w{i}"));
+        write(&cs, cmd.clone()).await;
+        acked.push(cmd);
+    }
+    let old = leader(&cs).await;
+    net.isolate(old);
+    // Proposals to the cut-off leader are appended there but cannot
+    // commit; the new leader fills their indexes with its own no-op and
+    // commands.
+    let c = cs[(old - 1) as usize].1.clone();
+    let stranded: Vec<_> = (0..3)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.propose(Bytes::from(format!("stranded{i}"))).await })
+        })
+        .collect();
+    let mut appended = 0;
+    for _ in 0..500 {
+        appended = c.status().await.expect("status").proposals_in_flight;
+        if appended == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(appended, 3, "the old leader did not append the proposals");
+    let rest: Vec<_> = cs.iter().filter(|(id, _)| *id != old).cloned().collect();
+    let new = leader(&rest).await;
+    assert_ne!(new, old);
+    for i in 20..40u32 {
+        let cmd = Bytes::from(format!("w{i}"));
+        write(&rest, cmd.clone()).await;
+        acked.push(cmd);
+    }
+    net.heal();
+    for call in stranded {
+        // The new leader never had them: other entries took their indexes.
+        assert_eq!(call.await.expect("joined"), Err(Error::Lost));
+    }
+    let journal = converge(&cs, 40).await;
+    for cmd in &acked {
+        assert!(journal.contains(cmd), "acknowledged {cmd:?} is missing");
+    }
+    assert!(!journal.iter().any(|c| c.starts_with(b"stranded")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_survive_message_loss() {
+    let net = MemNetwork::new(5);
+    net.set_loss(100_000); // 10 %
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
+    let mut acked = Vec::new();
+    for i in 0..60u32 {
+        let cmd = Bytes::from(format!("lossy{i}"));
+        write(&cs, cmd.clone()).await;
+        acked.push(cmd);
+    }
+    net.set_loss(0);
+    let journal = converge(&cs, 60).await;
+    for cmd in &acked {
+        assert_eq!(journal.iter().filter(|c| *c == cmd).count(), 1, "{cmd:?}");
+    }
+    let (_, lost) = net.counts();
+    assert!(lost > 0, "the network lost nothing: the test tests nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_follower_catches_up_from_a_snapshot() {
+    let net = MemNetwork::new(6);
+    let options = NodeOptions {
+        snapshot_every_entries: 10,
+        ..NodeOptions::default()
+    };
+    let nodes = cluster(&net, options);
+    let cs = clients(&nodes);
+    let l = leader(&cs).await;
+    let lagging = l % 3 + 1;
+    net.isolate(lagging);
+    let rest: Vec<_> = cs
+        .iter()
+        .filter(|(id, _)| *id != lagging)
+        .cloned()
+        .collect();
+    for i in 0..50u32 {
+        write(&rest, Bytes::from(format!("s{i}"))).await;
+    }
+    let taken = cs[(l - 1) as usize]
+        .1
+        .status()
+        .await
+        .expect("status")
+        .snapshots_taken;
+    assert!(taken >= 1, "the leader never snapshotted");
+    net.heal();
+    let journal = converge(&cs, 50).await;
+    assert_eq!(journal.len(), 50);
+    let s = cs[(lagging - 1) as usize].1.status().await.expect("status");
+    assert!(
+        s.snapshots_restored >= 1,
+        "the follower caught up without a snapshot: {s:?}"
+    );
+    let _ = journals(&cs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_without_a_quorum_times_out() {
+    let net = MemNetwork::new(7);
+    let options = NodeOptions {
+        read_timeout_ticks: 20,
+        ..NodeOptions::default()
+    };
+    let nodes = cluster(&net, options);
+    let cs = clients(&nodes);
+    let l = leader(&cs).await;
+    write(&cs, Bytes::from_static(b"before")).await;
+    net.isolate(l);
+    let c = &cs[(l - 1) as usize].1;
+    let got = c.read(Ask::Len, Consistency::Linearizable).await;
+    assert!(
+        matches!(got, Err(Error::Timeout) | Err(Error::NotLeader { .. })),
+        "a cut-off leader answered a linearizable read: {got:?}"
+    );
+}

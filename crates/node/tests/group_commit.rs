@@ -1,0 +1,121 @@
+//! Group commit: proposals that arrive while the log is syncing join the
+//! next write. Needs a disk that takes time, so the log here is the
+//! in-memory one behind a sync that sleeps, on a `DiskThread`.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use support::{Journal, converge, leader, raft_options, tokio_ticks};
+use synod_node::memory::MemNetwork;
+use synod_node::{DiskThread, Driver, LogStorage, NodeOptions};
+use synod_protocol::{
+    ConfState, Entry, Index, InitialState, MemStorage, Protocol, Snapshot, Storage, StorageError,
+    Term, Write,
+};
+use synod_raft_core::RaftNode;
+
+/// `MemStorage` whose sync takes `sync_latency`, like a disk's fdatasync.
+#[derive(Debug)]
+struct SlowDisk {
+    log: MemStorage,
+    sync_latency: Duration,
+}
+
+impl Storage for SlowDisk {
+    fn initial_state(&self) -> Result<InitialState, StorageError> {
+        self.log.initial_state()
+    }
+    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        self.log.entries(lo, hi, max_bytes)
+    }
+    fn term(&self, index: Index) -> Result<Term, StorageError> {
+        self.log.term(index)
+    }
+    fn first_index(&self) -> Result<Index, StorageError> {
+        self.log.first_index()
+    }
+    fn last_index(&self) -> Result<Index, StorageError> {
+        self.log.last_index()
+    }
+    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
+        self.log.snapshot(request_index)
+    }
+}
+
+impl LogStorage for SlowDisk {
+    fn write(&mut self, write: Write) -> Result<(), StorageError> {
+        self.log.write(write)
+    }
+    fn sync(&mut self) -> Result<(), StorageError> {
+        std::thread::sleep(self.sync_latency);
+        Ok(())
+    }
+    fn snapshot_and_compact(
+        &mut self,
+        index: Index,
+        conf_state: ConfState,
+        data: Bytes,
+    ) -> Result<(), StorageError> {
+        self.log.snapshot_and_compact(index, conf_state, data)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proposals_arriving_during_a_sync_join_the_next_write() {
+    let net = MemNetwork::new(11);
+    let mut clients = Vec::new();
+    for id in [1u64, 2, 3] {
+        let disk = SlowDisk {
+            log: MemStorage::bootstrap(&[1, 2, 3]),
+            sync_latency: Duration::from_millis(2),
+        };
+        let node = <RaftNode<SlowDisk, StdRng> as Protocol>::start(
+            id,
+            &raft_options(),
+            disk,
+            StdRng::seed_from_u64(id),
+        )
+        .expect("starts");
+        let (client, inbox, driver) = Driver::new(
+            node,
+            Journal::default(),
+            net.transport(id),
+            DiskThread::spawn("synod-disk").expect("a thread"),
+            NodeOptions::default(),
+        )
+        .expect("driver");
+        net.attach(id, inbox);
+        tokio::spawn(driver.run(tokio_ticks()));
+        clients.push((id, client));
+    }
+    let l = leader(&clients).await;
+    let c = clients[(l - 1) as usize].1.clone();
+    let before = c.status().await.expect("status").syncs;
+    let calls: Vec<_> = (0..256u32)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.propose(Bytes::from(i.to_le_bytes().to_vec())).await })
+        })
+        .collect();
+    let mut positions = Vec::new();
+    for call in calls {
+        positions.push(call.await.expect("joined").expect("committed"));
+    }
+    positions.sort_unstable();
+    assert_eq!(
+        positions,
+        (1..=256).collect::<Vec<_>>(),
+        "each applied once"
+    );
+    let syncs = c.status().await.expect("status").syncs - before;
+    // With one proposal per write this would be 256 or more.
+    assert!(
+        syncs < 64,
+        "256 proposals took {syncs} syncs: no group commit"
+    );
+    converge(&clients, 256).await;
+}

@@ -1,0 +1,180 @@
+//! A three-node cluster of raft-core replicas over the in-process network,
+//! and a state machine that remembers every command it applied.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use synod_node::memory::MemNetwork;
+use synod_node::{Client, Consistency, Driver, Error, Inline, NodeOptions, StateMachine};
+use synod_protocol::{MemStorage, Protocol};
+use synod_raft_core::{Config, Message, RaftNode};
+
+pub type Node = RaftNode<MemStorage, StdRng>;
+
+/// Every command applied, in order.
+#[derive(Debug, Default)]
+pub struct Journal {
+    pub applied: Vec<Bytes>,
+}
+
+/// Questions for a [`Journal`].
+#[derive(Debug, Clone)]
+pub enum Ask {
+    Len,
+    All,
+}
+
+impl StateMachine for Journal {
+    /// The command's position in the journal (1-based).
+    type Response = usize;
+    type Query = Ask;
+    type Answer = Vec<Bytes>;
+
+    fn apply(&mut self, _index: u64, command: &Bytes) -> usize {
+        self.applied.push(command.clone());
+        self.applied.len()
+    }
+
+    fn query(&self, query: &Ask) -> Vec<Bytes> {
+        match query {
+            Ask::Len => vec![Bytes::from(self.applied.len().to_string())],
+            Ask::All => self.applied.clone(),
+        }
+    }
+
+    fn snapshot(&self) -> Bytes {
+        let mut out = Vec::new();
+        for c in &self.applied {
+            out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            out.extend_from_slice(c);
+        }
+        Bytes::from(out)
+    }
+
+    fn restore(&mut self, snapshot: &Bytes) -> Result<(), String> {
+        let mut applied = Vec::new();
+        let mut rest = &snapshot[..];
+        while !rest.is_empty() {
+            let (len, tail) = rest.split_at_checked(4).ok_or("a truncated length")?;
+            let len = u32::from_le_bytes(len.try_into().map_err(|_| "a length")?) as usize;
+            let (c, tail) = tail.split_at_checked(len).ok_or("a truncated command")?;
+            applied.push(Bytes::copy_from_slice(c));
+            rest = tail;
+        }
+        self.applied = applied;
+        Ok(())
+    }
+}
+
+/// Ticks every millisecond on tokio's clock.
+pub fn tokio_ticks() -> impl Stream<Item = ()> + Unpin + Send {
+    let interval = tokio::time::interval(Duration::from_millis(1));
+    Box::pin(futures::stream::unfold(interval, |mut i| async move {
+        i.tick().await;
+        Some(((), i))
+    }))
+}
+
+pub fn raft_options() -> Config {
+    Config {
+        election_timeout_ticks: 10,
+        heartbeat_ticks: 1,
+        ..Config::new(1)
+    }
+}
+
+/// One running node's handles.
+pub struct Running {
+    pub client: Client<Journal>,
+    pub task: tokio::task::JoinHandle<Result<Node, Error>>,
+}
+
+/// Starts node `id` over `storage` on tokio, attached to `net`.
+pub fn start(
+    id: u64,
+    storage: MemStorage,
+    net: &MemNetwork<Message>,
+    options: NodeOptions,
+) -> Running {
+    let node = <Node as Protocol>::start(id, &raft_options(), storage, StdRng::seed_from_u64(id))
+        .expect("the replica starts");
+    let (client, inbox, driver) =
+        Driver::new(node, Journal::default(), net.transport(id), Inline, options)
+            .expect("the driver starts");
+    net.attach(id, inbox);
+    let task = tokio::spawn(driver.run(tokio_ticks()));
+    Running { client, task }
+}
+
+/// Waits until some node reports itself leader; returns its id.
+pub async fn leader(clients: &[(u64, Client<Journal>)]) -> u64 {
+    for _ in 0..2000 {
+        for (id, c) in clients {
+            if let Ok(s) = c.status().await
+                && s.protocol.leader == Some(*id)
+                && s.protocol.role == synod_protocol::Role::Leader
+            {
+                return *id;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("no leader within 4 s");
+}
+
+/// Proposes through whichever node leads, following `NotLeader` hints and
+/// retrying `Lost`; returns the journal position.
+pub async fn write(clients: &[(u64, Client<Journal>)], command: Bytes) -> usize {
+    let mut at = 0;
+    for _ in 0..4000 {
+        let (_, c) = &clients[at % clients.len()];
+        match c.propose(command.clone()).await {
+            Ok(pos) => return pos,
+            Err(Error::NotLeader { leader: Some(l) }) => {
+                at = clients
+                    .iter()
+                    .position(|(id, _)| *id == l)
+                    .unwrap_or(at + 1);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err(_) => {
+                at += 1;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+    panic!("no node took {command:?}");
+}
+
+/// Every node's journal, read stale (locally).
+pub async fn journals(clients: &[(u64, Client<Journal>)]) -> Vec<(u64, Vec<Bytes>)> {
+    let mut out = Vec::new();
+    for (id, c) in clients {
+        out.push((
+            *id,
+            c.read(Ask::All, Consistency::Stale).await.expect("a read"),
+        ));
+    }
+    out
+}
+
+/// Waits until every node's journal equals the longest one and holds at
+/// least `len` commands; returns it.
+pub async fn converge(clients: &[(u64, Client<Journal>)], len: usize) -> Vec<Bytes> {
+    for _ in 0..3000 {
+        let all = journals(clients).await;
+        let first = &all[0].1;
+        if first.len() >= len && all.iter().all(|(_, j)| j == first) {
+            return first.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let all = journals(clients).await;
+    let lens: Vec<(u64, usize)> = all.iter().map(|(id, j)| (*id, j.len())).collect();
+    panic!("the journals did not converge to {len}: {lens:?}");
+}
