@@ -205,11 +205,48 @@ impl<M> std::fmt::Debug for Inbox<M> {
     }
 }
 
-/// The driver's end of an [`Inbox`].
-pub(crate) struct InboxReceiver<M> {
-    pub(crate) rx: mpsc::UnboundedReceiver<M>,
-    pub(crate) queued: Arc<AtomicUsize>,
-    pub(crate) dropped: Arc<AtomicU64>,
+/// The receiving end of an [`Inbox`]: a stream of the delivered messages.
+/// The driver holds one; [`Inbox::channel`] makes a pair for testing a
+/// transport on its own.
+pub struct InboxReceiver<M> {
+    rx: mpsc::UnboundedReceiver<M>,
+    queued: Arc<AtomicUsize>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl<M> std::fmt::Debug for InboxReceiver<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxReceiver")
+            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> InboxReceiver<M> {
+    /// Messages dropped so far because the inbox was full.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn dropped_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.dropped)
+    }
+}
+
+impl<M> futures::Stream for InboxReceiver<M> {
+    type Item = M;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<M>> {
+        let polled = std::pin::Pin::new(&mut self.rx).poll_next(cx);
+        if let std::task::Poll::Ready(Some(_)) = &polled {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        polled
+    }
 }
 
 pub(crate) fn inbox<M>(capacity: usize) -> (Inbox<M>, InboxReceiver<M>) {
@@ -232,6 +269,13 @@ pub(crate) fn inbox<M>(capacity: usize) -> (Inbox<M>, InboxReceiver<M>) {
 }
 
 impl<M> Inbox<M> {
+    /// A stand-alone inbox holding at most `capacity` waiting messages,
+    /// and its receiving end: for testing a transport without a node.
+    #[must_use]
+    pub fn channel(capacity: usize) -> (Self, InboxReceiver<M>) {
+        inbox(capacity.max(1))
+    }
+
     /// Hands a message from a peer to the node. Returns whether it was
     /// queued (false: the inbox is full or the node has stopped).
     pub fn deliver(&self, message: M) -> bool {

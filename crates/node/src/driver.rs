@@ -53,6 +53,8 @@ pub struct Driver<P: Protocol, S: StateMachine, T> {
     snapshot_index: Index,
     last_leader: Option<u64>,
     counters: NodeStatus,
+    /// The inbox's drop counter, once the loop holds the receiver.
+    dropped: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl<P: Protocol, S: StateMachine, T> std::fmt::Debug for Driver<P, S, T> {
@@ -113,6 +115,7 @@ where
             applied: snapshot.meta.index.max(status.applied),
             snapshot_index: snapshot.meta.index,
             last_leader: status.leader,
+            dropped: None,
             counters: NodeStatus {
                 protocol: status,
                 proposals_in_flight: 0,
@@ -149,7 +152,9 @@ where
 
     async fn serve(&mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<(), Error> {
         let requests = std::mem::replace(&mut self.requests, mpsc::channel(1).1);
-        let messages = std::mem::replace(&mut self.inbox.rx, mpsc::unbounded().1);
+        let (_, empty) = inbox(1);
+        let messages = std::mem::replace(&mut self.inbox, empty);
+        self.dropped = Some(messages.dropped_counter());
         let requests =
             requests
                 .map(Input::Request)
@@ -216,7 +221,6 @@ where
                 self.pending.expire(self.counters.ticks);
             }
             Input::Message(message) => {
-                self.inbox.queued.fetch_sub(1, Ordering::Relaxed);
                 if self.protocol()?.step(message).is_err() {
                     self.counters.messages_refused += 1;
                 }
@@ -315,7 +319,10 @@ where
             protocol,
             proposals_in_flight: self.pending.proposals(),
             reads_in_flight: self.pending.reads(),
-            messages_dropped: self.inbox.dropped.load(Ordering::Relaxed),
+            messages_dropped: self
+                .dropped
+                .as_ref()
+                .map_or(0, |d| d.load(Ordering::Relaxed)),
             ..self.counters
         })
     }

@@ -44,7 +44,7 @@ mod status;
 mod transport;
 
 pub use blocking::{Blocking, DiskThread, Inline, Job};
-pub use client::{Client, Consistency, Inbox, Shutdown};
+pub use client::{Client, Consistency, Inbox, InboxReceiver, Shutdown};
 pub use driver::Driver;
 pub use error::Error;
 pub use log_storage::LogStorage;

@@ -156,6 +156,13 @@ impl Kv {
         words.next().is_none().then_some(kv)
     }
 
+    /// The value `key` holds: a read that changes nothing, for serving
+    /// linearizable reads outside the log.
+    #[must_use]
+    pub fn get(&self, key: Key) -> Option<Value> {
+        self.map.get(&key).copied()
+    }
+
     /// Applies one operation and returns its answer (no session check).
     pub fn apply(&mut self, key: Key, input: Input) -> Output {
         match input {
