@@ -3,3 +3,5 @@
 //! root.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod kvstore;

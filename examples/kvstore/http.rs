@@ -1,0 +1,282 @@
+//! The HTTP JSON API of a key-value replica (axum).
+//!
+//! `PUT /kv/{key}` `{"value": ".."}`, `GET /kv/{key}?consistency=
+//! linearizable|lease|stale`, `DELETE /kv/{key}`, `POST /kv/{key}/cas`
+//! `{"expect": ..|null, "new": ..|null}`, `GET /status`. A follower
+//! answers writes with `307` to the leader's address. Every error is JSON
+//! (`{"error": ".."}`) with a 4xx for the caller's mistakes.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use synod_node::{Client, Consistency, Error};
+
+use super::store::{Command, KvStore};
+
+/// Limits on what a request may carry.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of a key.
+    pub max_key_bytes: usize,
+    /// Bytes of a value.
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_key_bytes: 256,
+            max_value_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    client: Client<KvStore>,
+    /// Every node's HTTP address, for redirects.
+    http: BTreeMap<u64, String>,
+    limits: Limits,
+}
+
+/// The router for one replica.
+pub fn router(client: Client<KvStore>, http: BTreeMap<u64, String>, limits: Limits) -> Router {
+    let app = App {
+        client,
+        http,
+        limits,
+    };
+    Router::new()
+        .route("/kv/{key}", get(read).put(put).delete(delete))
+        .route("/kv/{key}/cas", post(cas))
+        .route("/status", get(status))
+        .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(limits.max_value_bytes + 4096))
+        .with_state(app)
+}
+
+fn failure(code: StatusCode, message: impl Into<String>) -> Response {
+    #[derive(Serialize)]
+    struct Body {
+        error: String,
+    }
+    (
+        code,
+        Json(Body {
+            error: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+impl App {
+    fn check_key(&self, key: &str) -> Result<(), Response> {
+        if key.is_empty() || key.len() > self.limits.max_key_bytes {
+            return Err(failure(
+                StatusCode::BAD_REQUEST,
+                format!("keys are 1 to {} bytes", self.limits.max_key_bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, value: Option<&String>) -> Result<(), Response> {
+        if value.is_some_and(|v| v.len() > self.limits.max_value_bytes) {
+            return Err(failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("values are at most {} bytes", self.limits.max_value_bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The answer for a call the node refused.
+    fn refused(&self, e: &Error, uri: &Uri) -> Response {
+        match e {
+            Error::NotLeader {
+                leader: Some(leader),
+            } => match self.http.get(leader) {
+                Some(addr) => {
+                    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+                    let location = format!("http://{addr}{path}");
+                    let mut r = failure(
+                        StatusCode::TEMPORARY_REDIRECT,
+                        format!("node {leader} leads"),
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&location) {
+                        r.headers_mut().insert(header::LOCATION, v);
+                    }
+                    r
+                }
+                None => failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            },
+            Error::NotLeader { leader: None } | Error::Lost | Error::Stopped => {
+                failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+            Error::Timeout | Error::Unknown => failure(StatusCode::GATEWAY_TIMEOUT, e.to_string()),
+            Error::Refused(r) if matches!(r, synod_protocol::Refusal::TooLarge { .. }) => {
+                failure(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+            }
+            Error::Refused(_) => failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            _ => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+
+    async fn write(&self, command: Command, uri: &Uri) -> Response {
+        match self.client.propose(command.encode()).await {
+            Ok(applied) => Json(applied).into_response(),
+            Err(e) => self.refused(&e, uri),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PutBody {
+    value: String,
+}
+
+async fn put(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    uri: Uri,
+    body: Result<Json<PutBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    if let Err(r) = app.check_key(&key).and(app.check_value(Some(&body.value))) {
+        return r;
+    }
+    app.write(
+        Command::Put {
+            key,
+            value: body.value,
+        },
+        &uri,
+    )
+    .await
+}
+
+async fn delete(State(app): State<App>, Path(key): Path<String>, uri: Uri) -> Response {
+    if let Err(r) = app.check_key(&key) {
+        return r;
+    }
+    app.write(Command::Delete { key }, &uri).await
+}
+
+#[derive(Deserialize)]
+struct CasBody {
+    expect: Option<String>,
+    new: Option<String>,
+}
+
+async fn cas(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    uri: Uri,
+    body: Result<Json<CasBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    if let Err(r) = app
+        .check_key(&key)
+        .and(app.check_value(body.expect.as_ref()))
+        .and(app.check_value(body.new.as_ref()))
+    {
+        return r;
+    }
+    app.write(
+        Command::Cas {
+            key,
+            expect: body.expect,
+            new: body.new,
+        },
+        &uri,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReadParams {
+    consistency: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReadBody {
+    key: String,
+    value: String,
+}
+
+async fn read(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    uri: Uri,
+    params: Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return failure(StatusCode::BAD_REQUEST, "bad query string");
+    };
+    let consistency = match params.consistency.as_deref() {
+        None | Some("linearizable") => Consistency::Linearizable,
+        Some("lease") => Consistency::Lease,
+        Some("stale") => Consistency::Stale,
+        Some(other) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                format!("consistency is linearizable, lease or stale, not {other:?}"),
+            );
+        }
+    };
+    if let Err(r) = app.check_key(&key) {
+        return r;
+    }
+    match app.client.read(key.clone(), consistency).await {
+        Ok(Some(value)) => Json(ReadBody { key, value }).into_response(),
+        Ok(None) => failure(StatusCode::NOT_FOUND, format!("no key {key:?}")),
+        Err(e) => app.refused(&e, &uri),
+    }
+}
+
+#[derive(Serialize)]
+struct StatusBody {
+    id: u64,
+    term: u64,
+    leader: Option<u64>,
+    role: String,
+    committed: u64,
+    applied: u64,
+    last_index: u64,
+    proposals_in_flight: usize,
+    leader_changes: u64,
+    syncs: u64,
+    snapshots_taken: u64,
+}
+
+async fn status(State(app): State<App>) -> Response {
+    match app.client.status().await {
+        Ok(s) => Json(StatusBody {
+            id: s.protocol.id,
+            term: s.protocol.term,
+            leader: s.protocol.leader,
+            role: format!("{:?}", s.protocol.role).to_lowercase(),
+            committed: s.protocol.committed,
+            applied: s.protocol.applied,
+            last_index: s.protocol.last_index,
+            proposals_in_flight: s.proposals_in_flight,
+            leader_changes: s.leader_changes,
+            syncs: s.syncs,
+            snapshots_taken: s.snapshots_taken,
+        })
+        .into_response(),
+        Err(e) => failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}

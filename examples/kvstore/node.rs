@@ -1,0 +1,113 @@
+//! Starting one key-value replica: its log on disk, raft-core, the TCP
+//! transport and the driver.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use synod_node::{Client, DiskThread, Driver, NodeOptions};
+use synod_protocol::{Protocol, Storage};
+use synod_raft_core::{Config, Message, RaftNode};
+use synod_tcp::{Net, TcpOptions, TcpTransport, TokioNet};
+use synod_wal::fs::StdDir;
+use synod_wal::{Options, Wal};
+
+use super::store::KvStore;
+
+/// The raft-core node the example runs.
+pub type KvNode = RaftNode<Wal<StdDir>, StdRng>;
+
+/// Where a peer listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerAddr {
+    /// Its replication (synod-tcp) address.
+    pub raft: String,
+    /// Its HTTP address.
+    pub http: String,
+}
+
+/// One replica's configuration.
+#[derive(Debug, Clone)]
+pub struct KvConfig {
+    /// This node.
+    pub id: u64,
+    /// Every member, this node included.
+    pub peers: BTreeMap<u64, PeerAddr>,
+    /// Where its log lives.
+    pub data_dir: PathBuf,
+    /// The cluster's name (nodes of other clusters are refused).
+    pub cluster: String,
+    /// Milliseconds per protocol tick.
+    pub tick_ms: u64,
+}
+
+/// A running replica: the client handle and the driver's task.
+#[derive(Debug)]
+pub struct Replica {
+    /// The replica's client API.
+    pub client: Client<KvStore>,
+    /// The driver; ends on shutdown or a storage failure.
+    pub task: tokio::task::JoinHandle<Result<KvNode, synod_node::Error>>,
+    /// Keeps the listener accepting.
+    pub listening: synod_tcp::Listening,
+}
+
+/// Opens (or creates) the log and starts the replica on the current
+/// tokio runtime.
+///
+/// # Errors
+/// The log cannot be opened, the address cannot be bound, or the options
+/// are invalid.
+pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let mut wal = Wal::open(StdDir::open(&config.data_dir)?, Options::default())?;
+    let voters: Vec<u64> = config.peers.keys().copied().collect();
+    if wal.last_index()? == 0 && wal.hard_state() == Default::default() {
+        wal.bootstrap(&voters)?;
+    }
+    let raft = Config {
+        election_timeout_ticks: 15,
+        heartbeat_ticks: 2,
+        ..Config::new(config.id)
+    };
+    // Elections draw from the clock-seeded generator: replicas must not
+    // time out in lockstep.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ config.id;
+    let node = <KvNode as Protocol>::start(config.id, &raft, wal, StdRng::seed_from_u64(seed))?;
+    let addrs = config
+        .peers
+        .iter()
+        .map(|(&id, a)| (id, a.raft.clone()))
+        .collect();
+    let me = config.peers.get(&config.id).ok_or("this node is not in --peer")?;
+    let listener = TokioNet.bind(me.raft.clone()).await?;
+    let transport = TcpTransport::start(
+        TokioNet,
+        TcpOptions::new(config.cluster.clone(), config.id, addrs),
+        |m: &Message| m.from,
+    )?;
+    let acceptor = transport.acceptor();
+    let options = NodeOptions {
+        snapshot_every_entries: 50_000,
+        ..NodeOptions::default()
+    };
+    let disk = DiskThread::spawn(&format!("synod-disk-{}", config.id))?;
+    let (client, inbox, driver) = Driver::new(node, KvStore::default(), transport, disk, options)?;
+    let listening = acceptor.listen::<TokioNet>(listener, inbox);
+    let interval = tokio::time::interval(Duration::from_millis(config.tick_ms));
+    let ticks = Box::pin(futures::stream::unfold(interval, |mut i| async move {
+        i.tick().await;
+        Some(((), i))
+    }));
+    let task = tokio::spawn(driver.run(ticks));
+    Ok(Replica {
+        client,
+        task,
+        listening,
+    })
+}
