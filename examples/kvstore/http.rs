@@ -61,6 +61,15 @@ pub fn router(client: Client<KvStore>, http: BTreeMap<u64, String>, limits: Limi
         .with_state(app)
 }
 
+/// A request the API refuses before it reaches the node.
+struct Invalid(StatusCode, String);
+
+impl IntoResponse for Invalid {
+    fn into_response(self) -> Response {
+        failure(self.0, self.1)
+    }
+}
+
 fn failure(code: StatusCode, message: impl Into<String>) -> Response {
     #[derive(Serialize)]
     struct Body {
@@ -76,9 +85,9 @@ fn failure(code: StatusCode, message: impl Into<String>) -> Response {
 }
 
 impl App {
-    fn check_key(&self, key: &str) -> Result<(), Response> {
+    fn check_key(&self, key: &str) -> Result<(), Invalid> {
         if key.is_empty() || key.len() > self.limits.max_key_bytes {
-            return Err(failure(
+            return Err(Invalid(
                 StatusCode::BAD_REQUEST,
                 format!("keys are 1 to {} bytes", self.limits.max_key_bytes),
             ));
@@ -86,9 +95,9 @@ impl App {
         Ok(())
     }
 
-    fn check_value(&self, value: Option<&String>) -> Result<(), Response> {
+    fn check_value(&self, value: Option<&String>) -> Result<(), Invalid> {
         if value.is_some_and(|v| v.len() > self.limits.max_value_bytes) {
-            return Err(failure(
+            return Err(Invalid(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("values are at most {} bytes", self.limits.max_value_bytes),
             ));
@@ -120,7 +129,7 @@ impl App {
                 failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }
             Error::Timeout | Error::Unknown => failure(StatusCode::GATEWAY_TIMEOUT, e.to_string()),
-            Error::Refused(r) if matches!(r, synod_protocol::Refusal::TooLarge { .. }) => {
+            Error::Refused(synod_protocol::Refusal::TooLarge { .. }) => {
                 failure(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
             }
             Error::Refused(_) => failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
@@ -152,7 +161,7 @@ async fn put(
         Err(e) => return failure(StatusCode::BAD_REQUEST, e.body_text()),
     };
     if let Err(r) = app.check_key(&key).and(app.check_value(Some(&body.value))) {
-        return r;
+        return r.into_response();
     }
     app.write(
         Command::Put {
@@ -166,7 +175,7 @@ async fn put(
 
 async fn delete(State(app): State<App>, Path(key): Path<String>, uri: Uri) -> Response {
     if let Err(r) = app.check_key(&key) {
-        return r;
+        return r.into_response();
     }
     app.write(Command::Delete { key }, &uri).await
 }
@@ -192,7 +201,7 @@ async fn cas(
         .and(app.check_value(body.expect.as_ref()))
         .and(app.check_value(body.new.as_ref()))
     {
-        return r;
+        return r.into_response();
     }
     app.write(
         Command::Cas {
@@ -237,7 +246,7 @@ async fn read(
         }
     };
     if let Err(r) = app.check_key(&key) {
-        return r;
+        return r.into_response();
     }
     match app.client.read(key.clone(), consistency).await {
         Ok(Some(value)) => Json(ReadBody { key, value }).into_response(),

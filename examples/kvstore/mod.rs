@@ -2,6 +2,9 @@
 //! synod-tcp, its log in synod-wal, an HTTP JSON API in front. The `kv`
 //! example is its command line; `cluster_demo` runs three of them.
 
+pub mod cli;
+pub mod cluster;
+pub mod demo;
 pub mod http;
 pub mod node;
 pub mod store;
@@ -47,7 +50,10 @@ pub async fn serve(config: node::KvConfig) -> Result<(), Box<dyn std::error::Err
         .iter()
         .map(|(&id, a)| (id, a.http.clone()))
         .collect();
-    let me = config.peers.get(&config.id).ok_or("this node is not in --peer")?;
+    let me = config
+        .peers
+        .get(&config.id)
+        .ok_or("this node is not in --peer")?;
     let listener = tokio::net::TcpListener::bind(&me.http).await?;
     let app = http::router(replica.client.clone(), http, http::Limits::default());
     let server = axum::serve(listener, app);

@@ -84,7 +84,10 @@ pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Err
         .iter()
         .map(|(&id, a)| (id, a.raft.clone()))
         .collect();
-    let me = config.peers.get(&config.id).ok_or("this node is not in --peer")?;
+    let me = config
+        .peers
+        .get(&config.id)
+        .ok_or("this node is not in --peer")?;
     let listener = TokioNet.bind(me.raft.clone()).await?;
     let transport = TcpTransport::start(
         TokioNet,

@@ -1,0 +1,221 @@
+//! Several key-value replicas as separate processes on loopback, driven
+//! over HTTP: what `cluster_demo` shows and the kill -9 test checks.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// A replica's `/status`, as far as the cluster runner reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Status {
+    /// The node.
+    pub id: u64,
+    /// Its term.
+    pub term: u64,
+    /// The leader it knows.
+    pub leader: Option<u64>,
+    /// Its role.
+    pub role: String,
+    /// Its applied index.
+    pub applied: u64,
+    /// Its commit index.
+    pub committed: u64,
+}
+
+/// Replicas running as child processes. Dropping it kills them all.
+#[derive(Debug)]
+pub struct Cluster {
+    exe: PathBuf,
+    prefix: Vec<String>,
+    dir: PathBuf,
+    peers: Vec<String>,
+    http: BTreeMap<u64, String>,
+    children: BTreeMap<u64, Child>,
+    client: reqwest::Client,
+}
+
+/// A loopback address with a port nobody listens on right now.
+fn free_addr() -> std::io::Result<String> {
+    let l = TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.to_string())
+}
+
+impl Cluster {
+    /// Starts `n` replicas: each runs `exe` with `prefix` and the replica's
+    /// own arguments; logs go under `dir`.
+    ///
+    /// # Errors
+    /// A port or a process could not be had.
+    pub fn start(exe: &Path, prefix: &[&str], dir: &Path, n: u64) -> std::io::Result<Self> {
+        let mut peers = Vec::new();
+        let mut http = BTreeMap::new();
+        for id in 1..=n {
+            let (raft, web) = (free_addr()?, free_addr()?);
+            peers.push(format!("{id}={raft},{web}"));
+            http.insert(id, web);
+        }
+        let mut cluster = Self {
+            exe: exe.to_path_buf(),
+            prefix: prefix.iter().map(|s| (*s).to_string()).collect(),
+            dir: dir.to_path_buf(),
+            peers,
+            http,
+            children: BTreeMap::new(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()
+                .map_err(std::io::Error::other)?,
+        };
+        for id in 1..=n {
+            cluster.spawn(id)?;
+        }
+        Ok(cluster)
+    }
+
+    fn spawn(&mut self, id: u64) -> std::io::Result<()> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(&self.prefix)
+            .arg("--id")
+            .arg(id.to_string())
+            .arg("--data-dir")
+            .arg(self.dir.join(format!("node-{id}")));
+        for p in &self.peers {
+            cmd.arg("--peer").arg(p);
+        }
+        let log = std::fs::File::create(self.dir.join(format!("node-{id}.log")))?;
+        cmd.stdout(Stdio::null()).stderr(log);
+        self.children.insert(id, cmd.spawn()?);
+        Ok(())
+    }
+
+    /// The ids of the replicas.
+    pub fn ids(&self) -> Vec<u64> {
+        self.http.keys().copied().collect()
+    }
+
+    /// Kills replica `id` with SIGKILL: no shutdown, no flush.
+    ///
+    /// # Errors
+    /// The process could not be signalled.
+    pub fn kill(&mut self, id: u64) -> std::io::Result<()> {
+        if let Some(mut child) = self.children.remove(&id) {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Starts replica `id` again over its data directory.
+    ///
+    /// # Errors
+    /// The process could not be started.
+    pub fn restart(&mut self, id: u64) -> std::io::Result<()> {
+        self.kill(id)?;
+        self.spawn(id)
+    }
+
+    /// Replica `id`'s status, if it answers.
+    pub async fn status(&self, id: u64) -> Option<Status> {
+        let url = format!("http://{}/status", self.http.get(&id)?);
+        self.client.get(url).send().await.ok()?.json().await.ok()
+    }
+
+    /// Waits for a leader that the running replicas agree on, excluding
+    /// `except`; returns it.
+    pub async fn leader(&self, except: Option<u64>, within: Duration) -> Option<u64> {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            for id in self.children.keys() {
+                if Some(*id) == except {
+                    continue;
+                }
+                if let Some(s) = self.status(*id).await
+                    && s.role == "leader"
+                {
+                    return Some(s.id);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
+    /// Writes `key` = `value` through replica `via` (following redirects
+    /// to the leader); true once the write is acknowledged (applied).
+    pub async fn put(&self, via: u64, key: &str, value: &str) -> bool {
+        let Some(addr) = self.http.get(&via) else {
+            return false;
+        };
+        let url = format!("http://{addr}/kv/{key}");
+        let sent = self
+            .client
+            .put(url)
+            .json(&serde_json::json!({ "value": value }))
+            .send()
+            .await;
+        matches!(sent, Ok(r) if r.status().is_success())
+    }
+
+    /// Writes through whichever replica leads, retrying for up to
+    /// `within`; true once acknowledged.
+    pub async fn put_retrying(&self, key: &str, value: &str, within: Duration) -> bool {
+        let start = Instant::now();
+        let ids: Vec<u64> = self.children.keys().copied().collect();
+        let mut at = 0;
+        while start.elapsed() < within {
+            if let Some(&id) = ids.get(at % ids.len().max(1))
+                && self.put(id, key, value).await
+            {
+                return true;
+            }
+            at += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// What replica `id` holds for `key` right now (a stale read: its own
+    /// applied state).
+    pub async fn local_value(&self, id: u64, key: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Read {
+            value: String,
+        }
+        let url = format!("http://{}/kv/{key}?consistency=stale", self.http.get(&id)?);
+        let r = self.client.get(url).send().await.ok()?;
+        if !r.status().is_success() {
+            return None;
+        }
+        r.json::<Read>().await.ok().map(|r| r.value)
+    }
+
+    /// Waits until replica `id` has applied at least `index`.
+    pub async fn caught_up(&self, id: u64, index: u64, within: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if self.status(id).await.is_some_and(|s| s.applied >= index) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    /// Kills every replica.
+    pub fn stop_all(&mut self) {
+        for (_, mut child) in std::mem::take(&mut self.children) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
