@@ -17,7 +17,7 @@ use crate::stats::{Counters, TcpStats, bump};
 use crate::{dial, listen};
 
 /// Sends a node's messages to its peers over TCP, one connection per peer
-/// and direction, and (after [`TcpTransport::listen`]) hands the messages
+/// and direction, and (through [`TcpTransport::acceptor`]) hands the messages
 /// peers send to the node's [`Inbox`].
 ///
 /// `send` never blocks: each peer has a bounded queue
