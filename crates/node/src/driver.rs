@@ -124,6 +124,7 @@ where
                 leader_changes: 0,
                 writes: 0,
                 syncs: 0,
+                sync_latency: crate::latency::LatencyHistogram::default(),
                 snapshots_taken: 0,
                 snapshots_restored: 0,
                 messages_refused: 0,
@@ -146,6 +147,11 @@ where
     pub async fn run(mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<P, Error> {
         let result = self.serve(ticks).await;
         self.pending.stop();
+        let id = self.counters.protocol.id;
+        match &result {
+            Ok(()) => crate::observe::stopped(id, "shut down"),
+            Err(e) => crate::observe::stopped(id, &e.to_string()),
+        }
         result?;
         self.protocol.take().ok_or(Error::Stopped)
     }
@@ -219,6 +225,8 @@ where
                 self.protocol()?.tick();
                 self.counters.ticks += 1;
                 self.pending.expire(self.counters.ticks);
+                #[cfg(feature = "metrics")]
+                crate::observe::publish(&self.status()?);
             }
             Input::Message(message) => {
                 if self.protocol()?.step(message).is_err() {
@@ -373,21 +381,29 @@ where
         if must_sync {
             self.counters.syncs += 1;
         }
-        self.on_log(move |log| {
-            log.write(write)?;
-            if must_sync {
-                log.sync()?;
-            }
-            Ok(())
-        })
-        .await
+        let took = self
+            .on_log(move |log| {
+                // Wall-clock time for the latency histogram only: nothing
+                // the protocol decides depends on it.
+                let start = std::time::Instant::now();
+                log.write(write)?;
+                if must_sync {
+                    log.sync()?;
+                }
+                Ok(start.elapsed())
+            })
+            .await?;
+        if must_sync {
+            self.counters.sync_latency.record(took);
+        }
+        Ok(())
     }
 
     /// Runs `job` against the log on the blocking executor.
-    async fn on_log(
+    async fn on_log<O: Send + 'static>(
         &mut self,
-        job: impl FnOnce(&mut P::Storage) -> Result<(), synod_protocol::StorageError> + Send + 'static,
-    ) -> Result<(), Error> {
+        job: impl FnOnce(&mut P::Storage) -> Result<O, synod_protocol::StorageError> + Send + 'static,
+    ) -> Result<O, Error> {
         let mut protocol = self.protocol.take().ok_or(Error::Stopped)?;
         let (tx, rx) = oneshot::channel();
         self.blocking.run(Box::new(move || {
@@ -410,6 +426,7 @@ where
         self.applied = self.applied.max(index);
         self.snapshot_index = self.snapshot_index.max(index);
         self.counters.snapshots_restored += 1;
+        crate::observe::snapshot(self.counters.protocol.id, index, true);
         Ok(())
     }
 
@@ -434,10 +451,11 @@ where
     }
 
     fn note_leader(&mut self) -> Result<(), Error> {
-        let leader = self.protocol()?.status().leader;
-        if leader != self.last_leader {
-            self.last_leader = leader;
+        let status = self.protocol()?.status();
+        if status.leader != self.last_leader {
+            self.last_leader = status.leader;
             self.counters.leader_changes += 1;
+            crate::observe::leader_changed(status.id, status.term, status.leader);
         }
         Ok(())
     }
@@ -456,6 +474,7 @@ where
             .await?;
         self.snapshot_index = index;
         self.counters.snapshots_taken += 1;
+        crate::observe::snapshot(self.counters.protocol.id, index, false);
         Ok(())
     }
 }

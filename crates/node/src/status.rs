@@ -2,6 +2,8 @@
 
 use synod_protocol::Status;
 
+use crate::latency::LatencyHistogram;
+
 /// The replica's state and the driver's counters, as a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeStatus {
@@ -19,6 +21,9 @@ pub struct NodeStatus {
     pub writes: u64,
     /// Syncs of the log.
     pub syncs: u64,
+    /// How long each log write that synced took (write and sync, on the
+    /// blocking executor, measured with the wall clock).
+    pub sync_latency: LatencyHistogram,
     /// Snapshots of the state machine taken (each compacts the log).
     pub snapshots_taken: u64,
     /// Snapshots received from a leader and restored.

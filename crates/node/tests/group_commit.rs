@@ -111,7 +111,14 @@ async fn proposals_arriving_during_a_sync_join_the_next_write() {
         (1..=256).collect::<Vec<_>>(),
         "each applied once"
     );
-    let syncs = c.status().await.expect("status").syncs - before;
+    let status = c.status().await.expect("status");
+    let syncs = status.syncs - before;
+    assert_eq!(status.sync_latency.count(), status.syncs);
+    let p50 = status
+        .sync_latency
+        .quantile_us(0.5)
+        .expect("syncs were timed");
+    assert!(p50 >= 2048, "a 2 ms sync measured under {p50} us");
     // With one proposal per write this would be 256 or more.
     assert!(
         syncs < 64,
