@@ -28,6 +28,26 @@ enum Input<M, S: StateMachine> {
     TicksEnded,
 }
 
+/// Returns `Pending` once after waking itself: lets the executor run the
+/// other ready tasks before this one continues, on any runtime.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
 /// Why the loop ends.
 enum Stop {
     Shutdown(oneshot::Sender<Shutdown>),
@@ -181,9 +201,23 @@ where
         while let Some(input) = inputs.next().await {
             let mut taken = 0;
             let mut next = Some(input);
+            let mut yielded = false;
             // Take what is already waiting, up to the batch bound: all of
             // it joins the next write (group commit).
-            while let Some(input) = next {
+            loop {
+                let Some(input) = next else {
+                    // Nothing waits. Let the tasks this node just woke (the
+                    // callers it answered, peers it wrote to) run once: their
+                    // next calls join this batch instead of each costing a
+                    // write and an append of its own.
+                    if yielded || taken == 0 {
+                        break;
+                    }
+                    yielded = true;
+                    YieldNow(false).await;
+                    next = inputs.next().now_or_never().flatten();
+                    continue;
+                };
                 if let Some(reply) = self.take(input)? {
                     stopping = Some(reply);
                     break;

@@ -73,7 +73,8 @@ mod tests {
         assert_eq!(h.buckets[1], 1); // 3 µs
         assert_eq!(h.buckets[6], 1); // 100 µs
         assert_eq!(h.buckets[9], 3); // 1000 µs
-        assert_eq!(h.quantile_us(0.5), Some(1024));
+        assert_eq!(h.quantile_us(0.5), Some(128)); // the 4th of 8: 100 us
+        assert_eq!(h.quantile_us(0.75), Some(1024));
         assert_eq!(h.quantile_us(1.0), Some(8192));
         assert_eq!(h.quantile_us(0.0), Some(2));
         h.record(Duration::from_secs(u64::MAX));
