@@ -1,15 +1,12 @@
 //! The handles a service holds: [`Client`] for its callers, [`Inbox`] for
 //! its transport.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
 use bytes::Bytes;
-use futures::SinkExt;
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 use synod_protocol::{ConfChange, Index, NodeId};
 
 use crate::error::Error;
+use crate::inbox::{Inbox, Offer};
 use crate::state_machine::StateMachine;
 use crate::status::NodeStatus;
 
@@ -70,8 +67,12 @@ pub struct Shutdown {
 /// A caller's handle on a running node. Cheap to clone; every call is
 /// cancel-safe in the sense that dropping its future abandons the answer,
 /// never the node (a dropped proposal may still commit).
+///
+/// Back-pressure: at most `NodeOptions::client_queue` calls wait for the
+/// node to take them; past that a call fails at once with
+/// [`Error::Refused`]`(`[`Refusal::Busy`](synod_protocol::Refusal::Busy)`)`.
 pub struct Client<S: StateMachine> {
-    requests: mpsc::Sender<Request<S>>,
+    requests: Inbox<Request<S>>,
 }
 
 impl<S: StateMachine> Clone for Client<S> {
@@ -89,7 +90,7 @@ impl<S: StateMachine> std::fmt::Debug for Client<S> {
 }
 
 impl<S: StateMachine> Client<S> {
-    pub(crate) fn new(requests: mpsc::Sender<Request<S>>) -> Self {
+    pub(crate) fn new(requests: Inbox<Request<S>>) -> Self {
         Self { requests }
     }
 
@@ -98,8 +99,11 @@ impl<S: StateMachine> Client<S> {
         make: impl FnOnce(oneshot::Sender<T>) -> Request<S>,
     ) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
-        let mut requests = self.requests.clone();
-        requests.send(make(tx)).await.map_err(|_| Error::Stopped)?;
+        match self.requests.offer(make(tx)) {
+            Offer::Taken => {}
+            Offer::Full => return Err(Error::Refused(synod_protocol::Refusal::Busy)),
+            Offer::Closed => return Err(Error::Stopped),
+        }
         rx.await.map_err(|_| Error::Stopped)
     }
 
@@ -172,122 +176,5 @@ impl<S: StateMachine> Client<S> {
     /// [`Error::Stopped`] when the node had already stopped.
     pub async fn shutdown(&self) -> Result<Shutdown, Error> {
         self.call(|reply| Request::Shutdown { reply }).await
-    }
-}
-
-/// Where a transport hands the messages it receives. Cheap to clone;
-/// [`Inbox::deliver`] never blocks: past `inbox_capacity` waiting
-/// messages it drops (the protocol recovers from loss) and counts.
-pub struct Inbox<M> {
-    tx: mpsc::UnboundedSender<M>,
-    queued: Arc<AtomicUsize>,
-    dropped: Arc<AtomicU64>,
-    capacity: usize,
-}
-
-impl<M> Clone for Inbox<M> {
-    fn clone(&self) -> Self {
-        Self {
-            tx: self.tx.clone(),
-            queued: Arc::clone(&self.queued),
-            dropped: Arc::clone(&self.dropped),
-            capacity: self.capacity,
-        }
-    }
-}
-
-impl<M> std::fmt::Debug for Inbox<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inbox")
-            .field("queued", &self.queued.load(Ordering::Relaxed))
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The receiving end of an [`Inbox`]: a stream of the delivered messages.
-/// The driver holds one; [`Inbox::channel`] makes a pair for testing a
-/// transport on its own.
-pub struct InboxReceiver<M> {
-    rx: mpsc::UnboundedReceiver<M>,
-    queued: Arc<AtomicUsize>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl<M> std::fmt::Debug for InboxReceiver<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InboxReceiver")
-            .field("queued", &self.queued.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
-    }
-}
-
-impl<M> InboxReceiver<M> {
-    /// Messages dropped so far because the inbox was full.
-    #[must_use]
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn dropped_counter(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.dropped)
-    }
-}
-
-impl<M> futures::Stream for InboxReceiver<M> {
-    type Item = M;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<M>> {
-        let polled = std::pin::Pin::new(&mut self.rx).poll_next(cx);
-        if let std::task::Poll::Ready(Some(_)) = &polled {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-        }
-        polled
-    }
-}
-
-pub(crate) fn inbox<M>(capacity: usize) -> (Inbox<M>, InboxReceiver<M>) {
-    let (tx, rx) = mpsc::unbounded();
-    let queued = Arc::new(AtomicUsize::new(0));
-    let dropped = Arc::new(AtomicU64::new(0));
-    (
-        Inbox {
-            tx,
-            queued: Arc::clone(&queued),
-            dropped: Arc::clone(&dropped),
-            capacity,
-        },
-        InboxReceiver {
-            rx,
-            queued,
-            dropped,
-        },
-    )
-}
-
-impl<M> Inbox<M> {
-    /// A stand-alone inbox holding at most `capacity` waiting messages,
-    /// and its receiving end: for testing a transport without a node.
-    #[must_use]
-    pub fn channel(capacity: usize) -> (Self, InboxReceiver<M>) {
-        inbox(capacity.max(1))
-    }
-
-    /// Hands a message from a peer to the node. Returns whether it was
-    /// queued (false: the inbox is full or the node has stopped).
-    pub fn deliver(&self, message: M) -> bool {
-        if self.queued.load(Ordering::Relaxed) >= self.capacity {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        if self.tx.unbounded_send(message).is_err() {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            return false;
-        }
-        true
     }
 }

@@ -1,15 +1,15 @@
 //! The replica loop: inputs in, the protocol's work done, answers out.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 use futures::{FutureExt, Stream, StreamExt};
 use synod_protocol::{Entry, Index, Payload, Protocol, Refusal, Snapshot, Storage, Write};
 
 use crate::blocking::Blocking;
-use crate::client::{Client, Consistency, Inbox, InboxReceiver, Request, Shutdown, inbox};
+use crate::client::{Client, Consistency, Request, Shutdown};
 use crate::error::Error;
+use crate::inbox::{DropCount, Inbox, InboxReceiver, inbox};
 use crate::log_storage::LogStorage;
 use crate::options::NodeOptions;
 use crate::pending::{Pending, PendingRead};
@@ -64,7 +64,7 @@ pub struct Driver<P: Protocol, S: StateMachine, T> {
     transport: T,
     blocking: Arc<dyn Blocking>,
     options: NodeOptions,
-    requests: mpsc::Receiver<Request<S>>,
+    requests: InboxReceiver<Request<S>>,
     inbox: InboxReceiver<P::Message>,
     pending: Pending<S>,
     /// The last index applied to `state`.
@@ -74,7 +74,7 @@ pub struct Driver<P: Protocol, S: StateMachine, T> {
     last_leader: Option<u64>,
     counters: NodeStatus,
     /// The inbox's drop counter, once the loop holds the receiver.
-    dropped: Option<Arc<std::sync::atomic::AtomicU64>>,
+    dropped: Option<DropCount>,
 }
 
 impl<P: Protocol, S: StateMachine, T> std::fmt::Debug for Driver<P, S, T> {
@@ -121,7 +121,7 @@ where
         if !snapshot.is_empty() {
             state.restore(&snapshot.data).map_err(Error::StateMachine)?;
         }
-        let (requests_tx, requests) = mpsc::channel(options.client_queue);
+        let (requests_tx, requests) = inbox(options.client_queue);
         let (inbox_tx, inbox_rx) = inbox(options.inbox_capacity);
         let status = protocol.status();
         let driver = Self {
@@ -177,10 +177,10 @@ where
     }
 
     async fn serve(&mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<(), Error> {
-        let requests = std::mem::replace(&mut self.requests, mpsc::channel(1).1);
+        let requests = std::mem::replace(&mut self.requests, inbox(1).1);
         let (_, empty) = inbox(1);
         let messages = std::mem::replace(&mut self.inbox, empty);
-        self.dropped = Some(messages.dropped_counter());
+        self.dropped = Some(messages.drop_count());
         let requests =
             requests
                 .map(Input::Request)
@@ -361,10 +361,7 @@ where
             protocol,
             proposals_in_flight: self.pending.proposals(),
             reads_in_flight: self.pending.reads(),
-            messages_dropped: self
-                .dropped
-                .as_ref()
-                .map_or(0, |d| d.load(Ordering::Relaxed)),
+            messages_dropped: self.dropped.as_ref().map_or(0, DropCount::get),
             ..self.counters
         })
     }

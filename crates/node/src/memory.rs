@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use synod_protocol::NodeId;
 
-use crate::client::Inbox;
+use crate::inbox::Inbox;
 use crate::transport::Transport;
 
 struct Links<M> {

@@ -8,8 +8,9 @@ pub struct NodeOptions {
     /// Inputs (messages, client calls) taken before the replica's work is
     /// handed out: a bound on the batch one write covers.
     pub max_batch_inputs: usize,
-    /// Client calls queued before `propose` and `read` wait
-    /// (back-pressure on clients).
+    /// Client calls queued and not yet taken by the node; past it a call
+    /// fails at once with `Error::Refused(Refusal::Busy)` (back-pressure
+    /// on clients, who retry later).
     pub client_queue: usize,
     /// Messages from peers queued before more are dropped (the protocol
     /// recovers from loss).

@@ -1,0 +1,269 @@
+//! The node's two input queues (messages from peers, calls from clients):
+//! many senders, one receiver, bounded by a count, never blocking a
+//! sender.
+//!
+//! A `Mutex<VecDeque>` and a waker rather than a linked channel: a send is
+//! a push into a reused buffer (no allocation per message), and the node
+//! takes what waits in one lock each.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use futures::task::AtomicWaker;
+
+struct Shared<M> {
+    queue: Mutex<VecDeque<M>>,
+    /// Messages in `queue` (read without the lock for the bound).
+    queued: AtomicUsize,
+    capacity: usize,
+    /// Shared apart, so a reader of the count holds no messages.
+    dropped: Arc<AtomicU64>,
+    /// Live `Inbox` handles; the stream ends when the last is dropped.
+    senders: AtomicUsize,
+    /// The receiver is gone.
+    closed: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl<M> Shared<M> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<M>> {
+        // A sender that panicked mid-push leaves a valid queue.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Where a transport hands the messages it receives. Cheap to clone;
+/// [`Inbox::deliver`] never blocks: past `inbox_capacity` waiting
+/// messages it drops (the protocol recovers from loss) and counts.
+pub struct Inbox<M> {
+    shared: Arc<Shared<M>>,
+}
+
+impl<M> Clone for Inbox<M> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M> Drop for Inbox<M> {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.waker.wake();
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Inbox<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("queued", &self.shared.queued.load(Ordering::Relaxed))
+            .field("capacity", &self.shared.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What became of a message offered to an [`Inbox`].
+pub(crate) enum Offer {
+    Taken,
+    Full,
+    Closed,
+}
+
+impl<M> Inbox<M> {
+    /// A stand-alone inbox holding at most `capacity` waiting messages,
+    /// and its receiving end: for testing a transport without a node.
+    #[must_use]
+    pub fn channel(capacity: usize) -> (Self, InboxReceiver<M>) {
+        inbox(capacity.max(1))
+    }
+
+    /// Hands a message from a peer to the node. Returns whether it was
+    /// queued (false: the inbox is full or the node has stopped).
+    pub fn deliver(&self, message: M) -> bool {
+        matches!(self.offer(message), Offer::Taken)
+    }
+
+    /// Queues `message` unless the inbox is full or its receiver gone.
+    pub(crate) fn offer(&self, message: M) -> Offer {
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Offer::Closed;
+        }
+        if shared.queued.load(Ordering::Relaxed) >= shared.capacity {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return Offer::Full;
+        }
+        {
+            let mut queue = shared.lock();
+            queue.push_back(message);
+            shared.queued.store(queue.len(), Ordering::Relaxed);
+        }
+        shared.waker.wake();
+        Offer::Taken
+    }
+}
+
+/// The receiving end of an [`Inbox`]: a stream of the delivered messages,
+/// ending when every `Inbox` handle is gone. The driver holds one;
+/// [`Inbox::channel`] makes a pair for testing a transport on its own.
+pub struct InboxReceiver<M> {
+    shared: Arc<Shared<M>>,
+    /// Messages taken from the queue in one lock, handed out one by one.
+    taken: VecDeque<M>,
+}
+
+impl<M> std::fmt::Debug for InboxReceiver<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxReceiver")
+            .field("queued", &self.shared.queued.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> InboxReceiver<M> {
+    /// Messages dropped so far because the inbox was full.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// A reader of the drop count that outlives the receiver.
+    pub(crate) fn drop_count(&self) -> DropCount {
+        DropCount(Arc::clone(&self.shared.dropped))
+    }
+}
+
+/// Reads an inbox's drop count.
+pub(crate) struct DropCount(Arc<AtomicU64>);
+
+impl DropCount {
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+// Nothing in the receiver is structurally pinned: it only ever moves
+// messages out by value.
+impl<M> Unpin for InboxReceiver<M> {}
+
+impl<M> Drop for InboxReceiver<M> {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+    }
+}
+
+impl<M> futures::Stream for InboxReceiver<M> {
+    type Item = M;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
+        if let Some(m) = self.taken.pop_front() {
+            return Poll::Ready(Some(m));
+        }
+        if self.refill() {
+            return Poll::Ready(self.taken.pop_front());
+        }
+        // Register, then look again: a push between the first look and the
+        // registration would otherwise wake nobody.
+        self.shared.waker.register(cx.waker());
+        if self.refill() {
+            return Poll::Ready(self.taken.pop_front());
+        }
+        if self.shared.senders.load(Ordering::Acquire) == 0 {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+}
+
+impl<M> InboxReceiver<M> {
+    /// Moves everything waiting into `taken`; whether anything was.
+    fn refill(&mut self) -> bool {
+        let shared = Arc::clone(&self.shared);
+        let mut queue = shared.lock();
+        if queue.is_empty() {
+            return false;
+        }
+        // Swap buffers: both keep their capacity, so neither side
+        // allocates in the steady state.
+        std::mem::swap(&mut *queue, &mut self.taken);
+        shared.queued.store(0, Ordering::Relaxed);
+        true
+    }
+}
+
+pub(crate) fn inbox<M>(capacity: usize) -> (Inbox<M>, InboxReceiver<M>) {
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(VecDeque::new()),
+        queued: AtomicUsize::new(0),
+        capacity,
+        dropped: Arc::new(AtomicU64::new(0)),
+        senders: AtomicUsize::new(1),
+        closed: AtomicBool::new(false),
+        waker: AtomicWaker::new(),
+    });
+    (
+        Inbox {
+            shared: Arc::clone(&shared),
+        },
+        InboxReceiver {
+            shared,
+            taken: VecDeque::new(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[test]
+    fn bounded_ordered_and_ending_with_the_last_sender() {
+        let (tx, mut rx) = inbox::<u32>(3);
+        let tx2 = tx.clone();
+        assert!(tx.deliver(1));
+        assert!(tx2.deliver(2));
+        assert!(tx.deliver(3));
+        assert!(!tx.deliver(4), "past the capacity");
+        assert_eq!(rx.dropped(), 1);
+        let got: Vec<u32> = futures::executor::block_on(async {
+            let mut v = Vec::new();
+            for _ in 0..3 {
+                v.push(rx.next().await.expect("a message"));
+            }
+            v
+        });
+        assert_eq!(got, [1, 2, 3]);
+        assert!(tx.deliver(5), "room again once taken");
+        drop(tx);
+        drop(tx2);
+        let rest: Vec<u32> = futures::executor::block_on(rx.collect());
+        assert_eq!(rest, [5]);
+    }
+
+    #[test]
+    fn a_send_after_the_receiver_is_gone_is_refused() {
+        let (tx, rx) = inbox::<u32>(3);
+        drop(rx);
+        assert!(matches!(tx.offer(1), Offer::Closed));
+    }
+
+    #[test]
+    fn a_waiting_receiver_is_woken_from_another_thread() {
+        let (tx, mut rx) = inbox::<u32>(8);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            tx.deliver(7);
+        });
+        assert_eq!(futures::executor::block_on(rx.next()), Some(7));
+        t.join().expect("joined");
+        assert_eq!(futures::executor::block_on(rx.next()), None);
+    }
+}
