@@ -198,6 +198,9 @@ where
             futures::stream::select(messages.map(Input::Message), requests),
         );
         let mut stopping = None;
+        // Callers answered by the last round of work: when several were,
+        // their next calls are about to arrive.
+        let mut answered_last = 0;
         while let Some(input) = inputs.next().await {
             let mut taken = 0;
             let mut next = Some(input);
@@ -206,11 +209,11 @@ where
             // it joins the next write (group commit).
             loop {
                 let Some(input) = next else {
-                    // Nothing waits. Let the tasks this node just woke (the
-                    // callers it answered, peers it wrote to) run once: their
-                    // next calls join this batch instead of each costing a
-                    // write and an append of its own.
-                    if yielded || taken == 0 {
+                    // Nothing waits. If the last round answered several
+                    // callers, let them run once: their next calls join
+                    // this batch instead of each costing a write and an
+                    // append of its own. (A lone caller is not made to wait.)
+                    if yielded || taken == 0 || answered_last < 2 {
                         break;
                     }
                     yielded = true;
@@ -228,7 +231,9 @@ where
                 }
                 next = inputs.next().now_or_never().flatten();
             }
+            let answered_before = self.pending.answered;
             self.work().await?;
+            answered_last = self.pending.answered - answered_before;
             match stopping.take() {
                 Some(Stop::Shutdown(reply)) => {
                     let (proposals_abandoned, reads_failed) = self.pending.stop();

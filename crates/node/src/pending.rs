@@ -28,6 +28,8 @@ pub(crate) struct Pending<S: StateMachine> {
     changes: BTreeMap<(Index, Term), Reply<Index>>,
     unconfirmed: BTreeMap<ReadId, PendingRead<S>>,
     confirmed: BTreeMap<(Index, ReadId), PendingRead<S>>,
+    /// Answers sent so far (proposals and reads served).
+    pub(crate) answered: u64,
 }
 
 impl<S: StateMachine> Default for Pending<S> {
@@ -37,6 +39,7 @@ impl<S: StateMachine> Default for Pending<S> {
             changes: BTreeMap::new(),
             unconfirmed: BTreeMap::new(),
             confirmed: BTreeMap::new(),
+            answered: 0,
         }
     }
 }
@@ -81,6 +84,7 @@ impl<S: StateMachine> Pending<S> {
                 };
                 // The caller may have stopped waiting; nothing to do then.
                 let _ = reply.send(answer);
+                self.answered += 1;
             }
         }
         let keys: Vec<(Index, Term)> = self
@@ -123,6 +127,7 @@ impl<S: StateMachine> Pending<S> {
     pub(crate) fn serve(&mut self, applied: Index, state: &S) {
         for (_, read) in take_through(&mut self.confirmed, applied) {
             let _ = read.reply.send(Ok(state.query(&read.query)));
+            self.answered += 1;
         }
     }
 
