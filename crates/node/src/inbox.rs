@@ -92,15 +92,18 @@ impl<M> Inbox<M> {
     /// Queues `message` unless the inbox is full or its receiver gone.
     pub(crate) fn offer(&self, message: M) -> Offer {
         let shared = &self.shared;
-        if shared.closed.load(Ordering::Acquire) {
-            return Offer::Closed;
-        }
         if shared.queued.load(Ordering::Relaxed) >= shared.capacity {
             shared.dropped.fetch_add(1, Ordering::Relaxed);
             return Offer::Full;
         }
         {
             let mut queue = shared.lock();
+            // Checked under the lock: the receiver closes and empties the
+            // queue under it too, so nothing is left behind unanswered
+            // (a queued call holds its caller's reply channel).
+            if shared.closed.load(Ordering::Acquire) {
+                return Offer::Closed;
+            }
             queue.push_back(message);
             shared.queued.store(queue.len(), Ordering::Relaxed);
         }
@@ -154,7 +157,14 @@ impl<M> Unpin for InboxReceiver<M> {}
 
 impl<M> Drop for InboxReceiver<M> {
     fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
+        let left = {
+            let mut queue = self.shared.lock();
+            self.shared.closed.store(true, Ordering::Release);
+            std::mem::take(&mut *queue)
+        };
+        // Dropped outside the lock: a queued call's reply channel closes,
+        // and its caller learns the node stopped.
+        drop(left);
     }
 }
 
@@ -253,6 +263,16 @@ mod tests {
         let (tx, rx) = inbox::<u32>(3);
         drop(rx);
         assert!(matches!(tx.offer(1), Offer::Closed));
+    }
+
+    #[test]
+    fn what_waits_when_the_receiver_goes_is_dropped_with_it() {
+        let (tx, rx) = inbox::<futures::channel::oneshot::Sender<()>>(3);
+        let (reply, answer) = futures::channel::oneshot::channel();
+        assert!(tx.deliver(reply));
+        drop(rx);
+        // The caller is not left waiting forever.
+        assert!(futures::executor::block_on(answer).is_err());
     }
 
     #[test]
