@@ -221,25 +221,37 @@ pub async fn start_isolated_leader(nodes: u64) -> CutCluster {
     panic!("node 1 did not lead within 10 s");
 }
 
-/// Proposes `n` commands on the cut-off leader and waits until all are
-/// appended and waiting; returns the waiting calls.
+/// Proposes `n` commands on the cut-off leader without a task per call:
+/// each call's future is polled once (which queues it) and kept. Waits
+/// until all are appended and waiting; returns the futures and the bytes
+/// each occupies, so a caller can count the node's side alone.
 ///
 /// # Panics
 /// If they are not all in flight within 10 s.
-pub async fn stall_proposals(
+pub async fn stall_polled(
     cluster: &CutCluster,
     n: u64,
-) -> Vec<tokio::task::JoinHandle<Result<u64, Error>>> {
-    let calls: Vec<_> = (0..n)
-        .map(|i| {
-            let leader = cluster.leader.clone();
-            tokio::spawn(async move {
-                let mut command = [0u8; COMMAND_BYTES];
-                command[..8].copy_from_slice(&i.to_le_bytes());
-                leader.propose(command.to_vec()).await
-            })
-        })
-        .collect();
+) -> (
+    Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, Error>> + Send>>>,
+    usize,
+) {
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut calls = Vec::with_capacity(n as usize);
+    let mut future_bytes = 0;
+    for i in 0..n {
+        let mut command = [0u8; COMMAND_BYTES];
+        command[..8].copy_from_slice(&i.to_le_bytes());
+        let leader = cluster.leader.clone();
+        let call = async move { leader.propose(command.to_vec()).await };
+        future_bytes = std::mem::size_of_val(&call);
+        let mut call: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+            Box::pin(call);
+        // Queues the request; the answer never comes while the leader is
+        // cut off.
+        let _ = call.as_mut().poll(&mut cx);
+        calls.push(call);
+    }
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if cluster
@@ -248,7 +260,7 @@ pub async fn stall_proposals(
             .await
             .is_ok_and(|s| s.proposals_in_flight as u64 >= n)
         {
-            return calls;
+            return (calls, future_bytes);
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
