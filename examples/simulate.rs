@@ -20,13 +20,26 @@ use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use synod_sim::{RaftReplica, Replica, RunReport, SimConfig, SimError, Summary, run_with};
+use synod_sim::{
+    ProtocolReplica, RaftReplica, Replica, RunReport, SimConfig, SimError, Summary, run_with,
+};
 
 /// A simulation of one protocol.
 type Runner = fn(&SimConfig) -> Result<RunReport, SimError>;
 
+/// raft-core driven through synod-protocol's `Protocol` trait alone: the
+/// path every protocol behind the trait takes.
+fn raft_via_protocol(cfg: &SimConfig) -> Result<RunReport, SimError> {
+    type Generic =
+        ProtocolReplica<synod_raft_core::RaftNode<synod_raft_core::MemStorage, rand::rngs::StdRng>>;
+    run_with::<Generic>(&cfg.clone().with_protocol(|o| o.config(1)))
+}
+
 /// The protocols the runner knows, by `--protocol` name.
-const PROTOCOLS: &[(&str, Runner)] = &[(RaftReplica::NAME, run_with::<RaftReplica>)];
+const PROTOCOLS: &[(&str, Runner)] = &[
+    (RaftReplica::NAME, run_with::<RaftReplica>),
+    ("raft-via-protocol", raft_via_protocol),
+];
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Profile {

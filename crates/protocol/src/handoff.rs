@@ -33,7 +33,7 @@ pub struct Ready<M, R> {
 /// and the state machine), then the entries (replacing any suffix from the
 /// first one's index on), then the hard state (whose commit index may
 /// point into them).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 #[must_use = "the write must be made durable before `after_write` is released"]
 pub struct Write {
     /// The epoch, vote and commit index, when they changed.

@@ -48,10 +48,15 @@ where
     type Rng = R;
     type Error = Error;
 
-    /// Starts with `options`, its `id` replaced by `id`.
+    /// Starts with `options`, its `id` replaced by `id`, and its
+    /// `applied` raised to the storage's snapshot: a driver restores the
+    /// state machine from that snapshot, so nothing it covers is handed
+    /// out to apply again.
     fn start(id: NodeId, options: &Config, storage: S, rng: R) -> Result<Self, Error> {
+        let snapshot_index = storage.snapshot(0).map_or(0, |s| s.meta.index);
         let config = Config {
             id,
+            applied: options.applied.max(snapshot_index),
             ..options.clone()
         };
         RaftNode::new(config, storage, rng)

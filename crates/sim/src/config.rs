@@ -5,9 +5,13 @@ use crate::error::SimError;
 use crate::fault::FaultConfig;
 use crate::raft::RaftOptions;
 
-/// What a run simulates.
+/// What a run simulates. `O` is the protocol's own options
+/// ([`Replica::Options`](crate::Replica::Options)): the simulator itself
+/// never looks inside them. The profiles below ([`SimConfig::safety`] and
+/// the rest) are raft-core's, with [`RaftOptions`]; another protocol maps
+/// a profile to its options with [`SimConfig::with_protocol`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct SimConfig {
+pub struct SimConfig<O = RaftOptions> {
     /// Nodes in the cluster.
     pub nodes: u64,
     /// The seed: the same seed replays the same run.
@@ -49,8 +53,35 @@ pub struct SimConfig {
     /// ([`crate::Replica::read`]: ReadIndex or a lease) instead of going
     /// through the log; they are checked by the same linearizability check.
     pub read_index: bool,
-    /// Options for raft-core nodes (ignored by other protocols).
-    pub raft: RaftOptions,
+    /// The protocol's own options.
+    pub protocol: O,
+}
+
+impl<O> SimConfig<O> {
+    /// The same run with other protocol options (`f` maps these to them):
+    /// how another protocol borrows a profile.
+    #[must_use]
+    pub fn with_protocol<P>(self, f: impl FnOnce(O) -> P) -> SimConfig<P> {
+        SimConfig {
+            nodes: self.nodes,
+            seed: self.seed,
+            ticks: self.ticks,
+            heal_ticks: self.heal_ticks,
+            clients: self.clients,
+            ops: self.ops,
+            heal_ops: self.heal_ops,
+            keys: self.keys,
+            client_timeout_ticks: self.client_timeout_ticks,
+            faults: self.faults,
+            check_budget: self.check_budget,
+            sync_probability: self.sync_probability,
+            reconfigure: self.reconfigure,
+            compact: self.compact,
+            record_events: self.record_events,
+            read_index: self.read_index,
+            protocol: f(self.protocol),
+        }
+    }
 }
 
 impl SimConfig {
@@ -89,7 +120,7 @@ impl SimConfig {
             sync_probability: 0.5,
             // Two seeds in three read through ReadIndex / the lease.
             read_index: !seed.is_multiple_of(3),
-            raft: RaftOptions {
+            protocol: RaftOptions {
                 max_size_per_msg_bytes: 1 << 20,
                 pre_vote: seed.is_multiple_of(2),
                 check_quorum,
@@ -112,7 +143,7 @@ impl SimConfig {
             // lease seeds' 30. Classic Raft (no pre-vote) with stale,
             // disruptive candidates can take dozens of rounds of split
             // votes to elect: 30 timeouts failed 1 seed in 15,000.
-            heal_ticks: 50 * u64::from(base.raft.election_timeout_ticks),
+            heal_ticks: 50 * u64::from(base.protocol.election_timeout_ticks),
             heal_ops: 1,
             ..base
         }
@@ -148,12 +179,12 @@ impl SimConfig {
             faults,
             reconfigure: 0.0,
             read_index: true,
-            raft: RaftOptions {
+            protocol: RaftOptions {
                 pre_vote: seed.is_multiple_of(4),
                 check_quorum: true,
                 lease_reads: true,
                 election_timeout_ticks: 30,
-                ..base.raft.clone()
+                ..base.protocol.clone()
             },
             ..base
         }
@@ -175,7 +206,7 @@ impl SimConfig {
             // Seeds vary how slow the disk is and how big appends are:
             // different bugs need different interleavings.
             sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
-            raft: RaftOptions {
+            protocol: RaftOptions {
                 max_size_per_msg_bytes: if (seed / 3).is_multiple_of(2) {
                     1
                 } else {
@@ -191,7 +222,9 @@ impl SimConfig {
             ..Self::safety(seed)
         }
     }
+}
 
+impl<O> SimConfig<O> {
     pub(crate) fn validate(&self) -> Result<(), SimError> {
         if self.nodes == 0 {
             return Err(SimError::NoNodes);

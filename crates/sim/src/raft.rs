@@ -33,6 +33,33 @@ pub struct RaftOptions {
     pub mutation: Option<synod_raft_core::mutation::Mutation>,
 }
 
+impl RaftOptions {
+    /// The raft-core `Config` these options give node `id`: what
+    /// [`RaftReplica`] runs, and what a [`ProtocolReplica`](crate::ProtocolReplica)
+    /// of raft-core takes as its options.
+    #[must_use]
+    pub fn config(&self, id: u64) -> Config {
+        #[allow(unused_mut)]
+        let mut config = Config {
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            max_size_per_msg_bytes: self.max_size_per_msg_bytes,
+            election_timeout_ticks: self.election_timeout_ticks,
+            read_mode: if self.lease_reads {
+                ReadMode::Lease
+            } else {
+                ReadMode::Safe
+            },
+            ..Config::new(id)
+        };
+        #[cfg(feature = "mutations")]
+        {
+            config.mutation = self.mutation;
+        }
+        config
+    }
+}
+
 /// A raft-core node over a [`MemStorage`] disk.
 #[derive(Debug)]
 pub struct RaftReplica {
@@ -75,6 +102,7 @@ impl Replica for RaftReplica {
     type Write = RaftWrite;
     type Receipt = PersistReceipt;
     type Payload = Payload;
+    type Options = RaftOptions;
 
     fn bootstrap(voters: &[u64]) -> MemStorage {
         MemStorage::bootstrap(voters)
@@ -83,29 +111,14 @@ impl Replica for RaftReplica {
     fn start(
         id: u64,
         disk: &MemStorage,
-        cfg: &SimConfig,
+        cfg: &SimConfig<RaftOptions>,
         rng: StdRng,
     ) -> Result<(Self, Option<Vec<u8>>), String> {
         let snapshot = disk.snapshot(0).map_err(|e| e.to_string())?;
-        let opts = &cfg.raft;
-        #[allow(unused_mut)]
-        let mut config = Config {
-            pre_vote: opts.pre_vote,
-            check_quorum: opts.check_quorum,
-            max_size_per_msg_bytes: opts.max_size_per_msg_bytes,
-            election_timeout_ticks: opts.election_timeout_ticks,
-            read_mode: if opts.lease_reads {
-                ReadMode::Lease
-            } else {
-                ReadMode::Safe
-            },
+        let config = Config {
             applied: snapshot.meta.index,
-            ..Config::new(id)
+            ..cfg.protocol.config(id)
         };
-        #[cfg(feature = "mutations")]
-        {
-            config.mutation = opts.mutation;
-        }
         let node = RaftNode::new(config, disk.clone(), rng).map_err(|e| e.to_string())?;
         let state = (!snapshot.is_empty()).then_some(snapshot.data.to_vec());
         Ok((Self { node }, state))

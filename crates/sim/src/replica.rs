@@ -37,6 +37,9 @@ pub trait Replica: Sized + Debug {
     /// A committed entry's contents, compared across nodes by the
     /// state-machine safety check.
     type Payload: Clone + PartialEq + Debug;
+    /// The protocol's own options, carried in
+    /// [`SimConfig::protocol`](crate::SimConfig::protocol).
+    type Options: Clone + Debug;
 
     /// A fresh disk for a cluster of `voters`.
     fn bootstrap(voters: &[u64]) -> Self::Disk;
@@ -50,7 +53,7 @@ pub trait Replica: Sized + Debug {
     fn start(
         id: u64,
         disk: &Self::Disk,
-        cfg: &SimConfig,
+        cfg: &SimConfig<Self::Options>,
         rng: StdRng,
     ) -> Result<(Self, Option<Vec<u8>>), String>;
 

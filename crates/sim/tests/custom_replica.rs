@@ -39,6 +39,8 @@ impl<const EARLY: bool> Replica for Solo<EARLY> {
     type Write = LogWrite;
     type Receipt = usize;
     type Payload = Vec<u8>;
+    // The toy has no options of its own: raft-core's never reach it.
+    type Options = ();
 
     fn bootstrap(_voters: &[u64]) -> LogDisk {
         LogDisk::default()
@@ -47,7 +49,7 @@ impl<const EARLY: bool> Replica for Solo<EARLY> {
     fn start(
         _id: u64,
         disk: &LogDisk,
-        _cfg: &SimConfig,
+        _cfg: &SimConfig<()>,
         _rng: StdRng,
     ) -> Result<(Self, Option<Vec<u8>>), String> {
         let n = disk.entries.len();
@@ -179,7 +181,7 @@ impl<const EARLY: bool> Replica for Solo<EARLY> {
     }
 }
 
-fn solo_config(seed: u64) -> SimConfig {
+fn solo_config(seed: u64) -> SimConfig<()> {
     SimConfig {
         nodes: 1,
         reconfigure: 0.0,
@@ -187,6 +189,7 @@ fn solo_config(seed: u64) -> SimConfig {
         faults: FaultConfig::safety(),
         ..SimConfig::safety(seed)
     }
+    .with_protocol(|_| ())
 }
 
 #[test]

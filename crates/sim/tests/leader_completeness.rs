@@ -45,13 +45,14 @@ impl<const LATE_TERM: u64> Replica for Scripted<LATE_TERM> {
     type Write = ();
     type Receipt = ();
     type Payload = u64;
+    type Options = ();
 
     fn bootstrap(_voters: &[u64]) {}
 
     fn start(
         id: u64,
         _disk: &(),
-        _cfg: &SimConfig,
+        _cfg: &SimConfig<()>,
         _rng: StdRng,
     ) -> Result<(Self, Option<Vec<u8>>), String> {
         let node = Self {
@@ -153,7 +154,7 @@ impl<const LATE_TERM: u64> Replica for Scripted<LATE_TERM> {
     }
 }
 
-fn script() -> SimConfig {
+fn script() -> SimConfig<()> {
     SimConfig {
         nodes: 3,
         ticks: 20,
@@ -165,6 +166,7 @@ fn script() -> SimConfig {
         read_index: false,
         ..SimConfig::safety(1)
     }
+    .with_protocol(|_| ())
 }
 
 #[test]

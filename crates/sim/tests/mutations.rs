@@ -19,7 +19,7 @@ fn first_catching_seed(m: Mutation) -> Option<(u64, Violation)> {
     };
     (0..MAX_SEEDS).find_map(|seed| {
         let mut cfg = profile(seed);
-        cfg.raft.mutation = Some(m);
+        cfg.protocol.mutation = Some(m);
         let report = run(&cfg).unwrap();
         report.violation.map(|v| (seed, v))
     })

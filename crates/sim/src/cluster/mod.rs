@@ -80,7 +80,7 @@ const CLIENT_BASE: u64 = 1 << 32;
 type Swizzle = (Vec<u64>, usize, bool, u64);
 
 struct Sim<R: Replica> {
-    cfg: SimConfig,
+    cfg: SimConfig<R::Options>,
     faults: FaultConfig,
     rng: StdRng,
     now: u64,
@@ -127,7 +127,7 @@ pub fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
 ///
 /// # Errors
 /// [`SimError`] for an invalid configuration.
-pub fn run_with<R: Replica>(cfg: &SimConfig) -> Result<RunReport, SimError> {
+pub fn run_with<R: Replica>(cfg: &SimConfig<R::Options>) -> Result<RunReport, SimError> {
     cfg.validate()?;
     let mut sim = Sim::<R>::new(cfg.clone());
     sim.run_ticks(cfg.ticks);
@@ -171,7 +171,7 @@ pub fn run_with<R: Replica>(cfg: &SimConfig) -> Result<RunReport, SimError> {
 }
 
 impl<R: Replica> Sim<R> {
-    fn new(cfg: SimConfig) -> Self {
+    fn new(cfg: SimConfig<R::Options>) -> Self {
         let ids: Vec<u64> = (1..=cfg.nodes).collect();
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let mut nodes = BTreeMap::new();
@@ -247,7 +247,7 @@ impl<R: Replica> Sim<R> {
     fn start(
         id: u64,
         durable: &R::Disk,
-        cfg: &SimConfig,
+        cfg: &SimConfig<R::Options>,
         restarts: u64,
     ) -> Result<(R, Kv), String> {
         let rng = StdRng::seed_from_u64(mix(mix(cfg.seed, id), restarts));

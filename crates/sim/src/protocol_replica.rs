@@ -1,0 +1,258 @@
+//! Any synod-protocol `Protocol` over `MemStorage` as a simulated
+//! [`Replica`]: the simulator drives it through the trait alone and reads
+//! the inspection views the checkers need from its log.
+
+use std::fmt::Debug;
+
+use rand::rngs::StdRng;
+use synod_protocol::{
+    ConfChange, ConfChangeKind, Entry, MemStorage, Payload, Proposed as Taken, Protocol, Refusal,
+    Role, Storage, Write,
+};
+
+use crate::config::SimConfig;
+use crate::replica::{Applied, MembershipChange, Proposed, ReadStarted, Ready, Replica};
+
+/// Entries a snapshot keeps after its index, for nearly caught-up peers
+/// (the same tail raft-core's own replica keeps).
+const COMPACT_TAIL: u64 = 5;
+
+/// A protocol behind [`Protocol`], simulated: `ProtocolReplica<RaftNode<
+/// MemStorage, StdRng>>` runs raft-core, and Multi-Paxos will run the same
+/// way.
+#[derive(Debug)]
+pub struct ProtocolReplica<P>(pub P);
+
+fn write_to(disk: &mut MemStorage, write: &Write) -> Result<(), String> {
+    if let Some(snapshot) = &write.snapshot {
+        disk.apply_snapshot(snapshot.clone())
+            .map_err(|e| e.to_string())?;
+    }
+    disk.append(write.entries.as_slice())
+        .map_err(|e| e.to_string())?;
+    if let Some(hs) = write.hard_state {
+        disk.set_hard_state(hs);
+    }
+    Ok(())
+}
+
+fn rejected(refusal: &Refusal) -> Option<u64> {
+    match refusal {
+        Refusal::NotLeader { leader } => *leader,
+        _ => None,
+    }
+}
+
+impl<P> Replica for ProtocolReplica<P>
+where
+    P: Protocol<Storage = MemStorage, Rng = StdRng>,
+{
+    const NAME: &'static str = P::NAME;
+    type Message = P::Message;
+    type Disk = MemStorage;
+    type Write = Write;
+    type Receipt = P::Receipt;
+    type Payload = Payload;
+    type Options = P::Options;
+
+    fn bootstrap(voters: &[u64]) -> MemStorage {
+        MemStorage::bootstrap(voters)
+    }
+
+    fn start(
+        id: u64,
+        disk: &MemStorage,
+        cfg: &SimConfig<P::Options>,
+        rng: StdRng,
+    ) -> Result<(Self, Option<Vec<u8>>), String> {
+        let snapshot = disk.snapshot(0).map_err(|e| e.to_string())?;
+        let node = P::start(id, &cfg.protocol, disk.clone(), rng).map_err(|e| e.to_string())?;
+        let state = (!snapshot.is_empty()).then_some(snapshot.data.to_vec());
+        Ok((Self(node), state))
+    }
+
+    fn tick(&mut self) {
+        self.0.tick();
+    }
+
+    fn step(&mut self, msg: P::Message) {
+        // Stale or malformed messages are the protocol's to refuse.
+        let _ = self.0.step(msg);
+    }
+
+    fn addressee(msg: &P::Message) -> u64 {
+        P::addressee(msg)
+    }
+
+    fn message_term(msg: &P::Message) -> u64 {
+        P::message_term(msg)
+    }
+
+    fn describe(msg: &P::Message) -> String {
+        format!("{msg:?}")
+    }
+
+    fn propose(&mut self, command: Vec<u8>) -> Proposed {
+        match self.0.propose(command.into()) {
+            Ok(Taken::Appended { .. }) => Proposed::Appended,
+            Ok(Taken::Forwarded { leader }) => Proposed::Rejected {
+                leader: Some(leader),
+            },
+            Err(r) => Proposed::Rejected {
+                leader: rejected(&r),
+            },
+        }
+    }
+
+    fn read(&mut self) -> ReadStarted {
+        match self.0.read() {
+            Ok(id) => ReadStarted::Started(id),
+            Err(Refusal::Unsupported) => ReadStarted::Unsupported,
+            Err(r) => ReadStarted::Rejected {
+                leader: rejected(&r),
+            },
+        }
+    }
+
+    fn has_ready(&self) -> bool {
+        self.0.has_ready()
+    }
+
+    fn ready(&mut self) -> Result<Ready<Self>, String> {
+        let ready = self.0.ready().map_err(|e| e.to_string())?;
+        let write = ready.write;
+        // The node's own view of its disk takes the write at once; the
+        // simulated disk takes it when it syncs.
+        write_to(self.0.storage_mut(), &write)?;
+        let restored = write.snapshot.as_ref().map(|s| s.data.to_vec());
+        // The simulator holds these until the disk syncs: it models the
+        // durability the type otherwise enforces.
+        let written = ready.after_write.written();
+        let committed = ready
+            .committed
+            .into_iter()
+            .map(|e| Applied {
+                index: e.index,
+                term: e.term,
+                payload: e.payload,
+            })
+            .collect();
+        Ok(Ready {
+            send: ready.messages,
+            write,
+            after_sync: written.messages,
+            receipt: written.receipt,
+            restored,
+            committed,
+            reads: ready.reads.iter().map(|r| (r.id, r.index)).collect(),
+        })
+    }
+
+    fn on_synced(&mut self, receipt: P::Receipt) {
+        self.0.on_written(receipt);
+    }
+
+    fn on_applied(&mut self, index: u64) {
+        self.0.on_applied(index);
+    }
+
+    fn write(disk: &mut MemStorage, write: &Write) -> Result<(), String> {
+        write_to(disk, write)
+    }
+
+    fn changes_vote(disk: &MemStorage, write: &Write) -> bool {
+        let durable_vote = disk.hard_state().vote;
+        write.hard_state.is_some_and(|hs| hs.vote != durable_vote)
+    }
+
+    fn torn_units(pending: &[Write]) -> usize {
+        pending.iter().map(|w| w.entries.len()).sum()
+    }
+
+    fn tear(disk: &mut MemStorage, pending: &[Write], keep: usize) -> bool {
+        let entries: Vec<Entry> = pending
+            .iter()
+            .flat_map(|w| w.entries.iter().cloned())
+            .take(keep)
+            .collect();
+        disk.append(entries).is_ok()
+    }
+
+    fn leader_term(&self) -> Option<u64> {
+        let s = self.0.status();
+        (s.role == Role::Leader).then_some(s.term)
+    }
+
+    fn term(&self) -> u64 {
+        self.0.status().term
+    }
+
+    fn log_terms(&self) -> Vec<(u64, u64)> {
+        let log = self.0.storage();
+        let (Ok(first), Ok(last)) = (log.first_index(), log.last_index()) else {
+            return Vec::new();
+        };
+        (first..=last)
+            .filter_map(|i| Some((i, log.term(i).ok()?)))
+            .collect()
+    }
+
+    fn first_index(&self) -> u64 {
+        self.0.storage().first_index().unwrap_or(1)
+    }
+
+    fn holds(&self, index: u64, term: u64) -> bool {
+        self.0.storage().term(index) == Ok(term)
+    }
+
+    fn command(payload: &Payload) -> Option<&[u8]> {
+        match payload {
+            Payload::Command(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    fn voters(&self) -> Vec<u64> {
+        self.0.conf_state().voters
+    }
+
+    fn propose_membership(&mut self, change: MembershipChange) -> bool {
+        let change = match change {
+            MembershipChange::Add(id) => ConfChange::single(ConfChangeKind::AddVoter, id),
+            MembershipChange::Remove(id) => ConfChange::single(ConfChangeKind::Remove, id),
+        };
+        self.0.change_membership(change).is_ok()
+    }
+
+    fn compact(&mut self, durable: &mut MemStorage, state: impl FnOnce() -> Vec<u8>) -> bool {
+        let applied = self.0.status().applied;
+        let taken = durable.snapshot(0).map_or(0, |snap| snap.meta.index);
+        if applied <= taken + COMPACT_TAIL {
+            return false;
+        }
+        let (conf, data) = (self.0.conf_state(), state());
+        // Applied entries are synced (the node applies only persisted
+        // entries, and the simulator persists at sync), so both disks
+        // hold them.
+        for disk in [durable, self.0.storage_mut()] {
+            if disk
+                .create_snapshot(applied, conf.clone(), data.clone())
+                .is_ok()
+            {
+                let first = disk.first_index().unwrap_or(1);
+                if applied - COMPACT_TAIL >= first {
+                    let _ = disk.compact(applied - COMPACT_TAIL);
+                }
+            }
+        }
+        true
+    }
+}
+
+impl<P: Protocol> ProtocolReplica<P> {
+    /// The protocol inside.
+    #[must_use]
+    pub fn protocol(&self) -> &P {
+        &self.0
+    }
+}
