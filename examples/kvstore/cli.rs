@@ -27,6 +27,10 @@ pub struct Args {
     /// Milliseconds per protocol tick (elections take 15 to 30 ticks).
     #[arg(long, default_value_t = 10)]
     pub tick_ms: u64,
+    /// What a follower does with a write: `redirect` (307 to the leader)
+    /// or `forward` (send it to the leader and relay the answer).
+    #[arg(long, default_value = "redirect", value_parser = ["redirect", "forward"])]
+    pub follower_writes: String,
 }
 
 impl Args {
@@ -45,6 +49,7 @@ impl Args {
             data_dir: self.data_dir,
             cluster: self.cluster,
             tick_ms: self.tick_ms.max(1),
+            forward_writes: self.follower_writes == "forward",
         })
     }
 }

@@ -19,13 +19,17 @@ use synod_node::{Client, Consistency, Error};
 
 use super::store::{Command, KvStore};
 
-/// Limits on what a request may carry.
+/// Limits on what a request may carry, and what a follower does with
+/// writes.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Bytes of a key.
     pub max_key_bytes: usize,
     /// Bytes of a value.
     pub max_value_bytes: usize,
+    /// A follower forwards writes to the leader and relays its answer
+    /// (`true`), or answers `307` with the leader's address (`false`).
+    pub forward_writes: bool,
 }
 
 impl Default for Limits {
@@ -33,9 +37,14 @@ impl Default for Limits {
         Self {
             max_key_bytes: 256,
             max_value_bytes: 64 * 1024,
+            forward_writes: false,
         }
     }
 }
+
+/// Marks a write one node forwarded to another: it is never forwarded
+/// again (no loops while leadership moves).
+const FORWARDED: &str = "x-synod-forwarded";
 
 #[derive(Clone)]
 struct App {
@@ -43,6 +52,8 @@ struct App {
     /// Every node's HTTP address, for redirects.
     http: BTreeMap<u64, String>,
     limits: Limits,
+    /// For forwarding writes to the leader.
+    peers: reqwest::Client,
 }
 
 /// The router for one replica.
@@ -51,10 +62,12 @@ pub fn router(client: Client<KvStore>, http: BTreeMap<u64, String>, limits: Limi
         client,
         http,
         limits,
+        peers: reqwest::Client::new(),
     };
     Router::new()
         .route("/kv/{key}", get(read).put(put).delete(delete))
         .route("/kv/{key}/cas", post(cas))
+        .route("/internal/write", post(forwarded))
         .route("/status", get(status))
         .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(limits.max_value_bytes + 4096))
@@ -140,8 +153,67 @@ impl App {
     async fn write(&self, command: Command, uri: &Uri) -> Response {
         match self.client.propose(command.encode()).await {
             Ok(applied) => Json(applied).into_response(),
+            Err(Error::NotLeader {
+                leader: Some(leader),
+            }) if self.limits.forward_writes => self.forward(leader, &command).await,
             Err(e) => self.refused(&e, uri),
         }
+    }
+
+    /// Sends `command` to the leader and relays its answer.
+    async fn forward(&self, leader: u64, command: &Command) -> Response {
+        let Some(addr) = self.http.get(&leader) else {
+            return failure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the leader's address is unknown",
+            );
+        };
+        let sent = self
+            .peers
+            .post(format!("http://{addr}/internal/write"))
+            .header(FORWARDED, "1")
+            .body(command.encode())
+            .send()
+            .await;
+        let Ok(r) = sent else {
+            return failure(
+                StatusCode::BAD_GATEWAY,
+                format!("node {leader} did not answer"),
+            );
+        };
+        let code = StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        match r.bytes().await {
+            Ok(body) => (code, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(_) => failure(StatusCode::BAD_GATEWAY, format!("node {leader} broke off")),
+        }
+    }
+}
+
+/// A write forwarded by a follower: the command as log bytes. Checked like
+/// any write; never forwarded again.
+async fn forwarded(State(app): State<App>, uri: Uri, body: axum::body::Bytes) -> Response {
+    let Ok(command) = postcard::from_bytes::<Command>(&body) else {
+        return failure(StatusCode::BAD_REQUEST, "not a command");
+    };
+    let (key, values) = match &command {
+        Command::Put { key, value } => (key, vec![Some(value)]),
+        Command::Delete { key } => (key, vec![]),
+        Command::Cas { key, expect, new } => (key, vec![expect.as_ref(), new.as_ref()]),
+    };
+    let checked = values
+        .into_iter()
+        .try_for_each(|v| app.check_value(v))
+        .and(app.check_key(key));
+    if let Err(r) = checked {
+        return r.into_response();
+    }
+    match app.client.propose(command.encode()).await {
+        Ok(applied) => Json(applied).into_response(),
+        // Not the leader any more: the follower tells its caller to retry.
+        Err(Error::NotLeader { .. }) => {
+            failure(StatusCode::SERVICE_UNAVAILABLE, "leadership moved; retry")
+        }
+        Err(e) => app.refused(&e, &uri),
     }
 }
 

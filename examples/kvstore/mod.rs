@@ -55,7 +55,11 @@ pub async fn serve(config: node::KvConfig) -> Result<(), Box<dyn std::error::Err
         .get(&config.id)
         .ok_or("this node is not in --peer")?;
     let listener = tokio::net::TcpListener::bind(&me.http).await?;
-    let app = http::router(replica.client.clone(), http, http::Limits::default());
+    let limits = http::Limits {
+        forward_writes: config.forward_writes,
+        ..http::Limits::default()
+    };
+    let app = http::router(replica.client.clone(), http, limits);
     let server = axum::serve(listener, app);
     tokio::select! {
         served = server => served?,

@@ -41,6 +41,8 @@ pub struct KvConfig {
     pub cluster: String,
     /// Milliseconds per protocol tick.
     pub tick_ms: u64,
+    /// A follower forwards writes to the leader instead of redirecting.
+    pub forward_writes: bool,
 }
 
 /// A running replica: the client handle and the driver's task.

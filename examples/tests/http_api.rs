@@ -30,11 +30,13 @@ async fn the_api_answers_bad_requests_with_json_4xx() {
         data_dir: dir.path().to_path_buf(),
         cluster: "t".into(),
         tick_ms: 5,
+        forward_writes: false,
     };
     let replica = start(&config).await.expect("starts");
     let limits = Limits {
         max_key_bytes: 16,
         max_value_bytes: 100,
+        forward_writes: false,
     };
     let app = router(
         replica.client.clone(),
@@ -133,4 +135,90 @@ async fn the_api_answers_bad_requests_with_json_4xx() {
         .expect("json");
     assert_eq!(got["value"], "2");
     replica.client.shutdown().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_forward_writes_when_told_to_and_redirect_otherwise() {
+    use synod_examples::kvstore::node::Replica;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
+    let addrs: Vec<(String, String)> = (0..3).map(|_| (free(), free())).collect();
+    let peers: BTreeMap<u64, PeerAddr> = addrs
+        .iter()
+        .zip(1..)
+        .map(|((raft, http), id)| {
+            (
+                id,
+                PeerAddr {
+                    raft: raft.clone(),
+                    http: http.clone(),
+                },
+            )
+        })
+        .collect();
+    let http: BTreeMap<u64, String> = peers.iter().map(|(id, p)| (*id, p.http.clone())).collect();
+    let mut replicas: Vec<Replica> = Vec::new();
+    for (id, dir) in (1..=3).zip(&dirs) {
+        let config = KvConfig {
+            id,
+            peers: peers.clone(),
+            data_dir: dir.path().to_path_buf(),
+            cluster: "f".into(),
+            tick_ms: 5,
+            forward_writes: id != 3,
+        };
+        let replica = start(&config).await.expect("starts");
+        let limits = Limits {
+            forward_writes: config.forward_writes,
+            ..Limits::default()
+        };
+        let app = router(replica.client.clone(), http.clone(), limits);
+        let listener = tokio::net::TcpListener::bind(&http[&id])
+            .await
+            .expect("binds");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        replicas.push(replica);
+    }
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    // Wait until every node knows the same leader.
+    let mut leader = None;
+    for _ in 0..400 {
+        let mut known = Vec::new();
+        for id in 1..=3u64 {
+            let s: Value = c
+                .get(format!("http://{}/status", http[&id]))
+                .send()
+                .await
+                .expect("up")
+                .json()
+                .await
+                .expect("json");
+            known.push(s["leader"].as_u64());
+        }
+        if known[0].is_some() && known.iter().all(|k| *k == known[0]) {
+            leader = known[0];
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let leader = leader.expect("a leader");
+    for id in 1..=3u64 {
+        let r = c
+            .put(format!("http://{}/kv/k{id}", http[&id]))
+            .json(&json!({"value": "v"}))
+            .send()
+            .await
+            .expect("sent");
+        let want = if id == leader || id != 3 { 200 } else { 307 };
+        assert_eq!(r.status(), want, "node {id} (leader {leader})");
+        if want == 307 {
+            let location = r.headers()["location"].to_str().expect("ascii");
+            assert!(location.contains(&http[&leader]), "{location}");
+        }
+    }
+    for r in replicas {
+        r.client.shutdown().await.expect("stops");
+    }
 }
