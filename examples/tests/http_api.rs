@@ -124,6 +124,18 @@ async fn the_api_answers_bad_requests_with_json_4xx() {
         let body: Value = r.json().await.expect("a JSON error");
         assert!(body["error"].is_string(), "{body}");
     }
+    // A body far past the limit: the server answers 413 as soon as the
+    // length is known and may close before the client finished sending, so
+    // the client sees either the 413 or its own write cut off.
+    let huge = c
+        .put(url("/kv/a"))
+        .json(&json!({"value": "x".repeat(1 << 20)}))
+        .send()
+        .await;
+    match huge {
+        Ok(r) => assert_eq!(r.status(), 413),
+        Err(e) => assert!(e.is_request(), "{e}"),
+    }
     // Still serving, nothing acknowledged lost.
     let got: Value = c
         .get(url("/kv/a?consistency=stale"))
