@@ -230,7 +230,7 @@ async fn put(
 ) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, e.body_text()),
+        Err(e) => return failure(e.status(), e.body_text()),
     };
     if let Err(r) = app.check_key(&key).and(app.check_value(Some(&body.value))) {
         return r.into_response();
@@ -266,7 +266,7 @@ async fn cas(
 ) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, e.body_text()),
+        Err(e) => return failure(e.status(), e.body_text()),
     };
     if let Err(r) = app
         .check_key(&key)
