@@ -25,7 +25,7 @@ fn finish<T>(f: impl Future<Output = T>) -> T {
     }
 }
 
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let Some((&limit_byte, rest)) = data.split_first() else {
         return;
     };
