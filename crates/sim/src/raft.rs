@@ -1,14 +1,15 @@
 //! synod-raft-core as a simulated [`Replica`].
 
 use rand::rngs::StdRng;
+use synod_protocol::Write;
 use synod_raft_core::{
-    AppendResult, ConfChange, ConfChangeKind, Config, DropReason, Entry, Error as RaftError,
-    HardState, MemStorage, Message, MessageBody, Payload, PersistReceipt, Proposal, RaftNode,
-    ReadMode, Role, Snapshot, Storage,
+    AppendResult, Config, MemStorage, Message, MessageBody, Payload, PersistReceipt, RaftNode,
+    ReadMode,
 };
 
 use crate::config::SimConfig;
-use crate::replica::{Applied, MembershipChange, Proposed, ReadStarted, Ready, Replica};
+use crate::protocol_replica::ProtocolReplica;
+use crate::replica::{MembershipChange, Proposed, ReadStarted, Ready, Replica};
 
 /// Options for the simulated raft-core nodes.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,52 +61,34 @@ impl RaftOptions {
     }
 }
 
-/// A raft-core node over a [`MemStorage`] disk.
+/// The raft-core node the simulator runs.
+type Node = RaftNode<MemStorage, StdRng>;
+
+/// raft-core as a simulated [`Replica`]: the protocol-neutral
+/// [`ProtocolReplica`] (driven through synod-protocol's `Protocol` trait
+/// alone) with raft-core's own options ([`RaftOptions`], which the
+/// profiles set) and readable message descriptions for event traces.
 #[derive(Debug)]
-pub struct RaftReplica {
-    node: RaftNode<MemStorage, StdRng>,
-}
+pub struct RaftReplica(ProtocolReplica<Node>);
 
 /// A raft-core write handed to the disk: snapshot, then entries, then hard
 /// state (the order the crate documents: a crash between writes never
 /// leaves a commit index past the log).
-#[derive(Debug, Clone)]
-pub struct RaftWrite {
-    snapshot: Option<Snapshot>,
-    hard_state: Option<HardState>,
-    entries: Vec<Entry>,
-}
+pub type RaftWrite = Write;
 
-impl RaftWrite {
-    fn write_to(&self, disk: &mut MemStorage) -> Result<(), String> {
-        if let Some(snap) = &self.snapshot {
-            disk.apply_snapshot(snap.clone())
-                .map_err(|e| e.to_string())?;
-        }
-        disk.append(self.entries.as_slice())
-            .map_err(|e| e.to_string())?;
-        if let Some(hs) = self.hard_state {
-            disk.set_hard_state(hs);
-        }
-        Ok(())
-    }
-}
-
-/// Entries a leader's snapshot keeps after its index, for nearly caught-up
-/// peers.
-const COMPACT_TAIL: u64 = 5;
+type Inner = ProtocolReplica<Node>;
 
 impl Replica for RaftReplica {
     const NAME: &'static str = "raft";
     type Message = Message;
     type Disk = MemStorage;
-    type Write = RaftWrite;
+    type Write = Write;
     type Receipt = PersistReceipt;
     type Payload = Payload;
     type Options = RaftOptions;
 
     fn bootstrap(voters: &[u64]) -> MemStorage {
-        MemStorage::bootstrap(voters)
+        Inner::bootstrap(voters)
     }
 
     fn start(
@@ -114,32 +97,25 @@ impl Replica for RaftReplica {
         cfg: &SimConfig<RaftOptions>,
         rng: StdRng,
     ) -> Result<(Self, Option<Vec<u8>>), String> {
-        let snapshot = disk.snapshot(0).map_err(|e| e.to_string())?;
-        let config = Config {
-            applied: snapshot.meta.index,
-            ..cfg.protocol.config(id)
-        };
-        let node = RaftNode::new(config, disk.clone(), rng).map_err(|e| e.to_string())?;
-        let state = (!snapshot.is_empty()).then_some(snapshot.data.to_vec());
-        Ok((Self { node }, state))
+        let cfg = cfg.clone().with_protocol(|o| o.config(id));
+        let (inner, state) = Inner::start(id, disk, &cfg, rng)?;
+        Ok((Self(inner), state))
     }
 
     fn tick(&mut self) {
-        self.node.tick();
+        self.0.tick();
     }
 
     fn step(&mut self, msg: Message) {
-        // Stale or malformed messages are the node's to refuse; the
-        // simulator only drives it.
-        let _ = self.node.step(msg);
+        self.0.step(msg);
     }
 
     fn addressee(msg: &Message) -> u64 {
-        msg.to
+        Inner::addressee(msg)
     }
 
     fn message_term(msg: &Message) -> u64 {
-        msg.term
+        Inner::message_term(msg)
     }
 
     fn describe(msg: &Message) -> String {
@@ -153,162 +129,88 @@ impl Replica for RaftReplica {
     }
 
     fn propose(&mut self, command: Vec<u8>) -> Proposed {
-        match self.node.propose(command) {
-            Ok(Proposal::Appended { .. }) => Proposed::Appended,
-            Ok(Proposal::Forwarded { leader }) => Proposed::Rejected {
-                leader: Some(leader),
-            },
-            Err(RaftError::ProposalDropped(DropReason::NotLeader { leader })) => {
-                Proposed::Rejected { leader }
-            }
-            Err(_) => Proposed::Rejected { leader: None },
-        }
+        self.0.propose(command)
     }
 
     fn read(&mut self) -> ReadStarted {
-        match self.node.read_index() {
-            Ok(id) => ReadStarted::Started(id),
-            Err(RaftError::ProposalDropped(DropReason::NotLeader { leader })) => {
-                ReadStarted::Rejected { leader }
-            }
-            Err(_) => ReadStarted::Rejected { leader: None },
-        }
+        self.0.read()
     }
 
     fn has_ready(&self) -> bool {
-        self.node.has_ready()
+        self.0.has_ready()
     }
 
     fn ready(&mut self) -> Result<Ready<Self>, String> {
-        let ready = self.node.ready().map_err(|e| e.to_string())?;
-        let reads = ready.read_states.iter().map(|r| (r.id, r.index)).collect();
-        let persist = ready.persist;
-        let write = RaftWrite {
-            snapshot: persist.snapshot.clone(),
-            hard_state: persist.hard_state,
-            entries: persist.entries.clone(),
-        };
-        write.write_to(self.node.storage_mut())?;
-        let restored = write.snapshot.as_ref().map(|s| s.data.to_vec());
-        let done = persist.persisted();
-        let committed = ready
-            .committed_entries
-            .into_iter()
-            .map(|e| Applied {
-                index: e.index,
-                term: e.term,
-                payload: e.payload,
-            })
-            .collect();
+        let r = self.0.ready()?;
         Ok(Ready {
-            send: ready.messages,
-            write,
-            after_sync: done.messages,
-            receipt: done.receipt,
-            restored,
-            committed,
-            reads,
+            send: r.send,
+            write: r.write,
+            after_sync: r.after_sync,
+            receipt: r.receipt,
+            restored: r.restored,
+            committed: r.committed,
+            reads: r.reads,
         })
     }
 
     fn on_synced(&mut self, receipt: PersistReceipt) {
-        self.node.on_persisted(receipt);
+        self.0.on_synced(receipt);
     }
 
     fn on_applied(&mut self, index: u64) {
-        self.node.on_applied(index);
+        self.0.on_applied(index);
     }
 
-    fn write(disk: &mut MemStorage, write: &RaftWrite) -> Result<(), String> {
-        write.write_to(disk)
+    fn write(disk: &mut MemStorage, write: &Write) -> Result<(), String> {
+        Inner::write(disk, write)
     }
 
-    fn changes_vote(disk: &MemStorage, write: &RaftWrite) -> bool {
-        let durable_vote = disk.hard_state().vote;
-        write.hard_state.is_some_and(|hs| hs.vote != durable_vote)
+    fn changes_vote(disk: &MemStorage, write: &Write) -> bool {
+        Inner::changes_vote(disk, write)
     }
 
-    fn torn_units(pending: &[RaftWrite]) -> usize {
-        pending.iter().map(|w| w.entries.len()).sum()
+    fn torn_units(pending: &[Write]) -> usize {
+        Inner::torn_units(pending)
     }
 
-    fn tear(disk: &mut MemStorage, pending: &[RaftWrite], keep: usize) -> bool {
-        let entries: Vec<Entry> = pending
-            .iter()
-            .flat_map(|w| w.entries.iter().cloned())
-            .take(keep)
-            .collect();
-        disk.append(entries).is_ok()
+    fn tear(disk: &mut MemStorage, pending: &[Write], keep: usize) -> bool {
+        Inner::tear(disk, pending, keep)
     }
 
     fn leader_term(&self) -> Option<u64> {
-        (self.node.role() == Role::Leader).then(|| self.node.term())
+        self.0.leader_term()
     }
 
     fn term(&self) -> u64 {
-        self.node.term()
+        self.0.term()
     }
 
     fn log_terms(&self) -> Vec<(u64, u64)> {
-        let log = self.node.log();
-        let (Ok(first), Ok(last)) = (log.first_index(), log.last_index()) else {
-            return Vec::new();
-        };
-        // Terms only: no entry payloads are cloned.
-        (first..=last)
-            .filter_map(|i| Some((i, log.term(i).ok()?)))
-            .collect()
+        self.0.log_terms()
     }
 
     fn first_index(&self) -> u64 {
-        self.node.log().first_index().unwrap_or(1)
+        self.0.first_index()
     }
 
     fn holds(&self, index: u64, term: u64) -> bool {
-        self.node.log().match_term(index, term)
+        self.0.holds(index, term)
     }
 
     fn command(payload: &Payload) -> Option<&[u8]> {
-        match payload {
-            Payload::Command(bytes) => Some(bytes),
-            _ => None,
-        }
+        Inner::command(payload)
     }
 
     fn voters(&self) -> Vec<u64> {
-        self.node.conf_state().voters
+        self.0.voters()
     }
 
     fn propose_membership(&mut self, change: MembershipChange) -> bool {
-        let change = match change {
-            MembershipChange::Add(id) => ConfChange::single(ConfChangeKind::AddVoter, id),
-            MembershipChange::Remove(id) => ConfChange::single(ConfChangeKind::Remove, id),
-        };
-        self.node.propose_conf_change(change).is_ok()
+        self.0.propose_membership(change)
     }
 
     fn compact(&mut self, durable: &mut MemStorage, state: impl FnOnce() -> Vec<u8>) -> bool {
-        let applied = self.node.log().applied();
-        let taken = durable.snapshot(0).map_or(0, |snap| snap.meta.index);
-        if applied <= taken + COMPACT_TAIL {
-            return false;
-        }
-        let (conf, data) = (self.node.conf_state(), state());
-        // Applied entries are synced (the node applies only persisted
-        // entries, and the simulator persists at sync), so both disks
-        // hold them.
-        for disk in [durable, self.node.storage_mut()] {
-            if disk
-                .create_snapshot(applied, conf.clone(), data.clone())
-                .is_ok()
-            {
-                let first = disk.first_index().unwrap_or(1);
-                if applied - COMPACT_TAIL >= first {
-                    let _ = disk.compact(applied - COMPACT_TAIL);
-                }
-            }
-        }
-        true
+        self.0.compact(durable, state)
     }
 }
 
