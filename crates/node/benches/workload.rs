@@ -64,19 +64,23 @@ pub fn raft_options() -> Config {
     }
 }
 
-/// Starts `nodes` replicas on the current tokio runtime and waits for
-/// node 1 to lead (it campaigns at once).
+/// Spawns `nodes` replicas on the current tokio runtime, node 1
+/// campaigning at once, and returns every node's client once it leads.
 ///
 /// # Panics
-/// If no leader is elected within 10 s: a broken setup.
-pub async fn start(nodes: u64) -> SynodCluster {
-    let net = MemNetwork::new(1);
+/// If node 1 does not lead within 10 s: a broken setup.
+async fn spawn_cluster(
+    net: &MemNetwork<synod_raft_core::Message>,
+    nodes: u64,
+    raft: &Config,
+    options: &NodeOptions,
+) -> Vec<Client<Applied>> {
     let ids: Vec<u64> = (1..=nodes).collect();
     let mut clients = Vec::new();
     for &id in &ids {
         let mut node = <RaftNode<MemStorage, StdRng> as Protocol>::start(
             id,
-            &raft_options(),
+            raft,
             MemStorage::bootstrap(&ids),
             StdRng::seed_from_u64(id),
         )
@@ -84,14 +88,14 @@ pub async fn start(nodes: u64) -> SynodCluster {
         if id == 1 {
             node.campaign();
         }
-        let options = NodeOptions {
-            snapshot_every_entries: 5_000,
-            client_queue: 8192,
-            ..NodeOptions::default()
-        };
-        let (client, inbox, driver) =
-            Driver::new(node, Applied::default(), net.transport(id), Inline, options)
-                .expect("a driver");
+        let (client, inbox, driver) = Driver::new(
+            node,
+            Applied::default(),
+            net.transport(id),
+            Inline,
+            options.clone(),
+        )
+        .expect("a driver");
         net.attach(id, inbox);
         let interval = tokio::time::interval(Duration::from_millis(1));
         let ticks = Box::pin(futures::stream::unfold(interval, |mut i| async move {
@@ -106,14 +110,26 @@ pub async fn start(nodes: u64) -> SynodCluster {
         if let Ok(s) = clients[0].status().await
             && s.protocol.role == Role::Leader
         {
-            return SynodCluster {
-                leader: clients[0].clone(),
-                clients,
-            };
+            return clients;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     panic!("node 1 did not lead within 10 s");
+}
+
+/// Starts `nodes` replicas on the current tokio runtime with node 1 as
+/// the leader.
+pub async fn start(nodes: u64) -> SynodCluster {
+    let options = NodeOptions {
+        snapshot_every_entries: 5_000,
+        client_queue: 8192,
+        ..NodeOptions::default()
+    };
+    let clients = spawn_cluster(&MemNetwork::new(1), nodes, &raft_options(), &options).await;
+    SynodCluster {
+        leader: clients[0].clone(),
+        clients,
+    }
 }
 
 /// `n_clients` tasks each write `per_client` commands to the leader, one
@@ -167,58 +183,23 @@ pub struct CutCluster {
 }
 
 /// Starts `nodes` replicas, waits for node 1 to lead, then cuts it off.
-///
-/// # Panics
-/// If no leader is elected within 10 s.
 pub async fn start_isolated_leader(nodes: u64) -> CutCluster {
     let net = MemNetwork::new(2);
-    let ids: Vec<u64> = (1..=nodes).collect();
-    let mut clients = Vec::new();
-    for &id in &ids {
-        let mut node = <RaftNode<MemStorage, StdRng> as Protocol>::start(
-            id,
-            // No check-quorum: the cut-off leader keeps leading.
-            &Config {
-                check_quorum: false,
-                ..raft_options()
-            },
-            MemStorage::bootstrap(&ids),
-            StdRng::seed_from_u64(id),
-        )
-        .expect("starts");
-        if id == 1 {
-            node.campaign();
-        }
-        let options = NodeOptions {
-            client_queue: 65_536,
-            ..NodeOptions::default()
-        };
-        let (client, inbox, driver) =
-            Driver::new(node, Applied::default(), net.transport(id), Inline, options)
-                .expect("a driver");
-        net.attach(id, inbox);
-        let interval = tokio::time::interval(Duration::from_millis(1));
-        let ticks = Box::pin(futures::stream::unfold(interval, |mut i| async move {
-            i.tick().await;
-            Some(((), i))
-        }));
-        tokio::spawn(driver.run(ticks));
-        clients.push(client);
+    // No check-quorum: the cut-off leader keeps leading.
+    let raft = Config {
+        check_quorum: false,
+        ..raft_options()
+    };
+    let options = NodeOptions {
+        client_queue: 65_536,
+        ..NodeOptions::default()
+    };
+    let clients = spawn_cluster(&net, nodes, &raft, &options).await;
+    net.isolate(1);
+    CutCluster {
+        leader: clients[0].clone(),
+        net,
     }
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        if let Ok(s) = clients[0].status().await
-            && s.protocol.role == Role::Leader
-        {
-            net.isolate(1);
-            return CutCluster {
-                leader: clients[0].clone(),
-                net,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("node 1 did not lead within 10 s");
 }
 
 /// Proposes `n` commands on the cut-off leader without a task per call:

@@ -12,10 +12,7 @@ use rand::rngs::StdRng;
 use support::{Journal, converge, leader, raft_options, tokio_ticks};
 use synod_node::memory::MemNetwork;
 use synod_node::{DiskThread, Driver, LogStorage, NodeOptions};
-use synod_protocol::{
-    ConfState, Entry, Index, InitialState, MemStorage, Protocol, Snapshot, Storage, StorageError,
-    Term, Write,
-};
+use synod_protocol::{ConfState, Index, MemStorage, Protocol, StorageError, Write};
 use synod_raft_core::RaftNode;
 
 /// `MemStorage` whose sync takes `sync_latency`, like a disk's fdatasync.
@@ -25,26 +22,7 @@ struct SlowDisk {
     sync_latency: Duration,
 }
 
-impl Storage for SlowDisk {
-    fn initial_state(&self) -> Result<InitialState, StorageError> {
-        self.log.initial_state()
-    }
-    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
-        self.log.entries(lo, hi, max_bytes)
-    }
-    fn term(&self, index: Index) -> Result<Term, StorageError> {
-        self.log.term(index)
-    }
-    fn first_index(&self) -> Result<Index, StorageError> {
-        self.log.first_index()
-    }
-    fn last_index(&self) -> Result<Index, StorageError> {
-        self.log.last_index()
-    }
-    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
-        self.log.snapshot(request_index)
-    }
-}
+delegate_storage!(SlowDisk, log);
 
 impl LogStorage for SlowDisk {
     fn write(&mut self, write: Write) -> Result<(), StorageError> {

@@ -14,8 +14,7 @@ use support::{Journal, converge, leader, raft_options, tokio_ticks, write};
 use synod_node::memory::{MemNetwork, MemTransport};
 use synod_node::{Driver, Inline, LogStorage, NodeOptions, Transport};
 use synod_protocol::{
-    ConfState, Entry, HardState, Index, InitialState, MemStorage, NodeId, Protocol, Snapshot,
-    Storage, StorageError, Term, Write,
+    ConfState, HardState, Index, MemStorage, NodeId, Protocol, Storage, StorageError, Write,
 };
 use synod_raft_core::{AppendResult, Message, MessageBody, RaftNode};
 
@@ -40,26 +39,7 @@ struct AuditedDisk {
     audit: Shared,
 }
 
-impl Storage for AuditedDisk {
-    fn initial_state(&self) -> Result<InitialState, StorageError> {
-        self.log.initial_state()
-    }
-    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
-        self.log.entries(lo, hi, max_bytes)
-    }
-    fn term(&self, index: Index) -> Result<Term, StorageError> {
-        self.log.term(index)
-    }
-    fn first_index(&self) -> Result<Index, StorageError> {
-        self.log.first_index()
-    }
-    fn last_index(&self) -> Result<Index, StorageError> {
-        self.log.last_index()
-    }
-    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
-        self.log.snapshot(request_index)
-    }
-}
+delegate_storage!(AuditedDisk, log);
 
 impl LogStorage for AuditedDisk {
     fn write(&mut self, write: Write) -> Result<(), StorageError> {

@@ -178,3 +178,41 @@ pub async fn converge(clients: &[(u64, Client<Journal>)], len: usize) -> Vec<Byt
     let lens: Vec<(u64, usize)> = all.iter().map(|(id, j)| (*id, j.len())).collect();
     panic!("the journals did not converge to {len}: {lens:?}");
 }
+
+/// Implements `synod_protocol::Storage` for a test log that wraps a
+/// `MemStorage` in field `$field`, reading through to it.
+#[macro_export]
+macro_rules! delegate_storage {
+    ($ty:ty, $field:ident) => {
+        impl synod_protocol::Storage for $ty {
+            fn initial_state(
+                &self,
+            ) -> Result<synod_protocol::InitialState, synod_protocol::StorageError> {
+                self.$field.initial_state()
+            }
+            fn entries(
+                &self,
+                lo: u64,
+                hi: u64,
+                max_bytes: u64,
+            ) -> Result<Vec<synod_protocol::Entry>, synod_protocol::StorageError> {
+                self.$field.entries(lo, hi, max_bytes)
+            }
+            fn term(&self, index: u64) -> Result<u64, synod_protocol::StorageError> {
+                self.$field.term(index)
+            }
+            fn first_index(&self) -> Result<u64, synod_protocol::StorageError> {
+                self.$field.first_index()
+            }
+            fn last_index(&self) -> Result<u64, synod_protocol::StorageError> {
+                self.$field.last_index()
+            }
+            fn snapshot(
+                &self,
+                request_index: u64,
+            ) -> Result<synod_protocol::Snapshot, synod_protocol::StorageError> {
+                self.$field.snapshot(request_index)
+            }
+        }
+    };
+}
