@@ -4,28 +4,9 @@
 mod support;
 
 use bytes::Bytes;
-use support::{Ask, converge, journals, leader, start, write};
+use support::{Ask, clients, cluster, converge, journals, leader, write};
 use synod_node::memory::MemNetwork;
 use synod_node::{Consistency, Error, NodeOptions};
-use synod_protocol::MemStorage;
-
-fn cluster(
-    net: &MemNetwork<synod_raft_core::Message>,
-    options: NodeOptions,
-) -> Vec<support::Running> {
-    [1, 2, 3]
-        .iter()
-        .map(|&id| start(id, MemStorage::bootstrap(&[1, 2, 3]), net, options.clone()))
-        .collect()
-}
-
-fn clients(nodes: &[support::Running]) -> Vec<(u64, synod_node::Client<support::Journal>)> {
-    nodes
-        .iter()
-        .zip(1..)
-        .map(|(n, id)| (id, n.client.clone()))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proposal_answers_after_it_is_applied_with_the_state_machines_response() {

@@ -5,30 +5,16 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use support::{converge, leader, start, write};
+use support::{clients, cluster, converge, leader, write};
 use synod_node::memory::MemNetwork;
 use synod_node::{Error, NodeOptions};
-use synod_protocol::{ConfChange, ConfChangeKind, MemStorage, Refusal};
+use synod_protocol::{ConfChange, ConfChangeKind, Refusal};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leadership_moves_where_it_is_sent_and_a_removed_voter_stops_counting() {
     let net = MemNetwork::new(61);
-    let nodes: Vec<_> = [1u64, 2, 3]
-        .iter()
-        .map(|&id| {
-            start(
-                id,
-                MemStorage::bootstrap(&[1, 2, 3]),
-                &net,
-                NodeOptions::default(),
-            )
-        })
-        .collect();
-    let cs: Vec<_> = nodes
-        .iter()
-        .zip(1..)
-        .map(|(n, id)| (id, n.client.clone()))
-        .collect();
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
     let l = leader(&cs).await;
     write(&cs, Bytes::from_static(b"before")).await;
 

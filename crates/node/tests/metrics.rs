@@ -7,10 +7,9 @@ mod support;
 
 use bytes::Bytes;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-use support::{leader, start, write};
+use support::{clients, cluster, leader, write};
 use synod_node::NodeOptions;
 use synod_node::memory::MemNetwork;
-use synod_protocol::MemStorage;
 
 #[test]
 fn counters_reach_the_installed_recorder() {
@@ -26,22 +25,8 @@ fn counters_reach_the_installed_recorder() {
         .expect("a runtime");
     runtime.block_on(async {
         let net = MemNetwork::new(51);
-        let nodes: Vec<_> = [1u64, 2, 3]
-            .iter()
-            .map(|&id| {
-                start(
-                    id,
-                    MemStorage::bootstrap(&[1, 2, 3]),
-                    &net,
-                    NodeOptions::default(),
-                )
-            })
-            .collect();
-        let cs: Vec<_> = nodes
-            .iter()
-            .zip(1..)
-            .map(|(n, id)| (id, n.client.clone()))
-            .collect();
+        let nodes = cluster(&net, NodeOptions::default());
+        let cs = clients(&nodes);
         leader(&cs).await;
         for i in 0..10u32 {
             write(&cs, Bytes::from(format!("m{i}"))).await;

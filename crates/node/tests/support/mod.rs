@@ -111,6 +111,23 @@ pub fn start(
     Running { client, task }
 }
 
+/// Starts nodes 1, 2 and 3 over bootstrapped logs.
+pub fn cluster(net: &MemNetwork<Message>, options: NodeOptions) -> Vec<Running> {
+    [1, 2, 3]
+        .iter()
+        .map(|&id| start(id, MemStorage::bootstrap(&[1, 2, 3]), net, options.clone()))
+        .collect()
+}
+
+/// Each running node's id and client.
+pub fn clients(nodes: &[Running]) -> Vec<(u64, Client<Journal>)> {
+    nodes
+        .iter()
+        .zip(1..)
+        .map(|(n, id)| (id, n.client.clone()))
+        .collect()
+}
+
 /// Waits until some node reports itself leader; returns its id.
 pub async fn leader(clients: &[(u64, Client<Journal>)]) -> u64 {
     for _ in 0..2000 {
