@@ -431,6 +431,7 @@ where
             .await?;
         if must_sync {
             self.counters.sync_latency.record(took);
+            crate::observe::synced(self.counters.protocol.id, took);
         }
         Ok(())
     }

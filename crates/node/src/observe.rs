@@ -24,6 +24,14 @@ pub(crate) fn stopped(_id: u64, _why: &str) {
     tracing::warn!(node = _id, why = _why, "node stopped");
 }
 
+/// A write with a sync took `took` (the `synod_node_sync_seconds`
+/// histogram).
+pub(crate) fn synced(_id: u64, _took: std::time::Duration) {
+    #[cfg(feature = "metrics")]
+    metrics::histogram!("synod_node_sync_seconds", "node" => _id.to_string())
+        .record(_took.as_secs_f64());
+}
+
 /// Publishes the counters through the `metrics` facade.
 #[cfg(feature = "metrics")]
 pub(crate) fn publish(s: &NodeStatus) {

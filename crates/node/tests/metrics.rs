@@ -48,4 +48,9 @@ fn counters_reach_the_installed_recorder() {
         k.key().name() == "synod_node_syncs_total" && matches!(v, DebugValue::Counter(n) if *n > 0)
     });
     assert!(syncs, "no sync counter published");
+    let histogram = values.iter().any(|(k, _, _, v)| {
+        k.key().name() == "synod_node_sync_seconds"
+            && matches!(v, DebugValue::Histogram(samples) if !samples.is_empty())
+    });
+    assert!(histogram, "no sync latency recorded");
 }
