@@ -70,37 +70,35 @@ impl<S: StateMachine> Pending<S> {
     /// The entry (index, term) was applied and produced `response` if it
     /// was a command. Resolves every call waiting on that index.
     pub(crate) fn applied(&mut self, index: Index, term: Term, response: Option<S::Response>) {
+        let is_command = response.is_some();
         let mut response = response;
-        let keys: Vec<(Index, Term)> = self
-            .proposals
-            .range((index, 0)..=(index, Term::MAX))
-            .map(|(k, _)| *k)
-            .collect();
-        for key in keys {
-            if let Some(reply) = self.proposals.remove(&key) {
-                let answer = match (key.1 == term, response.take()) {
-                    (true, Some(r)) => Ok(r),
-                    _ => Err(Error::Lost),
-                };
-                // The caller may have stopped waiting; nothing to do then.
-                let _ = reply.send(answer);
-                self.answered += 1;
-            }
+        // Every call keyed at this index is decided now: the one appended
+        // in the applied entry's term gets its response; any other (a
+        // proposal this node appended in an earlier term and lost to a
+        // leader change) is lost.
+        while let Some((&key, _)) = self.proposals.range((index, 0)..=(index, Term::MAX)).next() {
+            let Some(reply) = self.proposals.remove(&key) else {
+                break;
+            };
+            let answer = match response.take_if(|_| key.1 == term) {
+                Some(r) => Ok(r),
+                None => Err(Error::Lost),
+            };
+            // The caller may have stopped waiting; nothing to do then.
+            let _ = reply.send(answer);
+            self.answered += 1;
         }
-        let keys: Vec<(Index, Term)> = self
-            .changes
-            .range((index, 0)..=(index, Term::MAX))
-            .map(|(k, _)| *k)
-            .collect();
-        for key in keys {
-            if let Some(reply) = self.changes.remove(&key) {
-                let answer = if key.1 == term && response.is_none() {
-                    Ok(index)
-                } else {
-                    Err(Error::Lost)
-                };
-                let _ = reply.send(answer);
-            }
+        while let Some((&key, _)) = self.changes.range((index, 0)..=(index, Term::MAX)).next() {
+            let Some(reply) = self.changes.remove(&key) else {
+                break;
+            };
+            let answer = if key.1 == term && !is_command {
+                Ok(index)
+            } else {
+                Err(Error::Lost)
+            };
+            let _ = reply.send(answer);
+            self.answered += 1;
         }
     }
 
@@ -178,5 +176,85 @@ fn take_through<V>(map: &mut BTreeMap<(Index, u64), V>, index: Index) -> BTreeMa
             std::mem::replace(map, later)
         }
         None => std::mem::take(map),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use futures::channel::oneshot;
+
+    use super::*;
+
+    /// A state machine that is never applied: the tests drive `Pending`
+    /// with responses directly.
+    #[derive(Debug, Default)]
+    struct Unused;
+
+    impl StateMachine for Unused {
+        type Response = &'static str;
+        type Query = ();
+        type Answer = ();
+        fn apply(&mut self, _: u64, _: &Bytes) -> &'static str {
+            ""
+        }
+        fn query(&self, (): &()) {}
+        fn snapshot(&self) -> Bytes {
+            Bytes::new()
+        }
+        fn restore(&mut self, _: &Bytes) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn answer<T>(mut rx: oneshot::Receiver<T>) -> Option<T> {
+        rx.try_recv().ok().flatten()
+    }
+
+    #[test]
+    fn the_proposal_of_the_applied_term_gets_the_response_whatever_waits_before_it() {
+        // Appended at 5 in term 2, lost when a new leader truncated it;
+        // appended at 5 again in term 4, which is what commits.
+        let mut p = Pending::<Unused>::default();
+        let (old, old_rx) = oneshot::channel();
+        let (new, new_rx) = oneshot::channel();
+        let (later, later_rx) = oneshot::channel();
+        p.add_proposal(5, 2, old);
+        p.add_proposal(5, 4, new);
+        p.add_proposal(5, 6, later);
+        p.applied(5, 4, Some("done"));
+        assert_eq!(answer(new_rx), Some(Ok("done")));
+        assert_eq!(answer(old_rx), Some(Err(Error::Lost)));
+        assert_eq!(answer(later_rx), Some(Err(Error::Lost)));
+        assert_eq!(p.proposals(), 0);
+        assert_eq!(p.answered, 3);
+    }
+
+    #[test]
+    fn a_membership_change_succeeds_only_on_its_own_entry() {
+        let mut p = Pending::<Unused>::default();
+        let (change, change_rx) = oneshot::channel();
+        let (lost, lost_rx) = oneshot::channel();
+        p.add_change(7, 3, change);
+        p.add_change(8, 3, lost);
+        p.applied(7, 3, None);
+        // A command took index 8.
+        p.applied(8, 3, Some("x"));
+        assert_eq!(answer(change_rx), Some(Ok(7)));
+        assert_eq!(answer(lost_rx), Some(Err(Error::Lost)));
+    }
+
+    #[test]
+    fn a_snapshot_over_waiting_calls_leaves_their_outcome_unknown() {
+        let mut p = Pending::<Unused>::default();
+        let (below, below_rx) = oneshot::channel();
+        let (above, above_rx) = oneshot::channel();
+        p.add_proposal(3, 1, below);
+        p.add_proposal(9, 1, above);
+        p.restored(5);
+        assert_eq!(answer(below_rx), Some(Err(Error::Unknown)));
+        assert_eq!(p.proposals(), 1);
+        p.restored(u64::MAX);
+        assert_eq!(answer(above_rx), Some(Err(Error::Unknown)));
     }
 }
