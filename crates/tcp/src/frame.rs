@@ -41,7 +41,8 @@ pub enum Welcome {
     Refused(String),
 }
 
-/// Encodes `value` as one frame (prefix and body) onto `out`.
+/// Encodes `value` as one frame (prefix and body) onto `out`, leaving
+/// `out` as it was if it fails.
 ///
 /// # Errors
 /// [`Error::Decode`] when `value` does not serialize, or
@@ -49,14 +50,20 @@ pub enum Welcome {
 pub fn encode<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
     let at = out.len();
     out.extend_from_slice(&[0; PREFIX_BYTES]);
-    let mut out_vec = std::mem::take(out);
-    out_vec = postcard::to_extend(value, out_vec).map_err(|e| Error::Decode(e.to_string()))?;
-    *out = out_vec;
+    // Written in place; on any error `out` is cut back to where it was, so
+    // the frames already in it (a batch) are kept.
+    if let Err(e) = postcard::to_io(value, &mut *out) {
+        out.truncate(at);
+        return Err(Error::Decode(e.to_string()));
+    }
     let body = out.len() - at - PREFIX_BYTES;
-    let len = u32::try_from(body).map_err(|_| Error::FrameTooLarge {
-        bytes: body as u64,
-        limit: u64::from(u32::MAX),
-    })?;
+    let Ok(len) = u32::try_from(body) else {
+        out.truncate(at);
+        return Err(Error::FrameTooLarge {
+            bytes: body as u64,
+            limit: u64::from(u32::MAX),
+        });
+    };
     out[at..at + PREFIX_BYTES].copy_from_slice(&len.to_le_bytes());
     Ok(())
 }

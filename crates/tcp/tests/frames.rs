@@ -78,3 +78,33 @@ async fn garbage_and_trailing_bytes_do_not_decode() {
         Err(Error::Decode(_))
     ));
 }
+
+/// Serializes as an error: a value postcard cannot encode.
+struct Unencodable;
+
+impl serde::Serialize for Unencodable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("no"))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_encode_keeps_the_frames_already_in_the_batch() {
+    let mut batch = Vec::new();
+    frame::encode(&hello(), &mut batch).expect("encodes");
+    let before = batch.clone();
+    assert!(matches!(
+        frame::encode(&Unencodable, &mut batch),
+        Err(Error::Decode(_))
+    ));
+    assert_eq!(batch, before, "the batch was changed by a failed encode");
+    frame::encode(&hello(), &mut batch).expect("encodes");
+    let mut reader: &[u8] = &batch;
+    let mut buf = Vec::new();
+    for _ in 0..2 {
+        let got: Option<Hello> = frame::read(&mut reader, 1024, &mut buf)
+            .await
+            .expect("reads");
+        assert_eq!(got, Some(hello()));
+    }
+}
