@@ -339,11 +339,8 @@ pub async fn run_openraft_clients(leader: &Raft<Cfg>, n_clients: u64, per_client
             let leader = leader.clone();
             tokio::spawn(async move {
                 for i in 0..per_client {
-                    let mut command = [0u8; 16];
-                    command[..8].copy_from_slice(&c.to_le_bytes());
-                    command[8..].copy_from_slice(&i.to_le_bytes());
                     leader
-                        .client_write(Request(command))
+                        .client_write(Request(synod_node_bench::command(c, i)))
                         .await
                         .expect("the leader takes every write");
                 }

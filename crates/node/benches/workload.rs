@@ -16,6 +16,15 @@ use synod_raft_core::{Config, RaftNode};
 /// Bytes per command: a client id and a sequence number.
 pub const COMMAND_BYTES: usize = 16;
 
+/// Client `client`'s `seq`-th command, the same bytes for both libraries.
+#[must_use]
+pub fn command(client: u64, seq: u64) -> [u8; COMMAND_BYTES] {
+    let mut command = [0u8; COMMAND_BYTES];
+    command[..8].copy_from_slice(&client.to_le_bytes());
+    command[8..].copy_from_slice(&seq.to_le_bytes());
+    command
+}
+
 /// A state machine that counts what it applies (the work openraft's
 /// benchmark state machine does: record the last applied entry).
 #[derive(Debug, Default)]
@@ -144,10 +153,7 @@ pub async fn run_clients(leader: &Client<Applied>, n_clients: u64, per_client: u
             let leader = leader.clone();
             tokio::spawn(async move {
                 for i in 0..per_client {
-                    let mut command = [0u8; COMMAND_BYTES];
-                    command[..8].copy_from_slice(&c.to_le_bytes());
-                    command[8..].copy_from_slice(&i.to_le_bytes());
-                    let answer: Result<u64, Error> = leader.propose(command.to_vec()).await;
+                    let answer: Result<u64, Error> = leader.propose(command(c, i).to_vec()).await;
                     answer.expect("the leader takes every write");
                 }
             })
@@ -221,10 +227,9 @@ pub async fn stall_polled(
     let mut calls = Vec::with_capacity(n as usize);
     let mut future_bytes = 0;
     for i in 0..n {
-        let mut command = [0u8; COMMAND_BYTES];
-        command[..8].copy_from_slice(&i.to_le_bytes());
+        let bytes = command(i, 0);
         let leader = cluster.leader.clone();
-        let call = async move { leader.propose(command.to_vec()).await };
+        let call = async move { leader.propose(bytes.to_vec()).await };
         future_bytes = std::mem::size_of_val(&call);
         let mut call: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
             Box::pin(call);

@@ -41,14 +41,7 @@ pub trait LogStorage: Storage + Send + 'static {
 
 impl LogStorage for MemStorage {
     fn write(&mut self, write: Write) -> Result<(), StorageError> {
-        if let Some(snapshot) = write.snapshot {
-            self.apply_snapshot(snapshot)?;
-        }
-        self.append(write.entries)?;
-        if let Some(hs) = write.hard_state {
-            self.set_hard_state(hs);
-        }
-        Ok(())
+        self.apply_write(write)
     }
 
     fn sync(&mut self) -> Result<(), StorageError> {

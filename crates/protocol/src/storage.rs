@@ -234,6 +234,24 @@ impl MemStorage {
         Ok(())
     }
 
+    /// Stores a protocol's [`Write`](crate::Write) in the order it
+    /// prescribes: the snapshot, then the entries, then the hard state.
+    /// What every in-memory driver and simulator does with a write.
+    ///
+    /// # Errors
+    /// As [`MemStorage::apply_snapshot`] and [`MemStorage::append`]; the
+    /// hard state is not written after an error.
+    pub fn apply_write(&mut self, write: crate::Write) -> Result<(), StorageError> {
+        if let Some(snapshot) = write.snapshot {
+            self.apply_snapshot(snapshot)?;
+        }
+        self.append(write.entries)?;
+        if let Some(hs) = write.hard_state {
+            self.set_hard_state(hs);
+        }
+        Ok(())
+    }
+
     /// Installs a snapshot received from a leader, discarding the log.
     ///
     /// # Errors

@@ -45,15 +45,8 @@ impl<P: Protocol<Storage = MemStorage>> Cluster<P> {
             let ready = node.ready().expect("ready");
             self.inflight.extend(ready.messages);
             let write = ready.write;
-            let storage = node.storage_mut();
-            if let Some(snap) = write.snapshot {
-                storage.apply_snapshot(snap).expect("snapshot");
-            }
             let last = write.entries.last().map(|e| (e.index, e.term));
-            storage.append(write.entries).expect("append");
-            if let Some(hs) = write.hard_state {
-                storage.set_hard_state(hs);
-            }
+            node.storage_mut().apply_write(write).expect("the write");
             // Only now, with the write in storage, may the held messages go.
             if let Some((index, term)) = last {
                 assert_eq!(node.storage().entries_at(index), Some(term));
@@ -200,11 +193,9 @@ fn a_read_comes_back_with_an_index_at_or_past_the_commit() {
                 seen = Some(r.index);
             }
             c.inflight.extend(ready.messages);
-            let storage = Protocol::storage_mut(node);
-            storage.append(ready.write.entries).expect("append");
-            if let Some(hs) = ready.write.hard_state {
-                storage.set_hard_state(hs);
-            }
+            Protocol::storage_mut(node)
+                .apply_write(ready.write)
+                .expect("the write");
             let w = ready.after_write.written();
             c.inflight.extend(w.messages);
             Protocol::on_written(node, w.receipt);

@@ -23,17 +23,10 @@ const COMPACT_TAIL: u64 = 5;
 #[derive(Debug)]
 pub struct ProtocolReplica<P>(pub P);
 
+/// The node's view and the simulated disk each take their own copy of a
+/// write (payloads are shared buffers: the copy is of the entry list).
 fn write_to(disk: &mut MemStorage, write: &Write) -> Result<(), String> {
-    if let Some(snapshot) = &write.snapshot {
-        disk.apply_snapshot(snapshot.clone())
-            .map_err(|e| e.to_string())?;
-    }
-    disk.append(write.entries.as_slice())
-        .map_err(|e| e.to_string())?;
-    if let Some(hs) = write.hard_state {
-        disk.set_hard_state(hs);
-    }
-    Ok(())
+    disk.apply_write(write.clone()).map_err(|e| e.to_string())
 }
 
 fn rejected(refusal: &Refusal) -> Option<u64> {
