@@ -522,7 +522,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                         return Ok(false);
                     }
                     if !pre_vote {
+                        // Raft Figure 2: only granting the vote (or hearing
+                        // from a leader) restarts the election clock. A
+                        // candidate with a stale log must not hold back,
+                        // term after term, the node that could win.
+                        let (elapsed, timeout) =
+                            (self.election_elapsed, self.randomized_election_timeout);
                         self.become_follower(msg.term, None);
+                        self.election_elapsed = elapsed;
+                        self.randomized_election_timeout = timeout;
                     }
                 }
                 // A granted pre-vote carries the term we would campaign in.
