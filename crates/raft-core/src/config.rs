@@ -37,6 +37,17 @@ pub struct Config {
     pub max_uncommitted_bytes: u64,
     /// The largest proposal accepted, in payload bytes.
     pub max_proposal_bytes: u64,
+    /// The most snapshot bytes in one [`crate::MessageBody::InstallSnapshot`]
+    /// piece: a snapshot travels in pieces this size, so heartbeats and
+    /// appends to other followers interleave with it.
+    pub snapshot_chunk_bytes: u64,
+    /// The most snapshot pieces sent to one follower and not yet
+    /// acknowledged (flow control: the leader sends the next piece as each
+    /// one is acknowledged).
+    pub snapshot_chunks_in_flight: u32,
+    /// The largest snapshot a follower accepts, in bytes; a transfer
+    /// announcing more is refused. `u64::MAX` for no limit.
+    pub max_snapshot_bytes: u64,
     /// How linearizable reads are confirmed.
     pub read_mode: ReadMode,
     /// The most reads waiting on one node: on a leader, reads awaiting a
@@ -95,10 +106,10 @@ impl Config {
     /// A configuration for node `id` with the defaults: election timeout 10
     /// ticks, heartbeat 1 tick, pre-vote and check-quorum on, 1 MiB per
     /// message, 256 messages in flight (no byte limit), proposals up to
-    /// 1 MiB, no limit on uncommitted bytes, safe (heartbeat-confirmed)
-    /// reads, up to 4096 pending reads, a lease drift margin of 1 tick (for
-    /// lease reads), no
-    /// proposal forwarding.
+    /// 1 MiB, no limit on uncommitted bytes, snapshots sent in 1 MiB pieces
+    /// with 4 unacknowledged at most and no limit on their size, safe
+    /// (heartbeat-confirmed) reads, up to 4096 pending reads, a lease drift
+    /// margin of 1 tick (for lease reads), no proposal forwarding.
     #[must_use]
     pub fn new(id: NodeId) -> Self {
         Self {
@@ -112,6 +123,9 @@ impl Config {
             max_inflight_bytes: u64::MAX,
             max_uncommitted_bytes: u64::MAX,
             max_proposal_bytes: 1 << 20,
+            snapshot_chunk_bytes: 1 << 20,
+            snapshot_chunks_in_flight: 4,
+            max_snapshot_bytes: u64::MAX,
             read_mode: ReadMode::Safe,
             lease_drift_margin_ticks: 1,
             max_pending_reads: 4096,
@@ -170,6 +184,12 @@ impl Config {
         }
         if self.max_pending_reads == 0 {
             return fail("max_pending_reads", "must be at least 1");
+        }
+        if self.snapshot_chunk_bytes == 0 {
+            return fail("snapshot_chunk_bytes", "must be at least 1");
+        }
+        if self.snapshot_chunks_in_flight == 0 {
+            return fail("snapshot_chunks_in_flight", "must be at least 1");
         }
         if self.max_proposal_bytes == 0 {
             return fail("max_proposal_bytes", "must be at least 1");

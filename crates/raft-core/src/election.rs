@@ -238,6 +238,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.handed_over = false;
         self.reads.clear_leader_state();
         self.votes.clear();
+        self.snapshot_sends.clear();
+        self.snapshot_incoming = None;
         self.election_elapsed = 0;
         self.heartbeat_elapsed = 0;
         let last = self.log.last_index().unwrap_or(0);

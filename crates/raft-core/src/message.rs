@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::types::{Entry, Index, NodeId, ReadId, Snapshot, Term};
+use crate::types::{Entry, Index, NodeId, ReadId, Snapshot, SnapshotMeta, Term};
 
 impl Message {
     /// Why no correct peer could have sent this message, if so. Checked
@@ -29,10 +29,18 @@ impl Message {
                 entries,
                 ..
             } => append_malformation(self.term, *prev_index, *prev_term, entries),
-            MessageBody::InstallSnapshot(snapshot)
-                if snapshot.meta.index == TOP || snapshot.meta.term > self.term =>
+            MessageBody::InstallSnapshot(chunk)
+                if chunk.meta.index == TOP || chunk.meta.term > self.term =>
             {
                 Some("snapshot past the sender's term or the index range")
+            }
+            MessageBody::InstallSnapshot(chunk)
+                if chunk
+                    .offset
+                    .checked_add(chunk.data.len() as u64)
+                    .is_none_or(|end| end > chunk.total_bytes) =>
+            {
+                Some("snapshot chunk past the snapshot's end")
             }
             // The follower hints at or below the index it refused.
             MessageBody::AppendResponse(AppendResult::Rejected {
@@ -171,11 +179,63 @@ pub enum MessageBody {
     },
     /// The leader hands over leadership: campaign now, without pre-vote.
     TimeoutNow,
-    /// The leader's snapshot, for a follower that needs entries the leader
-    /// has compacted away. Answered with an [`MessageBody::AppendResponse`].
-    /// Boxed: snapshots are rare and large, and inline they would make
-    /// every message as big as one.
-    InstallSnapshot(Box<Snapshot>),
+    /// A piece of the leader's snapshot, for a follower that needs entries
+    /// the leader has compacted away (Raft §7, Figure 13: offset, data,
+    /// done). Pieces are at most `Config::snapshot_chunk_bytes` and at most
+    /// `Config::snapshot_chunks_in_flight` are unacknowledged, so a large
+    /// snapshot never holds up heartbeats or fills a connection. Each piece
+    /// is answered with [`MessageBody::SnapshotAck`]; the last one, once
+    /// installed, with an [`MessageBody::AppendResponse`]. Boxed: rare, and
+    /// inline it would make every message as big as one.
+    InstallSnapshot(Box<SnapshotChunk>),
+    /// The follower's answer to a piece of a snapshot: it holds the first
+    /// `received` bytes of the snapshot at `index`.
+    SnapshotAck {
+        /// The index of the snapshot being received.
+        index: Index,
+        /// The bytes it holds from the start, contiguous.
+        received: u64,
+        /// The piece did not continue what it holds (lost, reordered, or
+        /// the transfer restarted): send again from `received`.
+        gap: bool,
+    },
+}
+
+/// One piece of a snapshot on its way to a follower.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct SnapshotChunk {
+    /// The whole snapshot's position and configuration (in every piece,
+    /// so any piece names the transfer it belongs to).
+    pub meta: SnapshotMeta,
+    /// The size of the whole snapshot's data.
+    pub total_bytes: u64,
+    /// Where `data` begins in the snapshot's data.
+    pub offset: u64,
+    /// The bytes from `offset` on.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::types::arbitrary_bytes))]
+    pub data: Bytes,
+}
+
+impl SnapshotChunk {
+    /// Whether this piece ends the snapshot (Figure 13's `done`).
+    #[must_use]
+    pub fn is_last(&self) -> bool {
+        self.offset.saturating_add(self.data.len() as u64) >= self.total_bytes
+    }
+}
+
+impl From<Snapshot> for SnapshotChunk {
+    /// A whole snapshot as one piece.
+    fn from(snapshot: Snapshot) -> Self {
+        Self {
+            meta: snapshot.meta,
+            total_bytes: snapshot.data.len() as u64,
+            offset: 0,
+            data: snapshot.data,
+        }
+    }
 }
 
 /// A follower's answer to [`MessageBody::Append`].

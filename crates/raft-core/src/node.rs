@@ -133,6 +133,10 @@ pub struct RaftNode<S, R> {
     pub(crate) uncommitted_bytes: u64,
     /// The index of the last leader snapshot handed out to install.
     pub(crate) snapshot_handed_out: Index,
+    /// As leader: the snapshots being sent, by follower.
+    pub(crate) snapshot_sends: BTreeMap<NodeId, crate::snapshot_transfer::Outgoing>,
+    /// As follower: the snapshot being received from the leader.
+    pub(crate) snapshot_incoming: Option<crate::snapshot_transfer::Incoming>,
     /// As leader: the node leadership is being handed to.
     pub(crate) transferee: Option<NodeId>,
     /// As leader: the latest heartbeat round that confirms reads.
@@ -246,6 +250,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             applying: 0,
             uncommitted_bytes: 0,
             snapshot_handed_out: 0,
+            snapshot_sends: BTreeMap::new(),
+            snapshot_incoming: None,
             transferee: None,
             read_round: 0,
             reads: crate::read::Reads::starting_at(first_read_id),
@@ -439,7 +445,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         let from_leader = matches!(
             msg.body,
-            MessageBody::Append { .. } | MessageBody::Heartbeat { .. }
+            MessageBody::Append { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot(_)
         );
         if from_leader && self.role == Role::Leader {
             // Raft §5.2 allows one leader per term; a second is a forgery.
@@ -493,9 +501,17 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.on_read_index_response(msg.from, id, index);
                 Ok(())
             }
-            MessageBody::InstallSnapshot(snapshot) => {
+            MessageBody::InstallSnapshot(chunk) => {
                 self.follow(msg.term, msg.from);
-                self.on_install_snapshot(msg.from, *snapshot)
+                self.on_snapshot_chunk(msg.from, msg.term, *chunk)
+            }
+            MessageBody::SnapshotAck {
+                index,
+                received,
+                gap,
+            } => {
+                self.on_snapshot_ack(msg.from, index, received, gap);
+                Ok(())
             }
             MessageBody::AppendResponse(result) => self.on_append_response(msg.from, result),
             MessageBody::HeartbeatResponse {
@@ -607,6 +623,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.appends_due = false;
         self.reset_timers();
         self.progress.clear();
+        self.snapshot_sends.clear();
+        // A half-received snapshot belongs to the leader it came from.
+        self.snapshot_incoming = None;
         self.votes.clear();
     }
 

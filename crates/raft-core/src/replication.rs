@@ -4,13 +4,12 @@
 use crate::StorageError;
 use crate::error::Error;
 use crate::log::AppendOutcome;
-use crate::membership::Membership;
 use crate::message::{AppendResult, MessageBody};
 use crate::node::Mutated;
 use crate::node::{RaftNode, Role};
 use crate::progress::ProgressState;
 use crate::storage::Storage;
-use crate::types::{Entry, Index, NodeId, Snapshot, Term};
+use crate::types::{Entry, Index, NodeId, Term};
 
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Marks that followers should hear what changed (new entries, a
@@ -122,55 +121,6 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
     }
 
-    /// Sends `to` the latest snapshot, because it needs entries that were
-    /// compacted away. If storage is still making one, tries again later.
-    fn send_snapshot(&mut self, to: NodeId) {
-        let Some(next) = self.progress.get(&to).map(|pr| pr.next_index) else {
-            return;
-        };
-        let snapshot = match self.log.snapshot(next - 1) {
-            Ok(s) if !s.is_empty() => s,
-            // Temporarily unavailable (or none yet): the next heartbeat
-            // response retries.
-            _ => return,
-        };
-        let index = snapshot.meta.index;
-        self.send(to, MessageBody::InstallSnapshot(Box::new(snapshot)));
-        if let Some(pr) = self.progress.get_mut(&to) {
-            pr.become_snapshot(index);
-        }
-    }
-
-    /// The follower side of a snapshot (Raft §7).
-    pub(crate) fn on_install_snapshot(
-        &mut self,
-        from: NodeId,
-        snapshot: Snapshot,
-    ) -> Result<(), Error> {
-        let index = snapshot.meta.index;
-        let committed = self.log.committed();
-        let match_index = if index <= committed {
-            // Stale: everything it covers is committed here already.
-            committed
-        } else if self.log.match_term(index, snapshot.meta.term) {
-            // The log already holds its last entry: just commit up to it.
-            self.log.commit_to(index);
-            index
-        } else {
-            let membership = Membership::from_conf_state(&snapshot.meta.conf_state)
-                .map_err(|_| Error::Malformed("snapshot with an invalid configuration"))?;
-            if membership.voters.is_empty() {
-                return Err(Error::Malformed("snapshot without voters"));
-            }
-            self.set_membership(membership);
-            self.log.restore(snapshot);
-            index
-        };
-        let result = AppendResult::Accepted { match_index };
-        self.send(from, MessageBody::AppendResponse(result));
-        Ok(())
-    }
-
     /// Tells the leader whether sending a snapshot to `id` succeeded, when
     /// the transport knows (large snapshots are streamed). On failure the
     /// leader probes again and resends later.
@@ -185,6 +135,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 pr.pending_snapshot = 0;
             }
             pr.become_probe();
+            self.snapshot_sends.remove(&id);
         }
     }
 
@@ -298,6 +249,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     if pr.state == ProgressState::Probe || snapshot_landed {
                         pr.become_replicate();
                     }
+                    if snapshot_landed {
+                        self.snapshot_sends.remove(&from);
+                    }
                     if self.transferee == Some(from) {
                         self.maybe_send_timeout_now(from);
                     }
@@ -366,11 +320,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // A snapshot not acknowledged within an election timeout of
         // heartbeats is presumed lost (the transport may not report it):
         // probe again, which sends it again.
+        let mut stalled = None;
         if pr.state == ProgressState::Snapshot {
             pr.snapshot_wait = pr.snapshot_wait.saturating_add(1);
             if pr.snapshot_wait >= self.config.election_timeout_ticks {
                 pr.pending_snapshot = 0;
                 pr.become_probe();
+                self.snapshot_sends.remove(&from);
+            } else {
+                stalled = Some(pr.snapshot_wait);
             }
         }
         // Lost appends must not stall the follower: resume probing, and in
@@ -385,6 +343,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         if pr.match_index < last {
             self.send_append(from, true);
+        }
+        if let Some(rounds) = stalled {
+            self.snapshot_stalled(from, rounds);
         }
         Ok(())
     }

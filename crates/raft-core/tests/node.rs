@@ -902,7 +902,7 @@ fn stale_snapshots_are_ignored() {
         from: 1,
         to: 2,
         term: 1,
-        body: MessageBody::InstallSnapshot(Box::new(old)),
+        body: MessageBody::InstallSnapshot(Box::new(old.into())),
     })
     .unwrap();
     let sent = drain(&mut n);
@@ -927,7 +927,7 @@ fn stale_snapshots_are_ignored() {
             from: 1,
             to: 2,
             term: 1,
-            body: MessageBody::InstallSnapshot(Box::new(bad))
+            body: MessageBody::InstallSnapshot(Box::new(bad.into()))
         }),
         Err(Error::Malformed(_))
     ));
@@ -1077,7 +1077,7 @@ fn install(n: &mut RaftNode<MemStorage, StdRng>, snap: Snapshot) {
         from: 1,
         to: 2,
         term: 2,
-        body: MessageBody::InstallSnapshot(Box::new(snap)),
+        body: MessageBody::InstallSnapshot(Box::new(snap.into())),
     };
     n.step(msg).unwrap();
 }

@@ -427,7 +427,7 @@ fn terms_and_indexes_at_the_top_of_the_range_are_refused() {
         1,
         2,
         1,
-        MessageBody::InstallSnapshot(Box::new(snap(max))),
+        MessageBody::InstallSnapshot(Box::new(snap(max).into())),
     ));
     assert!(matches!(got, Err(Error::Malformed(_))), "{got:?}");
     common::drain(&mut n);
@@ -436,7 +436,7 @@ fn terms_and_indexes_at_the_top_of_the_range_are_refused() {
         1,
         2,
         1,
-        MessageBody::InstallSnapshot(Box::new(snap(max - 3))),
+        MessageBody::InstallSnapshot(Box::new(snap(max - 3).into())),
     ))
     .unwrap();
     common::drain(&mut n);

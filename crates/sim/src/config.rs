@@ -126,6 +126,9 @@ impl SimConfig {
                 check_quorum,
                 lease_reads,
                 election_timeout_ticks: if lease_reads { 30 } else { 10 },
+                // Most seeds send snapshots in small pieces, so transfers
+                // span many messages under every fault.
+                snapshot_chunk_bytes: [16, 64, 1 << 20][((seed / 5) % 3) as usize],
                 #[cfg(feature = "mutations")]
                 mutation: None,
             },
@@ -216,6 +219,7 @@ impl SimConfig {
                 check_quorum: false,
                 lease_reads: false,
                 election_timeout_ticks: 10,
+                snapshot_chunk_bytes: 1 << 20,
                 #[cfg(feature = "mutations")]
                 mutation: None,
             },

@@ -29,6 +29,10 @@ pub struct RaftOptions {
     /// ticks): longer timeouts leave room for a deposed leader to act while
     /// the others elect, which is where lease bugs live.
     pub election_timeout_ticks: u32,
+    /// The nodes' `snapshot_chunk_bytes`: small pieces make every snapshot
+    /// a multi-piece transfer, exposed to the network's loss, duplication
+    /// and reordering.
+    pub snapshot_chunk_bytes: u64,
     /// Test-only: run a deliberately broken protocol variant.
     #[cfg(feature = "mutations")]
     pub mutation: Option<synod_raft_core::mutation::Mutation>,
@@ -46,6 +50,7 @@ impl RaftOptions {
             check_quorum: self.check_quorum,
             max_size_per_msg_bytes: self.max_size_per_msg_bytes,
             election_timeout_ticks: self.election_timeout_ticks,
+            snapshot_chunk_bytes: self.snapshot_chunk_bytes,
             read_mode: if self.lease_reads {
                 ReadMode::Lease
             } else {
@@ -269,9 +274,22 @@ fn describe_body(body: &MessageBody) -> String {
         MessageBody::ReadIndex { id } => format!("read-index {id:?}"),
         MessageBody::ReadIndexResponse { id, index } => format!("read-index {id:?} at {index}"),
         MessageBody::TimeoutNow => "timeout-now".to_string(),
-        MessageBody::InstallSnapshot(snap) => {
-            format!("snapshot at {}@t{}", snap.meta.index, snap.meta.term)
-        }
+        MessageBody::InstallSnapshot(piece) => format!(
+            "snapshot at {}@t{} bytes {}..{} of {}",
+            piece.meta.index,
+            piece.meta.term,
+            piece.offset,
+            piece.offset.saturating_add(piece.data.len() as u64),
+            piece.total_bytes
+        ),
+        MessageBody::SnapshotAck {
+            index,
+            received,
+            gap,
+        } => format!(
+            "snapshot ack at {index}: {received} bytes{}",
+            if *gap { ", gap" } else { "" }
+        ),
         other => format!("{other:?}"),
     }
 }

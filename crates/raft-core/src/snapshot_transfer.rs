@@ -1,0 +1,315 @@
+//! Snapshots in pieces (Raft §7, Figure 13): the leader streams its
+//! snapshot to a follower a bounded piece at a time, with a window of
+//! unacknowledged pieces, and the follower reassembles it before
+//! installing it.
+//!
+//! Why in pieces: a snapshot sent as one message is as large as the state
+//! machine. It can exceed a transport's frame limit (so it never arrives),
+//! and while it is being written nothing else reaches that follower, not
+//! even heartbeats. In pieces, every other message interleaves, and a lost
+//! piece costs one piece, not the whole snapshot.
+//!
+//! The protocol, per follower:
+//! - the leader sends pieces from `sent` while fewer than
+//!   `snapshot_chunks_in_flight` pieces' bytes are past `acked`;
+//! - the follower appends a piece that continues what it holds and answers
+//!   `SnapshotAck { received }`; a piece past what it holds (one was lost
+//!   or reordered) is dropped and answered with `gap`, so the leader goes
+//!   back to `received`; a piece it already holds is acknowledged again;
+//! - with the last piece the follower installs the snapshot and answers
+//!   with an `AppendResponse`, which moves the leader's progress on;
+//! - a window that stays unacknowledged for a few heartbeat rounds is sent
+//!   again from `acked` (the last piece may be the lost one, and no later
+//!   piece would reveal the gap).
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::Error;
+use crate::membership::Membership;
+use crate::message::{AppendResult, MessageBody, SnapshotChunk};
+use crate::node::RaftNode;
+use crate::progress::ProgressState;
+use crate::storage::Storage;
+use crate::types::{NodeId, Snapshot, SnapshotMeta, Term};
+
+/// The most a follower reserves up front for an incoming snapshot; past it
+/// the buffer grows as pieces arrive, so an announced size alone (which a
+/// faulty leader could inflate) never allocates much.
+const MAX_RESERVE_BYTES: u64 = 64 << 20;
+
+/// Heartbeat responses without progress before the leader sends the
+/// unacknowledged window again.
+pub(crate) const RESEND_AFTER_ROUNDS: u32 = 3;
+
+/// A snapshot the leader is sending to one follower.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    meta: SnapshotMeta,
+    data: Bytes,
+    /// The next byte to send.
+    sent: u64,
+    /// The follower holds every byte before this one.
+    acked: u64,
+    /// A piece went out (an empty snapshot still takes one piece).
+    started: bool,
+}
+
+impl Outgoing {
+    fn total(&self) -> u64 {
+        self.data.len() as u64
+    }
+}
+
+/// A snapshot a follower is receiving.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    from: NodeId,
+    term: Term,
+    meta: SnapshotMeta,
+    total: u64,
+    buf: BytesMut,
+}
+
+impl Incoming {
+    fn received(&self) -> u64 {
+        self.buf.len() as u64
+    }
+}
+
+impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
+    /// Starts sending `to` the latest snapshot, because it needs entries
+    /// that were compacted away. If storage is still making one, tries
+    /// again later.
+    pub(crate) fn send_snapshot(&mut self, to: NodeId) {
+        let Some(next) = self.progress.get(&to).map(|pr| pr.next_index) else {
+            return;
+        };
+        let snapshot = match self.log.snapshot(next - 1) {
+            Ok(s) if !s.is_empty() => s,
+            // Temporarily unavailable (or none yet): the next heartbeat
+            // response retries.
+            _ => return,
+        };
+        let index = snapshot.meta.index;
+        if let Some(pr) = self.progress.get_mut(&to) {
+            pr.become_snapshot(index);
+        }
+        self.snapshot_sends.insert(
+            to,
+            Outgoing {
+                meta: snapshot.meta,
+                data: snapshot.data,
+                sent: 0,
+                acked: 0,
+                started: false,
+            },
+        );
+        self.pump_snapshot(to);
+    }
+
+    /// Whether the transfer to `to` is still wanted: the follower's
+    /// progress waits for exactly that snapshot.
+    fn transfer_live(&self, to: NodeId) -> bool {
+        match (self.progress.get(&to), self.snapshot_sends.get(&to)) {
+            (Some(pr), Some(out)) => {
+                pr.state == ProgressState::Snapshot && pr.pending_snapshot == out.meta.index
+            }
+            _ => false,
+        }
+    }
+
+    /// Sends `to` the next pieces of its snapshot, up to the window.
+    pub(crate) fn pump_snapshot(&mut self, to: NodeId) {
+        if !self.transfer_live(to) {
+            self.snapshot_sends.remove(&to);
+            return;
+        }
+        let chunk = self.config.snapshot_chunk_bytes;
+        let window = chunk.saturating_mul(u64::from(self.config.snapshot_chunks_in_flight));
+        let mut pieces = Vec::new();
+        if let Some(out) = self.snapshot_sends.get_mut(&to) {
+            let total = out.total();
+            while (!out.started || out.sent < total) && out.sent - out.acked < window {
+                let end = out.sent.saturating_add(chunk).min(total);
+                // In range: `acked <= sent <= end <= total = data.len()`.
+                let data = out.data.slice(out.sent as usize..end as usize);
+                pieces.push(SnapshotChunk {
+                    meta: out.meta.clone(),
+                    total_bytes: total,
+                    offset: out.sent,
+                    data,
+                });
+                out.sent = end;
+                out.started = true;
+            }
+        }
+        for piece in pieces {
+            self.send(to, MessageBody::InstallSnapshot(Box::new(piece)));
+        }
+    }
+
+    /// A heartbeat round passed without the transfer to `to` moving: after
+    /// a few, send the unacknowledged window again.
+    pub(crate) fn snapshot_stalled(&mut self, to: NodeId, rounds: u32) {
+        if rounds == 0 || !rounds.is_multiple_of(RESEND_AFTER_ROUNDS) {
+            return;
+        }
+        if let Some(out) = self.snapshot_sends.get_mut(&to) {
+            // With everything acknowledged (the answer to the last piece
+            // lost) this sends an empty piece at the end: a probe the
+            // follower answers with where it stands.
+            out.sent = out.acked;
+            out.started = false;
+        }
+        self.pump_snapshot(to);
+    }
+
+    /// The leader side of [`MessageBody::SnapshotAck`].
+    pub(crate) fn on_snapshot_ack(
+        &mut self,
+        from: NodeId,
+        index: crate::types::Index,
+        received: u64,
+        gap: bool,
+    ) {
+        if self.role != crate::node::Role::Leader || !self.transfer_live(from) {
+            return;
+        }
+        let Some(out) = self.snapshot_sends.get_mut(&from) else {
+            return;
+        };
+        if out.meta.index != index {
+            // About another (older) transfer: stale.
+            return;
+        }
+        // Never past the end, whatever the follower claims.
+        let received = received.min(out.total());
+        let mut moved = false;
+        if gap {
+            // The follower holds exactly `received`: go back there (it may
+            // be behind `acked` if it dropped a half-received transfer).
+            moved = received != out.acked || out.sent != received;
+            out.acked = received;
+            out.sent = received;
+            out.started = received > 0;
+        } else if received > out.acked {
+            out.acked = received;
+            out.sent = out.sent.max(received);
+            moved = true;
+        }
+        if moved && let Some(pr) = self.progress.get_mut(&from) {
+            pr.recent_active = true;
+            pr.snapshot_wait = 0;
+        }
+        self.pump_snapshot(from);
+    }
+
+    /// The follower side of a snapshot piece.
+    pub(crate) fn on_snapshot_chunk(
+        &mut self,
+        from: NodeId,
+        term: Term,
+        chunk: SnapshotChunk,
+    ) -> Result<(), Error> {
+        let index = chunk.meta.index;
+        let committed = self.log.committed();
+        if index <= committed {
+            // Stale: everything it covers is committed here already.
+            self.snapshot_incoming = None;
+            let result = AppendResult::Accepted {
+                match_index: committed,
+            };
+            self.send(from, MessageBody::AppendResponse(result));
+            return Ok(());
+        }
+        if self.log.match_term(index, chunk.meta.term) {
+            // The log already holds its last entry: just commit up to it.
+            self.snapshot_incoming = None;
+            self.log.commit_to(index);
+            let result = AppendResult::Accepted { match_index: index };
+            self.send(from, MessageBody::AppendResponse(result));
+            return Ok(());
+        }
+        if chunk.total_bytes > self.config.max_snapshot_bytes {
+            return Err(Error::Malformed("snapshot larger than max_snapshot_bytes"));
+        }
+        let same = self.snapshot_incoming.as_ref().is_some_and(|inc| {
+            inc.from == from
+                && inc.term == term
+                && inc.total == chunk.total_bytes
+                && inc.meta == chunk.meta
+        });
+        if !same {
+            if chunk.offset != 0 {
+                // A piece of a transfer we do not hold: start it over.
+                self.ack_snapshot(from, index, 0, true);
+                return Ok(());
+            }
+            let reserve = chunk.total_bytes.min(MAX_RESERVE_BYTES) as usize;
+            self.snapshot_incoming = Some(Incoming {
+                from,
+                term,
+                meta: chunk.meta.clone(),
+                total: chunk.total_bytes,
+                buf: BytesMut::with_capacity(reserve),
+            });
+        }
+        let Some(incoming) = self.snapshot_incoming.as_mut() else {
+            return Ok(());
+        };
+        let have = incoming.received();
+        // `malformation` checked `offset + len <= total`.
+        let end = chunk.offset + chunk.data.len() as u64;
+        if chunk.offset > have {
+            // An earlier piece is missing.
+            self.ack_snapshot(from, index, have, true);
+            return Ok(());
+        }
+        if end > have {
+            // In range: `offset <= have < end`.
+            let fresh = (have - chunk.offset) as usize;
+            incoming.buf.extend_from_slice(&chunk.data[fresh..]);
+        }
+        let received = incoming.received();
+        if received < incoming.total {
+            self.ack_snapshot(from, index, received, false);
+            return Ok(());
+        }
+        let Some(done) = self.snapshot_incoming.take() else {
+            return Ok(());
+        };
+        self.install_snapshot(
+            from,
+            Snapshot {
+                meta: done.meta,
+                data: done.buf.freeze(),
+            },
+        )
+    }
+
+    fn ack_snapshot(&mut self, to: NodeId, index: crate::types::Index, received: u64, gap: bool) {
+        self.send(
+            to,
+            MessageBody::SnapshotAck {
+                index,
+                received,
+                gap,
+            },
+        );
+    }
+
+    /// Installs a whole snapshot received from the leader `from`.
+    fn install_snapshot(&mut self, from: NodeId, snapshot: Snapshot) -> Result<(), Error> {
+        let index = snapshot.meta.index;
+        let membership = Membership::from_conf_state(&snapshot.meta.conf_state)
+            .map_err(|_| Error::Malformed("snapshot with an invalid configuration"))?;
+        if membership.voters.is_empty() {
+            return Err(Error::Malformed("snapshot without voters"));
+        }
+        self.set_membership(membership);
+        self.log.restore(snapshot);
+        let result = AppendResult::Accepted { match_index: index };
+        self.send(from, MessageBody::AppendResponse(result));
+        Ok(())
+    }
+}
