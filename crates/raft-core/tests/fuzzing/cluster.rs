@@ -107,6 +107,11 @@ impl Cluster {
             config.check_quorum = check_quorum;
             config.max_size_per_msg_bytes = max_size_per_msg_bytes;
             config.election_timeout_ticks = 5;
+            // Derived from a drawn value so the committed corpus keeps its
+            // meaning: snapshots travel in 1- to 16-byte pieces with a
+            // window of 1 to 3.
+            config.snapshot_chunk_bytes = max_size_per_msg_bytes % 16 + 1;
+            config.snapshot_chunks_in_flight = (max_size_per_msg_bytes % 3 + 1) as u32;
             if lease {
                 config.read_mode = ReadMode::Lease;
             }
@@ -172,6 +177,11 @@ impl Cluster {
             };
             write.apply(m.node.storage_mut());
             if let Some(s) = &write.snapshot {
+                assert_eq!(
+                    s.data,
+                    snapshot_data(s.meta.index),
+                    "node {id} installed a snapshot whose bytes differ from the one taken"
+                );
                 m.applied = self
                     .snapshots
                     .get(&s.meta.index)
@@ -333,7 +343,10 @@ impl Cluster {
         self.snapshots.insert(applied, m.applied.clone());
         let conf = m.node.conf_state();
         for disk in [&mut m.durable, m.node.storage_mut()] {
-            if disk.create_snapshot(applied, conf.clone(), vec![]).is_ok() {
+            if disk
+                .create_snapshot(applied, conf.clone(), snapshot_data(applied))
+                .is_ok()
+            {
                 let first = disk.first_index().unwrap_or(1);
                 if applied.saturating_sub(keep) >= first {
                     let _ = disk.compact(applied - keep);
@@ -493,4 +506,15 @@ pub fn run_with_stats(data: &[u8]) -> Stats {
     }
     c.stats.max_commit = c.max_commit;
     c.stats
+}
+
+/// A snapshot's data: 40 bytes that name its index, so a piece out of
+/// place or missing changes them.
+fn snapshot_data(index: Index) -> Vec<u8> {
+    index
+        .to_le_bytes()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| (0..5u8).map(move |k| b ^ (k * 37) ^ i as u8))
+        .collect()
 }
