@@ -35,10 +35,24 @@ fn raft_via_protocol(cfg: &SimConfig) -> Result<RunReport, SimError> {
     run_with::<Generic>(&cfg.clone().with_protocol(|o| o.config(1)))
 }
 
+/// synod-paxos-core through the same trait, under the same profiles: the
+/// profile's election timeout carries over; the rest of raft's options
+/// have no Multi-Paxos meaning.
+fn paxos(cfg: &SimConfig) -> Result<RunReport, SimError> {
+    type Paxos = ProtocolReplica<
+        synod_paxos_core::PaxosNode<synod_protocol::MemStorage, rand::rngs::StdRng>,
+    >;
+    run_with::<Paxos>(&cfg.clone().with_protocol(|o| synod_paxos_core::Config {
+        election_timeout_ticks: o.election_timeout_ticks,
+        ..synod_paxos_core::Config::new(1)
+    }))
+}
+
 /// The protocols the runner knows, by `--protocol` name.
 const PROTOCOLS: &[(&str, Runner)] = &[
     (RaftReplica::NAME, run_with::<RaftReplica>),
     ("raft-via-protocol", raft_via_protocol),
+    ("paxos", paxos),
 ];
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,0 +1,188 @@
+//! The acceptor's side: promises (phase 1b), accepting the leader's log
+//! (phase 2b), the decided index, and read rounds.
+
+use synod_protocol::{Entry, Index, NodeId, Storage, Term};
+
+use crate::ballot::Ballot;
+use crate::error::Error;
+use crate::message::{Body, Suffix};
+use crate::node::{PaxosNode, Role};
+
+impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// Answers a message of a ballot older than the promise: tells the
+    /// sender of the newer one.
+    fn refuse_stale(&mut self, to: NodeId) -> Result<(), Error> {
+        self.send(to, Body::Nack);
+        Err(Error::Stale)
+    }
+
+    pub(crate) fn on_prepare(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        leader_decided: Index,
+        leader_last_term: Term,
+        leader_last_index: Index,
+    ) -> Result<(), Error> {
+        if ballot < self.promised {
+            return self.refuse_stale(from);
+        }
+        if ballot > self.promised {
+            self.step_down();
+            self.promised = ballot;
+            self.synced = None;
+        }
+        if ballot > self.leader {
+            self.follow(ballot);
+        }
+        self.leader_since = self.now;
+        let last_index = self.last_index();
+        let last_term = self.log.last_term()?;
+        // Only a log ahead of the leader's is worth sending.
+        let suffix = if (last_term, last_index) > (leader_last_term, leader_last_index) {
+            self.log.suffix(leader_decided)?
+        } else {
+            Suffix {
+                after: leader_decided,
+                ..Suffix::default()
+            }
+        };
+        // The promise vouches for the persisted ballot: it waits for it.
+        self.send_after_write(
+            from,
+            Body::Promise {
+                decided: self.decided,
+                last_term,
+                last_index,
+                suffix,
+            },
+        );
+        Ok(())
+    }
+
+    /// Checks the ballot of a leader's phase-2 message: `Ok(true)` to go
+    /// on, `Ok(false)` when this node must promise first (it asked).
+    fn admit(&mut self, from: NodeId, ballot: Ballot) -> Result<bool, Error> {
+        if ballot < self.promised {
+            self.refuse_stale(from)?;
+        }
+        if ballot > self.promised || self.role != Role::Follower {
+            // Not promised yet: ask to be prepared.
+            self.send(from, Body::Resync);
+            return Ok(false);
+        }
+        if ballot > self.leader {
+            self.follow(ballot);
+        }
+        self.leader_since = self.now;
+        Ok(true)
+    }
+
+    pub(crate) fn on_accept_sync(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        suffix: Suffix,
+        leader_decided: Index,
+    ) -> Result<(), Error> {
+        if !self.admit(from, ballot)? {
+            return Ok(());
+        }
+        if self.synced == Some(ballot) {
+            // Synced already in this ballot: this is a repeat (or a late
+            // copy). The leader's log only grows within a ballot, so it
+            // may extend what is held but never cut it.
+            return self.on_accept(from, ballot, suffix.after, suffix.entries, leader_decided);
+        }
+        if let Some(snapshot) = suffix.snapshot {
+            let at = snapshot.meta.index;
+            if at > self.decided && at > self.log.snapshot_index() {
+                self.install(*snapshot);
+            }
+        }
+        let last = self.last_index();
+        if suffix.after > last {
+            // The leader's run starts past this log: ask again.
+            self.send(from, Body::Resync);
+            return Ok(());
+        }
+        // Everything through the decided index is decided, hence the same
+        // in every leader's log: keep it, even when this sync was computed
+        // from an older promise (a late copy must not cut decided entries).
+        // Entries this node compacted are decided too.
+        let keep = suffix.after.max(self.decided).min(last);
+        let entries: Vec<Entry> = suffix
+            .entries
+            .into_iter()
+            .filter(|e| e.index > keep)
+            .collect();
+        let through = entries.last().map_or(keep, |e| e.index);
+        self.append_log(entries);
+        self.synced = Some(ballot);
+        self.accepted_through = through;
+        self.learn_decided(leader_decided);
+        self.send_after_write(
+            from,
+            Body::Accepted {
+                last_index: through,
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn on_accept(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        prev_index: Index,
+        entries: Vec<Entry>,
+        leader_decided: Index,
+    ) -> Result<(), Error> {
+        if !self.admit(from, ballot)? {
+            return Ok(());
+        }
+        if self.synced != Some(ballot) || prev_index > self.accepted_through {
+            // Not synced in this ballot, or an accept was lost.
+            self.send(from, Body::Resync);
+            return Ok(());
+        }
+        // Within a ballot the leader's log only grows: keep what is held,
+        // append what is new (a stale repeat never truncates).
+        let skip = (self.accepted_through - prev_index) as usize;
+        if skip < entries.len() {
+            let mut entries = entries;
+            let fresh = entries.split_off(skip);
+            self.accepted_through = fresh.last().map_or(self.accepted_through, |e| e.index);
+            self.append_log(fresh);
+        }
+        self.learn_decided(leader_decided);
+        let last_index = self.accepted_through;
+        self.send_after_write(from, Body::Accepted { last_index });
+        Ok(())
+    }
+
+    /// The leader decided through `index`: so is this log's copy of it.
+    fn learn_decided(&mut self, index: Index) {
+        let decided = index.min(self.accepted_through);
+        if decided > self.decided {
+            self.decided = decided;
+        }
+    }
+
+    pub(crate) fn on_read(&mut self, from: NodeId, ballot: Ballot, seq: u64) -> Result<(), Error> {
+        if !self.admit(from, ballot)? {
+            return Ok(());
+        }
+        // Vouches for the promise: leaves with this round's write.
+        self.send_after_write(from, Body::ReadAck { seq });
+        Ok(())
+    }
+
+    /// A newer ballot exists: leave candidacy or leadership.
+    pub(crate) fn on_nack(&mut self, ballot: Ballot) {
+        self.max_round = self.max_round.max(ballot.round());
+        if ballot > self.promised && self.role != Role::Follower {
+            self.step_down();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The node's configuration, validated once.
+
+use synod_protocol::NodeId;
+
+use crate::ballot::MAX_NODE_ID;
+use crate::error::Error;
+
+/// How a Multi-Paxos node behaves. Every limit is named here and checked by
+/// [`Config::validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Config {
+    /// This node's id: 1 to [`MAX_NODE_ID`].
+    pub id: NodeId,
+    /// Ticks between the connectivity beats every node sends every peer.
+    pub heartbeat_ticks: u32,
+    /// Ticks without hearing the leader before a quorum-connected node
+    /// campaigns; each wait is drawn from `[t, 2t)`. Also how long a peer
+    /// counts as connected after it was last heard.
+    pub election_timeout_ticks: u32,
+    /// The most entry bytes in one accept message (at least one entry is
+    /// always sent).
+    pub max_size_per_msg_bytes: u64,
+    /// The largest proposal accepted, in bytes.
+    pub max_proposal_bytes: u64,
+    /// The most entries sent to one acceptor and not yet acknowledged
+    /// (flow control: more wait for acknowledgements).
+    pub max_inflight_entries: u64,
+    /// The most entries a leader holds proposed and not yet decided;
+    /// proposals beyond it are refused as busy.
+    pub max_uncommitted_entries: u64,
+    /// On restart: the index the state machine has already applied.
+    pub applied: synod_protocol::Index,
+}
+
+impl Config {
+    /// Node `id` with the defaults: beats every tick, an election timeout
+    /// of 10 ticks, 1 MiB per message and per proposal, 4,096 entries in
+    /// flight per acceptor, 65,536 undecided entries at most.
+    #[must_use]
+    pub fn new(id: NodeId) -> Self {
+        Self {
+            id,
+            heartbeat_ticks: 1,
+            election_timeout_ticks: 10,
+            max_size_per_msg_bytes: 1 << 20,
+            max_proposal_bytes: 1 << 20,
+            max_inflight_entries: 4096,
+            max_uncommitted_entries: 1 << 16,
+            applied: 0,
+        }
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first field that is wrong.
+    pub fn validate(&self) -> Result<(), Error> {
+        let fail = |field, reason| Err(Error::InvalidConfig { field, reason });
+        if self.id == 0 || self.id > MAX_NODE_ID {
+            return fail("id", "must be 1 to 2^24 - 1 (ids share the ballot's bits)");
+        }
+        if self.heartbeat_ticks == 0 {
+            return fail("heartbeat_ticks", "must be at least 1");
+        }
+        if self.election_timeout_ticks <= self.heartbeat_ticks {
+            return fail(
+                "election_timeout_ticks",
+                "must be greater than heartbeat_ticks",
+            );
+        }
+        if self.election_timeout_ticks > u32::MAX / 2 {
+            return fail(
+                "election_timeout_ticks",
+                "must be below 2^31 (it is doubled)",
+            );
+        }
+        if self.max_size_per_msg_bytes == 0 {
+            return fail("max_size_per_msg_bytes", "must be at least 1");
+        }
+        if self.max_proposal_bytes == 0 {
+            return fail("max_proposal_bytes", "must be at least 1");
+        }
+        if self.max_inflight_entries == 0 {
+            return fail("max_inflight_entries", "must be at least 1");
+        }
+        if self.max_uncommitted_entries == 0 {
+            return fail("max_uncommitted_entries", "must be at least 1");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,193 @@
+//! Leader election that requires the candidate to be quorum-connected
+//! (the idea of OmniPaxos's ballot leader election): every node beats to
+//! every peer; a node hearing a quorum is *connected*; a connected node
+//! that has not heard its leader for a (randomized) election timeout takes
+//! a ballot above every round it has seen and campaigns. Connected nodes
+//! follow the highest leader ballot other connected nodes report, so a
+//! leader cut off from a quorum (while still reachable by some) is
+//! replaced, and a node that hears nobody never disrupts anyone.
+//!
+//! Election only decides who *tries* to lead: safety is Paxos's (phase 1
+//! with ballots), whatever the beats say.
+
+use synod_protocol::Storage;
+
+use crate::ballot::Ballot;
+use crate::message::Body;
+use crate::node::{PaxosNode, Role};
+
+impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// One unit of logical time passes.
+    pub fn tick(&mut self) {
+        self.now = self.now.saturating_add(1);
+        self.heartbeat_elapsed = self.heartbeat_elapsed.saturating_add(1);
+        if self.heartbeat_elapsed >= self.config.heartbeat_ticks {
+            self.heartbeat_elapsed = 0;
+            self.beat();
+        }
+        self.connected = self.hears_quorum();
+        self.follow_highest_connected();
+        match self.role {
+            Role::Leader | Role::Candidate => {
+                // A leader or candidate that hears no quorum for an
+                // election timeout gives way (it cannot decide anything).
+                if !self.connected && self.now - self.leader_since >= u64::from(self.timeout) {
+                    self.step_down();
+                }
+            }
+            Role::Follower => {
+                let leader = self.leader.node();
+                let quiet_since = if self.leader == Ballot::ZERO {
+                    self.leader_since
+                } else {
+                    self.heard
+                        .get(&leader)
+                        .copied()
+                        .unwrap_or(0)
+                        .max(self.leader_since)
+                };
+                if self.connected
+                    && self.voters.binary_search(&self.id()).is_ok()
+                    && self.now - quiet_since >= u64::from(self.timeout)
+                {
+                    self.campaign();
+                }
+            }
+        }
+    }
+
+    /// Sends every peer this node's view; as leader also the heartbeat
+    /// accepts (carrying the decided index) and prepares for peers that
+    /// have not promised.
+    fn beat(&mut self) {
+        let (leader, connected) = (self.leader, self.connected);
+        for i in 0..self.peers.len() {
+            let to = self.peers[i];
+            self.send(to, Body::Beat { leader, connected });
+        }
+        if self.role == Role::Leader {
+            self.leader_heartbeat();
+        }
+    }
+
+    fn hears_quorum(&self) -> bool {
+        let window = u64::from(self.config.election_timeout_ticks);
+        let heard = self
+            .peers
+            .iter()
+            .filter(|p| {
+                self.heard
+                    .get(p)
+                    .is_some_and(|&t| self.now.saturating_sub(t) < window)
+            })
+            .count();
+        heard + 1 >= self.majority()
+    }
+
+    /// Follows the highest leader ballot a connected peer heard recently
+    /// reports, when it is above this node's.
+    fn follow_highest_connected(&mut self) {
+        let window = u64::from(self.config.election_timeout_ticks);
+        let best = self
+            .views
+            .iter()
+            .filter(|(p, (_, connected))| {
+                *connected
+                    && self
+                        .heard
+                        .get(p)
+                        .is_some_and(|&t| self.now.saturating_sub(t) < window)
+            })
+            .map(|(_, (b, _))| *b)
+            .max();
+        if let Some(b) = best
+            && b > self.leader
+        {
+            self.follow(b);
+        }
+    }
+
+    pub(crate) fn on_beat(
+        &mut self,
+        from: synod_protocol::NodeId,
+        leader: Ballot,
+        connected: bool,
+    ) {
+        self.views.insert(from, (leader, connected));
+        self.max_round = self.max_round.max(leader.round());
+        if connected && leader > self.leader {
+            self.follow(leader);
+        }
+    }
+
+    /// Follows leader ballot `b`, above the current one.
+    pub(crate) fn follow(&mut self, b: Ballot) {
+        if self.role != Role::Follower && b > self.promised {
+            self.step_down();
+        }
+        self.leader = b;
+        self.leader_since = self.now;
+        self.reset_timeout();
+    }
+
+    /// Leaves candidacy or leadership.
+    pub(crate) fn step_down(&mut self) {
+        if self.role == Role::Follower {
+            return;
+        }
+        self.role = Role::Follower;
+        self.promises.clear();
+        self.progress.clear();
+        self.appends_due = false;
+        self.reads.fail_all();
+        if self.leader.node() == self.id() {
+            self.leader = Ballot::ZERO;
+        }
+        self.leader_since = self.now;
+        self.reset_timeout();
+    }
+
+    pub(crate) fn reset_timeout(&mut self) {
+        let base = self.config.election_timeout_ticks;
+        self.timeout = base + (self.rng.next_u64() % u64::from(base)) as u32;
+    }
+
+    /// Campaigns with a ballot above every round seen: promises it to
+    /// itself (persisted before any prepare leaves) and asks every peer.
+    pub fn campaign(&mut self) {
+        let round = self
+            .max_round
+            .max(self.promised.round())
+            .max(self.leader.round())
+            .saturating_add(1);
+        let Some(ballot) = Ballot::new(round, self.id()) else {
+            // Rounds exhausted: this node can no longer lead.
+            return;
+        };
+        self.max_round = round;
+        self.promised = ballot;
+        self.leader = ballot;
+        self.leader_since = self.now;
+        self.role = Role::Candidate;
+        self.synced = None;
+        self.promises.clear();
+        self.progress.clear();
+        self.reset_timeout();
+        let (decided, last_index) = (self.decided, self.last_index());
+        let last_term = self.log.last_term().unwrap_or(0);
+        for i in 0..self.peers.len() {
+            let to = self.peers[i];
+            self.send_after_write(
+                to,
+                Body::Prepare {
+                    decided,
+                    last_term,
+                    last_index,
+                },
+            );
+        }
+        if self.majority() == 1 {
+            self.become_leader();
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! The leader's side: gathering promises and adopting the most advanced
+//! accepted log (phase 1), then proposing and pipelining accepts with flow
+//! control (phase 2) and deciding.
+
+use bytes::Bytes;
+use synod_protocol::{Entry, Index, NodeId, Payload, Storage, StorageError};
+
+use crate::ballot::Ballot;
+use crate::error::Error;
+use crate::message::Body;
+use crate::node::{PaxosNode, Progress, PromiseInfo, Role};
+
+/// Why a proposal was not taken.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProposeError {
+    /// This node does not lead; `leader` is the one it follows, if any.
+    #[error("not the leader (leader: {leader:?})")]
+    NotLeader {
+        /// The leader it follows.
+        leader: Option<NodeId>,
+    },
+    /// An empty command (reserved).
+    #[error("empty command")]
+    Empty,
+    /// Over `Config::max_proposal_bytes`.
+    #[error("command of {bytes} bytes is over the limit of {limit}")]
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// `Config::max_uncommitted_entries` undecided entries wait.
+    #[error("too many undecided entries")]
+    Busy,
+}
+
+impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    pub(crate) fn on_promise(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        info: PromiseInfo,
+    ) -> Result<(), Error> {
+        if ballot != self.promised || ballot.node() != self.id() {
+            return Err(Error::Stale);
+        }
+        match self.role {
+            Role::Candidate => {
+                self.promises.insert(from, info);
+                if self.promises.len() + 1 >= self.majority() {
+                    self.become_leader();
+                }
+                Ok(())
+            }
+            Role::Leader => {
+                // A late promise (or one asked for by a resync): sync it.
+                if info.decided > self.last_index() {
+                    return Err(Error::Malformed("promise decided past the leader's log"));
+                }
+                self.sync_acceptor(from, info.decided)
+            }
+            Role::Follower => Err(Error::Stale),
+        }
+    }
+
+    /// Phase 1 is complete: adopt the most advanced log among the
+    /// promises (it holds every decided entry), open the ballot with an
+    /// entry of its own, and sync every acceptor that promised.
+    pub(crate) fn become_leader(&mut self) {
+        let mine = (self.log.last_term().unwrap_or(0), self.last_index());
+        let best = self
+            .promises
+            .iter()
+            .max_by_key(|(_, p)| (p.last_term, p.last_index))
+            .map(|(&id, p)| (id, (p.last_term, p.last_index)));
+        if let Some((id, position)) = best
+            && position > mine
+            && let Some(info) = self.promises.get(&id).cloned()
+        {
+            self.adopt(info.suffix);
+        }
+        let last = self.last_index();
+        let decided = self
+            .promises
+            .values()
+            .map(|p| p.decided)
+            .max()
+            .unwrap_or(0)
+            .max(self.decided)
+            .min(last);
+        self.decided = decided;
+        self.role = Role::Leader;
+        self.leader = self.promised;
+        let index = last + 1;
+        self.ballot_start = index;
+        self.append_log(vec![Entry {
+            term: self.promised.0,
+            index,
+            payload: Payload::Noop,
+        }]);
+        let promised: Vec<(NodeId, Index)> = self
+            .promises
+            .iter()
+            .map(|(&id, p)| (id, p.decided))
+            .collect();
+        self.promises.clear();
+        for (id, their_decided) in promised {
+            // A bad suffix read is retried by the acceptor's resync.
+            let _ = self.sync_acceptor(id, their_decided.min(last));
+        }
+        self.reads.reset(index);
+        self.appends_due = true;
+    }
+
+    /// Takes `suffix` (from the most advanced promise) as this log's
+    /// continuation after its decided index.
+    fn adopt(&mut self, suffix: crate::message::Suffix) {
+        if let Some(snapshot) = suffix.snapshot
+            && snapshot.meta.index > self.decided
+            && snapshot.meta.index > self.log.snapshot_index()
+        {
+            self.install(*snapshot);
+        }
+        let floor = self.log.first_index().unwrap_or(1) - 1;
+        let last = self.last_index();
+        let entries: Vec<Entry> = suffix
+            .entries
+            .into_iter()
+            .filter(|e| e.index > floor)
+            .collect();
+        if entries.first().is_some_and(|e| e.index <= last + 1) {
+            self.append_log(entries);
+        }
+    }
+
+    /// Sends `to` this log after `their_decided` (replacing theirs) and
+    /// tracks it as synced.
+    fn sync_acceptor(&mut self, to: NodeId, their_decided: Index) -> Result<(), Error> {
+        let suffix = self.log.suffix(their_decided)?;
+        let next = self.last_index() + 1;
+        self.progress.insert(
+            to,
+            Progress {
+                matched: 0,
+                next,
+                decided_sent: self.decided,
+            },
+        );
+        let decided = self.decided;
+        self.send(to, Body::AcceptSync { suffix, decided });
+        Ok(())
+    }
+
+    pub(crate) fn on_accepted(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        last_index: Index,
+    ) -> Result<(), Error> {
+        if self.role != Role::Leader || ballot != self.promised {
+            return Err(Error::Stale);
+        }
+        if last_index > self.last_index() {
+            return Err(Error::Malformed("accepted past the leader's log"));
+        }
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Ok(());
+        };
+        pr.matched = pr.matched.max(last_index);
+        pr.next = pr.next.max(last_index + 1);
+        self.maybe_decide();
+        Ok(())
+    }
+
+    pub(crate) fn on_resync(&mut self, from: NodeId, ballot: Ballot) {
+        if self.role != Role::Leader || ballot > self.promised {
+            return;
+        }
+        self.prepare(from);
+    }
+
+    /// Asks `to` for its promise (it will be synced when it answers).
+    fn prepare(&mut self, to: NodeId) {
+        self.progress.remove(&to);
+        let (decided, last_index) = (self.decided, self.last_index());
+        let last_term = self.log.last_term().unwrap_or(0);
+        self.send(
+            to,
+            Body::Prepare {
+                decided,
+                last_term,
+                last_index,
+            },
+        );
+    }
+
+    /// Raises the decided index to what a majority holds, if that entry is
+    /// of this ballot (entries of earlier ballots are decided with it).
+    pub(crate) fn maybe_decide(&mut self) {
+        let last = self.last_index();
+        let mut matched: Vec<Index> = self
+            .voters
+            .iter()
+            .map(|&v| {
+                if v == self.id() {
+                    self.durable_through.min(last)
+                } else {
+                    self.progress.get(&v).map_or(0, |p| p.matched)
+                }
+            })
+            .collect();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let index = matched[self.majority() - 1];
+        if index > self.decided
+            && index >= self.ballot_start
+            && self.log.term(index) == Ok(self.promised.0)
+        {
+            self.decided = index;
+            self.appends_due = true;
+        }
+    }
+
+    /// Proposes `command` as leader.
+    ///
+    /// # Errors
+    /// Why it was not taken.
+    pub fn propose(&mut self, command: Bytes) -> Result<(Index, u64), ProposeError> {
+        if self.role != Role::Leader {
+            let leader = (self.leader != Ballot::ZERO && self.leader.node() != self.id())
+                .then_some(self.leader.node());
+            return Err(ProposeError::NotLeader { leader });
+        }
+        if command.is_empty() {
+            return Err(ProposeError::Empty);
+        }
+        let bytes = command.len() as u64;
+        if bytes > self.config.max_proposal_bytes {
+            return Err(ProposeError::TooLarge {
+                bytes,
+                limit: self.config.max_proposal_bytes,
+            });
+        }
+        let last = self.last_index();
+        if last - self.decided >= self.config.max_uncommitted_entries {
+            return Err(ProposeError::Busy);
+        }
+        let index = last + 1;
+        self.append_log(vec![Entry {
+            term: self.promised.0,
+            index,
+            payload: Payload::Command(command),
+        }]);
+        if self.majority() == 1 {
+            // Decided once durable here (on_written).
+        }
+        self.appends_due = true;
+        Ok((index, self.promised.0))
+    }
+
+    /// The leader's periodic work: heartbeat accepts to synced acceptors
+    /// (resending what they have not acknowledged) and prepares to the
+    /// rest.
+    pub(crate) fn leader_heartbeat(&mut self) {
+        let last = self.last_index();
+        for &p in &self.peers.clone() {
+            match self.progress.get_mut(&p) {
+                Some(pr) => {
+                    // Whatever was not acknowledged is presumed lost.
+                    pr.next = pr.matched + 1;
+                    pr.decided_sent = 0;
+                }
+                None => self.prepare(p),
+            }
+        }
+        let _ = last;
+        self.reads.new_round();
+        self.appends_due = true;
+    }
+
+    /// Sends each synced acceptor what it lacks (within the in-flight
+    /// window), the decided index, and any read round.
+    pub(crate) fn flush_appends(&mut self) -> Result<(), Error> {
+        if !std::mem::take(&mut self.appends_due) || self.role != Role::Leader {
+            return Ok(());
+        }
+        let last = self.last_index();
+        let decided = self.decided;
+        let window = self.config.max_inflight_entries;
+        let read_seq = self.reads.round_to_send();
+        let ids: Vec<NodeId> = self.progress.keys().copied().collect();
+        for id in ids {
+            let Some(pr) = self.progress.get(&id).copied() else {
+                continue;
+            };
+            let inflight = pr.next.saturating_sub(pr.matched + 1);
+            let mut entries = Vec::new();
+            if pr.next <= last && inflight < window {
+                match self
+                    .log
+                    .entries(pr.next, last, self.config.max_size_per_msg_bytes)
+                {
+                    Ok(e) => entries = e,
+                    Err(StorageError::Compacted { .. }) => {
+                        self.sync_acceptor(id, pr.matched)?;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if entries.is_empty() && pr.decided_sent >= decided && read_seq.is_none() {
+                continue;
+            }
+            let prev_index = pr.next - 1;
+            let sent_through = entries.last().map_or(prev_index, |e| e.index);
+            if !entries.is_empty() || pr.decided_sent < decided {
+                self.send(
+                    id,
+                    Body::Accept {
+                        prev_index,
+                        entries,
+                        decided,
+                    },
+                );
+            }
+            if let Some(seq) = read_seq {
+                self.send(id, Body::Read { seq });
+            }
+            if let Some(pr) = self.progress.get_mut(&id) {
+                pr.next = sent_through + 1;
+                pr.decided_sent = decided;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,214 @@
+//! The log as the node sees it: what storage holds, overlaid with what the
+//! node appended (or the snapshot it installed) since the last `ready`.
+//!
+//! The driver writes each `ready`'s write into storage before it feeds the
+//! node anything else (the synod-protocol loop), so the overlay only ever
+//! holds what the node changed since the last `ready`.
+
+use synod_protocol::{Entry, Index, Snapshot, Storage, StorageError, Term};
+
+#[derive(Debug)]
+pub(crate) struct Log<S> {
+    pub(crate) storage: S,
+    /// Entries replacing storage's from `unstable_from` on.
+    unstable: Vec<Entry>,
+    unstable_from: Index,
+    /// A snapshot replacing everything up to its index.
+    snapshot: Option<Snapshot>,
+}
+
+impl<S: Storage> Log<S> {
+    pub(crate) fn new(storage: S) -> Result<Self, StorageError> {
+        let last = storage.last_index()?;
+        Ok(Self {
+            storage,
+            unstable: Vec::new(),
+            unstable_from: last + 1,
+            snapshot: None,
+        })
+    }
+
+    /// The snapshot index below which nothing is readable.
+    fn floor(&self) -> Result<Index, StorageError> {
+        match &self.snapshot {
+            Some(s) => Ok(s.meta.index),
+            None => Ok(self.storage.first_index()? - 1),
+        }
+    }
+
+    pub(crate) fn first_index(&self) -> Result<Index, StorageError> {
+        Ok(self.floor()? + 1)
+    }
+
+    pub(crate) fn last_index(&self) -> Result<Index, StorageError> {
+        if let Some(e) = self.unstable.last() {
+            return Ok(e.index);
+        }
+        if let Some(s) = &self.snapshot {
+            return Ok(s.meta.index);
+        }
+        // Entries at or past `unstable_from` were replaced by nothing only
+        // if none were appended: storage's last is then below it.
+        Ok(self.storage.last_index()?.min(self.unstable_from - 1))
+    }
+
+    pub(crate) fn term(&self, index: Index) -> Result<Term, StorageError> {
+        if index >= self.unstable_from {
+            let at = (index - self.unstable_from) as usize;
+            return self
+                .unstable
+                .get(at)
+                .map(|e| e.term)
+                .ok_or(StorageError::Unavailable {
+                    index,
+                    last_index: self.unstable_from + self.unstable.len() as u64 - 1,
+                });
+        }
+        if let Some(s) = &self.snapshot {
+            return match index.cmp(&s.meta.index) {
+                std::cmp::Ordering::Equal => Ok(s.meta.term),
+                std::cmp::Ordering::Less => Err(StorageError::Compacted {
+                    index,
+                    first_index: s.meta.index + 1,
+                }),
+                // Between the snapshot and the unstable run: nothing.
+                std::cmp::Ordering::Greater => Err(StorageError::Unavailable {
+                    index,
+                    last_index: s.meta.index,
+                }),
+            };
+        }
+        if index == 0 {
+            return Ok(0);
+        }
+        self.storage.term(index)
+    }
+
+    pub(crate) fn last_term(&self) -> Result<Term, StorageError> {
+        self.term(self.last_index()?)
+    }
+
+    /// Entries `lo..=hi`, at most `max_bytes` of payload (at least one).
+    pub(crate) fn entries(
+        &self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        if lo > hi {
+            return Ok(Vec::new());
+        }
+        if lo <= self.floor()? {
+            return Err(StorageError::Compacted {
+                index: lo,
+                first_index: self.floor()? + 1,
+            });
+        }
+        let mut out = Vec::new();
+        let mut bytes = 0u64;
+        if lo < self.unstable_from {
+            let end = hi.min(self.unstable_from - 1);
+            out = self.storage.entries(lo, end + 1, max_bytes)?;
+            bytes = out.iter().map(Entry::size_bytes).sum();
+            if out.last().is_none_or(|e| e.index < end) {
+                return Ok(out);
+            }
+        }
+        let from = lo.max(self.unstable_from);
+        for e in self
+            .unstable
+            .iter()
+            .skip((from - self.unstable_from) as usize)
+        {
+            if e.index > hi {
+                break;
+            }
+            let size = e.size_bytes();
+            if !out.is_empty() && bytes.saturating_add(size) > max_bytes {
+                break;
+            }
+            bytes = bytes.saturating_add(size);
+            out.push(e.clone());
+        }
+        Ok(out)
+    }
+
+    /// Appends `entries` (consecutive), replacing everything from the first
+    /// one's index on.
+    pub(crate) fn append(&mut self, entries: Vec<Entry>) {
+        let Some(first) = entries.first().map(|e| e.index) else {
+            return;
+        };
+        if first >= self.unstable_from && first <= self.unstable_from + self.unstable.len() as u64 {
+            self.unstable
+                .truncate((first - self.unstable_from) as usize);
+            self.unstable.extend(entries);
+        } else {
+            self.unstable = entries;
+            self.unstable_from = first;
+        }
+    }
+
+    /// Replaces the whole log with `snapshot`.
+    pub(crate) fn install(&mut self, snapshot: Snapshot) {
+        self.unstable.clear();
+        self.unstable_from = snapshot.meta.index + 1;
+        self.snapshot = Some(snapshot);
+    }
+
+    /// Hands out what changed since the last call, for the driver to write;
+    /// from then on storage holds it.
+    pub(crate) fn take_unstable(&mut self) -> (Option<Snapshot>, Vec<Entry>) {
+        let entries = std::mem::take(&mut self.unstable);
+        let snapshot = self.snapshot.take();
+        self.unstable_from = entries
+            .last()
+            .map(|e| e.index)
+            .or(snapshot.as_ref().map(|s| s.meta.index))
+            .map_or(self.unstable_from, |last| last + 1);
+        (snapshot, entries)
+    }
+
+    /// Whether anything waits to be written.
+    pub(crate) fn has_unstable(&self) -> bool {
+        !self.unstable.is_empty() || self.snapshot.is_some()
+    }
+
+    /// The index of the latest snapshot (pending or stored); 0 for none.
+    pub(crate) fn snapshot_index(&self) -> Index {
+        match &self.snapshot {
+            Some(s) => s.meta.index,
+            None => self.storage.snapshot(0).map_or(0, |s| s.meta.index),
+        }
+    }
+
+    /// The latest snapshot: the pending one, or storage's.
+    pub(crate) fn snapshot(&self) -> Result<Snapshot, StorageError> {
+        match &self.snapshot {
+            Some(s) => Ok(s.clone()),
+            None => self.storage.snapshot(0),
+        }
+    }
+
+    /// The log after `after` for a peer: entries, or this node's snapshot
+    /// and the entries after it when `after + 1` was compacted.
+    pub(crate) fn suffix(&self, after: Index) -> Result<crate::message::Suffix, StorageError> {
+        let last = self.last_index()?;
+        let floor = self.floor()?;
+        if after < floor {
+            let snapshot = self.snapshot()?;
+            let at = snapshot.meta.index;
+            let entries = self.entries(at + 1, last, u64::MAX)?;
+            return Ok(crate::message::Suffix {
+                after: at,
+                snapshot: Some(Box::new(snapshot)),
+                entries,
+            });
+        }
+        Ok(crate::message::Suffix {
+            after,
+            snapshot: None,
+            entries: self.entries(after + 1, last, u64::MAX)?,
+        })
+    }
+}

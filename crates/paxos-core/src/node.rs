@@ -1,0 +1,464 @@
+//! The node: its state, the step dispatch, and the hand-off (`ready`).
+
+use std::collections::BTreeMap;
+
+use synod_protocol::{
+    AfterWrite, ConfState, Entry, HardState, Index, NodeId, ReadId, Ready, Storage, Write,
+};
+
+use crate::ballot::{Ballot, MAX_NODE_ID};
+use crate::config::Config;
+use crate::error::Error;
+use crate::log::Log;
+use crate::message::{Body, Message};
+
+/// A node's role in its ballot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Accepts what the leader of its promise sends.
+    Follower,
+    /// Owns its promise and gathers promises (phase 1).
+    Candidate,
+    /// Owns its promise, a quorum promised it, and it proposes (phase 2).
+    Leader,
+}
+
+/// What a promise told the candidate.
+#[derive(Debug, Clone)]
+pub(crate) struct PromiseInfo {
+    pub(crate) decided: Index,
+    pub(crate) last_term: u64,
+    pub(crate) last_index: Index,
+    pub(crate) suffix: crate::message::Suffix,
+}
+
+/// The leader's view of one synced acceptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// It holds the leader's log through here (durably).
+    pub(crate) matched: Index,
+    /// The next index to send.
+    pub(crate) next: Index,
+    /// The highest decided index sent to it.
+    pub(crate) decided_sent: Index,
+}
+
+/// Handed back through `on_written`: the write of this ballot made the log
+/// durable through `last_index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    pub(crate) epoch: u64,
+    pub(crate) last_index: Index,
+    pub(crate) snapshot: Index,
+}
+
+/// One Multi-Paxos replica as a pure state machine (see the crate docs).
+#[derive(Debug)]
+pub struct PaxosNode<S, R> {
+    pub(crate) config: Config,
+    pub(crate) log: Log<S>,
+    pub(crate) rng: R,
+    /// Sorted; this node among them (or not, as a learner).
+    pub(crate) voters: Vec<NodeId>,
+    pub(crate) peers: Vec<NodeId>,
+    /// The ballot promised (persisted as the hard state's term).
+    pub(crate) promised: Ballot,
+    pub(crate) role: Role,
+    /// The leader ballot this node follows (its own when it campaigns).
+    pub(crate) leader: Ballot,
+    /// When it started following `leader` (ticks), for the timeout.
+    pub(crate) leader_since: u64,
+    /// The highest round seen in any message or stored.
+    pub(crate) max_round: u64,
+    pub(crate) decided: Index,
+    /// Decided entries handed out to apply, through here.
+    pub(crate) applying: Index,
+    pub(crate) applied: Index,
+    /// As acceptor: the ballot whose leader synced this log, and how far
+    /// the log is that leader's.
+    pub(crate) synced: Option<Ballot>,
+    pub(crate) accepted_through: Index,
+    /// As candidate: promises received.
+    pub(crate) promises: BTreeMap<NodeId, PromiseInfo>,
+    /// As leader: synced acceptors.
+    pub(crate) progress: BTreeMap<NodeId, Progress>,
+    /// This log is durable (here) through this index: decided entries are
+    /// handed out to apply only up to it, and a leader counts itself only
+    /// for it.
+    pub(crate) durable_through: Index,
+    /// Bumped whenever entries that may be durable are replaced (or a
+    /// snapshot installed): a receipt from before says nothing of the
+    /// replacement.
+    pub(crate) log_epoch: u64,
+    /// As leader: the index of its ballot's first entry.
+    pub(crate) ballot_start: Index,
+    pub(crate) appends_due: bool,
+    // Connectivity.
+    pub(crate) now: u64,
+    pub(crate) heard: BTreeMap<NodeId, u64>,
+    pub(crate) views: BTreeMap<NodeId, (Ballot, bool)>,
+    pub(crate) connected: bool,
+    pub(crate) heartbeat_elapsed: u32,
+    pub(crate) timeout: u32,
+    // Hand-off.
+    pub(crate) msgs: Vec<Message>,
+    pub(crate) held: Vec<Message>,
+    pub(crate) last_hard: HardState,
+    // Reads.
+    pub(crate) reads: crate::read::Reads,
+}
+
+impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// Starts (or restarts) a node from what `storage` holds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`], [`Error::InvalidMembership`] (no voters, or
+    /// an id past [`MAX_NODE_ID`]), or a storage error.
+    pub fn new(config: Config, storage: S, mut rng: R) -> Result<Self, Error> {
+        config.validate()?;
+        let init = storage.initial_state()?;
+        let mut voters = init.conf_state.voters.clone();
+        voters.sort_unstable();
+        voters.dedup();
+        if voters.is_empty() {
+            return Err(Error::InvalidMembership("no voters"));
+        }
+        if voters.iter().any(|&v| v == 0 || v > MAX_NODE_ID) {
+            return Err(Error::InvalidMembership("a voter id outside 1 to 2^24 - 1"));
+        }
+        let snapshot_index = storage.snapshot(0).map_or(0, |s| s.meta.index);
+        let log = Log::new(storage)?;
+        let last = log.last_index()?;
+        let hs = init.hard_state;
+        let promised = Ballot(hs.term);
+        let applied = config.applied.max(snapshot_index).min(last);
+        let decided = hs.commit.min(last).max(applied);
+        let max_round = promised.round().max(Ballot(log.last_term()?).round());
+        let peers = voters.iter().copied().filter(|&v| v != config.id).collect();
+        let timeout = config.election_timeout_ticks;
+        let first_read = rng.next_u64();
+        let mut node = Self {
+            config,
+            log,
+            rng,
+            voters,
+            peers,
+            promised,
+            role: Role::Follower,
+            leader: Ballot::ZERO,
+            leader_since: 0,
+            max_round,
+            decided,
+            applying: applied,
+            applied,
+            synced: None,
+            accepted_through: 0,
+            promises: BTreeMap::new(),
+            progress: BTreeMap::new(),
+            durable_through: last,
+            log_epoch: 0,
+            ballot_start: 0,
+            appends_due: false,
+            now: 0,
+            heard: BTreeMap::new(),
+            views: BTreeMap::new(),
+            connected: false,
+            heartbeat_elapsed: 0,
+            timeout,
+            msgs: Vec::new(),
+            held: Vec::new(),
+            last_hard: hs,
+            reads: crate::read::Reads::starting_at(first_read),
+        };
+        node.reset_timeout();
+        Ok(node)
+    }
+
+    /// This node's id.
+    #[must_use]
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// Its role.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The ballot it promised.
+    #[must_use]
+    pub fn promised(&self) -> Ballot {
+        self.promised
+    }
+
+    /// The leader ballot it follows ([`Ballot::ZERO`] for none).
+    #[must_use]
+    pub fn leader_ballot(&self) -> Ballot {
+        self.leader
+    }
+
+    /// The decided index.
+    #[must_use]
+    pub fn decided(&self) -> Index {
+        self.decided
+    }
+
+    /// The membership.
+    #[must_use]
+    pub fn conf_state(&self) -> ConfState {
+        ConfState {
+            voters: self.voters.clone(),
+            ..ConfState::default()
+        }
+    }
+
+    /// The storage it reads.
+    pub fn storage(&self) -> &S {
+        &self.log.storage
+    }
+
+    /// The storage, for the driver's writes.
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.log.storage
+    }
+
+    pub(crate) fn majority(&self) -> usize {
+        self.voters.len() / 2 + 1
+    }
+
+    pub(crate) fn last_index(&self) -> Index {
+        self.log.last_index().unwrap_or(0)
+    }
+
+    /// Queues a message to leave now.
+    pub(crate) fn send(&mut self, to: NodeId, body: Body) {
+        let ballot = self.promised;
+        self.msgs.push(Message {
+            from: self.id(),
+            to,
+            ballot,
+            body,
+        });
+    }
+
+    /// Queues a message to leave once this round's write is durable.
+    pub(crate) fn send_after_write(&mut self, to: NodeId, body: Body) {
+        let ballot = self.promised;
+        self.held.push(Message {
+            from: self.id(),
+            to,
+            ballot,
+            body,
+        });
+    }
+
+    /// Handles a message from another node.
+    ///
+    /// # Errors
+    /// Why it was ignored ([`Error::WrongRecipient`], [`Error::UnknownPeer`],
+    /// [`Error::Malformed`], [`Error::Stale`]), or a storage error.
+    pub fn step(&mut self, msg: Message) -> Result<(), Error> {
+        if msg.to != self.id() {
+            return Err(Error::WrongRecipient {
+                to: msg.to,
+                me: self.id(),
+            });
+        }
+        if msg.from == self.id() || self.voters.binary_search(&msg.from).is_err() {
+            return Err(Error::UnknownPeer(msg.from));
+        }
+        if let Some(why) = crate::validate::malformation(&msg) {
+            return Err(Error::Malformed(why));
+        }
+        self.heard.insert(msg.from, self.now);
+        self.max_round = self.max_round.max(msg.ballot.round());
+        let (from, ballot) = (msg.from, msg.ballot);
+        self.step_inner(from, ballot, msg.body)
+    }
+
+    fn step_inner(&mut self, from: NodeId, ballot: Ballot, body: Body) -> Result<(), Error> {
+        match body {
+            Body::Beat { leader, connected } => {
+                self.on_beat(from, leader, connected);
+                Ok(())
+            }
+            Body::Prepare {
+                decided,
+                last_term,
+                last_index,
+            } => self.on_prepare(from, ballot, decided, last_term, last_index),
+            Body::Promise {
+                decided,
+                last_term,
+                last_index,
+                suffix,
+            } => self.on_promise(
+                from,
+                ballot,
+                PromiseInfo {
+                    decided,
+                    last_term,
+                    last_index,
+                    suffix,
+                },
+            ),
+            Body::AcceptSync { suffix, decided } => {
+                self.on_accept_sync(from, ballot, suffix, decided)
+            }
+            Body::Accept {
+                prev_index,
+                entries,
+                decided,
+            } => self.on_accept(from, ballot, prev_index, entries, decided),
+            Body::Accepted { last_index } => self.on_accepted(from, ballot, last_index),
+            Body::Resync => {
+                self.on_resync(from, ballot);
+                Ok(())
+            }
+            Body::Nack => {
+                self.on_nack(ballot);
+                Ok(())
+            }
+            Body::Read { seq } => self.on_read(from, ballot, seq),
+            Body::ReadAck { seq } => {
+                self.on_read_ack(from, ballot, seq);
+                Ok(())
+            }
+        }
+    }
+
+    fn hard_state(&self) -> HardState {
+        HardState {
+            term: self.promised.0,
+            vote: (self.promised != Ballot::ZERO).then_some(self.promised.node()),
+            commit: self.decided,
+        }
+    }
+
+    /// Whether `ready` has anything.
+    #[must_use]
+    pub fn has_ready(&self) -> bool {
+        !self.msgs.is_empty()
+            || !self.held.is_empty()
+            || self.log.has_unstable()
+            || self.hard_state() != self.last_hard
+            || self.decided.min(self.durable_through) > self.applying
+            || self.reads.has_ready()
+            || (self.appends_due && self.role == Role::Leader)
+    }
+
+    /// Everything the node wants done now.
+    ///
+    /// # Errors
+    /// A storage failure while reading entries to apply or send.
+    pub fn ready(&mut self) -> Result<Ready<Message, Receipt>, Error> {
+        self.flush_appends()?;
+        let committed = self.take_committed()?;
+        let hs = self.hard_state();
+        let epoch_changed = hs.term != self.last_hard.term || hs.vote != self.last_hard.vote;
+        let hard_state = (hs != self.last_hard).then_some(hs);
+        self.last_hard = hs;
+        let (snapshot, entries) = self.log.take_unstable();
+        let must_sync = epoch_changed || snapshot.is_some() || !entries.is_empty();
+        let receipt = Receipt {
+            epoch: self.log_epoch,
+            last_index: self.last_index(),
+            snapshot: snapshot.as_ref().map_or(0, |s| s.meta.index),
+        };
+        Ok(Ready {
+            messages: std::mem::take(&mut self.msgs),
+            write: Write {
+                hard_state,
+                snapshot,
+                entries,
+                must_sync,
+            },
+            after_write: AfterWrite::new(std::mem::take(&mut self.held), receipt),
+            committed,
+            reads: self.reads.take_ready(),
+        })
+    }
+
+    /// Decided entries not yet handed out, a bounded batch.
+    fn take_committed(&mut self) -> Result<Vec<Entry>, Error> {
+        // Only what is durable here too (the contract of `Ready::committed`).
+        let through = self.decided.min(self.durable_through);
+        if through <= self.applying {
+            return Ok(Vec::new());
+        }
+        let limit = self.config.max_size_per_msg_bytes.saturating_mul(4);
+        let entries = self.log.entries(self.applying + 1, through, limit)?;
+        if let Some(last) = entries.last() {
+            self.applying = last.index;
+        }
+        Ok(entries)
+    }
+
+    /// The write that came with `receipt` is durable.
+    pub fn on_written(&mut self, receipt: Receipt) {
+        // A restored snapshot counts as applied once it is durable.
+        self.applied = self.applied.max(receipt.snapshot.min(self.applying));
+        if receipt.epoch != self.log_epoch {
+            return;
+        }
+        let durable = receipt.last_index.min(self.last_index());
+        if durable > self.durable_through {
+            self.durable_through = durable;
+            if self.role == Role::Leader {
+                self.maybe_decide();
+            }
+        }
+    }
+
+    /// Appends `entries` (consecutive), replacing any from the first one's
+    /// index on; what they replace is no longer durable.
+    pub(crate) fn append_log(&mut self, entries: Vec<Entry>) {
+        let Some(first) = entries.first().map(|e| e.index) else {
+            return;
+        };
+        if first <= self.last_index() {
+            self.durable_through = self.durable_through.min(first - 1);
+            self.log_epoch += 1;
+        }
+        self.log.append(entries);
+    }
+
+    /// Replaces the log with a snapshot of decided state.
+    pub(crate) fn install(&mut self, snapshot: synod_protocol::Snapshot) {
+        let at = snapshot.meta.index;
+        self.durable_through = self.durable_through.min(at);
+        self.log_epoch += 1;
+        self.log.install(snapshot);
+        self.decided = self.decided.max(at);
+        self.applying = self.applying.max(at);
+    }
+
+    /// The state machine applied everything through `index`.
+    pub fn on_applied(&mut self, index: Index) {
+        self.applied = self.applied.max(index.min(self.applying));
+    }
+
+    /// A linearizable read as leader: the id comes back in a ready's reads
+    /// once a quorum confirmed the ballot; `None` when this node does not
+    /// lead.
+    pub fn read_index(&mut self) -> Option<ReadId> {
+        if self.role != Role::Leader {
+            return None;
+        }
+        let index = self.last_index();
+        let id = self.reads.start(index);
+        if self.majority() == 1 {
+            self.reads.confirm_all();
+        } else {
+            self.appends_due = true;
+        }
+        Some(id)
+    }
+
+    /// The reads confirmed but not yet handed out (for tests).
+    #[must_use]
+    pub fn pending_reads(&self) -> usize {
+        self.reads.pending()
+    }
+}

@@ -1,0 +1,71 @@
+//! Checks run on every message before any handler: what no correct peer
+//! sends is refused here, so handlers may add one to any index.
+
+use synod_protocol::{Entry, Index, Term};
+
+use crate::message::{Body, Message, Suffix};
+
+/// Why no correct peer could have sent `msg`, if so.
+pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
+    let owned = msg.ballot.node() == msg.from;
+    let to_owner = msg.ballot.node() == msg.to;
+    match &msg.body {
+        Body::Prepare { last_index, .. } if !owned || *last_index == u64::MAX => {
+            Some("prepare not in the sender's own ballot, or past the index range")
+        }
+        Body::AcceptSync { suffix, .. } if !owned => {
+            let _ = suffix;
+            Some("accept-sync not in the sender's own ballot")
+        }
+        Body::AcceptSync { suffix, .. } => suffix_malformation(msg.ballot.0, suffix),
+        Body::Accept { .. } | Body::Read { .. } if !owned => {
+            Some("leader message not in the sender's own ballot")
+        }
+        Body::Accept {
+            prev_index,
+            entries,
+            ..
+        } => entries_malformation(msg.ballot.0, *prev_index, entries),
+        Body::Promise { .. } | Body::Accepted { .. } | Body::ReadAck { .. } if !to_owner => {
+            Some("answer in a ballot the addressee does not own")
+        }
+        Body::Promise {
+            suffix, last_index, ..
+        } => {
+            if *last_index == u64::MAX {
+                return Some("promise past the index range");
+            }
+            suffix_malformation(msg.ballot.0, suffix)
+        }
+        _ => None,
+    }
+}
+
+fn suffix_malformation(ballot: Term, suffix: &Suffix) -> Option<&'static str> {
+    if let Some(s) = &suffix.snapshot
+        && (s.meta.index != suffix.after || s.meta.term > ballot)
+    {
+        return Some("suffix whose snapshot does not end where its entries start");
+    }
+    entries_malformation(ballot, suffix.after, &suffix.entries)
+}
+
+/// Entries follow `prev` one by one without reaching u64::MAX, their terms
+/// never decrease nor pass the ballot.
+fn entries_malformation(ballot: Term, prev: Index, entries: &[Entry]) -> Option<&'static str> {
+    let last = prev.checked_add(entries.len() as u64);
+    if last.is_none_or(|l| l == u64::MAX) {
+        return Some("entries past the index range");
+    }
+    let mut floor = 0;
+    for (i, e) in entries.iter().enumerate() {
+        if e.index != prev + 1 + i as u64 {
+            return Some("entries not numbered one by one");
+        }
+        if e.term < floor || e.term > ballot {
+            return Some("entries with terms out of order or past the ballot");
+        }
+        floor = e.term;
+    }
+    None
+}
