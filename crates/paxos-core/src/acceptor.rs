@@ -117,7 +117,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             .filter(|e| e.index > keep)
             .collect();
         let through = entries.last().map_or(keep, |e| e.index);
-        self.append_log(entries);
+        self.merge_log(entries);
         self.synced = Some(ballot);
         self.accepted_through = through;
         self.learn_decided(leader_decided);

@@ -28,11 +28,24 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.connected = self.hears_quorum();
         self.follow_highest_connected();
         match self.role {
-            Role::Leader | Role::Candidate => {
-                // A leader or candidate that hears no quorum for an
-                // election timeout gives way (it cannot decide anything).
+            Role::Leader => {
+                // A leader that hears no quorum for an election timeout
+                // gives way (it cannot decide anything).
                 if !self.connected && self.now - self.leader_since >= u64::from(self.timeout) {
                     self.step_down();
+                }
+            }
+            Role::Candidate => {
+                // Phase 1 that does not complete within an election timeout
+                // (promises lost, or refused for a newer ballot) starts
+                // over with a higher ballot, if this node is still
+                // connected; otherwise it gives way.
+                if self.now - self.leader_since >= u64::from(self.timeout) {
+                    if self.connected {
+                        self.campaign();
+                    } else {
+                        self.step_down();
+                    }
                 }
             }
             Role::Follower => {
@@ -65,8 +78,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             let to = self.peers[i];
             self.send(to, Body::Beat { leader, connected });
         }
-        if self.role == Role::Leader {
-            self.leader_heartbeat();
+        match self.role {
+            Role::Leader => self.leader_heartbeat(),
+            Role::Candidate => self.resend_prepares(),
+            Role::Follower => {}
         }
     }
 
@@ -150,6 +165,27 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     pub(crate) fn reset_timeout(&mut self) {
         let base = self.config.election_timeout_ticks;
         self.timeout = base + (self.rng.next_u64() % u64::from(base)) as u32;
+    }
+
+    /// Asks again every peer that has not promised (a prepare or its
+    /// promise may have been lost).
+    fn resend_prepares(&mut self) {
+        let (decided, last_index) = (self.decided, self.last_index());
+        let last_term = self.log.last_term().unwrap_or(0);
+        for i in 0..self.peers.len() {
+            let to = self.peers[i];
+            if !self.promises.contains_key(&to) {
+                // Held like the first: the promise may not be durable yet.
+                self.send_after_write(
+                    to,
+                    Body::Prepare {
+                        decided,
+                        last_term,
+                        last_index,
+                    },
+                );
+            }
+        }
     }
 
     /// Campaigns with a ballot above every round seen: promises it to

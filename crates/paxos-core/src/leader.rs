@@ -131,7 +131,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             .filter(|e| e.index > floor)
             .collect();
         if entries.first().is_some_and(|e| e.index <= last + 1) {
-            self.append_log(entries);
+            self.merge_log(entries);
         }
     }
 

@@ -424,6 +424,22 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.log.append(entries);
     }
 
+    /// Takes `entries` (consecutive) into the log, keeping every entry it
+    /// already holds with the same term (the same entry: a term names the
+    /// ballot that created it) and replacing the log only from the first
+    /// that differs (Raft's log matching). A late or repeated copy of a
+    /// leader's log therefore never cuts what this node accepted since.
+    pub(crate) fn merge_log(&mut self, entries: Vec<Entry>) {
+        let last = self.last_index();
+        let keep = entries
+            .iter()
+            .take_while(|e| e.index <= last && self.log.term(e.index) == Ok(e.term))
+            .count();
+        let mut entries = entries;
+        let fresh = entries.split_off(keep);
+        self.append_log(fresh);
+    }
+
     /// Replaces the log with a snapshot of decided state.
     pub(crate) fn install(&mut self, snapshot: synod_protocol::Snapshot) {
         let at = snapshot.meta.index;
