@@ -359,11 +359,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let epoch_changed = hs.term != self.last_hard.term || hs.vote != self.last_hard.vote;
         let hard_state = (hs != self.last_hard).then_some(hs);
         self.last_hard = hs;
+        // Read before the hand-off: until the driver writes it, storage
+        // does not hold what is handed out.
+        let last_index = self.last_index();
         let (snapshot, entries) = self.log.take_unstable();
         let must_sync = epoch_changed || snapshot.is_some() || !entries.is_empty();
         let receipt = Receipt {
             epoch: self.log_epoch,
-            last_index: self.last_index(),
+            last_index,
             snapshot: snapshot.as_ref().map_or(0, |s| s.meta.index),
         };
         Ok(Ready {

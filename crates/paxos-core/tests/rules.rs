@@ -1,0 +1,502 @@
+//! Multi-Paxos rule by rule: ballots persisted before they are used,
+//! promises and acceptances sent only once durable, stale ballots refused,
+//! the most advanced accepted log adopted, decided entries handed out only
+//! once durable here, reads confirmed by a quorum, and what malformed or
+//! forged messages and failing storage get.
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use synod_paxos_core::*;
+use synod_protocol::{Ready, Write};
+
+type Node = PaxosNode<MemStorage, StdRng>;
+
+fn node(id: NodeId) -> Node {
+    PaxosNode::new(
+        Config::new(id),
+        MemStorage::bootstrap(&[1, 2, 3]),
+        StdRng::seed_from_u64(id),
+    )
+    .unwrap()
+}
+
+/// One ready: (sent now, held until durable, the write, committed).
+struct Round {
+    now: Vec<Message>,
+    held: Vec<Message>,
+    write: Write,
+    committed: Vec<Entry>,
+    reads: Vec<ReadState>,
+}
+
+/// Takes one ready, writes it to the node's storage, reports it durable.
+fn round(n: &mut Node) -> Round {
+    let ready: Ready<Message, Receipt> = n.ready().unwrap();
+    n.storage_mut().apply_write(ready.write.clone()).unwrap();
+    let written = ready.after_write.written();
+    n.on_written(written.receipt);
+    Round {
+        now: ready.messages,
+        held: written.messages,
+        write: ready.write,
+        committed: ready.committed,
+        reads: ready.reads,
+    }
+}
+
+/// Runs readies until none is left; every message sent.
+fn drain(n: &mut Node) -> Vec<Message> {
+    let mut out = Vec::new();
+    while n.has_ready() {
+        let r = round(n);
+        out.extend(r.now);
+        out.extend(r.held);
+    }
+    out
+}
+
+fn msg(from: NodeId, to: NodeId, ballot: Ballot, body: Body) -> Message {
+    Message {
+        from,
+        to,
+        ballot,
+        body,
+    }
+}
+
+fn b(round: u64, node: NodeId) -> Ballot {
+    Ballot::new(round, node).unwrap()
+}
+
+fn cmd(index: Index, term: Term, data: &'static [u8]) -> Entry {
+    Entry {
+        index,
+        term,
+        payload: Payload::Command(Bytes::from_static(data)),
+    }
+}
+
+/// Node 1 leading ballot (1, 1) over nodes 1-3, node 2 synced.
+fn leader() -> Node {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    let ballot = n.promised();
+    let promise = Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix {
+            after: 0,
+            ..Suffix::default()
+        },
+    };
+    n.step(msg(2, 1, ballot, promise)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    drain(&mut n);
+    n
+}
+
+#[test]
+fn a_candidate_persists_its_ballot_before_any_prepare_leaves() {
+    let mut n = node(1);
+    n.campaign();
+    let r = round(&mut n);
+    assert!(
+        r.now
+            .iter()
+            .all(|m| !matches!(m.body, Body::Prepare { .. })),
+        "a prepare left before the ballot was durable: {:?}",
+        r.now
+    );
+    let prepares = r
+        .held
+        .iter()
+        .filter(|m| matches!(m.body, Body::Prepare { .. }))
+        .count();
+    assert_eq!(prepares, 2);
+    let hs = r.write.hard_state.expect("the promise is written");
+    assert_eq!(Ballot(hs.term), n.promised());
+    assert!(r.write.must_sync);
+}
+
+#[test]
+fn a_restart_never_reuses_a_ballot() {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    let first = n.promised();
+    let disk = n.storage().clone();
+    let mut again = PaxosNode::new(Config::new(1), disk, StdRng::seed_from_u64(1)).unwrap();
+    assert_eq!(again.promised(), first, "the promise survives");
+    again.campaign();
+    assert!(again.promised() > first);
+}
+
+#[test]
+fn a_promise_waits_for_the_promised_ballot_to_be_durable() {
+    let mut n = node(2);
+    let prepare = Body::Prepare {
+        decided: 0,
+        last_term: 0,
+        last_index: 0,
+    };
+    n.step(msg(1, 2, b(3, 1), prepare)).unwrap();
+    let r = round(&mut n);
+    assert!(
+        r.now
+            .iter()
+            .all(|m| !matches!(m.body, Body::Promise { .. }))
+    );
+    assert!(matches!(r.held[0].body, Body::Promise { .. }));
+    assert_eq!(r.write.hard_state.map(|h| h.term), Some(b(3, 1).0));
+    assert_eq!(n.promised(), b(3, 1));
+}
+
+#[test]
+fn stale_ballots_are_refused_and_told_the_newer_one() {
+    let mut n = node(2);
+    let prepare = |last_index| Body::Prepare {
+        decided: 0,
+        last_term: 0,
+        last_index,
+    };
+    n.step(msg(3, 2, b(5, 3), prepare(0))).unwrap();
+    drain(&mut n);
+    assert_eq!(n.step(msg(1, 2, b(4, 1), prepare(0))), Err(Error::Stale));
+    let sent = drain(&mut n);
+    assert!(
+        sent.iter()
+            .any(|m| m.to == 1 && m.body == Body::Nack && m.ballot == b(5, 3)),
+        "{sent:?}"
+    );
+    let accept = Body::Accept {
+        prev_index: 1,
+        entries: vec![],
+        decided: 0,
+    };
+    assert_eq!(n.step(msg(1, 2, b(4, 1), accept)), Err(Error::Stale));
+    assert_eq!(n.promised(), b(5, 3));
+}
+
+// Phase 1 (Paxos Made Moderately Complex, "adopted"): the new leader takes
+// the log of the most advanced promise, then opens its ballot with an
+// entry of its own and syncs every acceptor that promised.
+#[test]
+fn the_leader_adopts_the_most_advanced_log_among_promises() {
+    let mut n = node(1);
+    // Node 3 led round 1; node 1 campaigns above it.
+    let beat = Body::Beat {
+        leader: b(1, 3),
+        connected: false,
+    };
+    n.step(msg(3, 1, b(1, 3), beat)).unwrap();
+    n.campaign();
+    assert_eq!(n.promised(), b(2, 1));
+    drain(&mut n);
+    let ballot = n.promised();
+    let old = b(1, 3).0;
+    let promise = Body::Promise {
+        decided: 0,
+        last_term: old,
+        last_index: 3,
+        suffix: Suffix {
+            after: 0,
+            snapshot: None,
+            entries: vec![
+                Entry {
+                    index: 1,
+                    term: 1,
+                    payload: Payload::Noop,
+                },
+                cmd(2, old, b"x"),
+                cmd(3, old, b"y"),
+            ],
+        },
+    };
+    n.step(msg(2, 1, ballot, promise)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    let r = round(&mut n);
+    let log: Vec<(Index, Term)> = r.write.entries.iter().map(|e| (e.index, e.term)).collect();
+    assert_eq!(
+        log,
+        vec![(2, old), (3, old), (4, ballot.0)],
+        "adopted, then opened"
+    );
+    let syncs: Vec<NodeId> = r
+        .now
+        .iter()
+        .filter(|m| matches!(m.body, Body::AcceptSync { .. }))
+        .map(|m| m.to)
+        .collect();
+    assert_eq!(syncs, vec![2]);
+}
+
+#[test]
+fn accepted_is_sent_only_after_entries_are_durable_and_decided_after() {
+    let mut n = node(2);
+    let ballot = b(2, 1);
+    let prepare = Body::Prepare {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+    };
+    n.step(msg(1, 2, ballot, prepare)).unwrap();
+    drain(&mut n);
+    let sync = Body::AcceptSync {
+        suffix: Suffix {
+            after: 1,
+            snapshot: None,
+            entries: vec![cmd(2, ballot.0, b"a")],
+        },
+        decided: 0,
+    };
+    n.step(msg(1, 2, ballot, sync)).unwrap();
+    let r = round(&mut n);
+    assert!(
+        r.now
+            .iter()
+            .all(|m| !matches!(m.body, Body::Accepted { .. }))
+    );
+    assert_eq!(r.held[0].body, Body::Accepted { last_index: 2 });
+    // The leader decides 3 in the same message that brings it: it is
+    // handed out to apply only once durable here.
+    let accept = Body::Accept {
+        prev_index: 2,
+        entries: vec![cmd(3, ballot.0, b"b")],
+        decided: 3,
+    };
+    n.step(msg(1, 2, ballot, accept)).unwrap();
+    let ready = n.ready().unwrap();
+    let handed: Vec<Index> = ready.committed.iter().map(|e| e.index).collect();
+    assert_eq!(handed, vec![2], "3 is not durable here yet");
+    n.storage_mut().apply_write(ready.write.clone()).unwrap();
+    n.on_written(ready.after_write.written().receipt);
+    let r = round(&mut n);
+    let handed: Vec<Index> = r.committed.iter().map(|e| e.index).collect();
+    assert_eq!(handed, vec![3]);
+}
+
+// Found by the simulator (chaos seed 858): a late copy of a leader's first
+// sync must not cut entries this acceptor accepted since in that ballot.
+#[test]
+fn a_late_sync_never_cuts_what_was_accepted_since() {
+    let mut n = node(2);
+    let ballot = b(2, 1);
+    let prepare = Body::Prepare {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+    };
+    n.step(msg(1, 2, ballot, prepare)).unwrap();
+    drain(&mut n);
+    let early = Body::AcceptSync {
+        suffix: Suffix {
+            after: 1,
+            snapshot: None,
+            entries: vec![cmd(2, ballot.0, b"a")],
+        },
+        decided: 0,
+    };
+    n.step(msg(1, 2, ballot, early.clone())).unwrap();
+    let accept = Body::Accept {
+        prev_index: 2,
+        entries: vec![cmd(3, ballot.0, b"b"), cmd(4, ballot.0, b"c")],
+        decided: 0,
+    };
+    n.step(msg(1, 2, ballot, accept)).unwrap();
+    drain(&mut n);
+    n.step(msg(1, 2, ballot, early)).unwrap();
+    let sent = drain(&mut n);
+    assert_eq!(n.storage().last_index(), Ok(4));
+    assert!(sent.contains(&msg(2, 1, ballot, Body::Accepted { last_index: 4 })));
+}
+
+#[test]
+fn the_leader_decides_only_with_a_quorum_holding_an_entry_of_its_ballot() {
+    let mut n = leader();
+    let ballot = n.promised();
+    let (index, _) = n.propose(Bytes::from_static(b"w")).unwrap();
+    drain(&mut n);
+    assert!(n.decided() < index, "only the leader holds it");
+    n.step(msg(2, 1, ballot, Body::Accepted { last_index: index }))
+        .unwrap();
+    assert_eq!(n.decided(), index);
+    // A claim past the leader's log is forged.
+    assert!(matches!(
+        n.step(msg(2, 1, ballot, Body::Accepted { last_index: 99 })),
+        Err(Error::Malformed(_))
+    ));
+}
+
+#[test]
+fn reads_wait_for_a_quorum_of_the_ballot() {
+    let mut n = leader();
+    let ballot = n.promised();
+    let id = n.read_index().expect("the leader reads");
+    let sent = drain(&mut n);
+    let seq = sent
+        .iter()
+        .find_map(|m| match m.body {
+            Body::Read { seq } if m.to == 2 => Some(seq),
+            _ => None,
+        })
+        .expect("a read round went out");
+    assert_eq!(n.pending_reads(), 1);
+    // An acknowledgement of an older ballot confirms nothing.
+    n.step(msg(2, 1, b(1, 2), Body::ReadAck { seq })).ok();
+    assert_eq!(n.pending_reads(), 1);
+    n.step(msg(2, 1, ballot, Body::ReadAck { seq })).unwrap();
+    let r = round(&mut n);
+    assert_eq!(r.reads.len(), 1);
+    assert_eq!(r.reads[0].id, id);
+    let mut follower = node(3);
+    assert_eq!(follower.read_index(), None);
+}
+
+#[test]
+fn proposals_are_refused_with_the_reason() {
+    let mut f = node(2);
+    assert!(matches!(
+        f.propose(Bytes::from_static(b"x")),
+        Err(ProposeError::NotLeader { .. })
+    ));
+    let mut n = leader();
+    assert_eq!(n.propose(Bytes::new()), Err(ProposeError::Empty));
+    let big = Bytes::from(vec![0u8; (1 << 20) + 1]);
+    assert!(matches!(n.propose(big), Err(ProposeError::TooLarge { .. })));
+}
+
+#[test]
+fn malformed_and_forged_messages_are_refused() {
+    let mut n = node(2);
+    let ballot = b(2, 1);
+    let prepare = Body::Prepare {
+        decided: 0,
+        last_term: 0,
+        last_index: 0,
+    };
+    // A prepare in a ballot the sender does not own.
+    assert!(matches!(
+        n.step(msg(3, 2, ballot, prepare.clone())),
+        Err(Error::Malformed(_))
+    ));
+    // Strangers and misdirected messages.
+    assert_eq!(
+        n.step(msg(9, 2, b(2, 9), prepare.clone())),
+        Err(Error::UnknownPeer(9))
+    );
+    assert!(matches!(
+        n.step(msg(1, 3, ballot, prepare.clone())),
+        Err(Error::WrongRecipient { .. })
+    ));
+    let accept = |prev_index, entries| Body::Accept {
+        prev_index,
+        entries,
+        decided: 0,
+    };
+    // Entries not numbered one by one, terms past the ballot, indexes at
+    // the top of the range.
+    let gap = accept(1, vec![cmd(3, ballot.0, b"x")]);
+    assert!(matches!(
+        n.step(msg(1, 2, ballot, gap)),
+        Err(Error::Malformed(_))
+    ));
+    let future = accept(1, vec![cmd(2, ballot.0 + 1, b"x")]);
+    assert!(matches!(
+        n.step(msg(1, 2, ballot, future)),
+        Err(Error::Malformed(_))
+    ));
+    let top = accept(u64::MAX - 1, vec![cmd(u64::MAX, 1, b"x")]);
+    assert!(matches!(
+        n.step(msg(1, 2, ballot, top)),
+        Err(Error::Malformed(_))
+    ));
+    let max_prepare = Body::Prepare {
+        decided: 0,
+        last_term: 0,
+        last_index: u64::MAX,
+    };
+    assert!(matches!(
+        n.step(msg(1, 2, ballot, max_prepare)),
+        Err(Error::Malformed(_))
+    ));
+    // An answer addressed to a ballot the addressee does not own.
+    let forged = Body::Accepted { last_index: 1 };
+    assert!(matches!(
+        n.step(msg(1, 2, ballot, forged)),
+        Err(Error::Malformed(_))
+    ));
+    // Still the bootstrapped promise (term 1: no round yet).
+    assert_eq!(n.promised().round(), 0, "nothing was promised");
+}
+
+#[test]
+fn storage_failures_are_returned_not_panicked() {
+    // A storage whose reads fail once the node is running.
+    #[derive(Debug, Clone)]
+    struct Failing(MemStorage, bool);
+    impl Storage for Failing {
+        fn initial_state(&self) -> Result<synod_protocol::InitialState, StorageError> {
+            self.0.initial_state()
+        }
+        fn entries(&self, lo: Index, hi: Index, max: u64) -> Result<Vec<Entry>, StorageError> {
+            if self.1 {
+                return Err(StorageError::Other("disk on fire".into()));
+            }
+            self.0.entries(lo, hi, max)
+        }
+        fn term(&self, index: Index) -> Result<Term, StorageError> {
+            self.0.term(index)
+        }
+        fn first_index(&self) -> Result<Index, StorageError> {
+            self.0.first_index()
+        }
+        fn last_index(&self) -> Result<Index, StorageError> {
+            self.0.last_index()
+        }
+        fn snapshot(&self, index: Index) -> Result<Snapshot, StorageError> {
+            self.0.snapshot(index)
+        }
+    }
+    let mut storage = MemStorage::bootstrap(&[1]);
+    storage.set_hard_state(HardState {
+        term: 0,
+        vote: None,
+        commit: 1,
+    });
+    let mut n = PaxosNode::new(
+        Config::new(1),
+        Failing(storage, true),
+        StdRng::seed_from_u64(1),
+    )
+    .unwrap();
+    assert!(matches!(n.ready(), Err(Error::Storage(_))));
+}
+
+#[test]
+fn configuration_is_validated() {
+    let bad = |f: fn(&mut Config)| {
+        let mut c = Config::new(1);
+        f(&mut c);
+        c.validate().unwrap_err()
+    };
+    assert!(matches!(
+        bad(|c| c.id = 0),
+        Error::InvalidConfig { field: "id", .. }
+    ));
+    assert!(matches!(
+        bad(|c| c.id = MAX_NODE_ID + 1),
+        Error::InvalidConfig { field: "id", .. }
+    ));
+    assert!(matches!(
+        bad(|c| c.election_timeout_ticks = 1),
+        Error::InvalidConfig { .. }
+    ));
+    let storage = MemStorage::with_voters(&[1, MAX_NODE_ID + 1]);
+    assert!(matches!(
+        PaxosNode::new(Config::new(1), storage, StdRng::seed_from_u64(1)),
+        Err(Error::InvalidMembership(_))
+    ));
+}
