@@ -48,15 +48,18 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             }
         };
         // The promise vouches for the persisted ballot: it waits for it.
-        self.send_after_write(
-            from,
-            Body::Promise {
-                decided: self.decided,
-                last_term,
-                last_index,
-                suffix,
-            },
-        );
+        let promise = Body::Promise {
+            decided: self.decided,
+            last_term,
+            last_index,
+            suffix,
+        };
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::PromiseBeforePersist) {
+            self.send(from, promise);
+            return Ok(());
+        }
+        self.send_after_write(from, promise);
         Ok(())
     }
 
@@ -110,13 +113,32 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         // in every leader's log: keep it, even when this sync was computed
         // from an older promise (a late copy must not cut decided entries).
         // Entries this node compacted are decided too.
-        let keep = suffix.after.max(self.decided).min(last);
+        #[allow(unused_mut)]
+        let mut keep = suffix.after.max(self.decided).min(last);
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::SyncTruncates) {
+            keep = suffix.after;
+        }
         let entries: Vec<Entry> = suffix
             .entries
             .into_iter()
             .filter(|e| e.index > keep)
             .collect();
         let through = entries.last().map_or(keep, |e| e.index);
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::SyncTruncates) {
+            self.append_log(entries);
+            self.synced = Some(ballot);
+            self.accepted_through = through;
+            self.learn_decided(leader_decided);
+            self.send_after_write(
+                from,
+                Body::Accepted {
+                    last_index: through,
+                },
+            );
+            return Ok(());
+        }
         self.merge_log(entries);
         self.synced = Some(ballot);
         self.accepted_through = through;
@@ -157,6 +179,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         self.learn_decided(leader_decided);
         let last_index = self.accepted_through;
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::AcceptedBeforeDurable) {
+            self.send(from, Body::Accepted { last_index });
+            return Ok(());
+        }
         self.send_after_write(from, Body::Accepted { last_index });
         Ok(())
     }

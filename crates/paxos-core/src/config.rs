@@ -31,6 +31,11 @@ pub struct Config {
     pub max_uncommitted_entries: u64,
     /// On restart: the index the state machine has already applied.
     pub applied: synod_protocol::Index,
+    /// Test-only: a deliberately broken rule (see `Mutation`).
+    #[cfg(feature = "mutations")]
+    #[doc(hidden)]
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub mutation: Option<crate::mutation::Mutation>,
 }
 
 impl Config {
@@ -48,6 +53,8 @@ impl Config {
             max_inflight_entries: 4096,
             max_uncommitted_entries: 1 << 16,
             applied: 0,
+            #[cfg(feature = "mutations")]
+            mutation: None,
         }
     }
 

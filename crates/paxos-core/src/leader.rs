@@ -75,6 +75,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             .iter()
             .max_by_key(|(_, p)| (p.last_term, p.last_index))
             .map(|(&id, p)| (id, (p.last_term, p.last_index)));
+        #[cfg(feature = "mutations")]
+        let best = best.filter(|_| !self.mutated(crate::mutation::Mutation::NoAdoption));
         if let Some((id, position)) = best
             && position > mine
             && let Some(info) = self.promises.get(&id).cloned()

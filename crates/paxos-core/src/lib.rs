@@ -43,6 +43,8 @@ mod error;
 mod leader;
 mod log;
 mod message;
+#[cfg(feature = "mutations")]
+pub mod mutation;
 mod node;
 mod protocol;
 mod read;

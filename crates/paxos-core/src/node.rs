@@ -223,6 +223,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         &mut self.log.storage
     }
 
+    /// Whether a test-only mutation is on (never in real builds).
+    #[cfg(feature = "mutations")]
+    pub(crate) fn mutated(&self, m: crate::mutation::Mutation) -> bool {
+        self.config.mutation == Some(m)
+    }
+
     pub(crate) fn majority(&self) -> usize {
         self.voters.len() / 2 + 1
     }
@@ -467,6 +473,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         let index = self.last_index();
         let id = self.reads.start(index);
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::ReadWithoutQuorum) {
+            self.reads.confirm_all();
+        }
         if self.majority() == 1 {
             self.reads.confirm_all();
         } else {

@@ -1,0 +1,24 @@
+//! Deliberately broken variants of the protocol, compiled only with the
+//! test-only `mutations` feature, so the simulator can show that it
+//! catches each one. Never enable in production.
+
+/// One broken rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutation {
+    /// Send a promise before the promised ballot is durable (a crash can
+    /// make an acceptor promise two leaders contradictory things).
+    PromiseBeforePersist,
+    /// Acknowledge entries before they are durable (a crash can lose an
+    /// entry a quorum was counted for).
+    AcceptedBeforeDurable,
+    /// Lead with the candidate's own log, ignoring the promises' (breaks
+    /// phase 1: a decided value can be overwritten).
+    NoAdoption,
+    /// Answer reads at once, without a quorum round (a deposed leader
+    /// serves stale reads).
+    ReadWithoutQuorum,
+    /// Let a first sync cut the acceptor's log at the leader's point even
+    /// when a late copy arrives after later acceptances (the bug the
+    /// simulator found, chaos seed 858).
+    SyncTruncates,
+}
