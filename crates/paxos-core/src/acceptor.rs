@@ -78,6 +78,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             self.follow(ballot);
         }
         self.leader_since = self.now;
+        // A phase-2 message of the ballot followed: its leader leads.
+        if ballot == self.leader {
+            self.leader_seen_at = Some(self.now);
+        }
         Ok(true)
     }
 

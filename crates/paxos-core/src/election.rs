@@ -49,17 +49,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 }
             }
             Role::Follower => {
-                let leader = self.leader.node();
-                let quiet_since = if self.leader == Ballot::ZERO {
-                    self.leader_since
-                } else {
-                    self.heard
-                        .get(&leader)
-                        .copied()
-                        .unwrap_or(0)
-                        .max(self.leader_since)
-                };
-                if self.connected
+                // The leader is alive if this node heard it lead, or a
+                // connected peer following it did, within the timeout.
+                let window = u64::from(self.config.election_timeout_ticks);
+                let alive = self.leader != Ballot::ZERO
+                    && (self.leader_directly_alive() || self.leader_relayed_alive(window));
+                let quiet_since = self.leader_since.max(self.leader_seen_at.unwrap_or(0));
+                if !alive
+                    && self.connected
                     && self.voters.binary_search(&self.id()).is_ok()
                     && self.now - quiet_since >= u64::from(self.timeout)
                 {
@@ -74,15 +71,49 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// have not promised.
     fn beat(&mut self) {
         let (leader, connected) = (self.leader, self.connected);
+        let leader_alive = match self.role {
+            Role::Leader => connected,
+            Role::Candidate => false,
+            Role::Follower => self.leader_directly_alive(),
+        };
         for i in 0..self.peers.len() {
             let to = self.peers[i];
-            self.send(to, Body::Beat { leader, connected });
+            self.send(
+                to,
+                Body::Beat {
+                    leader,
+                    connected,
+                    leader_alive,
+                },
+            );
         }
         match self.role {
             Role::Leader => self.leader_heartbeat(),
             Role::Candidate => self.resend_prepares(),
             Role::Follower => {}
         }
+    }
+
+    /// Heard the leader lead (its own beat, connected) within an election
+    /// timeout.
+    fn leader_directly_alive(&self) -> bool {
+        let window = u64::from(self.config.election_timeout_ticks);
+        self.leader_seen_at
+            .is_some_and(|t| self.now.saturating_sub(t) < window)
+    }
+
+    /// A connected peer heard recently follows the same leader and heard
+    /// it lead directly.
+    fn leader_relayed_alive(&self, window: u64) -> bool {
+        self.views.iter().any(|(p, &(b, connected, alive))| {
+            b == self.leader
+                && connected
+                && alive
+                && self
+                    .heard
+                    .get(p)
+                    .is_some_and(|&t| self.now.saturating_sub(t) < window)
+        })
     }
 
     fn hears_quorum(&self) -> bool {
@@ -106,14 +137,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let best = self
             .views
             .iter()
-            .filter(|(p, (_, connected))| {
+            .filter(|(p, (_, connected, _))| {
                 *connected
                     && self
                         .heard
                         .get(p)
                         .is_some_and(|&t| self.now.saturating_sub(t) < window)
             })
-            .map(|(_, (b, _))| *b)
+            .map(|(_, (b, _, _))| *b)
             .max();
         if let Some(b) = best
             && b > self.leader
@@ -127,11 +158,17 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         from: synod_protocol::NodeId,
         leader: Ballot,
         connected: bool,
+        leader_alive: bool,
     ) {
-        self.views.insert(from, (leader, connected));
+        self.views.insert(from, (leader, connected, leader_alive));
         self.max_round = self.max_round.max(leader.round());
         if connected && leader > self.leader {
             self.follow(leader);
+        }
+        // The leader's own beat, saying it leads (connected): alive. A node
+        // that only owns the ballot (a candidate, or restarted) says not.
+        if from == self.leader.node() && leader == self.leader && connected && leader_alive {
+            self.leader_seen_at = Some(self.now);
         }
     }
 
@@ -142,6 +179,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         self.leader = b;
         self.leader_since = self.now;
+        self.leader_seen_at = None;
         self.reset_timeout();
     }
 

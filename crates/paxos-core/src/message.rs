@@ -49,6 +49,11 @@ pub enum Body {
         leader: Ballot,
         /// The sender heard from a quorum within an election timeout.
         connected: bool,
+        /// The sender itself heard that leader lead (connected) within an
+        /// election timeout: a peer that cannot hear the leader directly
+        /// learns through this that it is alive, so a chain of links does
+        /// not make it campaign against a working leader.
+        leader_alive: bool,
     },
     /// Phase 1a, for every slot after `decided`: promise the message's
     /// ballot and report what you accepted.

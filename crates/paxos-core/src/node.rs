@@ -96,7 +96,10 @@ pub struct PaxosNode<S, R> {
     // Connectivity.
     pub(crate) now: u64,
     pub(crate) heard: BTreeMap<NodeId, u64>,
-    pub(crate) views: BTreeMap<NodeId, (Ballot, bool)>,
+    /// Each peer's latest beat: (leader ballot, connected, leader alive).
+    pub(crate) views: BTreeMap<NodeId, (Ballot, bool, bool)>,
+    /// When this node last heard its leader lead, directly.
+    pub(crate) leader_seen_at: Option<u64>,
     pub(crate) connected: bool,
     pub(crate) heartbeat_elapsed: u32,
     pub(crate) timeout: u32,
@@ -162,6 +165,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             now: 0,
             heard: BTreeMap::new(),
             views: BTreeMap::new(),
+            leader_seen_at: None,
             connected: false,
             heartbeat_elapsed: 0,
             timeout,
@@ -285,8 +289,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     fn step_inner(&mut self, from: NodeId, ballot: Ballot, body: Body) -> Result<(), Error> {
         match body {
-            Body::Beat { leader, connected } => {
-                self.on_beat(from, leader, connected);
+            Body::Beat {
+                leader,
+                connected,
+                leader_alive,
+            } => {
+                self.on_beat(from, leader, connected, leader_alive);
                 Ok(())
             }
             Body::Prepare {
