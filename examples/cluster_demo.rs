@@ -17,6 +17,9 @@ struct Args {
     /// Keys written before the kill, and again after it.
     #[arg(long, default_value_t = 1000)]
     keys: usize,
+    /// The consensus protocol the replicas run: `raft` or `paxos`.
+    #[arg(long, default_value = "raft", value_parser = ["raft", "paxos"])]
+    protocol: String,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     println!("data and logs in {}", dir.path().display());
     let runtime = tokio::runtime::Runtime::new()?;
-    let s = runtime.block_on(demo::run(&exe, &["node"], dir.path(), args.keys, true))?;
+    let prefix = ["node", "--protocol", args.protocol.as_str()];
+    let s = runtime.block_on(demo::run(&exe, &prefix, dir.path(), args.keys, true))?;
     println!();
     println!("| | |");
     println!("|---|---|");

@@ -31,6 +31,10 @@ pub struct Args {
     /// or `forward` (send it to the leader and relay the answer).
     #[arg(long, default_value = "redirect", value_parser = ["redirect", "forward"])]
     pub follower_writes: String,
+    /// The consensus protocol: `raft` or `paxos` (every node of a cluster
+    /// must run the same).
+    #[arg(long, default_value = "raft", value_parser = ["raft", "paxos"])]
+    pub protocol: String,
 }
 
 impl Args {
@@ -50,6 +54,11 @@ impl Args {
             cluster: self.cluster,
             tick_ms: self.tick_ms.max(1),
             forward_writes: self.follower_writes == "forward",
+            protocol: if self.protocol == "paxos" {
+                super::node::ProtocolKind::Paxos
+            } else {
+                super::node::ProtocolKind::Raft
+            },
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Starting one key-value replica: its log on disk, raft-core, the TCP
-//! transport and the driver.
+//! Starting one key-value replica: its log on disk, the protocol (raft-core
+//! or synod-paxos-core, chosen by one type), the TCP transport and the
+//! driver.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,15 +10,28 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_node::{Client, DiskThread, Driver, NodeOptions};
 use synod_protocol::{Protocol, Storage};
-use synod_raft_core::{Config, Message, RaftNode};
+use synod_raft_core::RaftNode;
 use synod_tcp::{Net, TcpOptions, TcpTransport, TokioNet};
 use synod_wal::fs::StdDir;
 use synod_wal::{Options, Wal};
 
 use super::store::KvStore;
 
-/// The raft-core node the example runs.
+/// The raft-core node the example runs by default.
 pub type KvNode = RaftNode<Wal<StdDir>, StdRng>;
+
+/// The Multi-Paxos node it runs with `--protocol paxos`.
+pub type KvPaxosNode = synod_paxos_core::PaxosNode<Wal<StdDir>, StdRng>;
+
+/// Which consensus protocol replicates the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProtocolKind {
+    /// synod-raft-core.
+    #[default]
+    Raft,
+    /// synod-paxos-core.
+    Paxos,
+}
 
 /// Where a peer listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +57,8 @@ pub struct KvConfig {
     pub tick_ms: u64,
     /// A follower forwards writes to the leader instead of redirecting.
     pub forward_writes: bool,
+    /// The protocol (every node of a cluster must run the same one).
+    pub protocol: ProtocolKind,
 }
 
 /// A running replica: the client handle and the driver's task.
@@ -51,13 +67,13 @@ pub struct Replica {
     /// The replica's client API.
     pub client: Client<KvStore>,
     /// The driver; ends on shutdown or a storage failure.
-    pub task: tokio::task::JoinHandle<Result<KvNode, synod_node::Error>>,
+    pub task: tokio::task::JoinHandle<Result<(), synod_node::Error>>,
     /// Keeps the listener accepting.
     pub listening: synod_tcp::Listening,
 }
 
 /// Opens (or creates) the log and starts the replica on the current
-/// tokio runtime.
+/// tokio runtime, running the configured protocol.
 ///
 /// # Errors
 /// The log cannot be opened, the address cannot be bound, or the options
@@ -69,18 +85,45 @@ pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Err
     if wal.last_index()? == 0 && wal.hard_state() == Default::default() {
         wal.bootstrap(&voters)?;
     }
-    let raft = Config {
-        election_timeout_ticks: 15,
-        heartbeat_ticks: 2,
-        ..Config::new(config.id)
-    };
+    match config.protocol {
+        ProtocolKind::Raft => {
+            let options = synod_raft_core::Config {
+                election_timeout_ticks: 15,
+                heartbeat_ticks: 2,
+                ..synod_raft_core::Config::new(config.id)
+            };
+            start_with::<KvNode>(config, &options, wal).await
+        }
+        ProtocolKind::Paxos => {
+            let options = synod_paxos_core::Config {
+                election_timeout_ticks: 15,
+                heartbeat_ticks: 2,
+                ..synod_paxos_core::Config::new(config.id)
+            };
+            start_with::<KvPaxosNode>(config, &options, wal).await
+        }
+    }
+}
+
+/// The start shared by every protocol: only the type differs.
+async fn start_with<P>(
+    config: &KvConfig,
+    options: &P::Options,
+    wal: Wal<StdDir>,
+) -> Result<Replica, Box<dyn std::error::Error>>
+where
+    P: Protocol<Storage = Wal<StdDir>, Rng = StdRng> + Send + 'static,
+    P::Message: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    P::Receipt: Send,
+    P::Error: 'static,
+{
     // Elections draw from the clock-seeded generator: replicas must not
     // time out in lockstep.
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
         ^ config.id;
-    let node = <KvNode as Protocol>::start(config.id, &raft, wal, StdRng::seed_from_u64(seed))?;
+    let node = P::start(config.id, options, wal, StdRng::seed_from_u64(seed))?;
     let addrs = config
         .peers
         .iter()
@@ -94,7 +137,7 @@ pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Err
     let transport = TcpTransport::start(
         TokioNet,
         TcpOptions::new(config.cluster.clone(), config.id, addrs),
-        |m: &Message| m.from,
+        P::sender,
     )?;
     let acceptor = transport.acceptor();
     let options = NodeOptions {
@@ -109,7 +152,7 @@ pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Err
         i.tick().await;
         Some(((), i))
     }));
-    let task = tokio::spawn(driver.run(ticks));
+    let task = tokio::spawn(async move { driver.run(ticks).await.map(|_| ()) });
     Ok(Replica {
         client,
         task,

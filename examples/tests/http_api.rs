@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use synod_examples::kvstore::http::{Limits, router};
-use synod_examples::kvstore::node::{KvConfig, PeerAddr, start};
+use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind, start};
 
 fn free() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
@@ -31,6 +31,7 @@ async fn the_api_answers_bad_requests_with_json_4xx() {
         cluster: "t".into(),
         tick_ms: 5,
         forward_writes: false,
+        protocol: ProtocolKind::Raft,
     };
     let replica = start(&config).await.expect("starts");
     let limits = Limits {
@@ -177,6 +178,7 @@ async fn followers_forward_writes_when_told_to_and_redirect_otherwise() {
             cluster: "f".into(),
             tick_ms: 5,
             forward_writes: id != 3,
+            protocol: ProtocolKind::Raft,
         };
         let replica = start(&config).await.expect("starts");
         let limits = Limits {

@@ -1,4 +1,5 @@
-//! Real processes, real disks: three kv replicas on loopback, the leader
+//! Real processes, real disks: three kv replicas on loopback (raft, then
+//! Multi-Paxos), the leader
 //! killed with SIGKILL mid-run, restarted, then all three restarted; every
 //! acknowledged write must be readable from every node each time. The
 //! test binary is also the replica (`kill9 node ...`), so it needs no
@@ -20,26 +21,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let exe = std::env::current_exe()?;
-    let dir = tempfile::tempdir()?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let s = runtime.block_on(demo::run(&exe, &["node"], dir.path(), 200, false))?;
-    println!("kill9: {s:?}");
-    assert!(
-        s.acked_before >= 150,
-        "too few writes before the kill: {s:?}"
-    );
-    assert!(s.acked_after >= 150, "too few writes after the kill: {s:?}");
-    assert_ne!(s.first_leader, s.second_leader);
-    assert!(
-        s.missing.is_empty(),
-        "acknowledged writes lost: {:?}",
-        s.missing
-    );
-    assert!(
-        s.missing_after_full_restart.is_empty(),
-        "acknowledged writes lost in the full restart: {:?}",
-        s.missing_after_full_restart
-    );
+    // The same test on each protocol: only the replicas' flag differs.
+    for protocol in ["raft", "paxos"] {
+        let dir = tempfile::tempdir()?;
+        let prefix = ["node", "--protocol", protocol];
+        let s = runtime.block_on(demo::run(&exe, &prefix, dir.path(), 200, false))?;
+        println!("kill9 ({protocol}): {s:?}");
+        assert!(
+            s.acked_before >= 150,
+            "{protocol}: too few writes before the kill: {s:?}"
+        );
+        assert!(
+            s.acked_after >= 150,
+            "{protocol}: too few writes after the kill: {s:?}"
+        );
+        assert_ne!(s.first_leader, s.second_leader);
+        assert!(
+            s.missing.is_empty(),
+            "{protocol}: acknowledged writes lost: {:?}",
+            s.missing
+        );
+        assert!(
+            s.missing_after_full_restart.is_empty(),
+            "{protocol}: acknowledged writes lost in the full restart: {:?}",
+            s.missing_after_full_restart
+        );
+    }
     println!("test kill9 ... ok");
     Ok(())
 }

@@ -14,9 +14,10 @@ pub enum Mutation {
     /// Lead with the candidate's own log, ignoring the promises' (breaks
     /// phase 1: a decided value can be overwritten).
     NoAdoption,
-    /// Answer reads at once, without a quorum round (a deposed leader
-    /// serves stale reads).
-    ReadWithoutQuorum,
+    /// Serve a read once the state machine reaches the leader's decided
+    /// index instead of its last index: a new leader's decided index can
+    /// lag writes already acknowledged by its predecessor (stale reads).
+    ReadAtDecidedIndex,
     /// Let a first sync cut the acceptor's log at the leader's point even
     /// when a late copy arrives after later acceptances (the bug the
     /// simulator found, chaos seed 858).

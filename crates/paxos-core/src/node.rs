@@ -479,12 +479,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if self.role != Role::Leader {
             return None;
         }
-        let index = self.last_index();
-        let id = self.reads.start(index);
+        #[allow(unused_mut)]
+        let mut index = self.last_index();
         #[cfg(feature = "mutations")]
-        if self.mutated(crate::mutation::Mutation::ReadWithoutQuorum) {
-            self.reads.confirm_all();
+        if self.mutated(crate::mutation::Mutation::ReadAtDecidedIndex) {
+            index = self.decided;
         }
+        let id = self.reads.start(index);
         if self.majority() == 1 {
             self.reads.confirm_all();
         } else {

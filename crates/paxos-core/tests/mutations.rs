@@ -17,7 +17,7 @@ const MAX_SEEDS: u64 = 1_000;
 
 fn first_catching_seed(m: Mutation) -> Option<(u64, Violation)> {
     // Durability mutations need crashes that lose unsynced writes, which
-    // the chaos profile has most of; the rest show under every fault.
+    // the chaos profile has most of.
     let profile = match m {
         Mutation::PromiseBeforePersist | Mutation::AcceptedBeforeDurable => SimConfig::chaos,
         _ => SimConfig::safety,
@@ -40,7 +40,7 @@ fn every_mutation_is_caught() {
         Mutation::PromiseBeforePersist,
         Mutation::AcceptedBeforeDurable,
         Mutation::NoAdoption,
-        Mutation::ReadWithoutQuorum,
+        Mutation::ReadAtDecidedIndex,
         Mutation::SyncTruncates,
     ] {
         match first_catching_seed(m) {

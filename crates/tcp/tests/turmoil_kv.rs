@@ -19,7 +19,7 @@ use synod_protocol::{
     ConfState, Entry, Index, InitialState, MemStorage, Protocol, Snapshot, Storage, StorageError,
     Term, Write,
 };
-use synod_raft_core::{Config, Message, RaftNode};
+use synod_raft_core::RaftNode;
 use synod_sim::{Command, History, Input, Key, Kv, Output, Value, Verdict, check};
 use synod_tcp::{Net, TcpOptions, TcpTransport, TurmoilNet};
 
@@ -103,13 +103,43 @@ impl LogStorage for Disk {
 
 type Registry = Arc<Mutex<BTreeMap<u64, Client<KvMachine>>>>;
 
-fn sender(m: &Message) -> u64 {
-    m.from
+/// A protocol the test runs: its options for node `id`.
+trait Kind:
+    Protocol<
+        Storage = Disk,
+        Rng = StdRng,
+        Message: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        Receipt: Send,
+    > + Send
+    + 'static
+{
+    fn options(id: u64) -> Self::Options;
+}
+
+type Raft = RaftNode<Disk, StdRng>;
+type Paxos = synod_paxos_core::PaxosNode<Disk, StdRng>;
+
+impl Kind for Raft {
+    fn options(id: u64) -> synod_raft_core::Config {
+        synod_raft_core::Config {
+            election_timeout_ticks: 10,
+            ..synod_raft_core::Config::new(id)
+        }
+    }
+}
+
+impl Kind for Paxos {
+    fn options(id: u64) -> synod_paxos_core::Config {
+        synod_paxos_core::Config {
+            election_timeout_ticks: 10,
+            ..synod_paxos_core::Config::new(id)
+        }
+    }
 }
 
 /// One node's host: boots over its surviving disk, registers its client
 /// handle, and runs until bounced.
-async fn node_host(
+async fn node_host<P: Kind>(
     id: u64,
     disk: Disk,
     registry: Registry,
@@ -123,14 +153,10 @@ async fn node_host(
     };
     let peers: BTreeMap<u64, String> = (1..=NODES).map(|n| (n, format!("n{n}:{PORT}"))).collect();
     let listener = TurmoilNet.bind(format!("0.0.0.0:{PORT}")).await?;
-    let transport = TcpTransport::start(TurmoilNet, TcpOptions::new("kv", id, peers), sender)?;
+    let transport = TcpTransport::start(TurmoilNet, TcpOptions::new("kv", id, peers), P::sender)?;
     let acceptor = transport.acceptor();
-    let options = Config {
-        election_timeout_ticks: 10,
-        ..Config::new(id)
-    };
     let rng = StdRng::seed_from_u64(seed ^ (id << 32) ^ boot);
-    let node = <RaftNode<Disk, StdRng> as Protocol>::start(id, &options, disk, rng)?;
+    let node = P::start(id, &P::options(id), disk, rng)?;
     let node_options = NodeOptions {
         snapshot_every_entries: 20,
         read_timeout_ticks: 30,
@@ -223,7 +249,7 @@ async fn client(c: u64, ops: u64, seed: u64, registry: Registry, history: Arc<Mu
     }
 }
 
-fn scenario(seed: u64) -> History {
+fn scenario<P: Kind>(seed: u64) -> History {
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
         .simulation_duration(Duration::from_secs(300))
@@ -237,7 +263,7 @@ fn scenario(seed: u64) -> History {
         let boots = Arc::new(Mutex::new(0u64));
         let registry = Arc::clone(&registry);
         sim.host(format!("n{id}"), move || {
-            node_host(id, disk.clone(), registry.clone(), seed, boots.clone())
+            node_host::<P>(id, disk.clone(), registry.clone(), seed, boots.clone())
         });
     }
     let history = Arc::new(Mutex::new(History::new()));
@@ -287,24 +313,46 @@ fn scenario(seed: u64) -> History {
     lock(&history).clone()
 }
 
-#[test]
-fn a_kv_service_over_synod_tcp_under_turmoil_is_linearizable() {
+fn linearizable_over_seeds<P: Kind>() {
     for seed in 1..=6 {
-        let history = scenario(seed);
+        let history = scenario::<P>(seed);
         let (done, unknown) = history.outcome_counts();
-        eprintln!("seed {seed}: {done} operations completed, {unknown} unknown");
+        eprintln!(
+            "{} seed {seed}: {done} operations completed, {unknown} unknown",
+            P::NAME
+        );
         assert!(
             done > 150,
             "seed {seed}: too little progress: {done} done, {unknown} unknown"
         );
         match check(&history, 10_000_000) {
             Verdict::Linearizable => {}
-            other => panic!("seed {seed}: {other:?}"),
+            other => panic!("{} seed {seed}: {other:?}", P::NAME),
         }
     }
 }
 
 #[test]
+fn a_kv_service_over_synod_tcp_under_turmoil_is_linearizable() {
+    linearizable_over_seeds::<Raft>();
+}
+
+/// The same service, the same code, with Multi-Paxos as the protocol.
+#[test]
+fn the_same_service_on_multi_paxos_is_linearizable() {
+    linearizable_over_seeds::<Paxos>();
+}
+
+#[test]
 fn a_turmoil_seed_replays_exactly() {
-    assert_eq!(scenario(5), scenario(5), "one seed, one history");
+    assert_eq!(
+        scenario::<Raft>(5),
+        scenario::<Raft>(5),
+        "one seed, one history"
+    );
+    assert_eq!(
+        scenario::<Paxos>(5),
+        scenario::<Paxos>(5),
+        "one seed, one history"
+    );
 }
