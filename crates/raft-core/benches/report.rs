@@ -13,7 +13,7 @@ mod peers;
 use std::time::{Duration, Instant};
 
 use peers::{OmniPaxosCluster, RaftRsCluster};
-use synod_raft_core_bench::{Cluster, Harness, Report, SynodCluster, Workload};
+use synod_raft_core_bench::{Cluster, Harness, PaxosCluster, Report, SynodCluster, Workload};
 
 /// One library's measurement of one workload point.
 struct Measured {
@@ -72,20 +72,23 @@ fn main() {
         .unwrap_or(3);
     let rounds = if quick { 1 } else { 3 };
     println!(
-        "| workload | synod-raft-core | {} | {} | synod / raft-rs | synod / OmniPaxos |",
+        "| workload | synod-raft-core | {} | {} | {} | synod / raft-rs | synod / OmniPaxos | paxos-core / OmniPaxos |",
+        PaxosCluster::NAME,
         RaftRsCluster::NAME,
         OmniPaxosCluster::NAME
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for workload in Workload::standard(nodes) {
         let seconds = if quick { 0.2 } else { 1.0 };
         let (mut ours, mut rs, mut op) = (Vec::new(), Vec::new(), Vec::new());
+        let mut px = Vec::new();
         for _ in 0..rounds {
             ours.push(measure::<SynodCluster>(workload, seconds));
+            px.push(measure::<PaxosCluster>(workload, seconds));
             rs.push(measure::<RaftRsCluster>(workload, seconds));
             op.push(measure::<OmniPaxosCluster>(workload, seconds));
         }
-        let (ours, rs, op) = (median(ours), median(rs), median(op));
+        let (ours, rs, op, px) = (median(ours), median(rs), median(op), median(px));
         let cell = |m: &Measured| {
             format!(
                 "{:.2} M/s, {:.2} msg/entry, p50 {} p99 {} cycles",
@@ -96,13 +99,15 @@ fn main() {
             )
         };
         println!(
-            "| {} | {} | {} | {} | {:.2}x | {:.2}x |",
+            "| {} | {} | {} | {} | {} | {:.2}x | {:.2}x | {:.2}x |",
             workload.name(),
             cell(&ours),
+            cell(&px),
             cell(&rs),
             cell(&op),
             ours.commands_per_sec / rs.commands_per_sec,
-            ours.commands_per_sec / op.commands_per_sec
+            ours.commands_per_sec / op.commands_per_sec,
+            px.commands_per_sec / op.commands_per_sec
         );
     }
 }

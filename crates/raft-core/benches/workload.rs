@@ -21,6 +21,9 @@
 
 use std::collections::VecDeque;
 
+mod paxos;
+pub use paxos::PaxosCluster;
+
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_raft_core::{Config, MemStorage, Message, Payload, Persist, RaftNode, Role};
