@@ -42,8 +42,13 @@ fn paxos(cfg: &SimConfig) -> Result<RunReport, SimError> {
     type Paxos = ProtocolReplica<
         synod_paxos_core::PaxosNode<synod_protocol::MemStorage, rand::rngs::StdRng>,
     >;
+    // One five-node seed in three runs flexible quorums (4 promises to
+    // lead, 2 acceptances to decide).
+    let flexible = cfg.nodes == 5 && cfg.seed.is_multiple_of(3);
     run_with::<Paxos>(&cfg.clone().with_protocol(|o| synod_paxos_core::Config {
         election_timeout_ticks: o.election_timeout_ticks,
+        phase1_quorum: flexible.then_some(4),
+        phase2_quorum: flexible.then_some(2),
         ..synod_paxos_core::Config::new(1)
     }))
 }

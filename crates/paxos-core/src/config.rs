@@ -29,6 +29,17 @@ pub struct Config {
     /// The most entries a leader holds proposed and not yet decided;
     /// proposals beyond it are refused as busy.
     pub max_uncommitted_entries: u64,
+    /// Flexible quorums (Howard et al., 2016): the promises that complete
+    /// phase 1; `None` for a majority. With `phase2_quorum`, checked at
+    /// start against the voters: each at least 1 and at most the voters,
+    /// and `phase1_quorum + phase2_quorum` above the voters, so every
+    /// phase-1 quorum meets every phase-2 quorum. A smaller phase-2 quorum
+    /// decides (and confirms reads) with fewer acceptors; elections then
+    /// need more.
+    pub phase1_quorum: Option<usize>,
+    /// The acceptances that decide an entry and the acknowledgements that
+    /// confirm a read; `None` for a majority.
+    pub phase2_quorum: Option<usize>,
     /// On restart: the index the state machine has already applied.
     pub applied: synod_protocol::Index,
     /// Test-only: a deliberately broken rule (see `Mutation`).
@@ -52,6 +63,8 @@ impl Config {
             max_proposal_bytes: 1 << 20,
             max_inflight_entries: 4096,
             max_uncommitted_entries: 1 << 16,
+            phase1_quorum: None,
+            phase2_quorum: None,
             applied: 0,
             #[cfg(feature = "mutations")]
             mutation: None,
@@ -93,6 +106,34 @@ impl Config {
         }
         if self.max_uncommitted_entries == 0 {
             return fail("max_uncommitted_entries", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Checks the quorum sizes against `voters` voters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when a quorum is empty or larger than the
+    /// voters, or the two do not intersect.
+    pub fn check_quorums(&self, voters: usize) -> Result<(), Error> {
+        let majority = voters / 2 + 1;
+        let (q1, q2) = (
+            self.phase1_quorum.unwrap_or(majority),
+            self.phase2_quorum.unwrap_or(majority),
+        );
+        for (field, q) in [("phase1_quorum", q1), ("phase2_quorum", q2)] {
+            if q == 0 || q > voters {
+                return Err(Error::InvalidConfig {
+                    field,
+                    reason: "must be between 1 and the number of voters",
+                });
+            }
+        }
+        if q1 + q2 <= voters {
+            return Err(Error::InvalidConfig {
+                field: "phase1_quorum",
+                reason: "phase-1 and phase-2 quorums must intersect: q1 + q2 > voters",
+            });
         }
         Ok(())
     }

@@ -127,7 +127,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     .is_some_and(|&t| self.now.saturating_sub(t) < window)
             })
             .count();
-        heard + 1 >= self.majority()
+        heard + 1 >= self.q1().max(self.q2())
     }
 
     /// Follows the highest leader ballot a connected peer heard recently
@@ -260,7 +260,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 },
             );
         }
-        if self.majority() == 1 {
+        if self.q1() == 1 {
             self.become_leader();
         }
     }

@@ -49,7 +49,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         match self.role {
             Role::Candidate => {
                 self.promises.insert(from, info);
-                if self.promises.len() + 1 >= self.majority() {
+                if self.promises.len() + 1 >= self.q1() {
                     self.become_leader();
                 }
                 Ok(())
@@ -214,7 +214,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             })
             .collect();
         matched.sort_unstable_by(|a, b| b.cmp(a));
-        let index = matched[self.majority() - 1];
+        let index = matched[self.q2() - 1];
         if index > self.decided
             && index >= self.ballot_start
             && self.log.term(index) == Ok(self.promised.0)
@@ -254,9 +254,6 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             index,
             payload: Payload::Command(command),
         }]);
-        if self.majority() == 1 {
-            // Decided once durable here (on_written).
-        }
         self.appends_due = true;
         Ok((index, self.promised.0))
     }

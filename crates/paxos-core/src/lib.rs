@@ -28,8 +28,10 @@
 //! - Storage errors are returned, never a panic; malformed or forged
 //!   messages are refused before any handler runs.
 //!
-//! Not built yet: reconfiguration, flexible quorums, leader leases,
-//! leader priority.
+//! - **Flexible quorums**: phase-1 and phase-2 quorum sizes configurable
+//!   and checked to intersect.
+//!
+//! Not built yet: reconfiguration, leader leases, leader priority.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -129,6 +129,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if voters.iter().any(|&v| v == 0 || v > MAX_NODE_ID) {
             return Err(Error::InvalidMembership("a voter id outside 1 to 2^24 - 1"));
         }
+        config.check_quorums(voters.len())?;
         let snapshot_index = storage.snapshot(0).map_or(0, |s| s.meta.index);
         let log = Log::new(storage)?;
         let last = log.last_index()?;
@@ -233,8 +234,19 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.config.mutation == Some(m)
     }
 
-    pub(crate) fn majority(&self) -> usize {
-        self.voters.len() / 2 + 1
+    /// Promises (this node's included) that complete phase 1.
+    pub(crate) fn q1(&self) -> usize {
+        self.config
+            .phase1_quorum
+            .unwrap_or(self.voters.len() / 2 + 1)
+    }
+
+    /// Durable acceptances (the leader's included) that decide an entry,
+    /// and acknowledgements that confirm a read round.
+    pub(crate) fn q2(&self) -> usize {
+        self.config
+            .phase2_quorum
+            .unwrap_or(self.voters.len() / 2 + 1)
     }
 
     pub(crate) fn last_index(&self) -> Index {
@@ -486,7 +498,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             index = self.decided;
         }
         let id = self.reads.start(index);
-        if self.majority() == 1 {
+        if self.q2() == 1 {
             self.reads.confirm_all();
         } else {
             self.appends_due = true;

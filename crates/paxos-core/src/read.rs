@@ -115,7 +115,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             })
             .collect();
         rounds.sort_unstable_by(|a, b| b.cmp(a));
-        let confirmed = rounds[self.majority() - 1];
+        let confirmed = rounds[self.q2() - 1];
         self.reads.confirm_through(confirmed);
     }
 }

@@ -501,3 +501,69 @@ fn configuration_is_validated() {
         Err(Error::InvalidMembership(_))
     ));
 }
+
+// Flexible quorums (Howard, Malkhi, Spiegelman 2016): with 5 voters, a
+// phase-1 quorum of 4 and a phase-2 quorum of 2 intersect; the leader
+// decides with one acceptor besides itself, and leads only with four
+// promises.
+#[test]
+fn flexible_quorums_elect_with_q1_and_decide_with_q2() {
+    let config = Config {
+        phase1_quorum: Some(4),
+        phase2_quorum: Some(2),
+        ..Config::new(1)
+    };
+    let mut n = PaxosNode::new(
+        config,
+        MemStorage::bootstrap(&[1, 2, 3, 4, 5]),
+        StdRng::seed_from_u64(1),
+    )
+    .unwrap();
+    n.campaign();
+    drain(&mut n);
+    let ballot = n.promised();
+    let promise = || Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix {
+            after: 0,
+            ..Suffix::default()
+        },
+    };
+    n.step(msg(2, 1, ballot, promise())).unwrap();
+    n.step(msg(3, 1, ballot, promise())).unwrap();
+    assert_eq!(n.role(), Role::Candidate, "three of four promises");
+    n.step(msg(4, 1, ballot, promise())).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    drain(&mut n);
+    let (index, _) = n.propose(Bytes::from_static(b"w")).unwrap();
+    drain(&mut n);
+    // Node 5 never promised, so its acceptance does not count.
+    n.step(msg(5, 1, ballot, Body::Accepted { last_index: index }))
+        .unwrap();
+    assert!(n.decided() < index);
+    n.step(msg(2, 1, ballot, Body::Accepted { last_index: index }))
+        .unwrap();
+    assert_eq!(n.decided(), index, "the leader and one acceptor decide");
+}
+
+#[test]
+fn quorums_that_do_not_intersect_are_refused() {
+    for (q1, q2) in [(2, 3), (3, 2), (0, 5), (6, 1)] {
+        let config = Config {
+            phase1_quorum: Some(q1),
+            phase2_quorum: Some(q2),
+            ..Config::new(1)
+        };
+        let got = PaxosNode::new(
+            config,
+            MemStorage::bootstrap(&[1, 2, 3, 4, 5]),
+            StdRng::seed_from_u64(1),
+        );
+        assert!(
+            matches!(got, Err(Error::InvalidConfig { .. })),
+            "q1 {q1} q2 {q2}: {got:?}"
+        );
+    }
+}
