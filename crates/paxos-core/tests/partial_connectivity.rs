@@ -5,7 +5,8 @@
 //! `Protocol` trait, and measures the ticks from the cut until a proposal
 //! made after it is committed. Multi-Paxos must recover in each; raft's
 //! outcome is reported beside it (`--nocapture` prints the table that
-//! docs/paxos.md quotes).
+//! docs/paxos.md quotes). The synod-raft-core-bench binary `paxos_recovery`
+//! includes this file to draw the same figures as docs/paxos-recovery.png.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,11 +15,11 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_protocol::{MemStorage, NodeId, Proposed, Protocol, Role, Storage};
 
-type Paxos = synod_paxos_core::PaxosNode<MemStorage, StdRng>;
-type Raft = synod_raft_core::RaftNode<MemStorage, StdRng>;
+pub(crate) type Paxos = synod_paxos_core::PaxosNode<MemStorage, StdRng>;
+pub(crate) type Raft = synod_raft_core::RaftNode<MemStorage, StdRng>;
 
 /// Ticks allowed for recovery after the cut.
-const BUDGET: u64 = 400;
+pub(crate) const BUDGET: u64 = 400;
 
 struct Cluster<P: Protocol> {
     nodes: BTreeMap<NodeId, P>,
@@ -160,7 +161,7 @@ where
 
 /// Quorum loss: the leader keeps one link, to C; C is linked to everyone;
 /// no other link works. Only C is quorum-connected.
-fn quorum_loss<P>(options: &P::Options, seed: u64) -> Option<u64>
+pub(crate) fn quorum_loss<P>(options: &P::Options, seed: u64) -> Option<u64>
 where
     P: Protocol<Storage = MemStorage, Rng = StdRng>,
 {
@@ -177,7 +178,7 @@ where
 
 /// Constrained election: C misses the latest entries, then the leader is
 /// cut off from everyone and C is the only quorum-connected node.
-fn constrained_election<P>(options: &P::Options, seed: u64) -> Option<u64>
+pub(crate) fn constrained_election<P>(options: &P::Options, seed: u64) -> Option<u64>
 where
     P: Protocol<Storage = MemStorage, Rng = StdRng>,
 {
@@ -207,7 +208,7 @@ where
 }
 
 /// A chain: the leader and C are each linked only to B.
-fn chained<P>(options: &P::Options, seed: u64) -> Option<u64>
+pub(crate) fn chained<P>(options: &P::Options, seed: u64) -> Option<u64>
 where
     P: Protocol<Storage = MemStorage, Rng = StdRng>,
 {
@@ -223,11 +224,11 @@ where
     c.recovery()
 }
 
-fn paxos_options() -> synod_paxos_core::Config {
+pub(crate) fn paxos_options() -> synod_paxos_core::Config {
     synod_paxos_core::Config::new(1)
 }
 
-fn raft_options() -> synod_raft_core::Config {
+pub(crate) fn raft_options() -> synod_raft_core::Config {
     synod_raft_core::Config::new(1)
 }
 

@@ -7,7 +7,8 @@
 //! LIB=synod PROPOSALS=1 CYCLES=20000 valgrind --tool=callgrind target/release/deps/profile-*
 //! ```
 //!
-//! `LIB` is `synod` (default), `raft-rs` or `omnipaxos`; `PROPOSALS` per
+//! `LIB` is `synod` (default), `paxos` (synod-paxos-core), `raft-rs` or
+//! `omnipaxos`; `PROPOSALS` per
 //! cycle (default 64), `PACKED` commands per entry (default 1), `BYTES`
 //! per command (default 16), `CYCLES` (default 2,560,000 / PROPOSALS).
 
@@ -16,7 +17,7 @@ mod peers;
 
 use std::time::Instant;
 
-use synod_raft_core_bench::{Cluster, Harness, SynodCluster, Workload};
+use synod_raft_core_bench::{Cluster, Harness, PaxosCluster, SynodCluster, Workload};
 
 fn var(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -50,6 +51,7 @@ fn main() {
     match std::env::var("LIB").as_deref() {
         Ok("omnipaxos") => go::<peers::OmniPaxosCluster>(workload, cycles),
         Ok("raft-rs") => go::<peers::RaftRsCluster>(workload, cycles),
+        Ok("paxos") => go::<PaxosCluster>(workload, cycles),
         _ => go::<SynodCluster>(workload, cycles),
     }
 }
