@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         }
     }
     let seeds = 1..=5u64;
-    let rows: Vec<(&str, Vec<Option<u64>>, Vec<Option<u64>>)> = vec![
+    let rows: Vec<Row<'_>> = vec![
         (
             "quorum loss",
             seeds
@@ -93,7 +93,9 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-type Rows<'a> = [(&'a str, Vec<Option<u64>>, Vec<Option<u64>>)];
+/// A scenario, then each protocol's outcomes over the seeds.
+type Row<'a> = (&'a str, Vec<Option<u64>>, Vec<Option<u64>>);
+type Rows<'a> = [Row<'a>];
 
 fn draw(path: &str, font_path: &str, rows: &Rows<'_>) -> Result<(), Box<dyn std::error::Error>> {
     let bytes: &'static [u8] = Box::leak(std::fs::read(font_path)?.into_boxed_slice());
