@@ -10,9 +10,13 @@ pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
     let owned = msg.ballot.node() == msg.from;
     let to_owner = msg.ballot.node() == msg.to;
     match &msg.body {
-        Body::Prepare { last_index, .. } if !owned || *last_index == u64::MAX => {
-            Some("prepare not in the sender's own ballot, or past the index range")
-        }
+        Body::Prepare {
+            last_index,
+            decided,
+            ..
+        } if !owned || *last_index == u64::MAX || decided > last_index => Some(
+            "prepare not in the sender's own ballot, past the index range, or decided past its log",
+        ),
         Body::AcceptSync { suffix, .. } if !owned => {
             let _ = suffix;
             Some("accept-sync not in the sender's own ballot")
@@ -30,10 +34,13 @@ pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
             Some("answer in a ballot the addressee does not own")
         }
         Body::Promise {
-            suffix, last_index, ..
+            suffix,
+            last_index,
+            decided,
+            ..
         } => {
-            if *last_index == u64::MAX {
-                return Some("promise past the index range");
+            if *last_index == u64::MAX || decided > last_index {
+                return Some("promise past the index range, or decided past its log");
             }
             suffix_malformation(msg.ballot.0, suffix)
         }

@@ -19,7 +19,9 @@ fn first_catching_seed(m: Mutation) -> Option<(u64, Violation)> {
     // Durability mutations need crashes that lose unsynced writes, which
     // the chaos profile has most of.
     let profile = match m {
-        Mutation::PromiseBeforePersist | Mutation::AcceptedBeforeDurable => SimConfig::chaos,
+        Mutation::PromiseBeforePersist
+        | Mutation::AcceptedBeforeDurable
+        | Mutation::SyncTruncates => SimConfig::chaos,
         _ => SimConfig::safety,
     };
     (0..MAX_SEEDS).find_map(|seed| {

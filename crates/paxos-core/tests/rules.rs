@@ -423,6 +423,17 @@ fn malformed_and_forged_messages_are_refused() {
         n.step(msg(1, 2, ballot, max_prepare)),
         Err(Error::Malformed(_))
     ));
+    // A leader cannot have decided past its own log (the acceptor would
+    // send its log "after u64::MAX").
+    let past = Body::Prepare {
+        decided: u64::MAX,
+        last_term: 0,
+        last_index: 3,
+    };
+    assert!(matches!(
+        n.step(msg(1, 2, ballot, past)),
+        Err(Error::Malformed(_))
+    ));
     // An answer addressed to a ballot the addressee does not own.
     let forged = Body::Accepted { last_index: 1 };
     assert!(matches!(
