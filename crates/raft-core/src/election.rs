@@ -239,6 +239,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.reads.clear_leader_state();
         self.votes.clear();
         self.snapshot_sends.clear();
+        // A leader receives no snapshot: free any half-received one.
         self.snapshot_incoming = None;
         self.election_elapsed = 0;
         self.heartbeat_elapsed = 0;

@@ -503,7 +503,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             }
             MessageBody::InstallSnapshot(chunk) => {
                 self.follow(msg.term, msg.from);
-                self.on_snapshot_chunk(msg.from, msg.term, *chunk)
+                self.on_snapshot_chunk(msg.from, *chunk)
             }
             MessageBody::SnapshotAck {
                 index,
@@ -624,8 +624,6 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.reset_timers();
         self.progress.clear();
         self.snapshot_sends.clear();
-        // A half-received snapshot belongs to the leader it came from.
-        self.snapshot_incoming = None;
         self.votes.clear();
     }
 

@@ -30,7 +30,7 @@ use crate::message::{AppendResult, MessageBody, SnapshotChunk};
 use crate::node::RaftNode;
 use crate::progress::ProgressState;
 use crate::storage::Storage;
-use crate::types::{NodeId, Snapshot, SnapshotMeta, Term};
+use crate::types::{NodeId, Snapshot, SnapshotMeta};
 
 /// The most a follower reserves up front for an incoming snapshot; past it
 /// the buffer grows as pieces arrive, so an announced size alone (which a
@@ -60,19 +60,48 @@ impl Outgoing {
     }
 }
 
-/// A snapshot a follower is receiving.
+/// A snapshot a follower is receiving. Kept across terms: the same node's
+/// snapshot at the same index is the same bytes (storage never replaces a
+/// snapshot with another at the same index), so when that node leads again
+/// and resends it, the transfer resumes where it stopped instead of
+/// starting over; under repeated elections (a disruptive candidate) a
+/// transfer that always restarted might never finish.
 #[derive(Debug)]
 pub(crate) struct Incoming {
     from: NodeId,
-    term: Term,
     meta: SnapshotMeta,
     total: u64,
     buf: BytesMut,
+    /// Pieces that arrived ahead of a gap, by offset (at most
+    /// [`MAX_AHEAD_PIECES`]), appended once the gap fills.
+    ahead: std::collections::BTreeMap<u64, Bytes>,
 }
+
+/// Pieces a follower keeps that arrived ahead of a missing one.
+const MAX_AHEAD_PIECES: usize = 64;
 
 impl Incoming {
     fn received(&self) -> u64 {
         self.buf.len() as u64
+    }
+
+    /// Appends the kept pieces that now continue the buffer; drops those
+    /// it already holds.
+    fn take_ahead(&mut self) {
+        while let Some((&offset, _)) = self.ahead.first_key_value() {
+            let have = self.received();
+            if offset > have {
+                return;
+            }
+            let Some(data) = self.ahead.remove(&offset) else {
+                return;
+            };
+            // `offset <= have`; the piece was checked to end by `total`.
+            let skip = (have - offset) as usize;
+            if skip < data.len() {
+                self.buf.extend_from_slice(&data[skip..]);
+            }
+        }
     }
 }
 
@@ -208,7 +237,6 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     pub(crate) fn on_snapshot_chunk(
         &mut self,
         from: NodeId,
-        term: Term,
         chunk: SnapshotChunk,
     ) -> Result<(), Error> {
         let index = chunk.meta.index;
@@ -234,10 +262,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return Err(Error::Malformed("snapshot larger than max_snapshot_bytes"));
         }
         let same = self.snapshot_incoming.as_ref().is_some_and(|inc| {
-            inc.from == from
-                && inc.term == term
-                && inc.total == chunk.total_bytes
-                && inc.meta == chunk.meta
+            inc.from == from && inc.total == chunk.total_bytes && inc.meta == chunk.meta
         });
         if !same {
             if chunk.offset != 0 {
@@ -248,10 +273,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             let reserve = chunk.total_bytes.min(MAX_RESERVE_BYTES) as usize;
             self.snapshot_incoming = Some(Incoming {
                 from,
-                term,
                 meta: chunk.meta.clone(),
                 total: chunk.total_bytes,
                 buf: BytesMut::with_capacity(reserve),
+                ahead: std::collections::BTreeMap::new(),
             });
         }
         let Some(incoming) = self.snapshot_incoming.as_mut() else {
@@ -261,7 +286,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // `malformation` checked `offset + len <= total`.
         let end = chunk.offset + chunk.data.len() as u64;
         if chunk.offset > have {
-            // An earlier piece is missing.
+            // An earlier piece is missing (lost, or overtaken): keep this
+            // one for when the gap fills, and send the leader back to it.
+            if incoming.ahead.len() < MAX_AHEAD_PIECES {
+                incoming.ahead.insert(chunk.offset, chunk.data);
+            }
             self.ack_snapshot(from, index, have, true);
             return Ok(());
         }
@@ -270,6 +299,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             let fresh = (have - chunk.offset) as usize;
             incoming.buf.extend_from_slice(&chunk.data[fresh..]);
         }
+        incoming.take_ahead();
         let received = incoming.received();
         if received < incoming.total {
             self.ack_snapshot(from, index, received, false);

@@ -359,9 +359,10 @@ fn acks(sent: &[Message]) -> Vec<(u64, bool)> {
         .collect()
 }
 
-// The follower's side piece by piece: a piece past what it holds is a gap,
-// a repeated one is acknowledged again without being stored twice, an
-// overlapping one contributes only its new bytes, and the last installs.
+// The follower's side piece by piece: a piece past what it holds is a gap
+// (kept, and appended once the gap fills), a repeated one is acknowledged
+// again without being stored twice, an overlapping one contributes only its
+// new bytes, and the last installs.
 #[test]
 fn the_follower_reassembles_only_contiguous_bytes() {
     let mut n = follower();
@@ -372,8 +373,10 @@ fn the_follower_reassembles_only_contiguous_bytes() {
     assert_eq!(acks(&drain(&mut n)), vec![(4, true)], "a gap");
     n.step(msg(1, 2, 1, piece(5, 10, 0, &data[..4]))).unwrap();
     assert_eq!(acks(&drain(&mut n)), vec![(4, false)], "a repeat");
+    // The overlap fills the gap to 7, and the piece kept from before the
+    // gap (6..8) continues it to 8.
     n.step(msg(1, 2, 1, piece(5, 10, 2, &data[2..7]))).unwrap();
-    assert_eq!(acks(&drain(&mut n)), vec![(7, false)], "an overlap");
+    assert_eq!(acks(&drain(&mut n)), vec![(8, false)], "an overlap");
     n.step(msg(1, 2, 1, piece(5, 10, 7, &data[7..]))).unwrap();
     let sent = drain(&mut n);
     assert_eq!(
