@@ -131,17 +131,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let through = entries.last().map_or(keep, |e| e.index);
         #[cfg(feature = "mutations")]
         if self.mutated(crate::mutation::Mutation::SyncTruncates) {
-            self.append_log(entries);
-            self.synced = Some(ballot);
-            self.accepted_through = through;
-            self.learn_decided(leader_decided);
-            self.send_after_write(
-                from,
-                Body::Accepted {
-                    last_index: through,
-                },
-            );
-            return Ok(());
+            self.append_log(entries.clone());
         }
         self.merge_log(entries);
         self.synced = Some(ballot);

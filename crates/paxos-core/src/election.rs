@@ -192,7 +192,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.promises.clear();
         self.progress.clear();
         self.appends_due = false;
-        self.reads.fail_all();
+        self.reads.clear();
         if self.leader.node() == self.id() {
             self.leader = Ballot::ZERO;
         }

@@ -69,30 +69,24 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// promises (it holds every decided entry), open the ballot with an
     /// entry of its own, and sync every acceptor that promised.
     pub(crate) fn become_leader(&mut self) {
+        let mut promises = std::mem::take(&mut self.promises);
         let mine = (self.log.last_term().unwrap_or(0), self.last_index());
-        let best = self
-            .promises
+        let best = promises
             .iter()
             .max_by_key(|(_, p)| (p.last_term, p.last_index))
-            .map(|(&id, p)| (id, (p.last_term, p.last_index)));
+            .filter(|(_, p)| (p.last_term, p.last_index) > mine)
+            .map(|(&id, _)| id);
         #[cfg(feature = "mutations")]
         let best = best.filter(|_| !self.mutated(crate::mutation::Mutation::NoAdoption));
-        if let Some((id, position)) = best
-            && position > mine
-            && let Some(info) = self.promises.get(&id).cloned()
-        {
-            self.adopt(info.suffix);
+        let reported = promises.values().map(|p| p.decided).max().unwrap_or(0);
+        let synced: Vec<(NodeId, Index)> =
+            promises.iter().map(|(&id, p)| (id, p.decided)).collect();
+        // Moved, not cloned: the suffix can be a long run of the log.
+        if let Some(p) = best.and_then(|id| promises.remove(&id)) {
+            self.adopt(p.suffix);
         }
         let last = self.last_index();
-        let decided = self
-            .promises
-            .values()
-            .map(|p| p.decided)
-            .max()
-            .unwrap_or(0)
-            .max(self.decided)
-            .min(last);
-        self.decided = decided;
+        self.decided = reported.max(self.decided).min(last);
         self.role = Role::Leader;
         self.leader = self.promised;
         let index = last + 1;
@@ -102,17 +96,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             index,
             payload: Payload::Noop,
         }]);
-        let promised: Vec<(NodeId, Index)> = self
-            .promises
-            .iter()
-            .map(|(&id, p)| (id, p.decided))
-            .collect();
-        self.promises.clear();
-        for (id, their_decided) in promised {
+        for (id, their_decided) in synced {
             // A bad suffix read is retried by the acceptor's resync.
             let _ = self.sync_acceptor(id, their_decided.min(last));
         }
-        self.reads.reset(index);
+        self.reads.clear();
         self.appends_due = true;
     }
 
@@ -262,8 +250,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// (resending what they have not acknowledged) and prepares to the
     /// rest.
     pub(crate) fn leader_heartbeat(&mut self) {
-        let last = self.last_index();
-        for &p in &self.peers.clone() {
+        for i in 0..self.peers.len() {
+            let p = self.peers[i];
             match self.progress.get_mut(&p) {
                 Some(pr) => {
                     // Whatever was not acknowledged is presumed lost.
@@ -273,7 +261,6 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 None => self.prepare(p),
             }
         }
-        let _ = last;
         self.reads.new_round();
         self.appends_due = true;
     }
@@ -288,8 +275,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let decided = self.decided;
         let window = self.config.max_inflight_entries;
         let read_seq = self.reads.round_to_send();
-        let ids: Vec<NodeId> = self.progress.keys().copied().collect();
-        for id in ids {
+        // Synced acceptors are peers; walking the peer list by position
+        // spares a copy of the progress keys on every ready.
+        for i in 0..self.peers.len() {
+            let id = self.peers[i];
             let Some(pr) = self.progress.get(&id).copied() else {
                 continue;
             };

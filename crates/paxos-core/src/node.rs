@@ -296,11 +296,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.heard.insert(msg.from, self.now);
         self.max_round = self.max_round.max(msg.ballot.round());
         let (from, ballot) = (msg.from, msg.ballot);
-        self.step_inner(from, ballot, msg.body)
-    }
-
-    fn step_inner(&mut self, from: NodeId, ballot: Ballot, body: Body) -> Result<(), Error> {
-        match body {
+        match msg.body {
             Body::Beat {
                 leader,
                 connected,

@@ -57,13 +57,10 @@ impl Reads {
         self.force = true;
     }
 
-    pub(crate) fn reset(&mut self, _start: Index) {
-        self.waiting.clear();
-        self.acks.clear();
-    }
-
-    pub(crate) fn fail_all(&mut self) {
-        // Never answered: the caller's read times out (or retries).
+    /// Forgets every waiting read and acknowledgement (a new leadership,
+    /// or leadership lost): those reads are never answered, and their
+    /// callers time out or retry.
+    pub(crate) fn clear(&mut self) {
         self.waiting.clear();
         self.acks.clear();
     }
