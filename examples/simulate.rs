@@ -36,8 +36,9 @@ fn raft_via_protocol(cfg: &SimConfig) -> Result<RunReport, SimError> {
 }
 
 /// synod-paxos-core through the same trait, under the same profiles: the
-/// profile's election timeout carries over; the rest of raft's options
-/// have no Multi-Paxos meaning.
+/// profile's election timeout and lease reads (the lease profile, and the
+/// safety seeds that run without skew or pauses) carry over; the rest of
+/// raft's options have no Multi-Paxos meaning.
 fn paxos(cfg: &SimConfig) -> Result<RunReport, SimError> {
     type Paxos = ProtocolReplica<
         synod_paxos_core::PaxosNode<synod_protocol::MemStorage, rand::rngs::StdRng>,
@@ -49,6 +50,7 @@ fn paxos(cfg: &SimConfig) -> Result<RunReport, SimError> {
         election_timeout_ticks: o.election_timeout_ticks,
         phase1_quorum: flexible.then_some(4),
         phase2_quorum: flexible.then_some(2),
+        lease_reads: o.lease_reads,
         ..synod_paxos_core::Config::new(1)
     }))
 }

@@ -27,6 +27,15 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if ballot < self.promised {
             return self.refuse_stale(from);
         }
+        #[allow(unused_mut)]
+        let mut honour = true;
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::LeaseNotHonoured) {
+            honour = false;
+        }
+        if honour && ballot > self.promised && self.lease.blocks(ballot, self.now) {
+            return Err(Error::LeaseHeld);
+        }
         if ballot > self.promised {
             self.step_down();
             self.promised = ballot;
@@ -81,6 +90,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         // A phase-2 message of the ballot followed: its leader leads.
         if ballot == self.leader {
             self.leader_seen_at = Some(self.now);
+            self.failed_campaigns = 0;
         }
         Ok(true)
     }
@@ -193,6 +203,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     pub(crate) fn on_read(&mut self, from: NodeId, ballot: Ballot, seq: u64) -> Result<(), Error> {
         if !self.admit(from, ballot)? {
             return Ok(());
+        }
+        if self.config.lease_reads {
+            let ticks = u64::from(self.config.election_timeout_ticks);
+            self.lease.grant(ballot, self.now, ticks);
         }
         // Vouches for the promise: leaves with this round's write.
         self.send_after_write(from, Body::ReadAck { seq });

@@ -42,6 +42,31 @@ pub struct Config {
     pub phase2_quorum: Option<usize>,
     /// On restart: the index the state machine has already applied.
     pub applied: synod_protocol::Index,
+    /// Leader priority (OmniPaxos's idea): when the leader is lost, a
+    /// connected node defers its campaign for up to one election timeout
+    /// to a connected peer of higher priority that also lost the leader;
+    /// and a connected, caught-up node of higher priority than a working
+    /// leader takes over once it has followed that leader for an election
+    /// timeout (the preferred leader). Equal priorities (the default, 0)
+    /// change nothing. Only who *tries* to lead depends on it: safety is
+    /// Paxos's whatever the priorities.
+    pub priority: u32,
+    /// Serve linearizable reads from a leader lease instead of a quorum
+    /// round per read. Clock assumption: while any node counts
+    /// `election_timeout_ticks` ticks, no other node counts fewer than
+    /// `election_timeout_ticks - lease_drift_margin_ticks` (bounded drift,
+    /// no node's clock paused or stopped while it runs). Acceptors that
+    /// acknowledge the leader's lease round refuse every other ballot's
+    /// prepare for an election timeout of their own ticks (also for one
+    /// election timeout after they start, since they may have granted one
+    /// before a restart); the leader answers reads without a round while
+    /// a quorum acknowledged a round it sent less than `election_timeout -
+    /// lease_drift_margin_ticks` ticks ago. Costs: a failed leader is
+    /// replaced an election timeout later at most.
+    pub lease_reads: bool,
+    /// With `lease_reads`: ticks the leader gives up for clock drift (must
+    /// be below `election_timeout_ticks`).
+    pub lease_drift_margin_ticks: u32,
     /// Test-only: a deliberately broken rule (see `Mutation`).
     #[cfg(feature = "mutations")]
     #[doc(hidden)]
@@ -52,7 +77,9 @@ pub struct Config {
 impl Config {
     /// Node `id` with the defaults: beats every tick, an election timeout
     /// of 10 ticks, 1 MiB per message and per proposal, 4,096 entries in
-    /// flight per acceptor, 65,536 undecided entries at most.
+    /// flight per acceptor, 65,536 undecided entries at most, majority
+    /// quorums, priority 0, quorum-round reads (lease drift margin 1 tick
+    /// when leases are turned on).
     #[must_use]
     pub fn new(id: NodeId) -> Self {
         Self {
@@ -66,6 +93,9 @@ impl Config {
             phase1_quorum: None,
             phase2_quorum: None,
             applied: 0,
+            priority: 0,
+            lease_reads: false,
+            lease_drift_margin_ticks: 1,
             #[cfg(feature = "mutations")]
             mutation: None,
         }
@@ -106,6 +136,12 @@ impl Config {
         }
         if self.max_uncommitted_entries == 0 {
             return fail("max_uncommitted_entries", "must be at least 1");
+        }
+        if self.lease_drift_margin_ticks >= self.election_timeout_ticks {
+            return fail(
+                "lease_drift_margin_ticks",
+                "must be below election_timeout_ticks (the lease would be empty)",
+            );
         }
         Ok(())
     }

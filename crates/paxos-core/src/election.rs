@@ -14,7 +14,7 @@ use synod_protocol::Storage;
 
 use crate::ballot::Ballot;
 use crate::message::Body;
-use crate::node::{PaxosNode, Role};
+use crate::node::{PaxosNode, Role, View};
 
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// One unit of logical time passes.
@@ -49,28 +49,57 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 }
             }
             Role::Follower => {
+                let window = u64::from(self.config.election_timeout_ticks);
+                let voter = self.voters.binary_search(&self.id()).is_ok();
+                if let Some(asked) = self.take_over_asked {
+                    // The leader handed over: campaign as soon as no lease
+                    // this node granted forbids it, within two timeouts.
+                    if self.now.saturating_sub(asked) >= 2 * window {
+                        self.take_over_asked = None;
+                    } else if voter && self.connected {
+                        self.campaign();
+                        return;
+                    }
+                }
                 // The leader is alive if this node heard it lead, or a
                 // connected peer following it did, within the timeout.
-                let window = u64::from(self.config.election_timeout_ticks);
                 let alive = self.leader != Ballot::ZERO
                     && (self.leader_directly_alive() || self.leader_relayed_alive(window));
                 let quiet_since = self.leader_since.max(self.leader_seen_at.unwrap_or(0));
-                if !alive
-                    && self.connected
-                    && self.voters.binary_search(&self.id()).is_ok()
-                    && self.now - quiet_since >= u64::from(self.timeout)
-                {
+                let quiet = self.now - quiet_since;
+                let due = quiet >= u64::from(self.timeout);
+                // Priority: give a connected peer of higher priority that
+                // also lost the leader one more timeout to campaign first.
+                let defer = due
+                    && quiet < u64::from(self.timeout) + window
+                    && self.higher_priority_peer_waits(window);
+                if !alive && self.connected && voter && due && !defer {
                     self.campaign();
                 }
             }
         }
     }
 
+    /// A connected peer heard recently, of higher priority than this
+    /// node, that has lost the leader too (so it will campaign).
+    fn higher_priority_peer_waits(&self, window: u64) -> bool {
+        self.views.iter().any(|(p, v)| {
+            v.priority > self.config.priority
+                && v.connected
+                && !v.leader_alive
+                && self.voters.binary_search(p).is_ok()
+                && self
+                    .heard
+                    .get(p)
+                    .is_some_and(|&t| self.now.saturating_sub(t) < window)
+        })
+    }
+
     /// Sends every peer this node's view; as leader also the heartbeat
     /// accepts (carrying the decided index) and prepares for peers that
     /// have not promised.
     fn beat(&mut self) {
-        let (leader, connected) = (self.leader, self.connected);
+        let (leader, connected, priority) = (self.leader, self.connected, self.config.priority);
         let leader_alive = match self.role {
             Role::Leader => connected,
             Role::Candidate => false,
@@ -84,6 +113,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     leader,
                     connected,
                     leader_alive,
+                    priority,
                 },
             );
         }
@@ -105,10 +135,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// A connected peer heard recently follows the same leader and heard
     /// it lead directly.
     fn leader_relayed_alive(&self, window: u64) -> bool {
-        self.views.iter().any(|(p, &(b, connected, alive))| {
-            b == self.leader
-                && connected
-                && alive
+        self.views.iter().any(|(p, v)| {
+            v.leader == self.leader
+                && v.connected
+                && v.leader_alive
                 && self
                     .heard
                     .get(p)
@@ -137,14 +167,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let best = self
             .views
             .iter()
-            .filter(|(p, (_, connected, _))| {
-                *connected
+            .filter(|(p, v)| {
+                v.connected
                     && self
                         .heard
                         .get(p)
                         .is_some_and(|&t| self.now.saturating_sub(t) < window)
             })
-            .map(|(_, (b, _, _))| *b)
+            .map(|(_, v)| v.leader)
             .max();
         if let Some(b) = best
             && b > self.leader
@@ -153,22 +183,29 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
     }
 
-    pub(crate) fn on_beat(
-        &mut self,
-        from: synod_protocol::NodeId,
-        leader: Ballot,
-        connected: bool,
-        leader_alive: bool,
-    ) {
-        self.views.insert(from, (leader, connected, leader_alive));
+    pub(crate) fn on_beat(&mut self, from: synod_protocol::NodeId, view: View) {
+        self.views.insert(from, view);
+        let leader = view.leader;
         self.max_round = self.max_round.max(leader.round());
-        if connected && leader > self.leader {
+        if view.connected && leader > self.leader {
             self.follow(leader);
         }
         // The leader's own beat, saying it leads (connected): alive. A node
         // that only owns the ballot (a candidate, or restarted) says not.
-        if from == self.leader.node() && leader == self.leader && connected && leader_alive {
+        if from == self.leader.node()
+            && leader == self.leader
+            && view.connected
+            && view.leader_alive
+        {
             self.leader_seen_at = Some(self.now);
+            self.failed_campaigns = 0;
+        }
+    }
+
+    /// The leader asks this node to take over (a transfer).
+    pub(crate) fn on_take_over(&mut self, from: synod_protocol::NodeId, ballot: Ballot) {
+        if self.role == Role::Follower && ballot == self.leader && ballot.node() == from {
+            self.take_over_asked = Some(self.now);
         }
     }
 
@@ -193,6 +230,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.progress.clear();
         self.appends_due = false;
         self.reads.clear();
+        self.lease.clear_leader();
+        self.transfer = None;
         if self.leader.node() == self.id() {
             self.leader = Ballot::ZERO;
         }
@@ -201,8 +240,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     }
 
     pub(crate) fn reset_timeout(&mut self) {
-        let base = self.config.election_timeout_ticks;
-        self.timeout = base + (self.rng.next_u64() % u64::from(base)) as u32;
+        // Randomized exponential backoff: each campaign in a row that did
+        // not win doubles the spread of the next wait (up to 8 timeouts),
+        // so duelling candidates draw apart.
+        let base = u64::from(self.config.election_timeout_ticks);
+        let spread = base << self.failed_campaigns.min(3);
+        let wait = base + self.rng.next_u64() % spread;
+        self.timeout = u32::try_from(wait).unwrap_or(u32::MAX);
     }
 
     /// Asks again every peer that has not promised (a prepare or its
@@ -238,6 +282,21 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             // Rounds exhausted: this node can no longer lead.
             return;
         };
+        #[allow(unused_mut)]
+        let mut honour = true;
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::LeaseNotHonoured) {
+            honour = false;
+        }
+        if honour && self.lease.blocks(ballot, self.now) {
+            // This node granted another ballot a lease (or restarted and
+            // may have): it may not promise itself yet.
+            return;
+        }
+        if self.role == Role::Candidate {
+            self.failed_campaigns = self.failed_campaigns.saturating_add(1);
+        }
+        self.take_over_asked = None;
         self.max_round = round;
         self.promised = ballot;
         self.leader = ballot;

@@ -38,4 +38,9 @@ pub enum Error {
     /// (the sender is told of the newer one).
     #[error("stale ballot")]
     Stale,
+    /// A prepare refused because this acceptor granted another ballot a
+    /// lease that has not run out (`Config::lease_reads`); the candidate
+    /// retries.
+    #[error("a lease granted to another ballot is in force")]
+    LeaseHeld,
 }

@@ -34,6 +34,16 @@ pub enum ProposeError {
     /// `Config::max_uncommitted_entries` undecided entries wait.
     #[error("too many undecided entries")]
     Busy,
+    /// Leadership is being handed to `to` (for at most an election
+    /// timeout): proposals wait for the next leader.
+    #[error("leadership is moving to {to}")]
+    Transferring {
+        /// The leader-to-be.
+        to: NodeId,
+    },
+    /// A transfer to a node that is not a voter.
+    #[error("node {0} is not a voter")]
+    NotAVoter(NodeId),
 }
 
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
@@ -101,7 +111,62 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             let _ = self.sync_acceptor(id, their_decided.min(last));
         }
         self.reads.clear();
+        self.lease.clear_leader();
+        self.failed_campaigns = 0;
+        self.transfer = None;
         self.appends_due = true;
+    }
+
+    /// Hands leadership to voter `to`: it is asked to campaign at once,
+    /// and this leader takes no proposals for an election timeout (nor
+    /// renews its lease, so the grants it holds run out). A transfer to
+    /// this node itself cancels one.
+    ///
+    /// # Errors
+    /// [`ProposeError::NotLeader`], or [`ProposeError::NotAVoter`].
+    pub fn transfer_leadership(&mut self, to: NodeId) -> Result<(), ProposeError> {
+        if self.role != Role::Leader {
+            let leader = (self.leader != Ballot::ZERO && self.leader.node() != self.id())
+                .then_some(self.leader.node());
+            return Err(ProposeError::NotLeader { leader });
+        }
+        if to == self.id() {
+            self.transfer = None;
+            return Ok(());
+        }
+        if self.voters.binary_search(&to).is_err() {
+            return Err(ProposeError::NotAVoter(to));
+        }
+        if self.transfer.is_none_or(|(t, _)| t != to) {
+            self.transfer = Some((to, self.now));
+        }
+        self.send(to, Body::TakeOver);
+        Ok(())
+    }
+
+    /// The connected, caught-up peer of the highest priority above this
+    /// leader's, once this node has led for an election timeout: the
+    /// preferred leader it hands over to.
+    fn preferred_successor(&self) -> Option<NodeId> {
+        let window = u64::from(self.config.election_timeout_ticks);
+        if self.now.saturating_sub(self.leader_since) < window {
+            return None;
+        }
+        let last = self.last_index();
+        self.peers
+            .iter()
+            .filter_map(|p| {
+                let v = self.views.get(p)?;
+                let heard = self
+                    .heard
+                    .get(p)
+                    .is_some_and(|&t| self.now.saturating_sub(t) < window);
+                let caught_up = self.progress.get(p).is_some_and(|pr| pr.matched >= last);
+                (v.priority > self.config.priority && v.connected && heard && caught_up)
+                    .then_some((v.priority, std::cmp::Reverse(*p)))
+            })
+            .max()
+            .map(|(_, std::cmp::Reverse(p))| p)
     }
 
     /// Takes `suffix` (from the most advanced promise) as this log's
@@ -222,6 +287,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 .then_some(self.leader.node());
             return Err(ProposeError::NotLeader { leader });
         }
+        if let Some((to, _)) = self.transfer {
+            return Err(ProposeError::Transferring { to });
+        }
         if command.is_empty() {
             return Err(ProposeError::Empty);
         }
@@ -262,6 +330,27 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             }
         }
         self.reads.new_round();
+        let window = u64::from(self.config.election_timeout_ticks);
+        if self
+            .transfer
+            .is_some_and(|(_, since)| self.now.saturating_sub(since) >= window)
+        {
+            // The transfer did not happen within a timeout: lead on, and
+            // try no automatic hand-over for ten timeouts.
+            self.transfer = None;
+            self.handover_quiet_until = self.now.saturating_add(10 * window);
+        }
+        if self.transfer.is_none()
+            && self.now >= self.handover_quiet_until
+            && let Some(to) = self.preferred_successor()
+        {
+            self.transfer = Some((to, self.now));
+        }
+        match self.transfer {
+            Some((to, _)) => self.send(to, Body::TakeOver),
+            None if self.config.lease_reads => self.reads.renew(),
+            None => {}
+        }
         self.appends_due = true;
     }
 
@@ -274,7 +363,16 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let last = self.last_index();
         let decided = self.decided;
         let window = self.config.max_inflight_entries;
-        let read_seq = self.reads.round_to_send();
+        // A leader handing over with leases sends no round: acknowledging
+        // one would renew the grants its successor waits out.
+        let read_seq = if self.transfer.is_some() && self.config.lease_reads {
+            None
+        } else {
+            self.reads.round_to_send()
+        };
+        if let Some(seq) = read_seq {
+            self.lease_round_sent(seq);
+        }
         // Synced acceptors are peers; walking the peer list by position
         // spares a copy of the progress keys on every ready.
         for i in 0..self.peers.len() {

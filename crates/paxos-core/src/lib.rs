@@ -24,14 +24,18 @@
 //! - **Catch-up**: a lagging or restarted acceptor asks to be prepared
 //!   again and receives the log after its decided index, or the leader's
 //!   snapshot when that was compacted.
-//! - **Linearizable reads** by quorum read rounds.
+//! - **Linearizable reads** by quorum read rounds, or from a leader lease
+//!   (`Config::lease_reads`, with its clock assumption stated there).
+//! - **Leader priority, backoff and transfer**: a higher-priority node
+//!   is preferred as leader (a working leader hands over to a caught-up
+//!   one); failed campaigns widen the next wait; `transfer_leadership`.
 //! - Storage errors are returned, never a panic; malformed or forged
 //!   messages are refused before any handler runs.
 //!
 //! - **Flexible quorums**: phase-1 and phase-2 quorum sizes configurable
 //!   and checked to intersect.
 //!
-//! Not built yet: reconfiguration, leader leases, leader priority.
+//! Not built yet: reconfiguration.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -43,6 +47,7 @@ mod config;
 mod election;
 mod error;
 mod leader;
+mod lease;
 mod log;
 mod message;
 #[cfg(feature = "mutations")]

@@ -54,6 +54,8 @@ pub enum Body {
         /// learns through this that it is alive, so a chain of links does
         /// not make it campaign against a working leader.
         leader_alive: bool,
+        /// The sender's `Config::priority`.
+        priority: u32,
     },
     /// Phase 1a, for every slot after `decided`: promise the message's
     /// ballot and report what you accepted.
@@ -118,4 +120,7 @@ pub enum Body {
         /// The round.
         seq: u64,
     },
+    /// Leadership transfer: the leader asks the addressee to campaign now
+    /// (it stopped taking proposals for an election timeout).
+    TakeOver,
 }

@@ -22,4 +22,8 @@ pub enum Mutation {
     /// when a late copy arrives after later acceptances (the bug the
     /// simulator found, chaos seed 858).
     SyncTruncates,
+    /// Grant leases without honouring them: an acceptor promises a new
+    /// ballot while the old leader still answers reads from its lease
+    /// (stale reads).
+    LeaseNotHonoured,
 }

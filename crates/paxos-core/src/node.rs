@@ -32,6 +32,19 @@ pub(crate) struct PromiseInfo {
     pub(crate) suffix: crate::message::Suffix,
 }
 
+/// What a peer's latest beat said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct View {
+    /// The leader ballot it follows.
+    pub(crate) leader: Ballot,
+    /// It hears a quorum.
+    pub(crate) connected: bool,
+    /// It heard that leader lead, directly.
+    pub(crate) leader_alive: bool,
+    /// Its priority.
+    pub(crate) priority: u32,
+}
+
 /// The leader's view of one synced acceptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Progress {
@@ -96,8 +109,20 @@ pub struct PaxosNode<S, R> {
     // Connectivity.
     pub(crate) now: u64,
     pub(crate) heard: BTreeMap<NodeId, u64>,
-    /// Each peer's latest beat: (leader ballot, connected, leader alive).
-    pub(crate) views: BTreeMap<NodeId, (Ballot, bool, bool)>,
+    /// Each peer's latest beat.
+    pub(crate) views: BTreeMap<NodeId, View>,
+    /// Campaigns in a row that did not win: widens the next wait
+    /// (randomized exponential backoff against duelling candidates).
+    pub(crate) failed_campaigns: u32,
+    /// As leader: handing leadership to this node, since this tick.
+    pub(crate) transfer: Option<(NodeId, u64)>,
+    /// As leader: no hand-over to a preferred leader before this tick (one
+    /// failed: wait before trying again).
+    pub(crate) handover_quiet_until: u64,
+    /// As follower: the leader asked this node to take over, at this tick.
+    pub(crate) take_over_asked: Option<u64>,
+    /// Leases (see `lease.rs`).
+    pub(crate) lease: crate::lease::Lease,
     /// When this node last heard its leader lead, directly.
     pub(crate) leader_seen_at: Option<u64>,
     pub(crate) connected: bool,
@@ -140,6 +165,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let max_round = promised.round().max(Ballot(log.last_term()?).round());
         let peers = voters.iter().copied().filter(|&v| v != config.id).collect();
         let timeout = config.election_timeout_ticks;
+        // A restarted acceptor may have granted a lease it no longer
+        // remembers: it refuses every prepare for one lease first.
+        let lease_ticks = config
+            .lease_reads
+            .then_some(u64::from(config.election_timeout_ticks));
         let first_read = rng.next_u64();
         let mut node = Self {
             config,
@@ -166,6 +196,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             now: 0,
             heard: BTreeMap::new(),
             views: BTreeMap::new(),
+            failed_campaigns: 0,
+            transfer: None,
+            handover_quiet_until: 0,
+            take_over_asked: None,
+            lease: crate::lease::Lease::at_start(lease_ticks),
             leader_seen_at: None,
             connected: false,
             heartbeat_elapsed: 0,
@@ -301,8 +336,21 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 leader,
                 connected,
                 leader_alive,
+                priority,
             } => {
-                self.on_beat(from, leader, connected, leader_alive);
+                self.on_beat(
+                    from,
+                    View {
+                        leader,
+                        connected,
+                        leader_alive,
+                        priority,
+                    },
+                );
+                Ok(())
+            }
+            Body::TakeOver => {
+                self.on_take_over(from, ballot);
                 Ok(())
             }
             Body::Prepare {
@@ -494,7 +542,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             index = self.decided;
         }
         let id = self.reads.start(index);
-        if self.q2() == 1 {
+        if self.q2() == 1 || (self.config.lease_reads && self.lease.leader_holds(self.now)) {
             self.reads.confirm_all();
         } else {
             self.appends_due = true;

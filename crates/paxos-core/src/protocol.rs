@@ -21,6 +21,8 @@ fn refusal(e: ProposeError) -> Refusal {
         ProposeError::Empty => Refusal::Empty,
         ProposeError::TooLarge { bytes, limit } => Refusal::TooLarge { bytes, limit },
         ProposeError::Busy => Refusal::Busy,
+        ProposeError::Transferring { to } => Refusal::Transferring { to },
+        e @ ProposeError::NotAVoter(_) => Refusal::Failed(e.to_string()),
     }
 }
 
@@ -75,8 +77,8 @@ where
         Err(Refusal::Unsupported)
     }
 
-    fn transfer_leadership(&mut self, _to: NodeId) -> Result<(), Refusal> {
-        Err(Refusal::Unsupported)
+    fn transfer_leadership(&mut self, to: NodeId) -> Result<(), Refusal> {
+        PaxosNode::transfer_leadership(self, to).map_err(refusal)
     }
 
     fn has_ready(&self) -> bool {

@@ -20,6 +20,9 @@ pub(crate) struct Reads {
     sent: u64,
     /// Force a new round at the next send (a heartbeat resends).
     force: bool,
+    /// Send a round at the next send even with no read waiting (to renew
+    /// a lease).
+    renew: bool,
     /// (round it waits for, id, index to serve at).
     waiting: Vec<(u64, ReadId, Index)>,
     acks: BTreeMap<NodeId, u64>,
@@ -44,8 +47,10 @@ impl Reads {
     /// The round to send now, if a read waits for one not yet sent.
     pub(crate) fn round_to_send(&mut self) -> Option<u64> {
         let due = self.waiting.iter().any(|&(r, _, _)| r > self.sent)
-            || (self.force && !self.waiting.is_empty());
+            || (self.force && !self.waiting.is_empty())
+            || self.renew;
         self.force = false;
+        self.renew = false;
         if !due {
             return None;
         }
@@ -57,12 +62,18 @@ impl Reads {
         self.force = true;
     }
 
+    /// The next send carries a round even if no read waits.
+    pub(crate) fn renew(&mut self) {
+        self.renew = true;
+    }
+
     /// Forgets every waiting read and acknowledgement (a new leadership,
     /// or leadership lost): those reads are never answered, and their
     /// callers time out or retry.
     pub(crate) fn clear(&mut self) {
         self.waiting.clear();
         self.acks.clear();
+        self.renew = false;
     }
 
     pub(crate) fn confirm_all(&mut self) {
@@ -114,5 +125,23 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         rounds.sort_unstable_by(|a, b| b.cmp(a));
         let confirmed = rounds[self.q2() - 1];
         self.reads.confirm_through(confirmed);
+        if self.config.lease_reads {
+            let ticks = u64::from(
+                self.config.election_timeout_ticks - self.config.lease_drift_margin_ticks,
+            );
+            self.lease.confirmed(confirmed, ticks);
+        }
+    }
+
+    /// Starts lease round `seq` now: the leader binds itself as its
+    /// acceptors will.
+    pub(crate) fn lease_round_sent(&mut self, seq: u64) {
+        if !self.config.lease_reads {
+            return;
+        }
+        let (ballot, now) = (self.promised, self.now);
+        self.lease.round_sent(seq, now);
+        self.lease
+            .grant(ballot, now, u64::from(self.config.election_timeout_ticks));
     }
 }

@@ -22,7 +22,7 @@ pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
             Some("accept-sync not in the sender's own ballot")
         }
         Body::AcceptSync { suffix, .. } => suffix_malformation(msg.ballot.0, suffix),
-        Body::Accept { .. } | Body::Read { .. } if !owned => {
+        Body::Accept { .. } | Body::Read { .. } | Body::TakeOver if !owned => {
             Some("leader message not in the sender's own ballot")
         }
         Body::Accept {

@@ -12,6 +12,12 @@ use synod_sim::{ProtocolReplica, SimConfig, Violation, run_with};
 
 type Paxos = ProtocolReplica<PaxosNode<MemStorage, StdRng>>;
 
+// `Mutation::LeaseNotHonoured` is not in this list: the simulator's lease
+// profile did not catch it in 1,000 seeds (a follower campaigns only after
+// an election timeout without its leader, which already outlasts the
+// lease), so `tests/leases.rs` catches it with the path that does not
+// wait: a leadership transfer.
+
 /// Seeds tried per mutation before the check fails.
 const MAX_SEEDS: u64 = 1_000;
 

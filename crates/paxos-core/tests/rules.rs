@@ -191,6 +191,7 @@ fn the_leader_adopts_the_most_advanced_log_among_promises() {
         leader: b(1, 3),
         connected: false,
         leader_alive: false,
+        priority: 0,
     };
     n.step(msg(3, 1, b(1, 3), beat)).unwrap();
     n.campaign();
