@@ -507,7 +507,8 @@ where
         let index = self.applied;
         let data = self.state.snapshot();
         let conf_state = self.protocol()?.conf_state();
-        self.on_log(move |log| log.snapshot_and_compact(index, conf_state, data))
+        let through = index.saturating_sub(self.options.compaction_tail_entries);
+        self.on_log(move |log| log.snapshot_and_compact(index, conf_state, data, through))
             .await?;
         self.snapshot_index = index;
         self.counters.snapshots_taken += 1;

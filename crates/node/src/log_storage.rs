@@ -27,7 +27,9 @@ pub trait LogStorage: Storage + Send + 'static {
 
     /// Records a snapshot of the state machine at `index` (applied, so
     /// committed) with the membership `conf_state`, then discards the
-    /// entries it covers.
+    /// entries through `compact_through` (at most `index`: the entries
+    /// after it stay, for followers slightly behind). Entries already
+    /// discarded are not an error.
     ///
     /// # Errors
     /// The backend's failure, or `index` not in the log.
@@ -36,6 +38,7 @@ pub trait LogStorage: Storage + Send + 'static {
         index: Index,
         conf_state: ConfState,
         data: Bytes,
+        compact_through: Index,
     ) -> Result<(), StorageError>;
 }
 
@@ -53,9 +56,14 @@ impl LogStorage for MemStorage {
         index: Index,
         conf_state: ConfState,
         data: Bytes,
+        compact_through: Index,
     ) -> Result<(), StorageError> {
         self.create_snapshot(index, conf_state, data)?;
-        self.compact(index)
+        let through = compact_through.min(index);
+        if through >= self.first_index()? {
+            self.compact(through)?;
+        }
+        Ok(())
     }
 }
 
@@ -102,10 +110,15 @@ mod wal {
             index: Index,
             conf_state: ConfState,
             data: Bytes,
+            compact_through: Index,
         ) -> Result<(), StorageError> {
             self.create_snapshot(index, conf_state, data)
                 .map_err(storage)?;
-            self.compact(index).map_err(storage)
+            let through = compact_through.min(index);
+            if through >= synod_protocol::Storage::first_index(self)? {
+                self.compact(through).map_err(storage)?;
+            }
+            Ok(())
         }
     }
 }

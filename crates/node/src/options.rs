@@ -19,8 +19,15 @@ pub struct NodeOptions {
     /// fails with [`Error::Timeout`](crate::Error::Timeout).
     pub read_timeout_ticks: u64,
     /// Applied entries between two snapshots of the state machine (the
-    /// log is compacted up to each); 0 never snapshots.
+    /// log is compacted up to each, less the tail below); 0 never
+    /// snapshots.
     pub snapshot_every_entries: u64,
+    /// Entries kept in the log below each snapshot's index when it is
+    /// compacted, so a follower only slightly behind is sent entries
+    /// rather than the whole snapshot (etcd keeps 5,000 for the same
+    /// reason). Compaction never waits for other nodes: one far behind is
+    /// sent the snapshot.
+    pub compaction_tail_entries: u64,
 }
 
 impl Default for NodeOptions {
@@ -31,6 +38,7 @@ impl Default for NodeOptions {
             inbox_capacity: 4096,
             read_timeout_ticks: 50,
             snapshot_every_entries: 10_000,
+            compaction_tail_entries: 5_000,
         }
     }
 }

@@ -37,8 +37,10 @@ impl LogStorage for SlowDisk {
         index: Index,
         conf_state: ConfState,
         data: Bytes,
+        compact_through: Index,
     ) -> Result<(), StorageError> {
-        self.log.snapshot_and_compact(index, conf_state, data)
+        self.log
+            .snapshot_and_compact(index, conf_state, data, compact_through)
     }
 }
 

@@ -82,6 +82,8 @@ async fn a_lagging_follower_catches_up_from_a_snapshot() {
     let net = MemNetwork::new(12);
     let options = NodeOptions {
         snapshot_every_entries: 10,
+        // No tail: a follower behind is sent the snapshot.
+        compaction_tail_entries: 0,
         ..NodeOptions::default()
     };
     let cs = start(&net, &options);

@@ -196,7 +196,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     fn learn_decided(&mut self, index: Index) {
         let decided = index.min(self.accepted_through);
         if decided > self.decided {
-            self.decided = decided;
+            self.raise_decided(decided);
         }
     }
 

@@ -99,6 +99,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// accepts (carrying the decided index) and prepares for peers that
     /// have not promised.
     fn beat(&mut self) {
+        if !self.is_voter(self.id()) {
+            // Learners only listen: they count toward no quorum.
+            return;
+        }
         let (leader, connected, priority) = (self.leader, self.connected, self.config.priority);
         let leader_alive = match self.role {
             Role::Leader => connected,
@@ -149,8 +153,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     fn hears_quorum(&self) -> bool {
         let window = u64::from(self.config.election_timeout_ticks);
         let heard = self
-            .peers
+            .voters
             .iter()
+            .filter(|&&p| p != self.id())
             .filter(|p| {
                 self.heard
                     .get(p)
@@ -273,6 +278,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// Campaigns with a ballot above every round seen: promises it to
     /// itself (persisted before any prepare leaves) and asks every peer.
     pub fn campaign(&mut self) {
+        if !self.is_voter(self.id()) {
+            return;
+        }
         let round = self
             .max_round
             .max(self.promised.round())
@@ -282,6 +290,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             // Rounds exhausted: this node can no longer lead.
             return;
         };
+
         #[allow(unused_mut)]
         let mut honour = true;
         #[cfg(feature = "mutations")]

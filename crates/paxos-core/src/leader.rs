@@ -44,6 +44,10 @@ pub enum ProposeError {
     /// A transfer to a node that is not a voter.
     #[error("node {0} is not a voter")]
     NotAVoter(NodeId),
+    /// A membership change refused: another is in progress, or it is
+    /// invalid against the current members.
+    #[error("membership change refused: {0}")]
+    Membership(&'static str),
 }
 
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
@@ -59,7 +63,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         match self.role {
             Role::Candidate => {
                 self.promises.insert(from, info);
-                if self.promises.len() + 1 >= self.q1() {
+                let voters = self
+                    .promises
+                    .keys()
+                    .filter(|p| self.voters.binary_search(p).is_ok())
+                    .count();
+                if voters + 1 >= self.q1() {
                     self.become_leader();
                 }
                 Ok(())
@@ -92,11 +101,30 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let synced: Vec<(NodeId, Index)> =
             promises.iter().map(|(&id, p)| (id, p.decided)).collect();
         // Moved, not cloned: the suffix can be a long run of the log.
-        if let Some(p) = best.and_then(|id| promises.remove(&id)) {
-            self.adopt(p.suffix);
+        if let Some(id) = best
+            && let Some(p) = promises.get_mut(&id)
+        {
+            let suffix = std::mem::take(&mut p.suffix);
+            self.adopt(suffix);
         }
         let last = self.last_index();
-        self.decided = reported.max(self.decided).min(last);
+        self.raise_decided(reported.max(self.decided).min(last));
+        // The adopted log may hold a membership change: the promises must
+        // form a phase-1 quorum of the voters it names.
+        let voters = promises
+            .keys()
+            .filter(|p| self.voters.binary_search(p).is_ok())
+            .count();
+        if !self.is_voter(self.id()) {
+            self.step_down();
+            return;
+        }
+        if voters + 1 < self.q1() {
+            // Wait for more promises (prepares go to the new voters with
+            // the next beat); what was adopted stays adopted.
+            self.promises = promises;
+            return;
+        }
         self.role = Role::Leader;
         self.leader = self.promised;
         let index = last + 1;
@@ -226,6 +254,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         pr.matched = pr.matched.max(last_index);
         pr.next = pr.next.max(last_index + 1);
         self.maybe_decide();
+        self.maybe_promote();
         Ok(())
     }
 
@@ -272,8 +301,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             && index >= self.ballot_start
             && self.log.term(index) == Ok(self.promised.0)
         {
-            self.decided = index;
             self.appends_due = true;
+            self.raise_decided(index);
         }
     }
 
@@ -282,14 +311,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// # Errors
     /// Why it was not taken.
     pub fn propose(&mut self, command: Bytes) -> Result<(Index, u64), ProposeError> {
-        if self.role != Role::Leader {
-            let leader = (self.leader != Ballot::ZERO && self.leader.node() != self.id())
-                .then_some(self.leader.node());
-            return Err(ProposeError::NotLeader { leader });
-        }
-        if let Some((to, _)) = self.transfer {
-            return Err(ProposeError::Transferring { to });
-        }
+        self.check_can_propose()?;
         if command.is_empty() {
             return Err(ProposeError::Empty);
         }
@@ -312,6 +334,27 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }]);
         self.appends_due = true;
         Ok((index, self.promised.0))
+    }
+
+    /// Whether this node takes proposals now: it leads and hands over to
+    /// no one.
+    pub(crate) fn check_can_propose(&self) -> Result<(), ProposeError> {
+        if self.role != Role::Leader {
+            let leader = (self.leader != Ballot::ZERO && self.leader.node() != self.id())
+                .then_some(self.leader.node());
+            return Err(ProposeError::NotLeader { leader });
+        }
+        if let Some((to, _)) = self.transfer {
+            return Err(ProposeError::Transferring { to });
+        }
+        Ok(())
+    }
+
+    /// Sends what is due now (this leader was removed: the acceptors must
+    /// hear that the change is decided before it leaves).
+    pub(crate) fn flush_appends_now(&mut self) -> Result<(), Error> {
+        self.appends_due = true;
+        self.flush_appends()
     }
 
     /// The leader's periodic work: heartbeat accepts to synced acceptors

@@ -35,7 +35,11 @@
 //! - **Flexible quorums**: phase-1 and phase-2 quorum sizes configurable
 //!   and checked to intersect.
 //!
-//! Not built yet: reconfiguration.
+//! - **Reconfiguration** in the same log, one voter at a time (so every
+//!   majority of the old voters meets every majority of the new), in
+//!   force from the moment a node holds the change, as in Raft; new nodes
+//!   join as learners and become voters once caught up (see
+//!   `docs/paxos.md`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -55,6 +59,7 @@ pub mod mutation;
 mod node;
 mod protocol;
 mod read;
+mod reconfig;
 mod validate;
 
 pub use ballot::{Ballot, MAX_NODE_ID, MAX_ROUND};
@@ -64,6 +69,6 @@ pub use leader::ProposeError;
 pub use message::{Body, Message, Suffix};
 pub use node::{PaxosNode, Receipt, Role};
 pub use synod_protocol::{
-    ConfState, Entry, HardState, Index, MemStorage, NodeId, Payload, ReadId, ReadState, Snapshot,
-    SnapshotMeta, Storage, StorageError, Term,
+    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, MemStorage,
+    NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Storage, StorageError, Term,
 };

@@ -73,7 +73,15 @@ pub struct PaxosNode<S, R> {
     pub(crate) rng: R,
     /// Sorted; this node among them (or not, as a learner).
     pub(crate) voters: Vec<NodeId>,
+    /// Sorted, disjoint from the voters: receive the log, never vote.
+    pub(crate) learners: Vec<NodeId>,
+    /// Every other member (voters and learners), sorted.
     pub(crate) peers: Vec<NodeId>,
+    /// The members from each change in the log on (the first: in force at
+    /// the oldest index kept; the last: in force now).
+    pub(crate) conf_history: Vec<(Index, crate::reconfig::Members)>,
+    /// As leader: the learner to make a voter once it is caught up.
+    pub(crate) promotion: Option<NodeId>,
     /// The ballot promised (persisted as the hard state's term).
     pub(crate) promised: Ballot,
     pub(crate) role: Role,
@@ -145,13 +153,16 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     pub fn new(config: Config, storage: S, mut rng: R) -> Result<Self, Error> {
         config.validate()?;
         let init = storage.initial_state()?;
-        let mut voters = init.conf_state.voters.clone();
-        voters.sort_unstable();
-        voters.dedup();
+        let members = crate::reconfig::Members::from_conf_state(&init.conf_state);
+        let voters = members.voters.clone();
         if voters.is_empty() {
             return Err(Error::InvalidMembership("no voters"));
         }
-        if voters.iter().any(|&v| v == 0 || v > MAX_NODE_ID) {
+        if voters
+            .iter()
+            .chain(&members.learners)
+            .any(|&v| v == 0 || v > MAX_NODE_ID)
+        {
             return Err(Error::InvalidMembership("a voter id outside 1 to 2^24 - 1"));
         }
         config.check_quorums(voters.len())?;
@@ -163,7 +174,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let applied = config.applied.max(snapshot_index).min(last);
         let decided = hs.commit.min(last).max(applied);
         let max_round = promised.round().max(Ballot(log.last_term()?).round());
-        let peers = voters.iter().copied().filter(|&v| v != config.id).collect();
+        let peers = Vec::new();
         let timeout = config.election_timeout_ticks;
         // A restarted acceptor may have granted a lease it no longer
         // remembers: it refuses every prepare for one lease first.
@@ -176,7 +187,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             log,
             rng,
             voters,
+            learners: Vec::new(),
             peers,
+            conf_history: vec![(snapshot_index, members.clone())],
+            promotion: None,
             promised,
             role: Role::Follower,
             leader: Ballot::ZERO,
@@ -210,6 +224,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             last_hard: hs,
             reads: crate::read::Reads::starting_at(first_read),
         };
+        node.set_members(members);
+        node.replay_conf_entries(snapshot_index + 1)?;
         node.reset_timeout();
         Ok(node)
     }
@@ -244,13 +260,24 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.decided
     }
 
-    /// The membership.
+    /// The membership in force at the applied index (what a snapshot
+    /// taken there records); [`PaxosNode::voters`] is the one in force now.
     #[must_use]
     pub fn conf_state(&self) -> ConfState {
-        ConfState {
-            voters: self.voters.clone(),
-            ..ConfState::default()
-        }
+        self.members_at(self.applied).to_conf_state()
+    }
+
+    /// The voters in force now (the latest change in the log, decided or
+    /// not), sorted.
+    #[must_use]
+    pub fn voters(&self) -> &[NodeId] {
+        &self.voters
+    }
+
+    /// The learners in force now, sorted.
+    #[must_use]
+    pub fn learners(&self) -> &[NodeId] {
+        &self.learners
     }
 
     /// The storage it reads.
@@ -322,7 +349,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 me: self.id(),
             });
         }
-        if msg.from == self.id() || self.voters.binary_search(&msg.from).is_err() {
+        if msg.from == self.id() || !self.is_member(msg.from) {
             return Err(Error::UnknownPeer(msg.from));
         }
         if let Some(why) = crate::validate::malformation(&msg) {
@@ -401,7 +428,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     fn hard_state(&self) -> HardState {
         HardState {
             term: self.promised.0,
-            vote: (self.promised != Ballot::ZERO).then_some(self.promised.node()),
+            vote: (self.promised.node() != 0).then_some(self.promised.node()),
             commit: self.decided,
         }
     }
@@ -413,7 +440,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             || !self.held.is_empty()
             || self.log.has_unstable()
             || self.hard_state() != self.last_hard
-            || self.decided.min(self.durable_through) > self.applying
+            || self.handable_through() > self.applying
             || self.reads.has_ready()
             || (self.appends_due && self.role == Role::Leader)
     }
@@ -453,10 +480,16 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         })
     }
 
+    /// Decided entries may be handed out through here: durable here too
+    /// (the contract of `Ready::committed`).
+    fn handable_through(&self) -> Index {
+        self.decided.min(self.durable_through)
+    }
+
     /// Decided entries not yet handed out, a bounded batch.
     fn take_committed(&mut self) -> Result<Vec<Entry>, Error> {
         // Only what is durable here too (the contract of `Ready::committed`).
-        let through = self.decided.min(self.durable_through);
+        let through = self.handable_through();
         if through <= self.applying {
             return Ok(Vec::new());
         }
@@ -493,7 +526,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if first <= self.last_index() {
             self.durable_through = self.durable_through.min(first - 1);
             self.log_epoch += 1;
+            self.forget_conf_entries_from(first);
         }
+        self.note_conf_entries(&entries);
         self.log.append(entries);
     }
 
@@ -518,14 +553,17 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let at = snapshot.meta.index;
         self.durable_through = self.durable_through.min(at);
         self.log_epoch += 1;
+        let cs = snapshot.meta.conf_state.clone();
         self.log.install(snapshot);
         self.decided = self.decided.max(at);
         self.applying = self.applying.max(at);
+        self.take_snapshot_conf(at, &cs);
     }
 
     /// The state machine applied everything through `index`.
     pub fn on_applied(&mut self, index: Index) {
         self.applied = self.applied.max(index.min(self.applying));
+        self.prune_conf_history();
     }
 
     /// A linearizable read as leader: the id comes back in a ready's reads

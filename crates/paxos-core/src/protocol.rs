@@ -23,6 +23,7 @@ fn refusal(e: ProposeError) -> Refusal {
         ProposeError::Busy => Refusal::Busy,
         ProposeError::Transferring { to } => Refusal::Transferring { to },
         e @ ProposeError::NotAVoter(_) => Refusal::Failed(e.to_string()),
+        ProposeError::Membership(why) => Refusal::Membership(why.to_string()),
     }
 }
 
@@ -71,10 +72,9 @@ where
         })
     }
 
-    fn change_membership(&mut self, _change: ConfChange) -> Result<Proposed, Refusal> {
-        // Reconfiguration (a stop-sign entry continuing the log in the next
-        // configuration) is not built yet.
-        Err(Refusal::Unsupported)
+    fn change_membership(&mut self, change: ConfChange) -> Result<Proposed, Refusal> {
+        let (index, term) = PaxosNode::change_membership(self, change).map_err(refusal)?;
+        Ok(Proposed::Appended { index, term })
     }
 
     fn transfer_leadership(&mut self, to: NodeId) -> Result<(), Refusal> {

@@ -479,12 +479,22 @@ fn storage_failures_are_returned_not_panicked() {
         vote: None,
         commit: 1,
     });
+    // Failing from the start: the node reads its log on start (to replay
+    // decided membership changes) and says why it cannot start.
+    let failing = PaxosNode::new(
+        Config::new(1),
+        Failing(storage.clone(), true),
+        StdRng::seed_from_u64(1),
+    );
+    assert!(matches!(failing, Err(Error::Storage(_))));
+    // Failing once running: the next hand-off says so.
     let mut n = PaxosNode::new(
         Config::new(1),
-        Failing(storage, true),
+        Failing(storage, false),
         StdRng::seed_from_u64(1),
     )
     .unwrap();
+    n.storage_mut().1 = true;
     assert!(matches!(n.ready(), Err(Error::Storage(_))));
 }
 

@@ -8,9 +8,12 @@ use synod_sim::{ProtocolReplica, SimConfig, run_with};
 
 type Paxos = ProtocolReplica<PaxosNode<MemStorage, StdRng>>;
 
-fn options(election_timeout_ticks: u32) -> Config {
+/// What `simulate --protocol paxos` runs a profile's seed with (flexible
+/// quorums aside: none of these seeds draws them).
+fn options(o: synod_sim::RaftOptions) -> Config {
     Config {
-        election_timeout_ticks,
+        election_timeout_ticks: o.election_timeout_ticks,
+        lease_reads: o.lease_reads,
         ..Config::new(1)
     }
 }
@@ -22,8 +25,7 @@ fn options(election_timeout_ticks: u32) -> Config {
 // snapshot (`ProtocolReplica::tear`); raft-core runs through the same code.
 #[test]
 fn a_torn_write_never_keeps_entries_past_a_lost_snapshot() {
-    let cfg =
-        SimConfig::safety(78_137_145_615_842).with_protocol(|o| options(o.election_timeout_ticks));
+    let cfg = SimConfig::safety(78_137_145_615_842).with_protocol(options);
     let report = run_with::<Paxos>(&cfg).unwrap();
     assert_eq!(report.violation, None, "paxos safety seed 78137145615842");
 }
@@ -32,7 +34,25 @@ fn a_torn_write_never_keeps_entries_past_a_lost_snapshot() {
 // acceptor had accepted since (fixed by keeping what matches).
 #[test]
 fn a_late_sync_seed_stays_fixed() {
-    let cfg = SimConfig::chaos(858).with_protocol(|o| options(o.election_timeout_ticks));
+    let cfg = SimConfig::chaos(858).with_protocol(options);
     let report = run_with::<Paxos>(&cfg).unwrap();
     assert_eq!(report.violation, None, "paxos chaos seed 858");
+}
+
+// Safety seeds 1003646 and 1018772 (found while reconfiguration was built,
+// with changes taking effect only once decided): a node two membership
+// changes behind counted a phase-1 quorum of voters no longer current and
+// led without entries decided since (LeaderIncomplete). Changes now take
+// effect from the moment a node holds them, as in Raft.
+#[test]
+fn membership_seeds_stay_fixed() {
+    for seed in [1_003_646, 1_018_772] {
+        let cfg = SimConfig::safety(seed).with_protocol(options);
+        let report = run_with::<Paxos>(&cfg).unwrap();
+        assert_eq!(report.violation, None, "paxos safety seed {seed}");
+        assert!(
+            report.summary.conf_changes > 0,
+            "seed {seed} changed no membership"
+        );
+    }
 }

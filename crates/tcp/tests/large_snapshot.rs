@@ -100,6 +100,8 @@ async fn start(
     let acceptor = transport.acceptor();
     let node_options = NodeOptions {
         snapshot_every_entries: 10,
+        // No tail: a follower behind is sent the snapshot.
+        compaction_tail_entries: 0,
         ..NodeOptions::default()
     };
     let (client, inbox, driver) =

@@ -96,8 +96,9 @@ impl LogStorage for Disk {
         index: Index,
         conf_state: ConfState,
         data: Bytes,
+        compact_through: Index,
     ) -> Result<(), StorageError> {
-        lock(&self.0).snapshot_and_compact(index, conf_state, data)
+        lock(&self.0).snapshot_and_compact(index, conf_state, data, compact_through)
     }
 }
 

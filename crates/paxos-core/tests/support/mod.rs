@@ -28,11 +28,21 @@ impl Cluster {
     /// Nodes 1..=n, node `id` configured by `config(id)`.
     pub(crate) fn new(n: u64, seed: u64, config: impl Fn(NodeId) -> Config) -> Self {
         let ids: Vec<NodeId> = (1..=n).collect();
-        let nodes = ids
-            .iter()
-            .map(|&id| {
+        Self::with_voters(n, &ids, seed, config)
+    }
+
+    /// Nodes 1..=n started from a log whose voters are `voters` (the others
+    /// wait to be added).
+    pub(crate) fn with_voters(
+        n: u64,
+        voters: &[NodeId],
+        seed: u64,
+        config: impl Fn(NodeId) -> Config,
+    ) -> Self {
+        let nodes = (1..=n)
+            .map(|id| {
                 let rng = StdRng::seed_from_u64(seed * 1000 + id);
-                let node = PaxosNode::new(config(id), MemStorage::bootstrap(&ids), rng).unwrap();
+                let node = PaxosNode::new(config(id), MemStorage::bootstrap(voters), rng).unwrap();
                 (id, node)
             })
             .collect();

@@ -1,0 +1,366 @@
+//! Reconfiguration in the same log: membership changes are entries
+//! (`Payload::ConfChange`), one voter added or removed by each, as Raft's
+//! single-server changes (thesis §4.1), so every majority of the old voters
+//! meets every majority of the new. As in Raft, a node uses the latest
+//! change in its log from the moment it holds it, decided or not (and the
+//! one before again if that entry is replaced): then a candidate's own log
+//! names the voters it must win, and after adopting a log with a newer
+//! change it counts its promises again among the new voters. (Taking
+//! effect only when decided is not safe with lazily learned decisions: a
+//! node two changes behind would count a quorum of voters no longer
+//! current; the simulator found it, safety seed 1003646 and four others
+//! in 20,000.) A new change is taken only once the previous one is decided
+//! and the leader has decided an entry of its own ballot (the fix to the
+//! single-server bug reported on raft-dev in 2015). Flexible quorum sizes
+//! are fixed numbers, not majorities, so a cluster configured with them
+//! refuses membership changes.
+//!
+//! A change that only adds or removes learners never touches a quorum. A
+//! new node joins as a learner: `change_membership` with `AddVoter` for a
+//! node that is not a member first proposes it as a learner, and the
+//! leader proposes the change that makes it a voter once that is decided
+//! and the learner holds every decided entry. A leader that removes itself
+//! leads until the change is decided (not counting itself), tells the
+//! acceptors, and steps down.
+//!
+//! A snapshot records the members in force at its own index
+//! (`conf_state`), so a restarted node replays the changes after it.
+
+use synod_protocol::{
+    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, Index, NodeId, Payload, Storage,
+};
+
+use crate::ballot::MAX_NODE_ID;
+use crate::error::Error;
+use crate::leader::ProposeError;
+use crate::node::{PaxosNode, Role};
+
+/// Voters and learners, sorted, disjoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Members {
+    pub(crate) voters: Vec<NodeId>,
+    pub(crate) learners: Vec<NodeId>,
+}
+
+impl Members {
+    pub(crate) fn from_conf_state(cs: &ConfState) -> Self {
+        let mut voters = cs.voters.clone();
+        voters.sort_unstable();
+        voters.dedup();
+        let mut learners: Vec<NodeId> = cs
+            .learners
+            .iter()
+            .copied()
+            .filter(|l| voters.binary_search(l).is_err())
+            .collect();
+        learners.sort_unstable();
+        learners.dedup();
+        Self { voters, learners }
+    }
+
+    fn is_voter(&self, id: NodeId) -> bool {
+        self.voters.binary_search(&id).is_ok()
+    }
+
+    fn is_learner(&self, id: NodeId) -> bool {
+        self.learners.binary_search(&id).is_ok()
+    }
+
+    /// The members after `cc`, or why it is invalid against these.
+    pub(crate) fn apply(&self, cc: &ConfChange) -> Result<Self, &'static str> {
+        if cc.changes.is_empty() {
+            return Err("no changes");
+        }
+        let mut next = self.clone();
+        for &ConfChangeSingle { kind, node } in &cc.changes {
+            if node == 0 || node > MAX_NODE_ID {
+                return Err("a node id outside 1 to 2^24 - 1");
+            }
+            let insert = |list: &mut Vec<NodeId>| {
+                if let Err(at) = list.binary_search(&node) {
+                    list.insert(at, node);
+                }
+            };
+            let remove = |list: &mut Vec<NodeId>| list.retain(|&n| n != node);
+            match kind {
+                ConfChangeKind::AddVoter => {
+                    if next.is_voter(node) {
+                        return Err("already a voter");
+                    }
+                    remove(&mut next.learners);
+                    insert(&mut next.voters);
+                }
+                ConfChangeKind::AddLearner => {
+                    if next.is_voter(node) {
+                        return Err("demoting a voter to a learner is refused");
+                    }
+                    if next.is_learner(node) {
+                        return Err("already a learner");
+                    }
+                    insert(&mut next.learners);
+                }
+                ConfChangeKind::Remove => {
+                    if !next.is_voter(node) && !next.is_learner(node) {
+                        return Err("not a member");
+                    }
+                    remove(&mut next.voters);
+                    remove(&mut next.learners);
+                }
+            }
+        }
+        if next.voters.is_empty() {
+            return Err("no voters left");
+        }
+        Ok(next)
+    }
+
+    pub(crate) fn to_conf_state(&self) -> ConfState {
+        ConfState {
+            voters: self.voters.clone(),
+            learners: self.learners.clone(),
+            ..ConfState::default()
+        }
+    }
+}
+
+impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// The members in force now (after every decided change).
+    pub(crate) fn members(&self) -> Members {
+        Members {
+            voters: self.voters.clone(),
+            learners: self.learners.clone(),
+        }
+    }
+
+    /// Whether `id` may send this node messages.
+    pub(crate) fn is_member(&self, id: NodeId) -> bool {
+        self.voters.binary_search(&id).is_ok() || self.learners.binary_search(&id).is_ok()
+    }
+
+    pub(crate) fn is_voter(&self, id: NodeId) -> bool {
+        self.voters.binary_search(&id).is_ok()
+    }
+
+    /// Sets the members (and the peers: every other member).
+    pub(crate) fn set_members(&mut self, m: Members) {
+        let me = self.id();
+        let mut peers: Vec<NodeId> = m
+            .voters
+            .iter()
+            .chain(&m.learners)
+            .copied()
+            .filter(|&p| p != me)
+            .collect();
+        peers.sort_unstable();
+        self.peers = peers;
+        self.voters = m.voters;
+        self.learners = m.learners;
+        let members = (self.voters.clone(), self.learners.clone());
+        self.progress.retain(|p, _| {
+            members.0.binary_search(p).is_ok() || members.1.binary_search(p).is_ok()
+        });
+    }
+
+    /// The membership changes among `entries` (just appended after any
+    /// replaced) take effect now.
+    pub(crate) fn note_conf_entries(&mut self, entries: &[Entry]) {
+        for e in entries {
+            if let Payload::ConfChange(cc) = &e.payload
+                && e.index > 1
+                && let Ok(next) = self.members().apply(cc)
+            {
+                // An invalid change is skipped, identically on every node
+                // (each applies the same log to the same members).
+                self.conf_history.push((e.index, next.clone()));
+                self.set_members(next);
+            }
+        }
+    }
+
+    /// Entries from `first` on were replaced: so were the changes among
+    /// them.
+    pub(crate) fn forget_conf_entries_from(&mut self, first: Index) {
+        let before = self.conf_history.len();
+        self.conf_history.retain(|(at, _)| *at < first);
+        if self.conf_history.len() != before
+            && let Some((_, m)) = self.conf_history.last().cloned()
+        {
+            self.set_members(m);
+        }
+    }
+
+    /// A change in the log is not decided yet.
+    pub(crate) fn change_pending(&self) -> bool {
+        self.conf_history
+            .last()
+            .is_some_and(|(at, _)| *at > self.decided)
+    }
+
+    /// Raises the decided index to `target`. A leader that removed itself
+    /// leaves once that change is decided, after telling the acceptors.
+    pub(crate) fn raise_decided(&mut self, target: Index) {
+        if target <= self.decided {
+            return;
+        }
+        self.decided = target;
+        if self.role == Role::Leader && !self.is_voter(self.id()) && !self.change_pending() {
+            let _ = self.flush_appends_now();
+            self.step_down();
+        }
+    }
+
+    /// Switches to the membership of an installed snapshot.
+    pub(crate) fn take_snapshot_conf(&mut self, at: Index, cs: &ConfState) {
+        let members = Members::from_conf_state(cs);
+        self.conf_history.clear();
+        self.conf_history.push((at, members.clone()));
+        self.set_members(members);
+        if !self.is_voter(self.id()) {
+            self.step_down();
+        }
+    }
+
+    /// The members in force at `index` (for a snapshot taken there).
+    pub(crate) fn members_at(&self, index: Index) -> Members {
+        self.conf_history
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= index)
+            .or(self.conf_history.first())
+            .map_or_else(|| self.members(), |(_, m)| m.clone())
+    }
+
+    /// Proposes a membership change as leader. `AddVoter` for a node that
+    /// is not a member proposes it as a learner first; the leader makes it
+    /// a voter (a stop-sign) once it holds every decided entry. Returns
+    /// the index and term of the entry appended.
+    ///
+    /// # Errors
+    /// [`ProposeError::NotLeader`], [`ProposeError::Transferring`], or
+    /// [`ProposeError::Membership`] when another change is in progress or
+    /// the change is invalid (empty, a node id out of range or twice, no
+    /// voters left, demoting a voter, quorum sizes that no longer fit).
+    pub fn change_membership(&mut self, cc: ConfChange) -> Result<(Index, u64), ProposeError> {
+        self.check_can_propose()?;
+        let refuse = |why| Err(ProposeError::Membership(why));
+        if self.config.phase1_quorum.is_some() || self.config.phase2_quorum.is_some() {
+            return refuse("membership changes need majority quorums (phase quorum sizes are set)");
+        }
+        if self.change_pending() || self.promotion.is_some() {
+            return refuse("another membership change is in progress");
+        }
+        if self.decided < self.ballot_start {
+            return refuse("this leader has not decided an entry of its ballot yet");
+        }
+        let current = self.members();
+        if let [
+            ConfChangeSingle {
+                kind: ConfChangeKind::AddVoter,
+                node,
+            },
+        ] = cc.changes[..]
+            && !current.is_voter(node)
+            && !current.is_learner(node)
+        {
+            // A new node joins as a learner and catches up first.
+            let learner = ConfChange::single(ConfChangeKind::AddLearner, node);
+            if let Err(why) = current.apply(&learner) {
+                return refuse(why);
+            }
+            let at = self.append_own(Payload::ConfChange(learner));
+            self.promotion = Some(node);
+            return Ok(at);
+        }
+        let next = match current.apply(&cc) {
+            Ok(next) => next,
+            Err(why) => return refuse(why),
+        };
+        let joins_as_voter = next
+            .voters
+            .iter()
+            .any(|v| !current.is_voter(*v) && !current.is_learner(*v));
+        if joins_as_voter {
+            return refuse("new nodes join as learners first (add one voter at a time)");
+        }
+        let changed = next
+            .voters
+            .iter()
+            .filter(|v| !current.is_voter(**v))
+            .count()
+            + current
+                .voters
+                .iter()
+                .filter(|v| next.voters.binary_search(v).is_err())
+                .count();
+        if changed > 1 {
+            return refuse("one voter at a time");
+        }
+        Ok(self.append_own(Payload::ConfChange(cc)))
+    }
+
+    /// Appends an entry of this leader's ballot; its index and term.
+    pub(crate) fn append_own(&mut self, payload: Payload) -> (Index, u64) {
+        let index = self.last_index() + 1;
+        self.append_log(vec![Entry {
+            term: self.promised.0,
+            index,
+            payload,
+        }]);
+        self.appends_due = true;
+        (index, self.promised.0)
+    }
+
+    /// As leader: the learner being added becomes a voter once its
+    /// learner entry is decided and it holds every decided entry.
+    pub(crate) fn maybe_promote(&mut self) {
+        let Some(node) = self.promotion else {
+            return;
+        };
+        if self.role != Role::Leader || !self.learners.contains(&node) {
+            self.promotion = None; // leadership lost, or removed meanwhile
+            return;
+        }
+        if self.change_pending() || self.transfer.is_some() {
+            return;
+        }
+        let caught_up = self
+            .progress
+            .get(&node)
+            .is_some_and(|p| p.matched >= self.decided);
+        if caught_up {
+            self.promotion = None;
+            let promote = ConfChange::single(ConfChangeKind::AddVoter, node);
+            self.append_own(Payload::ConfChange(promote));
+        }
+    }
+
+    /// The configuration history kept: the one in force at the applied
+    /// index and any later.
+    pub(crate) fn prune_conf_history(&mut self) {
+        let applied = self.applied;
+        let keep_from = self
+            .conf_history
+            .iter()
+            .rposition(|(at, _)| *at <= applied)
+            .unwrap_or(0);
+        if keep_from > 0 {
+            self.conf_history.drain(..keep_from);
+        }
+    }
+
+    /// Takes, on start, the membership changes in the log after the
+    /// snapshot.
+    pub(crate) fn replay_conf_entries(&mut self, from: Index) -> Result<(), Error> {
+        let last = self.last_index();
+        let mut lo = from;
+        while lo <= last {
+            let batch = self.log.entries(lo, last, 4 << 20)?;
+            let Some(end) = batch.last().map(|e| e.index) else {
+                break;
+            };
+            self.note_conf_entries(&batch);
+            lo = end + 1;
+        }
+        Ok(())
+    }
+}

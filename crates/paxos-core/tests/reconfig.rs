@@ -1,0 +1,266 @@
+//! Reconfiguration: membership changes are entries that take effect when
+//! decided, one voter at a time, one change at a time, only once the
+//! leader decided an entry of its own ballot; a new node joins as a
+//! learner and is made a voter once it holds every decided entry; a
+//! removed leader steps down; a restarted node replays the decided changes
+//! after its snapshot; a snapshot records the members at its own index.
+
+mod support;
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use support::Cluster;
+use synod_paxos_core::*;
+use synod_protocol::{Protocol, Refusal, Role as AnyRole};
+
+const TIMEOUT: u32 = 10;
+
+fn config(id: NodeId) -> Config {
+    Config {
+        election_timeout_ticks: TIMEOUT,
+        ..Config::new(id)
+    }
+}
+
+fn add(node: NodeId) -> ConfChange {
+    ConfChange::single(ConfChangeKind::AddVoter, node)
+}
+
+fn remove(node: NodeId) -> ConfChange {
+    ConfChange::single(ConfChangeKind::Remove, node)
+}
+
+/// The membership changes in node `id`'s log, in order.
+fn changes(c: &Cluster, id: NodeId) -> Vec<ConfChange> {
+    let n = &c.nodes[&id];
+    let last = n.storage().last_index().unwrap();
+    n.storage()
+        .entries(2, last + 1, u64::MAX)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.payload {
+            Payload::ConfChange(cc) => Some(cc),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A leader that has decided an entry of its ballot.
+fn settled_leader(c: &mut Cluster) -> NodeId {
+    let l = c.until_leader(300);
+    c.ticks(5);
+    l
+}
+
+#[test]
+fn a_new_node_joins_as_a_learner_then_votes_once_caught_up() {
+    for seed in 0..10 {
+        let mut c = Cluster::with_voters(4, &[1, 2, 3], seed, config);
+        let l = settled_leader(&mut c);
+        for i in 0..20 {
+            let _ = i;
+            assert!(c.propose(l, b"before"));
+        }
+        assert_eq!(c.nodes[&4].status().role, AnyRole::Learner);
+        let (index, _) = c
+            .nodes
+            .get_mut(&l)
+            .unwrap()
+            .change_membership(add(4))
+            .unwrap();
+        c.drive(l);
+        c.ticks(30);
+        for n in c.nodes.values() {
+            assert_eq!(n.voters(), &[1, 2, 3, 4], "seed {seed} node {}", n.id());
+            assert!(n.learners().is_empty());
+        }
+        // First a learner, then a voter: two entries, in that order.
+        assert_eq!(
+            changes(&c, l),
+            vec![ConfChange::single(ConfChangeKind::AddLearner, 4), add(4)],
+            "seed {seed}"
+        );
+        assert!(c.nodes[&4].decided() >= index);
+        // The four of them go on without the old leader.
+        c.isolate(l);
+        let mut next = None;
+        for _ in 0..300 {
+            c.tick();
+            next = c.leader().filter(|&n| n != l);
+            if next.is_some() {
+                break;
+            }
+        }
+        let next = next.expect("a leader among the other three");
+        assert!(c.propose(next, b"after"));
+        c.ticks(5);
+        assert!(c.nodes[&4].decided() > index, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_removed_leader_steps_down_and_the_rest_go_on() {
+    for seed in 0..10 {
+        let mut c = Cluster::new(4, seed, config);
+        let l = settled_leader(&mut c);
+        c.nodes
+            .get_mut(&l)
+            .unwrap()
+            .change_membership(remove(l))
+            .unwrap();
+        c.drive(l);
+        c.ticks(100);
+        let rest: Vec<NodeId> = (1..=4).filter(|&n| n != l).collect();
+        for &n in &rest {
+            assert_eq!(c.nodes[&n].voters(), &rest[..], "seed {seed}");
+        }
+        assert_eq!(c.nodes[&l].role(), Role::Follower);
+        assert_eq!(c.nodes[&l].status().role, AnyRole::Learner);
+        let next = c.leader().expect("a leader among the rest");
+        assert_ne!(next, l);
+        assert!(c.propose(next, b"after"));
+        c.ticks(5);
+        let d = c.nodes[&next].decided();
+        assert!(
+            rest.iter().all(|n| c.nodes[n].decided() == d),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn changes_are_refused_when_they_cannot_be_made_safely() {
+    let mut c = Cluster::new(3, 1, config);
+    let l = c.until_leader(300);
+    let follower = if l == 1 { 2 } else { 1 };
+    let n = c.nodes.get_mut(&l).unwrap();
+    // Before this leader decided an entry of its own ballot.
+    assert!(matches!(
+        n.change_membership(remove(follower)),
+        Err(ProposeError::Membership(_))
+    ));
+    c.ticks(5);
+    let f = c.nodes.get_mut(&follower).unwrap();
+    assert!(matches!(
+        f.change_membership(remove(3)),
+        Err(ProposeError::NotLeader { .. })
+    ));
+    let n = c.nodes.get_mut(&l).unwrap();
+    let refused =
+        |r: Result<(Index, u64), ProposeError>| matches!(r, Err(ProposeError::Membership(_)));
+    assert!(refused(n.change_membership(ConfChange::default())), "empty");
+    assert!(refused(n.change_membership(add(l))), "already a voter");
+    assert!(
+        refused(n.change_membership(ConfChange::single(ConfChangeKind::AddLearner, follower))),
+        "demoting a voter"
+    );
+    assert!(refused(n.change_membership(remove(9))), "not a member");
+    assert!(refused(n.change_membership(add(0))), "node 0");
+    assert!(
+        refused(n.change_membership(add(MAX_NODE_ID + 1))),
+        "id out of range"
+    );
+    let two = ConfChange {
+        changes: vec![
+            ConfChangeSingle {
+                kind: ConfChangeKind::Remove,
+                node: 1,
+            },
+            ConfChangeSingle {
+                kind: ConfChangeKind::Remove,
+                node: 2,
+            },
+        ],
+    };
+    assert!(refused(n.change_membership(two)), "two voters at once");
+    // One at a time: a second change waits for the first to be decided.
+    n.change_membership(ConfChange::single(ConfChangeKind::AddLearner, 7))
+        .unwrap();
+    assert!(refused(n.change_membership(ConfChange::single(
+        ConfChangeKind::AddLearner,
+        8
+    ))));
+    // Through the protocol trait: the same refusal, typed.
+    assert!(matches!(
+        Protocol::change_membership(n, ConfChange::single(ConfChangeKind::AddLearner, 8)),
+        Err(Refusal::Membership(_))
+    ));
+    // Flexible quorums are fixed sizes: no membership change.
+    let mut f = Cluster::new(3, 2, |id| Config {
+        phase1_quorum: Some(3),
+        phase2_quorum: Some(1),
+        ..config(id)
+    });
+    let fl = settled_leader(&mut f);
+    assert!(refused(f.nodes.get_mut(&fl).unwrap().change_membership(
+        ConfChange::single(ConfChangeKind::AddLearner, 7)
+    )));
+}
+
+#[test]
+fn a_restarted_node_replays_the_decided_changes_and_snapshots_record_their_own_members() {
+    let mut c = Cluster::with_voters(4, &[1, 2, 3], 3, config);
+    let l = settled_leader(&mut c);
+    let before = c.nodes[&l].conf_state();
+    assert_eq!(before.voters, vec![1, 2, 3]);
+    c.nodes
+        .get_mut(&l)
+        .unwrap()
+        .change_membership(add(4))
+        .unwrap();
+    c.drive(l);
+    c.ticks(30);
+    assert_eq!(c.nodes[&l].voters(), &[1, 2, 3, 4]);
+    assert_eq!(c.nodes[&l].conf_state().voters, vec![1, 2, 3, 4]);
+    // Restart every node from its storage (no snapshot: the bootstrap
+    // configuration is [1, 2, 3]); each replays the changes it decided.
+    for id in 1..=4 {
+        let storage = c.nodes[&id].storage().clone();
+        let n = PaxosNode::new(config(id), storage, StdRng::seed_from_u64(99 + id)).unwrap();
+        assert_eq!(n.voters(), &[1, 2, 3, 4], "node {id} after restart");
+        c.nodes.insert(id, n);
+    }
+    let l = c.until_leader(300);
+    assert!(c.propose(l, b"after restart"));
+    c.ticks(5);
+}
+
+#[test]
+fn the_members_a_snapshot_records_are_those_at_the_applied_index() {
+    // A node that decided a change but has not applied it reports the
+    // members before it (a snapshot taken at its applied index must not
+    // claim the change).
+    let mut n = PaxosNode::new(
+        config(1),
+        MemStorage::bootstrap(&[1]),
+        StdRng::seed_from_u64(1),
+    )
+    .unwrap();
+    n.campaign();
+    let mut applied = 0;
+    let mut step = |n: &mut PaxosNode<MemStorage, StdRng>, apply: bool| {
+        while n.has_ready() {
+            let r = n.ready().unwrap();
+            n.storage_mut().apply_write(r.write).unwrap();
+            n.on_written(r.after_write.written().receipt);
+            if apply && let Some(last) = r.committed.last() {
+                applied = last.index;
+                n.on_applied(applied);
+            }
+        }
+    };
+    step(&mut n, true);
+    assert_eq!(n.role(), Role::Leader);
+    n.change_membership(ConfChange::single(ConfChangeKind::AddLearner, 2))
+        .unwrap();
+    step(&mut n, false);
+    assert_eq!(n.learners(), &[2], "decided: in force");
+    assert!(
+        n.conf_state().learners.is_empty(),
+        "not applied: not in a snapshot"
+    );
+    n.on_applied(n.decided());
+    assert_eq!(n.conf_state().learners, vec![2]);
+    let _ = Bytes::new();
+}
