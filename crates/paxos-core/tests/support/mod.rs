@@ -97,6 +97,11 @@ impl Cluster {
             self.nodes.get_mut(&id).unwrap().tick();
             self.drive(id);
         }
+        self.deliver();
+    }
+
+    /// Delivers what is in flight (no tick); what that sends waits.
+    pub(crate) fn deliver(&mut self) {
         for m in std::mem::take(&mut self.in_flight) {
             if self.cut.contains(&(m.from, m.to)) {
                 continue;
@@ -106,6 +111,16 @@ impl Cluster {
                 let _ = node.step(m);
                 self.drive(to);
             }
+        }
+    }
+
+    /// Delivers until nothing is in flight (at most 100 rounds).
+    pub(crate) fn stabilize(&mut self) {
+        for _ in 0..100 {
+            if self.in_flight.is_empty() {
+                return;
+            }
+            self.deliver();
         }
     }
 
