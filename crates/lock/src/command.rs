@@ -1,0 +1,161 @@
+//! What clients and the leader propose, and what the machine answers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LockError;
+
+/// A client library instance: picked at random by the client (64 bits),
+/// names its exactly-once table entry.
+pub type ClientId = u64;
+/// A session: the log index of the command that opened it (unique).
+pub type SessionId = u64;
+/// A fencing token: strictly increasing across every grant of every lock.
+pub type Token = u64;
+/// A lock's name.
+pub type LockName = String;
+
+impl Request {
+    /// The bytes to propose.
+    #[must_use]
+    pub fn encode(&self) -> bytes::Bytes {
+        // Plain data: encoding to a Vec cannot fail.
+        bytes::Bytes::from(postcard::to_stdvec(self).unwrap_or_default())
+    }
+
+    /// A request from proposed bytes.
+    ///
+    /// # Errors
+    /// [`LockError::Undecodable`] for anything else.
+    pub fn decode(bytes: &[u8]) -> Result<Self, LockError> {
+        postcard::from_bytes(bytes).map_err(|_| LockError::Undecodable)
+    }
+}
+
+/// One proposed command with its exactly-once envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The client that sends it.
+    pub client: ClientId,
+    /// Its sequence number from that client: a repeat of the latest is a
+    /// retry (answered from the table), anything older is refused.
+    pub seq: u64,
+    /// What it asks.
+    pub command: Command,
+}
+
+/// What a request asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// The leader's time stamp (log time, milliseconds) in its term. Sent
+    /// by the service, not by clients.
+    Clock {
+        /// The proposing leader's term.
+        term: u64,
+        /// Its clock, milliseconds.
+        now_ms: u64,
+    },
+    /// Opens a session that expires `ttl_ms` after its last keep-alive.
+    OpenSession {
+        /// The time-to-live.
+        ttl_ms: u64,
+    },
+    /// Extends a session by its time-to-live from now.
+    KeepAlive {
+        /// The session.
+        session: SessionId,
+    },
+    /// Closes a session, releasing what it holds.
+    CloseSession {
+        /// The session.
+        session: SessionId,
+    },
+    /// Acquires an exclusive lock: granted now, or queued (FIFO) until it
+    /// is free, at most until `wait_ms` from now (`None`: until granted or
+    /// cancelled; `Some(0)`: a try-lock that never queues).
+    Acquire {
+        /// The session that will hold it.
+        session: SessionId,
+        /// The lock.
+        lock: LockName,
+        /// How long to wait in the queue.
+        wait_ms: Option<u64>,
+    },
+    /// Releases a lock held with `token`.
+    Release {
+        /// The holder's session.
+        session: SessionId,
+        /// The lock.
+        lock: LockName,
+        /// The token it was granted with.
+        token: Token,
+    },
+    /// Leaves a lock's queue.
+    Cancel {
+        /// The waiting session.
+        session: SessionId,
+        /// The lock.
+        lock: LockName,
+    },
+}
+
+/// What a command returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done, nothing to report.
+    Ok,
+    /// A session was opened.
+    Opened {
+        /// Its id.
+        session: SessionId,
+        /// When it expires, log time.
+        expires_ms: u64,
+    },
+    /// The lock is granted.
+    Granted {
+        /// The fencing token to pass to every resource it guards.
+        token: Token,
+    },
+    /// Queued behind `ahead` waiters; the grant arrives as an
+    /// [`Event::Granted`].
+    Queued {
+        /// Waiters before this one.
+        ahead: u64,
+    },
+    /// Refused.
+    Refused(LockError),
+}
+
+/// Something that happened, in log order, for clients that watch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A lock was granted (at once or from its queue).
+    Granted {
+        /// The lock.
+        lock: LockName,
+        /// The new holder.
+        session: SessionId,
+        /// Its token.
+        token: Token,
+    },
+    /// A lock was released (by its holder, or because its session ended).
+    Released {
+        /// The lock.
+        lock: LockName,
+        /// The former holder.
+        session: SessionId,
+        /// Its token.
+        token: Token,
+    },
+    /// A waiter's deadline passed; it left the queue.
+    TimedOut {
+        /// The lock.
+        lock: LockName,
+        /// The waiter.
+        session: SessionId,
+    },
+    /// A session expired (no keep-alive within its time-to-live).
+    Expired {
+        /// The session.
+        session: SessionId,
+    },
+}

@@ -1,0 +1,46 @@
+//! Why a command was refused (returned in `Response::Refused`, replicated
+//! like any answer), and why bytes were not a command.
+
+use serde::{Deserialize, Serialize};
+
+/// A refusal. Every one is decided by the replicated state alone, so every
+/// replica answers the same.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum LockError {
+    /// The bytes proposed are not a request.
+    #[error("undecodable request")]
+    Undecodable,
+    /// A sequence number below the client's latest: an old retry.
+    #[error("request {seq} is older than the client's latest ({latest})")]
+    StaleRequest {
+        /// The request's.
+        seq: u64,
+        /// The latest seen from that client.
+        latest: u64,
+    },
+    /// The session does not exist or has ended.
+    #[error("session {0} is not open")]
+    NoSession(u64),
+    /// A time-to-live of zero, or past the limit.
+    #[error("time-to-live {0} ms is out of range")]
+    BadTtl(u64),
+    /// The session already holds the lock (locks are not reentrant).
+    #[error("already held by this session")]
+    AlreadyHeld,
+    /// The session already waits for the lock.
+    #[error("already waiting for this lock")]
+    AlreadyWaiting,
+    /// A try-lock (or a full queue) found the lock held.
+    #[error("the lock is held")]
+    Busy,
+    /// The session does not hold the lock with that token.
+    #[error("not the holder with that token")]
+    NotHolder,
+    /// The session does not wait for the lock.
+    #[error("not waiting")]
+    NotWaiting,
+    /// A lock name too long, or a limit on locks, waiters or sessions.
+    #[error("limit reached: {0}")]
+    Limit(String),
+}

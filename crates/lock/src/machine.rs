@@ -1,0 +1,579 @@
+//! The replicated lock machine: applies requests in log order, answers
+//! queries, snapshots and restores itself.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use synod_protocol::Index;
+
+use crate::command::{ClientId, Command, Event, LockName, Request, Response, SessionId, Token};
+use crate::error::LockError;
+use crate::locks::{Lock, Waiter};
+use crate::sessions::{Session, Sessions, expired};
+
+/// Limits on what clients can make the machine hold (every replica holds
+/// all of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Open sessions.
+    pub max_sessions: usize,
+    /// Locks held or waited for.
+    pub max_locks: usize,
+    /// Waiters in one lock's queue.
+    pub max_waiters_per_lock: usize,
+    /// Bytes in a lock's name.
+    pub max_name_bytes: usize,
+    /// A session's time-to-live.
+    pub max_ttl_ms: u64,
+    /// Events kept for watchers (older ones are dropped; a watcher that
+    /// fell further behind resynchronises from a query).
+    pub max_events: usize,
+}
+
+impl Default for Limits {
+    /// 100,000 sessions and locks, 10,000 waiters per lock, 256-byte
+    /// names, a one-day time-to-live, 100,000 events.
+    fn default() -> Self {
+        Self {
+            max_sessions: 100_000,
+            max_locks: 100_000,
+            max_waiters_per_lock: 10_000,
+            max_name_bytes: 256,
+            max_ttl_ms: 86_400_000,
+            max_events: 100_000,
+        }
+    }
+}
+
+/// A read of the state (answered from one replica: linearizable only
+/// through the driver's read path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// Who holds a lock, with which token.
+    Holder(LockName),
+    /// When a session expires (`None`: not open).
+    Session(SessionId),
+    /// Events after a log index, at most `max`.
+    Events {
+        /// Events logged after this index.
+        after: Index,
+        /// At most this many.
+        max: usize,
+    },
+    /// The machine's log time.
+    Now,
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryAnswer {
+    /// The holder and its token, if held.
+    Holder(Option<(SessionId, Token)>),
+    /// The session's expiry, if open.
+    Session(Option<u64>),
+    /// Events, oldest first, each with the index of the command that
+    /// caused it; `missed` when events after `after` were dropped.
+    Events {
+        /// The events.
+        events: Vec<(Index, Event)>,
+        /// Some were dropped (the watcher must resynchronise).
+        missed: bool,
+    },
+    /// Log time, milliseconds.
+    Now(u64),
+}
+
+/// The lock service's state machine (see the crate docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockMachine {
+    limits: Limits,
+    /// Log time: the highest clock stamp applied. Never goes backwards.
+    now_ms: u64,
+    /// The highest leader term that stamped the clock.
+    term: u64,
+    /// The last token granted. Invariant: every grant takes a larger one.
+    last_token: Token,
+    sessions: Sessions,
+    /// Locks held or waited for (idle locks are dropped).
+    locks: BTreeMap<LockName, Lock>,
+    /// Exactly-once: each client's latest sequence number and answer.
+    clients: BTreeMap<ClientId, (u64, Response)>,
+    events: VecDeque<(Index, Event)>,
+    /// Whether events were ever dropped, and the latest index dropped.
+    dropped_through: Index,
+    /// The index being applied (events are tagged with it); 0 between
+    /// applies.
+    #[serde(skip)]
+    applying: Index,
+}
+
+impl LockMachine {
+    /// An empty machine with the default [`Limits`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty machine with `limits`.
+    #[must_use]
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Log time, milliseconds.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// The last fencing token granted.
+    #[must_use]
+    pub fn last_token(&self) -> Token {
+        self.last_token
+    }
+
+    /// Applies the request encoded in `bytes`, committed at `index`.
+    pub fn apply_bytes(&mut self, index: Index, bytes: &[u8]) -> Response {
+        match Request::decode(bytes) {
+            Ok(request) => self.apply(index, request),
+            Err(e) => Response::Refused(e),
+        }
+    }
+
+    /// Applies `request`, committed at `index`.
+    pub fn apply(&mut self, index: Index, request: Request) -> Response {
+        self.applying = index;
+        let response = self.apply_request(index, request);
+        // Only events logged while applying carry it; the state holds none.
+        self.applying = 0;
+        response
+    }
+
+    fn apply_request(&mut self, index: Index, request: Request) -> Response {
+        if let Command::Clock { term, now_ms } = request.command {
+            // The service's own stamps: a repeat is harmless (time only
+            // moves forward), so they skip the exactly-once table.
+            self.on_clock(term, now_ms);
+            return Response::Ok;
+        }
+        if let Some((seq, response)) = self.clients.get(&request.client) {
+            if request.seq == *seq {
+                return response.clone();
+            }
+            if request.seq < *seq {
+                return Response::Refused(LockError::StaleRequest {
+                    seq: request.seq,
+                    latest: *seq,
+                });
+            }
+        }
+        let response = self.execute(index, request.client, request.command);
+        self.clients
+            .insert(request.client, (request.seq, response.clone()));
+        response
+    }
+
+    fn execute(&mut self, index: Index, client: ClientId, command: Command) -> Response {
+        let result = match command {
+            Command::Clock { .. } => Ok(Response::Ok),
+            Command::OpenSession { ttl_ms } => self.open(index, client, ttl_ms),
+            Command::KeepAlive { session } => self.keep_alive(session),
+            Command::CloseSession { session } => self.close(session),
+            Command::Acquire {
+                session,
+                lock,
+                wait_ms,
+            } => self.acquire(session, lock, wait_ms),
+            Command::Release {
+                session,
+                lock,
+                token,
+            } => self.release(session, &lock, token),
+            Command::Cancel { session, lock } => self.cancel(session, &lock),
+        };
+        result.unwrap_or_else(Response::Refused)
+    }
+
+    /// A leader's stamp: time moves forward only; a later term first
+    /// extends every session by its time-to-live from the new time (a
+    /// failover never shortens a lease), then whatever ran out ends.
+    fn on_clock(&mut self, term: u64, now_ms: u64) {
+        let now = self.now_ms.max(now_ms);
+        if term > self.term {
+            self.term = term;
+            for s in self.sessions.values_mut() {
+                s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+            }
+        }
+        self.now_ms = now;
+        for session in expired(&self.sessions, now) {
+            self.end_session(session);
+            self.log(Event::Expired { session });
+        }
+        self.time_out_waiters();
+    }
+
+    fn open(&mut self, index: Index, client: ClientId, ttl_ms: u64) -> Result<Response, LockError> {
+        if ttl_ms == 0 || ttl_ms > self.limits.max_ttl_ms {
+            return Err(LockError::BadTtl(ttl_ms));
+        }
+        if self.sessions.len() >= self.limits.max_sessions {
+            return Err(LockError::Limit("sessions".to_string()));
+        }
+        let expires_ms = self.now_ms.saturating_add(ttl_ms);
+        self.sessions.insert(
+            index,
+            Session {
+                client,
+                ttl_ms,
+                expires_ms,
+                held: Default::default(),
+                waiting: Default::default(),
+            },
+        );
+        Ok(Response::Opened {
+            session: index,
+            expires_ms,
+        })
+    }
+
+    fn keep_alive(&mut self, session: SessionId) -> Result<Response, LockError> {
+        let now = self.now_ms;
+        let s = self
+            .sessions
+            .get_mut(&session)
+            .ok_or(LockError::NoSession(session))?;
+        s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+        Ok(Response::Ok)
+    }
+
+    fn close(&mut self, session: SessionId) -> Result<Response, LockError> {
+        if !self.sessions.contains_key(&session) {
+            return Err(LockError::NoSession(session));
+        }
+        self.end_session(session);
+        Ok(Response::Ok)
+    }
+
+    fn acquire(
+        &mut self,
+        session: SessionId,
+        name: LockName,
+        wait_ms: Option<u64>,
+    ) -> Result<Response, LockError> {
+        if !self.sessions.contains_key(&session) {
+            return Err(LockError::NoSession(session));
+        }
+        if name.len() > self.limits.max_name_bytes {
+            return Err(LockError::Limit("lock name length".to_string()));
+        }
+        if !self.locks.contains_key(&name) && self.locks.len() >= self.limits.max_locks {
+            return Err(LockError::Limit("locks".to_string()));
+        }
+        let now = self.now_ms;
+        let max_waiters = self.limits.max_waiters_per_lock;
+        let lock = self.locks.entry(name.clone()).or_default();
+        if lock.holder.is_some_and(|(h, _)| h == session) {
+            return Err(LockError::AlreadyHeld);
+        }
+        if lock.position(session).is_some() {
+            return Err(LockError::AlreadyWaiting);
+        }
+        if lock.holder.is_none() {
+            let token = self.grant(&name, session);
+            return Ok(Response::Granted { token });
+        }
+        if wait_ms == Some(0) {
+            return Err(LockError::Busy);
+        }
+        if lock.queue.len() >= max_waiters {
+            return Err(LockError::Limit("waiters".to_string()));
+        }
+        let ahead = lock.queue.len() as u64;
+        lock.queue.push_back(Waiter {
+            session,
+            deadline_ms: wait_ms.map(|w| now.saturating_add(w)),
+        });
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.waiting.insert(name);
+        }
+        Ok(Response::Queued { ahead })
+    }
+
+    fn release(
+        &mut self,
+        session: SessionId,
+        name: &str,
+        token: Token,
+    ) -> Result<Response, LockError> {
+        let held = self
+            .locks
+            .get(name)
+            .is_some_and(|l| l.holder == Some((session, token)));
+        if !held {
+            return Err(LockError::NotHolder);
+        }
+        self.free(name);
+        Ok(Response::Ok)
+    }
+
+    fn cancel(&mut self, session: SessionId, name: &str) -> Result<Response, LockError> {
+        let Some(lock) = self.locks.get_mut(name) else {
+            return Err(LockError::NotWaiting);
+        };
+        let Some(at) = lock.position(session) else {
+            return Err(LockError::NotWaiting);
+        };
+        lock.queue.remove(at);
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.waiting.remove(name);
+        }
+        self.drop_if_idle(name);
+        Ok(Response::Ok)
+    }
+
+    /// Grants `name` to `session` with a new token.
+    fn grant(&mut self, name: &str, session: SessionId) -> Token {
+        self.last_token += 1;
+        let token = self.last_token;
+        if let Some(lock) = self.locks.get_mut(name) {
+            lock.holder = Some((session, token));
+        }
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.held.insert(name.to_string());
+        }
+        self.log(Event::Granted {
+            lock: name.to_string(),
+            session,
+            token,
+        });
+        token
+    }
+
+    /// The holder lets go: the next waiter whose session is still open
+    /// (checked now, at grant time) and whose deadline has not passed gets
+    /// the lock.
+    fn free(&mut self, name: &str) {
+        let Some(lock) = self.locks.get_mut(name) else {
+            return;
+        };
+        let Some((session, token)) = lock.holder.take() else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.held.remove(name);
+        }
+        self.log(Event::Released {
+            lock: name.to_string(),
+            session,
+            token,
+        });
+        let now = self.now_ms;
+        while let Some(w) = self.locks.get_mut(name).and_then(|l| l.queue.pop_front()) {
+            let open = self
+                .sessions
+                .get(&w.session)
+                .is_some_and(|s| now < s.expires_ms);
+            if let Some(s) = self.sessions.get_mut(&w.session) {
+                s.waiting.remove(name);
+            }
+            if open && w.deadline_ms.is_none_or(|d| now < d) {
+                self.grant(name, w.session);
+                return;
+            }
+        }
+        self.drop_if_idle(name);
+    }
+
+    /// A session ends (closed or expired): it releases what it holds and
+    /// leaves every queue.
+    fn end_session(&mut self, session: SessionId) {
+        let Some(s) = self.sessions.remove(&session) else {
+            return;
+        };
+        for name in &s.waiting {
+            if let Some(lock) = self.locks.get_mut(name)
+                && let Some(at) = lock.position(session)
+            {
+                lock.queue.remove(at);
+            }
+            self.drop_if_idle(name);
+        }
+        for name in &s.held {
+            self.free(name);
+        }
+        let client_has_other = self.sessions.values().any(|o| o.client == s.client);
+        if !client_has_other {
+            // Its exactly-once entry goes with its last session: a retry
+            // that late finds no session anyway.
+            self.clients.remove(&s.client);
+        }
+    }
+
+    /// Waiters whose deadline passed leave their queues.
+    fn time_out_waiters(&mut self) {
+        let now = self.now_ms;
+        let mut gone = Vec::new();
+        for (name, lock) in &mut self.locks {
+            lock.queue.retain(|w| {
+                let keep = w.deadline_ms.is_none_or(|d| now < d);
+                if !keep {
+                    gone.push((name.clone(), w.session));
+                }
+                keep
+            });
+        }
+        for (name, session) in gone {
+            if let Some(s) = self.sessions.get_mut(&session) {
+                s.waiting.remove(&name);
+            }
+            self.drop_if_idle(&name);
+            self.log(Event::TimedOut {
+                lock: name,
+                session,
+            });
+        }
+    }
+
+    fn drop_if_idle(&mut self, name: &str) {
+        if self.locks.get(name).is_some_and(Lock::is_idle) {
+            self.locks.remove(name);
+        }
+    }
+
+    fn log(&mut self, event: Event) {
+        self.events.push_back((self.applying, event));
+        while self.events.len() > self.limits.max_events {
+            if let Some((index, _)) = self.events.pop_front() {
+                self.dropped_through = self.dropped_through.max(index);
+            }
+        }
+    }
+
+    /// Checks the machine's invariants (for tests and fuzzing): every lock
+    /// is held or waited for; a lock without a holder has no queue; every
+    /// holder and waiter is an open session that records it, at most once
+    /// per queue, never both holding and waiting; every token is at most
+    /// the last granted; every session's records point back.
+    ///
+    /// # Errors
+    /// The first invariant broken, described.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (name, lock) in &self.locks {
+            let Some((holder, token)) = lock.holder else {
+                return Err(format!(
+                    "lock {name:?} has no holder (queue {:?})",
+                    lock.queue
+                ));
+            };
+            if token > self.last_token {
+                return Err(format!(
+                    "lock {name:?} token {token} > last {}",
+                    self.last_token
+                ));
+            }
+            let held = self
+                .sessions
+                .get(&holder)
+                .is_some_and(|s| s.held.contains(name));
+            if !held {
+                return Err(format!(
+                    "lock {name:?} holder {holder} is not an open session holding it"
+                ));
+            }
+            for (i, w) in lock.queue.iter().enumerate() {
+                if w.session == holder || lock.position(w.session) != Some(i) {
+                    return Err(format!(
+                        "lock {name:?} waiter {} repeated or holding",
+                        w.session
+                    ));
+                }
+                let waiting = self
+                    .sessions
+                    .get(&w.session)
+                    .is_some_and(|s| s.waiting.contains(name));
+                if !waiting {
+                    return Err(format!(
+                        "lock {name:?} waiter {} does not record it",
+                        w.session
+                    ));
+                }
+            }
+        }
+        for (id, session) in &self.sessions {
+            for name in &session.held {
+                if self.locks.get(name).and_then(|l| l.holder).map(|h| h.0) != Some(*id) {
+                    return Err(format!("session {id} records holding {name:?}"));
+                }
+            }
+            for name in &session.waiting {
+                if self.locks.get(name).and_then(|l| l.position(*id)).is_none() {
+                    return Err(format!("session {id} records waiting for {name:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers `query` from this replica's state.
+    #[must_use]
+    pub fn answer(&self, query: &Query) -> QueryAnswer {
+        match query {
+            Query::Holder(name) => QueryAnswer::Holder(self.locks.get(name).and_then(|l| l.holder)),
+            Query::Session(id) => QueryAnswer::Session(self.sessions.get(id).map(|s| s.expires_ms)),
+            Query::Events { after, max } => QueryAnswer::Events {
+                events: self
+                    .events
+                    .iter()
+                    .filter(|(i, _)| i > after)
+                    .take(*max)
+                    .cloned()
+                    .collect(),
+                missed: self.dropped_through > *after,
+            },
+            Query::Now => QueryAnswer::Now(self.now_ms),
+        }
+    }
+
+    /// The whole state, encoded.
+    #[must_use]
+    pub fn encode(&self) -> Bytes {
+        // Every field is plain data; encoding to a Vec cannot fail.
+        Bytes::from(postcard::to_stdvec(self).unwrap_or_default())
+    }
+
+    /// A state encoded by [`LockMachine::encode`].
+    ///
+    /// # Errors
+    /// A description when the bytes are not one.
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("not a lock machine snapshot: {e}"))
+    }
+}
+
+impl synod_node::StateMachine for LockMachine {
+    type Response = Response;
+    type Query = Query;
+    type Answer = QueryAnswer;
+
+    fn apply(&mut self, index: Index, command: &Bytes) -> Response {
+        self.apply_bytes(index, command)
+    }
+
+    fn query(&self, query: &Query) -> QueryAnswer {
+        self.answer(query)
+    }
+
+    fn snapshot(&self) -> Bytes {
+        self.encode()
+    }
+
+    fn restore(&mut self, snapshot: &Bytes) -> Result<(), String> {
+        *self = Self::decode(snapshot)?;
+        Ok(())
+    }
+}

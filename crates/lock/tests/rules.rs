@@ -1,0 +1,424 @@
+//! The lock machine rule by rule: sessions in log time, grants with
+//! fencing tokens, FIFO queues that wake one waiter, grants re-checking
+//! the waiter's session (the etcd 3.4.3 bug Jepsen found), deadlines,
+//! cancellation, expiry releasing everything, failover extending leases,
+//! exactly-once retries, snapshots, and what bad input gets.
+
+use synod_lock::*;
+
+/// A machine and a log: each call is the next committed entry.
+struct Log {
+    m: LockMachine,
+    index: Index,
+    seqs: std::collections::BTreeMap<ClientId, u64>,
+}
+
+impl Log {
+    fn new() -> Self {
+        Self {
+            m: LockMachine::new(),
+            index: 0,
+            seqs: Default::default(),
+        }
+    }
+
+    /// `client`'s next request.
+    fn send(&mut self, client: ClientId, command: Command) -> Response {
+        let seq = self.seqs.entry(client).or_insert(0);
+        *seq += 1;
+        let request = Request {
+            client,
+            seq: *seq,
+            command,
+        };
+        self.index += 1;
+        self.m.apply_bytes(self.index, &request.encode())
+    }
+
+    /// The leader's clock stamp.
+    fn clock(&mut self, term: u64, now_ms: u64) {
+        self.send(0, Command::Clock { term, now_ms });
+    }
+
+    fn open(&mut self, client: ClientId, ttl_ms: u64) -> SessionId {
+        match self.send(client, Command::OpenSession { ttl_ms }) {
+            Response::Opened { session, .. } => session,
+            other => panic!("open: {other:?}"),
+        }
+    }
+
+    fn acquire(
+        &mut self,
+        client: ClientId,
+        session: SessionId,
+        lock: &str,
+        wait_ms: Option<u64>,
+    ) -> Response {
+        self.send(
+            client,
+            Command::Acquire {
+                session,
+                lock: lock.to_string(),
+                wait_ms,
+            },
+        )
+    }
+
+    fn release(
+        &mut self,
+        client: ClientId,
+        session: SessionId,
+        lock: &str,
+        token: Token,
+    ) -> Response {
+        self.send(
+            client,
+            Command::Release {
+                session,
+                lock: lock.to_string(),
+                token,
+            },
+        )
+    }
+
+    fn holder(&self, lock: &str) -> Option<(SessionId, Token)> {
+        match self.m.answer(&Query::Holder(lock.to_string())) {
+            QueryAnswer::Holder(h) => h,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn events(&self) -> Vec<Event> {
+        match self.m.answer(&Query::Events {
+            after: 0,
+            max: usize::MAX,
+        }) {
+            QueryAnswer::Events { events, .. } => events.into_iter().map(|(_, e)| e).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn token(r: Response) -> Token {
+    match r {
+        Response::Granted { token } => token,
+        other => panic!("not granted: {other:?}"),
+    }
+}
+
+#[test]
+fn a_free_lock_is_granted_with_a_new_token_and_a_held_one_queues() {
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 1_000);
+    let b = l.open(2, 1_000);
+    let t1 = token(l.acquire(1, a, "x", None));
+    assert_eq!(l.holder("x"), Some((a, t1)));
+    assert_eq!(l.acquire(2, b, "x", None), Response::Queued { ahead: 0 });
+    assert_eq!(
+        l.acquire(1, a, "x", None),
+        Response::Refused(LockError::AlreadyHeld)
+    );
+    assert_eq!(
+        l.acquire(2, b, "x", None),
+        Response::Refused(LockError::AlreadyWaiting)
+    );
+    // A try-lock never queues.
+    let c = l.open(3, 1_000);
+    assert_eq!(
+        l.acquire(3, c, "x", Some(0)),
+        Response::Refused(LockError::Busy)
+    );
+    // Release: the next waiter gets it, with a larger token.
+    assert_eq!(l.release(1, a, "x", t1), Response::Ok);
+    let (holder, t2) = l.holder("x").unwrap();
+    assert_eq!(holder, b);
+    assert!(t2 > t1, "token {t2} not above {t1}");
+}
+
+#[test]
+fn tokens_increase_across_locks_and_a_wrong_token_releases_nothing() {
+    let mut l = Log::new();
+    let a = l.open(1, 1_000);
+    let t1 = token(l.acquire(1, a, "x", None));
+    let t2 = token(l.acquire(1, a, "y", None));
+    assert!(t2 > t1);
+    assert_eq!(
+        l.release(1, a, "x", t2),
+        Response::Refused(LockError::NotHolder)
+    );
+    assert_eq!(
+        l.release(1, a + 1, "x", t1),
+        Response::Refused(LockError::NotHolder)
+    );
+    assert_eq!(l.holder("x"), Some((a, t1)));
+    assert_eq!(l.release(1, a, "x", t1), Response::Ok);
+    let t3 = token(l.acquire(1, a, "x", None));
+    assert!(t3 > t2, "a re-grant reused a token: {t3} <= {t2}");
+}
+
+#[test]
+fn one_release_wakes_one_waiter_in_arrival_order() {
+    let mut l = Log::new();
+    let ids: Vec<SessionId> = (1..=4).map(|c| l.open(c, 1_000)).collect();
+    let t = token(l.acquire(1, ids[0], "x", None));
+    for (i, &s) in ids.iter().enumerate().skip(1) {
+        assert_eq!(
+            l.acquire(i as u64 + 1, s, "x", None),
+            Response::Queued {
+                ahead: i as u64 - 1
+            }
+        );
+    }
+    l.release(1, ids[0], "x", t);
+    let granted: Vec<_> = l
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Granted { .. }))
+        .collect();
+    // The first grant, then exactly one more: no herd.
+    assert_eq!(granted.len(), 2);
+    assert_eq!(l.holder("x").map(|h| h.0), Some(ids[1]));
+}
+
+#[test]
+fn a_waiter_whose_session_expired_is_never_granted() {
+    // Jepsen, etcd 3.4.3: a queued lock call returned after the session
+    // had expired, so two clients believed they held the lock.
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 10_000);
+    let b = l.open(2, 100);
+    let t = token(l.acquire(1, a, "x", None));
+    assert_eq!(l.acquire(2, b, "x", None), Response::Queued { ahead: 0 });
+    l.send(1, Command::KeepAlive { session: a });
+    l.clock(1, 200); // b's time runs out
+    assert!(l.events().contains(&Event::Expired { session: b }));
+    l.release(1, a, "x", t);
+    assert_eq!(l.holder("x"), None, "granted to an expired session");
+    assert_eq!(
+        l.acquire(2, b, "x", None),
+        Response::Refused(LockError::NoSession(b))
+    );
+}
+
+#[test]
+fn an_expired_holder_releases_to_the_next_waiter_with_a_larger_token() {
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 100);
+    let b = l.open(2, 10_000);
+    let t1 = token(l.acquire(1, a, "x", None));
+    l.acquire(2, b, "x", None);
+    l.clock(1, 99);
+    assert_eq!(l.holder("x"), Some((a, t1)), "expired early");
+    l.clock(1, 100);
+    let (h, t2) = l.holder("x").unwrap();
+    assert_eq!(h, b);
+    assert!(t2 > t1);
+    // The paused former holder's release is refused; its token is stale.
+    assert_eq!(
+        l.release(1, a, "x", t1),
+        Response::Refused(LockError::NotHolder)
+    );
+    let mut fence = Fence::new();
+    fence.check("x", t2).unwrap();
+    assert_eq!(
+        fence.check("x", t1),
+        Err(StaleToken {
+            token: t1,
+            highest: t2
+        })
+    );
+}
+
+#[test]
+fn keep_alives_extend_and_time_never_goes_back() {
+    let mut l = Log::new();
+    l.clock(1, 1_000);
+    let a = l.open(1, 100);
+    l.clock(1, 1_050);
+    l.send(1, Command::KeepAlive { session: a });
+    l.clock(1, 500); // an old stamp: ignored
+    assert_eq!(l.m.now_ms(), 1_050);
+    l.clock(1, 1_149);
+    assert_eq!(
+        l.m.answer(&Query::Session(a)),
+        QueryAnswer::Session(Some(1_150))
+    );
+    l.clock(1, 1_150);
+    assert_eq!(l.m.answer(&Query::Session(a)), QueryAnswer::Session(None));
+}
+
+#[test]
+fn a_new_leader_term_extends_leases_and_never_shortens_them() {
+    // The new leader's clock may run ahead of the old one's: its first
+    // stamp must not expire sessions whose holders kept them alive.
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 100);
+    let t = token(l.acquire(1, a, "x", None));
+    l.clock(2, 10_000);
+    assert_eq!(l.holder("x"), Some((a, t)), "a failover shortened a lease");
+    assert_eq!(
+        l.m.answer(&Query::Session(a)),
+        QueryAnswer::Session(Some(10_100))
+    );
+    // Within the same term, time running out still ends it.
+    l.clock(2, 10_100);
+    assert_eq!(l.holder("x"), None);
+}
+
+#[test]
+fn waiters_time_out_at_their_deadline_and_can_cancel() {
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 10_000);
+    let b = l.open(2, 10_000);
+    let c = l.open(3, 10_000);
+    let t = token(l.acquire(1, a, "x", None));
+    l.acquire(2, b, "x", Some(50));
+    l.acquire(3, c, "x", None);
+    l.clock(1, 50);
+    assert!(l.events().contains(&Event::TimedOut {
+        lock: "x".into(),
+        session: b
+    }));
+    assert_eq!(
+        l.send(
+            3,
+            Command::Cancel {
+                session: c,
+                lock: "x".into()
+            }
+        ),
+        Response::Ok
+    );
+    assert_eq!(
+        l.send(
+            3,
+            Command::Cancel {
+                session: c,
+                lock: "x".into()
+            }
+        ),
+        Response::Refused(LockError::NotWaiting)
+    );
+    l.release(1, a, "x", t);
+    assert_eq!(l.holder("x"), None);
+}
+
+#[test]
+fn closing_a_session_releases_everything_it_held_and_leaves_every_queue() {
+    let mut l = Log::new();
+    let a = l.open(1, 1_000);
+    let b = l.open(2, 1_000);
+    token(l.acquire(1, a, "x", None));
+    token(l.acquire(2, b, "y", None));
+    l.acquire(1, a, "y", None);
+    l.acquire(2, b, "x", None);
+    assert_eq!(
+        l.send(1, Command::CloseSession { session: a }),
+        Response::Ok
+    );
+    assert_eq!(l.holder("x").map(|h| h.0), Some(b));
+    assert_eq!(l.holder("y").map(|h| h.0), Some(b));
+}
+
+#[test]
+fn a_retry_gets_the_first_answer_and_an_old_request_is_refused() {
+    let mut l = Log::new();
+    let a = l.open(1, 1_000);
+    let acquire = Request {
+        client: 1,
+        seq: 10,
+        command: Command::Acquire {
+            session: a,
+            lock: "x".into(),
+            wait_ms: None,
+        },
+    };
+    let first = l.m.apply(100, acquire.clone());
+    let t = token(first.clone());
+    // The same request committed again (a client retry after a lost
+    // answer): the same answer, no second grant.
+    assert_eq!(l.m.apply(101, acquire.clone()), first);
+    assert_eq!(l.m.last_token(), t);
+    let old = Request { seq: 9, ..acquire };
+    assert_eq!(
+        l.m.apply(102, old),
+        Response::Refused(LockError::StaleRequest { seq: 9, latest: 10 })
+    );
+}
+
+#[test]
+fn a_snapshot_restores_the_same_machine_and_tokens_keep_rising() {
+    use synod_node::StateMachine;
+    let mut l = Log::new();
+    l.clock(3, 77);
+    let a = l.open(1, 1_000);
+    let t = token(l.acquire(1, a, "x", None));
+    let snapshot = StateMachine::snapshot(&l.m);
+    let mut restored = LockMachine::new();
+    restored.restore(&snapshot).unwrap();
+    assert_eq!(restored, l.m);
+    l.m = restored;
+    l.release(1, a, "x", t);
+    let t2 = token(l.acquire(1, a, "x", None));
+    assert!(t2 > t, "a restored machine reused a token");
+    assert!(
+        LockMachine::new()
+            .restore(&bytes::Bytes::from_static(b"junk"))
+            .is_err()
+    );
+}
+
+#[test]
+fn bad_input_gets_a_typed_refusal() {
+    let mut l = Log::new();
+    assert_eq!(
+        l.m.apply_bytes(1, b"\xff\xff\xff"),
+        Response::Refused(LockError::Undecodable)
+    );
+    assert_eq!(
+        l.send(1, Command::OpenSession { ttl_ms: 0 }),
+        Response::Refused(LockError::BadTtl(0))
+    );
+    assert_eq!(
+        l.send(1, Command::OpenSession { ttl_ms: u64::MAX }),
+        Response::Refused(LockError::BadTtl(u64::MAX))
+    );
+    assert_eq!(
+        l.send(1, Command::KeepAlive { session: 42 }),
+        Response::Refused(LockError::NoSession(42))
+    );
+    let a = l.open(2, 1_000);
+    let long = "n".repeat(300);
+    assert!(matches!(
+        l.acquire(2, a, &long, None),
+        Response::Refused(LockError::Limit(_))
+    ));
+    // Time near u64::MAX saturates instead of overflowing.
+    l.clock(1, u64::MAX - 1);
+    assert_eq!(l.m.now_ms(), u64::MAX - 1);
+}
+
+#[test]
+fn a_waiter_expiring_at_the_same_stamp_as_the_holder_is_not_granted() {
+    // The holder's session ends first (lower id) and releases the lock
+    // while the waiter's session, out of time at the same stamp, has not
+    // been removed yet: the grant must re-check it (and skip it).
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 100);
+    let b = l.open(2, 100);
+    token(l.acquire(1, a, "x", None));
+    assert_eq!(l.acquire(2, b, "x", None), Response::Queued { ahead: 0 });
+    l.clock(1, 100);
+    let granted_to_b = l
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Granted { session, .. } if *session == b));
+    assert!(!granted_to_b, "granted to a session whose time had run out");
+    assert_eq!(l.holder("x"), None);
+}
