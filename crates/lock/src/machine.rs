@@ -97,8 +97,11 @@ pub struct LockMachine {
     sessions: Sessions,
     /// Locks held or waited for (idle locks are dropped).
     locks: BTreeMap<LockName, Lock>,
-    /// Exactly-once: each client's latest sequence number and answer.
-    clients: BTreeMap<ClientId, (u64, Response)>,
+    /// Exactly-once: each client's latest sequence number, its answer,
+    /// and the log time of that request. Kept while the client has an open
+    /// session, and for `max_ttl_ms` of log time after its last request
+    /// (a retry later than that is taken as new).
+    clients: BTreeMap<ClientId, (u64, Response, u64)>,
     events: VecDeque<(Index, Event)>,
     /// Whether events were ever dropped, and the latest index dropped.
     dropped_through: Index,
@@ -160,7 +163,7 @@ impl LockMachine {
             self.on_clock(term, now_ms);
             return Response::Ok;
         }
-        if let Some((seq, response)) = self.clients.get(&request.client) {
+        if let Some((seq, response, _)) = self.clients.get(&request.client) {
             if request.seq == *seq {
                 return response.clone();
             }
@@ -173,7 +176,7 @@ impl LockMachine {
         }
         let response = self.execute(index, request.client, request.command);
         self.clients
-            .insert(request.client, (request.seq, response.clone()));
+            .insert(request.client, (request.seq, response.clone(), self.now_ms));
         response
     }
 
@@ -215,6 +218,19 @@ impl LockMachine {
             self.log(Event::Expired { session });
         }
         self.time_out_waiters();
+        self.forget_idle_clients();
+    }
+
+    /// Exactly-once entries of clients with no open session and no request
+    /// for `max_ttl_ms` of log time go (the table stays bounded; a retry
+    /// that late, of an `OpenSession`, would open a second session, which
+    /// expires unused).
+    fn forget_idle_clients(&mut self) {
+        let (now, keep_ms) = (self.now_ms, self.limits.max_ttl_ms);
+        let active: std::collections::BTreeSet<ClientId> =
+            self.sessions.values().map(|s| s.client).collect();
+        self.clients
+            .retain(|c, (_, _, at)| active.contains(c) || now.saturating_sub(*at) < keep_ms);
     }
 
     fn open(&mut self, index: Index, client: ClientId, ttl_ms: u64) -> Result<Response, LockError> {
@@ -405,12 +421,6 @@ impl LockMachine {
         }
         for name in &s.held {
             self.free(name);
-        }
-        let client_has_other = self.sessions.values().any(|o| o.client == s.client);
-        if !client_has_other {
-            // Its exactly-once entry goes with its last session: a retry
-            // that late finds no session anyway.
-            self.clients.remove(&s.client);
         }
     }
 

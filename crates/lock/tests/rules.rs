@@ -352,6 +352,24 @@ fn a_retry_gets_the_first_answer_and_an_old_request_is_refused() {
 }
 
 #[test]
+fn a_retried_open_is_answered_from_the_table_after_the_session_ended() {
+    // The answer to an open was lost and the session expired before the
+    // retry committed: the retry must not open a second session.
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let open = Request {
+        client: 5,
+        seq: 1,
+        command: Command::OpenSession { ttl_ms: 100 },
+    };
+    let first = l.m.apply(10, open.clone());
+    l.clock(1, 1_000);
+    let before = l.m.clone();
+    assert_eq!(l.m.apply(20, open), first);
+    assert_eq!(l.m, before, "the retry changed the machine");
+}
+
+#[test]
 fn a_snapshot_restores_the_same_machine_and_tokens_keep_rising() {
     use synod_node::StateMachine;
     let mut l = Log::new();

@@ -1,0 +1,117 @@
+//! Fuzz interpreter: one lock machine fed commands built from the input
+//! (every kind, from a few clients over a few sessions and locks, with
+//! clock stamps and term changes), retries of the latest request, raw
+//! bytes as requests and as snapshots, and snapshot round trips. Nothing
+//! may panic; after every step the machine's invariants hold, tokens never
+//! go back, a retry changes nothing, and a snapshot restores an equal
+//! machine. Shared by `fuzz/fuzz_targets/lock_ops.rs` and the crate's
+//! `fuzz_inputs` test.
+#![allow(dead_code, unreachable_pub)]
+
+use arbitrary::Unstructured;
+use synod_lock::{Command, LockMachine, Request, Response, SessionId};
+use synod_node::StateMachine;
+
+pub fn run(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let mut m = LockMachine::new();
+    let mut index = 0u64;
+    let mut sessions: Vec<SessionId> = Vec::new();
+    let mut seqs = [0u64; 4];
+    let (mut term, mut now) = (1u64, 0u64);
+    let mut latest: Option<(Request, Response)> = None;
+    for _ in 0..512 {
+        let Ok(kind) = u.int_in_range(0..=10u8) else {
+            break;
+        };
+        let client = u.int_in_range(1..=3u64).unwrap_or(1);
+        let session = match u.int_in_range(0..=7usize) {
+            Ok(i) if i < sessions.len() => sessions[i],
+            Ok(i) => i as u64 * 1_000 + 7, // not a session
+            Err(_) => 0,
+        };
+        let lock = format!("l{}", u.int_in_range(0..=2u8).unwrap_or(0));
+        let value: u64 = u.arbitrary().unwrap_or(0);
+        let command = match kind {
+            0 => {
+                term += u64::from(value % 5 == 0);
+                now = now.saturating_add(value % 500);
+                Some(Command::Clock { term, now_ms: now })
+            }
+            1 => Some(Command::OpenSession {
+                ttl_ms: value % 1_000,
+            }),
+            2 => Some(Command::KeepAlive { session }),
+            3 => Some(Command::CloseSession { session }),
+            4 => Some(Command::Acquire {
+                session,
+                lock,
+                wait_ms: (value % 3 != 0).then_some(value % 400),
+            }),
+            5 => Some(Command::Release {
+                session,
+                lock,
+                token: value % 16,
+            }),
+            6 => Some(Command::Cancel { session, lock }),
+            7 => {
+                // A retry of the latest request: the same answer, no change.
+                if let Some((request, response)) = latest.clone() {
+                    let before = m.clone();
+                    index += 1;
+                    assert_eq!(
+                        m.apply(index, request),
+                        response,
+                        "a retry answered differently"
+                    );
+                    assert_eq!(m, before, "a retry changed the machine");
+                }
+                None
+            }
+            8 => {
+                let bytes: Vec<u8> = u.arbitrary().unwrap_or_default();
+                index += 1;
+                let _ = m.apply_bytes(index, &bytes);
+                None
+            }
+            9 => {
+                let mut restored = LockMachine::new();
+                restored
+                    .restore(&m.snapshot())
+                    .expect("a snapshot restores");
+                assert_eq!(restored, m, "a snapshot restored another machine");
+                m = restored;
+                None
+            }
+            _ => {
+                let bytes: Vec<u8> = u.arbitrary().unwrap_or_default();
+                let mut other = LockMachine::new();
+                let _ = other.restore(&bytes::Bytes::from(bytes));
+                None
+            }
+        };
+        let token_before = m.last_token();
+        if let Some(command) = command {
+            let is_clock = matches!(command, Command::Clock { .. });
+            let slot = client as usize;
+            seqs[slot] += 1;
+            let request = Request {
+                client: if is_clock { 0 } else { client },
+                seq: seqs[slot],
+                command,
+            };
+            index += 1;
+            let response = m.apply(index, request.clone());
+            if let Response::Opened { session, .. } = response {
+                sessions.push(session);
+            }
+            if !is_clock {
+                latest = Some((request, response));
+            }
+        }
+        if let Err(e) = m.check_invariants() {
+            panic!("after index {index}: {e}");
+        }
+        assert!(m.last_token() >= token_before, "tokens went back");
+    }
+}
