@@ -96,6 +96,22 @@ pub enum Command {
         /// The lock.
         lock: LockName,
     },
+    /// An all-or-nothing write to the versioned map (the etcd transaction
+    /// pattern): applied only if every guard and every version check
+    /// holds, so a writer whose lock was taken over (a stale token) writes
+    /// nothing.
+    Write(Write),
+}
+
+/// A guarded write to the versioned map.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Write {
+    /// Each lock must be held with exactly this token.
+    pub guards: Vec<(LockName, Token)>,
+    /// Each key must be at this version (0: absent).
+    pub checks: Vec<(String, u64)>,
+    /// The new values, in order (`None` deletes).
+    pub puts: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// What a command returns.
@@ -120,6 +136,12 @@ pub enum Response {
     Queued {
         /// Waiters before this one.
         ahead: u64,
+    },
+    /// A write was applied; every key it put is now at `version` (the log
+    /// index of the write: versions only rise).
+    Written {
+        /// The keys' new version.
+        version: u64,
     },
     /// Refused.
     Refused(LockError),

@@ -40,6 +40,25 @@ pub enum LockError {
     /// The session does not wait for the lock.
     #[error("not waiting")]
     NotWaiting,
+    /// A write's guard failed: the lock is not held with that token (it
+    /// was released or taken over).
+    #[error("lock {lock:?} is not held with token {token}")]
+    GuardFailed {
+        /// The lock.
+        lock: String,
+        /// The token the writer presented.
+        token: u64,
+    },
+    /// A write's version check failed.
+    #[error("key {key:?} is at version {actual}, not {expected}")]
+    VersionMismatch {
+        /// The key.
+        key: String,
+        /// The version the writer expected.
+        expected: u64,
+        /// The version it is at.
+        actual: u64,
+    },
     /// A lock name too long, or a limit on locks, waiters or sessions.
     #[error("limit reached: {0}")]
     Limit(String),

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use synod_protocol::Index;
 
-use crate::command::{ClientId, Command, Event, LockName, Request, Response, SessionId, Token};
+use crate::command::{
+    ClientId, Command, Event, LockName, Request, Response, SessionId, Token, Write,
+};
 use crate::error::LockError;
 use crate::locks::{Lock, Waiter};
 use crate::sessions::{Session, Sessions, expired};
@@ -29,11 +31,16 @@ pub struct Limits {
     /// Events kept for watchers (older ones are dropped; a watcher that
     /// fell further behind resynchronises from a query).
     pub max_events: usize,
+    /// Keys in the versioned map.
+    pub max_keys: usize,
+    /// Bytes in a key plus its value.
+    pub max_entry_bytes: usize,
 }
 
 impl Default for Limits {
     /// 100,000 sessions and locks, 10,000 waiters per lock, 256-byte
-    /// names, a one-day time-to-live, 100,000 events.
+    /// names, a one-day time-to-live, 100,000 events, 100,000 keys of at
+    /// most 64 KiB.
     fn default() -> Self {
         Self {
             max_sessions: 100_000,
@@ -42,6 +49,8 @@ impl Default for Limits {
             max_name_bytes: 256,
             max_ttl_ms: 86_400_000,
             max_events: 100_000,
+            max_keys: 100_000,
+            max_entry_bytes: 64 << 10,
         }
     }
 }
@@ -63,6 +72,8 @@ pub enum Query {
     },
     /// The machine's log time.
     Now,
+    /// A key of the versioned map.
+    Get(String),
 }
 
 /// The answer to a [`Query`].
@@ -82,6 +93,8 @@ pub enum QueryAnswer {
     },
     /// Log time, milliseconds.
     Now(u64),
+    /// A key's value and version (`None`: absent).
+    Value(Option<(Vec<u8>, u64)>),
 }
 
 /// The lock service's state machine (see the crate docs).
@@ -103,6 +116,9 @@ pub struct LockMachine {
     /// (a retry later than that is taken as new).
     clients: BTreeMap<ClientId, (u64, Response, u64)>,
     events: VecDeque<(Index, Event)>,
+    /// The versioned map: value and version (the index of the write that
+    /// put it).
+    map: BTreeMap<String, (Vec<u8>, u64)>,
     /// Whether events were ever dropped, and the latest index dropped.
     dropped_through: Index,
     /// The index being applied (events are tagged with it); 0 between
@@ -197,6 +213,7 @@ impl LockMachine {
                 token,
             } => self.release(session, &lock, token),
             Command::Cancel { session, lock } => self.cancel(session, &lock),
+            Command::Write(write) => self.write(index, write),
         };
         result.unwrap_or_else(Response::Refused)
     }
@@ -350,6 +367,57 @@ impl LockMachine {
         }
         self.drop_if_idle(name);
         Ok(Response::Ok)
+    }
+
+    /// All or nothing: every guard and check holds, then every put.
+    fn write(&mut self, index: Index, w: Write) -> Result<Response, LockError> {
+        for (lock, token) in &w.guards {
+            let held = self
+                .locks
+                .get(lock)
+                .and_then(|l| l.holder)
+                .is_some_and(|(_, t)| t == *token);
+            if !held {
+                return Err(LockError::GuardFailed {
+                    lock: lock.clone(),
+                    token: *token,
+                });
+            }
+        }
+        for (key, expected) in &w.checks {
+            let actual = self.map.get(key).map_or(0, |(_, v)| *v);
+            if actual != *expected {
+                return Err(LockError::VersionMismatch {
+                    key: key.clone(),
+                    expected: *expected,
+                    actual,
+                });
+            }
+        }
+        let mut new_keys = 0;
+        for (key, value) in &w.puts {
+            let size = key.len() + value.as_ref().map_or(0, Vec::len);
+            if size > self.limits.max_entry_bytes {
+                return Err(LockError::Limit("entry size".to_string()));
+            }
+            if value.is_some() && !self.map.contains_key(key) {
+                new_keys += 1;
+            }
+        }
+        if self.map.len() + new_keys > self.limits.max_keys {
+            return Err(LockError::Limit("keys".to_string()));
+        }
+        for (key, value) in w.puts {
+            match value {
+                Some(v) => {
+                    self.map.insert(key, (v, index));
+                }
+                None => {
+                    self.map.remove(&key);
+                }
+            }
+        }
+        Ok(Response::Written { version: index })
     }
 
     /// Grants `name` to `session` with a new token.
@@ -546,6 +614,7 @@ impl LockMachine {
                 missed: self.dropped_through > *after,
             },
             Query::Now => QueryAnswer::Now(self.now_ms),
+            Query::Get(key) => QueryAnswer::Value(self.map.get(key).cloned()),
         }
     }
 

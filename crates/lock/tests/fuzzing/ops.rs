@@ -9,7 +9,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use arbitrary::Unstructured;
-use synod_lock::{Command, LockMachine, Request, Response, SessionId};
+use synod_lock::{Command, LockMachine, Request, Response, SessionId, Write};
 use synod_node::StateMachine;
 
 pub fn run(data: &[u8]) {
@@ -34,7 +34,7 @@ pub fn run(data: &[u8]) {
         let value: u64 = u.arbitrary().unwrap_or(0);
         let command = match kind {
             0 => {
-                term += u64::from(value % 5 == 0);
+                term += u64::from(value.is_multiple_of(5));
                 now = now.saturating_add(value % 500);
                 Some(Command::Clock { term, now_ms: now })
             }
@@ -46,7 +46,7 @@ pub fn run(data: &[u8]) {
             4 => Some(Command::Acquire {
                 session,
                 lock,
-                wait_ms: (value % 3 != 0).then_some(value % 400),
+                wait_ms: (!value.is_multiple_of(3)).then_some(value % 400),
             }),
             5 => Some(Command::Release {
                 session,
@@ -83,6 +83,22 @@ pub fn run(data: &[u8]) {
                 m = restored;
                 None
             }
+            10 => Some(Command::Write(Write {
+                guards: if value.is_multiple_of(2) {
+                    vec![(lock.clone(), value % 8)]
+                } else {
+                    Vec::new()
+                },
+                checks: if value.is_multiple_of(3) {
+                    vec![(format!("k{}", value % 3), value % 50)]
+                } else {
+                    Vec::new()
+                },
+                puts: vec![(
+                    format!("k{}", value % 5),
+                    (!value.is_multiple_of(7)).then(|| value.to_le_bytes().to_vec()),
+                )],
+            })),
             _ => {
                 let bytes: Vec<u8> = u.arbitrary().unwrap_or_default();
                 let mut other = LockMachine::new();
