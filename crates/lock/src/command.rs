@@ -69,16 +69,30 @@ pub enum Command {
         /// The session.
         session: SessionId,
     },
-    /// Acquires an exclusive lock: granted now, or queued (FIFO) until it
-    /// is free, at most until `wait_ms` from now (`None`: until granted or
-    /// cancelled; `Some(0)`: a try-lock that never queues).
+    /// Acquires a lock in `mode`: granted now, or queued (FIFO: once
+    /// anyone waits, later acquirers wait behind them) until it can be, at
+    /// most until `wait_ms` from now (`None`: until granted or cancelled;
+    /// `Some(0)`: a try-lock that never queues).
     Acquire {
         /// The session that will hold it.
         session: SessionId,
         /// The lock.
         lock: LockName,
+        /// Exclusive, shared (a reader of a read-write lock), or a permit
+        /// of a semaphore.
+        mode: Mode,
         /// How long to wait in the queue.
         wait_ms: Option<u64>,
+    },
+    /// Turns an exclusive hold into a shared one (same token), letting the
+    /// readers queued behind in.
+    Downgrade {
+        /// The holder's session.
+        session: SessionId,
+        /// The lock.
+        lock: LockName,
+        /// The token it was granted with.
+        token: Token,
     },
     /// Releases a lock held with `token`.
     Release {
@@ -101,6 +115,21 @@ pub enum Command {
     /// holds, so a writer whose lock was taken over (a stale token) writes
     /// nothing.
     Write(Write),
+}
+
+/// How a lock is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Alone (a mutex, or the writer of a read-write lock).
+    Exclusive,
+    /// With other shared holders (readers of a read-write lock).
+    Shared,
+    /// One of at most `capacity` permits (a counting semaphore); every
+    /// acquirer of the lock must name the same capacity.
+    Permit {
+        /// The semaphore's permits.
+        capacity: u32,
+    },
 }
 
 /// A guarded write to the versioned map.
@@ -156,6 +185,8 @@ pub enum Event {
         lock: LockName,
         /// The new holder.
         session: SessionId,
+        /// How it holds it.
+        mode: Mode,
         /// Its token.
         token: Token,
     },

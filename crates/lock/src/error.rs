@@ -31,6 +31,11 @@ pub enum LockError {
     /// The session already waits for the lock.
     #[error("already waiting for this lock")]
     AlreadyWaiting,
+    /// The mode does not fit the lock's use: a semaphore of another
+    /// capacity, a semaphore asked for as a read-write lock or the reverse,
+    /// a capacity of 0, or a downgrade of a hold that is not exclusive.
+    #[error("mode does not fit the lock")]
+    WrongMode,
     /// A try-lock (or a full queue) found the lock held.
     #[error("the lock is held")]
     Busy,

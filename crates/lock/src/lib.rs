@@ -39,7 +39,9 @@ mod locks;
 mod machine;
 mod sessions;
 
-pub use command::{ClientId, Command, Event, LockName, Request, Response, SessionId, Token, Write};
+pub use command::{
+    ClientId, Command, Event, LockName, Mode, Request, Response, SessionId, Token, Write,
+};
 pub use error::LockError;
 pub use fence::{Fence, StaleToken};
 pub use machine::{Limits, LockMachine, Query, QueryAnswer};

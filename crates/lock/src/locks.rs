@@ -1,15 +1,19 @@
-//! Locks: the holder with its fencing token, and the FIFO queue of waiters.
+//! Locks: the holders with their fencing tokens and modes, and the FIFO
+//! queue of waiters. One lock name serves as an exclusive lock, a
+//! read-write lock (exclusive = writer, shared = readers) or a counting
+//! semaphore (permits), by the modes its acquirers ask for.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::command::{SessionId, Token};
+use crate::command::{Mode, SessionId, Token};
 
 /// A session waiting for a lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Waiter {
     pub(crate) session: SessionId,
+    pub(crate) mode: Mode,
     /// It gives up at this log time (`None`: never).
     pub(crate) deadline_ms: Option<u64>,
 }
@@ -17,19 +21,50 @@ pub(crate) struct Waiter {
 /// One lock's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Lock {
-    /// The holder and the token it was granted.
-    pub(crate) holder: Option<(SessionId, Token)>,
-    /// Invariant: empty when there is no holder (a release grants the
-    /// next live waiter at once).
+    /// The holders: their mode and the token each was granted.
+    /// Invariant: one exclusive holder alone, or shared holders only, or
+    /// at most `capacity` permit holders of one capacity.
+    pub(crate) holders: BTreeMap<SessionId, (Mode, Token)>,
+    /// Invariant: its head is never compatible with the holders (it would
+    /// have been granted), so no holders means no queue.
     pub(crate) queue: VecDeque<Waiter>,
 }
 
 impl Lock {
     pub(crate) fn is_idle(&self) -> bool {
-        self.holder.is_none() && self.queue.is_empty()
+        self.holders.is_empty() && self.queue.is_empty()
     }
 
     pub(crate) fn position(&self, session: SessionId) -> Option<usize> {
         self.queue.iter().position(|w| w.session == session)
+    }
+
+    /// Whether `mode` may be granted next to the current holders.
+    pub(crate) fn admits(&self, mode: Mode) -> bool {
+        let mut modes = self.holders.values().map(|(m, _)| *m);
+        match mode {
+            Mode::Exclusive => self.holders.is_empty(),
+            Mode::Shared => modes.all(|m| m == Mode::Shared),
+            Mode::Permit { capacity } => {
+                modes.all(|m| m == mode) && self.holders.len() < capacity as usize
+            }
+        }
+    }
+
+    /// Whether `mode` fits this lock's use at all: one semaphore capacity
+    /// per lock, and a semaphore is not a read-write lock.
+    pub(crate) fn fits(&self, mode: Mode) -> bool {
+        let semaphore = |m: Mode| matches!(m, Mode::Permit { .. });
+        self.holders
+            .values()
+            .map(|(m, _)| *m)
+            .chain(self.queue.iter().map(|w| w.mode))
+            .all(|m| {
+                if semaphore(m) || semaphore(mode) {
+                    m == mode
+                } else {
+                    true
+                }
+            })
     }
 }

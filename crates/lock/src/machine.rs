@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use synod_protocol::Index;
 
 use crate::command::{
-    ClientId, Command, Event, LockName, Request, Response, SessionId, Token, Write,
+    ClientId, Command, Event, LockName, Mode, Request, Response, SessionId, Token, Write,
 };
 use crate::error::LockError;
 use crate::locks::{Lock, Waiter};
@@ -59,8 +59,8 @@ impl Default for Limits {
 /// through the driver's read path).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
-    /// Who holds a lock, with which token.
-    Holder(LockName),
+    /// Who holds a lock, how, with which token.
+    Holders(LockName),
     /// When a session expires (`None`: not open).
     Session(SessionId),
     /// Events after a log index, at most `max`.
@@ -79,8 +79,8 @@ pub enum Query {
 /// The answer to a [`Query`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueryAnswer {
-    /// The holder and its token, if held.
-    Holder(Option<(SessionId, Token)>),
+    /// The holders (by session), their modes and tokens.
+    Holders(Vec<(SessionId, Mode, Token)>),
     /// The session's expiry, if open.
     Session(Option<u64>),
     /// Events, oldest first, each with the index of the command that
@@ -205,8 +205,14 @@ impl LockMachine {
             Command::Acquire {
                 session,
                 lock,
+                mode,
                 wait_ms,
-            } => self.acquire(session, lock, wait_ms),
+            } => self.acquire(session, lock, mode, wait_ms),
+            Command::Downgrade {
+                session,
+                lock,
+                token,
+            } => self.downgrade(session, &lock, token),
             Command::Release {
                 session,
                 lock,
@@ -296,6 +302,7 @@ impl LockMachine {
         &mut self,
         session: SessionId,
         name: LockName,
+        mode: Mode,
         wait_ms: Option<u64>,
     ) -> Result<Response, LockError> {
         if !self.sessions.contains_key(&session) {
@@ -304,20 +311,29 @@ impl LockMachine {
         if name.len() > self.limits.max_name_bytes {
             return Err(LockError::Limit("lock name length".to_string()));
         }
+        if mode == (Mode::Permit { capacity: 0 }) {
+            return Err(LockError::WrongMode);
+        }
         if !self.locks.contains_key(&name) && self.locks.len() >= self.limits.max_locks {
             return Err(LockError::Limit("locks".to_string()));
         }
         let now = self.now_ms;
         let max_waiters = self.limits.max_waiters_per_lock;
         let lock = self.locks.entry(name.clone()).or_default();
-        if lock.holder.is_some_and(|(h, _)| h == session) {
+        if lock.holders.contains_key(&session) {
             return Err(LockError::AlreadyHeld);
         }
         if lock.position(session).is_some() {
             return Err(LockError::AlreadyWaiting);
         }
-        if lock.holder.is_none() {
-            let token = self.grant(&name, session);
+        if !lock.fits(mode) {
+            self.drop_if_idle(&name);
+            return Err(LockError::WrongMode);
+        }
+        // FIFO: once anyone waits, later acquirers wait behind them (a
+        // stream of readers never starves a writer).
+        if lock.queue.is_empty() && lock.admits(mode) {
+            let token = self.grant(&name, session, mode);
             return Ok(Response::Granted { token });
         }
         if wait_ms == Some(0) {
@@ -329,6 +345,7 @@ impl LockMachine {
         let ahead = lock.queue.len() as u64;
         lock.queue.push_back(Waiter {
             session,
+            mode,
             deadline_ms: wait_ms.map(|w| now.saturating_add(w)),
         });
         if let Some(s) = self.sessions.get_mut(&session) {
@@ -346,11 +363,36 @@ impl LockMachine {
         let held = self
             .locks
             .get(name)
-            .is_some_and(|l| l.holder == Some((session, token)));
+            .and_then(|l| l.holders.get(&session))
+            .is_some_and(|&(_, t)| t == token);
         if !held {
             return Err(LockError::NotHolder);
         }
-        self.free(name);
+        self.let_go(name, session);
+        Ok(Response::Ok)
+    }
+
+    fn downgrade(
+        &mut self,
+        session: SessionId,
+        name: &str,
+        token: Token,
+    ) -> Result<Response, LockError> {
+        let Some(hold) = self
+            .locks
+            .get_mut(name)
+            .and_then(|l| l.holders.get_mut(&session))
+        else {
+            return Err(LockError::NotHolder);
+        };
+        if hold.1 != token {
+            return Err(LockError::NotHolder);
+        }
+        if hold.0 != Mode::Exclusive {
+            return Err(LockError::WrongMode);
+        }
+        hold.0 = Mode::Shared;
+        self.wake(name);
         Ok(Response::Ok)
     }
 
@@ -365,7 +407,8 @@ impl LockMachine {
         if let Some(s) = self.sessions.get_mut(&session) {
             s.waiting.remove(name);
         }
-        self.drop_if_idle(name);
+        // The head may have changed: those behind it may fit now.
+        self.wake(name);
         Ok(Response::Ok)
     }
 
@@ -375,8 +418,7 @@ impl LockMachine {
             let held = self
                 .locks
                 .get(lock)
-                .and_then(|l| l.holder)
-                .is_some_and(|(_, t)| t == *token);
+                .is_some_and(|l| l.holders.values().any(|&(_, t)| t == *token));
             if !held {
                 return Err(LockError::GuardFailed {
                     lock: lock.clone(),
@@ -420,12 +462,12 @@ impl LockMachine {
         Ok(Response::Written { version: index })
     }
 
-    /// Grants `name` to `session` with a new token.
-    fn grant(&mut self, name: &str, session: SessionId) -> Token {
+    /// Grants `name` to `session` in `mode` with a new token.
+    fn grant(&mut self, name: &str, session: SessionId, mode: Mode) -> Token {
         self.last_token += 1;
         let token = self.last_token;
         if let Some(lock) = self.locks.get_mut(name) {
-            lock.holder = Some((session, token));
+            lock.holders.insert(session, (mode, token));
         }
         if let Some(s) = self.sessions.get_mut(&session) {
             s.held.insert(name.to_string());
@@ -433,19 +475,19 @@ impl LockMachine {
         self.log(Event::Granted {
             lock: name.to_string(),
             session,
+            mode,
             token,
         });
         token
     }
 
-    /// The holder lets go: the next waiter whose session is still open
-    /// (checked now, at grant time) and whose deadline has not passed gets
-    /// the lock.
-    fn free(&mut self, name: &str) {
-        let Some(lock) = self.locks.get_mut(name) else {
-            return;
-        };
-        let Some((session, token)) = lock.holder.take() else {
+    /// `session` lets go of `name`; those waiting that now fit get it.
+    fn let_go(&mut self, name: &str, session: SessionId) {
+        let Some((_, token)) = self
+            .locks
+            .get_mut(name)
+            .and_then(|l| l.holders.remove(&session))
+        else {
             return;
         };
         if let Some(s) = self.sessions.get_mut(&session) {
@@ -456,18 +498,37 @@ impl LockMachine {
             session,
             token,
         });
+        self.wake(name);
+    }
+
+    /// Grants the lock to the waiters at the head of its queue, in order,
+    /// while each fits beside the holders (one writer, or a run of
+    /// readers, or permits while any are left). A waiter whose session is
+    /// no longer open (checked now, at grant time: the etcd 3.4.3 case) or
+    /// whose deadline passed leaves instead.
+    fn wake(&mut self, name: &str) {
         let now = self.now_ms;
-        while let Some(w) = self.locks.get_mut(name).and_then(|l| l.queue.pop_front()) {
+        loop {
+            let Some(lock) = self.locks.get_mut(name) else {
+                return;
+            };
+            let Some(&w) = lock.queue.front() else {
+                break;
+            };
             let open = self
                 .sessions
                 .get(&w.session)
                 .is_some_and(|s| now < s.expires_ms);
+            let live = open && w.deadline_ms.is_none_or(|d| now < d);
+            if live && !lock.admits(w.mode) {
+                break;
+            }
+            lock.queue.pop_front();
             if let Some(s) = self.sessions.get_mut(&w.session) {
                 s.waiting.remove(name);
             }
-            if open && w.deadline_ms.is_none_or(|d| now < d) {
-                self.grant(name, w.session);
-                return;
+            if live {
+                self.grant(name, w.session, w.mode);
             }
         }
         self.drop_if_idle(name);
@@ -485,10 +546,21 @@ impl LockMachine {
             {
                 lock.queue.remove(at);
             }
-            self.drop_if_idle(name);
+            self.wake(name);
         }
         for name in &s.held {
-            self.free(name);
+            if let Some((_, token)) = self
+                .locks
+                .get_mut(name)
+                .and_then(|l| l.holders.remove(&session))
+            {
+                self.log(Event::Released {
+                    lock: name.clone(),
+                    session,
+                    token,
+                });
+            }
+            self.wake(name);
         }
     }
 
@@ -509,11 +581,11 @@ impl LockMachine {
             if let Some(s) = self.sessions.get_mut(&session) {
                 s.waiting.remove(&name);
             }
-            self.drop_if_idle(&name);
             self.log(Event::TimedOut {
-                lock: name,
+                lock: name.clone(),
                 session,
             });
+            self.wake(&name);
         }
     }
 
@@ -533,38 +605,67 @@ impl LockMachine {
     }
 
     /// Checks the machine's invariants (for tests and fuzzing): every lock
-    /// is held or waited for; a lock without a holder has no queue; every
-    /// holder and waiter is an open session that records it, at most once
-    /// per queue, never both holding and waiting; every token is at most
-    /// the last granted; every session's records point back.
+    /// is held or waited for; its holders are compatible (one exclusive
+    /// holder alone, shared holders only, or permits within one capacity);
+    /// the head of a queue does not fit beside the holders (so a lock
+    /// without holders has no queue); every holder and waiter is an open
+    /// session that records it, at most once, never both holding and
+    /// waiting; every token is at most the last granted; every session's
+    /// records point back.
     ///
     /// # Errors
     /// The first invariant broken, described.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (name, lock) in &self.locks {
-            let Some((holder, token)) = lock.holder else {
-                return Err(format!(
-                    "lock {name:?} has no holder (queue {:?})",
-                    lock.queue
-                ));
+            if lock.is_idle() {
+                return Err(format!("lock {name:?} is kept idle"));
+            }
+            let modes: Vec<Mode> = lock.holders.values().map(|(m, _)| *m).collect();
+            let exclusive = modes.iter().filter(|m| **m == Mode::Exclusive).count();
+            let permits: Vec<Mode> = modes
+                .iter()
+                .copied()
+                .filter(|m| matches!(m, Mode::Permit { .. }))
+                .collect();
+            let compatible = if exclusive > 0 {
+                modes.len() == 1
+            } else if let Some(&Mode::Permit { capacity }) = permits.first() {
+                permits.len() == modes.len()
+                    && permits.iter().all(|m| *m == permits[0])
+                    && modes.len() <= capacity as usize
+            } else {
+                true
             };
-            if token > self.last_token {
+            if !compatible {
+                return Err(format!("lock {name:?} holders clash: {modes:?}"));
+            }
+            if let Some(head) = lock.queue.front()
+                && lock.admits(head.mode)
+            {
                 return Err(format!(
-                    "lock {name:?} token {token} > last {}",
-                    self.last_token
+                    "lock {name:?} head waiter {} fits but waits",
+                    head.session
                 ));
             }
-            let held = self
-                .sessions
-                .get(&holder)
-                .is_some_and(|s| s.held.contains(name));
-            if !held {
-                return Err(format!(
-                    "lock {name:?} holder {holder} is not an open session holding it"
-                ));
+            for (holder, (_, token)) in &lock.holders {
+                if *token > self.last_token {
+                    return Err(format!(
+                        "lock {name:?} token {token} > last {}",
+                        self.last_token
+                    ));
+                }
+                let held = self
+                    .sessions
+                    .get(holder)
+                    .is_some_and(|s| s.held.contains(name));
+                if !held {
+                    return Err(format!(
+                        "lock {name:?} holder {holder} is not an open session holding it"
+                    ));
+                }
             }
             for (i, w) in lock.queue.iter().enumerate() {
-                if w.session == holder || lock.position(w.session) != Some(i) {
+                if lock.holders.contains_key(&w.session) || lock.position(w.session) != Some(i) {
                     return Err(format!(
                         "lock {name:?} waiter {} repeated or holding",
                         w.session
@@ -584,7 +685,11 @@ impl LockMachine {
         }
         for (id, session) in &self.sessions {
             for name in &session.held {
-                if self.locks.get(name).and_then(|l| l.holder).map(|h| h.0) != Some(*id) {
+                if !self
+                    .locks
+                    .get(name)
+                    .is_some_and(|l| l.holders.contains_key(id))
+                {
                     return Err(format!("session {id} records holding {name:?}"));
                 }
             }
@@ -601,7 +706,12 @@ impl LockMachine {
     #[must_use]
     pub fn answer(&self, query: &Query) -> QueryAnswer {
         match query {
-            Query::Holder(name) => QueryAnswer::Holder(self.locks.get(name).and_then(|l| l.holder)),
+            Query::Holders(name) => QueryAnswer::Holders(
+                self.locks
+                    .get(name)
+                    .map(|l| l.holders.iter().map(|(&s, &(m, t))| (s, m, t)).collect())
+                    .unwrap_or_default(),
+            ),
             Query::Session(id) => QueryAnswer::Session(self.sessions.get(id).map(|s| s.expires_ms)),
             Query::Events { after, max } => QueryAnswer::Events {
                 events: self

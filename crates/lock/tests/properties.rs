@@ -30,7 +30,12 @@ enum Op {
         client: u64,
         session: usize,
         lock: u8,
+        mode: u8,
         wait_ms: Option<u64>,
+    },
+    Downgrade {
+        client: u64,
+        lock: u8,
     },
     Release {
         client: u64,
@@ -65,14 +70,17 @@ fn op() -> impl Strategy<Value = Op> {
             client.clone(),
             session.clone(),
             lock.clone(),
+            0..4u8,
             proptest::option::of(0..300u64)
         )
-            .prop_map(|(client, session, lock, wait_ms)| Op::Acquire {
+            .prop_map(|(client, session, lock, mode, wait_ms)| Op::Acquire {
                 client,
                 session,
                 lock,
+                mode,
                 wait_ms
             }),
+        (client.clone(), lock.clone()).prop_map(|(client, lock)| Op::Downgrade { client, lock }),
         (client.clone(), session.clone(), lock.clone(), any::<bool>()).prop_map(
             |(client, session, lock, stale)| Op::Release {
                 client,
@@ -93,6 +101,23 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn name(lock: u8) -> String {
     format!("lock-{lock}")
+}
+
+/// Mostly read-write use; lock 2 is also asked for as a semaphore (the
+/// machine refuses the mix).
+fn mode(m: u8) -> Mode {
+    match m {
+        0 | 1 => Mode::Exclusive,
+        2 => Mode::Shared,
+        _ => Mode::Permit { capacity: 2 },
+    }
+}
+
+fn first_holder(m: &LockMachine, lock: u8) -> Option<(SessionId, Token)> {
+    match m.answer(&Query::Holders(name(lock))) {
+        QueryAnswer::Holders(h) => h.first().map(|&(s, _, t)| (s, t)),
+        _ => None,
+    }
 }
 
 proptest! {
@@ -118,15 +143,15 @@ proptest! {
                 Op::Open { client, ttl_ms } => Some((client, Command::OpenSession { ttl_ms })),
                 Op::KeepAlive { client, session } => Some((client, Command::KeepAlive { session: pick(session) })),
                 Op::Close { client, session } => Some((client, Command::CloseSession { session: pick(session) })),
-                Op::Acquire { client, session, lock, wait_ms } => Some((client, Command::Acquire {
-                    session: pick(session), lock: name(lock), wait_ms,
+                Op::Acquire { client, session, lock, mode: m_, wait_ms } => Some((client, Command::Acquire {
+                    session: pick(session), lock: name(lock), mode: mode(m_), wait_ms,
                 })),
+                Op::Downgrade { client, lock } => {
+                    let (s, t) = first_holder(&m, lock).unwrap_or((999, 1));
+                    Some((client, Command::Downgrade { session: s, lock: name(lock), token: t }))
+                }
                 Op::Release { client, session, lock, stale } => {
-                    let holder = match m.answer(&Query::Holder(name(lock))) {
-                        QueryAnswer::Holder(h) => h,
-                        _ => None,
-                    };
-                    let (s, t) = holder.unwrap_or((pick(session), 1));
+                    let (s, t) = first_holder(&m, lock).unwrap_or((pick(session), 1));
                     Some((client, Command::Release { session: s, lock: name(lock), token: if stale { t.saturating_sub(1) } else { t } }))
                 }
                 Op::Cancel { client, session, lock } => Some((client, Command::Cancel { session: pick(session), lock: name(lock) })),

@@ -54,11 +54,23 @@ impl Log {
         lock: &str,
         wait_ms: Option<u64>,
     ) -> Response {
+        self.acquire_in(client, session, lock, Mode::Exclusive, wait_ms)
+    }
+
+    fn acquire_in(
+        &mut self,
+        client: ClientId,
+        session: SessionId,
+        lock: &str,
+        mode: Mode,
+        wait_ms: Option<u64>,
+    ) -> Response {
         self.send(
             client,
             Command::Acquire {
                 session,
                 lock: lock.to_string(),
+                mode,
                 wait_ms,
             },
         )
@@ -81,11 +93,18 @@ impl Log {
         )
     }
 
-    fn holder(&self, lock: &str) -> Option<(SessionId, Token)> {
-        match self.m.answer(&Query::Holder(lock.to_string())) {
-            QueryAnswer::Holder(h) => h,
+    fn holders(&self, lock: &str) -> Vec<(SessionId, Mode, Token)> {
+        match self.m.answer(&Query::Holders(lock.to_string())) {
+            QueryAnswer::Holders(h) => h,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The one holder, if any.
+    fn holder(&self, lock: &str) -> Option<(SessionId, Token)> {
+        let h = self.holders(lock);
+        assert!(h.len() <= 1, "more than one holder: {h:?}");
+        h.first().map(|&(s, _, t)| (s, t))
     }
 
     fn events(&self) -> Vec<Event> {
@@ -335,6 +354,7 @@ fn a_retry_gets_the_first_answer_and_an_old_request_is_refused() {
         command: Command::Acquire {
             session: a,
             lock: "x".into(),
+            mode: Mode::Exclusive,
             wait_ms: None,
         },
     };
@@ -576,4 +596,97 @@ fn writes_are_all_or_nothing_and_versions_check_compare_and_set() {
         ),
         Response::Refused(LockError::Limit(_))
     ));
+}
+
+#[test]
+fn readers_share_a_writer_waits_and_later_readers_queue_behind_it() {
+    // FIFO fairness: a writer queued behind readers is not starved by
+    // readers arriving after it.
+    let mut l = Log::new();
+    let s: Vec<SessionId> = (1..=4).map(|c| l.open(c, 1_000)).collect();
+    let r1 = token(l.acquire_in(1, s[0], "rw", Mode::Shared, None));
+    let r2 = token(l.acquire_in(2, s[1], "rw", Mode::Shared, None));
+    assert_ne!(r1, r2, "each reader gets its own token");
+    assert_eq!(
+        l.acquire_in(3, s[2], "rw", Mode::Exclusive, None),
+        Response::Queued { ahead: 0 }
+    );
+    assert_eq!(
+        l.acquire_in(4, s[3], "rw", Mode::Shared, None),
+        Response::Queued { ahead: 1 },
+        "a reader jumped the queued writer"
+    );
+    l.release(1, s[0], "rw", r1);
+    assert_eq!(
+        l.holders("rw").len(),
+        1,
+        "the writer came in with a reader left"
+    );
+    l.release(2, s[1], "rw", r2);
+    let h = l.holders("rw");
+    assert_eq!(h.len(), 1);
+    assert_eq!((h[0].0, h[0].1), (s[2], Mode::Exclusive));
+    let w = h[0].2;
+    // The writer downgrades: it keeps its token and the reader behind it
+    // comes in beside it.
+    assert_eq!(
+        l.send(
+            3,
+            Command::Downgrade {
+                session: s[2],
+                lock: "rw".into(),
+                token: w
+            }
+        ),
+        Response::Ok
+    );
+    let h = l.holders("rw");
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert!(
+        h.iter()
+            .any(|&(s3, m, t)| s3 == s[2] && m == Mode::Shared && t == w)
+    );
+    assert!(h.iter().any(|&(s4, m, _)| s4 == s[3] && m == Mode::Shared));
+    l.m.check_invariants().unwrap();
+}
+
+#[test]
+fn a_semaphore_hands_out_at_most_its_permits_in_order() {
+    let mut l = Log::new();
+    let s: Vec<SessionId> = (1..=4).map(|c| l.open(c, 1_000)).collect();
+    let permit = Mode::Permit { capacity: 2 };
+    let p1 = token(l.acquire_in(1, s[0], "sem", permit, None));
+    token(l.acquire_in(2, s[1], "sem", permit, None));
+    assert_eq!(
+        l.acquire_in(3, s[2], "sem", permit, None),
+        Response::Queued { ahead: 0 }
+    );
+    assert_eq!(
+        l.acquire_in(4, s[3], "sem", permit, Some(0)),
+        Response::Refused(LockError::Busy)
+    );
+    // Another capacity, or a mutex on the semaphore: refused.
+    assert_eq!(
+        l.acquire_in(4, s[3], "sem", Mode::Permit { capacity: 3 }, None),
+        Response::Refused(LockError::WrongMode)
+    );
+    assert_eq!(
+        l.acquire_in(4, s[3], "sem", Mode::Exclusive, None),
+        Response::Refused(LockError::WrongMode)
+    );
+    assert_eq!(
+        l.acquire_in(4, s[3], "zero", Mode::Permit { capacity: 0 }, None),
+        Response::Refused(LockError::WrongMode)
+    );
+    l.release(1, s[0], "sem", p1);
+    let h = l.holders("sem");
+    assert_eq!(h.len(), 2);
+    assert!(
+        h.iter().any(|&(x, _, _)| x == s[2]),
+        "the waiter did not get the permit"
+    );
+    // A session that ends gives its permit back.
+    l.send(2, Command::CloseSession { session: s[1] });
+    assert_eq!(l.holders("sem").len(), 1);
+    l.m.check_invariants().unwrap();
 }

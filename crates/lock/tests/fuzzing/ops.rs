@@ -9,7 +9,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use arbitrary::Unstructured;
-use synod_lock::{Command, LockMachine, Request, Response, SessionId, Write};
+use synod_lock::{Command, LockMachine, Mode, Request, Response, SessionId, Write};
 use synod_node::StateMachine;
 
 pub fn run(data: &[u8]) {
@@ -46,9 +46,22 @@ pub fn run(data: &[u8]) {
             4 => Some(Command::Acquire {
                 session,
                 lock,
+                mode: match value % 5 {
+                    0 | 1 => Mode::Exclusive,
+                    2 => Mode::Shared,
+                    3 => Mode::Permit { capacity: 2 },
+                    _ => Mode::Permit {
+                        capacity: (value >> 8) as u32 % 4,
+                    },
+                },
                 wait_ms: (!value.is_multiple_of(3)).then_some(value % 400),
             }),
             5 => Some(Command::Release {
+                session,
+                lock,
+                token: value % 16,
+            }),
+            6 if value.is_multiple_of(2) => Some(Command::Downgrade {
                 session,
                 lock,
                 token: value % 16,
