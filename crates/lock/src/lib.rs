@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod client;
 mod command;
 mod error;
 mod fence;
@@ -39,6 +40,7 @@ mod locks;
 mod machine;
 mod sessions;
 
+pub use client::{Acquired, ClientError, Guard, LockClient, SessionState, Sleep, stamp_clock};
 pub use command::{
     ClientId, Command, Event, LockName, Mode, Request, Response, SessionId, Token, Write,
 };
