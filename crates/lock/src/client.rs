@@ -150,13 +150,7 @@ impl LockClient {
             let (_, node) = &self.nodes[self.at % self.nodes.len()];
             match node.propose(bytes.clone()).await {
                 Ok(response) => return Ok(response),
-                Err(NodeError::NotLeader { leader: Some(l) }) => {
-                    self.at = self
-                        .nodes
-                        .iter()
-                        .position(|(id, _)| *id == l)
-                        .unwrap_or(self.at + 1);
-                }
+                Err(NodeError::NotLeader { leader: Some(l) }) => self.go_to(l),
                 Err(e) => {
                     last = e.to_string();
                     if !matches!(e, NodeError::Lost | NodeError::Unknown) {
@@ -315,37 +309,42 @@ impl LockClient {
         }
     }
 
+    /// Sends later calls to node `leader` (a `NotLeader` hint).
+    fn go_to(&mut self, leader: NodeId) {
+        self.at = self
+            .nodes
+            .iter()
+            .position(|(id, _)| *id == leader)
+            .unwrap_or(self.at + 1);
+    }
+
+    /// Answers `query` linearizably, through whichever node leads.
+    async fn read(&mut self, query: Query) -> Result<QueryAnswer, ClientError> {
+        for _ in 0..self.max_attempts {
+            let (_, node) = &self.nodes[self.at % self.nodes.len()];
+            match node.read(query.clone(), Consistency::Linearizable).await {
+                Ok(answer) => return Ok(answer),
+                Err(NodeError::NotLeader { leader: Some(l) }) => self.go_to(l),
+                Err(_) => self.at += 1,
+            }
+            (self.sleep)(self.poll).await;
+        }
+        Err(ClientError::Unavailable("no read answered".to_string()))
+    }
+
     /// This session's hold on `lock`, read linearizably from the leader.
     async fn holding(
         &mut self,
         lock: &str,
         session: SessionId,
     ) -> Result<Option<(Mode, Token)>, ClientError> {
-        for _ in 0..self.max_attempts {
-            let (_, node) = &self.nodes[self.at % self.nodes.len()];
-            match node
-                .read(Query::Holders(lock.to_string()), Consistency::Linearizable)
-                .await
-            {
-                Ok(QueryAnswer::Holders(h)) => {
-                    return Ok(h
-                        .into_iter()
-                        .find(|&(s, _, _)| s == session)
-                        .map(|(_, m, t)| (m, t)));
-                }
-                Ok(_) => return Ok(None),
-                Err(NodeError::NotLeader { leader: Some(l) }) => {
-                    self.at = self
-                        .nodes
-                        .iter()
-                        .position(|(id, _)| *id == l)
-                        .unwrap_or(self.at + 1);
-                }
-                Err(_) => self.at += 1,
-            }
-            (self.sleep)(self.poll).await;
+        match self.read(Query::Holders(lock.to_string())).await? {
+            QueryAnswer::Holders(h) => Ok(h
+                .into_iter()
+                .find(|&(s, _, _)| s == session)
+                .map(|(_, m, t)| (m, t))),
+            _ => Ok(None),
         }
-        Err(ClientError::Unavailable("no read answered".to_string()))
     }
 
     /// Releases a held lock.
@@ -385,26 +384,27 @@ impl LockClient {
     /// # Errors
     /// [`ClientError::Unavailable`].
     pub async fn get(&mut self, key: &str) -> Result<Option<(Vec<u8>, u64)>, ClientError> {
-        for _ in 0..self.max_attempts {
-            let (_, node) = &self.nodes[self.at % self.nodes.len()];
-            match node
-                .read(Query::Get(key.to_string()), Consistency::Linearizable)
-                .await
-            {
-                Ok(QueryAnswer::Value(v)) => return Ok(v),
-                Ok(_) => return Ok(None),
-                Err(NodeError::NotLeader { leader: Some(l) }) => {
-                    self.at = self
-                        .nodes
-                        .iter()
-                        .position(|(id, _)| *id == l)
-                        .unwrap_or(self.at + 1);
-                }
-                Err(_) => self.at += 1,
-            }
-            (self.sleep)(self.poll).await;
+        match self.read(Query::Get(key.to_string())).await? {
+            QueryAnswer::Value(v) => Ok(v),
+            _ => Ok(None),
         }
-        Err(ClientError::Unavailable("no read answered".to_string()))
+    }
+
+    /// Events logged after index `after` (at most `max`), and whether
+    /// some were dropped before this client read them (then resynchronise
+    /// from [`LockClient::get`] and the holders).
+    ///
+    /// # Errors
+    /// [`ClientError::Unavailable`].
+    pub async fn events(
+        &mut self,
+        after: synod_protocol::Index,
+        max: usize,
+    ) -> Result<(Vec<(synod_protocol::Index, crate::command::Event)>, bool), ClientError> {
+        match self.read(Query::Events { after, max }).await? {
+            QueryAnswer::Events { events, missed } => Ok((events, missed)),
+            _ => Ok((Vec::new(), false)),
+        }
     }
 }
 

@@ -125,6 +125,26 @@ async fn contend(
     }
     let mut reader = LockClient::new(nodes, 9_999, sleep());
     let value = counter(reader.get("c").await.expect("a read"));
+    // The replicated history: grants of the lock alternate with releases
+    // of the same holder, and tokens rise (mutual exclusion in log order).
+    let (events, missed) = reader.events(0, usize::MAX).await.expect("events");
+    assert!(!missed);
+    let mut held: Option<(SessionId, Token)> = None;
+    let mut last = 0;
+    for (_, e) in events {
+        match e {
+            Event::Granted { session, token, .. } => {
+                assert_eq!(held, None, "granted to {session} while held");
+                assert!(token > last, "token {token} after {last}");
+                (held, last) = (Some((session, token)), token);
+            }
+            Event::Released { session, token, .. } => {
+                assert_eq!(held, Some((session, token)), "released by a non-holder");
+                held = None;
+            }
+            _ => {}
+        }
+    }
     (value, tokens)
 }
 

@@ -16,6 +16,10 @@
 
 mod support;
 
+// The script format is raft-core's, shared by path.
+#[path = "../../raft-core/tests/scripting/format.rs"]
+mod format;
+
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,77 +32,13 @@ use synod_paxos_core::*;
 #[test]
 fn scripts() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no scripts in {}", dir.display());
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut failures = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
-        let (rewritten, mismatches) = run_script(&text);
-        if update {
-            std::fs::write(file, rewritten).unwrap();
-        } else {
-            for m in mismatches {
-                failures.push(format!("{}: {m}", file.display()));
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} script mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-/// Runs a script; returns it with the actual outputs and the mismatches.
-fn run_script(text: &str) -> (String, Vec<String>) {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = String::new();
-    let mut mismatches = Vec::new();
-    let mut driver = Driver {
-        cluster: None,
-        configs: std::collections::BTreeMap::new(),
-    };
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
-        if line.trim().is_empty() || line.starts_with('#') {
-            out.push_str(line);
-            out.push('\n');
-            i += 1;
-            continue;
-        }
-        assert_eq!(
-            lines.get(i + 1).copied(),
-            Some("----"),
-            "line {}: `----` after a command",
-            i + 2
-        );
-        i += 2;
-        let mut expected = String::new();
-        while i < lines.len() && !lines[i].is_empty() {
-            expected.push_str(lines[i]);
-            expected.push('\n');
-            i += 1;
-        }
-        let actual = driver.run(line);
-        if actual != expected {
-            mismatches.push(format!(
-                "`{line}`\n--- expected\n{expected}--- actual\n{actual}"
-            ));
-        }
-        let _ = write!(out, "{line}\n----\n{actual}");
-        if i < lines.len() {
-            out.push('\n');
-            i += 1;
-        }
-    }
-    (out, mismatches)
+    format::run_dir(&dir, || {
+        let mut driver = Driver {
+            cluster: None,
+            configs: std::collections::BTreeMap::new(),
+        };
+        move |command: &str| driver.run(command)
+    });
 }
 
 struct Driver {
