@@ -64,6 +64,17 @@ pub enum Command {
         /// The session.
         session: SessionId,
     },
+    /// Sets the session's lock-delay (Chubby's, for holders that cannot
+    /// pass fencing tokens to what they guard): when the session *expires*
+    /// (not when it is closed), each lock it held is granted to nobody for
+    /// `delay_ms` of log time, so a paused holder's late writes land before
+    /// anyone else holds the lock. At most `Limits::max_lock_delay_ms`.
+    SetLockDelay {
+        /// The session.
+        session: SessionId,
+        /// The delay.
+        delay_ms: u64,
+    },
     /// Closes a session, releasing what it holds.
     CloseSession {
         /// The session.
@@ -110,11 +121,32 @@ pub enum Command {
         /// The lock.
         lock: LockName,
     },
+    /// Sets how often one session may hold `lock` at once (kept for the
+    /// name whether or not the lock is in use). A re-entry is granted with
+    /// the same token and needs as many releases.
+    SetReentrancy {
+        /// The lock.
+        lock: LockName,
+        /// The rule.
+        reentrancy: Reentrancy,
+    },
     /// An all-or-nothing write to the versioned map (the etcd transaction
     /// pattern): applied only if every guard and every version check
     /// holds, so a writer whose lock was taken over (a stale token) writes
     /// nothing.
     Write(Write),
+}
+
+/// Whether a session that holds a lock may acquire it again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reentrancy {
+    /// No: a second acquire is refused (`AlreadyHeld`). The default.
+    #[default]
+    Off,
+    /// Up to this many holds at once.
+    Limit(u32),
+    /// Any number of holds.
+    Unlimited,
 }
 
 /// How a lock is held.

@@ -25,6 +25,9 @@ pub enum LockError {
     /// A time-to-live of zero, or past the limit.
     #[error("time-to-live {0} ms is out of range")]
     BadTtl(u64),
+    /// A lock-delay past the limit.
+    #[error("lock-delay {0} ms is out of range")]
+    BadLockDelay(u64),
     /// The session already holds the lock (locks are not reentrant).
     #[error("already held by this session")]
     AlreadyHeld,

@@ -42,7 +42,8 @@ mod sessions;
 
 pub use client::{Acquired, ClientError, Guard, LockClient, SessionState, Sleep, stamp_clock};
 pub use command::{
-    ClientId, Command, Event, LockName, Mode, Request, Response, SessionId, Token, Write,
+    ClientId, Command, Event, LockName, Mode, Reentrancy, Request, Response, SessionId, Token,
+    Write,
 };
 pub use error::LockError;
 pub use fence::{Fence, StaleToken};

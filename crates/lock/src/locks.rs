@@ -25,22 +25,33 @@ pub(crate) struct Lock {
     /// Invariant: one exclusive holder alone, or shared holders only, or
     /// at most `capacity` permit holders of one capacity.
     pub(crate) holders: BTreeMap<SessionId, (Mode, Token)>,
-    /// Invariant: its head is never compatible with the holders (it would
-    /// have been granted), so no holders means no queue.
+    /// Invariant: its head is never admitted (it would have been granted),
+    /// so no holders and no delay means no queue.
     pub(crate) queue: VecDeque<Waiter>,
+    /// Holds beyond the first, per holder (re-entries of a reentrant
+    /// lock). Invariant: every key is a holder.
+    pub(crate) reentries: BTreeMap<SessionId, u32>,
+    /// Granted to nobody before this log time (a holder's session expired
+    /// with a lock-delay).
+    pub(crate) delayed_until_ms: u64,
 }
 
 impl Lock {
-    pub(crate) fn is_idle(&self) -> bool {
-        self.holders.is_empty() && self.queue.is_empty()
+    /// Nothing to keep at log time `now_ms`.
+    pub(crate) fn is_idle(&self, now_ms: u64) -> bool {
+        self.holders.is_empty() && self.queue.is_empty() && now_ms >= self.delayed_until_ms
     }
 
     pub(crate) fn position(&self, session: SessionId) -> Option<usize> {
         self.queue.iter().position(|w| w.session == session)
     }
 
-    /// Whether `mode` may be granted next to the current holders.
-    pub(crate) fn admits(&self, mode: Mode) -> bool {
+    /// Whether `mode` may be granted at log time `now_ms` next to the
+    /// current holders.
+    pub(crate) fn admits(&self, mode: Mode, now_ms: u64) -> bool {
+        if now_ms < self.delayed_until_ms {
+            return false;
+        }
         let mut modes = self.holders.values().map(|(m, _)| *m);
         match mode {
             Mode::Exclusive => self.holders.is_empty(),

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use synod_protocol::Index;
 
 use crate::command::{
-    ClientId, Command, Event, LockName, Mode, Request, Response, SessionId, Token, Write,
+    ClientId, Command, Event, LockName, Mode, Reentrancy, Request, Response, SessionId, Token,
+    Write,
 };
 use crate::error::LockError;
 use crate::locks::{Lock, Waiter};
@@ -28,6 +29,8 @@ pub struct Limits {
     pub max_name_bytes: usize,
     /// A session's time-to-live.
     pub max_ttl_ms: u64,
+    /// A session's lock-delay.
+    pub max_lock_delay_ms: u64,
     /// Events kept for watchers (older ones are dropped; a watcher that
     /// fell further behind resynchronises from a query).
     pub max_events: usize,
@@ -39,8 +42,8 @@ pub struct Limits {
 
 impl Default for Limits {
     /// 100,000 sessions and locks, 10,000 waiters per lock, 256-byte
-    /// names, a one-day time-to-live, 100,000 events, 100,000 keys of at
-    /// most 64 KiB.
+    /// names, a one-day time-to-live, a one-minute lock-delay, 100,000
+    /// events, 100,000 keys of at most 64 KiB.
     fn default() -> Self {
         Self {
             max_sessions: 100_000,
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_waiters_per_lock: 10_000,
             max_name_bytes: 256,
             max_ttl_ms: 86_400_000,
+            max_lock_delay_ms: 60_000,
             max_events: 100_000,
             max_keys: 100_000,
             max_entry_bytes: 64 << 10,
@@ -116,6 +120,8 @@ pub struct LockMachine {
     /// (a retry later than that is taken as new).
     clients: BTreeMap<ClientId, (u64, Response, u64)>,
     events: VecDeque<(Index, Event)>,
+    /// Reentrancy rules by lock name (absent: off).
+    reentrancy: BTreeMap<LockName, Reentrancy>,
     /// The versioned map: value and version (the index of the write that
     /// put it).
     map: BTreeMap<String, (Vec<u8>, u64)>,
@@ -202,6 +208,7 @@ impl LockMachine {
             Command::OpenSession { ttl_ms } => self.open(index, client, ttl_ms),
             Command::KeepAlive { session } => self.keep_alive(session),
             Command::CloseSession { session } => self.close(session),
+            Command::SetLockDelay { session, delay_ms } => self.set_lock_delay(session, delay_ms),
             Command::Acquire {
                 session,
                 lock,
@@ -220,6 +227,7 @@ impl LockMachine {
             } => self.release(session, &lock, token),
             Command::Cancel { session, lock } => self.cancel(session, &lock),
             Command::Write(write) => self.write(index, write),
+            Command::SetReentrancy { lock, reentrancy } => self.set_reentrancy(lock, reentrancy),
         };
         result.unwrap_or_else(Response::Refused)
     }
@@ -237,10 +245,11 @@ impl LockMachine {
         }
         self.now_ms = now;
         for session in expired(&self.sessions, now) {
-            self.end_session(session);
+            self.end_session(session, true);
             self.log(Event::Expired { session });
         }
         self.time_out_waiters();
+        self.end_lock_delays();
         self.forget_idle_clients();
     }
 
@@ -272,6 +281,7 @@ impl LockMachine {
                 expires_ms,
                 held: Default::default(),
                 waiting: Default::default(),
+                lock_delay_ms: 0,
             },
         );
         Ok(Response::Opened {
@@ -294,7 +304,19 @@ impl LockMachine {
         if !self.sessions.contains_key(&session) {
             return Err(LockError::NoSession(session));
         }
-        self.end_session(session);
+        self.end_session(session, false);
+        Ok(Response::Ok)
+    }
+
+    fn set_lock_delay(&mut self, session: SessionId, delay_ms: u64) -> Result<Response, LockError> {
+        if delay_ms > self.limits.max_lock_delay_ms {
+            return Err(LockError::BadLockDelay(delay_ms));
+        }
+        let s = self
+            .sessions
+            .get_mut(&session)
+            .ok_or(LockError::NoSession(session))?;
+        s.lock_delay_ms = delay_ms;
         Ok(Response::Ok)
     }
 
@@ -319,9 +341,20 @@ impl LockMachine {
         }
         let now = self.now_ms;
         let max_waiters = self.limits.max_waiters_per_lock;
+        let rule = self.reentrancy.get(&name).copied().unwrap_or_default();
         let lock = self.locks.entry(name.clone()).or_default();
-        if lock.holders.contains_key(&session) {
-            return Err(LockError::AlreadyHeld);
+        if let Some(&(held_mode, token)) = lock.holders.get(&session) {
+            let again = lock.reentries.get(&session).copied().unwrap_or(0);
+            let allowed = match rule {
+                Reentrancy::Off => false,
+                Reentrancy::Limit(n) => again.saturating_add(1) < n,
+                Reentrancy::Unlimited => again < u32::MAX,
+            };
+            if !allowed || held_mode != mode {
+                return Err(LockError::AlreadyHeld);
+            }
+            lock.reentries.insert(session, again + 1);
+            return Ok(Response::Granted { token });
         }
         if lock.position(session).is_some() {
             return Err(LockError::AlreadyWaiting);
@@ -332,7 +365,7 @@ impl LockMachine {
         }
         // FIFO: once anyone waits, later acquirers wait behind them (a
         // stream of readers never starves a writer).
-        if lock.queue.is_empty() && lock.admits(mode) {
+        if lock.queue.is_empty() && lock.admits(mode, now) {
             let token = self.grant(&name, session, mode);
             return Ok(Response::Granted { token });
         }
@@ -368,7 +401,34 @@ impl LockMachine {
         if !held {
             return Err(LockError::NotHolder);
         }
+        if let Some(lock) = self.locks.get_mut(name)
+            && let Some(again) = lock.reentries.get_mut(&session)
+        {
+            // One of several holds: the lock stays held.
+            *again -= 1;
+            if *again == 0 {
+                lock.reentries.remove(&session);
+            }
+            return Ok(Response::Ok);
+        }
         self.let_go(name, session);
+        Ok(Response::Ok)
+    }
+
+    fn set_reentrancy(&mut self, lock: LockName, rule: Reentrancy) -> Result<Response, LockError> {
+        if lock.len() > self.limits.max_name_bytes {
+            return Err(LockError::Limit("lock name length".to_string()));
+        }
+        if rule == Reentrancy::Off {
+            self.reentrancy.remove(&lock);
+        } else {
+            if !self.reentrancy.contains_key(&lock)
+                && self.reentrancy.len() >= self.limits.max_locks
+            {
+                return Err(LockError::Limit("reentrancy rules".to_string()));
+            }
+            self.reentrancy.insert(lock, rule);
+        }
         Ok(Response::Ok)
     }
 
@@ -483,11 +543,10 @@ impl LockMachine {
 
     /// `session` lets go of `name`; those waiting that now fit get it.
     fn let_go(&mut self, name: &str, session: SessionId) {
-        let Some((_, token)) = self
-            .locks
-            .get_mut(name)
-            .and_then(|l| l.holders.remove(&session))
-        else {
+        let Some((_, token)) = self.locks.get_mut(name).and_then(|l| {
+            l.reentries.remove(&session);
+            l.holders.remove(&session)
+        }) else {
             return;
         };
         if let Some(s) = self.sessions.get_mut(&session) {
@@ -520,7 +579,7 @@ impl LockMachine {
                 .get(&w.session)
                 .is_some_and(|s| now < s.expires_ms);
             let live = open && w.deadline_ms.is_none_or(|d| now < d);
-            if live && !lock.admits(w.mode) {
+            if live && !lock.admits(w.mode, now) {
                 break;
             }
             lock.queue.pop_front();
@@ -534,12 +593,37 @@ impl LockMachine {
         self.drop_if_idle(name);
     }
 
-    /// A session ends (closed or expired): it releases what it holds and
-    /// leaves every queue.
-    fn end_session(&mut self, session: SessionId) {
+    /// Locks whose lock-delay ran out go to their waiters.
+    fn end_lock_delays(&mut self) {
+        let now = self.now_ms;
+        let ended: Vec<LockName> = self
+            .locks
+            .iter()
+            .filter(|(_, l)| l.delayed_until_ms != 0 && l.delayed_until_ms <= now)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in ended {
+            if let Some(l) = self.locks.get_mut(&name) {
+                l.delayed_until_ms = 0;
+            }
+            self.wake(&name);
+        }
+    }
+
+    /// A session ends (closed, or `expired`): it releases what it holds
+    /// (an expired one with its lock-delay) and leaves every queue.
+    fn end_session(&mut self, session: SessionId, expired: bool) {
         let Some(s) = self.sessions.remove(&session) else {
             return;
         };
+        if expired && s.lock_delay_ms > 0 {
+            let until = self.now_ms.saturating_add(s.lock_delay_ms);
+            for name in &s.held {
+                if let Some(l) = self.locks.get_mut(name) {
+                    l.delayed_until_ms = l.delayed_until_ms.max(until);
+                }
+            }
+        }
         for name in &s.waiting {
             if let Some(lock) = self.locks.get_mut(name)
                 && let Some(at) = lock.position(session)
@@ -549,11 +633,10 @@ impl LockMachine {
             self.wake(name);
         }
         for name in &s.held {
-            if let Some((_, token)) = self
-                .locks
-                .get_mut(name)
-                .and_then(|l| l.holders.remove(&session))
-            {
+            if let Some((_, token)) = self.locks.get_mut(name).and_then(|l| {
+                l.reentries.remove(&session);
+                l.holders.remove(&session)
+            }) {
                 self.log(Event::Released {
                     lock: name.clone(),
                     session,
@@ -590,7 +673,8 @@ impl LockMachine {
     }
 
     fn drop_if_idle(&mut self, name: &str) {
-        if self.locks.get(name).is_some_and(Lock::is_idle) {
+        let now = self.now_ms;
+        if self.locks.get(name).is_some_and(|l| l.is_idle(now)) {
             self.locks.remove(name);
         }
     }
@@ -617,7 +701,7 @@ impl LockMachine {
     /// The first invariant broken, described.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (name, lock) in &self.locks {
-            if lock.is_idle() {
+            if lock.is_idle(self.now_ms) {
                 return Err(format!("lock {name:?} is kept idle"));
             }
             let modes: Vec<Mode> = lock.holders.values().map(|(m, _)| *m).collect();
@@ -640,12 +724,19 @@ impl LockMachine {
                 return Err(format!("lock {name:?} holders clash: {modes:?}"));
             }
             if let Some(head) = lock.queue.front()
-                && lock.admits(head.mode)
+                && lock.admits(head.mode, self.now_ms)
             {
                 return Err(format!(
                     "lock {name:?} head waiter {} fits but waits",
                     head.session
                 ));
+            }
+            if let Some(s) = lock
+                .reentries
+                .keys()
+                .find(|s| !lock.holders.contains_key(s))
+            {
+                return Err(format!("lock {name:?} counts re-entries of non-holder {s}"));
             }
             for (holder, (_, token)) in &lock.holders {
                 if *token > self.last_token {

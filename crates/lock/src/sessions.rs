@@ -19,6 +19,8 @@ pub(crate) struct Session {
     pub(crate) held: BTreeSet<LockName>,
     /// Locks whose queue it is in.
     pub(crate) waiting: BTreeSet<LockName>,
+    /// Log time its locks stay ungranted after it expires.
+    pub(crate) lock_delay_ms: u64,
 }
 
 /// Every open session, by id.

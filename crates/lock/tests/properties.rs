@@ -142,6 +142,7 @@ proptest! {
                 }
                 Op::Open { client, ttl_ms } => Some((client, Command::OpenSession { ttl_ms })),
                 Op::KeepAlive { client, session } => Some((client, Command::KeepAlive { session: pick(session) })),
+                Op::Close { client, session } if session % 2 == 0 => Some((client, Command::SetLockDelay { session: pick(session), delay_ms: 150 })),
                 Op::Close { client, session } => Some((client, Command::CloseSession { session: pick(session) })),
                 Op::Acquire { client, session, lock, mode: m_, wait_ms } => Some((client, Command::Acquire {
                     session: pick(session), lock: name(lock), mode: mode(m_), wait_ms,

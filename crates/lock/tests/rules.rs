@@ -690,3 +690,115 @@ fn a_semaphore_hands_out_at_most_its_permits_in_order() {
     assert_eq!(l.holders("sem").len(), 1);
     l.m.check_invariants().unwrap();
 }
+
+#[test]
+fn an_expired_holders_lock_delay_keeps_its_locks_ungranted_and_a_clean_close_does_not() {
+    // Chubby's lock-delay, for holders that cannot pass tokens on: a paused
+    // holder's late writes land before anyone else holds the lock.
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 100);
+    let b = l.open(2, 10_000);
+    assert_eq!(
+        l.send(
+            1,
+            Command::SetLockDelay {
+                session: a,
+                delay_ms: 300
+            }
+        ),
+        Response::Ok
+    );
+    token(l.acquire(1, a, "x", None));
+    l.acquire(2, b, "x", None);
+    l.clock(1, 100); // a expires: x is delayed until 400
+    assert_eq!(l.holder("x"), None);
+    let c = l.open(3, 10_000);
+    assert_eq!(
+        l.acquire(3, c, "x", Some(0)),
+        Response::Refused(LockError::Busy)
+    );
+    l.clock(1, 399);
+    assert_eq!(l.holder("x"), None, "granted during the lock-delay");
+    l.m.check_invariants().unwrap();
+    l.clock(1, 400);
+    assert_eq!(l.holder("x").map(|h| h.0), Some(b));
+    // A clean close releases at once, delay or not.
+    let d = l.open(4, 10_000);
+    l.send(
+        4,
+        Command::SetLockDelay {
+            session: d,
+            delay_ms: 300,
+        },
+    );
+    token(l.acquire(4, d, "y", None));
+    l.acquire(2, b, "y", None);
+    l.send(4, Command::CloseSession { session: d });
+    assert_eq!(l.holder("y").map(|h| h.0), Some(b));
+    // Bounded.
+    assert_eq!(
+        l.send(
+            2,
+            Command::SetLockDelay {
+                session: b,
+                delay_ms: 60_001
+            }
+        ),
+        Response::Refused(LockError::BadLockDelay(60_001))
+    );
+}
+
+#[test]
+fn reentrancy_is_off_by_default_and_a_limit_counts_holds_with_one_token() {
+    let mut l = Log::new();
+    let a = l.open(1, 1_000);
+    let b = l.open(2, 1_000);
+    let t = token(l.acquire(1, a, "x", None));
+    assert_eq!(
+        l.acquire(1, a, "x", None),
+        Response::Refused(LockError::AlreadyHeld)
+    );
+    assert_eq!(
+        l.send(
+            1,
+            Command::SetReentrancy {
+                lock: "x".into(),
+                reentrancy: Reentrancy::Limit(2)
+            }
+        ),
+        Response::Ok
+    );
+    assert_eq!(l.acquire(1, a, "x", None), Response::Granted { token: t });
+    assert_eq!(
+        l.acquire(1, a, "x", None),
+        Response::Refused(LockError::AlreadyHeld)
+    );
+    assert_eq!(
+        l.acquire_in(1, a, "x", Mode::Shared, None),
+        Response::Refused(LockError::AlreadyHeld),
+        "a re-entry in another mode"
+    );
+    l.acquire(2, b, "x", None);
+    // Two holds, two releases: the first keeps it held.
+    assert_eq!(l.release(1, a, "x", t), Response::Ok);
+    assert_eq!(l.holder("x"), Some((a, t)));
+    l.m.check_invariants().unwrap();
+    assert_eq!(l.release(1, a, "x", t), Response::Ok);
+    assert_eq!(l.holder("x").map(|h| h.0), Some(b));
+    // Unlimited.
+    l.send(
+        1,
+        Command::SetReentrancy {
+            lock: "y".into(),
+            reentrancy: Reentrancy::Unlimited,
+        },
+    );
+    let ty = token(l.acquire(1, a, "y", None));
+    for _ in 0..10 {
+        assert_eq!(l.acquire(1, a, "y", None), Response::Granted { token: ty });
+    }
+    // A session that ends drops every hold at once.
+    l.send(1, Command::CloseSession { session: a });
+    assert_eq!(l.holder("y"), None);
+}

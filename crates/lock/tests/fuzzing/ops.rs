@@ -9,7 +9,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use arbitrary::Unstructured;
-use synod_lock::{Command, LockMachine, Mode, Request, Response, SessionId, Write};
+use synod_lock::{Command, LockMachine, Mode, Reentrancy, Request, Response, SessionId, Write};
 use synod_node::StateMachine;
 
 pub fn run(data: &[u8]) {
@@ -42,6 +42,10 @@ pub fn run(data: &[u8]) {
                 ttl_ms: value % 1_000,
             }),
             2 => Some(Command::KeepAlive { session }),
+            3 if value.is_multiple_of(3) => Some(Command::SetLockDelay {
+                session,
+                delay_ms: value % 70_000,
+            }),
             3 => Some(Command::CloseSession { session }),
             4 => Some(Command::Acquire {
                 session,
@@ -65,6 +69,14 @@ pub fn run(data: &[u8]) {
                 session,
                 lock,
                 token: value % 16,
+            }),
+            6 if value % 3 == 1 => Some(Command::SetReentrancy {
+                lock,
+                reentrancy: match value % 4 {
+                    0 => Reentrancy::Off,
+                    1 | 2 => Reentrancy::Limit((value >> 8) as u32 % 4),
+                    _ => Reentrancy::Unlimited,
+                },
             }),
             6 => Some(Command::Cancel { session, lock }),
             7 => {
