@@ -29,14 +29,16 @@ fn ticks() -> impl futures::Stream<Item = ()> + Unpin + Send {
 }
 
 /// Three replicas of protocol `P` running the lock machine, each with a
-/// task stamping log time every 5 ms; their clients.
-fn service<P>(options: &P::Options) -> Vec<(u64, Client<LockMachine>)>
+/// task stamping log time every 5 ms; their clients and the network.
+fn service<P>(
+    options: &P::Options,
+) -> (Vec<(u64, Client<LockMachine>)>, Arc<MemNetwork<P::Message>>)
 where
     P: Protocol<Storage = MemStorage, Rng = StdRng> + Send + 'static,
     P::Message: Send + 'static,
     P::Receipt: Send,
 {
-    let net = MemNetwork::<P::Message>::new(9);
+    let net = Arc::new(MemNetwork::<P::Message>::new(9));
     let start = Instant::now();
     let mut clients = Vec::new();
     for id in 1..=3u64 {
@@ -70,9 +72,15 @@ where
         });
         clients.push((id, client));
     }
-    // Keep the network alive as long as the runtime.
-    std::mem::forget(net);
-    clients
+    (clients, net)
+}
+
+fn raft() -> synod_raft_core::Config {
+    synod_raft_core::Config {
+        election_timeout_ticks: 10,
+        heartbeat_ticks: 1,
+        ..synod_raft_core::Config::new(1)
+    }
 }
 
 fn counter(v: Option<(Vec<u8>, u64)>) -> u64 {
@@ -150,12 +158,7 @@ async fn contend(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fenced_increments_are_never_lost_on_raft() {
-    let nodes =
-        service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&synod_raft_core::Config {
-            election_timeout_ticks: 10,
-            heartbeat_ticks: 1,
-            ..synod_raft_core::Config::new(1)
-        });
+    let (nodes, _net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
     let (value, mut tokens) = contend(nodes, 3, 10).await;
     assert_eq!(value, 30, "an increment was lost");
     tokens.sort_unstable();
@@ -165,7 +168,7 @@ async fn fenced_increments_are_never_lost_on_raft() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fenced_increments_are_never_lost_on_paxos() {
-    let nodes = service::<synod_paxos_core::PaxosNode<MemStorage, StdRng>>(
+    let (nodes, _net) = service::<synod_paxos_core::PaxosNode<MemStorage, StdRng>>(
         &synod_paxos_core::Config::new(1),
     );
     let (value, _) = contend(nodes, 3, 10).await;
@@ -174,12 +177,7 @@ async fn fenced_increments_are_never_lost_on_paxos() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_paused_past_its_ttl_loses_the_lock_and_its_stale_write_is_refused() {
-    let nodes =
-        service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&synod_raft_core::Config {
-            election_timeout_ticks: 10,
-            heartbeat_ticks: 1,
-            ..synod_raft_core::Config::new(1)
-        });
+    let (nodes, _net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
     let mut a = LockClient::new(nodes.clone(), 1, sleep());
     let mut b = LockClient::new(nodes, 2, sleep());
     a.open_session(Duration::from_millis(200)).await.unwrap();
@@ -220,4 +218,45 @@ async fn a_client_paused_past_its_ttl_loses_the_lock_and_its_stale_write_is_refu
         Err(ClientError::OwnershipLost),
         "the client knows its session is gone"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_increment_is_lost_when_the_leader_is_cut_off_mid_run() {
+    // Leader churn: while the clients contend, whichever node leads is cut
+    // off twice (its stamps stop, proposals through it fail or are lost and
+    // retried with the same sequence number, a new leader stamps time).
+    let (nodes, net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
+    let churn_nodes = nodes.clone();
+    let churn = tokio::spawn(async move {
+        let mut cut = 0;
+        for _ in 0..2 {
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            for (id, c) in &churn_nodes {
+                let leads = c
+                    .status()
+                    .await
+                    .is_ok_and(|s| s.protocol.leader == Some(*id));
+                if leads {
+                    net.isolate(*id);
+                    cut += 1;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            net.heal();
+        }
+        cut
+    });
+    let (value, mut tokens) = contend(nodes.clone(), 3, 10).await;
+    let cut = churn.await.expect("churn");
+    let mut changes = 0;
+    for (_, c) in &nodes {
+        changes += c.status().await.expect("status").leader_changes;
+    }
+    assert!(cut >= 1, "no leader was cut off: the test tests nothing");
+    assert!(changes > 3, "no leader change seen ({changes})");
+    assert_eq!(value, 30, "an increment was lost");
+    tokens.sort_unstable();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 30, "a token was granted twice");
 }

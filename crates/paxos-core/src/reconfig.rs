@@ -124,7 +124,8 @@ impl Members {
 }
 
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
-    /// The members in force now (after every decided change).
+    /// The members in force now (the latest change in the log, decided or
+    /// not).
     pub(crate) fn members(&self) -> Members {
         Members {
             voters: self.voters.clone(),
@@ -232,14 +233,16 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     /// Proposes a membership change as leader. `AddVoter` for a node that
     /// is not a member proposes it as a learner first; the leader makes it
-    /// a voter (a stop-sign) once it holds every decided entry. Returns
-    /// the index and term of the entry appended.
+    /// a voter once that is decided and the learner holds every decided
+    /// entry. Returns the index and term of the entry appended.
     ///
     /// # Errors
     /// [`ProposeError::NotLeader`], [`ProposeError::Transferring`], or
-    /// [`ProposeError::Membership`] when another change is in progress or
-    /// the change is invalid (empty, a node id out of range or twice, no
-    /// voters left, demoting a voter, quorum sizes that no longer fit).
+    /// [`ProposeError::Membership`] when another change is in progress,
+    /// this leader has not decided an entry of its ballot yet, phase
+    /// quorum sizes are configured, or the change is invalid (empty, a node
+    /// id out of range, no voters left, demoting a voter, more than one
+    /// voter changed, a new node made a voter without being a learner).
     pub fn change_membership(&mut self, cc: ConfChange) -> Result<(Index, u64), ProposeError> {
         self.check_can_propose()?;
         let refuse = |why| Err(ProposeError::Membership(why));
