@@ -16,6 +16,9 @@ use synod_node::memory::MemNetwork;
 use synod_node::{Client, Driver, Inline, NodeOptions};
 use synod_protocol::{MemStorage, Protocol};
 
+/// The service's nodes, each with its client.
+type Nodes = Vec<(u64, Client<LockMachine>)>;
+
 fn sleep() -> Sleep {
     Arc::new(|d| Box::pin(tokio::time::sleep(d)))
 }
@@ -30,9 +33,7 @@ fn ticks() -> impl futures::Stream<Item = ()> + Unpin + Send {
 
 /// Three replicas of protocol `P` running the lock machine, each with a
 /// task stamping log time every 5 ms; their clients and the network.
-fn service<P>(
-    options: &P::Options,
-) -> (Vec<(u64, Client<LockMachine>)>, Arc<MemNetwork<P::Message>>)
+fn service<P>(options: &P::Options) -> (Nodes, Arc<MemNetwork<P::Message>>)
 where
     P: Protocol<Storage = MemStorage, Rng = StdRng> + Send + 'static,
     P::Message: Send + 'static,
