@@ -112,6 +112,9 @@ pub async fn read_body<R: AsyncRead + Unpin>(
         });
     }
     buf.clear();
+    // Exactly the frame: `resize` alone grows by doubling, which can take
+    // the buffer past the limit (found by the tcp_frames fuzz target).
+    buf.reserve_exact(len as usize);
     buf.resize(len as usize, 0);
     match r.read_exact(buf).await {
         Ok(_) => Ok(true),
