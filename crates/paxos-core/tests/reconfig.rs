@@ -7,7 +7,6 @@
 
 mod support;
 
-use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use support::Cluster;
@@ -262,5 +261,4 @@ fn the_members_a_snapshot_records_are_those_at_the_applied_index() {
     );
     n.on_applied(n.decided());
     assert_eq!(n.conf_state().learners, vec![2]);
-    let _ = Bytes::new();
 }

@@ -24,6 +24,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use bytes::Bytes;
+use format::{id, kv};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use support::Cluster;
@@ -45,15 +46,6 @@ struct Driver {
     cluster: Option<Cluster>,
     /// Each node's configuration, for restarts.
     configs: std::collections::BTreeMap<NodeId, Config>,
-}
-
-fn id(s: &str) -> NodeId {
-    s.parse().unwrap_or_else(|_| panic!("not a node id: {s}"))
-}
-
-fn kv<'a>(args: &[&'a str], key: &str) -> Option<&'a str> {
-    args.iter()
-        .find_map(|a| a.strip_prefix(key)?.strip_prefix('='))
 }
 
 fn ids(list: &str) -> Vec<NodeId> {

@@ -24,6 +24,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use common::Cluster;
+use scripting::format::{id, kv};
 use synod_raft_core::*;
 
 #[test]
@@ -37,15 +38,6 @@ fn scripts() {
 
 struct Driver {
     cluster: Option<Cluster>,
-}
-
-fn id(s: &str) -> NodeId {
-    s.parse().unwrap_or_else(|_| panic!("not a node id: {s}"))
-}
-
-fn kv(args: &[&str], key: &str) -> Option<String> {
-    args.iter()
-        .find_map(|a| a.strip_prefix(&format!("{key}=")).map(str::to_string))
 }
 
 impl Driver {
@@ -63,7 +55,7 @@ impl Driver {
                 let seed: u64 = kv(args, "seed").map_or(1, |v| v.parse().unwrap());
                 let pre_vote = kv(args, "pre-vote").is_none_or(|v| v == "true");
                 let check_quorum = kv(args, "check-quorum").is_none_or(|v| v == "true");
-                let read_mode = match kv(args, "read-mode").as_deref() {
+                let read_mode = match kv(args, "read-mode") {
                     Some("lease") => ReadMode::Lease,
                     _ => ReadMode::Safe,
                 };

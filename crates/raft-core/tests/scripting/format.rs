@@ -9,6 +9,17 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// A node id argument.
+pub(crate) fn id(s: &str) -> u64 {
+    s.parse().unwrap_or_else(|_| panic!("not a node id: {s}"))
+}
+
+/// The value of argument `key=VALUE`, if given.
+pub(crate) fn kv<'a>(args: &[&'a str], key: &str) -> Option<&'a str> {
+    args.iter()
+        .find_map(|a| a.strip_prefix(key)?.strip_prefix('='))
+}
+
 /// Runs every script in `dir` (sorted), each with a fresh driver from
 /// `driver`; fails listing every mismatch, or rewrites the files.
 pub(crate) fn run_dir<D: FnMut(&str) -> String>(dir: &Path, driver: impl Fn() -> D) {
