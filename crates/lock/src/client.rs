@@ -106,6 +106,11 @@ pub struct LockClient {
     /// How long to wait between polls while queued, and the first retry
     /// backoff.
     pub poll: Duration,
+    /// Subtracted from every local deadline: covers the service's clocks
+    /// running faster than this client's (drift) and a stamp proposed a
+    /// little before a keep-alive arrived. Default: 2% of the
+    /// time-to-live plus 5 ms.
+    pub margin: fn(Duration) -> Duration,
 }
 
 impl std::fmt::Debug for LockClient {
@@ -132,6 +137,7 @@ impl LockClient {
             sleep,
             max_attempts: 200,
             poll: Duration::from_millis(5),
+            margin: |ttl| ttl / 50 + Duration::from_millis(5),
         }
     }
 
@@ -196,7 +202,7 @@ impl LockClient {
                 self.session = Some(OpenSession {
                     id: session,
                     ttl,
-                    deadline: sent + ttl,
+                    deadline: sent + ttl.saturating_sub((self.margin)(ttl)),
                     lost: false,
                 });
                 Ok(session)
@@ -217,7 +223,8 @@ impl LockClient {
         match self.submit(Command::KeepAlive { session: s.id }).await? {
             Response::Ok => {
                 if let Some(open) = self.session.as_mut() {
-                    open.deadline = open.deadline.max(sent + s.ttl);
+                    let lease = s.ttl.saturating_sub((self.margin)(s.ttl));
+                    open.deadline = open.deadline.max(sent + lease);
                 }
                 Ok(())
             }
@@ -410,19 +417,26 @@ impl LockClient {
 
 /// Stamps log time through `node` if it leads: call it on a timer on every
 /// node of the service (every few milliseconds; sessions expire only as
-/// stamps arrive). `now_ms` is the node's clock. Returns whether it
+/// stamps arrive). `clock` reads the node's clock in milliseconds (a
+/// monotonic one); it is read as late as possible, right before the stamp
+/// is proposed, because a keep-alive counts from the first stamp after it
+/// and the stamp's time must not predate the keep-alive's arrival by more
+/// than the client's margin ([`LockClient::margin`]). Returns whether it
 /// stamped.
 ///
 /// # Errors
 /// The node's error (a follower answers `Ok(false)`).
-pub async fn stamp_clock(node: &Client<LockMachine>, now_ms: u64) -> Result<bool, NodeError> {
+pub async fn stamp_clock(
+    node: &Client<LockMachine>,
+    clock: impl Fn() -> u64,
+) -> Result<bool, NodeError> {
     let status = node.status().await?;
     if status.protocol.role != Role::Leader {
         return Ok(false);
     }
     let command = Command::Clock {
         term: status.protocol.term,
-        now_ms,
+        now_ms: clock(),
     };
     let stamp = Request {
         client: 0,

@@ -59,7 +59,10 @@ pub enum Command {
         /// The time-to-live.
         ttl_ms: u64,
     },
-    /// Extends a session by its time-to-live from now.
+    /// Extends a session by its time-to-live from the next clock stamp
+    /// (log time now is the last stamp's, which may predate the client
+    /// sending this; the client counts from its send time, so the service
+    /// must count from later than that).
     KeepAlive {
         /// The session.
         session: SessionId,

@@ -38,6 +38,10 @@ mod error;
 mod fence;
 mod locks;
 mod machine;
+#[cfg(feature = "mutations")]
+pub mod mutation;
+#[cfg(not(feature = "mutations"))]
+mod mutation;
 mod sessions;
 
 pub use client::{Acquired, ClientError, Guard, LockClient, SessionState, Sleep, stamp_clock};

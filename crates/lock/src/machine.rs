@@ -13,6 +13,7 @@ use crate::command::{
 };
 use crate::error::LockError;
 use crate::locks::{Lock, Waiter};
+use crate::mutation::Mutation;
 use crate::sessions::{Session, Sessions, expired};
 
 /// Limits on what clients can make the machine hold (every replica holds
@@ -107,7 +108,7 @@ pub struct LockMachine {
     limits: Limits,
     /// Log time: the highest clock stamp applied. Never goes backwards.
     now_ms: u64,
-    /// The highest leader term that stamped the clock.
+    /// The term of the last stamp: whose leader's clock log time follows.
     term: u64,
     /// The last token granted. Invariant: every grant takes a larger one.
     last_token: Token,
@@ -131,6 +132,11 @@ pub struct LockMachine {
     /// applies.
     #[serde(skip)]
     applying: Index,
+    /// The planted bug, if any (never serialized: set it again after a
+    /// restore).
+    #[cfg(feature = "mutations")]
+    #[serde(skip)]
+    mutation: Option<Mutation>,
 }
 
 impl LockMachine {
@@ -146,6 +152,25 @@ impl LockMachine {
         Self {
             limits,
             ..Self::default()
+        }
+    }
+
+    /// Plants `mutation` (test builds only; see [`crate::mutation`]).
+    #[cfg(feature = "mutations")]
+    pub fn set_mutation(&mut self, mutation: Option<Mutation>) {
+        self.mutation = mutation;
+    }
+
+    /// Whether the planted bug `m` is on (always false without the
+    /// `mutations` feature, and then compiled away).
+    #[allow(clippy::unused_self, clippy::needless_return)]
+    fn mutated(&self, m: Mutation) -> bool {
+        #[cfg(feature = "mutations")]
+        return self.mutation == Some(m);
+        #[cfg(not(feature = "mutations"))]
+        {
+            let _ = m;
+            false
         }
     }
 
@@ -232,18 +257,28 @@ impl LockMachine {
         result.unwrap_or_else(Response::Refused)
     }
 
-    /// A leader's stamp: time moves forward only; a later term first
-    /// extends every session by its time-to-live from the new time (a
-    /// failover never shortens a lease), then whatever ran out ends.
+    /// A leader's stamp: time moves forward only; a stamp from another
+    /// term than the last (another leader, whose clock may run ahead of the
+    /// last one's) first extends every session by its time-to-live from the
+    /// new time (a failover never shortens a lease), then whatever ran out
+    /// ends. Any other term, not only a later one: a deposed leader's stamp
+    /// can commit after its successor's (it read its term, then proposed
+    /// late), and its clock is another clock too.
     fn on_clock(&mut self, term: u64, now_ms: u64) {
         let now = self.now_ms.max(now_ms);
-        if term > self.term {
+        if term != self.term && !self.mutated(Mutation::NoFailoverExtension) {
             self.term = term;
             for s in self.sessions.values_mut() {
                 s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
             }
         }
         self.now_ms = now;
+        for s in self.sessions.values_mut() {
+            if s.renewing {
+                s.renewing = false;
+                s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+            }
+        }
         for session in expired(&self.sessions, now) {
             self.end_session(session, true);
             self.log(Event::Expired { session });
@@ -282,6 +317,7 @@ impl LockMachine {
                 held: Default::default(),
                 waiting: Default::default(),
                 lock_delay_ms: 0,
+                renewing: !self.mutated(Mutation::RenewFromLastStamp),
             },
         );
         Ok(Response::Opened {
@@ -292,11 +328,13 @@ impl LockMachine {
 
     fn keep_alive(&mut self, session: SessionId) -> Result<Response, LockError> {
         let now = self.now_ms;
+        let renew_from_last = self.mutated(Mutation::RenewFromLastStamp);
         let s = self
             .sessions
             .get_mut(&session)
             .ok_or(LockError::NoSession(session))?;
         s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+        s.renewing = !renew_from_last;
         Ok(Response::Ok)
     }
 
@@ -567,6 +605,7 @@ impl LockMachine {
     /// whose deadline passed leaves instead.
     fn wake(&mut self, name: &str) {
         let now = self.now_ms;
+        let unchecked = self.mutated(Mutation::GrantWithoutSessionCheck);
         loop {
             let Some(lock) = self.locks.get_mut(name) else {
                 return;
@@ -577,7 +616,7 @@ impl LockMachine {
             let open = self
                 .sessions
                 .get(&w.session)
-                .is_some_and(|s| now < s.expires_ms);
+                .is_some_and(|s| unchecked || now < s.expires_ms);
             let live = open && w.deadline_ms.is_none_or(|d| now < d);
             if live && !lock.admits(w.mode, now) {
                 break;
@@ -805,10 +844,11 @@ impl LockMachine {
             ),
             Query::Session(id) => QueryAnswer::Session(self.sessions.get(id).map(|s| s.expires_ms)),
             Query::Events { after, max } => QueryAnswer::Events {
+                // Events are kept in index order: skip the older ones by
+                // binary search (a watcher polls this often).
                 events: self
                     .events
-                    .iter()
-                    .filter(|(i, _)| i > after)
+                    .range(self.events.partition_point(|(i, _)| i <= after)..)
                     .take(*max)
                     .cloned()
                     .collect(),
@@ -822,6 +862,14 @@ impl LockMachine {
     /// The whole state, encoded.
     #[must_use]
     pub fn encode(&self) -> Bytes {
+        if self.mutated(Mutation::TokenNotInSnapshot) {
+            let mut wrong = self.clone();
+            wrong.last_token = (self.locks.values())
+                .flat_map(|l| l.holders.values().map(|&(_, t)| t))
+                .max()
+                .unwrap_or(0);
+            return Bytes::from(postcard::to_stdvec(&wrong).unwrap_or_default());
+        }
         // Every field is plain data; encoding to a Vec cannot fail.
         Bytes::from(postcard::to_stdvec(self).unwrap_or_default())
     }

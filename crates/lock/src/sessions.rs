@@ -15,6 +15,13 @@ pub(crate) struct Session {
     pub(crate) ttl_ms: u64,
     /// Invariant: the session is open while `now_ms < expires_ms`.
     pub(crate) expires_ms: u64,
+    /// A keep-alive (or the open) was applied after the last stamp: the
+    /// next stamp renews the session by its time-to-live from *its* time.
+    /// Log time at the keep-alive is the last stamp's, which can predate
+    /// the client sending it; counting from it would end the session
+    /// before the client's own deadline (sent + TTL) runs out (found by
+    /// the lock simulator: two holders at once, seed 573).
+    pub(crate) renewing: bool,
     /// Locks it holds.
     pub(crate) held: BTreeSet<LockName>,
     /// Locks whose queue it is in.

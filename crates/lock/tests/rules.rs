@@ -11,6 +11,8 @@ struct Log {
     m: LockMachine,
     index: Index,
     seqs: std::collections::BTreeMap<ClientId, u64>,
+    /// The last stamp: (term, time).
+    stamped: Option<(u64, u64)>,
 }
 
 impl Log {
@@ -19,6 +21,7 @@ impl Log {
             m: LockMachine::new(),
             index: 0,
             seqs: Default::default(),
+            stamped: None,
         }
     }
 
@@ -37,14 +40,21 @@ impl Log {
 
     /// The leader's clock stamp.
     fn clock(&mut self, term: u64, now_ms: u64) {
+        self.stamped = Some((term, now_ms));
         self.send(0, Command::Clock { term, now_ms });
     }
 
+    /// Opens a session, and the next stamp (at the same time) starts its
+    /// time-to-live.
     fn open(&mut self, client: ClientId, ttl_ms: u64) -> SessionId {
-        match self.send(client, Command::OpenSession { ttl_ms }) {
+        let session = match self.send(client, Command::OpenSession { ttl_ms }) {
             Response::Opened { session, .. } => session,
             other => panic!("open: {other:?}"),
+        };
+        if let Some((term, now)) = self.stamped {
+            self.clock(term, now);
         }
+        session
     }
 
     fn acquire(
@@ -439,6 +449,31 @@ fn bad_input_gets_a_typed_refusal() {
     // Time near u64::MAX saturates instead of overflowing.
     l.clock(1, u64::MAX - 1);
     assert_eq!(l.m.now_ms(), u64::MAX - 1);
+}
+
+#[test]
+fn a_keep_alive_counts_from_the_next_stamp_not_the_last() {
+    // Log time at a keep-alive is the last stamp's, which may be older
+    // than the moment the client sent it; the client's own deadline is
+    // its send time plus the TTL, so the service must count from the
+    // first stamp after the keep-alive, or it ends the session while the
+    // client still trusts it (two holders: found by the lock simulator).
+    let mut l = Log::new();
+    l.clock(1, 1_000);
+    let a = l.open(1, 100); // lives until 1100
+    l.clock(1, 1_090);
+    // Sent at (client time) 1095, applied before the next stamp.
+    assert_eq!(l.send(1, Command::KeepAlive { session: a }), Response::Ok);
+    l.clock(1, 1_100);
+    // Counted from 1090 it would end at 1190, before the client's 1195.
+    l.clock(1, 1_195);
+    assert_eq!(
+        l.m.answer(&Query::Session(a)),
+        QueryAnswer::Session(Some(1_200)),
+        "the keep-alive counts from the stamp after it"
+    );
+    l.clock(1, 1_200);
+    assert!(l.events().contains(&Event::Expired { session: a }));
 }
 
 #[test]

@@ -63,8 +63,8 @@ where
         let stamper = client.clone();
         tokio::spawn(async move {
             loop {
-                let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-                if stamp_clock(&stamper, now).await.is_err() {
+                let clock = || u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+                if stamp_clock(&stamper, clock).await.is_err() {
                     // Stopped (or a stamp lost in a leader change): the
                     // next one follows.
                 }
