@@ -36,6 +36,7 @@ mod client;
 mod command;
 mod error;
 mod fence;
+mod guard;
 mod locks;
 mod machine;
 #[cfg(feature = "mutations")]
@@ -43,13 +44,16 @@ pub mod mutation;
 #[cfg(not(feature = "mutations"))]
 mod mutation;
 mod sessions;
+mod stamp;
 
-pub use client::{Acquired, ClientError, Guard, LockClient, SessionState, Sleep, stamp_clock};
+pub use client::{Acquired, ClientError, ClientOptions, LockClient, SessionState, Sleep};
 pub use command::{
     ClientId, Command, Event, LockName, Mode, Reentrancy, Request, Response, SessionId, Token,
     Write,
 };
 pub use error::LockError;
 pub use fence::{Fence, StaleToken};
-pub use machine::{Limits, LockMachine, Query, QueryAnswer};
+pub use guard::Guard;
+pub use machine::{Limits, LockMachine, Query, QueryAnswer, Standing};
+pub use stamp::stamp_clock;
 pub use synod_protocol::Index;

@@ -79,6 +79,34 @@ pub enum Query {
     Now,
     /// A key of the versioned map.
     Get(String),
+    /// Where a session stands on a lock: holding, waiting, or neither
+    /// (one read, so a grant between two reads cannot be missed).
+    Standing {
+        /// The lock.
+        lock: LockName,
+        /// The session.
+        session: SessionId,
+    },
+}
+
+/// Where a session stands on a lock ([`Query::Standing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// It holds the lock.
+    Holds {
+        /// How.
+        mode: Mode,
+        /// With this token.
+        token: Token,
+    },
+    /// It waits in the lock's queue.
+    Waits {
+        /// Waiters before it.
+        ahead: u64,
+    },
+    /// Neither (never asked, timed out, cancelled, released, or its
+    /// session ended).
+    Neither,
 }
 
 /// The answer to a [`Query`].
@@ -100,6 +128,8 @@ pub enum QueryAnswer {
     Now(u64),
     /// A key's value and version (`None`: absent).
     Value(Option<(Vec<u8>, u64)>),
+    /// Where the session stands.
+    Standing(Standing),
 }
 
 /// The lock service's state machine (see the crate docs).
@@ -856,6 +886,18 @@ impl LockMachine {
             },
             Query::Now => QueryAnswer::Now(self.now_ms),
             Query::Get(key) => QueryAnswer::Value(self.map.get(key).cloned()),
+            Query::Standing { lock, session } => {
+                let standing = self.locks.get(lock).map_or(Standing::Neither, |l| {
+                    if let Some(&(mode, token)) = l.holders.get(session) {
+                        Standing::Holds { mode, token }
+                    } else if let Some(at) = l.position(*session) {
+                        Standing::Waits { ahead: at as u64 }
+                    } else {
+                        Standing::Neither
+                    }
+                });
+                QueryAnswer::Standing(standing)
+            }
         }
     }
 

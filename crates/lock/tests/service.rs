@@ -102,13 +102,13 @@ async fn contend(
     for w in 0..workers {
         let nodes = nodes.clone();
         tasks.push(tokio::spawn(async move {
-            let mut c = LockClient::new(nodes, 1_000 + w, sleep());
+            let c = LockClient::new(nodes, 1_000 + w, sleep());
             c.open_session(Duration::from_secs(5))
                 .await
                 .expect("a session");
             let mut tokens = Vec::new();
             for _ in 0..rounds {
-                let guard = c.lock("counter", Mode::Exclusive).await.expect("the lock");
+                let guard = c.lock("counter").await.expect("the lock");
                 let value = counter(c.get("c").await.expect("a read"));
                 c.write(Write {
                     guards: vec![(guard.lock.clone(), guard.token)],
@@ -132,7 +132,7 @@ async fn contend(
         );
         tokens.extend(mine);
     }
-    let mut reader = LockClient::new(nodes, 9_999, sleep());
+    let reader = LockClient::new(nodes, 9_999, sleep());
     let value = counter(reader.get("c").await.expect("a read"));
     // The replicated history: grants of the lock alternate with releases
     // of the same holder, and tokens rise (mutual exclusion in log order).
@@ -179,15 +179,15 @@ async fn fenced_increments_are_never_lost_on_paxos() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_paused_past_its_ttl_loses_the_lock_and_its_stale_write_is_refused() {
     let (nodes, _net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
-    let mut a = LockClient::new(nodes.clone(), 1, sleep());
-    let mut b = LockClient::new(nodes, 2, sleep());
+    let a = LockClient::new(nodes.clone(), 1, sleep());
+    let b = LockClient::new(nodes, 2, sleep());
     a.open_session(Duration::from_millis(200)).await.unwrap();
     b.open_session(Duration::from_secs(10)).await.unwrap();
-    let ga = a.lock("x", Mode::Exclusive).await.unwrap();
+    let ga = a.lock("x").await.unwrap();
     assert_eq!(a.session_state(), SessionState::Connected);
     // A pauses (no keep-alive); B waits in the queue and gets the lock
     // once A's session expires in log time.
-    let gb = b.lock("x", Mode::Exclusive).await.unwrap();
+    let gb = b.lock("x").await.unwrap();
     assert!(
         gb.token > ga.token,
         "B's token {} not above A's {}",
@@ -205,8 +205,7 @@ async fn a_client_paused_past_its_ttl_loses_the_lock_and_its_stale_write_is_refu
         checks: Vec::new(),
         puts: vec![("k".into(), Some(b"from A".to_vec()))],
     };
-    let mut a_raw = a;
-    let r = a_raw.write(stale).await;
+    let r = a.write(stale).await;
     assert_eq!(
         r,
         Err(ClientError::Refused(LockError::GuardFailed {
@@ -215,7 +214,7 @@ async fn a_client_paused_past_its_ttl_loses_the_lock_and_its_stale_write_is_refu
         }))
     );
     assert_eq!(
-        a_raw.unlock(ga).await,
+        a.unlock(ga).await,
         Err(ClientError::OwnershipLost),
         "the client knows its session is gone"
     );
@@ -260,4 +259,155 @@ async fn no_increment_is_lost_when_the_leader_is_cut_off_mid_run() {
     tokens.sort_unstable();
     tokens.dedup();
     assert_eq!(tokens.len(), 30, "a token was granted twice");
+}
+
+/// With a time limit: a test that hangs fails instead.
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_guard_releases_the_lock() {
+    let (nodes, _net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
+    let a = LockClient::new(nodes.clone(), 1, sleep());
+    let b = LockClient::new(nodes.clone(), 2, sleep());
+    a.open_session(Duration::from_secs(10)).await.unwrap();
+    b.open_session(Duration::from_secs(10)).await.unwrap();
+    // Through the background task.
+    tokio::spawn(a.background());
+    let g = a.lock("d").await.unwrap();
+    drop(g);
+    let gb = within("b's lock after a's guard dropped", b.lock("d"))
+        .await
+        .unwrap();
+    // Without one: the next call of the client sends the release first.
+    let c = LockClient::new(nodes, 3, sleep());
+    c.open_session(Duration::from_secs(10)).await.unwrap();
+    drop(gb);
+    b.get("anything").await.unwrap(); // a read sends nothing...
+    assert!(c.try_lock("d", Duration::ZERO).await.unwrap().is_none());
+    b.keep_alive().await.unwrap(); // ...a command sends the release first
+    let gc = c.try_lock("d", Duration::ZERO).await.unwrap();
+    assert!(gc.is_some(), "the dropped guard was not released");
+    // A guard kept with `forget` stays held.
+    drop(gc);
+    let g = within("c's lock again", c.lock("e")).await.unwrap();
+    let (lock, token) = g.forget();
+    c.keep_alive().await.unwrap();
+    assert_eq!(c.holders(&lock).await.unwrap().len(), 1);
+    assert!(token > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_task_keeps_the_session_and_its_lock() {
+    let (nodes, _net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
+    let a = LockClient::new(nodes.clone(), 1, sleep());
+    let b = LockClient::new(nodes, 2, sleep());
+    a.open_session(Duration::from_millis(400)).await.unwrap();
+    b.open_session(Duration::from_secs(10)).await.unwrap();
+    tokio::spawn(a.background());
+    let g = a.lock("k").await.unwrap();
+    // Three time-to-lives with no call of a's own.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(a.session_state(), SessionState::Connected);
+    assert!(b.try_lock("k", Duration::ZERO).await.unwrap().is_none());
+    let w = Write {
+        guards: vec![(g.lock.clone(), g.token)],
+        checks: Vec::new(),
+        puts: vec![("k".into(), Some(b"a".to_vec()))],
+    };
+    a.write(w).await.expect("still the holder");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watchers_hear_the_session_go_suspended_then_lost() {
+    let (nodes, net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
+    let options = ClientOptions {
+        max_attempts: 3,
+        ..ClientOptions::default()
+    };
+    let a = LockClient::with_options(nodes, 1, sleep(), options);
+    // Few attempts per call: the first may come before a leader is elected.
+    within("a session", async {
+        while a.open_session(Duration::from_millis(300)).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let mut states = a.watch_session();
+    tokio::spawn(a.background());
+    // The service loses its quorum: keep-alives stop getting through.
+    for id in 1..=3 {
+        net.isolate(id);
+    }
+    let mut seen = Vec::new();
+    use futures::StreamExt;
+    while let Some(s) = within("the next state", states.next()).await {
+        seen.push(s);
+        if s == SessionState::Lost {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            SessionState::Connected,
+            SessionState::Suspended,
+            SessionState::Lost
+        ]
+    );
+    assert_eq!(a.lock("x").await.err(), Some(ClientError::OwnershipLost));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_lock_read_locks_and_semaphores() {
+    let (nodes, _net) = service::<synod_raft_core::RaftNode<MemStorage, StdRng>>(&raft());
+    let [a, b, c] = [1, 2, 3].map(|id| LockClient::new(nodes.clone(), id, sleep()));
+    for x in [&a, &b, &c] {
+        x.open_session(Duration::from_secs(10)).await.unwrap();
+    }
+    let g = a.lock("t").await.unwrap();
+    assert!(b.try_lock("t", Duration::ZERO).await.unwrap().is_none());
+    // Waits 50 ms of log time in the queue, then gives up.
+    let waited = within(
+        "a timed try_lock",
+        b.try_lock("t", Duration::from_millis(50)),
+    )
+    .await;
+    assert!(waited.unwrap().is_none());
+    a.unlock(g).await.unwrap();
+    let gb = b
+        .try_lock("t", Duration::ZERO)
+        .await
+        .unwrap()
+        .expect("free now");
+    assert!(gb.token > 0);
+    // Readers share; a writer waits for them.
+    let (ra, rb) = (
+        a.read_lock("rw").await.unwrap(),
+        b.read_lock("rw").await.unwrap(),
+    );
+    assert_eq!(c.holders("rw").await.unwrap().len(), 2);
+    assert!(c.try_lock("rw", Duration::ZERO).await.unwrap().is_none());
+    drop((ra, rb));
+    a.keep_alive().await.unwrap();
+    b.keep_alive().await.unwrap();
+    assert!(c.try_lock("rw", Duration::ZERO).await.unwrap().is_some());
+    // Two permits: two holders, the third is refused without waiting.
+    let (sa, sb) = (
+        a.semaphore("s", 2).await.unwrap(),
+        b.semaphore("s", 2).await.unwrap(),
+    );
+    assert_ne!(sa.token, sb.token);
+    let third = c
+        .acquire("s", Mode::Permit { capacity: 2 }, Some(Duration::ZERO))
+        .await;
+    assert_eq!(third.err(), Some(ClientError::Refused(LockError::Busy)));
+    let wrong = c.semaphore("s", 3).await;
+    assert_eq!(
+        wrong.err(),
+        Some(ClientError::Refused(LockError::WrongMode))
+    );
 }
