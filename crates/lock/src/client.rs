@@ -21,13 +21,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use synod_node::{Client, Consistency, Error as NodeError};
+use synod_node::{Client, Error as NodeError};
 use synod_protocol::NodeId;
 
 use crate::command::{ClientId, Command, Event, Mode, Request, Response, SessionId, Write};
 use crate::error::LockError;
 use crate::guard::{Guard, Release};
 use crate::machine::{LockMachine, Query, QueryAnswer, Standing};
+use crate::service::Service;
 
 /// A sleep on the caller's runtime (`|d| Box::pin(tokio::time::sleep(d))`).
 pub type Sleep = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -114,7 +115,7 @@ struct OpenSession {
 
 /// What every handle of one client shares.
 struct Shared {
-    nodes: Vec<(NodeId, Client<LockMachine>)>,
+    nodes: Vec<(NodeId, Arc<dyn Service>)>,
     id: ClientId,
     sleep: Sleep,
     options: ClientOptions,
@@ -159,6 +160,9 @@ impl LockClient {
     }
 
     /// [`LockClient::new`] with `options`.
+    ///
+    /// # Panics
+    /// If `nodes` is empty.
     #[must_use]
     pub fn with_options(
         nodes: Vec<(NodeId, Client<LockMachine>)>,
@@ -166,6 +170,25 @@ impl LockClient {
         sleep: Sleep,
         options: ClientOptions,
     ) -> Self {
+        let nodes = (nodes.into_iter())
+            .map(|(id, c)| (id, Arc::new(c) as Arc<dyn Service>))
+            .collect();
+        Self::over(nodes, id, sleep, options)
+    }
+
+    /// A client of the service whose nodes it reaches through `nodes`
+    /// (your RPC; see [`Service`]).
+    ///
+    /// # Panics
+    /// If `nodes` is empty.
+    #[must_use]
+    pub fn over(
+        nodes: Vec<(NodeId, Arc<dyn Service>)>,
+        id: ClientId,
+        sleep: Sleep,
+        options: ClientOptions,
+    ) -> Self {
+        assert!(!nodes.is_empty(), "a lock client needs at least one node");
         let (releases, dropped) = mpsc::unbounded();
         Self {
             shared: Arc::new(Shared {
@@ -187,9 +210,9 @@ impl LockClient {
         lock(&self.shared.session)
     }
 
-    fn node(&self) -> &Client<LockMachine> {
+    fn node(&self) -> &dyn Service {
         let nodes = &self.shared.nodes;
-        &nodes[self.shared.at.load(Ordering::Relaxed) % nodes.len()].1
+        &*nodes[self.shared.at.load(Ordering::Relaxed) % nodes.len()].1
     }
 
     fn next_node(&self) {
@@ -582,11 +605,7 @@ impl LockClient {
     /// Answers `query` linearizably, through whichever node leads.
     async fn read(&self, query: Query) -> Result<QueryAnswer, ClientError> {
         for _ in 0..self.shared.options.max_attempts {
-            match self
-                .node()
-                .read(query.clone(), Consistency::Linearizable)
-                .await
-            {
+            match self.node().read(query.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(NodeError::NotLeader { leader: Some(l) }) => self.go_to(l),
                 Err(_) => self.next_node(),

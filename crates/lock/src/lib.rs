@@ -43,6 +43,7 @@ mod machine;
 pub mod mutation;
 #[cfg(not(feature = "mutations"))]
 mod mutation;
+mod service;
 mod sessions;
 mod stamp;
 
@@ -54,6 +55,7 @@ pub use command::{
 pub use error::LockError;
 pub use fence::{Fence, StaleToken};
 pub use guard::Guard;
+pub use service::Service;
 pub use machine::{Limits, LockMachine, Query, QueryAnswer, Standing};
 pub use stamp::stamp_clock;
 pub use synod_protocol::Index;

@@ -62,7 +62,7 @@ impl Default for Limits {
 
 /// A read of the state (answered from one replica: linearizable only
 /// through the driver's read path).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Query {
     /// Who holds a lock, how, with which token.
     Holders(LockName),
@@ -90,7 +90,7 @@ pub enum Query {
 }
 
 /// Where a session stands on a lock ([`Query::Standing`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Standing {
     /// It holds the lock.
     Holds {
@@ -110,7 +110,7 @@ pub enum Standing {
 }
 
 /// The answer to a [`Query`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QueryAnswer {
     /// The holders (by session), their modes and tokens.
     Holders(Vec<(SessionId, Mode, Token)>),

@@ -1,0 +1,34 @@
+//! How a [`LockClient`](crate::LockClient) reaches one node of the lock
+//! service: in process through a synod-node `Client`, or over your own RPC
+//! (the `lock_service` example speaks HTTP).
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use synod_node::{Client, Consistency, Error as NodeError};
+
+use crate::command::Response;
+use crate::machine::{LockMachine, Query, QueryAnswer};
+
+/// One node of the lock service, as a client sees it.
+///
+/// Errors are synod-node's: `NotLeader { leader }` sends the client to the
+/// leader; `Lost` and `Unknown` make it retry the same request (same
+/// sequence number, so the machine applies it at most once); anything else
+/// makes it try the next node.
+pub trait Service: Send + Sync + 'static {
+    /// Proposes an encoded [`Request`](crate::Request) and returns the
+    /// machine's answer once it is applied.
+    fn propose(&self, request: Bytes) -> BoxFuture<'_, Result<Response, NodeError>>;
+    /// Answers `query` linearizably.
+    fn read(&self, query: Query) -> BoxFuture<'_, Result<QueryAnswer, NodeError>>;
+}
+
+impl Service for Client<LockMachine> {
+    fn propose(&self, request: Bytes) -> BoxFuture<'_, Result<Response, NodeError>> {
+        Box::pin(Client::propose(self, request))
+    }
+
+    fn read(&self, query: Query) -> BoxFuture<'_, Result<QueryAnswer, NodeError>> {
+        Box::pin(async move { Client::read(self, query, Consistency::Linearizable).await })
+    }
+}
