@@ -1,6 +1,7 @@
-//! Starting one key-value replica: its log on disk, the protocol (raft-core
-//! or synod-paxos-core, chosen by one type), the TCP transport and the
-//! driver.
+//! Starting one replica: its log on disk, the protocol (raft-core or
+//! synod-paxos-core, chosen by one type), the TCP transport and the driver,
+//! around any state machine (the key-value store here, the lock machine in
+//! the `lock_service` example).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use synod_node::{Client, DiskThread, Driver, NodeOptions};
+use synod_node::{Client, DiskThread, Driver, NodeOptions, StateMachine};
 use synod_protocol::{Protocol, Storage};
 use synod_raft_core::RaftNode;
 use synod_tcp::{Net, TcpOptions, TcpTransport, TokioNet};
@@ -63,9 +64,9 @@ pub struct KvConfig {
 
 /// A running replica: the client handle and the driver's task.
 #[derive(Debug)]
-pub struct Replica {
+pub struct Replica<M: StateMachine = KvStore> {
     /// The replica's client API.
-    pub client: Client<KvStore>,
+    pub client: Client<M>,
     /// The driver; ends on shutdown or a storage failure.
     pub task: tokio::task::JoinHandle<Result<(), synod_node::Error>>,
     /// Keeps the listener accepting.
@@ -79,6 +80,17 @@ pub struct Replica {
 /// The log cannot be opened, the address cannot be bound, or the options
 /// are invalid.
 pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Error>> {
+    start_machine(config, KvStore::default()).await
+}
+
+/// [`start`] around any state machine.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_machine<M: StateMachine>(
+    config: &KvConfig,
+    machine: M,
+) -> Result<Replica<M>, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut wal = Wal::open(StdDir::open(&config.data_dir)?, Options::default())?;
     let voters: Vec<u64> = config.peers.keys().copied().collect();
@@ -92,7 +104,7 @@ pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Err
                 heartbeat_ticks: 2,
                 ..synod_raft_core::Config::new(config.id)
             };
-            start_with::<KvNode>(config, &options, wal).await
+            start_with::<KvNode, M>(config, &options, wal, machine).await
         }
         ProtocolKind::Paxos => {
             let options = synod_paxos_core::Config {
@@ -100,17 +112,18 @@ pub async fn start(config: &KvConfig) -> Result<Replica, Box<dyn std::error::Err
                 heartbeat_ticks: 2,
                 ..synod_paxos_core::Config::new(config.id)
             };
-            start_with::<KvPaxosNode>(config, &options, wal).await
+            start_with::<KvPaxosNode, M>(config, &options, wal, machine).await
         }
     }
 }
 
 /// The start shared by every protocol: only the type differs.
-async fn start_with<P>(
+async fn start_with<P, M: StateMachine>(
     config: &KvConfig,
     options: &P::Options,
     wal: Wal<StdDir>,
-) -> Result<Replica, Box<dyn std::error::Error>>
+    machine: M,
+) -> Result<Replica<M>, Box<dyn std::error::Error>>
 where
     P: Protocol<Storage = Wal<StdDir>, Rng = StdRng> + Send + 'static,
     P::Message: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
@@ -145,7 +158,7 @@ where
         ..NodeOptions::default()
     };
     let disk = DiskThread::spawn(&format!("synod-disk-{}", config.id))?;
-    let (client, inbox, driver) = Driver::new(node, KvStore::default(), transport, disk, options)?;
+    let (client, inbox, driver) = Driver::new(node, machine, transport, disk, options)?;
     let listening = acceptor.listen::<TokioNet>(listener, inbox);
     let interval = tokio::time::interval(Duration::from_millis(config.tick_ms));
     let ticks = Box::pin(futures::stream::unfold(interval, |mut i| async move {

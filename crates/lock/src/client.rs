@@ -635,6 +635,31 @@ impl LockClient {
         }
     }
 
+    /// Releases `lock` held by `session` with `token`, whichever client
+    /// holds it (an operator's tool: the session need not be this
+    /// client's).
+    ///
+    /// # Errors
+    /// `Refused(NotHolder)` when it is not held so;
+    /// [`ClientError::Unavailable`].
+    pub async fn release(
+        &self,
+        session: SessionId,
+        lock: &str,
+        token: u64,
+    ) -> Result<(), ClientError> {
+        let command = Command::Release {
+            session,
+            lock: lock.to_string(),
+            token,
+        };
+        match self.submit(command).await? {
+            Response::Ok => Ok(()),
+            Response::Refused(e) => Err(ClientError::Refused(e)),
+            other => Err(ClientError::Unavailable(format!("unexpected {other:?}"))),
+        }
+    }
+
     /// An all-or-nothing write to the versioned map; the keys' new version.
     ///
     /// # Errors

@@ -55,7 +55,7 @@ pub use command::{
 pub use error::LockError;
 pub use fence::{Fence, StaleToken};
 pub use guard::Guard;
-pub use service::Service;
 pub use machine::{Limits, LockMachine, Query, QueryAnswer, Standing};
+pub use service::Service;
 pub use stamp::stamp_clock;
 pub use synod_protocol::Index;
