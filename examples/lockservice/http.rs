@@ -44,6 +44,7 @@ pub fn router(client: Client<LockMachine>) -> Router {
     Router::new()
         .route("/v1/propose", post(propose))
         .route("/v1/read", post(read))
+        .route("/v1/wait", post(wait))
         .layer(DefaultBodyLimit::max(256 << 10))
         .with_state(client)
 }
@@ -62,6 +63,40 @@ async fn read(
     reply(client.read(query, Consistency::Linearizable).await)
 }
 
+/// A wait for a session's standing on a lock to change.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Wait {
+    /// The lock.
+    pub lock: String,
+    /// The waiting session.
+    pub session: u64,
+    /// How long to wait at most (capped at 5 s).
+    pub up_to_ms: u64,
+}
+
+/// Waits on this node: checks the local state every millisecond (cheap:
+/// no quorum) until the session no longer waits or the time is up, then
+/// answers with one linearizable read.
+async fn wait(
+    State(client): State<Client<LockMachine>>,
+    Json(w): Json<Wait>,
+) -> Json<Reply<QueryAnswer>> {
+    let query = Query::Standing {
+        lock: w.lock,
+        session: w.session,
+    };
+    let until = std::time::Instant::now() + Duration::from_millis(w.up_to_ms.min(5_000));
+    while std::time::Instant::now() < until {
+        match client.read(query.clone(), Consistency::Stale).await {
+            Ok(QueryAnswer::Standing(synod_lock::Standing::Waits { .. })) => {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            _ => break,
+        }
+    }
+    reply(client.read(query, Consistency::Linearizable).await)
+}
+
 /// One node of the service, reached over HTTP.
 #[derive(Debug, Clone)]
 pub struct HttpNode {
@@ -76,7 +111,7 @@ impl HttpNode {
     /// The HTTP client cannot be built.
     pub fn new(addr: &str) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
             .build()?;
         Ok(Self {
             base: format!("http://{addr}"),
@@ -122,5 +157,20 @@ impl Service for HttpNode {
 
     fn read(&self, query: Query) -> BoxFuture<'_, Result<QueryAnswer, Error>> {
         Box::pin(async move { self.call("/v1/read", &query).await })
+    }
+
+    fn wait_standing(
+        &self,
+        lock: String,
+        session: u64,
+        up_to: Duration,
+    ) -> BoxFuture<'_, Result<QueryAnswer, Error>> {
+        let up_to_ms = u64::try_from(up_to.as_millis()).unwrap_or(u64::MAX);
+        let wait = Wait {
+            lock,
+            session,
+            up_to_ms,
+        };
+        Box::pin(async move { self.call("/v1/wait", &wait).await })
     }
 }

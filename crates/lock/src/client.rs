@@ -508,11 +508,11 @@ impl LockClient {
     pub async fn wait_for(&self, lock: &str) -> Result<Guard, ClientError> {
         loop {
             let s = self.session()?;
-            let query = Query::Standing {
-                lock: lock.to_string(),
-                session: s.id,
-            };
-            match self.read(query).await? {
+            let asked = Instant::now();
+            // A node that waits on its side answers when the standing
+            // changes; bounded well inside the lease so keep-alives go on.
+            let up_to = (self.lease(s.ttl) / 4).min(Duration::from_secs(1));
+            match self.wait_standing(lock, s.id, up_to).await? {
                 QueryAnswer::Standing(Standing::Holds { mode, token }) => {
                     return Ok(self.guard(lock, mode, token, s.id));
                 }
@@ -522,7 +522,10 @@ impl LockClient {
             if self.session_state() == SessionState::Suspended {
                 self.keep_alive().await?;
             }
-            self.sleep(self.shared.options.poll).await;
+            let poll = self.shared.options.poll;
+            if asked.elapsed() < poll {
+                self.sleep(poll).await;
+            }
         }
     }
 
@@ -606,6 +609,27 @@ impl LockClient {
     async fn read(&self, query: Query) -> Result<QueryAnswer, ClientError> {
         for _ in 0..self.shared.options.max_attempts {
             match self.node().read(query.clone()).await {
+                Ok(answer) => return Ok(answer),
+                Err(NodeError::NotLeader { leader: Some(l) }) => self.go_to(l),
+                Err(_) => self.next_node(),
+            }
+            self.sleep(self.shared.options.poll).await;
+        }
+        Err(ClientError::Unavailable("no read answered".to_string()))
+    }
+
+    /// [`Service::wait_standing`] through whichever node leads.
+    async fn wait_standing(
+        &self,
+        lock: &str,
+        session: SessionId,
+        up_to: Duration,
+    ) -> Result<QueryAnswer, ClientError> {
+        for _ in 0..self.shared.options.max_attempts {
+            match (self.node())
+                .wait_standing(lock.to_string(), session, up_to)
+                .await
+            {
                 Ok(answer) => return Ok(answer),
                 Err(NodeError::NotLeader { leader: Some(l) }) => self.go_to(l),
                 Err(_) => self.next_node(),
