@@ -34,6 +34,7 @@
 
 mod client;
 mod command;
+mod due;
 mod error;
 mod fence;
 mod guard;

@@ -11,10 +11,11 @@ use crate::command::{
     ClientId, Command, Event, LockName, Mode, Reentrancy, Request, Response, SessionId, Token,
     Write,
 };
+use crate::due::Due;
 use crate::error::LockError;
 use crate::locks::{Lock, Waiter};
 use crate::mutation::Mutation;
-use crate::sessions::{Session, Sessions, expired};
+use crate::sessions::{Session, Sessions};
 
 /// Limits on what clients can make the machine hold (every replica holds
 /// all of it).
@@ -162,6 +163,10 @@ pub struct LockMachine {
     /// applies.
     #[serde(skip)]
     applying: Index,
+    /// What falls due at each stamp, by time (derived; rebuilt on
+    /// restore).
+    #[serde(skip)]
+    due: Due,
     /// The planted bug, if any (never serialized: set it again after a
     /// restore).
     #[cfg(feature = "mutations")]
@@ -298,24 +303,64 @@ impl LockMachine {
         let now = self.now_ms.max(now_ms);
         if term != self.term && !self.mutated(Mutation::NoFailoverExtension) {
             self.term = term;
+            // Every session changes: rebuild the index once (failovers
+            // are rare).
             for s in self.sessions.values_mut() {
                 s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
             }
+            self.due.expiries = (self.sessions.iter())
+                .map(|(&id, s)| (s.expires_ms, id))
+                .collect();
         }
+        let before = self.now_ms;
         self.now_ms = now;
-        for s in self.sessions.values_mut() {
-            if s.renewing {
+        for id in std::mem::take(&mut self.due.renewing) {
+            if let Some(s) = self.sessions.get_mut(&id) {
                 s.renewing = false;
-                s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+                let renewed = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+                self.set_expiry(id, renewed);
             }
         }
-        for session in expired(&self.sessions, now) {
+        for session in self.due.expired(now) {
             self.end_session(session, true);
             self.log(Event::Expired { session });
         }
         self.time_out_waiters();
         self.end_lock_delays();
-        self.forget_idle_clients();
+        // The scan is over every client: run it once per hundredth of the
+        // time an idle client is kept (the table holds idle clients at
+        // most 1% longer), not at every stamp.
+        let every = (self.limits.max_ttl_ms / 100).max(1_000);
+        if before / every != now / every {
+            self.forget_idle_clients();
+        }
+    }
+
+    /// Moves `session`'s expiry to `expires_ms`, in the index too.
+    fn set_expiry(&mut self, session: SessionId, expires_ms: u64) {
+        if let Some(s) = self.sessions.get_mut(&session) {
+            self.due.expiries.remove(&(s.expires_ms, session));
+            s.expires_ms = expires_ms;
+            self.due.expiries.insert((expires_ms, session));
+        }
+    }
+
+    /// Marks `session` for renewal at the next stamp.
+    fn renew_at_next_stamp(&mut self, session: SessionId) {
+        if self.mutated(Mutation::RenewFromLastStamp) {
+            return;
+        }
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.renewing = true;
+            self.due.renewing.insert(session);
+        }
+    }
+
+    /// Forgets a waiter's deadline (it left the queue).
+    fn forget_deadline(&mut self, name: &str, w: &Waiter) {
+        if let Some(d) = w.deadline_ms {
+            self.due.deadlines.remove(&(d, name.to_string(), w.session));
+        }
     }
 
     /// Exactly-once entries of clients with no open session and no request
@@ -347,9 +392,11 @@ impl LockMachine {
                 held: Default::default(),
                 waiting: Default::default(),
                 lock_delay_ms: 0,
-                renewing: !self.mutated(Mutation::RenewFromLastStamp),
+                renewing: false,
             },
         );
+        self.due.expiries.insert((expires_ms, index));
+        self.renew_at_next_stamp(index);
         Ok(Response::Opened {
             session: index,
             expires_ms,
@@ -358,13 +405,13 @@ impl LockMachine {
 
     fn keep_alive(&mut self, session: SessionId) -> Result<Response, LockError> {
         let now = self.now_ms;
-        let renew_from_last = self.mutated(Mutation::RenewFromLastStamp);
         let s = self
             .sessions
-            .get_mut(&session)
+            .get(&session)
             .ok_or(LockError::NoSession(session))?;
-        s.expires_ms = s.expires_ms.max(now.saturating_add(s.ttl_ms));
-        s.renewing = !renew_from_last;
+        let renewed = s.expires_ms.max(now.saturating_add(s.ttl_ms));
+        self.set_expiry(session, renewed);
+        self.renew_at_next_stamp(session);
         Ok(Response::Ok)
     }
 
@@ -444,11 +491,15 @@ impl LockMachine {
             return Err(LockError::Limit("waiters".to_string()));
         }
         let ahead = lock.queue.len() as u64;
+        let deadline_ms = wait_ms.map(|w| now.saturating_add(w));
         lock.queue.push_back(Waiter {
             session,
             mode,
-            deadline_ms: wait_ms.map(|w| now.saturating_add(w)),
+            deadline_ms,
         });
+        if let Some(d) = deadline_ms {
+            self.due.deadlines.insert((d, name.clone(), session));
+        }
         if let Some(s) = self.sessions.get_mut(&session) {
             s.waiting.insert(name);
         }
@@ -531,7 +582,9 @@ impl LockMachine {
         let Some(at) = lock.position(session) else {
             return Err(LockError::NotWaiting);
         };
-        lock.queue.remove(at);
+        if let Some(w) = lock.queue.remove(at) {
+            self.forget_deadline(name, &w);
+        }
         if let Some(s) = self.sessions.get_mut(&session) {
             s.waiting.remove(name);
         }
@@ -652,6 +705,7 @@ impl LockMachine {
                 break;
             }
             lock.queue.pop_front();
+            self.forget_deadline(name, &w);
             if let Some(s) = self.sessions.get_mut(&w.session) {
                 s.waiting.remove(name);
             }
@@ -664,14 +718,8 @@ impl LockMachine {
 
     /// Locks whose lock-delay ran out go to their waiters.
     fn end_lock_delays(&mut self) {
-        let now = self.now_ms;
-        let ended: Vec<LockName> = self
-            .locks
-            .iter()
-            .filter(|(_, l)| l.delayed_until_ms != 0 && l.delayed_until_ms <= now)
-            .map(|(n, _)| n.clone())
-            .collect();
-        for name in ended {
+        for (until, name) in self.due.delays_ended(self.now_ms) {
+            self.due.delays.remove(&(until, name.clone()));
             if let Some(l) = self.locks.get_mut(&name) {
                 l.delayed_until_ms = 0;
             }
@@ -685,19 +733,25 @@ impl LockMachine {
         let Some(s) = self.sessions.remove(&session) else {
             return;
         };
+        self.due.expiries.remove(&(s.expires_ms, session));
+        self.due.renewing.remove(&session);
         if expired && s.lock_delay_ms > 0 {
             let until = self.now_ms.saturating_add(s.lock_delay_ms);
             for name in &s.held {
                 if let Some(l) = self.locks.get_mut(name) {
-                    l.delayed_until_ms = l.delayed_until_ms.max(until);
+                    let old = l.delayed_until_ms;
+                    l.delayed_until_ms = old.max(until);
+                    self.due.delays.remove(&(old, name.clone()));
+                    self.due.delays.insert((l.delayed_until_ms, name.clone()));
                 }
             }
         }
         for name in &s.waiting {
             if let Some(lock) = self.locks.get_mut(name)
                 && let Some(at) = lock.position(session)
+                && let Some(w) = lock.queue.remove(at)
             {
-                lock.queue.remove(at);
+                self.forget_deadline(name, &w);
             }
             self.wake(name);
         }
@@ -718,16 +772,17 @@ impl LockMachine {
 
     /// Waiters whose deadline passed leave their queues.
     fn time_out_waiters(&mut self) {
-        let now = self.now_ms;
         let mut gone = Vec::new();
-        for (name, lock) in &mut self.locks {
-            lock.queue.retain(|w| {
-                let keep = w.deadline_ms.is_none_or(|d| now < d);
-                if !keep {
-                    gone.push((name.clone(), w.session));
-                }
-                keep
-            });
+        for (deadline, name, session) in self.due.timed_out(self.now_ms) {
+            self.due
+                .deadlines
+                .remove(&(deadline, name.clone(), session));
+            if let Some(lock) = self.locks.get_mut(&name)
+                && let Some(at) = lock.position(session)
+            {
+                lock.queue.remove(at);
+                gone.push((name, session));
+            }
         }
         for (name, session) in gone {
             if let Some(s) = self.sessions.get_mut(&session) {
@@ -743,8 +798,14 @@ impl LockMachine {
 
     fn drop_if_idle(&mut self, name: &str) {
         let now = self.now_ms;
-        if self.locks.get(name).is_some_and(|l| l.is_idle(now)) {
-            self.locks.remove(name);
+        if self.locks.get(name).is_some_and(|l| l.is_idle(now))
+            && let Some(l) = self.locks.remove(name)
+            && l.delayed_until_ms != 0
+        {
+            // A delay that ran out before the stamp that ends it.
+            self.due
+                .delays
+                .remove(&(l.delayed_until_ms, name.to_string()));
         }
     }
 
@@ -769,6 +830,9 @@ impl LockMachine {
     /// # Errors
     /// The first invariant broken, described.
     pub fn check_invariants(&self) -> Result<(), String> {
+        if self.due != Due::of(&self.sessions, &self.locks) {
+            return Err("the due-time index is out of step with the state".to_string());
+        }
         for (name, lock) in &self.locks {
             if lock.is_idle(self.now_ms) {
                 return Err(format!("lock {name:?} is kept idle"));
@@ -921,7 +985,10 @@ impl LockMachine {
     /// # Errors
     /// A description when the bytes are not one.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        postcard::from_bytes(bytes).map_err(|e| format!("not a lock machine snapshot: {e}"))
+        let mut m: Self =
+            postcard::from_bytes(bytes).map_err(|e| format!("not a lock machine snapshot: {e}"))?;
+        m.due = Due::of(&m.sessions, &m.locks);
+        Ok(m)
     }
 }
 

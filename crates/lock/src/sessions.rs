@@ -32,12 +32,3 @@ pub(crate) struct Session {
 
 /// Every open session, by id.
 pub(crate) type Sessions = BTreeMap<SessionId, Session>;
-
-/// The sessions whose time ran out at `now_ms`, in id order.
-pub(crate) fn expired(sessions: &Sessions, now_ms: u64) -> Vec<SessionId> {
-    sessions
-        .iter()
-        .filter(|(_, s)| s.expires_ms <= now_ms)
-        .map(|(&id, _)| id)
-        .collect()
-}
