@@ -53,6 +53,13 @@ async fn propose(
     State(client): State<Client<LockMachine>>,
     Json(request): Json<Request>,
 ) -> Json<Reply<Response>> {
+    // Log time is the service's own: a client that could stamp it could
+    // expire every session at will. Client id 0 is the stamper's.
+    if request.client == 0 || matches!(request.command, synod_lock::Command::Clock { .. }) {
+        return Json(Reply::Failed(
+            "clock stamps come from the service, and client id 0 is its own".to_string(),
+        ));
+    }
     reply(client.propose(request.encode()).await)
 }
 
