@@ -8,8 +8,8 @@
 //! cargo run --release --example lock_simulate -- --start 573 --seeds 1 --verbose
 //! ```
 //! Profiles: `safety` (every fault, stamps every 10 ticks), `rare-stamps`
-//! (stamps every 40 ticks, clocks up to 250 ticks apart), `calm` (no
-//! faults). `--unfenced` turns fencing off at the resource: runs then
+//! (stamps every 40 ticks, clocks up to 250 ticks apart), `modes` (a
+//! read-write lock and a semaphore beside a mutex), `calm` (no faults). `--unfenced` turns fencing off at the resource: runs then
 //! lose increments, which is what fencing is for.
 
 use std::process::ExitCode;
@@ -27,6 +27,7 @@ use synod_sim::{
 enum Profile {
     Safety,
     RareStamps,
+    Modes,
     Calm,
 }
 
@@ -67,6 +68,7 @@ fn config(args: &Args, seed: u64) -> LockSimConfig {
             clock_offset_ticks: 250,
             ..LockSimConfig::safety(seed)
         },
+        Profile::Modes => LockSimConfig::modes(seed),
         Profile::Calm => LockSimConfig::calm(seed),
     };
     cfg.fenced = !args.unfenced;

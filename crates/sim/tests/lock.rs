@@ -55,6 +55,16 @@ fn rare_stamps_and_far_apart_clocks_keep_mutual_exclusion() {
 }
 
 #[test]
+fn read_write_locks_and_semaphores_keep_their_rules_under_faults() {
+    let reports = run_seeds(LockSimConfig::modes);
+    let t = totals(&reports);
+    assert!(
+        t.grants > 200 && t.increments > 50 && t.expired > 20,
+        "{t:?}"
+    );
+}
+
+#[test]
 fn without_fencing_the_same_runs_lose_increments() {
     let mut lost = Vec::new();
     for seed in 0..SEEDS {

@@ -17,6 +17,11 @@ use crate::replica::Replica;
 /// Ticks between polls while queued.
 const POLL_TICKS: u64 = 5;
 
+/// The semaphore's permits (with [`LockSimConfig::modes`]).
+///
+/// [`LockSimConfig::modes`]: super::LockSimConfig::modes
+pub(super) const PERMITS: u32 = 2;
+
 /// A command sent and not yet answered.
 #[derive(Debug)]
 struct Pending {
@@ -64,6 +69,8 @@ pub(super) struct Client {
     next_at: u64,
     /// The grant record (in the run's list) it believes it holds.
     grant: Option<usize>,
+    /// The mode of its latest acquire.
+    mode: Mode,
 }
 
 impl Client {
@@ -79,6 +86,7 @@ impl Client {
             accesses: 0,
             next_at: 0,
             grant: None,
+            mode: Mode::Exclusive,
         }
     }
 }
@@ -154,11 +162,14 @@ impl<R: Replica> Sim<R> {
         match cl.phase {
             Phase::NoSession => {}
             Phase::Idle if idle && now >= cl.next_at => {
-                let lock = lock_name(self.rng.next_u64() % self.cfg.locks);
+                let n = self.rng.next_u64() % self.cfg.locks;
+                let mode = self.mode_for(n);
+                self.clients.get_mut(&c).expect("client").mode = mode;
+                let lock = lock_name(n);
                 let command = Command::Acquire {
                     session,
                     lock: lock.clone(),
-                    mode: Mode::Exclusive,
+                    mode,
                     wait_ms: None,
                 };
                 self.send_command(c, command, Some(lock));
@@ -177,10 +188,27 @@ impl<R: Replica> Sim<R> {
         }
     }
 
+    /// How a client takes lock `n`: with [`LockSimConfig::modes`], lock 0
+    /// is a read-write lock (half the acquires read) and lock 1 a
+    /// semaphore of [`PERMITS`]; otherwise every lock is a mutex.
+    ///
+    /// [`LockSimConfig::modes`]: super::LockSimConfig::modes
+    fn mode_for(&mut self, n: u64) -> Mode {
+        match n {
+            0 if self.cfg.modes && self.rng.random_bool(0.5) => Mode::Shared,
+            1 if self.cfg.modes => Mode::Permit { capacity: PERMITS },
+            _ => Mode::Exclusive,
+        }
+    }
+
     fn holder_acts(&mut self, c: u64, session: SessionId, lock: u64, token: Token, step: Step) {
         let now = self.now;
         let cl = &self.clients[&c];
         match step {
+            // A permit guards no counter: it is held a moment and let go.
+            Step::Read if matches!(cl.mode, Mode::Permit { .. }) => {
+                self.set_step(c, Step::Release);
+            }
             Step::Read => self.access(c, lock, token, None),
             Step::Write(v) => {
                 if self.rng.random_bool(self.cfg.pause_before_write) {
@@ -324,6 +352,7 @@ impl<R: Replica> Sim<R> {
             step: Step::Read,
         };
         cl.grant = Some(self.grants.len());
+        self.grant_modes.push(cl.mode);
         self.grants.push(LockGrant {
             lock,
             holder: c,
@@ -369,7 +398,8 @@ impl<R: Replica> Sim<R> {
                     return;
                 };
                 let next = match (step, ok) {
-                    (Step::Reading, Some(v)) => Step::Write(v + 1),
+                    // Only a writer increments; a reader read under its token.
+                    (Step::Reading, Some(v)) if cl.mode == Mode::Exclusive => Step::Write(v + 1),
                     _ => Step::Release,
                 };
                 self.set_step(c, next);

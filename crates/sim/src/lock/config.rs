@@ -32,6 +32,10 @@ pub struct LockSimConfig<O = RaftOptions> {
     /// How long a client stall lasts (ticks; longer than the TTL makes
     /// sessions expire under it).
     pub client_pause_ticks: (u64, u64),
+    /// Lock 0 is a read-write lock (half the acquires shared, readers
+    /// only read the counter) and lock 1 a semaphore of two permits;
+    /// `false`: every lock is a mutex.
+    pub modes: bool,
     /// The guarded resource refuses stale tokens (`false`: a lock without
     /// fencing, which loses increments, to show the check has teeth).
     pub fenced: bool,
@@ -72,10 +76,22 @@ impl LockSimConfig {
             pause_anywhere: 0.0005,
             client_pause_ticks: (50, 300),
             fenced: true,
+            modes: false,
             clock_offset_ticks: 100,
             request_timeout_ticks: 40,
             #[cfg(feature = "mutations")]
             mutation: None,
+        }
+    }
+
+    /// [`LockSimConfig::safety`] with a read-write lock and a semaphore
+    /// beside the mutexes (see [`LockSimConfig::modes`]).
+    #[must_use]
+    pub fn modes(seed: u64) -> Self {
+        Self {
+            modes: true,
+            locks: 3,
+            ..Self::safety(seed)
         }
     }
 
@@ -105,6 +121,7 @@ impl<O> LockSimConfig<O> {
             pause_anywhere: self.pause_anywhere,
             client_pause_ticks: self.client_pause_ticks,
             fenced: self.fenced,
+            modes: self.modes,
             clock_offset_ticks: self.clock_offset_ticks,
             request_timeout_ticks: self.request_timeout_ticks,
             #[cfg(feature = "mutations")]

@@ -86,6 +86,11 @@ impl<P: Clone + PartialEq> LogChecks<P> {
                     if clash {
                         return bad(format!("{lock:?} granted to {session} while held"));
                     }
+                    if let Mode::Permit { capacity } = mode
+                        && holders.len() >= *capacity as usize
+                    {
+                        return bad(format!("{lock:?}: a permit past its {capacity}"));
+                    }
                     holders.insert(*session, (*mode, *token));
                     granted_here.insert(*session);
                 }

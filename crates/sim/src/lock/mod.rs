@@ -11,6 +11,7 @@
 mod clients;
 mod config;
 mod log_checks;
+mod modes;
 mod nodes;
 mod report;
 
@@ -18,7 +19,7 @@ use std::collections::BTreeMap;
 
 use rand::rngs::StdRng;
 use rand::{Rng as _, RngExt, SeedableRng};
-use synod_lock::{Fence, LockMachine, LockName, Request, Response, Token};
+use synod_lock::{Fence, LockMachine, LockName, Mode, Request, Response, Token};
 
 pub use config::LockSimConfig;
 pub use report::{LockRunReport, LockSummary, LockViolation};
@@ -102,6 +103,8 @@ struct Sim<R: Replica> {
     /// Increments acknowledged, per lock.
     acknowledged: BTreeMap<u64, u64>,
     grants: Vec<LockGrant>,
+    /// The mode of each grant.
+    grant_modes: Vec<Mode>,
     log: LogChecks<R::Payload>,
     leaders: BTreeMap<u64, u64>,
     last_leader: Option<u64>,
@@ -184,6 +187,7 @@ impl<R: Replica> Sim<R> {
             fence: Fence::new(),
             acknowledged: BTreeMap::new(),
             grants: Vec::new(),
+            grant_modes: Vec::new(),
             log: LogChecks::default(),
             leaders: BTreeMap::new(),
             last_leader: None,
@@ -343,6 +347,35 @@ impl<R: Replica> Sim<R> {
         if self.violation.is_some() {
             return;
         }
+        if self.cfg.modes {
+            if let Some((a, b, what)) = modes::check_modes(&self.grants, &self.grant_modes) {
+                self.violation = Some(LockViolation::Modes {
+                    first: self.grants[a],
+                    second: self.grants[b],
+                    what,
+                });
+            }
+        } else {
+            self.check_mutexes();
+        }
+        if self.violation.is_some() {
+            return;
+        }
+        for (&lock, &acknowledged) in &self.acknowledged {
+            let counter = self.counters.get(&lock).copied().unwrap_or(0);
+            if counter < acknowledged {
+                self.violation = Some(LockViolation::LostIncrement {
+                    lock,
+                    acknowledged,
+                    counter,
+                });
+                return;
+            }
+        }
+    }
+
+    /// Every lock is a mutex: the simulator's mutex model.
+    fn check_mutexes(&mut self) {
         match check_mutex(&self.grants) {
             Ok(Ok(())) => {}
             Ok(Err(violation)) => {
@@ -363,20 +396,6 @@ impl<R: Replica> Sim<R> {
                     node: 0,
                     error: format!("malformed grant record: {e}"),
                 });
-            }
-        }
-        if self.violation.is_some() {
-            return;
-        }
-        for (&lock, &acknowledged) in &self.acknowledged {
-            let counter = self.counters.get(&lock).copied().unwrap_or(0);
-            if counter < acknowledged {
-                self.violation = Some(LockViolation::LostIncrement {
-                    lock,
-                    acknowledged,
-                    counter,
-                });
-                return;
             }
         }
     }

@@ -17,6 +17,18 @@ pub enum LockViolation {
         /// The later one.
         second: LockGrant,
     },
+    /// With read-write locks and semaphores: a writer overlapped another
+    /// holder, more permits were held than the semaphore has, or a later
+    /// holder's token was not larger (by the holders' conservative
+    /// beliefs).
+    Modes {
+        /// The earlier grant.
+        first: LockGrant,
+        /// The later one.
+        second: LockGrant,
+        /// What broke.
+        what: String,
+    },
     /// The fenced counter ends below the increments acknowledged.
     LostIncrement {
         /// The lock (and counter).
