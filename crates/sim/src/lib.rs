@@ -39,6 +39,7 @@
 
 mod cluster;
 mod config;
+mod disk;
 mod error;
 mod fault;
 mod history;

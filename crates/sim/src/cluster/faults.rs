@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use rand::{Rng as _, RngExt};
 
-use super::{Sim, mix};
+use super::Sim;
+use crate::disk::mix;
 use crate::fault::FaultConfig;
 use crate::partition::{self, PartitionKind};
 use crate::replica::{MembershipChange, Replica};
@@ -42,7 +43,8 @@ impl<R: Replica> Sim<R> {
         let crash_roll = self.rng.next_u64() as f64 / u64::MAX as f64;
         let pause = self.rng.random_bool(self.faults.pause);
         let s = self.nodes.get_mut(&id).expect("node");
-        let unsynced_vote = s.pending.iter().any(|w| R::changes_vote(&s.durable, w));
+        let disk = &s.disk;
+        let unsynced_vote = (disk.pending.iter()).any(|w| R::changes_vote(&disk.durable, w));
         let reads_in_flight = !s.reads.is_empty();
         let p = if unsynced_vote {
             (self.faults.crash * VOTE_WINDOW_CRASH_FACTOR).min(1.0)
@@ -76,7 +78,7 @@ impl<R: Replica> Sim<R> {
     fn restart(&mut self, id: u64) {
         let s = self.nodes.get_mut(&id).expect("node");
         s.restarts += 1;
-        match Self::start(id, &s.durable, &self.cfg, s.restarts) {
+        match Self::start(id, &s.disk.durable, &self.cfg, s.restarts) {
             Ok((node, kv)) => {
                 s.node = Some(node);
                 s.kv = kv;
@@ -96,20 +98,10 @@ impl<R: Replica> Sim<R> {
     fn crash(&mut self, id: u64) {
         self.summary.crashes += 1;
         let s = self.nodes.get_mut(&id).expect("node");
-        if !s.pending.is_empty() {
-            self.summary.lost_writes += 1;
-            if self.faults.torn_writes {
-                let units = R::torn_units(&s.pending) as u64;
-                let keep = (self.rng.next_u64() % (units + 1)) as usize;
-                if keep > 0 && R::tear(&mut s.durable, &s.pending, keep) {
-                    self.summary.torn_writes += 1;
-                }
-            }
-        }
+        let crashed = s.disk.crash(&mut self.rng, self.faults.torn_writes);
+        self.summary.lost_writes += u64::from(crashed.lost);
+        self.summary.torn_writes += u64::from(crashed.torn);
         s.node = None;
-        s.pending.clear();
-        s.held.clear();
-        s.receipts.clear();
         let (lo, hi) = self.faults.down_ticks;
         s.down_until = self.now + lo + self.rng.next_u64() % (hi - lo + 1);
         self.trace = mix(self.trace, 0xDEAD ^ id);
@@ -236,7 +228,7 @@ impl<R: Replica> Sim<R> {
         let s = self.nodes.get_mut(&id).expect("node");
         let Some(n) = s.node.as_mut() else { return };
         let kv = &s.kv;
-        if n.compact(&mut s.durable, || kv.encode()) {
+        if n.compact(&mut s.disk.durable, || kv.encode()) {
             self.summary.snapshots.0 += 1;
         }
     }

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, RngExt, SeedableRng};
 
 use crate::config::SimConfig;
+use crate::disk::{Disk, mix};
 use crate::error::SimError;
 use crate::fault::FaultConfig;
 use crate::history::{History, OpId, Output};
@@ -29,13 +30,7 @@ use crate::report::{RunReport, Summary, Violation};
 #[derive(Debug)]
 struct Machine<R: Replica> {
     node: Option<R>,
-    /// What survives a crash.
-    durable: R::Disk,
-    /// Writes handed to the disk and not yet synced.
-    pending: Vec<R::Write>,
-    /// Messages waiting for `pending` to sync.
-    held: Vec<R::Message>,
-    receipts: Vec<R::Receipt>,
+    disk: Disk<R>,
     kv: Kv,
     down_until: u64,
     paused_until: u64,
@@ -104,14 +99,6 @@ struct Sim<R: Replica> {
     events: Vec<String>,
     completed_after_heal: u64,
     clients_done_after_heal: BTreeSet<u64>,
-}
-
-/// Mixes `x` into the hash `h` (splitmix64's finalizer).
-fn mix(h: u64, x: u64) -> u64 {
-    let mut z = h ^ x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Runs one seeded simulation of a synod-raft-core cluster.
@@ -189,10 +176,7 @@ impl<R: Replica> Sim<R> {
                 id,
                 Machine {
                     node,
-                    durable,
-                    pending: Vec::new(),
-                    held: Vec::new(),
-                    receipts: Vec::new(),
+                    disk: Disk::new(durable),
                     kv: Kv::default(),
                     down_until: 0,
                     paused_until: 0,

@@ -1,7 +1,8 @@
 //! Driving the nodes: delivering messages, running each node's ready
 //! loop, applying committed entries and syncing disks.
 
-use super::{CLIENT_BASE, Sim, Wire, mix};
+use super::{CLIENT_BASE, Sim, Wire};
+use crate::disk::mix;
 use crate::kv::{Command, Kv};
 use crate::replica::{Applied, Replica};
 use crate::report::Violation;
@@ -61,9 +62,7 @@ impl<R: Replica> Sim<R> {
                 s.kv = kv;
                 self.summary.snapshots.1 += 1;
             }
-            s.pending.push(ready.write);
-            s.held.extend(ready.after_sync);
-            s.receipts.push(ready.receipt);
+            s.disk.hand(ready.write, ready.after_sync, ready.receipt);
             let mut stale = None;
             for (read, index) in ready.reads {
                 if let Some((cmd, floor)) = s.reads.remove(&read) {
@@ -163,18 +162,11 @@ impl<R: Replica> Sim<R> {
             return;
         }
         let s = self.nodes.get_mut(&id).expect("node");
-        for w in std::mem::take(&mut s.pending) {
-            if let Err(e) = R::write(&mut s.durable, &w) {
-                return self.bad_write(id, e);
-            }
-        }
-        let held: Vec<R::Message> = s.held.drain(..).collect();
-        let receipts: Vec<R::Receipt> = s.receipts.drain(..).collect();
         let n = s.node.as_mut().expect("running");
-        for r in receipts {
-            n.on_synced(r);
+        match s.disk.sync(n) {
+            Ok(held) => self.send(id, held),
+            Err(e) => return self.bad_write(id, e),
         }
-        self.send(id, held);
         self.drive(id);
     }
 

@@ -24,6 +24,7 @@ use synod_lock::{Fence, LockMachine, LockName, Mode, Request, Response, Token};
 pub use config::LockSimConfig;
 pub use report::{LockRunReport, LockSummary, LockViolation};
 
+use crate::disk::{Disk, mix};
 use crate::error::SimError;
 use crate::fault::FaultConfig;
 use crate::mutex::{LockGrant, check_mutex};
@@ -74,10 +75,7 @@ enum Wire<M> {
 #[derive(Debug)]
 struct Machine<R: Replica> {
     node: Option<R>,
-    durable: R::Disk,
-    pending: Vec<R::Write>,
-    held: Vec<R::Message>,
-    receipts: Vec<R::Receipt>,
+    disk: Disk<R>,
     state: LockMachine,
     /// This incarnation's clock (milliseconds, one per tick it sees).
     clock: u64,
@@ -113,14 +111,6 @@ struct Sim<R: Replica> {
     trace: u64,
     violation: Option<LockViolation>,
     events: Vec<String>,
-}
-
-/// Mixes `x` into the hash `h` (splitmix64's finalizer).
-fn mix(h: u64, x: u64) -> u64 {
-    let mut z = h ^ x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Runs one seeded simulation of the lock service on synod-raft-core.
@@ -203,10 +193,7 @@ impl<R: Replica> Sim<R> {
                 id,
                 Machine {
                     node: None,
-                    durable,
-                    pending: Vec::new(),
-                    held: Vec::new(),
-                    receipts: Vec::new(),
+                    disk: Disk::new(durable),
                     state: LockMachine::new(),
                     clock: 0,
                     down_until: 0,

@@ -7,7 +7,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_lock::{Command, LockMachine, Query, QueryAnswer, Request, Response};
 
-use super::{CLIENT_BASE, LockViolation, RESOURCE, Sim, Wire, mix};
+use super::{CLIENT_BASE, LockViolation, RESOURCE, Sim, Wire};
+use crate::disk::mix;
 use crate::replica::{Applied, Proposed, Replica};
 
 impl<R: Replica> Sim<R> {
@@ -32,7 +33,7 @@ impl<R: Replica> Sim<R> {
         let seed = mix(mix(self.cfg.cluster.seed, id), s.restarts);
         let started = R::start(
             id,
-            &s.durable,
+            &s.disk.durable,
             &self.cfg.cluster,
             StdRng::seed_from_u64(seed),
         )
@@ -58,17 +59,8 @@ impl<R: Replica> Sim<R> {
     pub(super) fn crash(&mut self, id: u64) {
         self.summary.crashes += 1;
         let s = self.nodes.get_mut(&id).expect("node");
-        if self.faults.torn_writes && !s.pending.is_empty() {
-            let units = R::torn_units(&s.pending) as u64;
-            let keep = (self.rng.next_u64() % (units + 1)) as usize;
-            if keep > 0 {
-                R::tear(&mut s.durable, &s.pending, keep);
-            }
-        }
+        s.disk.crash(&mut self.rng, self.faults.torn_writes);
         s.node = None;
-        s.pending.clear();
-        s.held.clear();
-        s.receipts.clear();
         let (lo, hi) = self.faults.down_ticks;
         s.down_until = self.now + lo + self.rng.next_u64() % (hi - lo + 1);
         self.trace = mix(self.trace, 0xDEAD ^ id);
@@ -181,9 +173,7 @@ impl<R: Replica> Sim<R> {
                 }
             }
             let s = self.nodes.get_mut(&id).expect("node");
-            s.pending.push(ready.write);
-            s.held.extend(ready.after_sync);
-            s.receipts.push(ready.receipt);
+            s.disk.hand(ready.write, ready.after_sync, ready.receipt);
             self.send(id, ready.send);
             for e in ready.committed {
                 self.apply(id, e);
@@ -266,18 +256,11 @@ impl<R: Replica> Sim<R> {
             return;
         }
         let s = self.nodes.get_mut(&id).expect("node");
-        for w in std::mem::take(&mut s.pending) {
-            if let Err(e) = R::write(&mut s.durable, &w) {
-                return self.bad_write(id, e);
-            }
-        }
-        let held: Vec<R::Message> = s.held.drain(..).collect();
-        let receipts: Vec<R::Receipt> = s.receipts.drain(..).collect();
         let n = s.node.as_mut().expect("running");
-        for r in receipts {
-            n.on_synced(r);
+        match s.disk.sync(n) {
+            Ok(held) => self.send(id, held),
+            Err(e) => return self.bad_write(id, e),
         }
-        self.send(id, held);
         self.drive(id);
     }
 
@@ -295,7 +278,7 @@ impl<R: Replica> Sim<R> {
         let s = self.nodes.get_mut(&id).expect("node");
         let Some(n) = s.node.as_mut() else { return };
         let state = &s.state;
-        if n.compact(&mut s.durable, || state.encode().to_vec()) {
+        if n.compact(&mut s.disk.durable, || state.encode().to_vec()) {
             self.summary.snapshots.0 += 1;
         }
     }
