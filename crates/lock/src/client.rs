@@ -399,8 +399,12 @@ impl LockClient {
     /// [`LockClient::background`]).
     pub fn watch_session(&self) -> UnboundedReceiver<SessionState> {
         let (tx, rx) = mpsc::unbounded();
-        let _ = tx.unbounded_send(self.session_state());
-        lock(&self.shared.watchers).1.push(tx);
+        // Bring the announced state up to date first, so the new watcher's
+        // first state is not repeated by the next announcement.
+        self.announce();
+        let mut w = lock(&self.shared.watchers);
+        let _ = tx.unbounded_send(w.0);
+        w.1.push(tx);
         rx
     }
 
