@@ -18,11 +18,19 @@ fn free_addr() -> std::io::Result<String> {
     Ok(l.local_addr()?.to_string())
 }
 
-/// Runs the demo.
+/// Runs the demo on raft-core.
 ///
 /// # Errors
 /// A node cannot start, or the service misbehaves.
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    run_on(ProtocolKind::Raft).await
+}
+
+/// Runs the demo on `protocol`.
+///
+/// # Errors
+/// A node cannot start, or the service misbehaves.
+pub async fn run_on(protocol: ProtocolKind) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let mut peers = BTreeMap::new();
     for id in 1..=3u64 {
@@ -41,12 +49,12 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             cluster: "synod-lock-demo".to_string(),
             tick_ms: 10,
             forward_writes: false,
-            protocol: ProtocolKind::Raft,
+            protocol,
         };
         nodes.push(super::start(&config).await?);
     }
     let http: Vec<String> = peers.values().map(|p| p.http.clone()).collect();
-    println!("three lock nodes up: {http:?}");
+    println!("three lock nodes ({protocol:?}) up: {http:?}");
     let started = Instant::now();
     let (a, b) = (client(&http)?, client(&http)?);
     a.open_session(Duration::from_secs(2)).await?;

@@ -13,6 +13,16 @@ async fn the_demo_runs_and_fencing_refuses_the_stalled_holder() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_on_multi_paxos_too() {
+    use synod_examples::kvstore::node::ProtocolKind;
+    let run = synod_examples::lockservice::demo::run_on(ProtocolKind::Paxos);
+    tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("the demo finished")
+        .expect("the demo succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_cannot_stamp_log_time_or_send_garbage() {
     use std::collections::BTreeMap;
     use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind};
