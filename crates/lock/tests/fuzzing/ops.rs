@@ -9,7 +9,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 use arbitrary::Unstructured;
-use synod_lock::{Command, LockMachine, Mode, Reentrancy, Request, Response, SessionId, Write};
+use synod_lock::{
+    Command, LockMachine, Mode, Query, QueryAnswer, Reentrancy, Request, Response, SessionId,
+    Standing, Write,
+};
 use synod_node::StateMachine;
 
 pub fn run(data: &[u8]) {
@@ -31,12 +34,23 @@ pub fn run(data: &[u8]) {
             Err(_) => 0,
         };
         let lock = format!("l{}", u.int_in_range(0..=2u8).unwrap_or(0));
+        let lock_name = lock.clone();
         let value: u64 = u.arbitrary().unwrap_or(0);
         let command = match kind {
             0 => {
                 term += u64::from(value.is_multiple_of(5));
                 now = now.saturating_add(value % 500);
-                Some(Command::Clock { term, now_ms: now })
+                // Now and then a deposed leader's late stamp, from an
+                // older term and another clock.
+                let (t, at) = if value % 7 == 3 {
+                    (term.saturating_sub(1), now.saturating_sub(value % 300))
+                } else {
+                    (term, now)
+                };
+                Some(Command::Clock {
+                    term: t,
+                    now_ms: at,
+                })
             }
             1 => Some(Command::OpenSession {
                 ttl_ms: value % 1_000,
@@ -153,6 +167,20 @@ pub fn run(data: &[u8]) {
         if let Err(e) = m.check_invariants() {
             panic!("after index {index}: {e}");
         }
+        // One read of where a session stands agrees with the holders.
+        let standing = m.answer(&Query::Standing {
+            lock: lock_name.clone(),
+            session,
+        });
+        let holds = match m.answer(&Query::Holders(lock_name)) {
+            QueryAnswer::Holders(h) => h.iter().any(|&(s, _, _)| s == session),
+            _ => false,
+        };
+        assert_eq!(
+            matches!(standing, QueryAnswer::Standing(Standing::Holds { .. })),
+            holds,
+            "Standing and Holders disagree"
+        );
         assert!(m.last_token() >= token_before, "tokens went back");
     }
 }
