@@ -9,9 +9,10 @@
 //! any point after their invocation, or never: they are given a completion
 //! at the end of time and any output.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::history::{History, Input, Key, OpId, Output, Value};
+use crate::model::{Model, Search, SearchOp, search};
 
 /// The checker's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,147 +106,49 @@ pub fn check(history: &History, budget: u64) -> Verdict {
     Verdict::Linearizable
 }
 
-/// One invocation or completion in time order.
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    /// Index into the key's operations.
-    op: usize,
-    is_call: bool,
+/// A register per key, as a [`Model`]: the simulator's own workload.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Register;
+
+impl Model for Register {
+    type State = Option<Value>;
+    type Input = Input;
+    type Output = Output;
+
+    fn init(&self) -> Option<Value> {
+        None
+    }
+
+    fn step(
+        &self,
+        state: &Option<Value>,
+        input: &Input,
+        output: Option<&Output>,
+    ) -> Option<Option<Value>> {
+        step(*state, *input, output.copied())
+    }
 }
 
 fn check_key(history: &History, key: Key, ids: &[OpId], budget: &mut u64) -> Verdict {
     let all = history.operations();
-    let n = ids.len();
-    if n == 0 {
-        return Verdict::Linearizable;
-    }
-    // Events sorted by time; at equal times calls come first, so touching
-    // operations count as concurrent (the permissive reading).
-    let mut events: Vec<(u64, u8, Event)> = Vec::with_capacity(2 * n);
-    for (k, &id) in ids.iter().enumerate() {
-        let op = &all[id];
-        events.push((
-            op.invoked,
-            0,
-            Event {
-                op: k,
-                is_call: true,
-            },
-        ));
-        let ret = op.completed.map_or(u64::MAX, |(t, _)| t);
-        events.push((
-            ret,
-            1,
-            Event {
-                op: k,
-                is_call: false,
-            },
-        ));
-    }
-    events.sort_by_key(|&(t, order, e)| (t, order, e.op));
-    let events: Vec<Event> = events.into_iter().map(|(_, _, e)| e).collect();
-
-    // A doubly linked list over the events, with a head sentinel at len.
-    let len = events.len();
-    let head = len;
-    let mut next: Vec<usize> = (1..=len).collect();
-    next.push(0);
-    let mut prev: Vec<usize> = std::iter::once(head).chain(0..len - 1).collect();
-    prev.push(len); // the head's prev is unused
-    if len > 0 {
-        next[head] = 0;
-        next[len - 1] = usize::MAX;
-    }
-    let mut call_at = vec![0usize; n];
-    let mut ret_at = vec![0usize; n];
-    for (i, e) in events.iter().enumerate() {
-        if e.is_call {
-            call_at[e.op] = i;
-        } else {
-            ret_at[e.op] = i;
-        }
-    }
-    let unlink = |i: usize, next: &mut Vec<usize>, prev: &mut Vec<usize>| {
-        let (p, nx) = (prev[i], next[i]);
-        next[p] = nx;
-        if nx != usize::MAX {
-            prev[nx] = p;
-        }
-    };
-    let relink = |i: usize, next: &mut Vec<usize>, prev: &mut Vec<usize>| {
-        let (p, nx) = (prev[i], next[i]);
-        next[p] = i;
-        if nx != usize::MAX {
-            prev[nx] = i;
-        }
-    };
-
-    let words = n.div_ceil(64).max(1);
-    let mut linearized = vec![0u64; words];
-    let mut cache: HashSet<(Vec<u64>, Option<Value>)> = HashSet::new();
-    // (op, state before it)
-    let mut stack: Vec<(usize, Option<Value>)> = Vec::new();
-    let mut state: Option<Value> = None;
-    let mut best: Vec<usize> = Vec::new();
-    let mut best_window: Vec<usize> = Vec::new();
-    let mut entry = next[head];
-
-    while entry != usize::MAX {
-        if *budget == 0 {
-            return Verdict::Unknown;
-        }
-        *budget -= 1;
-        let e = events[entry];
-        if e.is_call {
-            let op = &all[ids[e.op]];
-            let output = op.completed.map(|(_, o)| o);
-            if let Some(new_state) = step(state, op.input, output) {
-                linearized[e.op / 64] |= 1 << (e.op % 64);
-                if cache.insert((linearized.clone(), new_state)) {
-                    stack.push((e.op, state));
-                    state = new_state;
-                    unlink(call_at[e.op], &mut next, &mut prev);
-                    unlink(ret_at[e.op], &mut next, &mut prev);
-                    if stack.len() > best.len() {
-                        best = stack.iter().map(|&(o, _)| o).collect();
-                        best_window.clear();
-                    }
-                    entry = next[head];
-                    continue;
-                }
-                linearized[e.op / 64] &= !(1 << (e.op % 64));
+    let ops: Vec<SearchOp<'_, Register>> = (ids.iter())
+        .map(|&id| {
+            let op = &all[id];
+            SearchOp {
+                input: &op.input,
+                output: op.completed.as_ref().map(|(_, o)| o),
+                invoked: op.invoked,
+                returned: op.completed.map_or(u64::MAX, |(t, _)| t),
             }
-            entry = next[entry];
-        } else {
-            // A completion reached with its operation unplaced: every
-            // ordering of the pending calls before it failed. Record the
-            // window at the deepest point, then backtrack.
-            if stack.len() == best.len() && best_window.is_empty() {
-                let mut i = next[head];
-                while i != usize::MAX && i != entry {
-                    if events[i].is_call {
-                        best_window.push(events[i].op);
-                    }
-                    i = next[i];
-                }
-                best_window.push(e.op);
-                best_window.sort_unstable();
-                best_window.dedup();
-            }
-            let Some((op, before)) = stack.pop() else {
-                let report = Report {
-                    key,
-                    linearized: best.iter().map(|&k| ids[k]).collect(),
-                    window: best_window.iter().map(|&k| ids[k]).collect(),
-                };
-                return Verdict::NotLinearizable(report);
-            };
-            state = before;
-            linearized[op / 64] &= !(1 << (op % 64));
-            relink(ret_at[op], &mut next, &mut prev);
-            relink(call_at[op], &mut next, &mut prev);
-            entry = next[call_at[op]];
-        }
+        })
+        .collect();
+    match search(&Register, &ops, budget) {
+        Search::Linearizable => Verdict::Linearizable,
+        Search::Unknown => Verdict::Unknown,
+        Search::Stuck { linearized, window } => Verdict::NotLinearizable(Report {
+            key,
+            linearized: linearized.iter().map(|&k| ids[k]).collect(),
+            window: window.iter().map(|&k| ids[k]).collect(),
+        }),
     }
-    Verdict::Linearizable
 }

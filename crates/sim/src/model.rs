@@ -1,0 +1,328 @@
+//! Linearizability for any sequential specification: a [`Model`] a user
+//! implements (or one of the built-in ones in [`models`](crate::models)),
+//! histories of [`ModelOp`]s whose outcomes may be known, failed or
+//! unknown, and [`check_model`], the same Wing & Gong search with Lowe's
+//! memoization that checks the simulator's registers, run per partition.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// A sequential specification: what one correct, single copy of the
+/// object answers.
+pub trait Model {
+    /// The object's state (hashed for memoization).
+    type State: Clone + Eq + Hash + Debug;
+    /// An operation's input.
+    type Input: Clone + Debug;
+    /// An operation's output.
+    type Output: Clone + PartialEq + Debug;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// The state after `input` in `state`, if the object could have
+    /// answered `output` (`None`: the answer never arrived, so any answer
+    /// is allowed); `None` if it could not.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Option<Self::State>;
+
+    /// Which independent part of the object `input` touches (a key): parts
+    /// are checked separately, each from [`Model::init`]. One part by
+    /// default.
+    fn partition(&self, input: &Self::Input) -> u64 {
+        let _ = input;
+        0
+    }
+
+    /// One operation, for reports.
+    fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String {
+        match output {
+            Some(o) => format!("{input:?} -> {o:?}"),
+            None => format!("{input:?} -> ?"),
+        }
+    }
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<O> {
+    /// It returned `output` at `time`.
+    Returned {
+        /// When.
+        time: u64,
+        /// What.
+        output: O,
+    },
+    /// It definitely did not take effect (the service said so): left out.
+    Failed,
+    /// No answer (it timed out): it may take effect at any time after its
+    /// invocation, or never.
+    Unknown,
+}
+
+/// One operation of a history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelOp<I, O> {
+    /// Who invoked it (for reports).
+    pub client: u64,
+    /// What it asked.
+    pub input: I,
+    /// When it was invoked.
+    pub invoked: u64,
+    /// How it ended.
+    pub outcome: Outcome<O>,
+}
+
+/// The verdict of [`check_model`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelVerdict {
+    /// Some order explains every output.
+    Linearizable,
+    /// A part cannot be linearized.
+    NotLinearizable(ModelReport),
+    /// Some part ran out of budget and none failed.
+    Unknown {
+        /// The parts that ran out.
+        parts: Vec<u64>,
+    },
+}
+
+/// Where a part stops being linearizable (indexes into the history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelReport {
+    /// The part.
+    pub part: u64,
+    /// The longest prefix of its operations that could be linearized, in
+    /// that order.
+    pub linearized: Vec<usize>,
+    /// Operations concurrent with the first one that could not be placed.
+    pub window: Vec<usize>,
+}
+
+/// Checks `history` against `model`, each part with its own budget of
+/// `budget_per_part` search steps, so a part that runs out cannot hide a
+/// violation in another.
+///
+/// # Errors
+/// [`crate::SimError::CompletionBeforeInvocation`] for an operation that
+/// returned before it was invoked.
+pub fn check_model<M: Model>(
+    model: &M,
+    history: &[ModelOp<M::Input, M::Output>],
+    budget_per_part: u64,
+) -> Result<ModelVerdict, crate::SimError> {
+    let mut parts: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, op) in history.iter().enumerate() {
+        if let Outcome::Returned { time, .. } = op.outcome
+            && time < op.invoked
+        {
+            return Err(crate::SimError::CompletionBeforeInvocation {
+                op: i,
+                invoked: op.invoked,
+                completed: time,
+            });
+        }
+        if op.outcome != Outcome::Failed {
+            parts.entry(model.partition(&op.input)).or_default().push(i);
+        }
+    }
+    let mut unknown = Vec::new();
+    for (part, ids) in parts {
+        let ops: Vec<SearchOp<'_, M>> = (ids.iter())
+            .map(|&i| {
+                let op = &history[i];
+                let (returned, output) = match &op.outcome {
+                    Outcome::Returned { time, output } => (*time, Some(output)),
+                    _ => (u64::MAX, None),
+                };
+                SearchOp {
+                    input: &op.input,
+                    output,
+                    invoked: op.invoked,
+                    returned,
+                }
+            })
+            .collect();
+        let mut budget = budget_per_part;
+        match search(model, &ops, &mut budget) {
+            Search::Linearizable => {}
+            Search::Unknown => unknown.push(part),
+            Search::Stuck { linearized, window } => {
+                return Ok(ModelVerdict::NotLinearizable(ModelReport {
+                    part,
+                    linearized: linearized.iter().map(|&k| ids[k]).collect(),
+                    window: window.iter().map(|&k| ids[k]).collect(),
+                }));
+            }
+        }
+    }
+    Ok(if unknown.is_empty() {
+        ModelVerdict::Linearizable
+    } else {
+        ModelVerdict::Unknown { parts: unknown }
+    })
+}
+
+/// One operation as the search sees it.
+pub(crate) struct SearchOp<'h, M: Model> {
+    pub(crate) input: &'h M::Input,
+    /// `None`: unknown outcome (any output).
+    pub(crate) output: Option<&'h M::Output>,
+    pub(crate) invoked: u64,
+    /// `u64::MAX` for an unknown outcome.
+    pub(crate) returned: u64,
+}
+
+/// What a search of one part found.
+pub(crate) enum Search {
+    Linearizable,
+    Unknown,
+    /// Indexes into the part's operations.
+    Stuck {
+        linearized: Vec<usize>,
+        window: Vec<usize>,
+    },
+}
+
+/// One invocation or completion in time order.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    op: usize,
+    is_call: bool,
+}
+
+/// The Wing & Gong search with Lowe's memoization over one part's
+/// operations, spending at most `budget` steps.
+pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -> Search {
+    let n = ops.len();
+    if n == 0 {
+        return Search::Linearizable;
+    }
+    // Events sorted by time; at equal times calls come first, so touching
+    // operations count as concurrent (the permissive reading).
+    let mut events: Vec<(u64, u8, Event)> = Vec::with_capacity(2 * n);
+    for (k, op) in ops.iter().enumerate() {
+        events.push((
+            op.invoked,
+            0,
+            Event {
+                op: k,
+                is_call: true,
+            },
+        ));
+        events.push((
+            op.returned,
+            1,
+            Event {
+                op: k,
+                is_call: false,
+            },
+        ));
+    }
+    events.sort_by_key(|&(t, order, e)| (t, order, e.op));
+    let events: Vec<Event> = events.into_iter().map(|(_, _, e)| e).collect();
+
+    // A doubly linked list over the events, with a head sentinel at len.
+    let len = events.len();
+    let head = len;
+    let mut next: Vec<usize> = (1..=len).collect();
+    next.push(0);
+    let mut prev: Vec<usize> = std::iter::once(head).chain(0..len - 1).collect();
+    prev.push(len); // the head's prev is unused
+    next[head] = 0;
+    next[len - 1] = usize::MAX;
+    let mut call_at = vec![0usize; n];
+    let mut ret_at = vec![0usize; n];
+    for (i, e) in events.iter().enumerate() {
+        if e.is_call {
+            call_at[e.op] = i;
+        } else {
+            ret_at[e.op] = i;
+        }
+    }
+    let unlink = |i: usize, next: &mut Vec<usize>, prev: &mut Vec<usize>| {
+        let (p, nx) = (prev[i], next[i]);
+        next[p] = nx;
+        if nx != usize::MAX {
+            prev[nx] = p;
+        }
+    };
+    let relink = |i: usize, next: &mut Vec<usize>, prev: &mut Vec<usize>| {
+        let (p, nx) = (prev[i], next[i]);
+        next[p] = i;
+        if nx != usize::MAX {
+            prev[nx] = i;
+        }
+    };
+
+    let words = n.div_ceil(64).max(1);
+    let mut linearized = vec![0u64; words];
+    let mut cache: std::collections::HashSet<(Vec<u64>, M::State)> =
+        std::collections::HashSet::new();
+    // (op, state before it)
+    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut state = model.init();
+    let mut best: Vec<usize> = Vec::new();
+    let mut best_window: Vec<usize> = Vec::new();
+    let mut entry = next[head];
+
+    while entry != usize::MAX {
+        if *budget == 0 {
+            return Search::Unknown;
+        }
+        *budget -= 1;
+        let e = events[entry];
+        if e.is_call {
+            let op = &ops[e.op];
+            if let Some(new_state) = model.step(&state, op.input, op.output) {
+                linearized[e.op / 64] |= 1 << (e.op % 64);
+                if cache.insert((linearized.clone(), new_state.clone())) {
+                    stack.push((e.op, std::mem::replace(&mut state, new_state)));
+                    unlink(call_at[e.op], &mut next, &mut prev);
+                    unlink(ret_at[e.op], &mut next, &mut prev);
+                    if stack.len() > best.len() {
+                        best = stack.iter().map(|(o, _)| *o).collect();
+                        best_window.clear();
+                    }
+                    entry = next[head];
+                    continue;
+                }
+                linearized[e.op / 64] &= !(1 << (e.op % 64));
+            }
+            entry = next[entry];
+        } else {
+            // A completion reached with its operation unplaced: every
+            // ordering of the pending calls before it failed. Record the
+            // window at the deepest point, then backtrack.
+            if stack.len() == best.len() && best_window.is_empty() {
+                let mut i = next[head];
+                while i != usize::MAX && i != entry {
+                    if events[i].is_call {
+                        best_window.push(events[i].op);
+                    }
+                    i = next[i];
+                }
+                best_window.push(e.op);
+                best_window.sort_unstable();
+                best_window.dedup();
+            }
+            let Some((op, before)) = stack.pop() else {
+                return Search::Stuck {
+                    linearized: best,
+                    window: best_window,
+                };
+            };
+            state = before;
+            linearized[op / 64] &= !(1 << (op % 64));
+            relink(ret_at[op], &mut next, &mut prev);
+            relink(call_at[op], &mut next, &mut prev);
+            entry = next[call_at[op]];
+        }
+    }
+    Search::Linearizable
+}

@@ -1,0 +1,436 @@
+//! The built-in [`Model`]s: a register, a compare-and-set register, a
+//! counter, a set, a FIFO queue, a key-value map with string keys and
+//! values (get / put / append / delete, partitioned by key), and a mutex
+//! with fencing tokens.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::model::Model;
+
+/// A register of `u64` values, initially empty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Register;
+
+/// What a register operation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterInput {
+    /// Read the value.
+    Read,
+    /// Write a value.
+    Write(u64),
+}
+
+/// What a register (or compare-and-set register) operation answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterOutput {
+    /// A write was done.
+    Ok,
+    /// A read saw this (`None`: never written).
+    Value(Option<u64>),
+    /// A compare-and-set applied (`true`) or not.
+    Cas(bool),
+}
+
+impl Model for Register {
+    type State = Option<u64>;
+    type Input = RegisterInput;
+    type Output = RegisterOutput;
+
+    fn init(&self) -> Option<u64> {
+        None
+    }
+
+    fn step(
+        &self,
+        state: &Option<u64>,
+        input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> Option<Option<u64>> {
+        match (input, output) {
+            (RegisterInput::Write(v), None | Some(RegisterOutput::Ok)) => Some(Some(*v)),
+            (RegisterInput::Read, None) => Some(*state),
+            (RegisterInput::Read, Some(RegisterOutput::Value(v))) if v == state => Some(*state),
+            _ => None,
+        }
+    }
+}
+
+/// A register with compare-and-set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CasRegister;
+
+/// What a compare-and-set register operation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CasInput {
+    /// Read the value.
+    Read,
+    /// Write a value.
+    Write(u64),
+    /// Set `new` if the value is `expect`.
+    Cas {
+        /// The value expected (`None`: never written).
+        expect: Option<u64>,
+        /// The value to set.
+        new: u64,
+    },
+}
+
+impl Model for CasRegister {
+    type State = Option<u64>;
+    type Input = CasInput;
+    type Output = RegisterOutput;
+
+    fn init(&self) -> Option<u64> {
+        None
+    }
+
+    fn step(
+        &self,
+        state: &Option<u64>,
+        input: &CasInput,
+        output: Option<&RegisterOutput>,
+    ) -> Option<Option<u64>> {
+        match *input {
+            CasInput::Read => Register.step(state, &RegisterInput::Read, output),
+            CasInput::Write(v) => Register.step(state, &RegisterInput::Write(v), output),
+            CasInput::Cas { expect, new } => {
+                let applies = *state == expect;
+                match output {
+                    None => Some(if applies { Some(new) } else { *state }),
+                    Some(RegisterOutput::Cas(true)) if applies => Some(Some(new)),
+                    Some(RegisterOutput::Cas(false)) if !applies => Some(*state),
+                    Some(_) => None,
+                }
+            }
+        }
+    }
+}
+
+/// A counter from 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counter;
+
+/// What a counter operation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterInput {
+    /// Add (wrapping).
+    Add(i64),
+    /// Read the count.
+    Read,
+}
+
+/// What a counter, set or queue operation answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectionOutput {
+    /// Done.
+    Ok,
+    /// A count read.
+    Count(i64),
+    /// Whether a member was there.
+    Bool(bool),
+    /// The whole set read.
+    All(BTreeSet<u64>),
+    /// The item dequeued (`None`: the queue was empty).
+    Item(Option<u64>),
+}
+
+impl Model for Counter {
+    type State = i64;
+    type Input = CounterInput;
+    type Output = CollectionOutput;
+
+    fn init(&self) -> i64 {
+        0
+    }
+
+    fn step(
+        &self,
+        state: &i64,
+        input: &CounterInput,
+        output: Option<&CollectionOutput>,
+    ) -> Option<i64> {
+        match (input, output) {
+            (CounterInput::Add(d), None | Some(CollectionOutput::Ok)) => {
+                Some(state.wrapping_add(*d))
+            }
+            (CounterInput::Read, None) => Some(*state),
+            (CounterInput::Read, Some(CollectionOutput::Count(c))) if c == state => Some(*state),
+            _ => None,
+        }
+    }
+}
+
+/// A set of `u64`, initially empty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Set;
+
+/// What a set operation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetInput {
+    /// Add a member (answers whether it was new).
+    Add(u64),
+    /// Remove a member (answers whether it was there).
+    Remove(u64),
+    /// Whether a member is there.
+    Contains(u64),
+    /// Read every member.
+    ReadAll,
+}
+
+impl Model for Set {
+    type State = BTreeSet<u64>;
+    type Input = SetInput;
+    type Output = CollectionOutput;
+
+    fn init(&self) -> BTreeSet<u64> {
+        BTreeSet::new()
+    }
+
+    fn step(
+        &self,
+        state: &BTreeSet<u64>,
+        input: &SetInput,
+        output: Option<&CollectionOutput>,
+    ) -> Option<BTreeSet<u64>> {
+        let answer = |b: bool| output.is_none_or(|o| *o == CollectionOutput::Bool(b));
+        match *input {
+            SetInput::Add(x) if answer(!state.contains(&x)) => {
+                let mut next = state.clone();
+                next.insert(x);
+                Some(next)
+            }
+            SetInput::Remove(x) if answer(state.contains(&x)) => {
+                let mut next = state.clone();
+                next.remove(&x);
+                Some(next)
+            }
+            SetInput::Contains(x) if answer(state.contains(&x)) => Some(state.clone()),
+            SetInput::ReadAll
+                if output.is_none_or(|o| *o == CollectionOutput::All(state.clone())) =>
+            {
+                Some(state.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A FIFO queue of `u64`, initially empty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Queue;
+
+/// What a queue operation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueInput {
+    /// Append an item.
+    Enqueue(u64),
+    /// Take the oldest item.
+    Dequeue,
+}
+
+impl Model for Queue {
+    type State = VecDeque<u64>;
+    type Input = QueueInput;
+    type Output = CollectionOutput;
+
+    fn init(&self) -> VecDeque<u64> {
+        VecDeque::new()
+    }
+
+    fn step(
+        &self,
+        state: &VecDeque<u64>,
+        input: &QueueInput,
+        output: Option<&CollectionOutput>,
+    ) -> Option<VecDeque<u64>> {
+        match (input, output) {
+            (QueueInput::Enqueue(x), None | Some(CollectionOutput::Ok)) => {
+                let mut next = state.clone();
+                next.push_back(*x);
+                Some(next)
+            }
+            (QueueInput::Dequeue, out) => {
+                let head = state.front().copied();
+                if out.is_some_and(|o| *o != CollectionOutput::Item(head)) {
+                    return None;
+                }
+                let mut next = state.clone();
+                next.pop_front();
+                Some(next)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A map of string keys to string values, checked per key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyValue;
+
+/// What a key-value operation asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KvInput {
+    /// Read a key.
+    Get(String),
+    /// Set a key.
+    Put(String, String),
+    /// Append to a key's value (an absent key is empty).
+    Append(String, String),
+    /// Remove a key.
+    Delete(String),
+}
+
+/// What a key-value operation answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KvOutput {
+    /// A write was done.
+    Ok,
+    /// A read saw this (`None`: absent).
+    Value(Option<String>),
+}
+
+impl KvInput {
+    fn key(&self) -> &str {
+        match self {
+            Self::Get(k) | Self::Put(k, _) | Self::Append(k, _) | Self::Delete(k) => k,
+        }
+    }
+}
+
+impl Model for KeyValue {
+    /// The part's keys (a part may hold several keys whose hashes meet).
+    type State = BTreeMap<String, String>;
+    type Input = KvInput;
+    type Output = KvOutput;
+
+    fn init(&self) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
+
+    fn step(
+        &self,
+        state: &BTreeMap<String, String>,
+        input: &KvInput,
+        output: Option<&KvOutput>,
+    ) -> Option<BTreeMap<String, String>> {
+        if let KvInput::Get(k) = input {
+            let seen = KvOutput::Value(state.get(k).cloned());
+            return output.is_none_or(|o| *o == seen).then(|| state.clone());
+        }
+        if output.is_some_and(|o| *o != KvOutput::Ok) {
+            return None;
+        }
+        let mut next = state.clone();
+        match input {
+            KvInput::Put(k, v) => {
+                next.insert(k.clone(), v.clone());
+            }
+            KvInput::Append(k, v) => next.entry(k.clone()).or_default().push_str(v),
+            KvInput::Delete(k) => {
+                next.remove(k);
+            }
+            KvInput::Get(_) => {}
+        }
+        Some(next)
+    }
+
+    fn partition(&self, input: &KvInput) -> u64 {
+        // A fixed hasher (SipHash with zero keys): the same parts every run.
+        let mut h = DefaultHasher::new();
+        input.key().hash(&mut h);
+        h.finish()
+    }
+}
+
+/// A mutex whose grants carry fencing tokens that must rise: the model
+/// of synod-lock's locks as their clients see them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FencedMutex;
+
+/// What a mutex operation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutexInput {
+    /// `client` takes the lock.
+    Acquire {
+        /// The client.
+        client: u64,
+    },
+    /// `client` lets it go.
+    Release {
+        /// The client.
+        client: u64,
+    },
+}
+
+/// What a mutex operation answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutexOutput {
+    /// Granted with this token.
+    Granted(u64),
+    /// Released.
+    Released,
+    /// Refused (held by another; or released by a non-holder).
+    Refused,
+}
+
+/// The mutex's state: its holder and the last token granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct MutexState {
+    /// Who holds it.
+    pub holder: Option<u64>,
+    /// The last token granted (the next must be larger).
+    pub last_token: u64,
+}
+
+impl Model for FencedMutex {
+    type State = MutexState;
+    type Input = MutexInput;
+    type Output = MutexOutput;
+
+    fn init(&self) -> MutexState {
+        MutexState::default()
+    }
+
+    fn step(
+        &self,
+        state: &MutexState,
+        input: &MutexInput,
+        output: Option<&MutexOutput>,
+    ) -> Option<MutexState> {
+        match (*input, output) {
+            (MutexInput::Acquire { client }, Some(MutexOutput::Granted(t))) => {
+                (state.holder.is_none() && *t > state.last_token).then_some(MutexState {
+                    holder: Some(client),
+                    last_token: *t,
+                })
+            }
+            (MutexInput::Acquire { client }, None) => Some(match state.holder {
+                // Granted with some larger token, which nobody saw.
+                None => MutexState {
+                    holder: Some(client),
+                    last_token: state.last_token.saturating_add(1),
+                },
+                Some(_) => *state,
+            }),
+            (MutexInput::Release { client }, None | Some(MutexOutput::Released))
+                if state.holder == Some(client) =>
+            {
+                Some(MutexState {
+                    holder: None,
+                    ..*state
+                })
+            }
+            (MutexInput::Release { client }, None) if state.holder != Some(client) => Some(*state),
+            (MutexInput::Acquire { .. }, Some(MutexOutput::Refused)) if state.holder.is_some() => {
+                Some(*state)
+            }
+            (MutexInput::Release { client }, Some(MutexOutput::Refused))
+                if state.holder != Some(client) =>
+            {
+                Some(*state)
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The generic checker against a brute-force search, for every built-in
+//! model, on thousands of random small histories with failed and unknown
+//! operations; and hand-made histories that are and are not linearizable.
+
+use proptest::prelude::*;
+use synod_sim::models::*;
+use synod_sim::{Model, ModelOp, ModelVerdict, Outcome, check_model};
+
+/// Whether some order of the operations (returned ones all placed, in an
+/// order that respects real time; unknown ones placed or not; failed ones
+/// left out) explains every output. Exponential: small histories only.
+fn brute<M: Model>(model: &M, ops: &[ModelOp<M::Input, M::Output>]) -> bool {
+    let live: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].outcome != Outcome::Failed)
+        .collect();
+    let mut parts: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+    for i in live {
+        parts
+            .entry(model.partition(&ops[i].input))
+            .or_default()
+            .push(i);
+    }
+    parts
+        .values()
+        .all(|ids| place(model, ops, ids, &mut vec![false; ops.len()], &model.init()))
+}
+
+fn returned<I, O>(op: &ModelOp<I, O>) -> Option<u64> {
+    match op.outcome {
+        Outcome::Returned { time, .. } => Some(time),
+        _ => None,
+    }
+}
+
+fn place<M: Model>(
+    model: &M,
+    ops: &[ModelOp<M::Input, M::Output>],
+    ids: &[usize],
+    done: &mut Vec<bool>,
+    state: &M::State,
+) -> bool {
+    let pending: Vec<usize> = ids.iter().copied().filter(|&i| !done[i]).collect();
+    if pending.iter().all(|&i| returned(&ops[i]).is_none()) {
+        return true; // unknown ones may never take effect
+    }
+    // The next may be any pending op invoked before every pending op
+    // returned (touching counts as concurrent).
+    let horizon = (pending.iter())
+        .filter_map(|&i| returned(&ops[i]))
+        .min()
+        .unwrap_or(u64::MAX);
+    for &i in &pending {
+        if ops[i].invoked > horizon {
+            continue;
+        }
+        let output = match &ops[i].outcome {
+            Outcome::Returned { output, .. } => Some(output),
+            _ => None,
+        };
+        if let Some(next) = model.step(state, &ops[i].input, output) {
+            done[i] = true;
+            let ok = place(model, ops, ids, done, &next);
+            done[i] = false;
+            if ok {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Random timing and outcomes around the given inputs and outputs.
+fn history<I: Clone, O: Clone>(ops: Vec<(I, O, u64, u64, u8)>) -> Vec<ModelOp<I, O>> {
+    ops.into_iter()
+        .enumerate()
+        .map(|(k, (input, output, start, len, kind))| ModelOp {
+            client: k as u64,
+            input,
+            invoked: start,
+            outcome: match kind % 8 {
+                0 => Outcome::Unknown,
+                1 => Outcome::Failed,
+                _ => Outcome::Returned {
+                    time: start + len,
+                    output,
+                },
+            },
+        })
+        .collect()
+}
+
+fn agrees<M: Model>(model: &M, h: &[ModelOp<M::Input, M::Output>]) -> Result<(), TestCaseError> {
+    let fast = check_model(model, h, 1_000_000).unwrap();
+    let slow = brute(model, h);
+    prop_assert!(
+        !matches!(fast, ModelVerdict::Unknown { .. }),
+        "budget ran out on a tiny history"
+    );
+    prop_assert_eq!(fast == ModelVerdict::Linearizable, slow, "{:?}", h);
+    Ok(())
+}
+
+fn times() -> impl Strategy<Value = (u64, u64, u8)> {
+    (0..12u64, 0..6u64, any::<u8>())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    #[test]
+    fn register_agrees(ops in prop::collection::vec(
+        (prop_oneof![Just(RegisterInput::Read), (0..3u64).prop_map(RegisterInput::Write)],
+         prop_oneof![Just(RegisterOutput::Ok), prop::option::of(0..3u64).prop_map(RegisterOutput::Value)],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|(i, o, (s, l, k))| (i, o, s, l, k)).collect());
+        agrees(&Register, &h)?;
+    }
+
+    #[test]
+    fn cas_register_agrees(ops in prop::collection::vec(
+        (prop_oneof![
+            Just(CasInput::Read),
+            (0..3u64).prop_map(CasInput::Write),
+            (prop::option::of(0..3u64), 0..3u64).prop_map(|(expect, new)| CasInput::Cas { expect, new }),
+        ],
+         prop_oneof![
+            Just(RegisterOutput::Ok),
+            prop::option::of(0..3u64).prop_map(RegisterOutput::Value),
+            any::<bool>().prop_map(RegisterOutput::Cas),
+        ],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|(i, o, (s, l, k))| (i, o, s, l, k)).collect());
+        agrees(&CasRegister, &h)?;
+    }
+
+    #[test]
+    fn counter_agrees(ops in prop::collection::vec(
+        (prop_oneof![Just(CounterInput::Read), (-2..3i64).prop_map(CounterInput::Add)],
+         prop_oneof![Just(CollectionOutput::Ok), (-3..5i64).prop_map(CollectionOutput::Count)],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|(i, o, (s, l, k))| (i, o, s, l, k)).collect());
+        agrees(&Counter, &h)?;
+    }
+
+    #[test]
+    fn set_agrees(ops in prop::collection::vec(
+        (prop_oneof![
+            (0..3u64).prop_map(SetInput::Add),
+            (0..3u64).prop_map(SetInput::Remove),
+            (0..3u64).prop_map(SetInput::Contains),
+            Just(SetInput::ReadAll),
+        ],
+         prop_oneof![
+            any::<bool>().prop_map(CollectionOutput::Bool),
+            prop::collection::btree_set(0..3u64, 0..3).prop_map(CollectionOutput::All),
+        ],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|(i, o, (s, l, k))| (i, o, s, l, k)).collect());
+        agrees(&Set, &h)?;
+    }
+
+    #[test]
+    fn queue_agrees(ops in prop::collection::vec(
+        (prop_oneof![(0..3u64).prop_map(QueueInput::Enqueue), Just(QueueInput::Dequeue)],
+         prop_oneof![Just(CollectionOutput::Ok), prop::option::of(0..3u64).prop_map(CollectionOutput::Item)],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|(i, o, (s, l, k))| (i, o, s, l, k)).collect());
+        agrees(&Queue, &h)?;
+    }
+
+    #[test]
+    fn key_value_agrees(ops in prop::collection::vec(
+        ((0..3u8, 0..2u8, 0..2u8),
+         prop_oneof![Just(KvOutput::Ok), prop::option::of(prop_oneof![
+            Just("a".to_string()), Just("b".to_string()), Just("ab".to_string()), Just("aa".to_string()),
+         ]).prop_map(KvOutput::Value)],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|((kind, key, val), o, (s, l, k))| {
+            let (key, val) = (format!("k{key}"), ["a", "b"][val as usize].to_string());
+            let input = match kind {
+                0 => KvInput::Get(key),
+                1 => KvInput::Put(key, val),
+                _ => KvInput::Append(key, val),
+            };
+            (input, o, s, l, k)
+        }).collect());
+        agrees(&KeyValue, &h)?;
+    }
+
+    #[test]
+    fn fenced_mutex_agrees(ops in prop::collection::vec(
+        (prop_oneof![
+            (0..2u64).prop_map(|client| MutexInput::Acquire { client }),
+            (0..2u64).prop_map(|client| MutexInput::Release { client }),
+        ],
+         prop_oneof![
+            (1..5u64).prop_map(MutexOutput::Granted),
+            Just(MutexOutput::Released),
+            Just(MutexOutput::Refused),
+        ],
+         times()), 0..7)) {
+        let h = history(ops.into_iter().map(|(i, o, (s, l, k))| (i, o, s, l, k)).collect());
+        agrees(&FencedMutex, &h)?;
+    }
+}
+
+fn op<I, O>(input: I, invoked: u64, returned: u64, output: O) -> ModelOp<I, O> {
+    ModelOp {
+        client: 0,
+        input,
+        invoked,
+        outcome: Outcome::Returned {
+            time: returned,
+            output,
+        },
+    }
+}
+
+#[test]
+fn hand_made_histories() {
+    use CollectionOutput as C;
+    // A queue must not hand out the later item first.
+    let fifo = [
+        op(QueueInput::Enqueue(1), 0, 1, C::Ok),
+        op(QueueInput::Enqueue(2), 2, 3, C::Ok),
+        op(QueueInput::Dequeue, 4, 5, C::Item(Some(2))),
+    ];
+    assert!(matches!(
+        check_model(&Queue, &fifo, 1_000).unwrap(),
+        ModelVerdict::NotLinearizable(_)
+    ));
+    // Concurrent enqueues may land in either order.
+    let racing = [
+        op(QueueInput::Enqueue(1), 0, 3, C::Ok),
+        op(QueueInput::Enqueue(2), 1, 3, C::Ok),
+        op(QueueInput::Dequeue, 4, 5, C::Item(Some(2))),
+    ];
+    assert_eq!(
+        check_model(&Queue, &racing, 1_000).unwrap(),
+        ModelVerdict::Linearizable
+    );
+    // A lost counter increment: two adds of 1, then a read of 1.
+    let lost = [
+        op(CounterInput::Add(1), 0, 1, C::Ok),
+        op(CounterInput::Add(1), 0, 1, C::Ok),
+        op(CounterInput::Read, 2, 3, C::Count(1)),
+    ];
+    assert!(matches!(
+        check_model(&Counter, &lost, 1_000).unwrap(),
+        ModelVerdict::NotLinearizable(_)
+    ));
+    // The same with one add failed (it did not happen): fine.
+    let mut failed = lost.clone();
+    failed[1].outcome = Outcome::Failed;
+    assert_eq!(
+        check_model(&Counter, &failed, 1_000).unwrap(),
+        ModelVerdict::Linearizable
+    );
+    // Two holders of a mutex at once, and a token going back.
+    let two = [
+        op(
+            MutexInput::Acquire { client: 1 },
+            0,
+            1,
+            MutexOutput::Granted(1),
+        ),
+        op(
+            MutexInput::Acquire { client: 2 },
+            2,
+            3,
+            MutexOutput::Granted(2),
+        ),
+    ];
+    assert!(matches!(
+        check_model(&FencedMutex, &two, 1_000).unwrap(),
+        ModelVerdict::NotLinearizable(_)
+    ));
+    let back = [
+        op(
+            MutexInput::Acquire { client: 1 },
+            0,
+            1,
+            MutexOutput::Granted(5),
+        ),
+        op(
+            MutexInput::Release { client: 1 },
+            2,
+            3,
+            MutexOutput::Released,
+        ),
+        op(
+            MutexInput::Acquire { client: 2 },
+            4,
+            5,
+            MutexOutput::Granted(3),
+        ),
+    ];
+    assert!(matches!(
+        check_model(&FencedMutex, &back, 1_000).unwrap(),
+        ModelVerdict::NotLinearizable(_)
+    ));
+    // Keys are independent parts: a stale read of one key is reported on
+    // its own part.
+    let kv = [
+        op(KvInput::Put("x".into(), "1".into()), 0, 1, KvOutput::Ok),
+        op(KvInput::Get("y".into()), 0, 1, KvOutput::Value(None)),
+        op(KvInput::Get("x".into()), 2, 3, KvOutput::Value(None)),
+    ];
+    match check_model(&KeyValue, &kv, 1_000).unwrap() {
+        ModelVerdict::NotLinearizable(r) => assert_eq!(r.part, KeyValue.partition(&kv[0].input)),
+        other => panic!("{other:?}"),
+    }
+    // A completion before its invocation is a malformed record.
+    let bad = [op(RegisterInput::Read, 5, 4, RegisterOutput::Value(None))];
+    assert!(check_model(&Register, &bad, 10).is_err());
+}
+
+#[test]
+fn a_part_out_of_budget_does_not_hide_a_violation_in_another() {
+    // Part "a": many concurrent writes and reads (a large search); part
+    // "b": a stale read. With a tiny budget per part, "b" is still found.
+    let mut h = Vec::new();
+    for i in 0..12u64 {
+        h.push(op(
+            KvInput::Put("a".into(), i.to_string()),
+            0,
+            100,
+            KvOutput::Ok,
+        ));
+        h.push(op(
+            KvInput::Get("a".into()),
+            0,
+            100,
+            KvOutput::Value(Some(((i + 5) % 12).to_string())),
+        ));
+    }
+    h.push(op(KvInput::Put("b".into(), "1".into()), 0, 1, KvOutput::Ok));
+    h.push(op(KvInput::Get("b".into()), 2, 3, KvOutput::Value(None)));
+    let verdict = check_model(&KeyValue, &h, 40).unwrap();
+    assert!(
+        matches!(verdict, ModelVerdict::NotLinearizable(ref r) if r.part == KeyValue.partition(&KvInput::Get("b".into()))),
+        "{verdict:?}"
+    );
+}
