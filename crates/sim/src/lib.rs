@@ -64,7 +64,10 @@ pub use history::{History, Input, Key, OpId, Operation, Output, Value};
 pub use kv::{Command, Kv};
 pub use linearizability::{Report, Verdict, check};
 pub use lock::{LockRunReport, LockSimConfig, LockSummary, LockViolation, run_lock, run_lock_with};
-pub use model::{Model, ModelOp, ModelReport, ModelVerdict, Outcome, check_model};
+pub use model::{
+    Model, ModelOp, ModelReport, ModelVerdict, Outcome, PartCheck, PartResult, check_model,
+    check_model_parts,
+};
 pub use mutex::{LockGrant, MutexViolation, check_mutex};
 pub use partition::PartitionKind;
 pub use protocol_replica::ProtocolReplica;

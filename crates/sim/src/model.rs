@@ -104,18 +104,83 @@ pub struct ModelReport {
     pub window: Vec<usize>,
 }
 
+/// How one part of a history checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartCheck {
+    /// The part ([`Model::partition`]).
+    pub part: u64,
+    /// Its operations (failed ones left out).
+    pub operations: usize,
+    /// Search steps it took.
+    pub steps: u64,
+    /// What the search found.
+    pub result: PartResult,
+}
+
+/// What the search found in one part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartResult {
+    /// Linearizable.
+    Linearizable,
+    /// Not linearizable.
+    NotLinearizable(ModelReport),
+    /// The part's budget ran out first.
+    Unknown,
+}
+
 /// Checks `history` against `model`, each part with its own budget of
 /// `budget_per_part` search steps, so a part that runs out cannot hide a
-/// violation in another.
+/// violation in another: the first failing part (in part order), else the
+/// parts that ran out, else linearizable. See [`check_model_parts`].
 ///
 /// # Errors
 /// [`crate::SimError::CompletionBeforeInvocation`] for an operation that
 /// returned before it was invoked.
-pub fn check_model<M: Model>(
+pub fn check_model<M>(
     model: &M,
     history: &[ModelOp<M::Input, M::Output>],
     budget_per_part: u64,
-) -> Result<ModelVerdict, crate::SimError> {
+) -> Result<ModelVerdict, crate::SimError>
+where
+    M: Model + Sync,
+    M::Input: Sync,
+    M::Output: Sync,
+{
+    let parts = check_model_parts(model, history, budget_per_part)?;
+    let mut unknown = Vec::new();
+    for p in parts {
+        match p.result {
+            PartResult::Linearizable => {}
+            PartResult::Unknown => unknown.push(p.part),
+            PartResult::NotLinearizable(report) => {
+                return Ok(ModelVerdict::NotLinearizable(report));
+            }
+        }
+    }
+    Ok(if unknown.is_empty() {
+        ModelVerdict::Linearizable
+    } else {
+        ModelVerdict::Unknown { parts: unknown }
+    })
+}
+
+/// Checks every part of `history` on its own, in parallel (one thread per
+/// core, parts dealt out in order; the results do not depend on the
+/// threads), and reports each part's operations, steps and result, in part
+/// order.
+///
+/// # Errors
+/// As [`check_model`].
+pub fn check_model_parts<M>(
+    model: &M,
+    history: &[ModelOp<M::Input, M::Output>],
+    budget_per_part: u64,
+) -> Result<Vec<PartCheck>, crate::SimError>
+where
+    M: Model + Sync,
+    M::Input: Sync,
+    M::Output: Sync,
+{
     let mut parts: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, op) in history.iter().enumerate() {
         if let Outcome::Returned { time, .. } = op.outcome
@@ -131,41 +196,90 @@ pub fn check_model<M: Model>(
             parts.entry(model.partition(&op.input)).or_default().push(i);
         }
     }
-    let mut unknown = Vec::new();
-    for (part, ids) in parts {
-        let ops: Vec<SearchOp<'_, M>> = (ids.iter())
-            .map(|&i| {
-                let op = &history[i];
-                let (returned, output) = match &op.outcome {
-                    Outcome::Returned { time, output } => (*time, Some(output)),
-                    _ => (u64::MAX, None),
-                };
-                SearchOp {
-                    input: &op.input,
-                    output,
-                    invoked: op.invoked,
-                    returned,
-                }
+    let parts: Vec<(u64, Vec<usize>)> = parts.into_iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(parts.len())
+        .max(1);
+    if threads == 1 {
+        let check = |(part, ids): &(u64, Vec<usize>)| {
+            check_part(model, history, *part, ids, budget_per_part)
+        };
+        return Ok(parts.iter().map(check).collect());
+    }
+    let mut results: Vec<Option<PartCheck>> = vec![None; parts.len()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let parts = &parts;
+                scope.spawn(move || {
+                    (t..parts.len())
+                        .step_by(threads)
+                        .map(|k| {
+                            (
+                                k,
+                                check_part(
+                                    model,
+                                    history,
+                                    parts[k].0,
+                                    &parts[k].1,
+                                    budget_per_part,
+                                ),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
-        let mut budget = budget_per_part;
-        match search(model, &ops, &mut budget) {
-            Search::Linearizable => {}
-            Search::Unknown => unknown.push(part),
-            Search::Stuck { linearized, window } => {
-                return Ok(ModelVerdict::NotLinearizable(ModelReport {
-                    part,
-                    linearized: linearized.iter().map(|&k| ids[k]).collect(),
-                    window: window.iter().map(|&k| ids[k]).collect(),
-                }));
+        for w in workers {
+            // A worker panics only if the model's own code does: pass it on.
+            let done = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (k, check) in done {
+                results[k] = Some(check);
             }
         }
+    });
+    Ok(results.into_iter().flatten().collect())
+}
+
+fn check_part<M: Model>(
+    model: &M,
+    history: &[ModelOp<M::Input, M::Output>],
+    part: u64,
+    ids: &[usize],
+    budget: u64,
+) -> PartCheck {
+    let ops: Vec<SearchOp<'_, M>> = (ids.iter())
+        .map(|&i| {
+            let op = &history[i];
+            let (returned, output) = match &op.outcome {
+                Outcome::Returned { time, output } => (*time, Some(output)),
+                _ => (u64::MAX, None),
+            };
+            SearchOp {
+                input: &op.input,
+                output,
+                invoked: op.invoked,
+                returned,
+            }
+        })
+        .collect();
+    let mut left = budget;
+    let result = match search(model, &ops, &mut left) {
+        Search::Linearizable => PartResult::Linearizable,
+        Search::Unknown => PartResult::Unknown,
+        Search::Stuck { linearized, window } => PartResult::NotLinearizable(ModelReport {
+            part,
+            linearized: linearized.iter().map(|&k| ids[k]).collect(),
+            window: window.iter().map(|&k| ids[k]).collect(),
+        }),
+    };
+    PartCheck {
+        part,
+        operations: ids.len(),
+        steps: budget - left,
+        result,
     }
-    Ok(if unknown.is_empty() {
-        ModelVerdict::Linearizable
-    } else {
-        ModelVerdict::Unknown { parts: unknown }
-    })
 }
 
 /// One operation as the search sees it.

@@ -4,7 +4,9 @@
 
 use proptest::prelude::*;
 use synod_sim::models::*;
-use synod_sim::{Model, ModelOp, ModelVerdict, Outcome, check_model};
+use synod_sim::{
+    Model, ModelOp, ModelVerdict, Outcome, PartResult, check_model, check_model_parts,
+};
 
 /// Whether some order of the operations (returned ones all placed, in an
 /// order that respects real time; unknown ones placed or not; failed ones
@@ -89,7 +91,12 @@ fn history<I: Clone, O: Clone>(ops: Vec<(I, O, u64, u64, u8)>) -> Vec<ModelOp<I,
         .collect()
 }
 
-fn agrees<M: Model>(model: &M, h: &[ModelOp<M::Input, M::Output>]) -> Result<(), TestCaseError> {
+fn agrees<M>(model: &M, h: &[ModelOp<M::Input, M::Output>]) -> Result<(), TestCaseError>
+where
+    M: Model + Sync,
+    M::Input: Sync,
+    M::Output: Sync,
+{
     let fast = check_model(model, h, 1_000_000).unwrap();
     let slow = brute(model, h);
     prop_assert!(
@@ -341,4 +348,49 @@ fn a_part_out_of_budget_does_not_hide_a_violation_in_another() {
         matches!(verdict, ModelVerdict::NotLinearizable(ref r) if r.part == KeyValue.partition(&KvInput::Get("b".into()))),
         "{verdict:?}"
     );
+}
+
+#[test]
+fn each_part_reports_its_operations_steps_and_result_the_same_every_time() {
+    let mut h = Vec::new();
+    for i in 0..12u64 {
+        h.push(op(
+            KvInput::Put("a".into(), i.to_string()),
+            0,
+            100,
+            KvOutput::Ok,
+        ));
+        h.push(op(
+            KvInput::Get("a".into()),
+            0,
+            100,
+            KvOutput::Value(Some(((i + 5) % 12).to_string())),
+        ));
+    }
+    h.push(op(KvInput::Put("b".into(), "1".into()), 0, 1, KvOutput::Ok));
+    h.push(op(KvInput::Get("b".into()), 2, 3, KvOutput::Value(None)));
+    for k in 0..20u64 {
+        h.push(op(
+            KvInput::Put(format!("c{k}"), "v".into()),
+            0,
+            1,
+            KvOutput::Ok,
+        ));
+    }
+    let parts = check_model_parts(&KeyValue, &h, 40).unwrap();
+    assert_eq!(parts.len(), 22);
+    assert_eq!(parts.iter().map(|p| p.operations).sum::<usize>(), h.len());
+    let part_of = |key: &str| KeyValue.partition(&KvInput::Get(key.into()));
+    let a = parts.iter().find(|p| p.part == part_of("a")).unwrap();
+    assert_eq!((a.result.clone(), a.steps), (PartResult::Unknown, 40));
+    let b = parts.iter().find(|p| p.part == part_of("b")).unwrap();
+    assert!(matches!(b.result, PartResult::NotLinearizable(_)) && b.steps > 0);
+    assert!(
+        parts.windows(2).all(|w| w[0].part < w[1].part),
+        "not in part order"
+    );
+    // Checked on several threads: the same answer every time.
+    for _ in 0..5 {
+        assert_eq!(check_model_parts(&KeyValue, &h, 40).unwrap(), parts);
+    }
 }
