@@ -111,8 +111,10 @@ pub fn history_from_events<I, O>(
 /// with `:invoke`, `:ok`, `:fail`, `:info`), one entry per line in either
 /// form (blank lines and other log lines are skipped), as operations on
 /// [`CasRegister`](crate::models::CasRegister). A process has one
-/// operation pending at a time; `:fail` means it did not take effect,
-/// `:info` that its outcome is unknown.
+/// operation pending at a time; `:fail` of a `:cas` is its answer "did not
+/// match", `:fail` of a read or write means it did not take effect,
+/// `:info` (and an operation still pending at the end) that its outcome
+/// is unknown.
 ///
 /// # Errors
 /// [`ImportError`] naming the line.
@@ -166,6 +168,12 @@ pub fn jepsen_register_history(
             });
         };
         events.push(match kind {
+            // A failed compare-and-set is an answer: the value did not
+            // match (Jepsen's cas-register, and Porcupine's reading).
+            "fail" if matches!(input, CasInput::Cas { .. }) => HistoryEvent::Return {
+                id,
+                output: RegisterOutput::Cas(false),
+            },
             "fail" => HistoryEvent::Fail { id },
             "info" => HistoryEvent::Info { id },
             _ => {
@@ -277,7 +285,8 @@ fn parse_edn(line: &str) -> Result<Entry<'_>, String> {
 
 fn parse_value(v: &str) -> Result<Value, String> {
     let v = v.trim();
-    if v.is_empty() || v == "nil" {
+    // A keyword (`:timed-out`) carries no value.
+    if v.is_empty() || v == "nil" || v.starts_with(':') {
         return Ok(Value::Nil);
     }
     let int = |s: &str| {

@@ -187,6 +187,7 @@ fn malformed_jepsen_lines_name_the_line() {
         "{:type :invoke, :f :write, :value [1 2, :process 1}",
         "INFO  jepsen.util - x\t:invoke\t:read\tnil",
         "INFO  jepsen.util - 1\t:invoke\t:write\t-3",
+        "INFO  jepsen.util - 1\t:invoke\t:write\t:x",
     ] {
         match jepsen_register_history(text) {
             Err(ImportError::Malformed { line: 1, .. }) => {}
