@@ -3,7 +3,7 @@
 //! lines, as in Porcupine's etcd test data), one verdict and time per file.
 //!
 //! ```text
-//! cargo run --release --example check_history -- --jepsen history1.log history2.edn
+//! cargo run --release --example check_history -- --jepsen history1.log history2.edn [--explain]
 //! ```
 
 use std::process::ExitCode;
@@ -19,6 +19,10 @@ struct Args {
     /// Jepsen register / cas-register histories.
     #[arg(long = "jepsen", required = true, num_args = 1..)]
     files: Vec<std::path::PathBuf>,
+    /// Explain each failure: the longest linearization found and why the
+    /// rest cannot go next.
+    #[arg(long)]
+    explain: bool,
     /// Search steps allowed per part.
     #[arg(long, default_value_t = 100_000_000)]
     budget: u64,
@@ -43,10 +47,16 @@ fn main() -> ExitCode {
                 let parts = check_model_parts(&CasRegister, &ops, args.budget)
                     .map_err(|e| e.to_string())?;
                 let steps: u64 = parts.iter().map(|p| p.steps).sum();
-                let verdict = if parts
-                    .iter()
-                    .any(|p| matches!(p.result, PartResult::NotLinearizable(_)))
+                let failing = parts.iter().find_map(|p| match &p.result {
+                    PartResult::NotLinearizable(r) => Some(r),
+                    _ => None,
+                });
+                if let Some(report) = failing
+                    && args.explain
                 {
+                    print!("{}", report.describe(&CasRegister, &ops));
+                }
+                let verdict = if failing.is_some() {
                     "NOT linearizable"
                 } else if parts.iter().any(|p| p.result == PartResult::Unknown) {
                     "unknown (budget)"

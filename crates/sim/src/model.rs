@@ -104,6 +104,70 @@ pub struct ModelReport {
     pub window: Vec<usize>,
 }
 
+impl ModelReport {
+    /// A readable account: the longest linearization found, the state it
+    /// leaves, and for each operation of the failing window why it cannot
+    /// go next.
+    #[must_use]
+    pub fn describe<M: Model>(
+        &self,
+        model: &M,
+        history: &[ModelOp<M::Input, M::Output>],
+    ) -> String {
+        use std::fmt::Write as _;
+        let output = |op: &ModelOp<M::Input, M::Output>| match &op.outcome {
+            Outcome::Returned { output, .. } => Some(output.clone()),
+            _ => None,
+        };
+        let span = |op: &ModelOp<M::Input, M::Output>| match &op.outcome {
+            Outcome::Returned { time, .. } => format!("[{}, {time}]", op.invoked),
+            _ => format!("[{}, ?]", op.invoked),
+        };
+        let mut out = format!(
+            "part {}: the longest linearization found places {} operation(s):\n",
+            self.part,
+            self.linearized.len()
+        );
+        let mut state = model.init();
+        for (n, &i) in self.linearized.iter().enumerate() {
+            let op = &history[i];
+            let o = output(op);
+            let _ = writeln!(
+                out,
+                "  {}. #{i} client {} {} {}",
+                n + 1,
+                op.client,
+                span(op),
+                model.describe(&op.input, o.as_ref())
+            );
+            if let Some(next) = model.step(&state, &op.input, o.as_ref()) {
+                state = next;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "leaving the state {state:?}; none of these can go next:"
+        );
+        for &i in &self.window {
+            let op = &history[i];
+            let o = output(op);
+            let why = if model.step(&state, &op.input, o.as_ref()).is_some() {
+                "it fits here, but then the rest cannot be placed"
+            } else {
+                "its output is impossible in that state"
+            };
+            let _ = writeln!(
+                out,
+                "  #{i} client {} {} {}: {why}",
+                op.client,
+                span(op),
+                model.describe(&op.input, o.as_ref())
+            );
+        }
+        out
+    }
+}
+
 /// How one part of a history checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartCheck {

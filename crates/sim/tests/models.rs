@@ -394,3 +394,23 @@ fn each_part_reports_its_operations_steps_and_result_the_same_every_time() {
         assert_eq!(check_model_parts(&KeyValue, &h, 40).unwrap(), parts);
     }
 }
+
+#[test]
+fn a_report_says_what_was_placed_and_why_the_rest_cannot_go() {
+    use CollectionOutput as C;
+    let lost = [
+        op(CounterInput::Add(1), 0, 1, C::Ok),
+        op(CounterInput::Add(1), 0, 1, C::Ok),
+        op(CounterInput::Read, 2, 3, C::Count(1)),
+    ];
+    let ModelVerdict::NotLinearizable(report) = check_model(&Counter, &lost, 1_000).unwrap() else {
+        panic!("linearizable?");
+    };
+    let text = report.describe(&Counter, &lost);
+    assert!(text.contains("places 2 operation(s)"), "{text}");
+    assert!(text.contains("leaving the state 2"), "{text}");
+    assert!(
+        text.contains("#2 client 0 [2, 3] Read -> Count(1): its output is impossible"),
+        "{text}"
+    );
+}
