@@ -11,6 +11,7 @@ use crate::models::{CasInput, RegisterOutput};
 
 /// One entry of an ordered history: times are positions in the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum HistoryEvent<I, O> {
     /// Operation `id` is invoked.
     Call {

@@ -50,6 +50,7 @@ pub trait Model {
 
 /// How an operation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Outcome<O> {
     /// It returned `output` at `time`.
     Returned {
@@ -67,6 +68,7 @@ pub enum Outcome<O> {
 
 /// One operation of a history.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModelOp<I, O> {
     /// Who invoked it (for reports).
     pub client: u64,
@@ -80,6 +82,7 @@ pub struct ModelOp<I, O> {
 
 /// The verdict of [`check_model`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ModelVerdict {
     /// Some order explains every output.
     Linearizable,
@@ -94,6 +97,7 @@ pub enum ModelVerdict {
 
 /// Where a part stops being linearizable (indexes into the history).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModelReport {
     /// The part.
     pub part: u64,
@@ -170,6 +174,7 @@ impl ModelReport {
 
 /// How one part of a history checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PartCheck {
     /// The part ([`Model::partition`]).
     pub part: u64,
@@ -183,6 +188,7 @@ pub struct PartCheck {
 
 /// What the search found in one part.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PartResult {
     /// Linearizable.
     Linearizable,

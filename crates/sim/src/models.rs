@@ -14,6 +14,7 @@ pub struct Register;
 
 /// What a register operation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RegisterInput {
     /// Read the value.
     Read,
@@ -23,6 +24,7 @@ pub enum RegisterInput {
 
 /// What a register (or compare-and-set register) operation answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RegisterOutput {
     /// A write was done.
     Ok,
@@ -62,6 +64,7 @@ pub struct CasRegister;
 
 /// What a compare-and-set register operation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CasInput {
     /// Read the value.
     Read,
@@ -113,6 +116,7 @@ pub struct Counter;
 
 /// What a counter operation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CounterInput {
     /// Add (wrapping).
     Add(i64),
@@ -122,6 +126,7 @@ pub enum CounterInput {
 
 /// What a counter, set or queue operation answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CollectionOutput {
     /// Done.
     Ok,
@@ -167,6 +172,7 @@ pub struct Set;
 
 /// What a set operation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SetInput {
     /// Add a member (answers whether it was new).
     Add(u64),
@@ -222,6 +228,7 @@ pub struct Queue;
 
 /// What a queue operation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum QueueInput {
     /// Append an item.
     Enqueue(u64),
@@ -270,6 +277,7 @@ pub struct KeyValue;
 
 /// What a key-value operation asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum KvInput {
     /// Read a key.
     Get(String),
@@ -283,6 +291,7 @@ pub enum KvInput {
 
 /// What a key-value operation answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum KvOutput {
     /// A write was done.
     Ok,
@@ -350,6 +359,7 @@ pub struct FencedMutex;
 
 /// What a mutex operation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MutexInput {
     /// `client` takes the lock.
     Acquire {
@@ -365,6 +375,7 @@ pub enum MutexInput {
 
 /// What a mutex operation answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MutexOutput {
     /// Granted with this token.
     Granted(u64),
@@ -376,6 +387,7 @@ pub enum MutexOutput {
 
 /// The mutex's state: its holder and the last token granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MutexState {
     /// Who holds it.
     pub holder: Option<u64>,

@@ -414,3 +414,37 @@ fn a_report_says_what_was_placed_and_why_the_rest_cannot_go() {
         "{text}"
     );
 }
+
+/// Histories and verdicts save and load as JSON (the `serde` feature).
+#[cfg(feature = "serde")]
+#[test]
+fn histories_and_verdicts_round_trip_through_json() {
+    let h = vec![
+        op(KvInput::Put("x".into(), "1".into()), 0, 1, KvOutput::Ok),
+        ModelOp {
+            client: 3,
+            input: KvInput::Append("x".into(), "2".into()),
+            invoked: 1,
+            outcome: Outcome::Unknown,
+        },
+        op(
+            KvInput::Get("x".into()),
+            2,
+            3,
+            KvOutput::Value(Some("12".into())),
+        ),
+    ];
+    let json = serde_json::to_string(&h).unwrap();
+    let back: Vec<ModelOp<KvInput, KvOutput>> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, h);
+    let verdict = check_model(&KeyValue, &back, 1_000).unwrap();
+    assert_eq!(verdict, ModelVerdict::Linearizable);
+    let parts = check_model_parts(&KeyValue, &back, 1_000).unwrap();
+    let parts_json = serde_json::to_string(&parts).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Vec<synod_sim::PartCheck>>(&parts_json).unwrap(),
+        parts
+    );
+    // Malformed JSON is an error, not a panic.
+    assert!(serde_json::from_str::<Vec<ModelOp<KvInput, KvOutput>>>("[{\"client\":1}]").is_err());
+}
