@@ -3,7 +3,7 @@
 //! lines, as in Porcupine's etcd test data), one verdict and time per file.
 //!
 //! ```text
-//! cargo run --release --example check_history -- --jepsen history1.log history2.edn [--explain]
+//! cargo run --release --example check_history -- --jepsen history1.log history2.edn [--explain] [--html DIR]
 //! ```
 
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use synod_sim::models::CasRegister;
-use synod_sim::{PartResult, check_model_parts, jepsen_register_history};
+use synod_sim::{PartResult, check_model_parts, history_html, jepsen_register_history};
 
 /// Linearizability of recorded histories.
 #[derive(Debug, Parser)]
@@ -23,6 +23,10 @@ struct Args {
     /// rest cannot go next.
     #[arg(long)]
     explain: bool,
+    /// Write each file's page (operations on a time axis, the failure
+    /// marked) into this directory, as FILE-STEM.html.
+    #[arg(long)]
+    html: Option<std::path::PathBuf>,
     /// Search steps allowed per part.
     #[arg(long, default_value_t = 100_000_000)]
     budget: u64,
@@ -55,6 +59,15 @@ fn main() -> ExitCode {
                     && args.explain
                 {
                     print!("{}", report.describe(&CasRegister, &ops));
+                }
+                if let Some(dir) = &args.html {
+                    let stem = path
+                        .file_stem()
+                        .map_or("history".into(), |s| s.to_string_lossy());
+                    let page =
+                        history_html(&CasRegister, &ops, failing, &path.display().to_string());
+                    let out = dir.join(format!("{stem}.html"));
+                    std::fs::write(&out, page).map_err(|e| format!("{}: {e}", out.display()))?;
                 }
                 let verdict = if failing.is_some() {
                     "NOT linearizable"

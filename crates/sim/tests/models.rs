@@ -448,3 +448,53 @@ fn histories_and_verdicts_round_trip_through_json() {
     // Malformed JSON is an error, not a panic.
     assert!(serde_json::from_str::<Vec<ModelOp<KvInput, KvOutput>>>("[{\"client\":1}]").is_err());
 }
+
+#[test]
+fn the_html_page_shows_every_operation_with_the_failure_marked() {
+    use CollectionOutput as C;
+    let mut lost = vec![
+        op(CounterInput::Add(1), 0, 1, C::Ok),
+        op(CounterInput::Add(1), 0, 1, C::Ok),
+        op(CounterInput::Read, 2, 3, C::Count(1)),
+    ];
+    lost.push(ModelOp {
+        client: 9,
+        input: CounterInput::Add(5),
+        invoked: 1,
+        outcome: Outcome::Unknown,
+    });
+    for (k, o) in lost.iter_mut().enumerate() {
+        o.client = k as u64 % 3;
+    }
+    let ModelVerdict::NotLinearizable(report) = check_model(&Counter, &lost, 1_000).unwrap() else {
+        panic!("linearizable?");
+    };
+    let page = synod_sim::history_html(&Counter, &lost, Some(&report), "a <lost> increment");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(
+        page.matches("<g class=\"op").count(),
+        lost.len(),
+        "one bar per operation"
+    );
+    assert_eq!(page.matches("op stuck").count(), report.window.len());
+    assert_eq!(
+        page.matches("op placed").count() + page.matches("op unknown placed").count(),
+        report.linearized.len()
+    );
+    assert!(
+        page.contains("op unknown"),
+        "the unknown outcome is drawn open-ended"
+    );
+    assert!(
+        page.contains("a &lt;lost&gt; increment") && !page.contains("<lost>"),
+        "not escaped"
+    );
+    assert!(
+        page.contains("<title>#2 Read -&gt; Count(1) [2, 3]</title>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("http://") || page.contains("xmlns=\"http://www.w3.org/2000/svg\""),
+        "self-contained"
+    );
+}
