@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{ModelOp, Outcome};
-use crate::models::{CasInput, RegisterOutput};
+use crate::models::{CasInput, KvInput, KvOutput, RegisterOutput};
 
 /// One entry of an ordered history: times are positions in the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,12 +240,13 @@ fn known_kind(kind: &str) -> Result<&str, String> {
     }
 }
 
-fn parse_edn(line: &str) -> Result<Entry<'_>, String> {
+/// An EDN map's keys and values, as text: keywords, numbers, `nil`,
+/// strings (kept with their quotes) and vectors `[..]` kept whole.
+fn edn_fields(line: &str) -> Result<BTreeMap<&str, &str>, String> {
     let inner = line
         .strip_prefix('{')
         .and_then(|l| l.strip_suffix('}'))
         .ok_or("an unclosed map")?;
-    // Tokens: keywords, numbers, nil, and vectors `[..]` kept whole.
     let mut tokens = Vec::new();
     let mut rest = inner;
     loop {
@@ -255,6 +256,19 @@ fn parse_edn(line: &str) -> Result<Entry<'_>, String> {
         }
         let end = if rest.starts_with('[') {
             rest.find(']').map(|e| e + 1).ok_or("an unclosed vector")?
+        } else if let Some(body) = rest.strip_prefix('"') {
+            // Up to the next unescaped quote.
+            let mut escaped = false;
+            let close = body
+                .char_indices()
+                .find(|&(_, c)| {
+                    let done = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    done
+                })
+                .map(|(k, _)| k)
+                .ok_or("an unclosed string")?;
+            close + 2
         } else {
             rest.find(|c: char| c.is_whitespace() || c == ',')
                 .unwrap_or(rest.len())
@@ -265,23 +279,115 @@ fn parse_edn(line: &str) -> Result<Entry<'_>, String> {
     if tokens.len() % 2 != 0 {
         return Err("a key without a value".to_string());
     }
-    let mut fields = BTreeMap::new();
-    for pair in tokens.chunks(2) {
-        fields.insert(pair[0], pair[1]);
-    }
-    let keyword = |key: &str| -> Result<&str, String> {
-        let v = fields.get(key).ok_or_else(|| format!("no {key}"))?;
-        v.strip_prefix(':')
-            .ok_or_else(|| format!("{key} {v:?} is not a keyword"))
-    };
-    let kind = known_kind(keyword(":type")?)?;
-    let f = keyword(":f")?;
-    let process = fields.get(":process").ok_or("no :process")?;
-    let process = process
-        .parse()
-        .map_err(|_| format!("process {process:?} is not a number"))?;
+    Ok(tokens.chunks(2).map(|pair| (pair[0], pair[1])).collect())
+}
+
+/// A field that must be a keyword, without its colon.
+fn keyword<'a>(fields: &BTreeMap<&str, &'a str>, key: &str) -> Result<&'a str, String> {
+    let v = fields.get(key).ok_or_else(|| format!("no {key}"))?;
+    v.strip_prefix(':')
+        .ok_or_else(|| format!("{key} {v:?} is not a keyword"))
+}
+
+fn process(fields: &BTreeMap<&str, &str>) -> Result<u64, String> {
+    let p = fields.get(":process").ok_or("no :process")?;
+    p.parse()
+        .map_err(|_| format!("process {p:?} is not a number"))
+}
+
+fn parse_edn(line: &str) -> Result<Entry<'_>, String> {
+    let fields = edn_fields(line)?;
+    let kind = known_kind(keyword(&fields, ":type")?)?;
+    let f = keyword(&fields, ":f")?;
     let value = parse_value(fields.get(":value").copied().unwrap_or("nil"))?;
-    Ok((process, kind, f, value))
+    Ok((process(&fields)?, kind, f, value))
+}
+
+/// A quoted string's contents (`\"` and `\\` unescaped), or `None` for
+/// `nil`.
+fn edn_string(v: &str) -> Result<Option<String>, String> {
+    if v == "nil" {
+        return Ok(None);
+    }
+    let body = v
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or_else(|| format!("{v:?} is not a string"))?;
+    Ok(Some(body.replace("\\\"", "\"").replace("\\\\", "\\")))
+}
+
+/// Porcupine's key-value histories (`{:process 0, :type :invoke, :f
+/// :append, :key "4", :value "x 0 1 y"}`, with `:get`, `:put`, `:append`;
+/// `:ok`, `:fail`, `:info`), as operations on
+/// [`KeyValue`](crate::models::KeyValue). A read of `""` is a read of an
+/// absent key, as Porcupine's model has it.
+///
+/// # Errors
+/// [`ImportError`] naming the line.
+pub fn porcupine_kv_history(text: &str) -> Result<Vec<ModelOp<KvInput, KvOutput>>, ImportError> {
+    let mut events = Vec::new();
+    let mut pending: BTreeMap<u64, u64> = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = line.trim();
+        if !line.starts_with('{') {
+            continue;
+        }
+        let bad = |reason: String| ImportError::Malformed {
+            line: line_no,
+            reason,
+        };
+        let fields = edn_fields(line).map_err(bad)?;
+        let kind = keyword(&fields, ":type")
+            .and_then(known_kind)
+            .map_err(bad)?;
+        let f = keyword(&fields, ":f").map_err(bad)?;
+        let process = process(&fields).map_err(bad)?;
+        let key = edn_string(fields.get(":key").copied().unwrap_or("nil"))
+            .map_err(bad)?
+            .ok_or_else(|| bad("no :key".to_string()))?;
+        let value = edn_string(fields.get(":value").copied().unwrap_or("nil")).map_err(bad)?;
+        let at = events.len() as u64;
+        if kind == "invoke" {
+            let input = match (f, value) {
+                ("get", _) => KvInput::Get(key),
+                ("put", Some(v)) => KvInput::Put(key, v),
+                ("append", Some(v)) => KvInput::Append(key, v),
+                _ => return Err(bad(format!("cannot invoke :{f} with that value"))),
+            };
+            if pending.insert(process, at).is_some() {
+                return Err(ImportError::InvokedTwice {
+                    at: line_no,
+                    id: process,
+                });
+            }
+            events.push(HistoryEvent::Call {
+                id: at,
+                client: process,
+                input,
+            });
+            continue;
+        }
+        let Some(id) = pending.remove(&process) else {
+            return Err(ImportError::NoInvocation {
+                at: line_no,
+                id: process,
+            });
+        };
+        events.push(match (kind, f) {
+            ("fail", _) => HistoryEvent::Fail { id },
+            ("info", _) => HistoryEvent::Info { id },
+            ("ok", "get") => HistoryEvent::Return {
+                id,
+                output: KvOutput::Value(value.filter(|v| !v.is_empty())),
+            },
+            _ => HistoryEvent::Return {
+                id,
+                output: KvOutput::Ok,
+            },
+        });
+    }
+    history_from_events(events)
 }
 
 fn parse_value(v: &str) -> Result<Value, String> {

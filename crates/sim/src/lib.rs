@@ -64,7 +64,9 @@ pub use error::SimError;
 pub use fault::FaultConfig;
 pub use history::{History, Input, Key, OpId, Operation, Output, Value};
 pub use html::history_html;
-pub use import::{HistoryEvent, ImportError, history_from_events, jepsen_register_history};
+pub use import::{
+    HistoryEvent, ImportError, history_from_events, jepsen_register_history, porcupine_kv_history,
+};
 pub use kv::{Command, Kv};
 pub use linearizability::{Report, Verdict, check};
 pub use lock::{LockRunReport, LockSimConfig, LockSummary, LockViolation, run_lock, run_lock_with};

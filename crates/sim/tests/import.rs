@@ -208,3 +208,46 @@ proptest::proptest! {
         let _ = jepsen_register_history(&lines.join("\n"));
     }
 }
+
+#[test]
+fn porcupine_key_value_logs_check() {
+    let ok = r#"
+{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}
+{:process 1, :type :invoke, :f :get, :key "0", :value nil}
+{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}
+{:process 1, :type :ok, :f :get, :key "0", :value ""}
+{:process 1, :type :invoke, :f :put, :key "1", :value "a \"q\" b"}
+{:process 1, :type :ok, :f :put, :key "1", :value "a \"q\" b"}
+{:process 0, :type :invoke, :f :get, :key "1", :value nil}
+{:process 0, :type :ok, :f :get, :key "1", :value "a \"q\" b"}
+"#;
+    let ops = porcupine_kv_history(ok).unwrap();
+    assert_eq!(ops.len(), 4);
+    assert_eq!(
+        check_model(&synod_sim::models::KeyValue, &ops, 10_000).unwrap(),
+        ModelVerdict::Linearizable
+    );
+    // The read of "" after the append returned: not linearizable.
+    let bad = ok.replace(
+        "{:process 1, :type :invoke, :f :get, :key \"0\", :value nil}\n{:process 0, :type :ok, :f :append, :key \"0\", :value \"x 0 0 y\"}",
+        "{:process 0, :type :ok, :f :append, :key \"0\", :value \"x 0 0 y\"}\n{:process 1, :type :invoke, :f :get, :key \"0\", :value nil}",
+    );
+    let ops = porcupine_kv_history(&bad).unwrap();
+    assert!(matches!(
+        check_model(&synod_sim::models::KeyValue, &ops, 10_000).unwrap(),
+        ModelVerdict::NotLinearizable(_)
+    ));
+    for text in [
+        r#"{:process 0, :type :invoke, :f :get, :key "0, :value nil}"#,
+        r#"{:process 0, :type :invoke, :f :put, :key "0", :value nil}"#,
+        r#"{:process 0, :type :invoke, :f :get, :value nil}"#,
+    ] {
+        assert!(
+            matches!(
+                porcupine_kv_history(text),
+                Err(ImportError::Malformed { line: 1, .. })
+            ),
+            "{text}"
+        );
+    }
+}
