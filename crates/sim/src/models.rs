@@ -213,7 +213,8 @@ impl Model for Set {
             }
             SetInput::Contains(x) if answer(state.contains(&x)) => Some(state.clone()),
             SetInput::ReadAll
-                if output.is_none_or(|o| *o == CollectionOutput::All(state.clone())) =>
+                if output
+                    .is_none_or(|o| matches!(o, CollectionOutput::All(all) if all == state)) =>
             {
                 Some(state.clone())
             }

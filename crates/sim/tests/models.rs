@@ -322,10 +322,9 @@ fn hand_made_histories() {
     assert!(check_model(&Register, &bad, 10).is_err());
 }
 
-#[test]
-fn a_part_out_of_budget_does_not_hide_a_violation_in_another() {
-    // Part "a": many concurrent writes and reads (a large search); part
-    // "b": a stale read. With a tiny budget per part, "b" is still found.
+/// Part "a": many concurrent writes and reads (a large search); part "b":
+/// a stale read.
+fn costly_a_and_stale_b() -> Vec<ModelOp<KvInput, KvOutput>> {
     let mut h = Vec::new();
     for i in 0..12u64 {
         h.push(op(
@@ -343,6 +342,13 @@ fn a_part_out_of_budget_does_not_hide_a_violation_in_another() {
     }
     h.push(op(KvInput::Put("b".into(), "1".into()), 0, 1, KvOutput::Ok));
     h.push(op(KvInput::Get("b".into()), 2, 3, KvOutput::Value(None)));
+    h
+}
+
+#[test]
+fn a_part_out_of_budget_does_not_hide_a_violation_in_another() {
+    // With a tiny budget per part, "b" is still found.
+    let h = costly_a_and_stale_b();
     let verdict = check_model(&KeyValue, &h, 40).unwrap();
     assert!(
         matches!(verdict, ModelVerdict::NotLinearizable(ref r) if r.part == KeyValue.partition(&KvInput::Get("b".into()))),
@@ -352,23 +358,7 @@ fn a_part_out_of_budget_does_not_hide_a_violation_in_another() {
 
 #[test]
 fn each_part_reports_its_operations_steps_and_result_the_same_every_time() {
-    let mut h = Vec::new();
-    for i in 0..12u64 {
-        h.push(op(
-            KvInput::Put("a".into(), i.to_string()),
-            0,
-            100,
-            KvOutput::Ok,
-        ));
-        h.push(op(
-            KvInput::Get("a".into()),
-            0,
-            100,
-            KvOutput::Value(Some(((i + 5) % 12).to_string())),
-        ));
-    }
-    h.push(op(KvInput::Put("b".into(), "1".into()), 0, 1, KvOutput::Ok));
-    h.push(op(KvInput::Get("b".into()), 2, 3, KvOutput::Value(None)));
+    let mut h = costly_a_and_stale_b();
     for k in 0..20u64 {
         h.push(op(
             KvInput::Put(format!("c{k}"), "v".into()),
