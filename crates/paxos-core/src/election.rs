@@ -99,10 +99,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// accepts (carrying the decided index) and prepares for peers that
     /// have not promised.
     fn beat(&mut self) {
-        if !self.is_voter(self.id()) {
-            // Learners only listen: they count toward no quorum.
-            return;
-        }
+        // Every node beats, learners too: a receiver counts only the voters
+        // of its own log, so a true learner's beats count toward nothing,
+        // but a node's log can lag the others' (it missed its promotion to
+        // voter) or run ahead of them (it holds an undecided change that
+        // removes it). Silent, it would be missing from quorums the other
+        // voters still count it in, and with one more node down the
+        // cluster could never elect (liveness seed 229706462200169).
         let (leader, connected, priority) = (self.leader, self.connected, self.config.priority);
         let leader_alive = match self.role {
             Role::Leader => connected,

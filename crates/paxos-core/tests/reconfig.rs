@@ -262,3 +262,114 @@ fn the_members_a_snapshot_records_are_those_at_the_applied_index() {
     n.on_applied(n.decided());
     assert_eq!(n.conf_state().learners, vec![2]);
 }
+
+/// The leader among `among`, if one leads there.
+fn leader_among(c: &Cluster, among: &[NodeId]) -> Option<NodeId> {
+    among
+        .iter()
+        .copied()
+        .find(|n| c.nodes[n].role() == Role::Leader)
+}
+
+/// Ticks one at a time (at most `budget`) until node `id`'s voters
+/// include `node`.
+fn until_voter(c: &mut Cluster, id: NodeId, node: NodeId, budget: u64) -> bool {
+    for _ in 0..budget {
+        if c.nodes[&id].voters().contains(&node) {
+            return true;
+        }
+        c.tick();
+    }
+    false
+}
+
+// A voter that missed its own promotion (its log still says learner)
+// must still be heard: the others count it in their quorums. Here node 5
+// is promoted while cut off, then the leader and one more voter are lost:
+// the two voters left reach a quorum of five only with node 5's beats and
+// promises. (Before every node beat, node 5 stayed silent as a learner and
+// the cluster never elected again: liveness seed 229706462200169.)
+#[test]
+fn a_voter_that_missed_its_promotion_still_counts_toward_an_election() {
+    let mut exercised = 0;
+    for seed in 0..10 {
+        let mut c = Cluster::with_voters(5, &[1, 2, 3, 4], seed, config);
+        let l = settled_leader(&mut c);
+        c.nodes
+            .get_mut(&l)
+            .unwrap()
+            .change_membership(add(5))
+            .unwrap();
+        c.drive(l);
+        // The leader appends the promotion once node 5 caught up; node 5
+        // is cut off before the entry reaches it.
+        assert!(until_voter(&mut c, l, 5, 300), "seed {seed}: no promotion");
+        if c.nodes[&5].voters().contains(&5) {
+            continue;
+        }
+        c.isolate(5);
+        c.ticks(30);
+        assert_eq!(c.nodes[&l].voters(), &[1, 2, 3, 4, 5], "seed {seed}");
+        let last = c.nodes[&l].storage().last_index().unwrap();
+        assert_eq!(c.nodes[&l].decided(), last, "seed {seed}");
+        assert_eq!(c.nodes[&5].voters(), &[1, 2, 3, 4], "seed {seed}");
+        exercised += 1;
+        // Lose the leader and one more voter; node 5 comes back.
+        let v = (1..=4).find(|&n| n != l).unwrap();
+        c.heal();
+        c.isolate(l);
+        c.isolate(v);
+        let rest: Vec<NodeId> = (1..=5).filter(|&n| n != l && n != v).collect();
+        c.ticks(400);
+        let next = leader_among(&c, &rest).unwrap_or_else(|| panic!("seed {seed}: no leader"));
+        assert_ne!(next, 5);
+        assert!(c.propose(next, b"after"));
+        c.ticks(10);
+        let d = c.nodes[&next].decided();
+        for n in &rest {
+            assert_eq!(c.nodes[n].decided(), d, "seed {seed} node {n}");
+        }
+        assert_eq!(c.nodes[&5].voters(), &[1, 2, 3, 4, 5], "seed {seed}");
+    }
+    assert!(exercised >= 5, "only {exercised} seeds cut node 5 in time");
+}
+
+// A node holding an undecided change that removes it must still be heard
+// while the others' logs count it. Here the leader appends its own removal
+// and is cut off at once, with one more voter; the leader comes back: the
+// two other voters reach a quorum of four only with the old leader's
+// beats and promises (which carry its removal, adopted by the new leader).
+#[test]
+fn a_node_holding_its_own_undecided_removal_still_counts_toward_an_election() {
+    for seed in 0..10 {
+        let mut c = Cluster::new(4, seed, config);
+        let l = settled_leader(&mut c);
+        let v = (1..=4).find(|&n| n != l).unwrap();
+        c.nodes
+            .get_mut(&l)
+            .unwrap()
+            .change_membership(remove(l))
+            .unwrap();
+        // Nothing the old leader sends from now on arrives.
+        c.isolate(l);
+        c.isolate(v);
+        c.drive(l);
+        assert!(!c.nodes[&l].voters().contains(&l), "seed {seed}");
+        c.ticks(100);
+        let rest: Vec<NodeId> = (1..=4).filter(|&n| n != l && n != v).collect();
+        assert_eq!(leader_among(&c, &rest), None, "seed {seed}: 2 of 4 elected");
+        // The old leader comes back, still removed in its own log only.
+        c.heal();
+        c.isolate(v);
+        c.ticks(400);
+        let next = leader_among(&c, &rest).unwrap_or_else(|| panic!("seed {seed}: no leader"));
+        assert!(c.propose(next, b"after"));
+        c.ticks(10);
+        let d = c.nodes[&next].decided();
+        assert!(
+            rest.iter().all(|n| c.nodes[n].decided() == d),
+            "seed {seed}"
+        );
+        assert_eq!(c.nodes[&l].status().role, AnyRole::Learner, "seed {seed}");
+    }
+}

@@ -57,19 +57,15 @@ fn membership_seeds_stay_fixed() {
     }
 }
 
-// Liveness seed 229706462200169 (CI's window on 88ea6ca; it fails on
-// 5b10137 too: not caused by that session's changes): NOT FIXED. After
-// membership changes (Remove(2), Add(2), then the leader 5 removes itself)
-// and crashes of node 2 before the Add(2) was durable on it, only nodes 1
-// and 4 send beats after every fault heals (`connected: false`); nodes 2,
-// 3 and 5 send nothing, so no quorum-connected candidate appears and no
-// client completes (NoProgress). Likely: a node that does not find itself
-// among the voters of its own log stays silent, while the others count it
-// in their quorum. Replay: cargo run --release --example simulate --
-// --start 229706462200169 --seeds 1 --faults liveness --protocol paxos
-// --verbose
+// Liveness seed 229706462200169 (found by CI's window on 88ea6ca). After
+// membership changes, node 2 lost its promotion to voter in a crash (its
+// log says learner; the others' say voter) and node 5 held an undecided
+// entry removing itself; both went silent because learners did not beat,
+// so nodes 1 and 4 never heard a quorum of the four voters they count and
+// nobody could campaign (NoProgress). Every node beats now. Replay: cargo
+// run --release --example simulate -- --start 229706462200169 --seeds 1
+// --faults liveness --protocol paxos --verbose
 #[test]
-#[ignore = "known liveness bug, not fixed yet (see the comment)"]
 fn liveness_seed_229706462200169_recovers() {
     let cfg = SimConfig::liveness(229_706_462_200_169).with_protocol(options);
     let report = run_with::<Paxos>(&cfg).unwrap();
