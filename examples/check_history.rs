@@ -15,8 +15,8 @@ use std::time::Instant;
 use clap::Parser;
 use synod_sim::models::{CasRegister, KeyValue};
 use synod_sim::{
-    Model, ModelOp, PartResult, check_model_parts, history_html, jepsen_register_history,
-    porcupine_kv_history,
+    Model, ModelOp, ModelVerdict, PartResult, check_model, check_model_parts, history_html,
+    jepsen_register_history, porcupine_kv_history,
 };
 
 /// Linearizability of recorded histories.
@@ -40,27 +40,56 @@ struct Args {
     /// bytes a step, and parts run two at a time on this machine).
     #[arg(long, default_value_t = 10_000_000)]
     budget: u64,
+    /// Search every part to the end and print each one's operations,
+    /// search steps and result (by default the search stops once the
+    /// verdict is known).
+    #[arg(long)]
+    parts: bool,
 }
 
-/// Checks one history; its operation count, search steps and verdict.
+/// Checks one history; its operation count, search steps (when every
+/// part is searched to the end, `--parts`) and verdict.
 fn check<M>(
     model: &M,
     ops: &[ModelOp<M::Input, M::Output>],
     args: &Args,
     path: &Path,
-) -> Result<(usize, u64, &'static str), String>
+) -> Result<(usize, Option<u64>, &'static str), String>
 where
     M: Model + Sync,
     M::Input: Sync,
     M::Output: Sync,
 {
-    let parts = check_model_parts(model, ops, args.budget).map_err(|e| e.to_string())?;
-    let steps: u64 = parts.iter().map(|p| p.steps).sum();
-    let failing = parts.iter().find_map(|p| match &p.result {
-        PartResult::NotLinearizable(r) => Some(r),
-        _ => None,
-    });
-    if let Some(report) = failing
+    let (failing, unknown, steps) = if args.parts {
+        let parts = check_model_parts(model, ops, args.budget).map_err(|e| e.to_string())?;
+        for p in &parts {
+            let result = match &p.result {
+                PartResult::Linearizable => "linearizable".to_string(),
+                PartResult::Unknown => "unknown (budget)".to_string(),
+                PartResult::NotLinearizable(r) => {
+                    format!("NOT linearizable from time {}", r.failed_at)
+                }
+            };
+            println!(
+                "  part {:>20}: {:>5} operations, {:>9} steps, {result}",
+                p.part, p.operations, p.steps
+            );
+        }
+        let steps = parts.iter().map(|p| p.steps).sum();
+        let unknown = parts.iter().any(|p| p.result == PartResult::Unknown);
+        let failing = parts.into_iter().find_map(|p| match p.result {
+            PartResult::NotLinearizable(r) => Some(r),
+            _ => None,
+        });
+        (failing, unknown, Some(steps))
+    } else {
+        match check_model(model, ops, args.budget).map_err(|e| e.to_string())? {
+            ModelVerdict::NotLinearizable(r) => (Some(r), false, None),
+            ModelVerdict::Unknown { .. } => (None, true, None),
+            _ => (None, false, None),
+        }
+    };
+    if let Some(report) = &failing
         && args.explain
     {
         print!("{}", report.describe(model, ops));
@@ -69,13 +98,13 @@ where
         let stem = path
             .file_stem()
             .map_or("history".into(), |s| s.to_string_lossy());
-        let page = history_html(model, ops, failing, &path.display().to_string());
+        let page = history_html(model, ops, failing.as_ref(), &path.display().to_string());
         let out = dir.join(format!("{stem}.html"));
         std::fs::write(&out, page).map_err(|e| format!("{}: {e}", out.display()))?;
     }
     let verdict = if failing.is_some() {
         "NOT linearizable"
-    } else if parts.iter().any(|p| p.result == PartResult::Unknown) {
+    } else if unknown {
         "unknown (budget)"
     } else {
         "linearizable"
@@ -102,10 +131,13 @@ fn main() -> ExitCode {
             });
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match result {
-            Ok((ops, steps, verdict)) => println!(
-                "{}: {verdict} ({ops} operations, {steps} steps, {ms:.1} ms)",
-                path.display()
-            ),
+            Ok((ops, steps, verdict)) => {
+                let steps = steps.map_or(String::new(), |s| format!("{s} steps, "));
+                println!(
+                    "{}: {verdict} ({ops} operations, {steps}{ms:.1} ms)",
+                    path.display()
+                );
+            }
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
                 failed = true;

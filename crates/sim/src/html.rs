@@ -1,7 +1,7 @@
 //! A history as one self-contained HTML page (in the manner of
 //! Porcupine's): each client a row, each operation a bar from its
 //! invocation to its return on a shared time axis (open-ended and dashed
-//! when the outcome is unknown), the longest linearization found numbered
+//! when the outcome is unknown, with a mark where the client gave up), the longest linearization found numbered
 //! in green, the failing window in red, and every bar's details on hover.
 
 use std::fmt::Write as _;
@@ -30,7 +30,10 @@ pub fn history_html<M: Model>(
     clients.dedup();
     let end = (history.iter())
         .map(|op| match op.outcome {
-            Outcome::Returned { time, .. } => time.max(op.invoked),
+            Outcome::Returned { time, .. }
+            | Outcome::Unknown {
+                gave_up: Some(time),
+            } => time.max(op.invoked),
             _ => op.invoked,
         })
         .max()
@@ -65,15 +68,20 @@ pub fn history_html<M: Model>(
         let y = top + row * k as f64 + 4.0;
         let (returned, output, class) = match &op.outcome {
             Outcome::Returned { time, output } => (*time, Some(output), "op"),
-            Outcome::Unknown => (end, None, "op unknown"),
+            Outcome::Unknown { .. } => (end, None, "op unknown"),
             Outcome::Failed => (op.invoked.saturating_add(1), None, "op failed"),
         };
-        let class = if window.contains(&i) {
-            format!("{class} stuck")
-        } else if order.contains_key(&i) {
+        let class = if order.contains_key(&i) {
             format!("{class} placed")
+        } else if window.contains(&i) {
+            format!("{class} stuck")
         } else {
             class.to_string()
+        };
+        let class = if report.is_some_and(|r| r.culprit == i) {
+            format!("{class} culprit")
+        } else {
+            class
         };
         let (x0, x1) = (x(op.invoked), x(returned.max(op.invoked)));
         let detail = match &op.outcome {
@@ -82,6 +90,9 @@ pub fn history_html<M: Model>(
         };
         let span = match op.outcome {
             Outcome::Returned { time, .. } => format!("[{}, {time}]", op.invoked),
+            Outcome::Unknown {
+                gave_up: Some(time),
+            } => format!("[{}, ?] (the client gave up at {time})", op.invoked),
             _ => format!("[{}, ?]", op.invoked),
         };
         let _ = write!(
@@ -91,6 +102,20 @@ pub fn history_html<M: Model>(
             (x1 - x0).max(3.0),
             row - 8.0
         );
+        if let Outcome::Unknown {
+            gave_up: Some(time),
+        } = op.outcome
+        {
+            // Where the client stopped waiting; the bar goes on, since the
+            // operation may still take effect.
+            let _ = write!(
+                svg,
+                r#"<line class="gaveup" x1="{g:.1}" x2="{g:.1}" y1="{:.1}" y2="{:.1}"/>"#,
+                y - 2.0,
+                y + row - 6.0,
+                g = x(time.max(op.invoked)),
+            );
+        }
         if let Some(n) = order.get(&i) {
             let _ = write!(
                 svg,
@@ -101,13 +126,28 @@ pub fn history_html<M: Model>(
         }
         svg.push_str("</g>");
     }
+    if let Some(r) = report {
+        // The cut: up to here the history already has no linearization.
+        let _ = write!(
+            svg,
+            r#"<line class="cut" x1="{c:.1}" x2="{c:.1}" y1="{:.1}" y2="{:.1}"/>"#,
+            top - 10.0,
+            height - 10.0,
+            c = x(r.failed_at),
+        );
+    }
     let summary = match report {
         None => "linearizable (or not checked)".to_string(),
         Some(r) => format!(
-            "NOT linearizable in part {}: {} operation(s) placed (green, numbered), {} cannot go next (red)",
+            "NOT linearizable in part {}, from time {} on, when #{} (thick outline) completes: {} operation(s) placed (green, numbered), {} concurrent with it unplaced (red)",
             r.part,
+            r.failed_at,
+            r.culprit,
             r.linearized.len(),
-            r.window.len()
+            r.window
+                .iter()
+                .filter(|i| !r.linearized.contains(i))
+                .count()
         ),
     };
     format!(
@@ -121,6 +161,9 @@ body {{ font-family: sans-serif; margin: 16px; }}
 .op.stuck rect {{ fill: #f4a6a6; stroke: #c62828; stroke-width: 2; }}
 .op.unknown rect {{ stroke-dasharray: 4 3; fill-opacity: 0.5; }}
 .op.failed rect {{ fill: #eee; stroke: #bbb; }}
+.gaveup {{ stroke: #000; stroke-width: 2; }}
+.cut {{ stroke: #c62828; stroke-width: 1; stroke-dasharray: 6 4; }}
+.op.culprit rect {{ stroke: #000; stroke-width: 3; }}
 .op:hover rect {{ stroke: #000; stroke-width: 2; }}
 .n {{ font-size: 11px; fill: #1b5e20; }}
 </style></head>

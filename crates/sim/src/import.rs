@@ -34,7 +34,8 @@ pub enum HistoryEvent<I, O> {
         /// The operation.
         id: u64,
     },
-    /// Operation `id`'s outcome is unknown (as if it never returned).
+    /// Operation `id`'s outcome is unknown (as if it never returned); the
+    /// client gave up on it here.
     Info {
         /// The operation.
         id: u64,
@@ -72,7 +73,9 @@ pub enum ImportError {
 }
 
 /// The operations of an ordered history, each invoked and completed at
-/// its entry's position; those still pending at the end are unknown.
+/// its entry's position (an `Info` is the give-up time of an unknown
+/// outcome); those still pending at the end are unknown, with no give-up
+/// time.
 ///
 /// # Errors
 /// [`ImportError::NoInvocation`], [`ImportError::InvokedTwice`].
@@ -92,13 +95,18 @@ pub fn history_from_events<I, O>(
                     client,
                     input,
                     invoked: time,
-                    outcome: Outcome::Unknown,
+                    outcome: Outcome::UNKNOWN,
                 });
                 continue;
             }
             HistoryEvent::Return { id, output } => (id, Outcome::Returned { time, output }),
             HistoryEvent::Fail { id } => (id, Outcome::Failed),
-            HistoryEvent::Info { id } => (id, Outcome::Unknown),
+            HistoryEvent::Info { id } => (
+                id,
+                Outcome::Unknown {
+                    gave_up: Some(time),
+                },
+            ),
         };
         let Some(k) = pending.remove(&id) else {
             return Err(ImportError::NoInvocation { at, id });

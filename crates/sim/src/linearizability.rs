@@ -30,10 +30,15 @@ pub enum Verdict {
 pub struct Report {
     /// The key whose operations fail.
     pub key: Key,
-    /// The longest prefix of operations that could be linearized, in order.
+    /// The earliest completion time at which the key's history, cut there,
+    /// has no linearization (see [`ModelReport`](crate::ModelReport)).
+    pub failed_at: u64,
+    /// The operation completing then.
+    pub culprit: OpId,
+    /// The longest linearization found of the cut history, in order.
     pub linearized: Vec<OpId>,
-    /// Operations concurrent with the first one that could not be placed:
-    /// the failing window.
+    /// Every operation concurrent with the culprit (the culprit
+    /// included): the smallest failing window.
     pub window: Vec<OpId>,
 }
 
@@ -44,15 +49,23 @@ impl Report {
         use std::fmt::Write as _;
         let ops = history.operations();
         let mut out = format!(
-            "key {}: after linearizing {} operation(s), none of these fits:\n",
+            "key {}: not linearizable from time {} on, when #{} completes; the longest linearization found places {} operation(s)",
             self.key,
+            self.failed_at,
+            self.culprit,
             self.linearized.len()
         );
         if let Some(&last) = self.linearized.last() {
-            let _ = writeln!(out, "  last placed: #{last} {:?}", ops[last]);
+            let _ = write!(out, ", the last #{last} {:?}", ops[last]);
         }
+        out.push_str("; the operations concurrent with it:\n");
         for &id in &self.window {
-            let _ = writeln!(out, "  #{id} {:?}", ops[id]);
+            let placed = if self.linearized.contains(&id) {
+                "placed"
+            } else {
+                "not placed"
+            };
+            let _ = writeln!(out, "  #{id} {:?} ({placed})", ops[id]);
         }
         out
     }
@@ -145,8 +158,15 @@ fn check_key(history: &History, key: Key, ids: &[OpId], budget: &mut u64) -> Ver
     match search(&Register, &ops, budget) {
         Search::Linearizable => Verdict::Linearizable,
         Search::Unknown => Verdict::Unknown,
-        Search::Stuck { linearized, window } => Verdict::NotLinearizable(Report {
+        Search::Stuck {
+            linearized,
+            window,
+            failed_at,
+            culprit,
+        } => Verdict::NotLinearizable(Report {
             key,
+            failed_at,
+            culprit: ids[culprit],
             linearized: linearized.iter().map(|&k| ids[k]).collect(),
             window: window.iter().map(|&k| ids[k]).collect(),
         }),

@@ -51,8 +51,8 @@ fn an_ordered_event_list_needs_no_timestamps() {
     let ops = history_from_events(events).unwrap();
     assert_eq!(ops.len(), 5);
     assert_eq!(ops[2].outcome, Outcome::Failed);
-    assert_eq!(ops[3].outcome, Outcome::Unknown);
-    assert_eq!(ops[4].outcome, Outcome::Unknown, "still pending at the end");
+    assert_eq!(ops[3].outcome, Outcome::Unknown { gave_up: Some(7) });
+    assert_eq!(ops[4].outcome, Outcome::UNKNOWN, "still pending at the end");
     assert_eq!(
         check_model(&CasRegister, &ops, 10_000).unwrap(),
         ModelVerdict::Linearizable
@@ -250,4 +250,45 @@ fn porcupine_key_value_logs_check() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn a_give_up_time_bounds_nothing_and_may_not_precede_the_call() {
+    // Client 1 gave up on write 1 at time 3; a read at 10 still sees it:
+    // the write may take effect after the client stopped waiting.
+    let ops = vec![
+        ModelOp {
+            client: 1,
+            input: CasInput::Write(1),
+            invoked: 1,
+            outcome: Outcome::Unknown { gave_up: Some(3) },
+        },
+        ModelOp {
+            client: 2,
+            input: CasInput::Read,
+            invoked: 10,
+            outcome: Outcome::Returned {
+                time: 11,
+                output: RegisterOutput::Value(Some(1)),
+            },
+        },
+    ];
+    assert_eq!(
+        check_model(&CasRegister, &ops, 10_000).unwrap(),
+        ModelVerdict::Linearizable
+    );
+    let backwards = vec![ModelOp {
+        client: 1,
+        input: CasInput::Write(1),
+        invoked: 5,
+        outcome: Outcome::<RegisterOutput>::Unknown { gave_up: Some(4) },
+    }];
+    assert!(matches!(
+        check_model(&CasRegister, &backwards, 10_000),
+        Err(SimError::CompletionBeforeInvocation {
+            op: 0,
+            invoked: 5,
+            completed: 4
+        })
+    ));
 }

@@ -85,9 +85,16 @@ fn concurrency_allows_either_order() {
         panic!("{v:?}")
     };
     assert_eq!(report.key, 0);
-    assert!(!report.window.is_empty());
+    // The smallest failing window: the history is fine until the second
+    // read answers 2 at time 14, and nothing else is concurrent with it.
+    assert_eq!((report.failed_at, report.culprit), (14, 3));
+    assert_eq!(report.window, vec![3]);
+    assert_eq!(report.linearized.len(), 3);
     let text = report.describe(&h);
-    assert!(text.contains("none of these fits"), "{text}");
+    assert!(
+        text.contains("not linearizable from time 14 on, when #3 completes"),
+        "{text}"
+    );
 }
 
 // A timed-out write may have happened at any time after its invocation,

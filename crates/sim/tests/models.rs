@@ -80,7 +80,10 @@ fn history<I: Clone, O: Clone>(ops: Vec<(I, O, u64, u64, u8)>) -> Vec<ModelOp<I,
             input,
             invoked: start,
             outcome: match kind % 8 {
-                0 => Outcome::Unknown,
+                // A give-up time bounds nothing: the brute force ignores it.
+                0 => Outcome::Unknown {
+                    gave_up: len.is_multiple_of(2).then_some(start + len),
+                },
                 1 => Outcome::Failed,
                 _ => Outcome::Returned {
                     time: start + len,
@@ -104,7 +107,40 @@ where
         "budget ran out on a tiny history"
     );
     prop_assert_eq!(fast == ModelVerdict::Linearizable, slow, "{:?}", h);
+    if let ModelVerdict::NotLinearizable(r) = &fast {
+        // The smallest failing window: the failing part cut at `failed_at`
+        // has no linearization, cut at its completion before that it has.
+        let part: Vec<ModelOp<M::Input, M::Output>> = (h.iter())
+            .filter(|op| model.partition(&op.input) == r.part && op.outcome != Outcome::Failed)
+            .cloned()
+            .collect();
+        prop_assert_eq!(returned(&h[r.culprit]), Some(r.failed_at));
+        prop_assert!(r.window.contains(&r.culprit));
+        prop_assert!(!brute(model, &cut(&part, r.failed_at)), "{:?} {:?}", r, h);
+        let before = (part.iter())
+            .filter_map(returned)
+            .filter(|&t| t < r.failed_at)
+            .max();
+        if let Some(t) = before {
+            prop_assert!(brute(model, &cut(&part, t)), "{:?} {:?}", r, h);
+        }
+    }
     Ok(())
+}
+
+/// `h` as seen at time `t`: operations invoked by then, those answering
+/// later still pending.
+fn cut<I: Clone, O: Clone>(h: &[ModelOp<I, O>], t: u64) -> Vec<ModelOp<I, O>> {
+    (h.iter())
+        .filter(|op| op.invoked <= t)
+        .map(|op| {
+            let mut op = op.clone();
+            if returned(&op).is_some_and(|r| r > t) {
+                op.outcome = Outcome::UNKNOWN;
+            }
+            op
+        })
+        .collect()
 }
 
 fn times() -> impl Strategy<Value = (u64, u64, u8)> {
@@ -400,7 +436,65 @@ fn a_report_says_what_was_placed_and_why_the_rest_cannot_go() {
     assert!(text.contains("places 2 operation(s)"), "{text}");
     assert!(text.contains("leaving the state 2"), "{text}");
     assert!(
-        text.contains("#2 client 0 [2, 3] Read -> Count(1): its output is impossible"),
+        text.contains(
+            "#2 client 0 [2, 3] Read -> Count(1) (completes at the cut): its output is impossible"
+        ),
+        "{text}"
+    );
+    assert_eq!((report.failed_at, report.culprit), (3, 2));
+    assert_eq!(
+        report.window,
+        vec![2],
+        "only the read is concurrent with itself"
+    );
+}
+
+// The smallest failing window: a long history that goes wrong once, in
+// the middle, is cut at the first completion no order explains, and the
+// window holds only the operations concurrent with it; what came after
+// is left out of the report.
+#[test]
+fn the_report_narrows_a_long_history_to_the_first_failing_completion() {
+    use CollectionOutput as C;
+    let mut h = Vec::new();
+    let mut t = 0;
+    // 40 increments, each read back: fine.
+    for n in 1..=40i64 {
+        h.push(op(CounterInput::Add(1), t, t + 2, C::Ok));
+        h.push(op(CounterInput::Read, t + 3, t + 4, C::Count(n)));
+        t += 5;
+    }
+    // An increment overlapping a read that saw it and one that did not
+    // (fine: either order), then a read that lost it (the failure).
+    let at = t;
+    h.push(op(CounterInput::Add(1), at, at + 4, C::Ok));
+    h.push(op(CounterInput::Read, at + 1, at + 2, C::Count(41)));
+    h.push(op(CounterInput::Read, at + 5, at + 6, C::Count(40)));
+    // 40 more operations after it, all consistent with one another.
+    for n in 0..40u64 {
+        h.push(op(
+            CounterInput::Read,
+            at + 10 + n,
+            at + 10 + n,
+            C::Count(41),
+        ));
+    }
+    for (k, o) in h.iter_mut().enumerate() {
+        o.client = k as u64 % 4;
+    }
+    let ModelVerdict::NotLinearizable(report) = check_model(&Counter, &h, 1_000_000).unwrap()
+    else {
+        panic!("linearizable?");
+    };
+    let culprit = 82;
+    assert_eq!((report.failed_at, report.culprit), (at + 6, culprit));
+    assert_eq!(report.window, vec![culprit]);
+    // Everything before the failing read is placed, nothing after it.
+    assert_eq!(report.linearized.len(), 82);
+    assert!(report.linearized.iter().all(|&i| i < culprit));
+    let text = report.describe(&Counter, &h);
+    assert!(
+        text.contains("not linearizable from time 206 on, when #82 completes"),
         "{text}"
     );
 }
@@ -415,7 +509,7 @@ fn histories_and_verdicts_round_trip_through_json() {
             client: 3,
             input: KvInput::Append("x".into(), "2".into()),
             invoked: 1,
-            outcome: Outcome::Unknown,
+            outcome: Outcome::UNKNOWN,
         },
         op(
             KvInput::Get("x".into()),
@@ -451,7 +545,7 @@ fn the_html_page_shows_every_operation_with_the_failure_marked() {
         client: 9,
         input: CounterInput::Add(5),
         invoked: 1,
-        outcome: Outcome::Unknown,
+        outcome: Outcome::Unknown { gave_up: Some(2) },
     });
     for (k, o) in lost.iter_mut().enumerate() {
         o.client = k as u64 % 3;
@@ -466,7 +560,16 @@ fn the_html_page_shows_every_operation_with_the_failure_marked() {
         lost.len(),
         "one bar per operation"
     );
-    assert_eq!(page.matches("op stuck").count(), report.window.len());
+    let unplaced = (report.window.iter())
+        .filter(|i| !report.linearized.contains(i))
+        .count();
+    assert_eq!(page.matches("op stuck").count(), unplaced);
+    assert_eq!(
+        page.matches("culprit\"").count(),
+        1,
+        "the culprit is outlined"
+    );
+    assert_eq!(page.matches("class=\"cut\"").count(), 1, "the cut is drawn");
     assert_eq!(
         page.matches("op placed").count() + page.matches("op unknown placed").count(),
         report.linearized.len()
@@ -475,6 +578,12 @@ fn the_html_page_shows_every_operation_with_the_failure_marked() {
         page.contains("op unknown"),
         "the unknown outcome is drawn open-ended"
     );
+    assert_eq!(
+        page.matches("class=\"gaveup\"").count(),
+        1,
+        "the give-up time is marked"
+    );
+    assert!(page.contains("(the client gave up at 2)"), "{page}");
     assert!(
         page.contains("a &lt;lost&gt; increment") && !page.contains("<lost>"),
         "not escaped"
