@@ -635,8 +635,7 @@ fn search_once<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -
 
     let words = n.div_ceil(64).max(1);
     let mut linearized = vec![0u64; words];
-    let mut cache: std::collections::HashSet<(Vec<u64>, M::State)> =
-        std::collections::HashSet::new();
+    let mut cache = Memo::<M::State>::default();
     // (op, state before it)
     let mut stack: Vec<(usize, M::State)> = Vec::new();
     let mut state = model.init();
@@ -654,7 +653,7 @@ fn search_once<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -
             let op = &ops[e.op];
             if let Some(new_state) = model.step(&state, op.input, op.output) {
                 linearized[e.op / 64] |= 1 << (e.op % 64);
-                if cache.insert((linearized.clone(), new_state.clone())) {
+                if cache.insert(&linearized, &new_state) {
                     stack.push((e.op, std::mem::replace(&mut state, new_state)));
                     unlink(call_at[e.op], &mut next, &mut prev);
                     unlink(ret_at[e.op], &mut next, &mut prev);
@@ -700,4 +699,90 @@ fn search_once<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -
         }
     }
     Search::Linearizable
+}
+
+/// Lowe's memo of (linearized set, state) pairs already explored. Looked
+/// up without allocating (a pair is copied only when it is new), hashed
+/// with a fixed, fast function: the search's result never depends on the
+/// hash, only its speed.
+struct Memo<S> {
+    buckets: std::collections::HashMap<u64, Vec<(Box<[u64]>, S)>, FixedHash>,
+}
+
+impl<S> Default for Memo<S> {
+    fn default() -> Self {
+        Self {
+            buckets: std::collections::HashMap::default(),
+        }
+    }
+}
+
+impl<S: Eq + Hash + Clone> Memo<S> {
+    /// Records the pair; false if it was there already.
+    fn insert(&mut self, set: &[u64], state: &S) -> bool {
+        use std::hash::Hasher as _;
+        // The set and the state pick the bucket (by the set alone, as
+        // Porcupine does, one set met thousands of states on its c50
+        // key-value history: 50x slower).
+        let mut h = Fx::default();
+        set.hash(&mut h);
+        state.hash(&mut h);
+        let bucket = self.buckets.entry(h.finish()).or_default();
+        if bucket.iter().any(|(b, s)| **b == *set && s == state) {
+            return false;
+        }
+        bucket.push((set.into(), state.clone()));
+        true
+    }
+}
+
+/// Builds [`Fx`] hashers.
+type FixedHash = std::hash::BuildHasherDefault<Fx>;
+
+/// A fast multiplicative hash (the one rustc uses), fixed so runs behave
+/// alike.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
