@@ -706,8 +706,11 @@ fn search_once<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -
 /// with a fixed, fast function: the search's result never depends on the
 /// hash, only its speed.
 struct Memo<S> {
-    buckets: std::collections::HashMap<u64, Vec<(Box<[u64]>, S)>, FixedHash>,
+    buckets: std::collections::HashMap<u64, Vec<Explored<S>>, FixedHash>,
 }
+
+/// A linearized set and the state it left.
+type Explored<S> = (Box<[u64]>, S);
 
 impl<S> Default for Memo<S> {
     fn default() -> Self {
