@@ -115,6 +115,11 @@ struct Args {
     /// found before that is reported).
     #[arg(long, default_value_t = 20)]
     max_failures: usize,
+    /// Write the page of each failing seed whose history is not
+    /// linearizable (its failing key's operations on a time axis, the
+    /// failure marked) into this directory, as seed-N.html.
+    #[arg(long)]
+    html: Option<std::path::PathBuf>,
 }
 
 /// What the workers share: the next seed to run, the totals and the
@@ -200,6 +205,15 @@ fn main() -> ExitCode {
         let v = r.violation.as_ref().expect("a failure has a violation");
         eprintln!("  seed {}: {v:?}", r.seed);
         eprintln!("    replay: {}", r.replay_command(args.faults.name()));
+        if let Some(dir) = &args.html
+            && let Some(page) = r.history_html(100_000_000)
+        {
+            let path = dir.join(format!("seed-{}.html", r.seed));
+            match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, page)) {
+                Ok(()) => eprintln!("    page: {}", path.display()),
+                Err(e) => eprintln!("    page: {}: {e}", path.display()),
+            }
+        }
     }
     ExitCode::FAILURE
 }

@@ -176,3 +176,49 @@ body {{ font-family: sans-serif; margin: 16px; }}
         summary = escape(&summary),
     )
 }
+
+impl crate::RunReport {
+    /// The page of the key whose history is not linearizable (as
+    /// [`history_html`] draws it, the failure narrowed and marked), or
+    /// `None` when the history checks (or the check runs out of `budget`).
+    #[must_use]
+    pub fn history_html(&self, budget: u64) -> Option<String> {
+        let crate::Verdict::NotLinearizable(r) = crate::check(&self.history, budget) else {
+            return None;
+        };
+        let all = self.history.operations();
+        let ids: Vec<usize> = (0..all.len()).filter(|&i| all[i].key == r.key).collect();
+        let pos = |id: usize| ids.binary_search(&id).unwrap_or(0);
+        let ops: Vec<ModelOp<crate::Input, crate::Output>> = (ids.iter())
+            .map(|&i| {
+                let op = &all[i];
+                ModelOp {
+                    client: op.client,
+                    input: op.input,
+                    invoked: op.invoked,
+                    outcome: match op.completed {
+                        Some((time, output)) => Outcome::Returned { time, output },
+                        None => Outcome::UNKNOWN,
+                    },
+                }
+            })
+            .collect();
+        let report = ModelReport {
+            part: r.key,
+            failed_at: r.failed_at,
+            culprit: pos(r.culprit),
+            linearized: r.linearized.iter().map(|&i| pos(i)).collect(),
+            window: r.window.iter().map(|&i| pos(i)).collect(),
+        };
+        let title = format!(
+            "seed {} ({}): key {}, operation numbers are this key's",
+            self.seed, self.protocol, r.key
+        );
+        Some(history_html(
+            &crate::linearizability::Register,
+            &ops,
+            Some(&report),
+            &title,
+        ))
+    }
+}

@@ -323,3 +323,33 @@ proptest! {
         prop_assert_eq!(fast, brute_force(&h), "{:?}", h);
     }
 }
+
+// A run's failing key, as a page: what `simulate --html DIR` writes.
+#[test]
+fn a_run_report_draws_its_failing_key() {
+    let bad = history(&[
+        (1, 0, Put(1), 0, Some((2, Output::Ok))),
+        (2, 5, Put(9), 0, Some((1, Output::Ok))),
+        (3, 0, Get, 3, Some((4, Output::Value(None)))),
+    ]);
+    let report = |h: History| RunReport {
+        seed: 7,
+        protocol: "raft",
+        summary: Summary::default(),
+        violation: None,
+        history: h,
+        trace_hash: 0,
+        events: Vec::new(),
+        check_unknown: false,
+    };
+    let page = report(bad)
+        .history_html(B)
+        .expect("a page for a failing key");
+    assert!(page.contains("seed 7 (raft): key 0"), "{page}");
+    // Key 0's two operations only; the read is the culprit at time 4.
+    assert_eq!(page.matches("<g class=\"op").count(), 2, "{page}");
+    assert!(page.contains("from time 4 on, when #1"), "{page}");
+    assert_eq!(page.matches("culprit\"").count(), 1);
+    let good = history(&[(1, 0, Put(1), 0, Some((2, Output::Ok)))]);
+    assert_eq!(report(good).history_html(B), None);
+}
