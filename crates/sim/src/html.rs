@@ -88,13 +88,7 @@ pub fn history_html<M: Model>(
             Outcome::Failed => format!("#{i} {:?} (failed: did not take effect)", op.input),
             _ => format!("#{i} {}", model.describe(&op.input, output)),
         };
-        let span = match op.outcome {
-            Outcome::Returned { time, .. } => format!("[{}, {time}]", op.invoked),
-            Outcome::Unknown {
-                gave_up: Some(time),
-            } => format!("[{}, ?] (the client gave up at {time})", op.invoked),
-            _ => format!("[{}, ?]", op.invoked),
-        };
+        let span = op.span();
         let _ = write!(
             svg,
             r#"<g class="{class}"><title>{} {span}</title><rect x="{x0:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" rx="3"/>"#,

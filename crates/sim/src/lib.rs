@@ -57,6 +57,7 @@ mod protocol_replica;
 mod raft;
 mod replica;
 mod report;
+mod search;
 
 pub use cluster::{run, run_with};
 pub use config::SimConfig;

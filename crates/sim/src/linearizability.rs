@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 
 use crate::history::{History, Input, Key, OpId, Output, Value};
-use crate::model::{Model, Search, SearchOp, search};
+use crate::model::Model;
+use crate::models::{CasInput, CasRegister, RegisterOutput};
+use crate::search::{Search, SearchOp, search};
 
 /// The checker's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,31 +73,6 @@ impl Report {
     }
 }
 
-/// A single register's state after an operation, or `None` if the output
-/// is impossible in `state`.
-fn step(state: Option<Value>, input: Input, output: Option<Output>) -> Option<Option<Value>> {
-    match input {
-        Input::Put(v) => match output {
-            None | Some(Output::Ok) => Some(Some(v)),
-            Some(_) => None,
-        },
-        Input::Get => match output {
-            None => Some(state),
-            Some(Output::Value(v)) if v == state => Some(state),
-            Some(_) => None,
-        },
-        Input::Cas { expect, new } => {
-            let applies = state == expect;
-            match output {
-                None => Some(if applies { Some(new) } else { state }),
-                Some(Output::Cas(true)) if applies => Some(Some(new)),
-                Some(Output::Cas(false)) if !applies => Some(state),
-                Some(_) => None,
-            }
-        }
-    }
-}
-
 /// Checks every key's operations, spending at most `budget` search steps
 /// in all.
 #[must_use]
@@ -119,7 +96,8 @@ pub fn check(history: &History, budget: u64) -> Verdict {
     Verdict::Linearizable
 }
 
-/// A register per key, as a [`Model`]: the simulator's own workload.
+/// A register per key, as a [`Model`]: the simulator's own workload, in
+/// its own types, checked as the built-in [`CasRegister`].
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Register;
 
@@ -138,7 +116,17 @@ impl Model for Register {
         input: &Input,
         output: Option<&Output>,
     ) -> Option<Option<Value>> {
-        step(*state, *input, output.copied())
+        let input = match *input {
+            Input::Put(v) => CasInput::Write(v),
+            Input::Get => CasInput::Read,
+            Input::Cas { expect, new } => CasInput::Cas { expect, new },
+        };
+        let output = output.map(|o| match *o {
+            Output::Ok => RegisterOutput::Ok,
+            Output::Value(v) => RegisterOutput::Value(v),
+            Output::Cas(applied) => RegisterOutput::Cas(applied),
+        });
+        CasRegister.step(state, &input, output.as_ref())
     }
 }
 
@@ -158,17 +146,15 @@ fn check_key(history: &History, key: Key, ids: &[OpId], budget: &mut u64) -> Ver
     match search(&Register, &ops, budget) {
         Search::Linearizable => Verdict::Linearizable,
         Search::Unknown => Verdict::Unknown,
-        Search::Stuck {
-            linearized,
-            window,
-            failed_at,
-            culprit,
-        } => Verdict::NotLinearizable(Report {
-            key,
-            failed_at,
-            culprit: ids[culprit],
-            linearized: linearized.iter().map(|&k| ids[k]).collect(),
-            window: window.iter().map(|&k| ids[k]).collect(),
-        }),
+        Search::Stuck(f) => {
+            let f = f.in_history(ids);
+            Verdict::NotLinearizable(Report {
+                key,
+                failed_at: f.failed_at,
+                culprit: f.culprit,
+                linearized: f.linearized,
+                window: f.window,
+            })
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! memoization that checks the simulator's registers, run per partition.
 
 use std::collections::BTreeMap;
+
+use crate::search::{Once, SearchOp, Searcher, narrow};
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -97,6 +99,20 @@ pub struct ModelOp<I, O> {
     pub outcome: Outcome<O>,
 }
 
+impl<I, O> ModelOp<I, O> {
+    /// When it ran, for reports: `[invoked, returned]`, with `?` for an
+    /// outcome not known and the give-up time when there is one.
+    pub(crate) fn span(&self) -> String {
+        match self.outcome {
+            Outcome::Returned { time, .. } => format!("[{}, {time}]", self.invoked),
+            Outcome::Unknown {
+                gave_up: Some(time),
+            } => format!("[{}, ?, gave up at {time}]", self.invoked),
+            _ => format!("[{}, ?]", self.invoked),
+        }
+    }
+}
+
 /// The verdict of [`check_model`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -122,9 +138,13 @@ pub struct ModelReport {
     /// time at which the part's history, cut there (operations completing
     /// later still pending), has no linearization. Cut at the completion
     /// before it, one was found (or the budget ran out looking).
+    /// `u64::MAX` when only the whole history fails, its pending
+    /// operations included (a model that refuses some operation whatever
+    /// it answered).
     pub failed_at: u64,
-    /// The operation completing at `failed_at`: no order of what came
-    /// before explains its output together with the rest.
+    /// The operation completing at `failed_at` (pending, at `u64::MAX`):
+    /// no order of what came before explains its output together with
+    /// the rest.
     pub culprit: usize,
     /// The longest linearization found of the cut history, in order.
     pub linearized: Vec<usize>,
@@ -145,40 +165,33 @@ impl ModelReport {
         history: &[ModelOp<M::Input, M::Output>],
     ) -> String {
         use std::fmt::Write as _;
+        // Cut at `failed_at`: a later answer is not seen yet.
         let output = |op: &ModelOp<M::Input, M::Output>| match &op.outcome {
-            Outcome::Returned { output, .. } => Some(output.clone()),
+            Outcome::Returned { time, output } if *time <= self.failed_at => Some(output.clone()),
             _ => None,
         };
-        let returned = |op: &ModelOp<M::Input, M::Output>| match &op.outcome {
-            Outcome::Returned { time, .. } => *time,
-            _ => u64::MAX,
-        };
-        let span = |op: &ModelOp<M::Input, M::Output>| match &op.outcome {
-            Outcome::Returned { time, .. } => format!("[{}, {time}]", op.invoked),
-            Outcome::Unknown {
-                gave_up: Some(time),
-            } => format!("[{}, ?, gave up at {time}]", op.invoked),
-            _ => format!("[{}, ?]", op.invoked),
+        let at = if self.failed_at == u64::MAX {
+            "only at the end".to_string()
+        } else {
+            format!("from time {} on", self.failed_at)
         };
         let mut out = format!(
-            "part {}: not linearizable from time {} on, when #{} completes (cut at any earlier completion, an order was found); \
+            "part {}: not linearizable {at}, when #{} completes (cut at any earlier completion, an order was found); \
              the longest linearization found of the history up to then places {} operation(s):\n",
             self.part,
-            self.failed_at,
             self.culprit,
             self.linearized.len()
         );
         let mut state = model.init();
         for (n, &i) in self.linearized.iter().enumerate() {
             let op = &history[i];
-            // Cut at `failed_at`: a later answer is not seen yet.
-            let o = output(op).filter(|_| returned(op) <= self.failed_at);
+            let o = output(op);
             let _ = writeln!(
                 out,
                 "  {}. #{i} client {} {} {}",
                 n + 1,
                 op.client,
-                span(op),
+                op.span(),
                 model.describe(&op.input, o.as_ref())
             );
             if let Some(next) = model.step(&state, &op.input, o.as_ref()) {
@@ -192,7 +205,7 @@ impl ModelReport {
         );
         for &i in &self.window {
             let op = &history[i];
-            let o = output(op).filter(|_| returned(op) <= self.failed_at);
+            let o = output(op);
             let why = if let Some(n) = self.linearized.iter().position(|&k| k == i) {
                 format!("placed {}.", n + 1)
             } else if model.step(&state, &op.input, o.as_ref()).is_some() {
@@ -209,7 +222,7 @@ impl ModelReport {
                 out,
                 "  #{i} client {} {} {}{culprit}: {why}",
                 op.client,
-                span(op),
+                op.span(),
                 model.describe(&op.input, o.as_ref())
             );
         }
@@ -248,16 +261,15 @@ pub enum PartResult {
 /// violation in another: a failing part, else the parts that ran out, else
 /// linearizable. See [`check_model_parts`] for every part's account.
 ///
-/// A verdict needs only one failing part, so the parts are searched with
-/// budgets that grow fourfold from 10,000 steps up to `budget_per_part`,
-/// the parts still undecided each round searched again from the start: a
-/// violation that is cheap to prove in one part is found without first
-/// exhausting the budget on a costly part, and a part that needs N steps
-/// costs at most 7N/3 (the earlier rounds sum to less than a third of the
-/// last one, which is under 4N).
-/// The failing part reported is the first in part order among those
-/// proved at the smallest budget that proves one: it depends on the
-/// history and the budget only, never on the threads.
+/// A verdict needs only one failing part, so the parts are searched in
+/// rounds, each round letting every undecided part search on (from where
+/// it stopped: no step is spent twice) up to a total that grows by a
+/// quarter each round, from 10,000 steps to `budget_per_part`, until one
+/// fails or all are decided: a violation cheap to prove in one part is
+/// found without first spending the budget of a costly part, and only
+/// the failure reported is narrowed. The failing part reported is the
+/// first in part order among those that fail in the same round: it
+/// depends on the history and the budget only, never on the threads.
 ///
 /// # Errors
 /// [`crate::SimError::CompletionBeforeInvocation`] for an operation that
@@ -272,35 +284,33 @@ where
     M::Input: Sync,
     M::Output: Sync,
 {
-    let mut open = parts_of(model, history)?;
-    let mut budget = budget_per_part.min(10_000);
-    loop {
-        let checks = run_parts(model, history, &open, budget);
-        let mut unknown = Vec::new();
-        for p in checks {
-            match p.result {
-                PartResult::Linearizable => {}
-                PartResult::Unknown => unknown.push(p.part),
-                PartResult::NotLinearizable(report) => {
+    let parts = parts_of(model, history)?;
+    let mut unknown = Vec::new();
+    for searched in run_parts(model, history, &parts, budget_per_part, true) {
+        match searched.found {
+            Some(Once::Linearizable) => {}
+            None => unknown.push(parts[searched.k].0),
+            Some(Once::Stuck(..)) => {
+                // The first failing part in part order: the only one the
+                // verdict narrows.
+                let check = finish(model, history, &parts, searched, budget_per_part);
+                if let PartResult::NotLinearizable(report) = check.result {
                     return Ok(ModelVerdict::NotLinearizable(report));
                 }
             }
         }
-        if unknown.is_empty() {
-            return Ok(ModelVerdict::Linearizable);
-        }
-        if budget >= budget_per_part {
-            return Ok(ModelVerdict::Unknown { parts: unknown });
-        }
-        budget = budget.saturating_mul(4).min(budget_per_part);
-        open.retain(|(part, _)| unknown.binary_search(part).is_ok());
     }
+    Ok(if unknown.is_empty() {
+        ModelVerdict::Linearizable
+    } else {
+        ModelVerdict::Unknown { parts: unknown }
+    })
 }
 
-/// Checks every part of `history` on its own with the whole budget, in
-/// parallel (one thread per core, parts dealt out in order; the results do
-/// not depend on the threads), and reports each part's operations, steps
-/// and result, in part order.
+/// Checks every part of `history` on its own to the end (or its budget),
+/// in parallel (one thread per core, parts dealt out in order; the
+/// results do not depend on the threads), and reports each part's
+/// operations, steps and result, in part order.
 ///
 /// # Errors
 /// As [`check_model`].
@@ -315,7 +325,10 @@ where
     M::Output: Sync,
 {
     let parts = parts_of(model, history)?;
-    Ok(run_parts(model, history, &parts, budget_per_part))
+    let searched = run_parts(model, history, &parts, budget_per_part, false);
+    Ok((searched.into_iter())
+        .map(|p| finish(model, history, &parts, p, budget_per_part))
+        .collect())
 }
 
 /// The operations of each part (failed ones left out), in part order.
@@ -344,70 +357,119 @@ fn parts_of<M: Model>(
     Ok(parts.into_iter().collect())
 }
 
-/// Searches each of `parts` with `budget` steps, on one thread per core.
+/// Searches `parts` on one thread per core, each thread keeping the parts
+/// it was dealt (the k-th part goes to thread k mod threads). With
+/// `until_one_fails`, in rounds whose totals grow by a quarter from
+/// 10,000 steps, stopping at the end of the first round in which a part
+/// fails (the threads meet between rounds, so which round that is does
+/// not depend on them); else in one round of the whole budget. What each
+/// part found (`None`: undecided), in part order; failures not yet
+/// narrowed (see [`finish`]).
 fn run_parts<M>(
     model: &M,
     history: &[ModelOp<M::Input, M::Output>],
     parts: &[(u64, Vec<usize>)],
     budget_per_part: u64,
-) -> Vec<PartCheck>
+    until_one_fails: bool,
+) -> Vec<Searched>
 where
     M: Model + Sync,
     M::Input: Sync,
     M::Output: Sync,
 {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(parts.len())
         .max(1);
-    if threads == 1 {
-        let check = |(part, ids): &(u64, Vec<usize>)| {
-            check_part(model, history, *part, ids, budget_per_part)
-        };
-        return parts.iter().map(check).collect();
-    }
-    let mut results: Vec<Option<PartCheck>> = vec![None; parts.len()];
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..parts.len())
-                        .step_by(threads)
-                        .map(|k| {
-                            (
-                                k,
-                                check_part(
-                                    model,
-                                    history,
-                                    parts[k].0,
-                                    &parts[k].1,
-                                    budget_per_part,
-                                ),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
+    let barrier = std::sync::Barrier::new(threads);
+    let failed = AtomicBool::new(false);
+    let open = AtomicUsize::new(parts.len());
+    let work = |t: usize| -> Vec<Searched> {
+        let mut mine: Vec<(Searched, Searcher<M>, Vec<SearchOp<'_, M>>)> = (t..parts.len())
+            .step_by(threads)
+            .map(|k| {
+                let ops = part_ops(history, &parts[k].1);
+                let searched = Searched {
+                    k,
+                    steps: 0,
+                    found: None,
+                };
+                (searched, Searcher::new(model, &ops), ops)
             })
             .collect();
-        for w in workers {
-            // A worker panics only if the model's own code does: pass it on.
-            let done = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            for (k, check) in done {
-                results[k] = Some(check);
+        let mut cap = if until_one_fails {
+            budget_per_part.min(10_000)
+        } else {
+            budget_per_part
+        };
+        loop {
+            for (p, searcher, ops) in &mut mine {
+                if p.found.is_some() || p.steps >= budget_per_part {
+                    continue;
+                }
+                let mut left = cap.saturating_sub(p.steps);
+                let given = left;
+                p.found = searcher.run(model, ops, &mut left);
+                p.steps += given - left;
+                match p.found {
+                    Some(Once::Stuck(..)) => {
+                        failed.store(true, Ordering::SeqCst);
+                        open.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    Some(Once::Linearizable) => {
+                        open.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    None => {}
+                }
             }
+            barrier.wait();
+            let done = failed.load(Ordering::SeqCst) && until_one_fails
+                || open.load(Ordering::SeqCst) == 0
+                || cap >= budget_per_part;
+            // Everyone reads before anyone starts the next round.
+            barrier.wait();
+            if done {
+                break;
+            }
+            cap = cap.saturating_add(cap / 4).min(budget_per_part);
         }
-    });
-    results.into_iter().flatten().collect()
+        mine.into_iter().map(|(p, ..)| p).collect()
+    };
+    let mut all: Vec<Searched> = if threads == 1 {
+        work(0)
+    } else {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let work = &work;
+                    scope.spawn(move || work(t))
+                })
+                .collect();
+            // A worker panics only if the model's own code does: pass it on.
+            (workers.into_iter())
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    all.sort_by_key(|p| p.k);
+    all
 }
 
-fn check_part<M: Model>(
-    model: &M,
-    history: &[ModelOp<M::Input, M::Output>],
-    part: u64,
+/// How far the search of the k-th part went.
+struct Searched {
+    k: usize,
+    steps: u64,
+    /// `None`: undecided when it stopped.
+    found: Option<Once>,
+}
+
+/// The k-th part's operations as the search sees them.
+fn part_ops<'h, M: Model>(
+    history: &'h [ModelOp<M::Input, M::Output>],
     ids: &[usize],
-    budget: u64,
-) -> PartCheck {
-    let ops: Vec<SearchOp<'_, M>> = (ids.iter())
+) -> Vec<SearchOp<'h, M>> {
+    (ids.iter())
         .map(|&i| {
             let op = &history[i];
             let (returned, output) = match &op.outcome {
@@ -421,371 +483,42 @@ fn check_part<M: Model>(
                 returned,
             }
         })
-        .collect();
-    let mut left = budget;
-    let result = match search(model, &ops, &mut left) {
-        Search::Linearizable => PartResult::Linearizable,
-        Search::Unknown => PartResult::Unknown,
-        Search::Stuck {
-            linearized,
-            window,
-            failed_at,
-            culprit,
-        } => PartResult::NotLinearizable(ModelReport {
-            part,
-            failed_at,
-            culprit: ids[culprit],
-            linearized: linearized.iter().map(|&k| ids[k]).collect(),
-            window: window.iter().map(|&k| ids[k]).collect(),
-        }),
+        .collect()
+}
+
+/// A part's account, a failure narrowed to its smallest window with what
+/// is left of its budget.
+fn finish<M: Model>(
+    model: &M,
+    history: &[ModelOp<M::Input, M::Output>],
+    parts: &[(u64, Vec<usize>)],
+    searched: Searched,
+    budget: u64,
+) -> PartCheck {
+    let (part, ids) = &parts[searched.k];
+    let mut steps = searched.steps;
+    let result = match searched.found {
+        None => PartResult::Unknown,
+        Some(Once::Linearizable) => PartResult::Linearizable,
+        Some(Once::Stuck(linearized, window)) => {
+            let ops = part_ops(history, ids);
+            let mut left = budget.saturating_sub(steps);
+            let given = left;
+            let f = narrow(model, &ops, linearized, window, &mut left).in_history(ids);
+            steps += given - left;
+            PartResult::NotLinearizable(ModelReport {
+                part: *part,
+                failed_at: f.failed_at,
+                culprit: f.culprit,
+                linearized: f.linearized,
+                window: f.window,
+            })
+        }
     };
     PartCheck {
-        part,
+        part: *part,
         operations: ids.len(),
-        steps: budget - left,
+        steps,
         result,
-    }
-}
-
-/// One operation as the search sees it.
-pub(crate) struct SearchOp<'h, M: Model> {
-    pub(crate) input: &'h M::Input,
-    /// `None`: unknown outcome (any output).
-    pub(crate) output: Option<&'h M::Output>,
-    pub(crate) invoked: u64,
-    /// `u64::MAX` for an unknown outcome.
-    pub(crate) returned: u64,
-}
-
-/// What a search of one part found.
-pub(crate) enum Search {
-    Linearizable,
-    Unknown,
-    /// Indexes into the part's operations.
-    Stuck {
-        linearized: Vec<usize>,
-        window: Vec<usize>,
-        /// The earliest completion time at which the history (cut there)
-        /// has no linearization.
-        failed_at: u64,
-        /// The operation completing then.
-        culprit: usize,
-    },
-}
-
-/// Searches `ops`; when no order explains them, narrows the failure to the
-/// smallest failing window: the earliest completion at which the history,
-/// cut there (later completions not yet seen: those operations pending),
-/// already has no linearization, and every operation concurrent with the
-/// operation completing then. Cuts are monotone (a history with no
-/// linearization keeps none as it grows), so a binary search over the
-/// completion times finds it in log2(n) searches, paid from what is left
-/// of `budget`; if that runs out, the narrowest cut proved so far stands.
-pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -> Search {
-    let (mut linearized, mut window) = match search_once(model, ops, budget) {
-        Search::Stuck {
-            linearized, window, ..
-        } => (linearized, window),
-        other => return other,
-    };
-    let mut times: Vec<u64> = (ops.iter())
-        .map(|op| op.returned)
-        .filter(|&t| t != u64::MAX)
-        .collect();
-    times.sort_unstable();
-    times.dedup();
-    let Some(&last) = times.last() else {
-        // Nothing completed: nothing can fail. Unreachable, but harmless.
-        return Search::Stuck {
-            linearized,
-            window,
-            failed_at: 0,
-            culprit: 0,
-        };
-    };
-    // The cut after the last completion fails (pending operations invoked
-    // after it can always be left out); find the first cut that does.
-    let (mut lo, mut hi) = (0, times.len() - 1);
-    let mut failed_at = last;
-    let mut map: Vec<usize> = (0..ops.len()).collect();
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let cut = times[mid];
-        let ids: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].invoked <= cut).collect();
-        let prefix: Vec<SearchOp<'_, M>> = (ids.iter())
-            .map(|&k| {
-                let op = &ops[k];
-                let seen = op.returned <= cut;
-                SearchOp {
-                    input: op.input,
-                    output: if seen { op.output } else { None },
-                    invoked: op.invoked,
-                    returned: if seen { op.returned } else { u64::MAX },
-                }
-            })
-            .collect();
-        match search_once(model, &prefix, budget) {
-            Search::Stuck {
-                linearized: l,
-                window: w,
-                ..
-            } => {
-                hi = mid;
-                failed_at = cut;
-                linearized = l;
-                window = w;
-                map = ids;
-            }
-            Search::Linearizable => lo = mid + 1,
-            Search::Unknown => break,
-        }
-    }
-    let linearized: Vec<usize> = linearized.iter().map(|&k| map[k]).collect();
-    let stuck: Vec<usize> = window.iter().map(|&k| map[k]).collect();
-    // The culprit: an operation completing at the cut, the one the search
-    // was stuck on if it is one.
-    let culprit = (stuck.iter().copied())
-        .find(|&k| ops[k].returned == failed_at)
-        .or_else(|| (0..ops.len()).find(|&k| ops[k].returned == failed_at))
-        .unwrap_or(0);
-    let (from, to) = (ops[culprit].invoked, failed_at);
-    // Every operation concurrent with it (as the cut sees them: an
-    // operation completing later is still pending there).
-    let window = (0..ops.len())
-        .filter(|&k| ops[k].invoked <= to && ops[k].returned >= from)
-        .collect();
-    Search::Stuck {
-        linearized,
-        window,
-        failed_at,
-        culprit,
-    }
-}
-
-/// One invocation or completion in time order.
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    op: usize,
-    is_call: bool,
-}
-
-/// The Wing & Gong search with Lowe's memoization over one part's
-/// operations, spending at most `budget` steps.
-fn search_once<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -> Search {
-    let n = ops.len();
-    if n == 0 {
-        return Search::Linearizable;
-    }
-    // Events sorted by time; at equal times calls come first, so touching
-    // operations count as concurrent (the permissive reading).
-    let mut events: Vec<(u64, u8, Event)> = Vec::with_capacity(2 * n);
-    for (k, op) in ops.iter().enumerate() {
-        events.push((
-            op.invoked,
-            0,
-            Event {
-                op: k,
-                is_call: true,
-            },
-        ));
-        events.push((
-            op.returned,
-            1,
-            Event {
-                op: k,
-                is_call: false,
-            },
-        ));
-    }
-    events.sort_by_key(|&(t, order, e)| (t, order, e.op));
-    let events: Vec<Event> = events.into_iter().map(|(_, _, e)| e).collect();
-
-    // A doubly linked list over the events, with a head sentinel at len.
-    let len = events.len();
-    let head = len;
-    let mut next: Vec<usize> = (1..=len).collect();
-    next.push(0);
-    let mut prev: Vec<usize> = std::iter::once(head).chain(0..len - 1).collect();
-    prev.push(len); // the head's prev is unused
-    next[head] = 0;
-    next[len - 1] = usize::MAX;
-    let mut call_at = vec![0usize; n];
-    let mut ret_at = vec![0usize; n];
-    for (i, e) in events.iter().enumerate() {
-        if e.is_call {
-            call_at[e.op] = i;
-        } else {
-            ret_at[e.op] = i;
-        }
-    }
-    let unlink = |i: usize, next: &mut Vec<usize>, prev: &mut Vec<usize>| {
-        let (p, nx) = (prev[i], next[i]);
-        next[p] = nx;
-        if nx != usize::MAX {
-            prev[nx] = p;
-        }
-    };
-    let relink = |i: usize, next: &mut Vec<usize>, prev: &mut Vec<usize>| {
-        let (p, nx) = (prev[i], next[i]);
-        next[p] = i;
-        if nx != usize::MAX {
-            prev[nx] = i;
-        }
-    };
-
-    let words = n.div_ceil(64).max(1);
-    let mut linearized = vec![0u64; words];
-    let mut cache = Memo::<M::State>::default();
-    // (op, state before it)
-    let mut stack: Vec<(usize, M::State)> = Vec::new();
-    let mut state = model.init();
-    let mut best: Vec<usize> = Vec::new();
-    let mut best_window: Vec<usize> = Vec::new();
-    let mut entry = next[head];
-
-    while entry != usize::MAX {
-        if *budget == 0 {
-            return Search::Unknown;
-        }
-        *budget -= 1;
-        let e = events[entry];
-        if e.is_call {
-            let op = &ops[e.op];
-            if let Some(new_state) = model.step(&state, op.input, op.output) {
-                linearized[e.op / 64] |= 1 << (e.op % 64);
-                if cache.insert(&linearized, &new_state) {
-                    stack.push((e.op, std::mem::replace(&mut state, new_state)));
-                    unlink(call_at[e.op], &mut next, &mut prev);
-                    unlink(ret_at[e.op], &mut next, &mut prev);
-                    if stack.len() > best.len() {
-                        best = stack.iter().map(|(o, _)| *o).collect();
-                        best_window.clear();
-                    }
-                    entry = next[head];
-                    continue;
-                }
-                linearized[e.op / 64] &= !(1 << (e.op % 64));
-            }
-            entry = next[entry];
-        } else {
-            // A completion reached with its operation unplaced: every
-            // ordering of the pending calls before it failed. Record the
-            // window at the deepest point, then backtrack.
-            if stack.len() == best.len() && best_window.is_empty() {
-                let mut i = next[head];
-                while i != usize::MAX && i != entry {
-                    if events[i].is_call {
-                        best_window.push(events[i].op);
-                    }
-                    i = next[i];
-                }
-                best_window.push(e.op);
-                best_window.sort_unstable();
-                best_window.dedup();
-            }
-            let Some((op, before)) = stack.pop() else {
-                return Search::Stuck {
-                    linearized: best,
-                    window: best_window,
-                    failed_at: 0,
-                    culprit: 0,
-                };
-            };
-            state = before;
-            linearized[op / 64] &= !(1 << (op % 64));
-            relink(ret_at[op], &mut next, &mut prev);
-            relink(call_at[op], &mut next, &mut prev);
-            entry = next[call_at[op]];
-        }
-    }
-    Search::Linearizable
-}
-
-/// Lowe's memo of (linearized set, state) pairs already explored. Looked
-/// up without allocating (a pair is copied only when it is new), hashed
-/// with a fixed, fast function: the search's result never depends on the
-/// hash, only its speed.
-struct Memo<S> {
-    buckets: std::collections::HashMap<u64, Vec<Explored<S>>, FixedHash>,
-}
-
-/// A linearized set and the state it left.
-type Explored<S> = (Box<[u64]>, S);
-
-impl<S> Default for Memo<S> {
-    fn default() -> Self {
-        Self {
-            buckets: std::collections::HashMap::default(),
-        }
-    }
-}
-
-impl<S: Eq + Hash + Clone> Memo<S> {
-    /// Records the pair; false if it was there already.
-    fn insert(&mut self, set: &[u64], state: &S) -> bool {
-        use std::hash::Hasher as _;
-        // The set and the state pick the bucket (by the set alone, as
-        // Porcupine does, one set met thousands of states on its c50
-        // key-value history: 50x slower).
-        let mut h = Fx::default();
-        set.hash(&mut h);
-        state.hash(&mut h);
-        let bucket = self.buckets.entry(h.finish()).or_default();
-        if bucket.iter().any(|(b, s)| **b == *set && s == state) {
-            return false;
-        }
-        bucket.push((set.into(), state.clone()));
-        true
-    }
-}
-
-/// Builds [`Fx`] hashers.
-type FixedHash = std::hash::BuildHasherDefault<Fx>;
-
-/// A fast multiplicative hash (the one rustc uses), fixed so runs behave
-/// alike.
-#[derive(Default)]
-struct Fx(u64);
-
-impl Fx {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
-        }
-    }
-
-    fn write_u8(&mut self, x: u8) {
-        self.add(u64::from(x));
-    }
-
-    fn write_u32(&mut self, x: u32) {
-        self.add(u64::from(x));
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
-    }
-
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }

@@ -325,8 +325,15 @@ impl Model for KeyValue {
         output: Option<&KvOutput>,
     ) -> Option<BTreeMap<String, String>> {
         if let KvInput::Get(k) = input {
-            let seen = KvOutput::Value(state.get(k).cloned());
-            return output.is_none_or(|o| *o == seen).then(|| state.clone());
+            // Compared in place: a read is most steps, and copying the
+            // value to compare would allocate at each.
+            let seen = state.get(k).map(String::as_str);
+            let fits = match output {
+                None => true,
+                Some(KvOutput::Value(v)) => v.as_deref() == seen,
+                Some(_) => false,
+            };
+            return fits.then(|| state.clone());
         }
         if output.is_some_and(|o| *o != KvOutput::Ok) {
             return None;

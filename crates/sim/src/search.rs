@@ -1,0 +1,506 @@
+//! The search behind every check: Wing & Gong's, with Lowe's memoization
+//! (the approach of Porcupine), over one part's operations, resumable so
+//! that many parts can share a budget round by round; and the narrowing of
+//! a failure to its smallest failing window.
+
+use std::hash::Hash;
+
+use crate::model::Model;
+
+/// One operation as the search sees it.
+pub(crate) struct SearchOp<'h, M: Model> {
+    pub(crate) input: &'h M::Input,
+    /// `None`: unknown outcome (any output).
+    pub(crate) output: Option<&'h M::Output>,
+    pub(crate) invoked: u64,
+    /// `u64::MAX` for an unknown outcome.
+    pub(crate) returned: u64,
+}
+
+/// What a search of one part found.
+pub(crate) enum Search {
+    Linearizable,
+    Unknown,
+    Stuck(Failure),
+}
+
+/// A failure narrowed to its smallest window (indexes into the part's
+/// operations).
+pub(crate) struct Failure {
+    /// The longest linearization found of the history cut at `failed_at`.
+    pub(crate) linearized: Vec<usize>,
+    /// Every operation concurrent with the culprit.
+    pub(crate) window: Vec<usize>,
+    /// The earliest completion time at which the history (cut there) has
+    /// no linearization.
+    pub(crate) failed_at: u64,
+    /// The operation completing then.
+    pub(crate) culprit: usize,
+}
+
+impl Failure {
+    /// The same failure with every index `k` read as `ids[k]` (the
+    /// part's operations' places in the whole history).
+    pub(crate) fn in_history(self, ids: &[usize]) -> Self {
+        Self {
+            linearized: self.linearized.iter().map(|&k| ids[k]).collect(),
+            window: self.window.iter().map(|&k| ids[k]).collect(),
+            failed_at: self.failed_at,
+            culprit: ids[self.culprit],
+        }
+    }
+}
+
+/// Searches `ops` with at most `budget` steps, narrowing a failure (see
+/// [`narrow`]).
+pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<'_, M>], budget: &mut u64) -> Search {
+    match Searcher::new(model, ops).run(model, ops, budget) {
+        None => Search::Unknown,
+        Some(Once::Linearizable) => Search::Linearizable,
+        Some(Once::Stuck(linearized, window)) => {
+            Search::Stuck(narrow(model, ops, linearized, window, budget))
+        }
+    }
+}
+
+/// Narrows a failure of `ops` (the longest linearization found and the
+/// window where the search stopped) to the smallest failing window: the
+/// earliest completion at which the history, cut there (later
+/// completions not yet seen: those operations pending), already has no
+/// linearization, and every operation concurrent with the operation
+/// completing then. Cuts are monotone (a history with no linearization
+/// keeps none as it grows), so a binary search over the completion times
+/// finds it in log2(n) searches, paid from `budget`; if that runs out,
+/// the narrowest cut proved so far stands.
+pub(crate) fn narrow<M: Model>(
+    model: &M,
+    ops: &[SearchOp<'_, M>],
+    mut linearized: Vec<usize>,
+    mut window: Vec<usize>,
+    budget: &mut u64,
+) -> Failure {
+    // Candidate cuts: every completion time, and the end (u64::MAX, where
+    // pending operations "complete"), which is the whole history and so
+    // known to fail.
+    let mut times: Vec<u64> = ops.iter().map(|op| op.returned).collect();
+    times.push(u64::MAX);
+    times.sort_unstable();
+    times.dedup();
+    let (mut lo, mut hi) = (0, times.len() - 1);
+    let mut map: Vec<usize> = (0..ops.len()).collect();
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let cut = times[mid];
+        let ids: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].invoked <= cut).collect();
+        let prefix: Vec<SearchOp<'_, M>> = (ids.iter())
+            .map(|&k| {
+                let op = &ops[k];
+                let seen = op.returned <= cut;
+                SearchOp {
+                    input: op.input,
+                    output: if seen { op.output } else { None },
+                    invoked: op.invoked,
+                    returned: if seen { op.returned } else { u64::MAX },
+                }
+            })
+            .collect();
+        match Searcher::new(model, &prefix).run(model, &prefix, budget) {
+            Some(Once::Stuck(l, w)) => {
+                hi = mid;
+                (linearized, window, map) = (l, w, ids);
+            }
+            Some(Once::Linearizable) => lo = mid + 1,
+            // Out of budget: the narrowest cut proved so far stands.
+            None => break,
+        }
+    }
+    let failed_at = times[hi];
+    let linearized: Vec<usize> = linearized.iter().map(|&k| map[k]).collect();
+    // The culprit: an operation completing at the cut, the one the search
+    // was stuck on if it is one (a cut is a completion time, so one is).
+    let stuck = window.iter().map(|&k| map[k]);
+    let culprit = (stuck.chain(0..ops.len()))
+        .find(|&k| ops[k].returned == failed_at)
+        .unwrap_or_default();
+    let from = ops[culprit].invoked;
+    // Every operation concurrent with it (as the cut sees them: an
+    // operation completing later is still pending there).
+    let window = (0..ops.len())
+        .filter(|&k| ops[k].invoked <= failed_at && ops[k].returned >= from)
+        .collect();
+    Failure {
+        linearized,
+        window,
+        failed_at,
+        culprit,
+    }
+}
+
+/// What a search that finished found (indexes into its operations).
+pub(crate) enum Once {
+    Linearizable,
+    /// The longest linearization found and the window where it stopped.
+    Stuck(Vec<usize>, Vec<usize>),
+}
+
+/// One invocation or completion in time order.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    op: usize,
+    is_call: bool,
+}
+
+/// A search of one part's operations that stops when its budget runs out
+/// and goes on, exactly where it stopped, when given more: searching a
+/// part in slices costs no more steps than searching it at once.
+pub(crate) struct Searcher<M: Model> {
+    /// Calls and completions, sorted by time (calls first at equal
+    /// times: touching operations count as concurrent).
+    events: Vec<Event>,
+    /// A doubly linked list over the events not yet linearized, with a
+    /// head sentinel at `events.len()`.
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    /// Each operation's call and completion in `events`.
+    call_at: Vec<usize>,
+    ret_at: Vec<usize>,
+    /// The operations linearized, as a bit set.
+    linearized: Vec<u64>,
+    memo: Memo<M::State>,
+    /// The linearized operations in order, each with the state before it.
+    stack: Vec<(usize, M::State)>,
+    state: M::State,
+    /// The longest linearization found, and the window where it stopped.
+    best: Vec<usize>,
+    best_window: Vec<usize>,
+    /// The event to consider next.
+    entry: usize,
+}
+
+impl<M: Model> Searcher<M> {
+    /// A search of `ops` from the start.
+    pub(crate) fn new(model: &M, ops: &[SearchOp<'_, M>]) -> Self {
+        let n = ops.len();
+        let mut events: Vec<(u64, u8, Event)> = Vec::with_capacity(2 * n);
+        for (k, op) in ops.iter().enumerate() {
+            let call = Event {
+                op: k,
+                is_call: true,
+            };
+            let ret = Event {
+                op: k,
+                is_call: false,
+            };
+            events.push((op.invoked, 0, call));
+            events.push((op.returned, 1, ret));
+        }
+        events.sort_by_key(|&(t, order, e)| (t, order, e.op));
+        let events: Vec<Event> = events.into_iter().map(|(_, _, e)| e).collect();
+        let len = events.len();
+        let head = len;
+        // next[i] = i + 1, the last one none; the head points at 0.
+        let mut next: Vec<usize> = (1..=len).collect();
+        next.push(if len == 0 { usize::MAX } else { 0 });
+        if len > 0 {
+            next[len - 1] = usize::MAX;
+        }
+        // prev[i] = i - 1, the first one the head (whose own is unused).
+        let prev: Vec<usize> = std::iter::once(head).chain(0..len).collect();
+        let mut call_at = vec![0usize; n];
+        let mut ret_at = vec![0usize; n];
+        for (i, e) in events.iter().enumerate() {
+            if e.is_call {
+                call_at[e.op] = i;
+            } else {
+                ret_at[e.op] = i;
+            }
+        }
+        let words = n.div_ceil(64).max(1);
+        let entry = next[head];
+        Self {
+            events,
+            next,
+            prev,
+            call_at,
+            ret_at,
+            linearized: vec![0; words],
+            memo: Memo::new(words),
+            stack: Vec::new(),
+            state: model.init(),
+            best: Vec::new(),
+            best_window: Vec::new(),
+            entry,
+        }
+    }
+
+    fn unlink(&mut self, i: usize) {
+        let (p, nx) = (self.prev[i], self.next[i]);
+        self.next[p] = nx;
+        if nx != usize::MAX {
+            self.prev[nx] = p;
+        }
+    }
+
+    fn relink(&mut self, i: usize) {
+        let (p, nx) = (self.prev[i], self.next[i]);
+        self.next[p] = i;
+        if nx != usize::MAX {
+            self.prev[nx] = i;
+        }
+    }
+
+    /// Searches on for at most `budget` steps (taken from it); `None` if
+    /// they ran out first (call again to go on). `ops` must be the
+    /// operations the search was made for.
+    pub(crate) fn run(
+        &mut self,
+        model: &M,
+        ops: &[SearchOp<'_, M>],
+        budget: &mut u64,
+    ) -> Option<Once> {
+        let head = self.events.len();
+        while self.entry != usize::MAX {
+            if *budget == 0 {
+                return None;
+            }
+            *budget -= 1;
+            let e = self.events[self.entry];
+            let (word, bit) = (e.op / 64, 1u64 << (e.op % 64));
+            if e.is_call {
+                let op = &ops[e.op];
+                if let Some(new_state) = model.step(&self.state, op.input, op.output) {
+                    self.linearized[word] |= bit;
+                    if self.memo.insert(&self.linearized, &new_state) {
+                        let before = std::mem::replace(&mut self.state, new_state);
+                        self.stack.push((e.op, before));
+                        self.unlink(self.call_at[e.op]);
+                        self.unlink(self.ret_at[e.op]);
+                        if self.stack.len() > self.best.len() {
+                            self.best = self.stack.iter().map(|(o, _)| *o).collect();
+                            self.best_window.clear();
+                        }
+                        self.entry = self.next[head];
+                        continue;
+                    }
+                    self.linearized[word] &= !bit;
+                }
+                self.entry = self.next[self.entry];
+            } else {
+                // A completion reached with its operation unplaced: every
+                // ordering of the pending calls before it failed. Record
+                // the window at the deepest point, then backtrack.
+                if self.stack.len() == self.best.len() && self.best_window.is_empty() {
+                    let mut i = self.next[head];
+                    while i != usize::MAX && i != self.entry {
+                        if self.events[i].is_call {
+                            self.best_window.push(self.events[i].op);
+                        }
+                        i = self.next[i];
+                    }
+                    self.best_window.push(e.op);
+                    self.best_window.sort_unstable();
+                    self.best_window.dedup();
+                }
+                let Some((op, before)) = self.stack.pop() else {
+                    let best = std::mem::take(&mut self.best);
+                    return Some(Once::Stuck(best, std::mem::take(&mut self.best_window)));
+                };
+                self.state = before;
+                self.linearized[op / 64] &= !(1u64 << (op % 64));
+                self.relink(self.ret_at[op]);
+                self.relink(self.call_at[op]);
+                self.entry = self.next[self.call_at[op]];
+            }
+        }
+        Some(Once::Linearizable)
+    }
+}
+
+/// Lowe's memo of (linearized set, state) pairs already explored. Looked
+/// up without allocating (a pair is copied only when it is new), hashed
+/// with a fixed, fast function: the search's result never depends on the
+/// hash, only its speed.
+struct Memo<S> {
+    /// Words per set.
+    words: usize,
+    /// Every set recorded, `words` words each, in recording order.
+    sets: Vec<u64>,
+    /// The state recorded with each set.
+    states: Vec<S>,
+    /// Per entry: the next entry of the same hash (`usize::MAX`: none).
+    next: Vec<usize>,
+    /// Per hash: its newest entry.
+    heads: std::collections::HashMap<u64, usize, FixedHash>,
+}
+
+impl<S: Eq + Hash + Clone> Memo<S> {
+    fn new(words: usize) -> Self {
+        Self {
+            words,
+            sets: Vec::new(),
+            states: Vec::new(),
+            next: Vec::new(),
+            heads: std::collections::HashMap::default(),
+        }
+    }
+
+    /// Records the pair; false if it was there already. Entries live in
+    /// flat arrays chained by hash: recording one allocates nothing
+    /// beyond the arrays' growth.
+    fn insert(&mut self, set: &[u64], state: &S) -> bool {
+        use std::hash::Hasher as _;
+        // The set and the state pick the chain (by the set alone, as
+        // Porcupine does, one set met thousands of states on its c50
+        // key-value history: 50x slower).
+        let mut h = Mixer::default();
+        set.hash(&mut h);
+        state.hash(&mut h);
+        let head = self.heads.entry(h.finish()).or_insert(usize::MAX);
+        let mut i = *head;
+        while i != usize::MAX {
+            let at = i * self.words;
+            if self.sets[at..at + self.words] == *set && self.states[i] == *state {
+                return false;
+            }
+            i = self.next[i];
+        }
+        self.next.push(*head);
+        *head = self.states.len();
+        self.sets.extend_from_slice(set);
+        self.states.push(state.clone());
+        true
+    }
+}
+
+/// Builds [`Mixer`] hashers.
+type FixedHash = std::hash::BuildHasherDefault<Mixer>;
+
+/// A fixed hash (the simulator's trace mix), so runs behave alike.
+#[derive(Default)]
+struct Mixer(u64);
+
+impl Mixer {
+    fn add(&mut self, word: u64) {
+        self.0 = crate::disk::mix(self.0, word);
+    }
+}
+
+impl std::hash::Hasher for Mixer {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng as _, SeedableRng};
+
+    use super::*;
+    use crate::models::{CasInput, CasRegister, RegisterOutput};
+
+    /// A random concurrent register history, some of it wrong.
+    fn history(rng: &mut StdRng, n: usize) -> Vec<(CasInput, Option<RegisterOutput>, u64, u64)> {
+        (0..n)
+            .map(|_| {
+                let start = rng.next_u64() % 40;
+                let end = start + rng.next_u64() % 12;
+                let v = rng.next_u64() % 3;
+                let (input, output) = match rng.next_u64() % 3 {
+                    0 => (CasInput::Write(v), RegisterOutput::Ok),
+                    1 => (CasInput::Read, RegisterOutput::Value(Some(v))),
+                    _ => (
+                        CasInput::Cas {
+                            expect: Some(v),
+                            new: (v + 1) % 3,
+                        },
+                        RegisterOutput::Cas(rng.next_u64().is_multiple_of(2)),
+                    ),
+                };
+                let output = (!rng.next_u64().is_multiple_of(7)).then_some(output);
+                let end = if output.is_some() { end } else { u64::MAX };
+                (input, output, start, end)
+            })
+            .collect()
+    }
+
+    fn outcome(o: Option<Once>) -> String {
+        match o {
+            None => "unknown".into(),
+            Some(Once::Linearizable) => "linearizable".into(),
+            Some(Once::Stuck(l, w)) => format!("stuck {l:?} {w:?}"),
+        }
+    }
+
+    // Searching in slices (what check_model's rounds do) finds exactly what
+    // one search finds, in exactly as many steps.
+    #[test]
+    fn a_search_resumed_in_slices_matches_one_search() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut resumed = 0;
+        for _ in 0..300 {
+            let n = 4 + (rng.next_u64() % 10) as usize;
+            let raw = history(&mut rng, n);
+            let ops: Vec<SearchOp<'_, CasRegister>> = (raw.iter())
+                .map(|(input, output, invoked, returned)| SearchOp {
+                    input,
+                    output: output.as_ref(),
+                    invoked: *invoked,
+                    returned: *returned,
+                })
+                .collect();
+            let mut whole = u64::MAX;
+            let once =
+                outcome(Searcher::new(&CasRegister, &ops).run(&CasRegister, &ops, &mut whole));
+            let slice = 1 + rng.next_u64() % 5;
+            let mut s = Searcher::new(&CasRegister, &ops);
+            let mut spent = 0;
+            let sliced = loop {
+                let mut left = slice;
+                let found = s.run(&CasRegister, &ops, &mut left);
+                spent += slice - left;
+                if found.is_some() {
+                    break outcome(found);
+                }
+                resumed += 1;
+            };
+            assert_eq!(sliced, once, "{raw:?}");
+            assert_eq!(spent, u64::MAX - whole, "{raw:?}");
+        }
+        assert!(
+            resumed > 1_000,
+            "the slices were too large to resume: {resumed}"
+        );
+    }
+}
