@@ -206,7 +206,7 @@ fn main() -> ExitCode {
         eprintln!("  seed {}: {v:?}", r.seed);
         eprintln!("    replay: {}", r.replay_command(args.faults.name()));
         if let Some(dir) = &args.html
-            && let Some(page) = r.history_html(100_000_000)
+            && let Some(page) = r.history_html(args.faults.config(r.seed).check_budget)
         {
             let path = dir.join(format!("seed-{}.html", r.seed));
             match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, page)) {
