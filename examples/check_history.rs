@@ -36,8 +36,10 @@ struct Args {
     /// marked) into this directory, as FILE-STEM.html.
     #[arg(long)]
     html: Option<PathBuf>,
-    /// Search steps allowed per part (the memo table grows by about 130
-    /// bytes a step, and parts run two at a time on this machine).
+    /// Search steps allowed per part (the memo of a part being searched
+    /// grew by up to about 290 bytes a step on Porcupine's key-value
+    /// histories, far less on register histories; one part per core is
+    /// searched at a time).
     #[arg(long, default_value_t = 10_000_000)]
     budget: u64,
     /// Search every part to the end and print each one's operations,

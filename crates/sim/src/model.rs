@@ -386,7 +386,9 @@ where
     let failed = AtomicBool::new(false);
     let open = AtomicUsize::new(parts.len());
     let work = |t: usize| -> Vec<Searched> {
-        let mut mine: Vec<(Searched, Searcher<M>, Vec<SearchOp<'_, M>>)> = (t..parts.len())
+        // A part's searcher (and its memo, the bulk of the memory) is
+        // dropped as soon as the part is decided.
+        let mut mine: Vec<(Searched, Option<Searcher<M>>, Vec<SearchOp<'_, M>>)> = (t..parts.len())
             .step_by(threads)
             .map(|k| {
                 let ops = part_ops(history, &parts[k].1);
@@ -395,7 +397,7 @@ where
                     steps: 0,
                     found: None,
                 };
-                (searched, Searcher::new(model, &ops), ops)
+                (searched, Some(Searcher::new(model, &ops)), ops)
             })
             .collect();
         let mut cap = if until_one_fails {
@@ -404,10 +406,8 @@ where
             budget_per_part
         };
         loop {
-            for (p, searcher, ops) in &mut mine {
-                if p.found.is_some() || p.steps >= budget_per_part {
-                    continue;
-                }
+            for (p, slot, ops) in &mut mine {
+                let Some(searcher) = slot else { continue };
                 let mut left = cap.saturating_sub(p.steps);
                 let given = left;
                 p.found = searcher.run(model, ops, &mut left);
@@ -416,10 +416,13 @@ where
                     Some(Once::Stuck(..)) => {
                         failed.store(true, Ordering::SeqCst);
                         open.fetch_sub(1, Ordering::SeqCst);
+                        *slot = None;
                     }
                     Some(Once::Linearizable) => {
                         open.fetch_sub(1, Ordering::SeqCst);
+                        *slot = None;
                     }
+                    None if p.steps >= budget_per_part => *slot = None,
                     None => {}
                 }
             }
