@@ -388,7 +388,7 @@ where
     let work = |t: usize| -> Vec<Searched> {
         // A part's searcher (and its memo, the bulk of the memory) is
         // dropped as soon as the part is decided.
-        let mut mine: Vec<(Searched, Option<Searcher<M>>, Vec<SearchOp<'_, M>>)> = (t..parts.len())
+        let mut mine: Vec<_> = (t..parts.len())
             .step_by(threads)
             .map(|k| {
                 let ops = part_ops(history, &parts[k].1);
