@@ -6,3 +6,4 @@
 
 pub mod kvstore;
 pub mod lockservice;
+pub mod seeds;

@@ -14,10 +14,9 @@
 
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::{Parser, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use synod_examples::seeds::SeedArgs;
 use synod_sim::{
     LockRunReport, LockSimConfig, LockSummary, ProtocolReplica, RaftReplica, SimError,
     run_lock_with,
@@ -40,12 +39,8 @@ enum Protocol {
 /// Seeded simulations of the lock service under faults.
 #[derive(Debug, Parser)]
 struct Args {
-    /// How many seeds to run.
-    #[arg(long, default_value_t = 100)]
-    seeds: u64,
-    /// The first seed.
-    #[arg(long, default_value_t = 0)]
-    start: u64,
+    #[command(flatten)]
+    seeds: SeedArgs,
     /// The fault profile.
     #[arg(long, value_enum, default_value_t = Profile::Safety)]
     profile: Profile,
@@ -55,9 +50,6 @@ struct Args {
     /// The resource does not check fencing tokens.
     #[arg(long)]
     unfenced: bool,
-    /// Print each run's event trace (forces one job).
-    #[arg(long)]
-    verbose: bool,
 }
 
 fn config(args: &Args, seed: u64) -> LockSimConfig {
@@ -72,7 +64,7 @@ fn config(args: &Args, seed: u64) -> LockSimConfig {
         Profile::Calm => LockSimConfig::calm(seed),
     };
     cfg.fenced = !args.unfenced;
-    cfg.cluster.record_events = args.verbose;
+    cfg.cluster.record_events = args.seeds.verbose;
     cfg
 }
 
@@ -92,75 +84,51 @@ fn run(args: &Args, seed: u64) -> Result<LockRunReport, SimError> {
     }
 }
 
+/// A value as its flag spells it (`rare-stamps`, not `RareStamps`).
+fn flag(value: &impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    let Some(end) = args.start.checked_add(args.seeds) else {
+    let Some(end) = args.seeds.end() else {
         eprintln!("error: --start + --seeds overflows u64");
         return ExitCode::from(2);
     };
-    let jobs = if args.verbose {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    };
-    let bar = ProgressBar::new(args.seeds);
-    bar.set_style(
-        ProgressStyle::with_template("[{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}")
-            .expect("a valid template")
-            .progress_chars("#>-"),
-    );
-    if args.verbose {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let next = AtomicU64::new(args.start);
     let totals = Mutex::new(LockSummary::default());
-    let failures: Mutex<Vec<LockRunReport>> = Mutex::new(Vec::new());
-    let errors: Mutex<Vec<SimError>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed >= end || failures.lock().expect("unpoisoned").len() >= 20 {
-                        return;
-                    }
-                    let report = match run(&args, seed) {
-                        Ok(r) => r,
-                        Err(e) => return errors.lock().expect("unpoisoned").push(e),
-                    };
-                    if args.verbose {
-                        report.events.iter().for_each(|l| println!("{l}"));
-                        println!("seed {seed}: {:?}", report.summary);
-                    }
-                    totals.lock().expect("unpoisoned").add(&report.summary);
-                    if let Some(v) = &report.violation {
-                        bar.suspend(|| eprintln!("VIOLATION at seed {seed}: {v:?}"));
-                        failures.lock().expect("unpoisoned").push(report);
-                    }
-                    bar.inc(1);
-                }
-            });
+    let run = |seed: u64| {
+        let report = run(&args, seed)?;
+        if args.seeds.verbose {
+            report.events.iter().for_each(|l| println!("{l}"));
+            println!("seed {seed}: {:?}", report.summary);
         }
-    });
-    bar.finish_and_clear();
-    if let Some(e) = errors.into_inner().expect("unpoisoned").first() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
+        Ok::<_, SimError>(report)
+    };
+    let record = |report: &LockRunReport| {
+        totals.lock().expect("unpoisoned").add(&report.summary);
+        report.violation.as_ref().map(|v| format!("{v:?}"))
+    };
+    let ran = match args.seeds.run(run, record) {
+        Ok(ran) => ran,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let t = totals.into_inner().expect("unpoisoned");
     println!("{t:#?}");
-    let mut failures = failures.into_inner().expect("unpoisoned");
-    failures.sort_by_key(|r| r.seed);
-    if failures.is_empty() {
-        println!("no violations in seeds {}..{end}", args.start);
+    if ran.failures.is_empty() {
+        println!("no violations in seeds {}..{end}", args.seeds.start);
         return ExitCode::SUCCESS;
     }
-    for r in &failures {
+    for r in &ran.failures {
         eprintln!("  seed {}: {:?}", r.seed, r.violation);
         eprintln!(
-            "    replay: cargo run --release --example lock_simulate -- --protocol {:?} --profile {:?} --start {} --seeds 1 --verbose{}",
-            args.protocol,
-            args.profile,
+            "    replay: cargo run --release --example lock_simulate -- --protocol {} --profile {} --start {} --seeds 1 --verbose{}",
+            flag(&args.protocol),
+            flag(&args.profile),
             r.seed,
             if args.unfenced { " --unfenced" } else { "" }
         );

@@ -15,11 +15,9 @@
 
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use synod_examples::seeds::SeedArgs;
 use synod_sim::{
     ProtocolReplica, RaftReplica, Replica, RunReport, SimConfig, SimError, Summary, run_with,
 };
@@ -93,41 +91,19 @@ impl Profile {
 /// Seeded simulations of a Synod protocol under faults.
 #[derive(Debug, Parser)]
 struct Args {
-    /// How many seeds to run.
-    #[arg(long, default_value_t = 100)]
-    seeds: u64,
-    /// The first seed.
-    #[arg(long, default_value_t = 0)]
-    start: u64,
+    #[command(flatten)]
+    seeds: SeedArgs,
     /// The fault profile.
     #[arg(long, value_enum, default_value_t = Profile::Safety)]
     faults: Profile,
     /// The protocol to simulate.
     #[arg(long, default_value = "raft")]
     protocol: String,
-    /// Print every run's event trace (forces one job).
-    #[arg(long)]
-    verbose: bool,
-    /// Worker threads; 0 for one per core.
-    #[arg(long, default_value_t = 0)]
-    jobs: usize,
-    /// Stop starting new seeds after this many failures (every failure
-    /// found before that is reported).
-    #[arg(long, default_value_t = 20)]
-    max_failures: usize,
     /// Write the page of each failing seed whose history is not
     /// linearizable (its failing key's operations on a time axis, the
     /// failure marked) into this directory, as seed-N.html.
     #[arg(long)]
     html: Option<std::path::PathBuf>,
-}
-
-/// What the workers share: the next seed to run, the totals and the
-/// failures found.
-struct Shared {
-    next: AtomicU64,
-    totals: Mutex<(Summary, u64, u64)>,
-    failures: Mutex<Vec<RunReport>>,
 }
 
 fn main() -> ExitCode {
@@ -140,70 +116,66 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let Some(end) = args.start.checked_add(args.seeds) else {
+    let Some(end) = args.seeds.end() else {
         eprintln!("error: --start + --seeds overflows u64");
         return ExitCode::from(2);
     };
-    let jobs = match (args.verbose, args.jobs) {
-        (true, _) => 1,
-        (false, 0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        (false, n) => n,
-    };
     println!(
-        "seeds {}..{end} ({}), {} profile, {jobs} job(s)",
-        args.start,
-        args.seeds,
-        args.faults.name()
+        "seeds {}..{end} ({}), {} profile, {} job(s)",
+        args.seeds.start,
+        args.seeds.seeds,
+        args.faults.name(),
+        args.seeds.jobs()
     );
-    let bar = ProgressBar::new(args.seeds);
-    bar.set_style(
-        ProgressStyle::with_template("[{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}")
-            .expect("a valid template")
-            .progress_chars("#>-"),
-    );
-    if args.verbose {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let shared = Shared {
-        next: AtomicU64::new(args.start),
-        totals: Mutex::new((Summary::default(), 0, 0)),
-        failures: Mutex::new(Vec::new()),
-    };
-    let started = Instant::now();
-    let mut errors = Vec::new();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| scope.spawn(|| work(&args, runner, end, &shared, &bar)))
-            .collect();
-        for w in workers {
-            if let Err(e) = w.join().expect("a worker panicked") {
-                errors.push(e);
+    let totals = Mutex::new((Summary::default(), 0u64));
+    let run = |seed: u64| {
+        let mut cfg = args.faults.config(seed);
+        cfg.record_events = args.seeds.verbose;
+        let report = runner(&cfg)?;
+        if args.seeds.verbose {
+            for line in &report.events {
+                println!("{line}");
             }
+            println!(
+                "seed {seed}: {:?} trace {:016x}",
+                report.summary, report.trace_hash
+            );
         }
-    });
-    bar.finish_and_clear();
-    if let Some(e) = errors.first() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    let secs = started.elapsed().as_secs_f64();
-    let (total, ran, unknown_checks) = shared.totals.into_inner().expect("no poisoned lock");
-    print_table(&total, ran, unknown_checks);
-    let mut failures = shared.failures.into_inner().expect("no poisoned lock");
-    failures.sort_by_key(|r| r.seed);
-    let rate = ran as f64 / secs;
-    if failures.is_empty() {
-        println!("\nno violations in {ran} seeds; {rate:.1} seeds/s ({secs:.1} s, {jobs} job(s))");
+        Ok::<_, SimError>(report)
+    };
+    let record = |report: &RunReport| {
+        let mut totals = totals.lock().expect("unpoisoned");
+        totals.0.add(&report.summary);
+        totals.1 += u64::from(report.check_unknown);
+        report.violation.as_ref().map(|v| format!("{v:?}"))
+    };
+    let ran = match args.seeds.run(run, record) {
+        Ok(ran) => ran,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (total, unknown_checks) = totals.into_inner().expect("unpoisoned");
+    print_table(&total, ran.ran, unknown_checks);
+    let rate = ran.ran as f64 / ran.secs;
+    if ran.failures.is_empty() {
+        println!(
+            "\nno violations in {} seeds; {rate:.1} seeds/s ({:.1} s, {} job(s))",
+            ran.ran, ran.secs, ran.jobs
+        );
         return ExitCode::SUCCESS;
     }
     eprintln!(
-        "\n{} failing seed(s) of {ran} run ({} profile):",
-        failures.len(),
+        "\n{} failing seed(s) of {} run ({} profile):",
+        ran.failures.len(),
+        ran.ran,
         args.faults.name()
     );
-    for r in &failures {
-        let v = r.violation.as_ref().expect("a failure has a violation");
-        eprintln!("  seed {}: {v:?}", r.seed);
+    for r in &ran.failures {
+        if let Some(v) = &r.violation {
+            eprintln!("  seed {}: {v:?}", r.seed);
+        }
         eprintln!("    replay: {}", r.replay_command(args.faults.name()));
         if let Some(dir) = &args.html
             && let Some(page) = r.history_html(args.faults.config(r.seed).check_budget)
@@ -216,53 +188,6 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::FAILURE
-}
-
-/// One worker: takes the next seed until the range or the failure budget
-/// is used up.
-fn work(
-    args: &Args,
-    runner: Runner,
-    end: u64,
-    shared: &Shared,
-    bar: &ProgressBar,
-) -> Result<(), SimError> {
-    loop {
-        if shared.failures.lock().expect("no poisoned lock").len() >= args.max_failures {
-            return Ok(());
-        }
-        let seed = shared.next.fetch_add(1, Ordering::Relaxed);
-        if seed >= end {
-            return Ok(());
-        }
-        let mut cfg = args.faults.config(seed);
-        cfg.record_events = args.verbose;
-        let report = runner(&cfg)?;
-        if args.verbose {
-            for line in &report.events {
-                println!("{line}");
-            }
-            println!(
-                "seed {seed}: {:?} trace {:016x}",
-                report.summary, report.trace_hash
-            );
-        }
-        {
-            let mut totals = shared.totals.lock().expect("no poisoned lock");
-            totals.0.add(&report.summary);
-            totals.1 += 1;
-            totals.2 += u64::from(report.check_unknown);
-        }
-        if let Some(v) = &report.violation {
-            bar.suspend(|| eprintln!("VIOLATION at seed {seed}: {v:?}"));
-            shared
-                .failures
-                .lock()
-                .expect("no poisoned lock")
-                .push(report);
-        }
-        bar.inc(1);
-    }
 }
 
 fn print_table(total: &Summary, ran: u64, unknown_checks: u64) {

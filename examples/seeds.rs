@@ -1,0 +1,137 @@
+//! What the seeded simulation runners (`simulate`, `lock_simulate`)
+//! share: the seed-range flags and the pool that runs the seeds on every
+//! core behind a progress bar, stopping after enough failures.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The seeds to run and how.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// How many seeds to run.
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    pub start: u64,
+    /// Print every run's event trace (forces one job).
+    #[arg(long)]
+    pub verbose: bool,
+    /// Worker threads; 0 for one per core.
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Stop starting new seeds after this many failures (every failure
+    /// found before that is reported).
+    #[arg(long, default_value_t = 20)]
+    pub max_failures: usize,
+}
+
+/// What a run of seeds found.
+#[derive(Debug)]
+pub struct Ran<R> {
+    /// Seeds run.
+    pub ran: u64,
+    /// The failing runs, by seed.
+    pub failures: Vec<R>,
+    /// Wall-clock seconds.
+    pub secs: f64,
+    /// Worker threads used.
+    pub jobs: usize,
+}
+
+impl SeedArgs {
+    /// The seed after the last, if the range fits in a `u64`.
+    #[must_use]
+    pub fn end(&self) -> Option<u64> {
+        self.start.checked_add(self.seeds)
+    }
+
+    /// Worker threads: one when verbose (traces in seed order).
+    #[must_use]
+    pub fn jobs(&self) -> usize {
+        match (self.verbose, self.jobs) {
+            (true, _) => 1,
+            (false, 0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            (false, n) => n,
+        }
+    }
+
+    /// Runs every seed of the range with `run` on [`SeedArgs::jobs`]
+    /// threads behind a progress bar; `record` sees each report (to add
+    /// it to the caller's totals) and names its violation, if any. A
+    /// seed's run must depend on its number alone, never on the others.
+    ///
+    /// # Errors
+    /// The first error `run` returned (no more seeds start after it).
+    ///
+    /// # Panics
+    /// If the range overflows a `u64` (check [`SeedArgs::end`] first).
+    pub fn run<R, E>(
+        &self,
+        run: impl Fn(u64) -> Result<R, E> + Sync,
+        record: impl Fn(&R) -> Option<String> + Sync,
+    ) -> Result<Ran<R>, E>
+    where
+        R: Send,
+        E: Send,
+    {
+        let end = self.end().expect("checked by the caller");
+        let jobs = self.jobs();
+        let bar = ProgressBar::new(self.seeds);
+        bar.set_style(
+            ProgressStyle::with_template("[{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}")
+                .expect("a valid template")
+                .progress_chars("#>-"),
+        );
+        if self.verbose {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let next = AtomicU64::new(self.start);
+        let ran = AtomicU64::new(0);
+        let failures: Mutex<Vec<(u64, R)>> = Mutex::new(Vec::new());
+        let errors: Mutex<Vec<E>> = Mutex::new(Vec::new());
+        let started = Instant::now();
+        let work = || {
+            loop {
+                let enough = failures.lock().expect("unpoisoned").len() >= self.max_failures;
+                if enough || !errors.lock().expect("unpoisoned").is_empty() {
+                    return;
+                }
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed >= end {
+                    return;
+                }
+                let report = match run(seed) {
+                    Ok(r) => r,
+                    Err(e) => return errors.lock().expect("unpoisoned").push(e),
+                };
+                ran.fetch_add(1, Ordering::Relaxed);
+                if let Some(v) = record(&report) {
+                    bar.suspend(|| eprintln!("VIOLATION at seed {seed}: {v}"));
+                    failures.lock().expect("unpoisoned").push((seed, report));
+                }
+                bar.inc(1);
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(work);
+            }
+        });
+        bar.finish_and_clear();
+        if let Some(e) = errors.into_inner().expect("unpoisoned").into_iter().next() {
+            return Err(e);
+        }
+        let mut failures = failures.into_inner().expect("unpoisoned");
+        failures.sort_by_key(|(seed, _)| *seed);
+        Ok(Ran {
+            ran: ran.into_inner(),
+            failures: failures.into_iter().map(|(_, r)| r).collect(),
+            secs: started.elapsed().as_secs_f64(),
+            jobs,
+        })
+    }
+}
