@@ -114,10 +114,16 @@ pub(crate) fn narrow<M: Model>(
             None => break,
         }
     }
-    let failed_at = times[hi];
+    let mut failed_at = times[hi];
+    if failed_at == u64::MAX && ops.iter().all(|op| op.returned != u64::MAX) {
+        // Nothing pending: the end is the last completion (reached when
+        // the budget ran out before that cut was proved).
+        failed_at = times[times.len().saturating_sub(2)];
+    }
     let linearized: Vec<usize> = linearized.iter().map(|&k| map[k]).collect();
-    // The culprit: an operation completing at the cut, the one the search
-    // was stuck on if it is one (a cut is a completion time, so one is).
+    // The culprit: an operation completing at the cut (a cut is a
+    // completion time, so one does), the one the search was stuck on if
+    // it is one.
     let stuck = window.iter().map(|&k| map[k]);
     let culprit = (stuck.chain(0..ops.len()))
         .find(|&k| ops[k].returned == failed_at)

@@ -659,3 +659,27 @@ fn rounds_resume_costly_parts_and_agree_with_searching_each_to_the_end() {
         ModelVerdict::Unknown { .. }
     ));
 }
+
+// With just the budget to find the failure and none left to narrow it,
+// the report still names a real completion and the operation completing
+// there (not the end of time and operation 0).
+#[test]
+fn a_failure_found_with_no_budget_left_to_narrow_still_names_its_culprit() {
+    let h = costly_key("b", 5, "99");
+    let (budget, report) = (1..100_000u64)
+        .find_map(|b| {
+            match check_model_parts(&KeyValue, &h, b)
+                .unwrap()
+                .remove(0)
+                .result
+            {
+                PartResult::NotLinearizable(r) => Some((b, r)),
+                _ => None,
+            }
+        })
+        .expect("found within the budgets tried");
+    assert!(budget > 10, "{budget}");
+    assert_eq!(report.failed_at, 102, "{report:?}");
+    assert_eq!(report.culprit, 5, "the read of 99: {report:?}");
+    assert!(report.window.contains(&5));
+}
