@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bank;
 pub mod kvstore;
 pub mod lockservice;
 pub mod seeds;

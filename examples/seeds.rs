@@ -1,12 +1,73 @@
-//! What the seeded simulation runners (`simulate`, `lock_simulate`)
-//! share: the seed-range flags and the pool that runs the seeds on every
-//! core behind a progress bar, stopping after enough failures.
+//! What the seeded simulation runners (`simulate`, `lock_simulate`,
+//! `bank_simulate`) share: the seed-range flags, the pool that runs the
+//! seeds on every core behind a progress bar (stopping after enough
+//! failures), the fault profiles and Multi-Paxos's reading of them.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use synod_sim::{ProtocolReplica, SimConfig};
+
+/// synod-paxos-core as the simulator drives it: through synod-protocol's
+/// `Protocol` trait over its in-memory storage.
+pub type Paxos =
+    ProtocolReplica<synod_paxos_core::PaxosNode<synod_protocol::MemStorage, rand::rngs::StdRng>>;
+
+/// A raft-core profile read for Multi-Paxos: the profile's election
+/// timeout and lease reads (the lease profile, and the safety seeds that
+/// run without skew or pauses) carry over; the rest of raft's options have
+/// no Multi-Paxos meaning. One five-node seed in three runs flexible
+/// quorums (4 promises to lead, 2 acceptances to decide).
+#[must_use]
+pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
+    let flexible = cfg.nodes == 5 && cfg.seed.is_multiple_of(3);
+    cfg.clone().with_protocol(|o| synod_paxos_core::Config {
+        election_timeout_ticks: o.election_timeout_ticks,
+        phase1_quorum: flexible.then_some(4),
+        phase2_quorum: flexible.then_some(2),
+        lease_reads: o.lease_reads,
+        ..synod_paxos_core::Config::new(1)
+    })
+}
+
+/// The fault profiles of `SimConfig`, by `--faults` name.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Profile {
+    /// Every fault.
+    Safety,
+    /// Faults, then healing, then progress required.
+    Liveness,
+    /// Far more faults, classic Raft.
+    Chaos,
+    /// Lease reads, the leader isolated from its peers but not its clients.
+    Lease,
+}
+
+impl Profile {
+    /// The profile's `--faults` name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Safety => "safety",
+            Self::Liveness => "liveness",
+            Self::Chaos => "chaos",
+            Self::Lease => "lease",
+        }
+    }
+
+    /// The profile's configuration for `seed`.
+    #[must_use]
+    pub fn config(self, seed: u64) -> SimConfig {
+        match self {
+            Self::Safety => SimConfig::safety(seed),
+            Self::Liveness => SimConfig::liveness(seed),
+            Self::Chaos => SimConfig::chaos(seed),
+            Self::Lease => SimConfig::lease(seed),
+        }
+    }
+}
 
 /// The seeds to run and how.
 #[derive(Debug, clap::Args)]

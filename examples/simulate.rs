@@ -16,8 +16,8 @@
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use clap::{Parser, ValueEnum};
-use synod_examples::seeds::SeedArgs;
+use clap::Parser;
+use synod_examples::seeds::{Paxos, Profile, SeedArgs, paxos_config};
 use synod_sim::{
     ProtocolReplica, RaftReplica, Replica, RunReport, SimConfig, SimError, Summary, run_with,
 };
@@ -33,24 +33,9 @@ fn raft_via_protocol(cfg: &SimConfig) -> Result<RunReport, SimError> {
     run_with::<Generic>(&cfg.clone().with_protocol(|o| o.config(1)))
 }
 
-/// synod-paxos-core through the same trait, under the same profiles: the
-/// profile's election timeout and lease reads (the lease profile, and the
-/// safety seeds that run without skew or pauses) carry over; the rest of
-/// raft's options have no Multi-Paxos meaning.
+/// synod-paxos-core through the same trait, under the same profiles.
 fn paxos(cfg: &SimConfig) -> Result<RunReport, SimError> {
-    type Paxos = ProtocolReplica<
-        synod_paxos_core::PaxosNode<synod_protocol::MemStorage, rand::rngs::StdRng>,
-    >;
-    // One five-node seed in three runs flexible quorums (4 promises to
-    // lead, 2 acceptances to decide).
-    let flexible = cfg.nodes == 5 && cfg.seed.is_multiple_of(3);
-    run_with::<Paxos>(&cfg.clone().with_protocol(|o| synod_paxos_core::Config {
-        election_timeout_ticks: o.election_timeout_ticks,
-        phase1_quorum: flexible.then_some(4),
-        phase2_quorum: flexible.then_some(2),
-        lease_reads: o.lease_reads,
-        ..synod_paxos_core::Config::new(1)
-    }))
+    run_with::<Paxos>(&paxos_config(cfg))
 }
 
 /// The protocols the runner knows, by `--protocol` name.
@@ -59,34 +44,6 @@ const PROTOCOLS: &[(&str, Runner)] = &[
     ("raft-via-protocol", raft_via_protocol),
     ("paxos", paxos),
 ];
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Profile {
-    Safety,
-    Liveness,
-    Chaos,
-    Lease,
-}
-
-impl Profile {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Safety => "safety",
-            Self::Liveness => "liveness",
-            Self::Chaos => "chaos",
-            Self::Lease => "lease",
-        }
-    }
-
-    fn config(self, seed: u64) -> SimConfig {
-        match self {
-            Self::Safety => SimConfig::safety(seed),
-            Self::Liveness => SimConfig::liveness(seed),
-            Self::Chaos => SimConfig::chaos(seed),
-            Self::Lease => SimConfig::lease(seed),
-        }
-    }
-}
 
 /// Seeded simulations of a Synod protocol under faults.
 #[derive(Debug, Parser)]

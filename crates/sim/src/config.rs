@@ -31,8 +31,16 @@ pub struct SimConfig<O = RaftOptions> {
     pub heal_ops: u64,
     /// Keys the operations touch.
     pub keys: u64,
-    /// Ticks a client waits for an answer before giving up on an operation.
+    /// Ticks a client waits for an answer before giving up on an operation
+    /// (or, with `retry_until_answered`, before sending it again).
     pub client_timeout_ticks: u64,
+    /// A client whose answer is overdue sends the same request again (to
+    /// another node) instead of giving up: the request takes effect at
+    /// most once (the state machine's client sessions see to that), and
+    /// the operation stays open until an answer arrives. Histories then
+    /// hold few operations of unknown outcome, the ones that make a
+    /// linearizability search exponential; the profiles leave it off.
+    pub retry_until_answered: bool,
     /// The faults injected during `ticks`.
     pub faults: FaultConfig,
     /// Search steps the linearizability check may spend.
@@ -72,6 +80,7 @@ impl<O> SimConfig<O> {
             heal_ops: self.heal_ops,
             keys: self.keys,
             client_timeout_ticks: self.client_timeout_ticks,
+            retry_until_answered: self.retry_until_answered,
             faults: self.faults,
             check_budget: self.check_budget,
             sync_probability: self.sync_probability,
@@ -110,6 +119,7 @@ impl SimConfig {
             heal_ops: 0,
             keys: 4,
             client_timeout_ticks: 60,
+            retry_until_answered: false,
             faults,
             check_budget: 5_000_000,
             compact: 0.01,
@@ -179,6 +189,7 @@ impl SimConfig {
             ops: 250,
             keys: 4,
             client_timeout_ticks: 40,
+            retry_until_answered: false,
             faults,
             reconfigure: 0.0,
             read_index: true,
@@ -202,6 +213,7 @@ impl SimConfig {
             nodes: if seed.is_multiple_of(2) { 3 } else { 5 },
             keys: 8,
             client_timeout_ticks: 60,
+            retry_until_answered: false,
             faults: FaultConfig::chaos(),
             // No compaction: the vote-before-persist bug needs long logs of
             // unsynced votes, and the safety profile covers snapshots.

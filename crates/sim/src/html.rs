@@ -133,15 +133,24 @@ pub fn history_html<M: Model>(
     let summary = match report {
         None => "linearizable (or not checked)".to_string(),
         Some(r) => format!(
-            "NOT linearizable in part {}, from time {} on, when #{} (thick outline) completes: {} operation(s) placed (green, numbered), {} concurrent with it unplaced (red)",
+            "NOT linearizable in part {}, {}, when #{} (thick outline) completes: {} operation(s) placed (green, numbered), {} concurrent with it unplaced (red){}",
             r.part,
-            r.failed_at,
+            if r.failed_at == u64::MAX {
+                "only at the end".to_string()
+            } else {
+                format!("from time {} on", r.failed_at)
+            },
             r.culprit,
             r.linearized.len(),
             r.window
                 .iter()
                 .filter(|i| !r.linearized.contains(i))
-                .count()
+                .count(),
+            if r.narrowed {
+                ""
+            } else {
+                " (the budget ran out before earlier cuts were decided: the window may not be the smallest)"
+            }
         ),
     };
     format!(
@@ -203,6 +212,7 @@ impl crate::RunReport {
             culprit: pos(r.culprit),
             linearized: r.linearized.iter().map(|&i| pos(i)).collect(),
             window: r.window.iter().map(|&i| pos(i)).collect(),
+            narrowed: r.narrowed,
         };
         let title = format!(
             "seed {} ({}): key {}, operation numbers are this key's",

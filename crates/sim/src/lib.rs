@@ -58,8 +58,9 @@ mod raft;
 mod replica;
 mod report;
 mod search;
+mod service;
 
-pub use cluster::{run, run_with};
+pub use cluster::{run, run_service, run_with};
 pub use config::SimConfig;
 pub use error::SimError;
 pub use fault::FaultConfig;
@@ -81,3 +82,4 @@ pub use protocol_replica::ProtocolReplica;
 pub use raft::{RaftOptions, RaftReplica, RaftWrite};
 pub use replica::{Applied, MembershipChange, Proposed, ReadStarted, Ready, Replica};
 pub use report::{RunReport, Summary, Violation};
+pub use service::{Service, ServiceInput, ServiceOutput, ServiceRunReport};

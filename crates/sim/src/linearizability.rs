@@ -42,6 +42,10 @@ pub struct Report {
     /// Every operation concurrent with the culprit (the culprit
     /// included): the smallest failing window.
     pub window: Vec<OpId>,
+    /// Whether every earlier cut was decided: false when the budget ran
+    /// out first, so `failed_at` is the earliest failing cut proved and
+    /// the window may not be the smallest.
+    pub narrowed: bool,
 }
 
 impl Report {
@@ -51,10 +55,15 @@ impl Report {
         use std::fmt::Write as _;
         let ops = history.operations();
         let mut out = format!(
-            "key {}: not linearizable from time {} on, when #{} completes; the longest linearization found places {} operation(s)",
+            "key {}: not linearizable from time {} on, when #{} completes{}; the longest linearization found places {} operation(s)",
             self.key,
             self.failed_at,
             self.culprit,
+            if self.narrowed {
+                ""
+            } else {
+                " (the budget ran out before earlier cuts were decided)"
+            },
             self.linearized.len()
         );
         if let Some(&last) = self.linearized.last() {
@@ -154,6 +163,7 @@ fn check_key(history: &History, key: Key, ids: &[OpId], budget: &mut u64) -> Ver
                 culprit: f.culprit,
                 linearized: f.linearized,
                 window: f.window,
+                narrowed: f.narrowed,
             })
         }
     }

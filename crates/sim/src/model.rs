@@ -15,8 +15,11 @@ use std::hash::Hash;
 pub trait Model {
     /// The object's state (hashed for memoization).
     type State: Clone + Eq + Hash + Debug;
-    /// An operation's input.
-    type Input: Clone + Debug;
+    /// An operation's input. Compared only between operations whose
+    /// outcome is unknown: the search places the earlier-invoked of two
+    /// equal ones first (either may stand for the other), which keeps
+    /// histories full of timed-out writes tractable.
+    type Input: Clone + PartialEq + Debug;
     /// An operation's output.
     type Output: Clone + PartialEq + Debug;
 
@@ -151,6 +154,10 @@ pub struct ModelReport {
     /// Every operation concurrent with the culprit (the culprit
     /// included): the smallest failing window.
     pub window: Vec<usize>,
+    /// Whether every earlier cut was decided: false when the narrowing
+    /// budget ran out first, so `failed_at` is the earliest failing cut
+    /// proved and the window may not be the smallest.
+    pub narrowed: bool,
 }
 
 impl ModelReport {
@@ -175,8 +182,13 @@ impl ModelReport {
         } else {
             format!("from time {} on", self.failed_at)
         };
+        let earlier = if self.narrowed {
+            "cut at any earlier completion, an order was found"
+        } else {
+            "the budget ran out before the earlier cuts were decided: the window may not be the smallest"
+        };
         let mut out = format!(
-            "part {}: not linearizable {at}, when #{} completes (cut at any earlier completion, an order was found); \
+            "part {}: not linearizable {at}, when #{} completes ({earlier}); \
              the longest linearization found of the history up to then places {} operation(s):\n",
             self.part,
             self.culprit,
@@ -238,7 +250,7 @@ pub struct PartCheck {
     pub part: u64,
     /// Its operations (failed ones left out).
     pub operations: usize,
-    /// Search steps it took.
+    /// Search steps it took (narrowing a failure included).
     pub steps: u64,
     /// What the search found.
     pub result: PartResult,
@@ -267,7 +279,9 @@ pub enum PartResult {
 /// quarter each round, from 10,000 steps to `budget_per_part`, until one
 /// fails or all are decided: a violation cheap to prove in one part is
 /// found without first spending the budget of a costly part, and only
-/// the failure reported is narrowed. The failing part reported is the
+/// the failure reported is narrowed (with a budget of `budget_per_part`
+/// of its own, so a failure found late is still narrowed; see
+/// [`ModelReport::narrowed`]). The failing part reported is the
 /// first in part order among those that fail in the same round: it
 /// depends on the history and the budget only, never on the threads.
 ///
@@ -489,8 +503,8 @@ fn part_ops<'h, M: Model>(
         .collect()
 }
 
-/// A part's account, a failure narrowed to its smallest window with what
-/// is left of its budget.
+/// A part's account, a failure narrowed to its smallest window with a
+/// budget of its own.
 fn finish<M: Model>(
     model: &M,
     history: &[ModelOp<M::Input, M::Output>],
@@ -504,17 +518,19 @@ fn finish<M: Model>(
         None => PartResult::Unknown,
         Some(Once::Linearizable) => PartResult::Linearizable,
         Some(Once::Stuck(linearized, window)) => {
+            // Narrowing has a budget of its own: a failure found at the
+            // end of a part's budget is still worth its smallest window.
             let ops = part_ops(history, ids);
-            let mut left = budget.saturating_sub(steps);
-            let given = left;
+            let mut left = budget;
             let f = narrow(model, &ops, linearized, window, &mut left).in_history(ids);
-            steps += given - left;
+            steps += budget - left;
             PartResult::NotLinearizable(ModelReport {
                 part: *part,
                 failed_at: f.failed_at,
                 culprit: f.culprit,
                 linearized: f.linearized,
                 window: f.window,
+                narrowed: f.narrowed,
             })
         }
     };

@@ -73,6 +73,7 @@ impl Summary {
 
 /// A broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Violation {
     /// Two leaders in one term (Raft §5.2, election safety).
     TwoLeaders {
@@ -127,6 +128,14 @@ pub enum Violation {
         /// The node.
         node: u64,
         /// What storage said.
+        error: String,
+    },
+    /// A [`Service`](crate::Service)'s input or state could not be
+    /// encoded for the log or a snapshot (its serializer refused).
+    Codec {
+        /// The node.
+        node: u64,
+        /// What the encoder said.
         error: String,
     },
     /// After healing, some client completed no operation within the bound.

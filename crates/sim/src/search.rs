@@ -36,6 +36,10 @@ pub(crate) struct Failure {
     pub(crate) failed_at: u64,
     /// The operation completing then.
     pub(crate) culprit: usize,
+    /// Whether every earlier cut was decided (found linearizable); false
+    /// when the budget ran out first, so `failed_at` is the earliest
+    /// failing cut proved, not necessarily the earliest there is.
+    pub(crate) narrowed: bool,
 }
 
 impl Failure {
@@ -47,6 +51,7 @@ impl Failure {
             window: self.window.iter().map(|&k| ids[k]).collect(),
             failed_at: self.failed_at,
             culprit: ids[self.culprit],
+            narrowed: self.narrowed,
         }
     }
 }
@@ -88,6 +93,7 @@ pub(crate) fn narrow<M: Model>(
     times.dedup();
     let (mut lo, mut hi) = (0, times.len() - 1);
     let mut map: Vec<usize> = (0..ops.len()).collect();
+    let mut narrowed = true;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         let cut = times[mid];
@@ -111,7 +117,10 @@ pub(crate) fn narrow<M: Model>(
             }
             Some(Once::Linearizable) => lo = mid + 1,
             // Out of budget: the narrowest cut proved so far stands.
-            None => break,
+            None => {
+                narrowed = false;
+                break;
+            }
         }
     }
     let mut failed_at = times[hi];
@@ -139,6 +148,7 @@ pub(crate) fn narrow<M: Model>(
         window,
         failed_at,
         culprit,
+        narrowed,
     }
 }
 
@@ -170,6 +180,10 @@ pub(crate) struct Searcher<M: Model> {
     /// Each operation's call and completion in `events`.
     call_at: Vec<usize>,
     ret_at: Vec<usize>,
+    /// Per operation whose outcome is unknown: the latest one invoked
+    /// before it (`usize::MAX`: none found) that is also unknown and asks
+    /// the same. See [`twins`].
+    twin_before: Vec<usize>,
     /// The operations linearized, as a bit set.
     linearized: Vec<u64>,
     memo: Memo<M::State>,
@@ -224,6 +238,7 @@ impl<M: Model> Searcher<M> {
         let words = n.div_ceil(64).max(1);
         let entry = next[head];
         Self {
+            twin_before: twins(ops, &events),
             events,
             next,
             prev,
@@ -274,7 +289,12 @@ impl<M: Model> Searcher<M> {
             let (word, bit) = (e.op / 64, 1u64 << (e.op % 64));
             if e.is_call {
                 let op = &ops[e.op];
-                if let Some(new_state) = model.step(&self.state, op.input, op.output) {
+                let twin = self.twin_before[e.op];
+                let twin_waits =
+                    twin != usize::MAX && self.linearized[twin / 64] & (1u64 << (twin % 64)) == 0;
+                if twin_waits {
+                    // Its earlier twin, unplaced, may stand in for it.
+                } else if let Some(new_state) = model.step(&self.state, op.input, op.output) {
                     self.linearized[word] |= bit;
                     if self.memo.insert(&self.linearized, &new_state) {
                         let before = std::mem::replace(&mut self.state, new_state);
@@ -320,6 +340,34 @@ impl<M: Model> Searcher<M> {
         }
         Some(Once::Linearizable)
     }
+}
+
+/// For each operation whose outcome is unknown, its twin before it: the
+/// nearest earlier call (in `events`, so invoked no later) of another
+/// unknown operation with an equal input; `usize::MAX` for none.
+///
+/// Two such operations are interchangeable in any linearization: neither
+/// has an answer to match or a completion to precede, and the earlier
+/// call may go wherever the later one can. So a search that places an
+/// unknown operation only once its twin is placed loses no linearization,
+/// and k timed-out copies of one write are explored as k+1 choices (how
+/// many took effect) instead of 2^k subsets. The scan back is bounded, so
+/// an operation with no twin within reach is simply not constrained.
+fn twins<M: Model>(ops: &[SearchOp<'_, M>], events: &[Event]) -> Vec<usize> {
+    const REACH: usize = 256;
+    let mut twin_before = vec![usize::MAX; ops.len()];
+    let unknown = |k: usize| ops[k].output.is_none() && ops[k].returned == u64::MAX;
+    let calls: Vec<usize> = (events.iter())
+        .filter(|e| e.is_call && unknown(e.op))
+        .map(|e| e.op)
+        .collect();
+    for (i, &k) in calls.iter().enumerate() {
+        let earlier = calls[i.saturating_sub(REACH)..i].iter().rev();
+        if let Some(&j) = earlier.into_iter().find(|&&j| ops[j].input == ops[k].input) {
+            twin_before[k] = j;
+        }
+    }
+    twin_before
 }
 
 /// Lowe's memo of (linearized set, state) pairs already explored. Looked
@@ -508,5 +556,76 @@ mod tests {
             resumed > 1_000,
             "the slices were too large to resume: {resumed}"
         );
+    }
+
+    // A failure narrowed with no budget at all names the last completion
+    // (nothing is pending) and the operation completing there, and says
+    // it was not narrowed.
+    #[test]
+    fn narrowing_with_no_budget_keeps_the_last_completion_and_says_so() {
+        let (w1, w2, read) = (CasInput::Write(1), CasInput::Write(2), CasInput::Read);
+        let (ok, seen) = (RegisterOutput::Ok, RegisterOutput::Value(Some(3)));
+        let ops = [
+            SearchOp::<CasRegister> {
+                input: &w1,
+                output: Some(&ok),
+                invoked: 0,
+                returned: 1,
+            },
+            SearchOp {
+                input: &w2,
+                output: Some(&ok),
+                invoked: 2,
+                returned: 3,
+            },
+            SearchOp {
+                input: &read,
+                output: Some(&seen),
+                invoked: 4,
+                returned: 5,
+            },
+        ];
+        let f = narrow(&CasRegister, &ops, vec![0, 1], vec![2], &mut 0);
+        assert!(!f.narrowed);
+        assert_eq!((f.failed_at, f.culprit), (5, 2));
+        let f = narrow(&CasRegister, &ops, vec![0, 1], vec![2], &mut 1_000);
+        assert!(f.narrowed);
+        assert_eq!((f.failed_at, f.culprit), (5, 2));
+    }
+
+    // Unknown operations asking the same are explored as how many took
+    // effect, not which: 40 timed-out increments and a read of 40 decide
+    // in a few thousand steps (2^40 subsets without the twins).
+    #[test]
+    fn timed_out_twins_are_explored_as_a_count() {
+        use crate::models::{CollectionOutput, Counter, CounterInput};
+        let add = CounterInput::Add(1);
+        let (read, seen) = (CounterInput::Read, CollectionOutput::Count(40));
+        let wrong = CollectionOutput::Count(41);
+        for (output, linearizable) in [(&seen, true), (&wrong, false)] {
+            let mut ops: Vec<SearchOp<'_, Counter>> = (0..40)
+                .map(|k| SearchOp {
+                    input: &add,
+                    output: None,
+                    invoked: k,
+                    returned: u64::MAX,
+                })
+                .collect();
+            ops.push(SearchOp {
+                input: &read,
+                output: Some(output),
+                invoked: 100,
+                returned: 101,
+            });
+            let mut budget = 200_000;
+            let found = Searcher::new(&Counter, &ops).run(&Counter, &ops, &mut budget);
+            assert_eq!(
+                matches!(found, Some(Once::Linearizable)),
+                linearizable,
+                "{}",
+                outcome(found)
+            );
+            assert!(budget > 0, "decided within the budget");
+        }
     }
 }

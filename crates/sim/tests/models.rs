@@ -660,11 +660,12 @@ fn rounds_resume_costly_parts_and_agree_with_searching_each_to_the_end() {
     ));
 }
 
-// With just the budget to find the failure and none left to narrow it,
-// the report still names a real completion and the operation completing
-// there (not the end of time and operation 0).
+// With just the budget to find the failure, the report still names a real
+// completion and the operation completing there (not the end of time and
+// operation 0); with a few times that budget, narrowing (which has a
+// budget of its own) decides every earlier cut and says so.
 #[test]
-fn a_failure_found_with_no_budget_left_to_narrow_still_names_its_culprit() {
+fn a_failure_found_at_the_end_of_the_budget_names_its_culprit() {
     let h = costly_key("b", 5, "99");
     let (budget, report) = (1..100_000u64)
         .find_map(|b| {
@@ -682,4 +683,12 @@ fn a_failure_found_with_no_budget_left_to_narrow_still_names_its_culprit() {
     assert_eq!(report.failed_at, 102, "{report:?}");
     assert_eq!(report.culprit, 5, "the read of 99: {report:?}");
     assert!(report.window.contains(&5));
+    let PartResult::NotLinearizable(wide) = (check_model_parts(&KeyValue, &h, 3 * budget).unwrap())
+        .remove(0)
+        .result
+    else {
+        panic!("a larger budget finds the failure too");
+    };
+    assert!(wide.narrowed, "{wide:?}");
+    assert_eq!((wide.failed_at, wide.culprit), (102, 5));
 }

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use super::Sim;
+use super::{Sim, Workload};
 use crate::replica::Replica;
 use crate::report::Violation;
 
-impl<R: Replica> Sim<R> {
+impl<R: Replica, W: Workload> Sim<R, W> {
     /// Log matching (Raft §5.3), checked every 25 ticks over every pair of
     /// running nodes: where two logs agree on an entry's term, they agree
     /// on everything before it.

@@ -1,26 +1,41 @@
-//! The workload: key-value clients that invoke operations, time out, and
+//! The clients: they invoke the workload's operations, time out, and
 //! retry a refused request at the leader they were told of.
 
 use rand::Rng as _;
 
-use super::{CLIENT_BASE, Sim, Wire};
-use crate::history::Input;
-use crate::kv::Command;
+use super::{CLIENT_BASE, Request, Sim, Wire, WireOf, Workload};
+use crate::model::{ModelOp, Outcome};
 use crate::replica::{Proposed, ReadStarted, Replica};
+use crate::report::Violation;
 
-impl<R: Replica> Sim<R> {
+impl<R: Replica, W: Workload> Sim<R, W> {
     /// Every idle client invokes its next operation; clients whose answer
-    /// is overdue give up on it (its outcome stays unknown).
+    /// is overdue give up on it (its outcome stays unknown), or send it
+    /// again elsewhere with `retry_until_answered`.
     pub(super) fn clients_act(&mut self) {
         let ids: Vec<u64> = self.clients.keys().copied().collect();
         for c in ids {
             let now = self.now;
             let client = self.clients.get_mut(&c).expect("client");
-            if let Some((op, _, until)) = client.current
+            if let Some((op, request, until)) = client.current
                 && now >= until
             {
-                client.current = None;
                 client.target = 1 + self.rng.next_u64() % self.cfg.nodes;
+                if self.cfg.retry_until_answered {
+                    let until = now + self.cfg.client_timeout_ticks;
+                    client.current = Some((op, request, until));
+                    let to = client.target;
+                    self.event(|| format!("client {c} sends #{op} again, to {to}"));
+                    let cmd = Request {
+                        client: c,
+                        request,
+                        input: self.history[op].input.clone(),
+                    };
+                    self.send_request(c, to, cmd);
+                    continue;
+                }
+                client.current = None;
+                self.history[op].outcome = Outcome::Unknown { gave_up: Some(now) };
                 self.event(|| format!("client {c} gives up on #{op}"));
             }
             if self.clients[&c].current.is_some() || self.invoked >= self.cfg.ops {
@@ -32,45 +47,35 @@ impl<R: Replica> Sim<R> {
 
     fn invoke(&mut self, c: u64) {
         let now = self.now;
-        let key = self.rng.next_u64() % self.cfg.keys;
-        let input = match self.rng.next_u64() % 3 {
-            0 => Input::Put(self.rng.next_u64() % 5),
-            1 => Input::Get,
-            _ => {
-                let expect = self
-                    .rng
-                    .next_u64()
-                    .is_multiple_of(2)
-                    .then(|| self.rng.next_u64() % 5);
-                Input::Cas {
-                    expect,
-                    new: self.rng.next_u64() % 5,
-                }
-            }
-        };
+        let input = self.workload.next_input(c, &mut self.rng);
         self.invoked += 1;
-        let op = self.history.invoke(c, key, input, now);
-        self.event(|| format!("client {c} invokes #{op}: key {key} {input:?}"));
+        let op = self.history.len();
+        self.history.push(ModelOp {
+            client: c,
+            input: input.clone(),
+            invoked: now,
+            outcome: Outcome::UNKNOWN,
+        });
+        self.event(|| format!("client {c} invokes #{op}: {input:?}"));
         let client = self.clients.get_mut(&c).expect("client");
         client.next_request += 1;
         let request = client.next_request;
         client.current = Some((op, request, now + self.cfg.client_timeout_ticks));
-        let cmd = Command {
+        let to = client.target;
+        let request = Request {
             client: c,
             request,
-            key,
             input,
         };
-        let to = client.target;
-        self.send_request(c, to, cmd);
+        self.send_request(c, to, request);
     }
 
     /// A node receives a client request: the leader appends it; others
     /// answer with the leader they know.
-    pub(super) fn serve(&mut self, id: u64, from: u64, cmd: Command) {
+    pub(super) fn serve(&mut self, id: u64, from: u64, cmd: Request<W::Input>) {
         let s = self.nodes.get_mut(&id).expect("node");
         let n = s.node.as_mut().expect("running");
-        if self.cfg.read_index && cmd.input == Input::Get {
+        if self.cfg.read_index && self.workload.is_read(&cmd.input) {
             match n.read() {
                 ReadStarted::Started(read) => {
                     // Every write acknowledged so far is applied at or
@@ -91,7 +96,15 @@ impl<R: Replica> Sim<R> {
                 ReadStarted::Unsupported => {}
             }
         }
-        let leader = match n.propose(cmd.encode()) {
+        let bytes = match self.workload.encode(&cmd) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.violation
+                    .get_or_insert(Violation::Codec { node: id, error });
+                return;
+            }
+        };
+        let leader = match n.propose(bytes) {
             Proposed::Appended => {
                 s.serving.insert((cmd.client, cmd.request));
                 return;
@@ -108,7 +121,7 @@ impl<R: Replica> Sim<R> {
 
     /// A client receives an answer: a result completes its operation; a
     /// refusal sends the same request to the leader it names.
-    pub(super) fn client_receives(&mut self, c: u64, from: u64, wire: Wire<R::Message>) {
+    pub(super) fn client_receives(&mut self, c: u64, from: u64, wire: WireOf<R, W>) {
         let Wire::Reply { request, result } = wire else {
             return;
         };
@@ -126,10 +139,8 @@ impl<R: Replica> Sim<R> {
             Ok(output) => {
                 client.current = None;
                 client.target = from;
-                self.history
-                    .complete(op, now, output)
-                    .expect("well-formed completion");
                 self.event(|| format!("client {c} completes #{op}: {output:?}"));
+                self.history[op].outcome = Outcome::Returned { time: now, output };
                 if self.cfg.heal_ticks > 0 && now > self.cfg.ticks {
                     self.completed_after_heal += 1;
                     self.clients_done_after_heal.insert(c);
@@ -139,14 +150,11 @@ impl<R: Replica> Sim<R> {
                 // Not appended anywhere: retry the same request elsewhere.
                 client.target = hint.unwrap_or(1 + self.rng.next_u64() % self.cfg.nodes);
                 let to = client.target;
-                let operation = &self.history.operations()[op];
-                let (key, input) = (operation.key, operation.input);
                 client.current = Some((op, request, until));
-                let cmd = Command {
+                let cmd = Request {
                     client: c,
                     request,
-                    key,
-                    input,
+                    input: self.history[op].input.clone(),
                 };
                 self.send_request(c, to, cmd);
             }
@@ -154,7 +162,7 @@ impl<R: Replica> Sim<R> {
     }
 
     /// A client sends a request to node `to`.
-    fn send_request(&mut self, client: u64, to: u64, cmd: Command) {
+    fn send_request(&mut self, client: u64, to: u64, cmd: Request<W::Input>) {
         let from = CLIENT_BASE + client;
         let wire = Wire::Request(cmd);
         self.net

@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 
 use rand::{Rng as _, RngExt};
 
-use super::Sim;
+use super::{Sim, Workload};
 use crate::disk::mix;
 use crate::fault::FaultConfig;
 use crate::partition::{self, PartitionKind};
 use crate::replica::{MembershipChange, Replica};
+use crate::report::Violation;
 
 /// A node holding an unsynced vote is this many times likelier to crash:
 /// the nemesis aims at fsync windows.
@@ -20,7 +21,7 @@ const VOTE_WINDOW_CRASH_FACTOR: f64 = 25.0;
 /// incarnation.
 const READ_BOUNCE_FACTOR: f64 = 10.0;
 
-impl<R: Replica> Sim<R> {
+impl<R: Replica, W: Workload> Sim<R, W> {
     pub(super) fn inject_faults(&mut self) {
         self.step_swizzle();
         if self.partition_until > 0 && self.now >= self.partition_until {
@@ -78,10 +79,10 @@ impl<R: Replica> Sim<R> {
     fn restart(&mut self, id: u64) {
         let s = self.nodes.get_mut(&id).expect("node");
         s.restarts += 1;
-        match Self::start(id, &s.disk.durable, &self.cfg, s.restarts) {
-            Ok((node, kv)) => {
+        match Self::start(&self.workload, id, &s.disk.durable, &self.cfg, s.restarts) {
+            Ok((node, state)) => {
                 s.node = Some(node);
-                s.kv = kv;
+                s.state = state;
                 s.serving.clear();
                 s.reads.clear();
                 s.confirmed.clear();
@@ -227,8 +228,18 @@ impl<R: Replica> Sim<R> {
     pub(super) fn compact(&mut self, id: u64) {
         let s = self.nodes.get_mut(&id).expect("node");
         let Some(n) = s.node.as_mut() else { return };
-        let kv = &s.kv;
-        if n.compact(&mut s.disk.durable, || kv.encode()) {
+        let (workload, state) = (&self.workload, &s.state);
+        let mut refused = None;
+        let taken = n.compact(&mut s.disk.durable, || {
+            workload.snapshot(state).unwrap_or_else(|e| {
+                refused = Some(e);
+                Vec::new()
+            })
+        });
+        if let Some(error) = refused {
+            self.violation
+                .get_or_insert(Violation::Codec { node: id, error });
+        } else if taken {
             self.summary.snapshots.0 += 1;
         }
     }

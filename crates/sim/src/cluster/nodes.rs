@@ -1,14 +1,13 @@
 //! Driving the nodes: delivering messages, running each node's ready
 //! loop, applying committed entries and syncing disks.
 
-use super::{CLIENT_BASE, Sim, Wire};
+use super::{CLIENT_BASE, Request, Sim, Wire, WireOf, Workload};
 use crate::disk::mix;
-use crate::kv::{Command, Kv};
 use crate::replica::{Applied, Replica};
 use crate::report::Violation;
 
-impl<R: Replica> Sim<R> {
-    pub(super) fn deliver(&mut self, from: u64, to: u64, wire: Wire<R::Message>) {
+impl<R: Replica, W: Workload> Sim<R, W> {
+    pub(super) fn deliver(&mut self, from: u64, to: u64, wire: WireOf<R, W>) {
         if to >= CLIENT_BASE {
             return self.client_receives(to - CLIENT_BASE, from, wire);
         }
@@ -56,10 +55,10 @@ impl<R: Replica> Sim<R> {
             };
             if let Some(state) = &ready.restored {
                 // Installing a leader's snapshot replaces the state machine.
-                let Some(kv) = Kv::decode(state) else {
+                let Some(state) = self.workload.restore(state) else {
                     return self.bad_write(id, "undecodable snapshot".to_string());
                 };
-                s.kv = kv;
+                s.state = state;
                 self.summary.snapshots.1 += 1;
             }
             s.disk.hand(ready.write, ready.after_sync, ready.receipt);
@@ -116,10 +115,10 @@ impl<R: Replica> Sim<R> {
         if let Some(n) = s.node.as_mut() {
             n.on_applied(e.index);
         }
-        let Some(cmd) = R::command(&e.payload).and_then(Command::decode) else {
+        let Some(cmd) = R::command(&e.payload).and_then(|b| self.workload.decode(b)) else {
             return;
         };
-        let Some(output) = s.kv.apply_command(&cmd) else {
+        let Some(output) = self.workload.apply(&mut s.state, &cmd) else {
             return;
         };
         if s.serving.remove(&(cmd.client, cmd.request)) {
@@ -128,7 +127,7 @@ impl<R: Replica> Sim<R> {
     }
 
     /// Node `id` answers the client that sent `cmd`.
-    fn answer(&mut self, id: u64, cmd: &Command, output: crate::history::Output) {
+    fn answer(&mut self, id: u64, cmd: &Request<W::Input>, output: W::Output) {
         let reply = Wire::Reply {
             request: cmd.request,
             result: Ok(output),
@@ -148,8 +147,10 @@ impl<R: Replica> Sim<R> {
             .partition::<Vec<_>, _>(|(index, _)| *index <= applied && applied > 0);
         s.confirmed = waiting;
         for (_, cmd) in due {
-            let s = self.nodes.get_mut(&id).expect("node");
-            let output = s.kv.apply(cmd.key, cmd.input);
+            let s = &self.nodes[&id];
+            let Some(output) = self.workload.query(&s.state, &cmd.input) else {
+                continue; // not a read after all: never answered
+            };
             self.summary.reads_served += 1;
             self.answer(id, &cmd, output);
         }
