@@ -398,6 +398,9 @@ where
         .max(1);
     let barrier = std::sync::Barrier::new(threads);
     let failed = AtomicBool::new(false);
+    // The first part (in part order) found failing so far: in this round,
+    // a part after it cannot be the one reported, so it waits.
+    let first_failing = AtomicUsize::new(usize::MAX);
     let open = AtomicUsize::new(parts.len());
     let work = |t: usize| -> Vec<Searched> {
         // A part's searcher (and its memo, the bulk of the memory) is
@@ -422,6 +425,9 @@ where
         loop {
             for (p, slot, ops) in &mut mine {
                 let Some(searcher) = slot else { continue };
+                if until_one_fails && p.k > first_failing.load(Ordering::SeqCst) {
+                    continue;
+                }
                 let mut left = cap.saturating_sub(p.steps);
                 let given = left;
                 p.found = searcher.run(model, ops, &mut left);
@@ -429,6 +435,7 @@ where
                 match p.found {
                     Some(Once::Stuck(..)) => {
                         failed.store(true, Ordering::SeqCst);
+                        first_failing.fetch_min(p.k, Ordering::SeqCst);
                         open.fetch_sub(1, Ordering::SeqCst);
                         *slot = None;
                     }

@@ -692,3 +692,34 @@ fn a_failure_found_at_the_end_of_the_budget_names_its_culprit() {
     assert!(wide.narrowed, "{wide:?}");
     assert_eq!((wide.failed_at, wide.culprit), (102, 5));
 }
+
+// Several cheap failing parts beside costly ones: whichever thread finds
+// which failure first, and though a part after a failing one stops
+// searching, the part reported is always the first failing one in part
+// order, with the same report as searching every part to the end.
+#[test]
+fn the_first_failing_part_is_reported_whatever_the_threads_find_first() {
+    let mut h = Vec::new();
+    for (i, key) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().enumerate() {
+        if i % 3 == 1 {
+            h.extend(costly_key(key, 9, "0"));
+        } else {
+            // A read of a value never written: fails at once.
+            h.extend(costly_key(key, 2, "9"));
+        }
+    }
+    let parts = check_model_parts(&KeyValue, &h, 10_000_000).unwrap();
+    let first = (parts.iter())
+        .find_map(|p| match &p.result {
+            PartResult::NotLinearizable(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("some part fails");
+    for _ in 0..50 {
+        let ModelVerdict::NotLinearizable(r) = check_model(&KeyValue, &h, 10_000_000).unwrap()
+        else {
+            panic!("not linearizable");
+        };
+        assert_eq!(r, first);
+    }
+}
