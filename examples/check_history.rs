@@ -56,12 +56,13 @@ fn check<M>(
     ops: &[ModelOp<M::Input, M::Output>],
     args: &Args,
     path: &Path,
-) -> Result<(usize, Option<u64>, &'static str), String>
+) -> Result<(usize, Option<u64>, &'static str, f64), String>
 where
     M: Model + Sync,
     M::Input: Sync,
     M::Output: Sync,
 {
+    let started = Instant::now();
     let (failing, unknown, steps) = if args.parts {
         let parts = check_model_parts(model, ops, args.budget).map_err(|e| e.to_string())?;
         for p in &parts {
@@ -91,6 +92,7 @@ where
             _ => (None, false, None),
         }
     };
+    let checking = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(report) = &failing
         && args.explain
     {
@@ -111,7 +113,7 @@ where
     } else {
         "linearizable"
     };
-    Ok((ops.len(), steps, verdict))
+    Ok((ops.len(), steps, verdict, checking))
 }
 
 fn main() -> ExitCode {
@@ -133,10 +135,10 @@ fn main() -> ExitCode {
             });
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match result {
-            Ok((ops, steps, verdict)) => {
+            Ok((ops, steps, verdict, checking)) => {
                 let steps = steps.map_or(String::new(), |s| format!("{s} steps, "));
                 println!(
-                    "{}: {verdict} ({ops} operations, {steps}{ms:.1} ms)",
+                    "{}: {verdict} ({ops} operations, {steps}{checking:.1} ms checking, {ms:.1} ms in all)",
                     path.display()
                 );
             }

@@ -5,6 +5,8 @@
 #![deny(missing_docs)]
 
 pub mod bank;
+pub mod etcd;
 pub mod kvstore;
+pub mod load;
 pub mod lockservice;
 pub mod seeds;

@@ -13,15 +13,13 @@
 //! hand-offs per second, and hand-off latency from the holder starting
 //! its release to the next holder learning of its grant, p50/p99).
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use clap::Parser;
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
+use synod_examples::etcd::{EtcdCluster, b64, free_port};
 use synod_examples::lockservice::cli::client;
 use synod_examples::lockservice::start;
 
@@ -130,10 +128,6 @@ struct EtcdClient {
     endpoint: String,
     lease: String,
     http: reqwest::Client,
-}
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {
@@ -263,62 +257,6 @@ async fn contended(service: &Arc<dyn Locks>, clients: usize, secs: u64) -> Outco
     }
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    l.local_addr().expect("an address").port()
-}
-
-/// Three etcd members on loopback, their data in `dir`.
-fn start_etcd(bin: &str, dir: &Path) -> (Vec<Child>, Vec<String>) {
-    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
-    let cluster: Vec<String> = (0..3)
-        .map(|i| format!("e{i}=http://127.0.0.1:{}", ports[i].1))
-        .collect();
-    let cluster = cluster.join(",");
-    let mut children = Vec::new();
-    let mut endpoints = Vec::new();
-    for (i, (client_port, peer_port)) in ports.iter().enumerate() {
-        let client_url = format!("http://127.0.0.1:{client_port}");
-        let peer_url = format!("http://127.0.0.1:{peer_port}");
-        let child = Command::new(bin)
-            .args(["--name", &format!("e{i}")])
-            .args(["--data-dir", &dir.join(format!("e{i}")).to_string_lossy()])
-            .args(["--listen-client-urls", &client_url])
-            .args(["--advertise-client-urls", &client_url])
-            .args(["--listen-peer-urls", &peer_url])
-            .args(["--initial-advertise-peer-urls", &peer_url])
-            .args(["--initial-cluster", &cluster])
-            .args(["--initial-cluster-state", "new"])
-            .args(["--initial-cluster-token", "synod-bench"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd starts (apt-get install etcd-server)");
-        children.push(child);
-        endpoints.push(client_url);
-    }
-    (children, endpoints)
-}
-
-async fn etcd_ready(http: &reqwest::Client, endpoints: &[String]) {
-    for _ in 0..200 {
-        let mut healthy = 0;
-        for e in endpoints {
-            if let Ok(r) = http.get(format!("{e}/health")).send().await
-                && let Ok(v) = r.json::<Value>().await
-                && v["health"] == "true"
-            {
-                healthy += 1;
-            }
-        }
-        if healthy == endpoints.len() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("etcd did not become healthy");
-}
-
 async fn run_all(name: &str, service: Arc<dyn Locks>, args: &Args) -> Vec<String> {
     let mut rows = Vec::new();
     let one = uncontended(&service, 1, args.seconds).await;
@@ -373,15 +311,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             n.server.abort();
         }
         if !args.skip_etcd {
-            let (mut children, endpoints) = start_etcd(&args.etcd, dir.path());
+            let mut cluster = EtcdCluster::start(&args.etcd, dir.path())
+                .map_err(|e| format!("etcd does not start (apt-get install etcd-server): {e}"))?;
             let http = reqwest::Client::new();
-            etcd_ready(&http, &endpoints).await;
+            cluster.ready(&http).await?;
+            let endpoints = cluster.endpoints.clone();
             let etcd: Arc<dyn Locks> = Arc::new(Etcd { endpoints, http });
             rows.extend(run_all("etcd 3.4", etcd, &args).await);
-            for c in &mut children {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
+            cluster.stop();
         }
         println!("| system | workload | ops/s | p50 ms | p99 ms |");
         println!("|---|---|---|---|---|");

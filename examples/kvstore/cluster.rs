@@ -92,6 +92,12 @@ impl Cluster {
         Ok(())
     }
 
+    /// Replica `id`'s HTTP address (`127.0.0.1:PORT`).
+    #[must_use]
+    pub fn http_addr(&self, id: u64) -> Option<&str> {
+        self.http.get(&id).map(String::as_str)
+    }
+
     /// The ids of the replicas.
     pub fn ids(&self) -> Vec<u64> {
         self.http.keys().copied().collect()

@@ -1,0 +1,84 @@
+//! The load generator behind `kv_bench`: it measures a live endpoint
+//! without errors, and a dead one as errors (never a panic or a hang).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use synod_examples::kvstore::http::{Limits, router};
+use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind, start};
+use synod_examples::load::{Endpoint, Kind, LoadArgs, drive, preload};
+
+fn free() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    l.local_addr().expect("addr").to_string()
+}
+
+fn short() -> LoadArgs {
+    LoadArgs {
+        seconds: 1,
+        warmup: 0,
+        keys: 20,
+        value_bytes: 64,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_endpoint_is_measured_without_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (raft, http) = (free(), free());
+    let config = KvConfig {
+        id: 1,
+        peers: BTreeMap::from([(
+            1,
+            PeerAddr {
+                raft,
+                http: http.clone(),
+            },
+        )]),
+        data_dir: dir.path().to_path_buf(),
+        cluster: "load".into(),
+        tick_ms: 5,
+        forward_writes: false,
+        protocol: ProtocolKind::Raft,
+    };
+    let replica = start(&config).await.expect("starts");
+    let app = router(
+        replica.client.clone(),
+        BTreeMap::from([(1, http.clone())]),
+        Limits::default(),
+    );
+    let listener = tokio::net::TcpListener::bind(&http).await.expect("binds");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let ep = Endpoint::new(Kind::Synod, &format!("http://{http}"), 4).expect("client");
+    // The single node elects itself; then every key is written once.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while preload(&ep, &short()).await.is_err() {
+        assert!(Instant::now() < deadline, "the node never took writes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for writes in [100, 50, 0] {
+        let o = drive(&ep, 4, writes, &short()).await;
+        assert_eq!(o.errors, 0, "{o:?}");
+        assert!(o.ops_per_sec > 10.0, "{o:?}");
+        assert!(
+            o.p50_ms > 0.0 && o.p50_ms <= o.p99_ms && o.p99_ms <= o.p999_ms,
+            "{o:?}"
+        );
+        assert_eq!((o.clients, o.writes_percent), (4, writes));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_endpoint_counts_errors_and_ends_on_time() {
+    let ep = Endpoint::new(Kind::Etcd, &format!("http://{}", free()), 2).expect("client");
+    let started = Instant::now();
+    let o = drive(&ep, 2, 100, &short()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.ops_per_sec, 0.0, "{o:?}");
+    assert!(o.errors > 0, "{o:?}");
+    assert!(preload(&ep, &short()).await.is_err());
+}
