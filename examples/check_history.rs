@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use synod_sim::models::{CasRegister, KeyValue};
+use synod_sim::models::{CasRegister, KeyValue, KvInput, KvOutput};
 use synod_sim::{
     Model, ModelOp, ModelVerdict, PartResult, check_model, check_model_parts, history_html,
     jepsen_register_history, porcupine_kv_history,
@@ -28,6 +28,10 @@ struct Args {
     /// Porcupine key-value histories.
     #[arg(long = "porcupine-kv", num_args = 1..)]
     kv: Vec<PathBuf>,
+    /// Key-value histories as JSON (`ModelOp`s of `KvInput` and
+    /// `KvOutput`, as the nemesis test keeps them).
+    #[arg(long = "kv-json", num_args = 1..)]
+    kv_json: Vec<PathBuf>,
     /// Explain each failure: the longest linearization found and why the
     /// rest cannot go next.
     #[arg(long)]
@@ -119,17 +123,31 @@ where
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut failed = false;
-    let files = (args.jepsen.iter().map(|p| (p, true))).chain(args.kv.iter().map(|p| (p, false)));
-    for (path, jepsen) in files {
+    #[derive(Clone, Copy)]
+    enum Format {
+        Jepsen,
+        Porcupine,
+        Json,
+    }
+    let files = (args.jepsen.iter().map(|p| (p, Format::Jepsen)))
+        .chain(args.kv.iter().map(|p| (p, Format::Porcupine)))
+        .chain(args.kv_json.iter().map(|p| (p, Format::Json)));
+    for (path, format) in files {
         let started = Instant::now();
         let result = std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
-            .and_then(|text| {
-                if jepsen {
+            .and_then(|text| match format {
+                Format::Jepsen => {
                     let ops = jepsen_register_history(&text).map_err(|e| e.to_string())?;
                     check(&CasRegister, &ops, &args, path)
-                } else {
+                }
+                Format::Porcupine => {
                     let ops = porcupine_kv_history(&text).map_err(|e| e.to_string())?;
+                    check(&KeyValue, &ops, &args, path)
+                }
+                Format::Json => {
+                    let ops: Vec<ModelOp<KvInput, KvOutput>> =
+                        serde_json::from_str(&text).map_err(|e| e.to_string())?;
                     check(&KeyValue, &ops, &args, path)
                 }
             });

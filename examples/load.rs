@@ -274,28 +274,60 @@ pub async fn drive(ep: &Endpoint, clients: usize, writes: u8, load: &LoadArgs) -
     }
 }
 
-/// The disk's own floor: 256-byte appends, each followed by fdatasync,
-/// for two seconds; (per second, p50 ms).
+/// The disk's own floor for one durable write: 256-byte writes, each
+/// followed by fdatasync, for two seconds each way: appended to a growing
+/// file (the file system also commits its new length) and written over a
+/// preallocated, already synced file (what a write-ahead log with
+/// preallocated segments pays; the lower floor).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FsyncFloor {
+    /// Appends synced per second.
+    pub append_per_sec: f64,
+    /// Their p50, ms.
+    pub append_p50_ms: f64,
+    /// Preallocated writes synced per second.
+    pub preallocated_per_sec: f64,
+    /// Their p50, ms.
+    pub preallocated_p50_ms: f64,
+}
+
+/// Measures [`FsyncFloor`] in `dir`.
 ///
 /// # Errors
 /// The probe file could not be written or synced.
-pub fn fsync_floor(dir: &Path) -> std::io::Result<(f64, f64)> {
+pub fn fsync_floor(dir: &Path) -> std::io::Result<FsyncFloor> {
+    use std::io::{Seek as _, SeekFrom};
     let path = dir.join("fsync-probe");
-    let mut f = std::fs::File::create(&path)?;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
     let block = [7u8; 256];
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < Duration::from_secs(2) {
-        let t = Instant::now();
-        f.write_all(&block)?;
-        f.sync_data()?;
-        let _ = latency.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(1).max(1));
-        n += 1;
-    }
-    std::fs::remove_file(&path)?;
-    Ok((
-        n as f64 / start.elapsed().as_secs_f64(),
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-    ))
+    let probe = |preallocate: bool| -> std::io::Result<(f64, f64)> {
+        let mut f = std::fs::File::create(&path)?;
+        if preallocate {
+            f.write_all(&vec![0u8; 64 << 20])?;
+            f.sync_all()?;
+            f.seek(SeekFrom::Start(0))?;
+        }
+        let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < Duration::from_secs(2) {
+            let t = Instant::now();
+            f.write_all(&block)?;
+            f.sync_data()?;
+            let _ = latency.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(1).max(1));
+            n += 1;
+        }
+        std::fs::remove_file(&path)?;
+        Ok((
+            n as f64 / start.elapsed().as_secs_f64(),
+            latency.value_at_quantile(0.5) as f64 / 1000.0,
+        ))
+    };
+    let (append_per_sec, append_p50_ms) = probe(false)?;
+    let (preallocated_per_sec, preallocated_p50_ms) = probe(true)?;
+    Ok(FsyncFloor {
+        append_per_sec,
+        append_p50_ms,
+        preallocated_per_sec,
+        preallocated_p50_ms,
+    })
 }

@@ -115,6 +115,27 @@ impl Cluster {
         Ok(())
     }
 
+    /// Sends replica `id` a signal by name (`STOP`, `CONT`): false if it
+    /// is not running.
+    ///
+    /// # Errors
+    /// `kill(1)` could not be run.
+    pub fn signal(&self, id: u64, signal: &str) -> std::io::Result<bool> {
+        let Some(child) = self.children.get(&id) else {
+            return Ok(false);
+        };
+        let status = Command::new("kill")
+            .args(["-s", signal, &child.id().to_string()])
+            .status()?;
+        Ok(status.success())
+    }
+
+    /// The process ids of the running replicas.
+    #[must_use]
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.values().map(Child::id).collect()
+    }
+
     /// Starts replica `id` again over its data directory.
     ///
     /// # Errors

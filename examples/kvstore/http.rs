@@ -175,11 +175,23 @@ impl App {
             .body(command.encode())
             .send()
             .await;
-        let Ok(r) = sent else {
-            return failure(
-                StatusCode::BAD_GATEWAY,
-                format!("node {leader} did not answer"),
-            );
+        let r = match sent {
+            Ok(r) => r,
+            // Nothing listened: the command never reached the leader, so
+            // it did not take effect (503, a definite refusal).
+            Err(e) if e.is_connect() => {
+                return failure(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("node {leader} is not reachable"),
+                );
+            }
+            // It may have arrived: its outcome is unknown (502).
+            Err(_) => {
+                return failure(
+                    StatusCode::BAD_GATEWAY,
+                    format!("node {leader} did not answer"),
+                );
+            }
         };
         let code = StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         match r.bytes().await {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cluster;
 pub mod demo;
 pub mod http;
+pub mod nemesis;
 pub mod node;
 pub mod store;
 

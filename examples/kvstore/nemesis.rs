@@ -1,0 +1,265 @@
+//! The Jepsen way on loopback: three kv replicas as processes, clients
+//! recording a history over HTTP while a nemesis kills (SIGKILL) and
+//! pauses (SIGSTOP / SIGCONT) them, then healing, a progress bound, every
+//! replica converged on what was acknowledged, and the history checked
+//! with synod-sim's linearizability checker against the key-value model.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng};
+use serde::Deserialize;
+use synod_sim::models::{KeyValue, KvInput, KvOutput};
+use synod_sim::{ModelOp, ModelVerdict, Outcome, check_model};
+
+use super::cluster::Cluster;
+
+/// The faults of one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// SIGKILL of a random replica or of the leader, restarted after a
+    /// while.
+    Kill,
+    /// SIGSTOP of a random replica or of the leader for longer than an
+    /// election timeout, then SIGCONT.
+    Pause,
+    /// Both, mixed.
+    Combined,
+}
+
+/// What a scenario did and found.
+#[derive(Debug)]
+pub struct Findings {
+    /// Faults injected.
+    pub faults: u64,
+    /// Operations that returned, and that ended unknown.
+    pub ops: (usize, usize),
+    /// The checker's verdict on the history.
+    pub verdict: ModelVerdict,
+    /// Replicas whose state differed from the leader's after healing.
+    pub diverged: Vec<u64>,
+    /// How long the first write after healing took.
+    pub recovery: Duration,
+}
+
+type History = Arc<Mutex<Vec<ModelOp<KvInput, KvOutput>>>>;
+
+const KEYS: u64 = 4;
+
+/// Microseconds since `start`: the history's clock.
+fn at(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// One client: operations on random keys through random replicas until
+/// `until`, each recorded with its outcome.
+async fn client(
+    id: u64,
+    addrs: Vec<String>,
+    history: History,
+    start: Instant,
+    until: Instant,
+    stale_reads: bool,
+) {
+    #[derive(Deserialize)]
+    struct Read {
+        value: String,
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(1_000))
+        .build()
+        .expect("an HTTP client");
+    let mut rng = StdRng::seed_from_u64(id);
+    let mut seq = 0u64;
+    while Instant::now() < until {
+        let key = format!("n{}", rng.next_u64() % KEYS);
+        let addr = &addrs[(rng.next_u64() % addrs.len() as u64) as usize];
+        let invoked = at(start);
+        let (input, outcome) = if rng.next_u64().is_multiple_of(2) {
+            seq += 1;
+            let value = format!("c{id}-{seq}");
+            let sent = (http.put(format!("http://{addr}/kv/{key}")))
+                .json(&serde_json::json!({ "value": value }))
+                .send()
+                .await;
+            let outcome = match sent {
+                Ok(r) if r.status().is_success() => Outcome::Returned {
+                    time: at(start),
+                    output: KvOutput::Ok,
+                },
+                // Nothing listened (the replica is down): never sent.
+                Err(e) if e.is_connect() => Outcome::Failed,
+                // A definite refusal: not the leader and none known, the
+                // proposal lost to a leader change, the leader unreachable
+                // from the replica that forwards (examples/kvstore/http.rs).
+                Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => Outcome::Failed,
+                // A timeout, a reset, a refusal after forwarding: it may
+                // still take effect.
+                _ => Outcome::Unknown {
+                    gave_up: Some(at(start)),
+                },
+            };
+            (KvInput::Put(key, value), outcome)
+        } else {
+            let query = if stale_reads {
+                "?consistency=stale"
+            } else {
+                ""
+            };
+            let sent = http
+                .get(format!("http://{addr}/kv/{key}{query}"))
+                .send()
+                .await;
+            let output = match sent {
+                Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                    Some(KvOutput::Value(None))
+                }
+                Ok(r) if r.status().is_success() => r
+                    .json::<Read>()
+                    .await
+                    .ok()
+                    .map(|v| KvOutput::Value(Some(v.value))),
+                _ => None,
+            };
+            let outcome = match output {
+                Some(output) => Outcome::Returned {
+                    time: at(start),
+                    output,
+                },
+                // A read that got no answer changed nothing.
+                None => Outcome::Failed,
+            };
+            (KvInput::Get(key), outcome)
+        };
+        history.lock().expect("unpoisoned").push(ModelOp {
+            client: id,
+            input,
+            invoked,
+            outcome,
+        });
+    }
+}
+
+/// Runs `scenario` for `secs` against a fresh cluster of `exe` (which runs
+/// a replica when given `prefix`), in `dir`. The history is written to
+/// `dir/history.json`. With `stale_reads` the clients read each replica's
+/// own state (`?consistency=stale`): the planted mistake the checker must
+/// catch.
+///
+/// # Errors
+/// The cluster could not be started or healed.
+pub async fn run(
+    exe: &Path,
+    prefix: &[&str],
+    dir: &Path,
+    scenario: Scenario,
+    secs: u64,
+    seed: u64,
+    stale_reads: bool,
+) -> Result<Findings, Box<dyn std::error::Error>> {
+    let mut cluster = Cluster::start(exe, prefix, dir, 3)?;
+    cluster
+        .leader(None, Duration::from_secs(20))
+        .await
+        .ok_or("no leader at the start")?;
+    let addrs: Vec<String> = (cluster.ids().iter())
+        .filter_map(|&id| cluster.http_addr(id).map(str::to_string))
+        .collect();
+    let history: History = Arc::default();
+    let start = Instant::now();
+    let until = start + Duration::from_secs(secs);
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let history = history.clone();
+            tokio::spawn(client(c, addrs.clone(), history, start, until, stale_reads))
+        })
+        .collect();
+
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut faults = 0;
+    let ids = cluster.ids();
+    while Instant::now() + Duration::from_millis(1_500) < until {
+        tokio::time::sleep(Duration::from_millis(300 + rng.next_u64() % 700)).await;
+        let target = if rng.next_u64().is_multiple_of(2) {
+            cluster.leader(None, Duration::from_millis(500)).await
+        } else {
+            None
+        }
+        .unwrap_or(ids[(rng.next_u64() % ids.len() as u64) as usize]);
+        let kill = match scenario {
+            Scenario::Kill => true,
+            Scenario::Pause => false,
+            Scenario::Combined => rng.next_u64().is_multiple_of(2),
+        };
+        faults += 1;
+        if kill {
+            cluster.kill(target)?;
+            tokio::time::sleep(Duration::from_millis(200 + rng.next_u64() % 800)).await;
+            cluster.restart(target)?;
+        } else {
+            // Longer than an election timeout (15 to 30 ticks of 10 ms).
+            cluster.signal(target, "STOP")?;
+            tokio::time::sleep(Duration::from_millis(400 + rng.next_u64() % 1_100)).await;
+            cluster.signal(target, "CONT")?;
+        }
+    }
+    for c in clients {
+        c.await?;
+    }
+
+    // Healed: every replica runs. A write must land within the bound, and
+    // then every replica must hold what the leader holds.
+    let healed = Instant::now();
+    if !cluster
+        .put_retrying("after-healing", "yes", Duration::from_secs(15))
+        .await
+    {
+        return Err("no write within 15 s of healing".into());
+    }
+    let recovery = healed.elapsed();
+    let leader = (cluster.leader(None, Duration::from_secs(10)).await).ok_or("no leader")?;
+    let applied = (cluster.status(leader).await)
+        .ok_or("leader silent")?
+        .applied;
+    let mut diverged = Vec::new();
+    for id in cluster.ids() {
+        if !cluster
+            .caught_up(id, applied, Duration::from_secs(10))
+            .await
+        {
+            diverged.push(id);
+            continue;
+        }
+        for k in 0..KEYS {
+            let key = format!("n{k}");
+            if cluster.local_value(id, &key).await != cluster.local_value(leader, &key).await {
+                diverged.push(id);
+                break;
+            }
+        }
+    }
+    let pids = cluster.pids();
+    cluster.stop_all();
+    for pid in pids {
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            return Err(format!("replica process {pid} outlived the test").into());
+        }
+    }
+
+    let history = std::mem::take(&mut *history.lock().expect("unpoisoned"));
+    std::fs::write(dir.join("history.json"), serde_json::to_string(&history)?)?;
+    let done = (history.iter())
+        .filter(|o| matches!(o.outcome, Outcome::Returned { .. }))
+        .count();
+    let unknown = history.iter().filter(|o| o.outcome.is_unknown()).count();
+    let verdict = check_model(&KeyValue, &history, 20_000_000)?;
+    Ok(Findings {
+        faults,
+        ops: (done, unknown),
+        verdict,
+        diverged,
+        recovery,
+    })
+}
