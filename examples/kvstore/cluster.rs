@@ -33,6 +33,9 @@ pub struct Cluster {
     prefix: Vec<String>,
     dir: PathBuf,
     peers: Vec<String>,
+    /// Per replica, the peer list it gets instead of `peers` (the others'
+    /// peer addresses through a proxy).
+    peers_of: BTreeMap<u64, Vec<String>>,
     http: BTreeMap<u64, String>,
     children: BTreeMap<u64, Child>,
     client: reqwest::Client,
@@ -63,6 +66,7 @@ impl Cluster {
             prefix: prefix.iter().map(|s| (*s).to_string()).collect(),
             dir: dir.to_path_buf(),
             peers,
+            peers_of: BTreeMap::new(),
             http,
             children: BTreeMap::new(),
             client: reqwest::Client::builder()
@@ -83,13 +87,67 @@ impl Cluster {
             .arg(id.to_string())
             .arg("--data-dir")
             .arg(self.dir.join(format!("node-{id}")));
-        for p in &self.peers {
+        for p in self.peers_of.get(&id).unwrap_or(&self.peers) {
             cmd.arg("--peer").arg(p);
         }
         let log = std::fs::File::create(self.dir.join(format!("node-{id}.log")))?;
         cmd.stdout(Stdio::null()).stderr(log);
         self.children.insert(id, cmd.spawn()?);
         Ok(())
+    }
+
+    /// Starts `n` replicas whose peer traffic goes through a [`Proxy`]
+    /// the caller can cut: replica `i` dials `j` at the proxy's `(i, j)`
+    /// listener. Client HTTP traffic is direct.
+    ///
+    /// # Errors
+    /// A port, a listener or a process could not be had.
+    ///
+    /// [`Proxy`]: super::proxy::Proxy
+    pub async fn start_proxied(
+        exe: &Path,
+        prefix: &[&str],
+        dir: &Path,
+        n: u64,
+    ) -> std::io::Result<(Self, super::proxy::Proxy)> {
+        let mut raft = BTreeMap::new();
+        let mut http = BTreeMap::new();
+        for id in 1..=n {
+            raft.insert(id, free_addr()?);
+            http.insert(id, free_addr()?);
+        }
+        let proxy = super::proxy::Proxy::start(&raft).await?;
+        let mut peers_of = BTreeMap::new();
+        for me in 1..=n {
+            let list = (1..=n)
+                .map(|j| {
+                    let addr = if j == me {
+                        raft[&j].as_str()
+                    } else {
+                        proxy.addr(me, j).unwrap_or(raft[&j].as_str())
+                    };
+                    format!("{j}={addr},{}", http[&j])
+                })
+                .collect();
+            peers_of.insert(me, list);
+        }
+        let mut cluster = Self {
+            exe: exe.to_path_buf(),
+            prefix: prefix.iter().map(|s| (*s).to_string()).collect(),
+            dir: dir.to_path_buf(),
+            peers: Vec::new(),
+            peers_of,
+            http,
+            children: BTreeMap::new(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()
+                .map_err(std::io::Error::other)?,
+        };
+        for id in 1..=n {
+            cluster.spawn(id)?;
+        }
+        Ok((cluster, proxy))
     }
 
     /// Replica `id`'s HTTP address (`127.0.0.1:PORT`).

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod http;
 pub mod nemesis;
 pub mod node;
+pub mod proxy;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! The Jepsen way on loopback: three kv replicas as processes, clients
-//! recording a history over HTTP while a nemesis kills (SIGKILL) and
-//! pauses (SIGSTOP / SIGCONT) them, then healing, a progress bound, every
+//! recording a history over HTTP while a nemesis kills (SIGKILL), pauses
+//! (SIGSTOP / SIGCONT) and partitions them (a proxy in front of every
+//! peer port), then healing, a progress bound, every
 //! replica converged on what was acknowledged, and the history checked
 //! with synod-sim's linearizability checker against the key-value model.
 
@@ -25,7 +26,10 @@ pub enum Scenario {
     /// SIGSTOP of a random replica or of the leader for longer than an
     /// election timeout, then SIGCONT.
     Pause,
-    /// Both, mixed.
+    /// A replica (the leader half the time) cut off from the others by
+    /// the proxy in front of every peer port, then healed.
+    Partition,
+    /// All three, mixed.
     Combined,
 }
 
@@ -42,6 +46,10 @@ pub struct Findings {
     pub diverged: Vec<u64>,
     /// How long the first write after healing took.
     pub recovery: Duration,
+    /// Partitions that cut the leader off, and in how many of them the
+    /// others elected a new leader while it was cut off (proof that the
+    /// proxy really partitions).
+    pub leader_cut_off: (u64, u64),
 }
 
 type History = Arc<Mutex<Vec<ModelOp<KvInput, KvOutput>>>>;
@@ -159,7 +167,7 @@ pub async fn run(
     seed: u64,
     stale_reads: bool,
 ) -> Result<Findings, Box<dyn std::error::Error>> {
-    let mut cluster = Cluster::start(exe, prefix, dir, 3)?;
+    let (mut cluster, proxy) = Cluster::start_proxied(exe, prefix, dir, 3).await?;
     cluster
         .leader(None, Duration::from_secs(20))
         .await
@@ -179,37 +187,56 @@ pub async fn run(
 
     let mut rng = StdRng::seed_from_u64(seed);
     let mut faults = 0;
+    let mut leader_cut_off = (0, 0);
     let ids = cluster.ids();
     while Instant::now() + Duration::from_millis(1_500) < until {
         tokio::time::sleep(Duration::from_millis(300 + rng.next_u64() % 700)).await;
-        let target = if rng.next_u64().is_multiple_of(2) {
+        // The leader half the time, and always at the first fault.
+        let leader = if faults == 0 || rng.next_u64().is_multiple_of(2) {
             cluster.leader(None, Duration::from_millis(500)).await
         } else {
             None
-        }
-        .unwrap_or(ids[(rng.next_u64() % ids.len() as u64) as usize]);
-        let kill = match scenario {
-            Scenario::Kill => true,
-            Scenario::Pause => false,
-            Scenario::Combined => rng.next_u64().is_multiple_of(2),
+        };
+        let target = leader.unwrap_or(ids[(rng.next_u64() % ids.len() as u64) as usize]);
+        let fault = match scenario {
+            Scenario::Combined => [Scenario::Kill, Scenario::Pause, Scenario::Partition]
+                [(rng.next_u64() % 3) as usize],
+            other => other,
         };
         faults += 1;
-        if kill {
-            cluster.kill(target)?;
-            tokio::time::sleep(Duration::from_millis(200 + rng.next_u64() % 800)).await;
-            cluster.restart(target)?;
-        } else {
-            // Longer than an election timeout (15 to 30 ticks of 10 ms).
-            cluster.signal(target, "STOP")?;
-            tokio::time::sleep(Duration::from_millis(400 + rng.next_u64() % 1_100)).await;
-            cluster.signal(target, "CONT")?;
+        let lasts = Duration::from_millis(400 + rng.next_u64() % 1_100);
+        match fault {
+            Scenario::Kill => {
+                cluster.kill(target)?;
+                tokio::time::sleep(Duration::from_millis(200 + rng.next_u64() % 800)).await;
+                cluster.restart(target)?;
+            }
+            Scenario::Pause => {
+                // Longer than an election timeout (15 to 30 ticks of 10 ms).
+                cluster.signal(target, "STOP")?;
+                tokio::time::sleep(lasts).await;
+                cluster.signal(target, "CONT")?;
+            }
+            _ => {
+                proxy.isolate(target, true);
+                let cut_at = Instant::now();
+                if leader == Some(target) {
+                    leader_cut_off.0 += 1;
+                    if cluster.leader(Some(target), lasts).await.is_some() {
+                        leader_cut_off.1 += 1;
+                    }
+                }
+                tokio::time::sleep(lasts.saturating_sub(cut_at.elapsed())).await;
+                proxy.isolate(target, false);
+            }
         }
     }
     for c in clients {
         c.await?;
     }
 
-    // Healed: every replica runs. A write must land within the bound, and
+    proxy.heal();
+    // Healed: every replica runs and reaches every other. A write must land within the bound, and
     // then every replica must hold what the leader holds.
     let healed = Instant::now();
     if !cluster
@@ -261,5 +288,6 @@ pub async fn run(
         verdict,
         diverged,
         recovery,
+        leader_cut_off,
     })
 }

@@ -1,6 +1,7 @@
 //! The nemesis suite on real processes (examples/kvstore/nemesis.rs):
 //! three kv replicas on loopback under SIGKILL, under SIGSTOP/SIGCONT
-//! pauses, and under both, on raft and on Multi-Paxos. Each must end with
+//! pauses, under partitions (a replica cut off by the proxy in front of
+//! every peer port), and under all three, on raft and on Multi-Paxos. Each must end with
 //! the history linearizable, every replica holding what the leader holds,
 //! and a write within 15 s of healing; and clients that read replicas'
 //! own state (stale reads, planted) must be caught. `SYNOD_NEMESIS_SECS` sets each
@@ -34,7 +35,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut failed = Vec::new();
     let mut seed = 0;
     for protocol in ["raft", "paxos"] {
-        for scenario in [Scenario::Kill, Scenario::Pause, Scenario::Combined] {
+        for scenario in [
+            Scenario::Kill,
+            Scenario::Pause,
+            Scenario::Partition,
+            Scenario::Combined,
+        ] {
             seed += 1;
             let dir = tempfile::tempdir()?;
             let prefix = [
@@ -57,12 +63,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(f) if f.ops.0 < 20 || f.faults == 0 => {
                     Some(format!("too little exercised: {f:?}"))
                 }
+                // The first fault cuts the leader off: the others must
+                // elect another while it is cut off.
+                Ok(f) if scenario == Scenario::Partition && f.leader_cut_off.1 == 0 => {
+                    Some(format!("no new leader behind the partition: {f:?}"))
+                }
                 Ok(_) => None,
             };
             match (&result, problem) {
                 (Ok(f), None) => println!(
-                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, first write after healing in {:?}: ok",
-                    f.faults, f.ops.0, f.ops.1, f.recovery
+                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, first write after healing in {:?}: ok",
+                    f.faults, f.ops.0, f.ops.1, f.leader_cut_off.0, f.leader_cut_off.1, f.recovery
                 ),
                 (_, problem) => {
                     let kept = dir.keep();
