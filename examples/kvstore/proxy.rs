@@ -31,7 +31,7 @@ impl Proxy {
     /// A listener could not be bound.
     pub async fn start(targets: &BTreeMap<u64, String>) -> std::io::Result<Self> {
         let mut links = BTreeMap::new();
-        for (&from, _) in targets {
+        for &from in targets.keys() {
             for (&to, target) in targets {
                 if from == to {
                     continue;
