@@ -36,6 +36,8 @@ pub struct Cluster {
     /// Per replica, the peer list it gets instead of `peers` (the others'
     /// peer addresses through a proxy).
     peers_of: BTreeMap<u64, Vec<String>>,
+    /// Per replica, arguments added after the prefix from its next start.
+    args_of: BTreeMap<u64, Vec<String>>,
     http: BTreeMap<u64, String>,
     children: BTreeMap<u64, Child>,
     client: reqwest::Client,
@@ -67,6 +69,7 @@ impl Cluster {
             dir: dir.to_path_buf(),
             peers,
             peers_of: BTreeMap::new(),
+            args_of: BTreeMap::new(),
             http,
             children: BTreeMap::new(),
             client: reqwest::Client::builder()
@@ -83,6 +86,7 @@ impl Cluster {
     fn spawn(&mut self, id: u64) -> std::io::Result<()> {
         let mut cmd = Command::new(&self.exe);
         cmd.args(&self.prefix)
+            .args(self.args_of.get(&id).into_iter().flatten())
             .arg("--id")
             .arg(id.to_string())
             .arg("--data-dir")
@@ -137,6 +141,7 @@ impl Cluster {
             dir: dir.to_path_buf(),
             peers: Vec::new(),
             peers_of,
+            args_of: BTreeMap::new(),
             http,
             children: BTreeMap::new(),
             client: reqwest::Client::builder()
@@ -192,6 +197,12 @@ impl Cluster {
     #[must_use]
     pub fn pids(&self) -> Vec<u32> {
         self.children.values().map(Child::id).collect()
+    }
+
+    /// Arguments replica `id` gets (after the prefix) from its next start,
+    /// such as `--tick-ms 25` for a slow clock.
+    pub fn set_args(&mut self, id: u64, args: Vec<String>) {
+        self.args_of.insert(id, args);
     }
 
     /// Starts replica `id` again over its data directory.

@@ -16,6 +16,7 @@ use synod_sim::models::{KeyValue, KvInput, KvOutput};
 use synod_sim::{ModelOp, ModelVerdict, Outcome, check_model};
 
 use super::cluster::Cluster;
+use super::proxy::Mode;
 
 /// The faults of one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,13 @@ pub enum Scenario {
     /// A replica (the leader half the time) cut off from the others by
     /// the proxy in front of every peer port, then healed.
     Partition,
-    /// All three, mixed.
+    /// A replica's links slowed by the proxy (20-80 ms a chunk, up to 50
+    /// ms of jitter, in order), then healed.
+    SlowLinks,
+    /// A replica restarted with a clock that runs fast or slow (a tick of
+    /// 3 to 30 ms where the others tick every 10).
+    ClockSkew,
+    /// All of them, mixed.
     Combined,
 }
 
@@ -199,8 +206,13 @@ pub async fn run(
         };
         let target = leader.unwrap_or(ids[(rng.next_u64() % ids.len() as u64) as usize]);
         let fault = match scenario {
-            Scenario::Combined => [Scenario::Kill, Scenario::Pause, Scenario::Partition]
-                [(rng.next_u64() % 3) as usize],
+            Scenario::Combined => [
+                Scenario::Kill,
+                Scenario::Pause,
+                Scenario::Partition,
+                Scenario::SlowLinks,
+                Scenario::ClockSkew,
+            ][(rng.next_u64() % 5) as usize],
             other => other,
         };
         faults += 1;
@@ -216,6 +228,19 @@ pub async fn run(
                 cluster.signal(target, "STOP")?;
                 tokio::time::sleep(lasts).await;
                 cluster.signal(target, "CONT")?;
+            }
+            Scenario::SlowLinks => {
+                let delay = Duration::from_millis(20 + rng.next_u64() % 60);
+                let jitter = Duration::from_millis(rng.next_u64() % 50);
+                proxy.set_node(target, Mode::Slow { delay, jitter });
+                tokio::time::sleep(lasts).await;
+                proxy.set_node(target, Mode::Open);
+            }
+            Scenario::ClockSkew => {
+                let tick = 3 + rng.next_u64() % 28;
+                cluster.set_args(target, vec!["--tick-ms".into(), tick.to_string()]);
+                cluster.restart(target)?;
+                tokio::time::sleep(lasts).await;
             }
             _ => {
                 proxy.isolate(target, true);

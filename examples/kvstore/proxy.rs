@@ -1,13 +1,33 @@
 //! A fault-injecting TCP proxy for the nemesis: one listener per ordered
 //! pair of replicas, in front of the peer port each one dials, that the
-//! test can cut (every connection through it closes, new ones are closed
-//! at once) and heal. Needs no privileges and touches only loopback.
+//! test can cut (every connection through it closes, mid-frame or not, and
+//! new ones are closed at once), slow down (each chunk held for a delay
+//! with jitter, in order) and heal. Needs no privileges and touches only
+//! loopback.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+
+/// What a link does to its traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Passes everything at once.
+    Open,
+    /// Closes every connection and refuses new ones.
+    Cut,
+    /// Holds each chunk `delay` plus up to `jitter` more, in order.
+    Slow {
+        /// The least added delay.
+        delay: Duration,
+        /// The most extra delay on top.
+        jitter: Duration,
+    },
+}
 
 /// The links between replicas: `(from, to)` is what `from` dials to reach
 /// `to`.
@@ -19,7 +39,7 @@ pub struct Proxy {
 #[derive(Debug)]
 struct Link {
     addr: String,
-    cut: watch::Sender<bool>,
+    mode: watch::Sender<Mode>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -38,9 +58,10 @@ impl Proxy {
                 }
                 let listener = TcpListener::bind("127.0.0.1:0").await?;
                 let addr = listener.local_addr()?.to_string();
-                let (cut, watch) = watch::channel(false);
-                let task = tokio::spawn(serve(listener, target.clone(), watch));
-                links.insert((from, to), Link { addr, cut, task });
+                let (mode, watch) = watch::channel(Mode::Open);
+                let seed = from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to;
+                let task = tokio::spawn(serve(listener, target.clone(), watch, seed));
+                links.insert((from, to), Link { addr, mode, task });
             }
         }
         Ok(Self { links })
@@ -52,30 +73,35 @@ impl Proxy {
         self.links.get(&(from, to)).map(|l| l.addr.as_str())
     }
 
-    /// Cuts (or heals) both directions between `a` and `b`.
-    pub fn set_cut(&self, a: u64, b: u64, cut: bool) {
+    /// Sets both directions between `a` and `b`.
+    pub fn set(&self, a: u64, b: u64, mode: Mode) {
         for key in [(a, b), (b, a)] {
             if let Some(l) = self.links.get(&key) {
-                l.cut.send_replace(cut);
+                l.mode.send_replace(mode);
             }
         }
     }
 
-    /// Cuts `node` off from every other replica (or heals it).
-    pub fn isolate(&self, node: u64, cut: bool) {
+    /// Sets every link of `node` to and from the others.
+    pub fn set_node(&self, node: u64, mode: Mode) {
         let others: Vec<u64> = (self.links.keys())
             .filter(|(f, _)| *f == node)
             .map(|(_, t)| *t)
             .collect();
         for other in others {
-            self.set_cut(node, other, cut);
+            self.set(node, other, mode);
         }
     }
 
-    /// Heals every link.
+    /// Cuts `node` off from every other replica (or heals it).
+    pub fn isolate(&self, node: u64, cut: bool) {
+        self.set_node(node, if cut { Mode::Cut } else { Mode::Open });
+    }
+
+    /// Opens every link.
     pub fn heal(&self) {
         for l in self.links.values() {
-            l.cut.send_replace(false);
+            l.mode.send_replace(Mode::Open);
         }
     }
 }
@@ -88,26 +114,67 @@ impl Drop for Proxy {
     }
 }
 
-async fn serve(listener: TcpListener, target: String, cut: watch::Receiver<bool>) {
+async fn serve(listener: TcpListener, target: String, mode: watch::Receiver<Mode>, seed: u64) {
     let target = Arc::new(target);
+    let mut n = 0u64;
     loop {
         let Ok((inbound, _)) = listener.accept().await else {
             continue;
         };
-        if *cut.borrow() {
+        if *mode.borrow() == Mode::Cut {
             drop(inbound); // refused while cut
             continue;
         }
-        let (target, mut cut) = (target.clone(), cut.clone());
+        n += 1;
+        let (target, mode) = (target.clone(), mode.clone());
+        let seed = seed ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03);
         tokio::spawn(async move {
             let Ok(outbound) = TcpStream::connect(target.as_str()).await else {
                 return;
             };
-            let (mut a, mut b) = (inbound, outbound);
+            let (ri, wi) = inbound.into_split();
+            let (ro, wo) = outbound.into_split();
+            // Either direction ending (a close, a cut) ends both.
             tokio::select! {
-                _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
-                _ = cut.wait_for(|c| *c) => {} // cut: both sockets close
+                () = pump(ri, wo, mode.clone(), seed) => {}
+                () = pump(ro, wi, mode, seed ^ 1) => {}
             }
         });
+    }
+}
+
+/// Copies `from` to `to` chunk by chunk, as the link's mode says.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut mode: watch::Receiver<Mode>,
+    mut seed: u64,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = tokio::select! {
+            r = from.read(&mut buf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            _ = mode.wait_for(|m| *m == Mode::Cut) => return,
+        };
+        let now = *mode.borrow();
+        match now {
+            Mode::Cut => return,
+            Mode::Open => {}
+            Mode::Slow { delay, jitter } => {
+                // xorshift: jitter without a shared generator.
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let extra = u64::try_from(jitter.as_micros()).unwrap_or(0);
+                let extra = Duration::from_micros(if extra == 0 { 0 } else { seed % extra });
+                tokio::time::sleep(delay + extra).await;
+            }
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }

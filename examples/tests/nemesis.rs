@@ -1,7 +1,9 @@
 //! The nemesis suite on real processes (examples/kvstore/nemesis.rs):
 //! three kv replicas on loopback under SIGKILL, under SIGSTOP/SIGCONT
 //! pauses, under partitions (a replica cut off by the proxy in front of
-//! every peer port), and under all three, on raft and on Multi-Paxos. Each must end with
+//! every peer port), under slowed links (the same proxy), under a replica
+//! whose clock runs fast or slow, and under all of them mixed, on raft and
+//! on Multi-Paxos. Each must end with
 //! the history linearizable, every replica holding what the leader holds,
 //! and a write within 15 s of healing; and clients that read replicas'
 //! own state (stale reads, planted) must be caught. `SYNOD_NEMESIS_SECS` sets each
@@ -39,6 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Scenario::Kill,
             Scenario::Pause,
             Scenario::Partition,
+            Scenario::SlowLinks,
+            Scenario::ClockSkew,
             Scenario::Combined,
         ] {
             seed += 1;
