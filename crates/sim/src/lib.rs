@@ -18,7 +18,7 @@
 //! of hanging.
 //!
 //! ```
-//! use synod_sim::{check, run, History, Input, Output, SimConfig, Verdict};
+//! use synod_sim::{check, run, History, Input, Output, RunOutcome, SimConfig, Verdict};
 //! let mut h = History::new();
 //! let put = h.invoke(1, 7, Input::Put(1), 0);
 //! let get = h.invoke(2, 7, Input::Get, 1);
@@ -27,7 +27,9 @@
 //! assert_eq!(check(&h, 10_000), Verdict::Linearizable);
 //!
 //! let report = run(&SimConfig::safety(42)).unwrap();
-//! assert_eq!(report.violation, None, "replay: {}", report.replay_command("safety"));
+//! // Passed: no invariant broke and the history was checked to the end
+//! // (a check out of budget is `RunOutcome::Unchecked`, not a pass).
+//! assert_eq!(report.outcome(), RunOutcome::Passed, "replay: {}", report.replay_command("safety"));
 //! ```
 //!
 //! Replay a seed with `cargo run --release --example simulate -- --start
@@ -81,5 +83,5 @@ pub use partition::PartitionKind;
 pub use protocol_replica::ProtocolReplica;
 pub use raft::{RaftOptions, RaftReplica, RaftWrite};
 pub use replica::{Applied, MembershipChange, Proposed, ReadStarted, Ready, Replica};
-pub use report::{RunReport, Summary, Violation};
+pub use report::{RunOutcome, RunReport, Summary, Violation};
 pub use service::{Service, ServiceInput, ServiceOutput, ServiceRunReport};

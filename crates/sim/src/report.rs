@@ -168,7 +168,39 @@ pub struct RunReport {
     pub check_unknown: bool,
 }
 
+/// What a run amounts to: [`RunReport::outcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunOutcome<'a> {
+    /// Every invariant held and the history was found linearizable.
+    Passed,
+    /// An invariant broke.
+    Violated(&'a Violation),
+    /// Every invariant held, but the linearizability check ran out of
+    /// budget: the history was not checked. Not a pass.
+    Unchecked,
+}
+
 impl RunReport {
+    /// The run's outcome: a violation, a pass, or a run whose history
+    /// could not be checked within the budget (which
+    /// `violation == None` alone would hide).
+    #[must_use]
+    pub fn outcome(&self) -> RunOutcome<'_> {
+        match (&self.violation, self.check_unknown) {
+            (Some(v), _) => RunOutcome::Violated(v),
+            (None, true) => RunOutcome::Unchecked,
+            (None, false) => RunOutcome::Passed,
+        }
+    }
+
+    /// Whether the run passed: no violation *and* a history checked to
+    /// the end.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.outcome() == RunOutcome::Passed
+    }
+
     /// The command that replays this run.
     #[must_use]
     pub fn replay_command(&self, profile: &str) -> String {

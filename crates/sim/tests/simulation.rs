@@ -173,3 +173,28 @@ fn bad_configs_are_errors() {
         Err(SimError::InvalidProbability { field: "crash", .. })
     ));
 }
+
+// A run whose history was not checked to the end is not a pass, though no
+// invariant broke: `outcome()` tells the three apart.
+#[test]
+fn an_unchecked_run_is_not_a_pass() {
+    let mut cfg = SimConfig::safety(3);
+    let checked = synod_sim::run(&cfg).expect("valid config");
+    assert_eq!(checked.outcome(), synod_sim::RunOutcome::Passed);
+    assert!(checked.passed());
+    cfg.check_budget = 1;
+    let unchecked = synod_sim::run(&cfg).expect("valid config");
+    assert_eq!(unchecked.violation, None, "no invariant broke");
+    assert_eq!(unchecked.outcome(), synod_sim::RunOutcome::Unchecked);
+    assert!(!unchecked.passed());
+    let mut violated = unchecked.clone();
+    violated.violation = Some(synod_sim::Violation::TwoLeaders {
+        term: 1,
+        first: 1,
+        second: 2,
+    });
+    assert!(matches!(
+        violated.outcome(),
+        synod_sim::RunOutcome::Violated(synod_sim::Violation::TwoLeaders { .. })
+    ));
+}
