@@ -25,9 +25,9 @@ pub struct SimConfig<O = RaftOptions> {
     pub clients: u64,
     /// Operations the clients invoke during `ticks`.
     pub ops: u64,
-    /// Operations each client may invoke after healing (liveness mode),
-    /// in thousands: every client must complete at least one within
-    /// `heal_ticks`.
+    /// Operations the clients may invoke after healing (liveness mode), in
+    /// all: every client must complete at least one within `heal_ticks`,
+    /// so with `heal_ticks > 0` it must be at least `clients`.
     pub heal_ops: u64,
     /// Keys the operations touch.
     pub keys: u64,
@@ -157,7 +157,7 @@ impl SimConfig {
             // disruptive candidates can take dozens of rounds of split
             // votes to elect: 30 timeouts failed 1 seed in 15,000.
             heal_ticks: 50 * u64::from(base.protocol.election_timeout_ticks),
-            heal_ops: 1,
+            heal_ops: 1_000,
             ..base
         }
     }
@@ -244,6 +244,12 @@ impl<O> SimConfig<O> {
     pub(crate) fn validate(&self) -> Result<(), SimError> {
         if self.nodes == 0 {
             return Err(SimError::NoNodes);
+        }
+        if self.heal_ticks > 0 && self.heal_ops < self.clients {
+            return Err(SimError::TooFewHealOps {
+                heal_ops: self.heal_ops,
+                clients: self.clients,
+            });
         }
         if !(0.0..=1.0).contains(&self.reconfigure) {
             return Err(SimError::InvalidProbability {

@@ -23,6 +23,17 @@ pub enum SimError {
         /// The maximum given.
         max: u64,
     },
+    /// A liveness run (`heal_ticks > 0`) whose clients may not each invoke
+    /// an operation after healing.
+    #[error(
+        "heal_ops = {heal_ops} is below clients = {clients}: not every client could make progress after healing"
+    )]
+    TooFewHealOps {
+        /// The operations allowed after healing, in all.
+        heal_ops: u64,
+        /// The clients, each of which must complete one.
+        clients: u64,
+    },
     /// A cluster of zero nodes.
     #[error("a cluster needs at least one node")]
     NoNodes,

@@ -7,7 +7,9 @@ use crate::partition::PartitionKind;
 /// is per message or per node per tick, and must lie in `[0, 1]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultConfig {
-    /// A message is lost.
+    /// A message is lost (message loss: the docs' "5 % loss" is
+    /// `drop: 0.05`).
+    #[doc(alias = "loss")]
     pub drop: f64,
     /// A message is delivered twice.
     pub duplicate: f64,

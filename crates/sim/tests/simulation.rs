@@ -198,3 +198,18 @@ fn an_unchecked_run_is_not_a_pass() {
         synod_sim::RunOutcome::Violated(synod_sim::Violation::TwoLeaders { .. })
     ));
 }
+
+// heal_ops counts operations in all; a liveness run that cannot give every
+// client one after healing is refused, not run into a false NoProgress.
+#[test]
+fn a_liveness_run_needs_an_operation_per_client_after_healing() {
+    let mut cfg = SimConfig::liveness(1);
+    assert_eq!(cfg.heal_ops, 1_000);
+    cfg.heal_ops = cfg.clients - 1;
+    assert!(matches!(
+        synod_sim::run(&cfg),
+        Err(SimError::TooFewHealOps { .. })
+    ));
+    cfg.heal_ops = cfg.clients;
+    assert!(synod_sim::run(&cfg).is_ok());
+}

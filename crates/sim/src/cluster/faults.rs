@@ -170,7 +170,7 @@ impl<R: Replica, W: Workload> Sim<R, W> {
     pub(super) fn heal(&mut self) {
         // Clients keep working while healed, so each one can show progress
         // (a shared budget could be used up by the others).
-        self.cfg.ops = self.invoked + self.cfg.heal_ops.max(1) * 1_000;
+        self.cfg.ops = self.invoked + self.cfg.heal_ops;
         self.faults = FaultConfig::none();
         self.net.cut.clear();
         self.partition_until = 0;
