@@ -20,6 +20,7 @@
 //! the [`Storage`] trait with its error, and [`MemStorage`].
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 

@@ -113,10 +113,13 @@
 //! # Features
 //!
 //! - `serde`: `Serialize` / `Deserialize` for entries, messages and states.
+//!   A real transport needs it to put messages on the wire (synod-tcp
+//!   turns it on; enable it when you write your own).
 //! - `arbitrary`: `arbitrary::Arbitrary` for messages and entries, for
 //!   fuzzing the handlers (the `fuzz/` workspace uses it).
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 

@@ -36,6 +36,7 @@
 //! SEED --seeds 1 --verbose`; see `docs/testing.md`.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
