@@ -93,4 +93,7 @@ pub use pick::smooth_wrr::SmoothWrr;
 pub use pick::weighted_p2c::WeightedP2c;
 pub use pick::weighted_random::WeightedRandom;
 pub use pick::{Context, Endpoint, LatencyModel, Pick};
+/// The `rand` (0.10) whose generators this crate's API takes: name
+/// `synod_lb::rand::rngs::StdRng` to be sure the versions match.
+pub use rand;
 pub use rng::SplitMix;

@@ -69,6 +69,9 @@ pub use error::Error;
 pub use leader::ProposeError;
 pub use message::{Body, Message, Suffix};
 pub use node::{PaxosNode, Receipt, Role};
+/// The `rand` (0.10) whose generators this crate's API takes: name
+/// `synod_paxos_core::rand::rngs::StdRng` to be sure the versions match.
+pub use rand;
 pub use synod_protocol::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, MemStorage,
     NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Storage, StorageError, Term,

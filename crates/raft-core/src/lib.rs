@@ -146,8 +146,6 @@ mod storage;
 mod types;
 mod unstable;
 
-/// The shared buffer type of payloads and snapshots, re-exported so
-/// applications need not depend on `bytes` themselves.
 pub use bytes::Bytes;
 pub use config::{Config, ReadMode};
 pub use error::{DropReason, Error, StorageError};
@@ -155,6 +153,11 @@ pub use log::{AppendOutcome, RaftLog};
 pub use message::{AppendResult, Message, MessageBody, SnapshotChunk};
 pub use node::{Proposal, RaftNode, Role, SoftState, Status};
 pub use progress::{Progress, ProgressState};
+/// The shared buffer type of payloads and snapshots, re-exported so
+/// applications need not depend on `bytes` themselves.
+/// The `rand` (0.10) whose generators this crate's API takes: name
+/// `synod_raft_core::rand::rngs::StdRng` to be sure the versions match.
+pub use rand;
 pub use ready::{AfterPersist, Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage, check_continues};
 pub use types::{

@@ -159,6 +159,27 @@ pub struct RaftNode<S, R> {
     pub(crate) handed_over: bool,
 }
 
+impl<S: Storage> RaftNode<S, rand::rngs::StdRng> {
+    /// [`RaftNode::new`] with rand 0.10's `StdRng` seeded from `seed`:
+    /// the constructor for callers who never name a generator type. The
+    /// same seed replays the node's random choices bit for bit; on a
+    /// restart pass a seed not used before (mix in a restart count), so
+    /// read ids do not repeat.
+    ///
+    /// ```
+    /// use synod_raft_core::{Config, MemStorage, RaftNode};
+    /// let node = RaftNode::with_seed(Config::new(1), MemStorage::with_voters(&[1, 2, 3]), 7).unwrap();
+    /// assert_eq!(node.id(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`RaftNode::new`].
+    pub fn with_seed(config: Config, storage: S, seed: u64) -> Result<Self, Error> {
+        use rand::SeedableRng as _;
+        Self::new(config, storage, rand::rngs::StdRng::seed_from_u64(seed))
+    }
+}
+
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Starts (or restarts) a node from what `storage` holds.
     ///
