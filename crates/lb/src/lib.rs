@@ -85,8 +85,8 @@ pub use health::{
 };
 pub use pick::edf::EdfWrr;
 pub use pick::hash::{HashPick, HashTable};
-pub use pick::least_request::LeastRequest;
-pub use pick::peak_ewma::PeakEwma;
+pub use pick::least_request::{LeastRequest, LeastRequestConfig};
+pub use pick::peak_ewma::{PeakEwma, PeakEwmaConfig};
 pub use pick::random::Random;
 pub use pick::round_robin::RoundRobin;
 pub use pick::smooth_wrr::SmoothWrr;

@@ -231,3 +231,22 @@ fn every_type_is_send_and_sync() {
     check::<Balancer<String, Random>>();
     check::<Guard<String>>();
 }
+
+// The picker configurations are at the crate root, and each picker gives
+// back the configuration it was built with.
+#[test]
+fn pickers_give_back_their_configuration() {
+    use std::time::Duration;
+    use synod_lb::{LeastRequest, LeastRequestConfig, PeakEwma, PeakEwmaConfig};
+    let ewma = PeakEwmaConfig {
+        decay: Duration::from_secs(3),
+        ..PeakEwmaConfig::default()
+    };
+    assert_eq!(PeakEwma::new(ewma).unwrap().config(), &ewma);
+    let least = LeastRequestConfig {
+        choice_count: 3,
+        ..LeastRequestConfig::default()
+    };
+    let got = LeastRequest::new(least.clone()).unwrap();
+    assert_eq!(got.config().choice_count, 3);
+}

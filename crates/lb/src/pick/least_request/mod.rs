@@ -44,6 +44,12 @@ pub struct LeastRequest {
 }
 
 impl LeastRequest {
+    /// The configuration it was built with.
+    #[must_use]
+    pub fn config(&self) -> &LeastRequestConfig {
+        &self.config
+    }
+
     /// A least-request picker.
     ///
     /// # Errors

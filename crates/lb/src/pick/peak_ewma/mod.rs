@@ -51,6 +51,12 @@ impl Default for PeakEwma {
 }
 
 impl PeakEwma {
+    /// The configuration it was built with.
+    #[must_use]
+    pub fn config(&self) -> &PeakEwmaConfig {
+        &self.config
+    }
+
     /// A peak-EWMA picker.
     ///
     /// # Errors
