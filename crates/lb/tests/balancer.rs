@@ -247,6 +247,6 @@ fn pickers_give_back_their_configuration() {
         choice_count: 3,
         ..LeastRequestConfig::default()
     };
-    let got = LeastRequest::new(least.clone()).unwrap();
+    let got = LeastRequest::new(least).unwrap();
     assert_eq!(got.config().choice_count, 3);
 }
