@@ -133,7 +133,7 @@ fn main() -> ExitCode {
         if let Some(v) = &r.violation {
             eprintln!("  seed {}: {v:?}", r.seed);
         }
-        eprintln!("    replay: {}", r.replay_command(args.faults.name()));
+        eprintln!("    replay: {}", r.replay_command());
         if let Some(dir) = &args.html
             && let Some(page) = r.history_html(args.faults.config(r.seed).check_budget)
         {

@@ -63,6 +63,10 @@ pub struct SimConfig<O = RaftOptions> {
     pub read_index: bool,
     /// The protocol's own options.
     pub protocol: O,
+    /// The profile it started from (`safety`, `liveness`, `lease`,
+    /// `chaos`; `custom` for one built by hand), so a report can say how
+    /// to replay it: [`SimConfig::named`].
+    pub profile: &'static str,
 }
 
 impl<O> SimConfig<O> {
@@ -89,11 +93,34 @@ impl<O> SimConfig<O> {
             record_events: self.record_events,
             read_index: self.read_index,
             protocol: f(self.protocol),
+            profile: self.profile,
         }
     }
 }
 
 impl SimConfig {
+    /// The profile called `name` (as [`SimConfig::profile`] and the
+    /// runner's `--faults` spell it) for `seed`; `None` for another name.
+    /// With a report's profile and seed it replays the run anywhere, in a
+    /// user's own project as well as here:
+    ///
+    /// ```
+    /// use synod_sim::{run, SimConfig};
+    /// let report = run(&SimConfig::lease(3)).unwrap();
+    /// let again = run(&SimConfig::named(report.profile, report.seed).unwrap()).unwrap();
+    /// assert_eq!(again.trace_hash, report.trace_hash);
+    /// ```
+    #[must_use]
+    pub fn named(name: &str, seed: u64) -> Option<Self> {
+        match name {
+            "safety" => Some(Self::safety(seed)),
+            "liveness" => Some(Self::liveness(seed)),
+            "lease" => Some(Self::lease(seed)),
+            "chaos" => Some(Self::chaos(seed)),
+            _ => None,
+        }
+    }
+
     /// The safety profile: 5 nodes, 2,000 ticks of every fault, 200
     /// operations; pre-vote and check-quorum on or off depending on the
     /// seed.
@@ -110,6 +137,7 @@ impl SimConfig {
             faults.pause = 0.0;
         }
         Self {
+            profile: "safety",
             nodes: 5,
             seed,
             ticks: 2_000,
@@ -152,6 +180,7 @@ impl SimConfig {
     pub fn liveness(seed: u64) -> Self {
         let base = Self::safety(seed);
         Self {
+            profile: "liveness",
             // 50 election timeouts: 500 ticks at the usual 10, more for the
             // lease seeds' 30. Classic Raft (no pre-vote) with stale,
             // disruptive candidates can take dozens of rounds of split
@@ -184,6 +213,7 @@ impl SimConfig {
         ];
         let base = Self::safety(seed);
         Self {
+            profile: "lease",
             nodes: 3,
             clients: 5,
             ops: 250,
@@ -210,6 +240,7 @@ impl SimConfig {
     #[must_use]
     pub fn chaos(seed: u64) -> Self {
         Self {
+            profile: "chaos",
             nodes: if seed.is_multiple_of(2) { 3 } else { 5 },
             keys: 8,
             client_timeout_ticks: 60,

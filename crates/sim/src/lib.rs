@@ -29,7 +29,7 @@
 //! let report = run(&SimConfig::safety(42)).unwrap();
 //! // Passed: no invariant broke and the history was checked to the end
 //! // (a check out of budget is `RunOutcome::Unchecked`, not a pass).
-//! assert_eq!(report.outcome(), RunOutcome::Passed, "replay: {}", report.replay_command("safety"));
+//! assert_eq!(report.outcome(), RunOutcome::Passed, "replay: {}", report.replay_command());
 //! ```
 //!
 //! Replay a seed with `cargo run --release --example simulate -- --start

@@ -154,6 +154,9 @@ pub struct RunReport {
     pub seed: u64,
     /// The protocol simulated ([`Replica::NAME`](crate::Replica::NAME)).
     pub protocol: &'static str,
+    /// The profile the configuration started from
+    /// ([`SimConfig::profile`](crate::SimConfig::profile)).
+    pub profile: &'static str,
     /// What was exercised.
     pub summary: Summary,
     /// The first broken invariant, if any.
@@ -201,12 +204,17 @@ impl RunReport {
         self.outcome() == RunOutcome::Passed
     }
 
-    /// The command that replays this run.
+    /// How to replay this run: in any project, the library call
+    /// `run_with::<R>(&SimConfig::named(profile, seed))` (raft-core:
+    /// `run`; another protocol maps the profile with
+    /// [`SimConfig::with_protocol`](crate::SimConfig::with_protocol) as it
+    /// did the first time), with `record_events` for the trace; in this
+    /// repository, the runner's command line.
     #[must_use]
-    pub fn replay_command(&self, profile: &str) -> String {
+    pub fn replay_command(&self) -> String {
         format!(
-            "cargo run --release --example simulate -- --start {} --seeds 1 --faults {profile} --protocol {} --verbose",
-            self.seed, self.protocol
+            "synod_sim::SimConfig::named({:?}, {}) with protocol {}; here: cargo run --release --example simulate -- --start {} --seeds 1 --faults {} --protocol {} --verbose",
+            self.profile, self.seed, self.protocol, self.seed, self.profile, self.protocol
         )
     }
 }

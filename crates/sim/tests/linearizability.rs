@@ -335,6 +335,7 @@ fn a_run_report_draws_its_failing_key() {
     let report = |h: History| RunReport {
         seed: 7,
         protocol: "raft",
+        profile: "safety",
         summary: Summary::default(),
         violation: None,
         history: h,

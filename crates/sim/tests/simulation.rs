@@ -10,10 +10,7 @@ fn run_seeds(profile: &str, seeds: std::ops::Range<u64>, make: fn(u64) -> SimCon
     for seed in seeds {
         let report = run(&make(seed)).unwrap();
         if let Some(v) = &report.violation {
-            panic!(
-                "seed {seed}: {v:?}\nreplay: {}",
-                report.replay_command(profile)
-            );
+            panic!("seed {seed}: {v:?}\nreplay: {}", report.replay_command());
         }
         // A check over budget answers "unknown" by design; it must stay rare.
         unknown_verdicts += u64::from(report.check_unknown);

@@ -149,6 +149,7 @@ pub fn run_with<R: Replica>(cfg: &SimConfig<R::Options>) -> Result<RunReport, Si
     Ok(RunReport {
         seed: cfg.seed,
         protocol: R::NAME,
+        profile: cfg.profile,
         summary: sim.summary,
         violation: sim.violation,
         history,
