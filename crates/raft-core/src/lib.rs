@@ -65,6 +65,22 @@
 //! assert_eq!(applied, [&b"set x = 1"[..]]);
 //! ```
 //!
+//! The generator is rand 0.10's (re-exported as [`rand`]);
+//! [`RaftNode::with_seed`] takes a plain `u64` instead. A whole cluster in
+//! one process (an in-memory network delivering every node's messages, the
+//! same loop per node) is `examples/raft_three_nodes.rs` in the
+//! repository (`cargo run --example raft_three_nodes`); for tests under
+//! faults, `synod-sim` drives raft-core with a simulated network and disks.
+//!
+//! **How long is a tick?** Whatever the application's timer says: the
+//! node counts ticks, never time. Elections take `election_timeout_ticks`
+//! (10 by default) to `2 * election_timeout_ticks` ticks and heartbeats go
+//! every `heartbeat_ticks`, so pick a tick a little above the
+//! network's round trip and the disk's sync: 10 ms on one machine or a
+//! LAN (elections after 100-200 ms, as etcd's defaults), 50-100 ms across
+//! regions. With lease reads, ticks must run at the same rate on every
+//! node within [`Config::lease_drift_margin_ticks`].
+//!
 //! # What the node does
 //!
 //! - Elections with randomized timeouts (Raft §5.2), pre-vote and
