@@ -65,7 +65,7 @@
 //! assert_eq!(applied, [&b"set x = 1"[..]]);
 //! ```
 //!
-//! The generator is rand 0.10's (re-exported as [`rand`]);
+//! The generator is rand 0.10's (re-exported as `synod_raft_core::rand`);
 //! [`RaftNode::with_seed`] takes a plain `u64` instead. A whole cluster in
 //! one process (an in-memory network delivering every node's messages, the
 //! same loop per node) is `examples/raft_three_nodes.rs` in the
