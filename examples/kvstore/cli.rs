@@ -76,3 +76,19 @@ pub fn run_node(words: impl IntoIterator<Item = String>) -> Result<(), Box<dyn s
         .build()?;
     runtime.block_on(super::serve(config))
 }
+
+/// For a test binary that is also the replica (`harness = false`): runs
+/// the replica when the first word is `node` (and returns its result),
+/// returns `Some(Ok(()))` when `cargo test` passed a filter naming another
+/// test, and `None` when the test itself should run.
+#[must_use]
+pub fn replica_or_filtered(test: &str) -> Option<Result<(), Box<dyn std::error::Error>>> {
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    if words.first().map(String::as_str) == Some("node") {
+        return Some(run_node(words.into_iter().skip(1)));
+    }
+    // `cargo test` passes its own flags; a filter that names another test
+    // means this one is not wanted.
+    let other = (words.iter()).any(|w| !w.starts_with('-') && !test.contains(w.as_str()));
+    other.then_some(Ok(()))
+}

@@ -63,12 +63,26 @@ impl Cluster {
             peers.push(format!("{id}={raft},{web}"));
             http.insert(id, web);
         }
+        Self::launch(exe, prefix, dir, peers, BTreeMap::new(), http)
+    }
+
+    /// Spawns every replica of `http`'s ids, each with its peer list
+    /// (`peers_of`, else `peers`).
+    fn launch(
+        exe: &Path,
+        prefix: &[&str],
+        dir: &Path,
+        peers: Vec<String>,
+        peers_of: BTreeMap<u64, Vec<String>>,
+        http: BTreeMap<u64, String>,
+    ) -> std::io::Result<Self> {
+        let ids: Vec<u64> = http.keys().copied().collect();
         let mut cluster = Self {
             exe: exe.to_path_buf(),
             prefix: prefix.iter().map(|s| (*s).to_string()).collect(),
             dir: dir.to_path_buf(),
             peers,
-            peers_of: BTreeMap::new(),
+            peers_of,
             args_of: BTreeMap::new(),
             http,
             children: BTreeMap::new(),
@@ -77,7 +91,7 @@ impl Cluster {
                 .build()
                 .map_err(std::io::Error::other)?,
         };
-        for id in 1..=n {
+        for id in ids {
             cluster.spawn(id)?;
         }
         Ok(cluster)
@@ -135,23 +149,7 @@ impl Cluster {
                 .collect();
             peers_of.insert(me, list);
         }
-        let mut cluster = Self {
-            exe: exe.to_path_buf(),
-            prefix: prefix.iter().map(|s| (*s).to_string()).collect(),
-            dir: dir.to_path_buf(),
-            peers: Vec::new(),
-            peers_of,
-            args_of: BTreeMap::new(),
-            http,
-            children: BTreeMap::new(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(3))
-                .build()
-                .map_err(std::io::Error::other)?,
-        };
-        for id in 1..=n {
-            cluster.spawn(id)?;
-        }
+        let cluster = Self::launch(exe, prefix, dir, Vec::new(), peers_of, http)?;
         Ok((cluster, proxy))
     }
 

@@ -74,3 +74,45 @@ pub async fn serve(config: node::KvConfig) -> Result<(), Box<dyn std::error::Err
     drop(replica.listening);
     Ok(())
 }
+
+/// One replica alone (it elects itself) with its HTTP API served in the
+/// background on a free loopback port, its log in `dir`: what the tests of
+/// the API and of the load generator start. Returns the replica and the
+/// HTTP address (`127.0.0.1:PORT`).
+///
+/// # Errors
+/// No free port, or the replica or its listener could not start.
+pub async fn single_node(
+    dir: &std::path::Path,
+    limits: http::Limits,
+) -> Result<(node::Replica, String), Box<dyn std::error::Error>> {
+    let free = || -> std::io::Result<String> {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Ok(l.local_addr()?.to_string())
+    };
+    let (raft, web) = (free()?, free()?);
+    let config = node::KvConfig {
+        id: 1,
+        peers: BTreeMap::from([(
+            1,
+            node::PeerAddr {
+                raft,
+                http: web.clone(),
+            },
+        )]),
+        data_dir: dir.to_path_buf(),
+        cluster: "single".into(),
+        tick_ms: 5,
+        forward_writes: false,
+        protocol: node::ProtocolKind::Raft,
+    };
+    let replica = node::start(&config).await?;
+    let app = http::router(
+        replica.client.clone(),
+        BTreeMap::from([(1, web.clone())]),
+        limits,
+    );
+    let listener = tokio::net::TcpListener::bind(&web).await?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((replica, web))
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use synod_examples::kvstore::http::{Limits, router};
 use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind, start};
+use synod_examples::kvstore::single_node;
 
 fn free() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
@@ -17,35 +18,12 @@ fn free() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_answers_bad_requests_with_json_4xx() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (raft, http) = (free(), free());
-    let config = KvConfig {
-        id: 1,
-        peers: BTreeMap::from([(
-            1,
-            PeerAddr {
-                raft,
-                http: http.clone(),
-            },
-        )]),
-        data_dir: dir.path().to_path_buf(),
-        cluster: "t".into(),
-        tick_ms: 5,
-        forward_writes: false,
-        protocol: ProtocolKind::Raft,
-    };
-    let replica = start(&config).await.expect("starts");
     let limits = Limits {
         max_key_bytes: 16,
         max_value_bytes: 100,
         forward_writes: false,
     };
-    let app = router(
-        replica.client.clone(),
-        BTreeMap::from([(1, http.clone())]),
-        limits,
-    );
-    let listener = tokio::net::TcpListener::bind(&http).await.expect("binds");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (replica, http) = single_node(dir.path(), limits).await.expect("starts");
     let c = reqwest::Client::new();
     let url = |p: &str| format!("http://{http}{p}");
     // Wait for the single node to elect itself.

@@ -8,17 +8,8 @@
 use synod_examples::kvstore::{cli, demo};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let words: Vec<String> = std::env::args().skip(1).collect();
-    if words.first().map(String::as_str) == Some("node") {
-        return cli::run_node(words.into_iter().skip(1));
-    }
-    // `cargo test` passes its own flags; a filter that names another test
-    // means this one is not wanted.
-    if words
-        .iter()
-        .any(|w| !w.starts_with('-') && !"kill9".contains(w.as_str()))
-    {
-        return Ok(());
+    if let Some(done) = cli::replica_or_filtered("kill9") {
+        return done;
     }
     let exe = std::env::current_exe()?;
     let runtime = tokio::runtime::Runtime::new()?;

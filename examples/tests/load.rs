@@ -1,11 +1,10 @@
 //! The load generator behind `kv_bench`: it measures a live endpoint
 //! without errors, and a dead one as errors (never a panic or a hang).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use synod_examples::kvstore::http::{Limits, router};
-use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind, start};
+use synod_examples::kvstore::http::Limits;
+use synod_examples::kvstore::single_node;
 use synod_examples::load::{Endpoint, Kind, LoadArgs, drive, preload};
 
 fn free() -> String {
@@ -25,30 +24,9 @@ fn short() -> LoadArgs {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_endpoint_is_measured_without_errors() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (raft, http) = (free(), free());
-    let config = KvConfig {
-        id: 1,
-        peers: BTreeMap::from([(
-            1,
-            PeerAddr {
-                raft,
-                http: http.clone(),
-            },
-        )]),
-        data_dir: dir.path().to_path_buf(),
-        cluster: "load".into(),
-        tick_ms: 5,
-        forward_writes: false,
-        protocol: ProtocolKind::Raft,
-    };
-    let replica = start(&config).await.expect("starts");
-    let app = router(
-        replica.client.clone(),
-        BTreeMap::from([(1, http.clone())]),
-        Limits::default(),
-    );
-    let listener = tokio::net::TcpListener::bind(&http).await.expect("binds");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (_replica, http) = single_node(dir.path(), Limits::default())
+        .await
+        .expect("starts");
     let ep = Endpoint::new(Kind::Synod, &format!("http://{http}"), 4).expect("client");
     // The single node elects itself; then every key is written once.
     let deadline = Instant::now() + Duration::from_secs(10);

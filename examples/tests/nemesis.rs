@@ -16,17 +16,8 @@ use synod_examples::kvstore::nemesis::{Scenario, run};
 use synod_sim::ModelVerdict;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let words: Vec<String> = std::env::args().skip(1).collect();
-    if words.first().map(String::as_str) == Some("node") {
-        return cli::run_node(words.into_iter().skip(1));
-    }
-    // `cargo test` passes its own flags; a filter naming another test
-    // means this one is not wanted.
-    if words
-        .iter()
-        .any(|w| !w.starts_with('-') && !"nemesis".contains(w.as_str()))
-    {
-        return Ok(());
+    if let Some(done) = cli::replica_or_filtered("nemesis") {
+        return done;
     }
     let secs: u64 = std::env::var("SYNOD_NEMESIS_SECS")
         .ok()
