@@ -30,6 +30,10 @@ pub enum Scenario {
     /// A replica (the leader half the time) cut off from the others by
     /// the proxy in front of every peer port, then healed.
     Partition,
+    /// A replica (the leader half the time) can no longer send to the
+    /// others over the connections it dials, while they still reach it:
+    /// a one-way partition.
+    OneWay,
     /// A replica's links slowed by the proxy (20-80 ms a chunk, up to 50
     /// ms of jitter, in order), then healed.
     SlowLinks,
@@ -53,9 +57,9 @@ pub struct Findings {
     pub diverged: Vec<u64>,
     /// How long the first write after healing took.
     pub recovery: Duration,
-    /// Partitions that cut the leader off, and in how many of them the
-    /// others elected a new leader while it was cut off (proof that the
-    /// proxy really partitions).
+    /// Partitions (both ways or one way) that cut the leader off, and in
+    /// how many of them the others elected a new leader while it was cut
+    /// off (proof that the proxy really partitions).
     pub leader_cut_off: (u64, u64),
 }
 
@@ -210,9 +214,10 @@ pub async fn run(
                 Scenario::Kill,
                 Scenario::Pause,
                 Scenario::Partition,
+                Scenario::OneWay,
                 Scenario::SlowLinks,
                 Scenario::ClockSkew,
-            ][(rng.next_u64() % 5) as usize],
+            ][(rng.next_u64() % 6) as usize],
             other => other,
         };
         faults += 1;
@@ -228,6 +233,22 @@ pub async fn run(
                 cluster.signal(target, "STOP")?;
                 tokio::time::sleep(lasts).await;
                 cluster.signal(target, "CONT")?;
+            }
+            Scenario::OneWay => {
+                for other in ids.iter().filter(|&&o| o != target) {
+                    proxy.set_one_way(target, *other, Mode::Cut);
+                }
+                let cut_at = Instant::now();
+                if leader == Some(target) {
+                    leader_cut_off.0 += 1;
+                    if cluster.leader(Some(target), lasts).await.is_some() {
+                        leader_cut_off.1 += 1;
+                    }
+                }
+                tokio::time::sleep(lasts.saturating_sub(cut_at.elapsed())).await;
+                for other in ids.iter().filter(|&&o| o != target) {
+                    proxy.set_one_way(target, *other, Mode::Open);
+                }
             }
             Scenario::SlowLinks => {
                 let delay = Duration::from_millis(20 + rng.next_u64() % 60);

@@ -82,6 +82,14 @@ impl Proxy {
         }
     }
 
+    /// Sets the one direction `from` dials `to` on (what `from` sends
+    /// `to` over its own connections): a one-way partition when cut.
+    pub fn set_one_way(&self, from: u64, to: u64, mode: Mode) {
+        if let Some(l) = self.links.get(&(from, to)) {
+            l.mode.send_replace(mode);
+        }
+    }
+
     /// Sets every link of `node` to and from the others.
     pub fn set_node(&self, node: u64, mode: Mode) {
         let others: Vec<u64> = (self.links.keys())

@@ -1,7 +1,8 @@
 //! The nemesis suite on real processes (examples/kvstore/nemesis.rs):
 //! three kv replicas on loopback under SIGKILL, under SIGSTOP/SIGCONT
 //! pauses, under partitions (a replica cut off by the proxy in front of
-//! every peer port), under slowed links (the same proxy), under a replica
+//! every peer port), under one-way partitions (a replica that can no
+//! longer send over the connections it dials), under slowed links (the same proxy), under a replica
 //! whose clock runs fast or slow, and under all of them mixed, on raft and
 //! on Multi-Paxos. Each must end with
 //! the history linearizable, every replica holding what the leader holds,
@@ -32,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Scenario::Kill,
             Scenario::Pause,
             Scenario::Partition,
+            Scenario::OneWay,
             Scenario::SlowLinks,
             Scenario::ClockSkew,
             Scenario::Combined,
@@ -52,15 +54,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(f) if f.verdict != ModelVerdict::Linearizable => {
                     Some(format!("history: {:?}", f.verdict))
                 }
-                Ok(f) if !f.diverged.is_empty() => {
-                    Some(format!("replicas {:?} differ from the leader", f.diverged))
-                }
+                Ok(f) if !f.diverged.is_empty() => Some(format!(
+                    "replicas {:?} did not catch up with the leader or differ from it",
+                    f.diverged
+                )),
                 Ok(f) if f.ops.0 < 20 || f.faults == 0 => {
                     Some(format!("too little exercised: {f:?}"))
                 }
                 // The first fault cuts the leader off: the others must
                 // elect another while it is cut off.
-                Ok(f) if scenario == Scenario::Partition && f.leader_cut_off.1 == 0 => {
+                Ok(f)
+                    if matches!(scenario, Scenario::Partition | Scenario::OneWay)
+                        && f.leader_cut_off.1 == 0 =>
+                {
                     Some(format!("no new leader behind the partition: {f:?}"))
                 }
                 Ok(_) => None,
