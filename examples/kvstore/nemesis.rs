@@ -203,7 +203,10 @@ pub async fn run(
     while Instant::now() + Duration::from_millis(1_500) < until {
         tokio::time::sleep(Duration::from_millis(300 + rng.next_u64() % 700)).await;
         // The leader half the time, and always at the first fault.
-        let leader = if faults == 0 || rng.next_u64().is_multiple_of(2) {
+        let leader = if faults == 0 {
+            // The first fault must find the leader: wait for one.
+            cluster.leader(None, Duration::from_secs(5)).await
+        } else if rng.next_u64().is_multiple_of(2) {
             cluster.leader(None, Duration::from_millis(500)).await
         } else {
             None
