@@ -16,7 +16,7 @@ use synod_sim::models::{KeyValue, KvInput, KvOutput};
 use synod_sim::{ModelOp, ModelVerdict, Outcome, check_model};
 
 use super::cluster::Cluster;
-use super::proxy::Mode;
+use super::proxy::{Mode, Proxy};
 
 /// The faults of one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +161,17 @@ async fn client(
     }
 }
 
+/// Sets `target`'s links: every one (both ways) or only those it dials.
+fn cut(proxy: &Proxy, ids: &[u64], target: u64, one_way: bool, mode: Mode) {
+    for &other in ids.iter().filter(|&&o| o != target) {
+        if one_way {
+            proxy.set_one_way(target, other, mode);
+        } else {
+            proxy.set(target, other, mode);
+        }
+    }
+}
+
 /// Runs `scenario` for `secs` against a fresh cluster of `exe` (which runs
 /// a replica when given `prefix`), in `dir`. The history is written to
 /// `dir/history.json`. With `stale_reads` the clients read each replica's
@@ -237,10 +248,9 @@ pub async fn run(
                 tokio::time::sleep(lasts).await;
                 cluster.signal(target, "CONT")?;
             }
-            Scenario::OneWay => {
-                for other in ids.iter().filter(|&&o| o != target) {
-                    proxy.set_one_way(target, *other, Mode::Cut);
-                }
+            Scenario::OneWay | Scenario::Partition => {
+                let one_way = fault == Scenario::OneWay;
+                cut(&proxy, &ids, target, one_way, Mode::Cut);
                 let cut_at = Instant::now();
                 if leader == Some(target) {
                     leader_cut_off.0 += 1;
@@ -249,9 +259,7 @@ pub async fn run(
                     }
                 }
                 tokio::time::sleep(lasts.saturating_sub(cut_at.elapsed())).await;
-                for other in ids.iter().filter(|&&o| o != target) {
-                    proxy.set_one_way(target, *other, Mode::Open);
-                }
+                cut(&proxy, &ids, target, one_way, Mode::Open);
             }
             Scenario::SlowLinks => {
                 let delay = Duration::from_millis(20 + rng.next_u64() % 60);
@@ -266,18 +274,8 @@ pub async fn run(
                 cluster.restart(target)?;
                 tokio::time::sleep(lasts).await;
             }
-            _ => {
-                proxy.isolate(target, true);
-                let cut_at = Instant::now();
-                if leader == Some(target) {
-                    leader_cut_off.0 += 1;
-                    if cluster.leader(Some(target), lasts).await.is_some() {
-                        leader_cut_off.1 += 1;
-                    }
-                }
-                tokio::time::sleep(lasts.saturating_sub(cut_at.elapsed())).await;
-                proxy.isolate(target, false);
-            }
+            // Combined was resolved to one of the others above.
+            Scenario::Combined => {}
         }
     }
     for c in clients {
