@@ -134,12 +134,8 @@ fn main() -> ExitCode {
         }
         r.violation.as_ref().map(headline)
     };
-    let ran = match args.seeds.run(run, record) {
-        Ok(ran) => ran,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let Some(ran) = args.seeds.run_or_report(run, record) else {
+        return ExitCode::from(2);
     };
     println!(
         "{} seeds in {:.1} s ({} job(s)), {} failing, {} check(s) out of budget",

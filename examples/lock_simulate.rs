@@ -110,12 +110,8 @@ fn main() -> ExitCode {
         totals.lock().expect("unpoisoned").add(&report.summary);
         report.violation.as_ref().map(|v| format!("{v:?}"))
     };
-    let ran = match args.seeds.run(run, record) {
-        Ok(ran) => ran,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let Some(ran) = args.seeds.run_or_report(run, record) else {
+        return ExitCode::from(2);
     };
     let t = totals.into_inner().expect("unpoisoned");
     println!("{t:#?}");

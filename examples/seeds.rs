@@ -120,6 +120,22 @@ impl SeedArgs {
         }
     }
 
+    /// [`SeedArgs::run`], printing the error (if any) for the caller to
+    /// exit with.
+    pub fn run_or_report<R, E>(
+        &self,
+        run: impl Fn(u64) -> Result<R, E> + Sync,
+        record: impl Fn(&R) -> Option<String> + Sync,
+    ) -> Option<Ran<R>>
+    where
+        R: Send,
+        E: Send + std::fmt::Display,
+    {
+        self.run(run, record)
+            .map_err(|e| eprintln!("error: {e}"))
+            .ok()
+    }
+
     /// Runs every seed of the range with `run` on [`SeedArgs::jobs`]
     /// threads behind a progress bar; `record` sees each report (to add
     /// it to the caller's totals) and names its violation, if any. A

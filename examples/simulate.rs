@@ -106,12 +106,8 @@ fn main() -> ExitCode {
         totals.1 += u64::from(report.check_unknown);
         report.violation.as_ref().map(|v| format!("{v:?}"))
     };
-    let ran = match args.seeds.run(run, record) {
-        Ok(ran) => ran,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let Some(ran) = args.seeds.run_or_report(run, record) else {
+        return ExitCode::from(2);
     };
     let (total, unknown_checks) = totals.into_inner().expect("unpoisoned");
     print_table(&total, ran.ran, unknown_checks);

@@ -44,6 +44,18 @@ pub enum Scenario {
     Combined,
 }
 
+impl Scenario {
+    /// Every single fault, in the order the suite runs them.
+    pub const FAULTS: [Scenario; 6] = [
+        Scenario::Kill,
+        Scenario::Pause,
+        Scenario::Partition,
+        Scenario::OneWay,
+        Scenario::SlowLinks,
+        Scenario::ClockSkew,
+    ];
+}
+
 /// What a scenario did and found.
 #[derive(Debug)]
 pub struct Findings {
@@ -224,14 +236,9 @@ pub async fn run(
         };
         let target = leader.unwrap_or(ids[(rng.next_u64() % ids.len() as u64) as usize]);
         let fault = match scenario {
-            Scenario::Combined => [
-                Scenario::Kill,
-                Scenario::Pause,
-                Scenario::Partition,
-                Scenario::OneWay,
-                Scenario::SlowLinks,
-                Scenario::ClockSkew,
-            ][(rng.next_u64() % 6) as usize],
+            Scenario::Combined => {
+                Scenario::FAULTS[(rng.next_u64() % Scenario::FAULTS.len() as u64) as usize]
+            }
             other => other,
         };
         faults += 1;

@@ -29,15 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut failed = Vec::new();
     let mut seed = 0;
     for protocol in ["raft", "paxos"] {
-        for scenario in [
-            Scenario::Kill,
-            Scenario::Pause,
-            Scenario::Partition,
-            Scenario::OneWay,
-            Scenario::SlowLinks,
-            Scenario::ClockSkew,
-            Scenario::Combined,
-        ] {
+        for scenario in Scenario::FAULTS.into_iter().chain([Scenario::Combined]) {
             seed += 1;
             let dir = tempfile::tempdir()?;
             let prefix = [

@@ -391,13 +391,12 @@ where
     M::Input: Sync,
     M::Output: Sync,
 {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(parts.len())
         .max(1);
     let barrier = std::sync::Barrier::new(threads);
-    let failed = AtomicBool::new(false);
     // The first part (in part order) found failing so far: in this round,
     // a part after it cannot be the one reported, so it waits.
     let first_failing = AtomicUsize::new(usize::MAX);
@@ -434,7 +433,6 @@ where
                 p.steps += given - left;
                 match p.found {
                     Some(Once::Stuck(..)) => {
-                        failed.store(true, Ordering::SeqCst);
                         first_failing.fetch_min(p.k, Ordering::SeqCst);
                         open.fetch_sub(1, Ordering::SeqCst);
                         *slot = None;
@@ -448,7 +446,8 @@ where
                 }
             }
             barrier.wait();
-            let done = failed.load(Ordering::SeqCst) && until_one_fails
+            let failed = first_failing.load(Ordering::SeqCst) != usize::MAX;
+            let done = failed && until_one_fails
                 || open.load(Ordering::SeqCst) == 0
                 || cap >= budget_per_part;
             // Everyone reads before anyone starts the next round.
