@@ -4,7 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
+use crate::clock::nanos;
 use crate::endpoint::{EndpointId, EndpointState};
 
 /// How a request ended.
@@ -22,7 +24,8 @@ pub enum Outcome {
 }
 
 /// One picked request. Complete it with [`Guard::success`],
-/// [`Guard::failure`] or [`Guard::complete`]; dropping it completes it as
+/// [`Guard::failure`], [`Guard::complete`] or
+/// [`Guard::complete_with_latency`]; dropping it completes it as
 /// [`Outcome::Cancelled`]. Completing consumes the guard, so a request
 /// completes exactly once; a guard whose endpoint has been removed from
 /// the balancer completes harmlessly.
@@ -77,9 +80,33 @@ impl<K> Guard<K> {
         self.complete(Outcome::Failure);
     }
 
-    /// The request ended with `outcome`.
+    /// The request ended with `outcome`. Latency-aware pickers record
+    /// the time on the balancer's [`Clock`](crate::Clock) since the pick.
     pub fn complete(mut self, outcome: Outcome) {
-        self.finish(outcome);
+        self.finish(outcome, None);
+    }
+
+    /// The request ended with `outcome` after `latency` measured by the
+    /// caller (a server-reported processing time, a span from a tracing
+    /// layer, a queue's own timer): latency-aware pickers record it
+    /// instead of the clock's time since the pick. A failure still counts
+    /// as at least the picker's failure penalty. Pickers that do not
+    /// measure latency ignore it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use synod_lb::{Balancer, ManualClock, Outcome, PeakEwma, Request};
+    /// let clock = Arc::new(ManualClock::new());
+    /// let mut lb = Balancer::builder(PeakEwma::default()).clock(clock.clone()).build().unwrap();
+    /// lb.update([("a", 1.0)]).unwrap();
+    /// lb.pick(&Request::new()).unwrap().complete_with_latency(Outcome::Success, Duration::from_millis(40));
+    /// let decay = lb.picker().config().decay;
+    /// let estimate = lb.endpoint(&"a").unwrap().latency_estimate_ns(0, decay).unwrap();
+    /// assert_eq!(estimate, 40e6); // the clock never moved: only the reported time counts
+    /// ```
+    pub fn complete_with_latency(mut self, outcome: Outcome, latency: Duration) {
+        self.finish(outcome, Some(nanos(latency)));
     }
 
     /// Gives the slot back without recording anything: the request was
@@ -97,7 +124,9 @@ impl<K> Guard<K> {
         }
     }
 
-    fn finish(&mut self, outcome: Outcome) {
+    /// Records `outcome` once; `latency_ns` replaces the clock's time
+    /// since the pick when the caller measured it.
+    fn finish(&mut self, outcome: Outcome, latency_ns: Option<u64>) {
         if self.done {
             return;
         }
@@ -105,7 +134,8 @@ impl<K> Guard<K> {
         let state = &self.state;
         if let (Some(start), Some(model)) = (self.start_ns, state.shared.latency) {
             let now = state.shared.clock.now_nanos();
-            let mut rtt = now.saturating_sub(start) as f64;
+            let measured = latency_ns.unwrap_or_else(|| now.saturating_sub(start));
+            let mut rtt = measured as f64;
             if outcome == Outcome::Failure {
                 rtt = rtt.max(model.failure_penalty_ns);
             }
@@ -122,6 +152,6 @@ impl<K> Guard<K> {
 
 impl<K> Drop for Guard<K> {
     fn drop(&mut self) {
-        self.finish(Outcome::Cancelled);
+        self.finish(Outcome::Cancelled, None);
     }
 }

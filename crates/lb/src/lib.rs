@@ -55,8 +55,38 @@
 //! guard.success(); // records 3 ms for this endpoint
 //! ```
 //!
+//! # Time in tests and simulations
+//!
+//! The balancer reads time only from its [`Clock`]. In a test or a
+//! simulation, hand it a [`ManualClock`] (or your simulator's own clock
+//! behind the trait) and move it as simulated time passes: every latency,
+//! ejection and slow-start decision then follows the simulation, and a
+//! fixed seed replays the same picks. A request that the simulation
+//! says took 80 ms is completed after advancing the clock by 80 ms, or
+//! with [`Guard::complete_with_latency`] when many requests overlap and
+//! the clock belongs to something else:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use synod_lb::{Balancer, ManualClock, Outcome, PeakEwma, Request};
+//! let clock = Arc::new(ManualClock::new());
+//! let mut lb = Balancer::builder(PeakEwma::default()).clock(clock.clone()).seed(7).build().unwrap();
+//! lb.update([("fast", 1.0), ("slow", 1.0)]).unwrap();
+//! let mut to_slow = 0;
+//! for _ in 0..1_000 {
+//!     let guard = lb.pick(&Request::new()).unwrap();
+//!     let took = if *guard.key() == "slow" { to_slow += 1; 80 } else { 2 };
+//!     guard.complete_with_latency(Outcome::Success, Duration::from_millis(took));
+//!     clock.advance(Duration::from_millis(1)); // simulated time between requests
+//! }
+//! assert!(to_slow < 100, "peak-EWMA sent {to_slow} of 1000 to the slow endpoint");
+//! ```
+//!
 //! With the `tower` feature, `synod_lb::tower::Balance` is a `tower::Service` over
-//! any picker.
+//! any picker, fed by a fixed list or a `tower::discover::Discover`
+//! stream, with a classifier that decides which responses are failures
+//! (an HTTP 5xx, say).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

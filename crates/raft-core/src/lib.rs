@@ -139,6 +139,11 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+// First: rustdoc lists a type's impl blocks in module order, and the
+// `RaftNode` page should open with its constructors, not with the
+// membership methods of `conf_change.rs`.
+mod node;
+
 mod conf_change;
 mod config;
 mod election;
@@ -149,7 +154,6 @@ mod message;
 #[cfg(feature = "mutations")]
 #[doc(hidden)]
 pub mod mutation;
-mod node;
 mod progress;
 mod protocol;
 mod quorum;

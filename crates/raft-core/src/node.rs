@@ -159,27 +159,6 @@ pub struct RaftNode<S, R> {
     pub(crate) handed_over: bool,
 }
 
-impl<S: Storage> RaftNode<S, rand::rngs::StdRng> {
-    /// [`RaftNode::new`] with rand 0.10's `StdRng` seeded from `seed`:
-    /// the constructor for callers who never name a generator type. The
-    /// same seed replays the node's random choices bit for bit; on a
-    /// restart pass a seed not used before (mix in a restart count), so
-    /// read ids do not repeat.
-    ///
-    /// ```
-    /// use synod_raft_core::{Config, MemStorage, RaftNode};
-    /// let node = RaftNode::with_seed(Config::new(1), MemStorage::with_voters(&[1, 2, 3]), 7).unwrap();
-    /// assert_eq!(node.id(), 1);
-    /// ```
-    ///
-    /// # Errors
-    /// As [`RaftNode::new`].
-    pub fn with_seed(config: Config, storage: S, seed: u64) -> Result<Self, Error> {
-        use rand::SeedableRng as _;
-        Self::new(config, storage, rand::rngs::StdRng::seed_from_u64(seed))
-    }
-}
-
 impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Starts (or restarts) a node from what `storage` holds.
     ///
@@ -291,7 +270,30 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         node.become_follower(hs.term, None);
         Ok(node)
     }
+}
 
+impl<S: Storage> RaftNode<S, rand::rngs::StdRng> {
+    /// [`RaftNode::new`] with rand 0.10's `StdRng` seeded from `seed`:
+    /// the constructor for callers who never name a generator type. The
+    /// same seed replays the node's random choices bit for bit; on a
+    /// restart pass a seed not used before (mix in a restart count), so
+    /// read ids do not repeat.
+    ///
+    /// ```
+    /// use synod_raft_core::{Config, MemStorage, RaftNode};
+    /// let node = RaftNode::with_seed(Config::new(1), MemStorage::with_voters(&[1, 2, 3]), 7).unwrap();
+    /// assert_eq!(node.id(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`RaftNode::new`].
+    pub fn with_seed(config: Config, storage: S, seed: u64) -> Result<Self, Error> {
+        use rand::SeedableRng as _;
+        Self::new(config, storage, rand::rngs::StdRng::seed_from_u64(seed))
+    }
+}
+
+impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// This node's id.
     #[must_use]
     pub fn id(&self) -> NodeId {
@@ -354,6 +356,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Advances time by one tick: followers and candidates count toward an
     /// election, leaders toward a heartbeat and a check-quorum round.
+    ///
+    /// Call it from a timer at a fixed wall-clock period a little above
+    /// the network round trip plus a disk sync: 10 ms on one machine or a
+    /// LAN (with the default 10-tick election timeout, elections after
+    /// 100-200 ms), 50-100 ms across regions (crate docs, "How long is a
+    /// tick?").
     pub fn tick(&mut self) {
         self.now_ticks = self.now_ticks.saturating_add(1);
         if self.role == Role::Leader {

@@ -262,6 +262,34 @@ impl<'a, K> Context<'a, K> {
         self.draw_eligible(rng, |rng| below(rng, n))
     }
 
+    /// A uniformly random eligible endpoint other than `other`, or `other`
+    /// itself when it is the only eligible one (or out of range): the
+    /// second draw of a power-of-two-choices picker, which must not
+    /// compare an endpoint with itself (with two endpoints, drawing with
+    /// replacement would send a quarter of the picks to the worse one
+    /// whatever its cost).
+    #[inline]
+    pub fn uniform_eligible_except<R: Rng + ?Sized>(
+        &self,
+        other: usize,
+        rng: &mut R,
+    ) -> Option<usize> {
+        let n = self.len();
+        if n < 2 || other >= n {
+            return self.uniform_eligible(rng);
+        }
+        // Uniform over the n - 1 others: an offset of 1..n from `other`.
+        let found = self.draw_eligible(rng, |rng| (other + 1 + below(rng, n - 1)) % n);
+        match found {
+            Some(i) if i != other => Some(i),
+            // The fallback scan may land on `other`; look past it.
+            _ => self
+                .scan_from((other + 1) % n, rng)
+                .filter(|&i| i != other)
+                .or(Some(other)),
+        }
+    }
+
     /// The first eligible endpoint at or after `start`, wrapping around.
     pub fn scan_from<R: Rng + ?Sized>(&self, start: usize, rng: &mut R) -> Option<usize> {
         let n = self.len();

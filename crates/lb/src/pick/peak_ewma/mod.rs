@@ -97,7 +97,7 @@ impl<K> Pick<K> for PeakEwma {
     #[inline]
     fn pick<R: Rng + ?Sized>(&self, ctx: &Context<'_, K>, rng: &mut R) -> Option<usize> {
         let a = ctx.uniform_eligible(rng)?;
-        let b = ctx.uniform_eligible(rng)?;
+        let b = ctx.uniform_eligible_except(a, rng)?;
         let now = ctx.now_nanos();
         let endpoints = ctx.endpoints();
         let (ca, cb) = (self.cost(&endpoints[a], now), self.cost(&endpoints[b], now));

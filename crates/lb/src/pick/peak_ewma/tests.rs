@@ -19,8 +19,43 @@ fn the_faster_endpoint_wins() {
     for _ in 0..1_000 {
         hits[p.pick(&ctx, &mut rng).unwrap()] += 1;
     }
-    // Endpoint 0 wins only when drawn twice: 1/4.
-    assert!((hits[0] as i32 - 250).abs() < 60, "{hits:?}");
+    // The two draws are distinct: the slower endpoint never wins.
+    assert_eq!(hits, [0, 1_000]);
+}
+
+#[test]
+fn the_two_choices_are_distinct_endpoints() {
+    let eps = endpoints(&[1.0, 1.0, 1.0]);
+    let decay = ms(10_000);
+    for (e, rtt) in eps.iter().zip([50, 5, 20]) {
+        e.state.observe_latency(0, ms(rtt), decay);
+    }
+    let p = PeakEwma::default();
+    let mut rng = SplitMix(3);
+    let ctx = Context::new(&eps);
+    let mut hits = [0i32; 3];
+    for _ in 0..3_000 {
+        hits[p.pick(&ctx, &mut rng).unwrap()] += 1;
+    }
+    // Of the three pairs, the slowest wins none, the middle one only
+    // {slowest, middle}: 1/3.
+    assert_eq!(hits[0], 0, "{hits:?}");
+    assert!((hits[2] - 1_000).abs() < 120, "{hits:?}");
+}
+
+#[test]
+fn the_only_eligible_endpoint_is_compared_with_itself() {
+    let eps = endpoints(&[1.0, 1.0, 1.0]);
+    let tried = [eps[0].id(), eps[2].id()];
+    let mut ctx = Context::new(&eps);
+    ctx.exclude = &tried;
+    let mut rng = SplitMix(9);
+    for _ in 0..100 {
+        assert_eq!(ctx.uniform_eligible_except(1, &mut rng), Some(1));
+        assert_eq!(PeakEwma::default().pick(&ctx, &mut rng), Some(1));
+    }
+    let none = Context::new(&eps[..0]);
+    assert_eq!(none.uniform_eligible_except(0, &mut rng), None);
 }
 
 #[test]
