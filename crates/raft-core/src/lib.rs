@@ -67,10 +67,14 @@
 //!
 //! The generator is rand 0.10's (re-exported as `synod_raft_core::rand`);
 //! [`RaftNode::with_seed`] takes a plain `u64` instead. A whole cluster in
-//! one process (an in-memory network delivering every node's messages, the
-//! same loop per node) is `examples/raft_three_nodes.rs` in the
-//! repository (`cargo run --example raft_three_nodes`); for tests under
-//! faults, `synod-sim` drives raft-core with a simulated network and disks.
+//! one process, ready made, is `mem_cluster::MemCluster` (feature
+//! `mem-cluster`): this loop per node, an in-memory network, cut links,
+//! crashes and restarts. The same loop written out, with a small
+//! key-value state machine, is
+//! `examples/raft_three_nodes.rs` in the repository
+//! (`cargo run --example raft_three_nodes`); for tests under message
+//! loss, reordering and torn writes, `synod-sim` drives raft-core with a
+//! simulated network and disks.
 //!
 //! **How long is a tick?** Whatever the application's timer says: the
 //! node counts ticks, never time. Elections take `election_timeout_ticks`
@@ -133,6 +137,10 @@
 //!   turns it on; enable it when you write your own).
 //! - `arbitrary`: `arbitrary::Arbitrary` for messages and entries, for
 //!   fuzzing the handlers (the `fuzz/` workspace uses it).
+//! - `mem-cluster`: [`mem_cluster::MemCluster`], a whole cluster in one
+//!   process (FIFO network, cut links, crashes and restarts, election and
+//!   state-machine safety watched) for tests and prototypes: the
+//!   in-memory delivery loop every user would otherwise write.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -149,6 +157,9 @@ mod config;
 mod election;
 mod error;
 mod log;
+#[cfg(feature = "mem-cluster")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mem-cluster")))]
+pub mod mem_cluster;
 mod membership;
 mod message;
 #[cfg(feature = "mutations")]
