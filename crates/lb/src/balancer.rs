@@ -399,9 +399,14 @@ where
         self.shared.panic.load(Relaxed)
     }
 
-    /// The picker.
+    /// The picker (its `config()` says how it was built).
     pub fn picker(&self) -> &P {
         &self.picker
+    }
+
+    /// The health settings the balancer was built with.
+    pub fn health_config(&self) -> &HealthConfig {
+        &self.shared.config
     }
 
     fn clone_endpoints(&self) -> Vec<Endpoint<K>> {

@@ -272,3 +272,12 @@ fn an_endpoint_back_from_ejection_slow_starts() {
     let share = picks_of(&lb, 50_000)[0] as f64 / 50_000.0;
     assert!(share < 0.04, "{share}");
 }
+
+#[test]
+fn the_balancer_reports_the_health_settings_it_was_built_with() {
+    let mut health = HealthConfig::default();
+    health.outlier.consecutive_failures = Some(3);
+    let (lb, _) = lb(RoundRobin::new(), 3, health.clone());
+    assert_eq!(lb.health_config(), &health);
+    assert_ne!(lb.health_config(), &HealthConfig::default());
+}

@@ -82,6 +82,25 @@ impl<K> HashPick<K> {
         Self::new(HashTable::Maglev(MaglevConfig::default())).expect("the defaults are valid")
     }
 
+    /// The table kind and its configuration.
+    ///
+    /// ```
+    /// use synod_lb::{HashPick, HashTable};
+    /// let pick = HashPick::<u32>::maglev().bounded(1.25).unwrap();
+    /// assert!(matches!(pick.table_kind(), HashTable::Maglev(_)));
+    /// assert_eq!(pick.load_factor(), Some(1.25));
+    /// ```
+    #[must_use]
+    pub fn table_kind(&self) -> HashTable {
+        self.kind
+    }
+
+    /// The bounded-loads factor, if bounded.
+    #[must_use]
+    pub fn load_factor(&self) -> Option<f64> {
+        self.load_factor
+    }
+
     /// Adds bounded loads with factor `c` (Mirrokni et al.; 1.25 is
     /// common): a hot key's overflow walks on to the next endpoint.
     ///
