@@ -281,6 +281,36 @@ impl Cluster {
         matches!(sent, Ok(r) if r.status().is_success())
     }
 
+    /// Adds (`add`) or removes replica `id` as a voter through whichever
+    /// replica leads, retrying for up to `within`; true once the leader
+    /// has applied the change.
+    pub async fn change_member(&self, id: u64, add: bool, within: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            let left = within.saturating_sub(start.elapsed());
+            let Some(leader) = self
+                .leader(None, left.min(Duration::from_millis(500)))
+                .await
+            else {
+                continue;
+            };
+            let Some(addr) = self.http.get(&leader) else {
+                return false;
+            };
+            let url = format!("http://{addr}/members/{id}");
+            let request = if add {
+                self.client.put(url)
+            } else {
+                self.client.delete(url)
+            };
+            if matches!(request.send().await, Ok(r) if r.status().is_success()) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// Writes through whichever replica leads, retrying for up to
     /// `within`; true once acknowledged.
     pub async fn put_retrying(&self, key: &str, value: &str, within: Duration) -> bool {

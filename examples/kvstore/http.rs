@@ -2,8 +2,11 @@
 //!
 //! `PUT /kv/{key}` `{"value": ".."}`, `GET /kv/{key}?consistency=
 //! linearizable|lease|stale`, `DELETE /kv/{key}`, `POST /kv/{key}/cas`
-//! `{"expect": ..|null, "new": ..|null}`, `GET /status`. A follower
-//! answers writes with `307` to the leader's address. Every error is JSON
+//! `{"expect": ..|null, "new": ..|null}`, `GET /status`, and membership:
+//! `PUT /members/{id}` adds node `id` (one of the `--peer` nodes) as a
+//! voter, `DELETE /members/{id}` removes it; both answer `{"index": N}`
+//! once the change is applied on the leader. A follower answers writes
+//! and membership changes with `307` to the leader's address. Every error is JSON
 //! (`{"error": ".."}`) with a 4xx for the caller's mistakes.
 
 use std::collections::BTreeMap;
@@ -69,6 +72,10 @@ pub fn router(client: Client<KvStore>, http: BTreeMap<u64, String>, limits: Limi
         .route("/kv/{key}/cas", post(cas))
         .route("/internal/write", post(forwarded))
         .route("/status", get(status))
+        .route(
+            "/members/{id}",
+            axum::routing::put(add_member).delete(remove_member),
+        )
         .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(limits.max_value_bytes + 4096))
         .with_state(app)
@@ -336,6 +343,48 @@ async fn read(
         Ok(Some(value)) => Json(ReadBody { key, value }).into_response(),
         Ok(None) => failure(StatusCode::NOT_FOUND, format!("no key {key:?}")),
         Err(e) => app.refused(&e, &uri),
+    }
+}
+
+/// `PUT /members/{id}`: node `id` becomes a voter.
+async fn add_member(State(app): State<App>, Path(id): Path<u64>, uri: Uri) -> Response {
+    app.change_member(id, synod_protocol::ConfChangeKind::AddVoter, &uri)
+        .await
+}
+
+/// `DELETE /members/{id}`: node `id` leaves the configuration.
+async fn remove_member(State(app): State<App>, Path(id): Path<u64>, uri: Uri) -> Response {
+    app.change_member(id, synod_protocol::ConfChangeKind::Remove, &uri)
+        .await
+}
+
+impl App {
+    /// One single-node membership change, on the leader.
+    async fn change_member(
+        &self,
+        id: u64,
+        kind: synod_protocol::ConfChangeKind,
+        uri: &Uri,
+    ) -> Response {
+        #[derive(Serialize)]
+        struct Changed {
+            index: u64,
+        }
+        // The transport knows only the `--peer` nodes' addresses: a node
+        // outside them could be added but never reached.
+        if !self.http.contains_key(&id) {
+            return failure(
+                StatusCode::NOT_FOUND,
+                format!("node {id} is not one of the --peer nodes"),
+            );
+        }
+        let change = synod_protocol::ConfChange {
+            changes: vec![synod_protocol::ConfChangeSingle { kind, node: id }],
+        };
+        match self.client.change_membership(change).await {
+            Ok(index) => Json(Changed { index }).into_response(),
+            Err(e) => self.refused(&e, uri),
+        }
     }
 }
 

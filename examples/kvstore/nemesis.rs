@@ -1,7 +1,7 @@
 //! The Jepsen way on loopback: three kv replicas as processes, clients
 //! recording a history over HTTP while a nemesis kills (SIGKILL), pauses
 //! (SIGSTOP / SIGCONT) and partitions them (a proxy in front of every
-//! peer port), then healing, a progress bound, every
+//! peer port), removes and re-adds them, then healing, a progress bound, every
 //! replica converged on what was acknowledged, and the history checked
 //! with synod-sim's linearizability checker against the key-value model.
 
@@ -40,19 +40,23 @@ pub enum Scenario {
     /// A replica restarted with a clock that runs fast or slow (a tick of
     /// 3 to 30 ms where the others tick every 10).
     ClockSkew,
+    /// A replica (the leader half the time) removed from the
+    /// configuration while writes continue, then added back.
+    Churn,
     /// All of them, mixed.
     Combined,
 }
 
 impl Scenario {
     /// Every single fault, in the order the suite runs them.
-    pub const FAULTS: [Scenario; 6] = [
+    pub const FAULTS: [Scenario; 7] = [
         Scenario::Kill,
         Scenario::Pause,
         Scenario::Partition,
         Scenario::OneWay,
         Scenario::SlowLinks,
         Scenario::ClockSkew,
+        Scenario::Churn,
     ];
 }
 
@@ -73,6 +77,8 @@ pub struct Findings {
     /// how many of them the others elected a new leader while it was cut
     /// off (proof that the proxy really partitions).
     pub leader_cut_off: (u64, u64),
+    /// Replicas removed from the configuration, and added back.
+    pub churn: (u64, u64),
 }
 
 type History = Arc<Mutex<Vec<ModelOp<KvInput, KvOutput>>>>;
@@ -222,6 +228,9 @@ pub async fn run(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut faults = 0;
     let mut leader_cut_off = (0, 0);
+    let mut churn = (0, 0);
+    // Removed and not yet added back (a re-add that timed out).
+    let mut out = std::collections::BTreeSet::new();
     let ids = cluster.ids();
     while Instant::now() + Duration::from_millis(1_500) < until {
         tokio::time::sleep(Duration::from_millis(300 + rng.next_u64() % 700)).await;
@@ -281,6 +290,24 @@ pub async fn run(
                 cluster.restart(target)?;
                 tokio::time::sleep(lasts).await;
             }
+            Scenario::Churn => {
+                // One change at a time: the previous removal is undone
+                // before another node goes.
+                if let Some(&back) = out.iter().next() {
+                    if cluster.change_member(back, true, lasts).await {
+                        out.remove(&back);
+                        churn.1 += 1;
+                    }
+                } else if cluster.change_member(target, false, lasts).await {
+                    churn.0 += 1;
+                    tokio::time::sleep(lasts).await;
+                    if cluster.change_member(target, true, lasts * 4).await {
+                        churn.1 += 1;
+                    } else {
+                        out.insert(target);
+                    }
+                }
+            }
             // Combined was resolved to one of the others above.
             Scenario::Combined => {}
         }
@@ -290,6 +317,15 @@ pub async fn run(
     }
 
     proxy.heal();
+    for back in std::mem::take(&mut out) {
+        if !cluster
+            .change_member(back, true, Duration::from_secs(15))
+            .await
+        {
+            return Err(format!("replica {back} could not be added back").into());
+        }
+        churn.1 += 1;
+    }
     // Healed: every replica runs and reaches every other. A write must land within the bound, and
     // then every replica must hold what the leader holds.
     let healed = Instant::now();
@@ -343,5 +379,6 @@ pub async fn run(
         diverged,
         recovery,
         leader_cut_off,
+        churn,
     })
 }

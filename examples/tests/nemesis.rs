@@ -3,12 +3,14 @@
 //! pauses, under partitions (a replica cut off by the proxy in front of
 //! every peer port), under one-way partitions (a replica that can no
 //! longer send over the connections it dials), under slowed links (the same proxy), under a replica
-//! whose clock runs fast or slow, and under all of them mixed, on raft and
+//! whose clock runs fast or slow, under membership churn (a replica
+//! removed and added back while writes continue), and under all of them mixed, on raft and
 //! on Multi-Paxos. Each must end with
 //! the history linearizable, every replica holding what the leader holds,
 //! and a write within 15 s of healing; and clients that read replicas'
 //! own state (stale reads, planted) must be caught. `SYNOD_NEMESIS_SECS` sets each
-//! scenario's length (6 s by default; CI's setting). A failing run keeps
+//! scenario's length (6 s by default; CI's setting);
+//! `SYNOD_NEMESIS_ONLY=churn,kill,stale` runs only the named ones. A failing run keeps
 //! its directory (history and every replica's log) and prints how to
 //! re-check it. The test binary is also the replica (`nemesis node ...`).
 
@@ -24,6 +26,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(6);
+    // SYNOD_NEMESIS_ONLY=churn,kill (names, any case) runs only those
+    // scenarios (and skips the planted check unless "stale" is named).
+    let only: Option<Vec<String>> = std::env::var("SYNOD_NEMESIS_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|w| w.trim().to_lowercase()).collect());
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.iter().any(|w| w == &name.to_lowercase()))
+    };
     let exe = std::env::current_exe()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed = Vec::new();
@@ -31,6 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for protocol in ["raft", "paxos"] {
         for scenario in Scenario::FAULTS.into_iter().chain([Scenario::Combined]) {
             seed += 1;
+            if !wanted(&format!("{scenario:?}")) {
+                continue;
+            }
             let dir = tempfile::tempdir()?;
             let prefix = [
                 "node",
@@ -61,12 +75,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 {
                     Some(format!("no new leader behind the partition: {f:?}"))
                 }
+                // Every removal was undone, and there was at least one.
+                Ok(f)
+                    if scenario == Scenario::Churn
+                        && (f.churn.0 == 0 || f.churn.0 != f.churn.1) =>
+                {
+                    Some(format!(
+                        "membership churn not exercised or not undone: {f:?}"
+                    ))
+                }
                 Ok(_) => None,
             };
             match (&result, problem) {
                 (Ok(f), None) => println!(
-                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, first write after healing in {:?}: ok",
-                    f.faults, f.ops.0, f.ops.1, f.leader_cut_off.0, f.leader_cut_off.1, f.recovery
+                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, {} removed and {} re-added, first write after healing in {:?}: ok",
+                    f.faults,
+                    f.ops.0,
+                    f.ops.1,
+                    f.leader_cut_off.0,
+                    f.leader_cut_off.1,
+                    f.churn.0,
+                    f.churn.1,
+                    f.recovery
                 ),
                 (_, problem) => {
                     let kept = dir.keep();
@@ -80,6 +110,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         }
+    }
+    if !wanted("stale") {
+        return if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("nemesis scenarios failed: {failed:?}").into())
+        };
     }
     // The checks have teeth: clients reading each replica's own state
     // (stale reads, a planted mistake) must be caught.
