@@ -296,6 +296,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 tick_ms: 10,
                 forward_writes: false,
                 protocol: synod_examples::kvstore::node::ProtocolKind::Raft,
+                disk_fault_file: None,
             };
             nodes.push(start(&config).await?);
         }

@@ -35,6 +35,10 @@ pub struct Args {
     /// must run the same).
     #[arg(long, default_value = "raft", value_parser = ["raft", "paxos"])]
     pub protocol: String,
+    /// Fault injection for tests: a file whose content (`eio` or
+    /// `enospc`) makes every write and sync of the log fail.
+    #[arg(long)]
+    pub disk_fault_file: Option<PathBuf>,
 }
 
 impl Args {
@@ -59,6 +63,7 @@ impl Args {
             } else {
                 super::node::ProtocolKind::Raft
             },
+            disk_fault_file: self.disk_fault_file,
         })
     }
 }

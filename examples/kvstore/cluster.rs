@@ -41,6 +41,8 @@ pub struct Cluster {
     http: BTreeMap<u64, String>,
     children: BTreeMap<u64, Child>,
     client: reqwest::Client,
+    /// Replicas get `--disk-fault-file` (see [`Cluster::set_disk_fault`]).
+    disk_faults: bool,
 }
 
 /// A loopback address with a port nobody listens on right now, below the
@@ -104,6 +106,8 @@ impl Cluster {
         http: BTreeMap<u64, String>,
     ) -> std::io::Result<Self> {
         let ids: Vec<u64> = http.keys().copied().collect();
+        // The proxied clusters are the nemesis's: they get a disk switch.
+        let disk_faults = !peers_of.is_empty();
         let mut cluster = Self {
             exe: exe.to_path_buf(),
             prefix: prefix.iter().map(|s| (*s).to_string()).collect(),
@@ -117,6 +121,7 @@ impl Cluster {
                 .timeout(Duration::from_secs(3))
                 .build()
                 .map_err(std::io::Error::other)?,
+            disk_faults,
         };
         for id in ids {
             cluster.spawn(id)?;
@@ -134,6 +139,9 @@ impl Cluster {
             .arg(self.dir.join(format!("node-{id}")));
         for p in self.peers_of.get(&id).unwrap_or(&self.peers) {
             cmd.arg("--peer").arg(p);
+        }
+        if self.disk_faults {
+            cmd.arg("--disk-fault-file").arg(self.fault_file(id));
         }
         let log = std::fs::File::create(self.dir.join(format!("node-{id}.log")))?;
         cmd.stdout(Stdio::null()).stderr(log);
@@ -178,6 +186,29 @@ impl Cluster {
         }
         let cluster = Self::launch(exe, prefix, dir, Vec::new(), peers_of, http)?;
         Ok((cluster, proxy))
+    }
+
+    fn fault_file(&self, id: u64) -> PathBuf {
+        self.dir.join(format!("node-{id}.disk-fault"))
+    }
+
+    /// Makes replica `id`'s log disk fail (`Some("eio")`, `Some("enospc")`)
+    /// or heals it (`None`); the replica sees it within a few
+    /// milliseconds. Only for clusters started with
+    /// [`Cluster::start_proxied`].
+    ///
+    /// # Errors
+    /// The switch file could not be written.
+    pub fn set_disk_fault(&self, id: u64, fault: Option<&str>) -> std::io::Result<()> {
+        std::fs::write(self.fault_file(id), fault.unwrap_or(""))
+    }
+
+    /// Whether replica `id`'s process has exited (it was started and is
+    /// no longer running).
+    pub fn exited(&mut self, id: u64) -> bool {
+        self.children
+            .get_mut(&id)
+            .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
     /// Replica `id`'s HTTP address (`127.0.0.1:PORT`).

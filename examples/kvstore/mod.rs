@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod demo;
+pub mod faulty_disk;
 pub mod http;
 pub mod nemesis;
 pub mod node;
@@ -105,6 +106,7 @@ pub async fn single_node(
         tick_ms: 5,
         forward_writes: false,
         protocol: node::ProtocolKind::Raft,
+        disk_fault_file: None,
     };
     let replica = node::start(&config).await?;
     let app = http::router(

@@ -1,7 +1,8 @@
 //! The Jepsen way on loopback: three kv replicas as processes, clients
 //! recording a history over HTTP while a nemesis kills (SIGKILL), pauses
 //! (SIGSTOP / SIGCONT) and partitions them (a proxy in front of every
-//! peer port), removes and re-adds them, then healing, a progress bound, every
+//! peer port), removes and re-adds them, fails their disks (EIO, ENOSPC),
+//! then healing, a progress bound, every
 //! replica converged on what was acknowledged, and the history checked
 //! with synod-sim's linearizability checker against the key-value model.
 
@@ -43,13 +44,19 @@ pub enum Scenario {
     /// A replica (the leader half the time) removed from the
     /// configuration while writes continue, then added back.
     Churn,
+    /// A replica's log disk fails every write and sync with EIO; it must
+    /// stop (fail-stop), then it restarts on a healed disk.
+    DiskError,
+    /// A replica's log disk is full (ENOSPC on every write, allocation
+    /// and sync); as `DiskError`.
+    DiskFull,
     /// All of them, mixed.
     Combined,
 }
 
 impl Scenario {
     /// Every single fault, in the order the suite runs them.
-    pub const FAULTS: [Scenario; 7] = [
+    pub const FAULTS: [Scenario; 9] = [
         Scenario::Kill,
         Scenario::Pause,
         Scenario::Partition,
@@ -57,6 +64,8 @@ impl Scenario {
         Scenario::SlowLinks,
         Scenario::ClockSkew,
         Scenario::Churn,
+        Scenario::DiskError,
+        Scenario::DiskFull,
     ];
 }
 
@@ -79,6 +88,9 @@ pub struct Findings {
     pub leader_cut_off: (u64, u64),
     /// Replicas removed from the configuration, and added back.
     pub churn: (u64, u64),
+    /// Disk faults injected, and replicas that stopped on one (a replica
+    /// that kept running on a failing disk would have hidden the fault).
+    pub disk: (u64, u64),
 }
 
 type History = Arc<Mutex<Vec<ModelOp<KvInput, KvOutput>>>>;
@@ -229,6 +241,7 @@ pub async fn run(
     let mut faults = 0;
     let mut leader_cut_off = (0, 0);
     let mut churn = (0, 0);
+    let mut disk = (0, 0);
     // Removed and not yet added back (a re-add that timed out).
     let mut out = std::collections::BTreeSet::new();
     let ids = cluster.ids();
@@ -308,6 +321,23 @@ pub async fn run(
                     }
                 }
             }
+            Scenario::DiskError | Scenario::DiskFull => {
+                let fault = if fault == Scenario::DiskError {
+                    "eio"
+                } else {
+                    "enospc"
+                };
+                cluster.set_disk_fault(target, Some(fault))?;
+                disk.0 += 1;
+                tokio::time::sleep(lasts).await;
+                cluster.set_disk_fault(target, None)?;
+                // The disk is replaced: a replica that stopped on it
+                // starts again over what it had synced.
+                if cluster.exited(target) {
+                    disk.1 += 1;
+                    cluster.restart(target)?;
+                }
+            }
             // Combined was resolved to one of the others above.
             Scenario::Combined => {}
         }
@@ -380,5 +410,6 @@ pub async fn run(
         recovery,
         leader_cut_off,
         churn,
+        disk,
     })
 }

@@ -16,13 +16,18 @@ use synod_tcp::{Net, TcpOptions, TcpTransport, TokioNet};
 use synod_wal::fs::StdDir;
 use synod_wal::{Options, Wal};
 
+use super::faulty_disk::{FaultSwitch, FaultyDir};
 use super::store::KvStore;
 
+/// The log directory: the real file system, behind a switch the nemesis
+/// can turn to failing (examples/kvstore/faulty_disk.rs).
+pub type KvDir = FaultyDir;
+
 /// The raft-core node the example runs by default.
-pub type KvNode = RaftNode<Wal<StdDir>, StdRng>;
+pub type KvNode = RaftNode<Wal<KvDir>, StdRng>;
 
 /// The Multi-Paxos node it runs with `--protocol paxos`.
-pub type KvPaxosNode = synod_paxos_core::PaxosNode<Wal<StdDir>, StdRng>;
+pub type KvPaxosNode = synod_paxos_core::PaxosNode<Wal<KvDir>, StdRng>;
 
 /// Which consensus protocol replicates the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,6 +65,9 @@ pub struct KvConfig {
     pub forward_writes: bool,
     /// The protocol (every node of a cluster must run the same one).
     pub protocol: ProtocolKind,
+    /// A file whose content (`eio`, `enospc`) makes the log's disk fail:
+    /// fault injection for tests. `None`: a healthy disk.
+    pub disk_fault_file: Option<PathBuf>,
 }
 
 /// A running replica: the client handle and the driver's task.
@@ -92,7 +100,12 @@ pub async fn start_machine<M: StateMachine>(
     machine: M,
 ) -> Result<Replica<M>, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let mut wal = Wal::open(StdDir::open(&config.data_dir)?, Options::default())?;
+    let switch = match &config.disk_fault_file {
+        Some(path) => FaultSwitch::watch(path.clone())?,
+        None => FaultSwitch::healthy(),
+    };
+    let dir = FaultyDir::new(StdDir::open(&config.data_dir)?, switch);
+    let mut wal = Wal::open(dir, Options::default())?;
     let voters: Vec<u64> = config.peers.keys().copied().collect();
     if wal.last_index()? == 0 && wal.hard_state() == Default::default() {
         wal.bootstrap(&voters)?;
@@ -121,11 +134,11 @@ pub async fn start_machine<M: StateMachine>(
 async fn start_with<P, M: StateMachine>(
     config: &KvConfig,
     options: &P::Options,
-    wal: Wal<StdDir>,
+    wal: Wal<KvDir>,
     machine: M,
 ) -> Result<Replica<M>, Box<dyn std::error::Error>>
 where
-    P: Protocol<Storage = Wal<StdDir>, Rng = StdRng> + Send + 'static,
+    P: Protocol<Storage = Wal<KvDir>, Rng = StdRng> + Send + 'static,
     P::Message: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     P::Receipt: Send,
     P::Error: 'static,

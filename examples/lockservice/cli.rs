@@ -197,6 +197,7 @@ async fn dispatch(command: Cmd) -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     crate::kvstore::node::ProtocolKind::Raft
                 },
+                disk_fault_file: None,
             };
             super::serve(config).await
         }

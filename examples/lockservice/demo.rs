@@ -50,6 +50,7 @@ pub async fn run_on(protocol: ProtocolKind) -> Result<(), Box<dyn std::error::Er
             tick_ms: 10,
             forward_writes: false,
             protocol,
+            disk_fault_file: None,
         };
         nodes.push(super::start(&config).await?);
     }

@@ -157,6 +157,7 @@ async fn followers_forward_writes_when_told_to_and_redirect_otherwise() {
             tick_ms: 5,
             forward_writes: id != 3,
             protocol: ProtocolKind::Raft,
+            disk_fault_file: None,
         };
         let replica = start(&config).await.expect("starts");
         let limits = Limits {

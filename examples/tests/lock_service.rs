@@ -47,6 +47,7 @@ async fn clients_cannot_stamp_log_time_or_send_garbage() {
         tick_ms: 5,
         forward_writes: false,
         protocol: ProtocolKind::Raft,
+        disk_fault_file: None,
     };
     let node = synod_examples::lockservice::start(&config).await.unwrap();
     let url = format!("http://{}/v1/propose", peers[&1].http);

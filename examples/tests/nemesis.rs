@@ -4,7 +4,9 @@
 //! every peer port), under one-way partitions (a replica that can no
 //! longer send over the connections it dials), under slowed links (the same proxy), under a replica
 //! whose clock runs fast or slow, under membership churn (a replica
-//! removed and added back while writes continue), and under all of them mixed, on raft and
+//! removed and added back while writes continue), under failing disks
+//! (EIO and ENOSPC on one replica's log: it must stop, and restart
+//! cleanly on a healed disk), and under all of them mixed, on raft and
 //! on Multi-Paxos. Each must end with
 //! the history linearizable, every replica holding what the leader holds,
 //! and a write within 15 s of healing; and clients that read replicas'
@@ -75,6 +77,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 {
                     Some(format!("no new leader behind the partition: {f:?}"))
                 }
+                // A failing disk stopped its replica at least once.
+                Ok(f)
+                    if matches!(scenario, Scenario::DiskError | Scenario::DiskFull)
+                        && f.disk.1 == 0 =>
+                {
+                    Some(format!("no replica stopped on a failing disk: {f:?}"))
+                }
                 // Every removal was undone, and there was at least one.
                 Ok(f)
                     if scenario == Scenario::Churn
@@ -88,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             match (&result, problem) {
                 (Ok(f), None) => println!(
-                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, {} removed and {} re-added, first write after healing in {:?}: ok",
+                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, {} removed and {} re-added, {} disk faults stopped {} replica(s), first write after healing in {:?}: ok",
                     f.faults,
                     f.ops.0,
                     f.ops.1,
@@ -96,6 +105,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     f.leader_cut_off.1,
                     f.churn.0,
                     f.churn.1,
+                    f.disk.0,
+                    f.disk.1,
                     f.recovery
                 ),
                 (_, problem) => {

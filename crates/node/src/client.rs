@@ -54,7 +54,8 @@ pub(crate) enum Request<S: StateMachine> {
 }
 
 /// What [`Client::shutdown`] reports: the calls that were still waiting
-/// and were failed with [`Error::Stopped`].
+/// and were failed ([`Error::Unknown`] for proposals, [`Error::Stopped`]
+/// for reads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shutdown {
     /// Proposals whose outcome the callers will not learn here (they may
@@ -94,9 +95,14 @@ impl<S: StateMachine> Client<S> {
         Self { requests }
     }
 
+    /// Sends a request and waits for its answer. A request the node never
+    /// took fails with [`Error::Stopped`]; one it took and then dropped
+    /// unanswered (its driver future was dropped) fails with `dropped`:
+    /// [`Error::Unknown`] for what may have been appended.
     async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Request<S>,
+        dropped: Error,
     ) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
         match self.requests.offer(make(tx)) {
@@ -104,7 +110,7 @@ impl<S: StateMachine> Client<S> {
             Offer::Full => return Err(Error::Refused(synod_protocol::Refusal::Busy)),
             Offer::Closed => return Err(Error::Stopped),
         }
-        rx.await.map_err(|_| Error::Stopped)
+        rx.await.map_err(|_| dropped)
     }
 
     /// Proposes `command` and returns the state machine's response once
@@ -113,11 +119,14 @@ impl<S: StateMachine> Client<S> {
     /// # Errors
     /// [`Error::NotLeader`] (with the leader, if known) on a follower;
     /// [`Error::Lost`] when a leader change replaced it (safe to retry);
-    /// [`Error::Unknown`] when its fate cannot be known; [`Error::Refused`],
-    /// [`Error::Stopped`].
+    /// [`Error::Unknown`] when its fate cannot be known (including when the
+    /// node stopped while it waited: it may have been appended and sent,
+    /// and commit under another leader); [`Error::Refused`];
+    /// [`Error::Stopped`] when the node had stopped before taking it (it
+    /// did not take effect).
     pub async fn propose(&self, command: impl Into<Bytes>) -> Result<S::Response, Error> {
         let command = command.into();
-        self.call(|reply| Request::Propose { command, reply })
+        self.call(|reply| Request::Propose { command, reply }, Error::Unknown)
             .await?
     }
 
@@ -131,11 +140,14 @@ impl<S: StateMachine> Client<S> {
         query: S::Query,
         consistency: Consistency,
     ) -> Result<S::Answer, Error> {
-        self.call(|reply| Request::Read {
-            query,
-            consistency,
-            reply,
-        })
+        self.call(
+            |reply| Request::Read {
+                query,
+                consistency,
+                reply,
+            },
+            Error::Stopped,
+        )
         .await?
     }
 
@@ -144,10 +156,14 @@ impl<S: StateMachine> Client<S> {
     ///
     /// # Errors
     /// [`Error::NotLeader`], [`Error::Refused`] (another change in
-    /// progress, an invalid change), [`Error::Lost`], [`Error::Stopped`].
+    /// progress, an invalid change), [`Error::Lost`], [`Error::Unknown`]
+    /// (as for [`Client::propose`]), [`Error::Stopped`].
     pub async fn change_membership(&self, change: ConfChange) -> Result<Index, Error> {
-        self.call(|reply| Request::ChangeMembership { change, reply })
-            .await?
+        self.call(
+            |reply| Request::ChangeMembership { change, reply },
+            Error::Unknown,
+        )
+        .await?
     }
 
     /// As leader, hands leadership to `to`; returns once the transfer has
@@ -156,8 +172,11 @@ impl<S: StateMachine> Client<S> {
     /// # Errors
     /// [`Error::NotLeader`], [`Error::Refused`], [`Error::Stopped`].
     pub async fn transfer_leadership(&self, to: NodeId) -> Result<(), Error> {
-        self.call(|reply| Request::TransferLeadership { to, reply })
-            .await?
+        self.call(
+            |reply| Request::TransferLeadership { to, reply },
+            Error::Stopped,
+        )
+        .await?
     }
 
     /// The node's state and counters.
@@ -165,16 +184,20 @@ impl<S: StateMachine> Client<S> {
     /// # Errors
     /// [`Error::Stopped`].
     pub async fn status(&self) -> Result<NodeStatus, Error> {
-        self.call(|reply| Request::Status { reply }).await
+        self.call(|reply| Request::Status { reply }, Error::Stopped)
+            .await
     }
 
     /// Stops the node: the write in progress finishes (and its messages
-    /// go), then every waiting call fails with [`Error::Stopped`], and the
-    /// driver's future returns. Reports what was abandoned.
+    /// go), then every waiting proposal and membership change fails with
+    /// [`Error::Unknown`] (it may still commit elsewhere), every other
+    /// waiting call with [`Error::Stopped`], and the driver's future
+    /// returns. Reports what was abandoned.
     ///
     /// # Errors
     /// [`Error::Stopped`] when the node had already stopped.
     pub async fn shutdown(&self) -> Result<Shutdown, Error> {
-        self.call(|reply| Request::Shutdown { reply }).await
+        self.call(|reply| Request::Shutdown { reply }, Error::Stopped)
+            .await
     }
 }

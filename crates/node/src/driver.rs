@@ -163,7 +163,9 @@ where
     /// # Errors
     /// [`Error::Storage`] when the log failed (the node stopped: reopen the
     /// log and start again), [`Error::StateMachine`] when a snapshot could
-    /// not be restored. Waiting calls fail with [`Error::Stopped`] then.
+    /// not be restored. Waiting proposals fail with [`Error::Unknown`]
+    /// then (they may commit under another leader), other calls with
+    /// [`Error::Stopped`].
     pub async fn run(mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<P, Error> {
         let result = self.serve(ticks).await;
         self.pending.stop();

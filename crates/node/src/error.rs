@@ -21,15 +21,16 @@ pub enum Error {
     #[error("the proposal was lost to a leader change; retry")]
     Lost,
     /// Whether the command took effect cannot be known here (it was
-    /// forwarded, or a snapshot replaced the log around it). Retry only if
-    /// the command is idempotent.
+    /// forwarded, a snapshot replaced the log around it, or the node
+    /// stopped while it waited). Retry only if the command is idempotent.
     #[error("the outcome of the proposal is unknown")]
     Unknown,
     /// A linearizable read was not confirmed within the read timeout (no
     /// quorum reachable).
     #[error("the read was not confirmed in time")]
     Timeout,
-    /// The node is shutting down or has stopped.
+    /// The node is shutting down or has stopped, and did not take the
+    /// call: a proposal that gets it did not take effect.
     #[error("the node has stopped")]
     Stopped,
     /// The log failed (I/O, corruption); the node stopped.

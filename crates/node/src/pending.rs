@@ -148,14 +148,19 @@ impl<S: StateMachine> Pending<S> {
         self.changes.retain(|_, r| !r.is_canceled());
     }
 
-    /// Fails everything with `Error::Stopped`; returns (proposals, reads).
+    /// Fails everything; returns (proposals, reads). Proposals and
+    /// membership changes get `Error::Unknown`, never `Error::Stopped`:
+    /// they were appended and sent to followers, so they may still commit
+    /// under another leader (seen in the nemesis suite: a leader whose
+    /// disk failed answered "stopped" for a write the next leader
+    /// committed). Reads change nothing and get `Error::Stopped`.
     pub(crate) fn stop(&mut self) -> (usize, usize) {
         let counts = (self.proposals(), self.reads());
         for (_, r) in std::mem::take(&mut self.proposals) {
-            let _ = r.send(Err(Error::Stopped));
+            let _ = r.send(Err(Error::Unknown));
         }
         for (_, r) in std::mem::take(&mut self.changes) {
-            let _ = r.send(Err(Error::Stopped));
+            let _ = r.send(Err(Error::Unknown));
         }
         for (_, r) in std::mem::take(&mut self.unconfirmed) {
             let _ = r.reply.send(Err(Error::Stopped));
