@@ -41,6 +41,10 @@ pub enum Scenario {
     /// A replica restarted with a clock that runs fast or slow (a tick of
     /// 3 to 30 ms where the others tick every 10).
     ClockSkew,
+    /// A bridge: the replicas but one split in two halves that cannot
+    /// reach each other, the one left (the leader half the time) reaching
+    /// both. Runs five replicas (alone; in the mix, three).
+    Bridge,
     /// A replica (the leader half the time) removed from the
     /// configuration while writes continue, then added back.
     Churn,
@@ -56,13 +60,14 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every single fault, in the order the suite runs them.
-    pub const FAULTS: [Scenario; 9] = [
+    pub const FAULTS: [Scenario; 10] = [
         Scenario::Kill,
         Scenario::Pause,
         Scenario::Partition,
         Scenario::OneWay,
         Scenario::SlowLinks,
         Scenario::ClockSkew,
+        Scenario::Bridge,
         Scenario::Churn,
         Scenario::DiskError,
         Scenario::DiskFull,
@@ -91,6 +96,43 @@ pub struct Findings {
     /// Disk faults injected, and replicas that stopped on one (a replica
     /// that kept running on a failing disk would have hidden the fault).
     pub disk: (u64, u64),
+    /// Writes through a leader whose links were slowed or throttled (and
+    /// which kept leading meanwhile), and how many of them took at least
+    /// what the slowing adds: proof that the proxy slows the cluster.
+    pub slowed: (u64, u64),
+}
+
+/// Writes through `leader` while its links are in `mode` and says whether
+/// the write took at least what the mode must add (a delay, or the
+/// value's bytes at the throttled rate), or `None` when it proves nothing
+/// (the write failed, leadership moved meanwhile, or the links stall).
+async fn probe_slowness(cluster: &Cluster, leader: u64, mode: Mode) -> Option<bool> {
+    let (value, floor) = match mode {
+        // One slowed hop at least: the append out or its acknowledgement.
+        Mode::Slow { delay, .. } => ("s".repeat(16), delay),
+        // The append carries the value to a follower over a throttled
+        // link.
+        Mode::Throttle { bytes_per_sec } => {
+            // Small enough to pass before the clients' backlog grows
+            // behind the limit, big enough to take measurable time.
+            let bytes = 4 * 1024;
+            let secs = bytes as f64 / bytes_per_sec.max(1) as f64;
+            ("t".repeat(bytes), Duration::from_secs_f64(secs * 0.9))
+        }
+        Mode::Open | Mode::Cut | Mode::Stall => return None,
+    };
+    let before = cluster.status(leader).await?;
+    let start = Instant::now();
+    let written = cluster.put(leader, "slowness-probe", &value).await;
+    let took = start.elapsed();
+    let after = cluster.status(leader).await?;
+    let held = before.role == "leader" && after.role == "leader" && before.term == after.term;
+    if std::env::var_os("SYNOD_NEMESIS_DEBUG").is_some() {
+        eprintln!(
+            "probe {mode:?}: written {written}, held {held} ({before:?} -> {after:?}), took {took:?}, floor {floor:?}"
+        );
+    }
+    (written && held).then_some(took >= floor)
 }
 
 type History = Arc<Mutex<Vec<ModelOp<KvInput, KvOutput>>>>;
@@ -219,7 +261,8 @@ pub async fn run(
     seed: u64,
     stale_reads: bool,
 ) -> Result<Findings, Box<dyn std::error::Error>> {
-    let (mut cluster, proxy) = Cluster::start_proxied(exe, prefix, dir, 3).await?;
+    let replicas = if scenario == Scenario::Bridge { 5 } else { 3 };
+    let (mut cluster, proxy) = Cluster::start_proxied(exe, prefix, dir, replicas).await?;
     cluster
         .leader(None, Duration::from_secs(20))
         .await
@@ -242,6 +285,7 @@ pub async fn run(
     let mut leader_cut_off = (0, 0);
     let mut churn = (0, 0);
     let mut disk = (0, 0);
+    let mut slowed = (0, 0);
     // Removed and not yet added back (a re-add that timed out).
     let mut out = std::collections::BTreeSet::new();
     let ids = cluster.ids();
@@ -291,10 +335,33 @@ pub async fn run(
                 cut(&proxy, &ids, target, one_way, Mode::Open);
             }
             Scenario::SlowLinks => {
-                let delay = Duration::from_millis(20 + rng.next_u64() % 60);
-                let jitter = Duration::from_millis(rng.next_u64() % 50);
-                proxy.set_node(target, Mode::Slow { delay, jitter });
-                tokio::time::sleep(lasts).await;
+                // The first fault (on the leader) is never a stall, so
+                // every run can prove the slowing with a write.
+                let kinds = if faults == 1 { 2 } else { 3 };
+                let mode = match rng.next_u64() % kinds {
+                    0 => Mode::Slow {
+                        delay: Duration::from_millis(20 + rng.next_u64() % 60),
+                        jitter: Duration::from_millis(rng.next_u64() % 50),
+                    },
+                    1 => Mode::Throttle {
+                        bytes_per_sec: 16_384 + rng.next_u64() % 49_152,
+                    },
+                    _ => Mode::Stall,
+                };
+                let slowed_at = Instant::now();
+                proxy.set_node(target, mode);
+                if leader == Some(target) {
+                    // A probe proves nothing if leadership moved meanwhile:
+                    // try a few times.
+                    for _ in 0..3 {
+                        if let Some(bit) = probe_slowness(&cluster, target, mode).await {
+                            slowed.0 += 1;
+                            slowed.1 += u64::from(bit);
+                            break;
+                        }
+                    }
+                }
+                tokio::time::sleep(lasts.saturating_sub(slowed_at.elapsed())).await;
                 proxy.set_node(target, Mode::Open);
             }
             Scenario::ClockSkew => {
@@ -302,6 +369,22 @@ pub async fn run(
                 cluster.set_args(target, vec!["--tick-ms".into(), tick.to_string()]);
                 cluster.restart(target)?;
                 tokio::time::sleep(lasts).await;
+            }
+            Scenario::Bridge => {
+                let mut others: Vec<u64> = ids.iter().copied().filter(|&i| i != target).collect();
+                let turn = (rng.next_u64() % others.len().max(1) as u64) as usize;
+                others.rotate_left(turn);
+                let (left, right) = others.split_at(others.len() / 2);
+                let set = |mode| {
+                    for &a in left {
+                        for &b in right {
+                            proxy.set(a, b, mode);
+                        }
+                    }
+                };
+                set(Mode::Cut);
+                tokio::time::sleep(lasts).await;
+                set(Mode::Open);
             }
             Scenario::Churn => {
                 // One change at a time: the previous removal is undone
@@ -411,5 +494,6 @@ pub async fn run(
         leader_cut_off,
         churn,
         disk,
+        slowed,
     })
 }

@@ -2,7 +2,8 @@
 //! pair of replicas, in front of the peer port each one dials, that the
 //! test can cut (every connection through it closes, mid-frame or not, and
 //! new ones are closed at once), slow down (each chunk held for a delay
-//! with jitter, in order) and heal. Needs no privileges and touches only
+//! with jitter, in order), throttle (a bandwidth limit), stall (bytes
+//! held, connections left open) and heal. Needs no privileges and touches only
 //! loopback.
 
 use std::collections::BTreeMap;
@@ -27,6 +28,14 @@ pub enum Mode {
         /// The most extra delay on top.
         jitter: Duration,
     },
+    /// Passes at most this many bytes a second, each way.
+    Throttle {
+        /// The bandwidth.
+        bytes_per_sec: u64,
+    },
+    /// Holds every byte (the connections stay open, the senders' buffers
+    /// fill) until the mode changes.
+    Stall,
 }
 
 /// The links between replicas: `(from, to)` is what `from` dials to reach
@@ -160,8 +169,16 @@ async fn pump(
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
+        // Under a bandwidth limit, read at most a tenth of a second's
+        // worth at a time, so the limit holds at a fine grain.
+        let limit = match *mode.borrow() {
+            Mode::Throttle { bytes_per_sec } => {
+                usize::try_from(bytes_per_sec / 10).map_or(buf.len(), |b| b.clamp(1, buf.len()))
+            }
+            _ => buf.len(),
+        };
         let n = tokio::select! {
-            r = from.read(&mut buf) => match r {
+            r = from.read(&mut buf[..limit]) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             },
@@ -179,6 +196,19 @@ async fn pump(
                 let extra = u64::try_from(jitter.as_micros()).unwrap_or(0);
                 let extra = Duration::from_micros(if extra == 0 { 0 } else { seed % extra });
                 tokio::time::sleep(delay + extra).await;
+            }
+            Mode::Throttle { bytes_per_sec } => {
+                let secs = n as f64 / bytes_per_sec.max(1) as f64;
+                tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+            }
+            Mode::Stall => {
+                // Hold the chunk until the link is healed (or cut).
+                let Ok(m) = mode.wait_for(|m| *m != Mode::Stall).await else {
+                    return;
+                };
+                if *m == Mode::Cut {
+                    return;
+                }
             }
         }
         if to.write_all(&buf[..n]).await.is_err() {

@@ -77,6 +77,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 {
                     Some(format!("no new leader behind the partition: {f:?}"))
                 }
+                // Every write through a slowed leader was slowed, and the
+                // first fault found one to write through.
+                Ok(f)
+                    if scenario == Scenario::SlowLinks
+                        && (f.slowed.0 == 0 || f.slowed.1 != f.slowed.0) =>
+                {
+                    Some(format!("slowed links did not provably slow writes: {f:?}"))
+                }
                 // A failing disk stopped its replica at least once.
                 Ok(f)
                     if matches!(scenario, Scenario::DiskError | Scenario::DiskFull)
@@ -97,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             match (&result, problem) {
                 (Ok(f), None) => println!(
-                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, {} removed and {} re-added, {} disk faults stopped {} replica(s), first write after healing in {:?}: ok",
+                    "nemesis {protocol} {scenario:?}: {} faults, {} ops returned, {} unknown, leader cut off {} time(s) and replaced {}, {} removed and {} re-added, {} disk faults stopped {} replica(s), {} of {} probes slowed, first write after healing in {:?}: ok",
                     f.faults,
                     f.ops.0,
                     f.ops.1,
@@ -107,6 +115,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     f.churn.1,
                     f.disk.0,
                     f.disk.1,
+                    f.slowed.1,
+                    f.slowed.0,
                     f.recovery
                 ),
                 (_, problem) => {
