@@ -4,7 +4,9 @@
 //! with fencing tokens.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use crate::model::Model;
 
@@ -308,29 +310,136 @@ impl KvInput {
     }
 }
 
+/// The state of a [`KeyValue`] part: its keys and their values.
+///
+/// Cheap to clone, because the search clones a state at nearly every
+/// step: keys and values are shared (`Arc<str>`), and a part with one key
+/// (the common case: parts are keys, unless two keys' hashes meet) keeps
+/// it inline with no map to allocate.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct KvState(Keys);
+
+/// Invariant: `One` for exactly one key, `Many` for two or more, so equal
+/// contents are equal values (and hash alike).
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+enum Keys {
+    #[default]
+    Empty,
+    One(Arc<str>, Arc<str>),
+    Many(Arc<BTreeMap<Arc<str>, Arc<str>>>),
+}
+
+impl KvState {
+    /// The value of `key`, if set.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&str> {
+        match &self.0 {
+            Keys::Empty => None,
+            Keys::One(k, v) => (**k == *key).then_some(&**v),
+            Keys::Many(map) => map.get(key).map(|v| &**v),
+        }
+    }
+
+    /// The keys and values, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let (one, many) = match &self.0 {
+            Keys::Empty => (None, None),
+            Keys::One(k, v) => (Some((&**k, &**v)), None),
+            Keys::Many(map) => (None, Some(map.iter().map(|(k, v)| (&**k, &**v)))),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// The number of keys set.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Keys::Empty => 0,
+            Keys::One(..) => 1,
+            Keys::Many(map) => map.len(),
+        }
+    }
+
+    /// Whether no key is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        matches!(self.0, Keys::Empty)
+    }
+
+    /// Sets `key` to `value`.
+    pub fn insert(&mut self, key: &str, value: Arc<str>) {
+        self.0 = match std::mem::take(&mut self.0) {
+            Keys::Empty => Keys::One(Arc::from(key), value),
+            Keys::One(k, _) if *k == *key => Keys::One(k, value),
+            Keys::One(k, v) => {
+                let map = BTreeMap::from([(k, v), (Arc::from(key), value)]);
+                Keys::Many(Arc::new(map))
+            }
+            Keys::Many(mut map) => {
+                let m = Arc::make_mut(&mut map);
+                match m.get_mut(key) {
+                    Some(v) => *v = value,
+                    None => {
+                        m.insert(Arc::from(key), value);
+                    }
+                }
+                Keys::Many(map)
+            }
+        };
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &str) {
+        self.0 = match std::mem::take(&mut self.0) {
+            Keys::One(k, _) if *k == *key => Keys::Empty,
+            Keys::Many(mut map) if map.contains_key(key) => {
+                let m = Arc::make_mut(&mut map);
+                m.remove(key);
+                if m.len() == 1 {
+                    let (k, v) = m.pop_first().unwrap_or_else(|| unreachable!("one entry"));
+                    Keys::One(k, v)
+                } else {
+                    Keys::Many(map)
+                }
+            }
+            other => other,
+        };
+    }
+}
+
+impl fmt::Debug for KvState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for KvState {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut state = Self::default();
+        for (k, v) in iter {
+            state.insert(k.as_ref(), Arc::from(v.as_ref()));
+        }
+        state
+    }
+}
+
 impl Model for KeyValue {
     /// The part's keys (a part may hold several keys whose hashes meet).
-    type State = BTreeMap<String, String>;
+    type State = KvState;
     type Input = KvInput;
     type Output = KvOutput;
 
-    fn init(&self) -> BTreeMap<String, String> {
-        BTreeMap::new()
+    fn init(&self) -> KvState {
+        KvState::default()
     }
 
-    fn step(
-        &self,
-        state: &BTreeMap<String, String>,
-        input: &KvInput,
-        output: Option<&KvOutput>,
-    ) -> Option<BTreeMap<String, String>> {
+    fn step(&self, state: &KvState, input: &KvInput, output: Option<&KvOutput>) -> Option<KvState> {
         if let KvInput::Get(k) = input {
-            // Compared in place: a read is most steps, and copying the
-            // value to compare would allocate at each.
-            let seen = state.get(k).map(String::as_str);
+            // Compared in place; the clone of an unchanged state shares
+            // everything and allocates nothing.
             let fits = match output {
                 None => true,
-                Some(KvOutput::Value(v)) => v.as_deref() == seen,
+                Some(KvOutput::Value(v)) => v.as_deref() == state.get(k),
                 Some(_) => false,
             };
             return fits.then(|| state.clone());
@@ -340,13 +449,12 @@ impl Model for KeyValue {
         }
         let mut next = state.clone();
         match input {
-            KvInput::Put(k, v) => {
-                next.insert(k.clone(), v.clone());
+            KvInput::Put(k, v) => next.insert(k, Arc::from(v.as_str())),
+            KvInput::Append(k, v) => {
+                let joined = format!("{}{v}", state.get(k).unwrap_or(""));
+                next.insert(k, Arc::from(joined));
             }
-            KvInput::Append(k, v) => next.entry(k.clone()).or_default().push_str(v),
-            KvInput::Delete(k) => {
-                next.remove(k);
-            }
+            KvInput::Delete(k) => next.remove(k),
             KvInput::Get(_) => {}
         }
         Some(next)
