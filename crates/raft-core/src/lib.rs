@@ -137,7 +137,7 @@
 //!   turns it on; enable it when you write your own).
 //! - `arbitrary`: `arbitrary::Arbitrary` for messages and entries, for
 //!   fuzzing the handlers (the `fuzz/` workspace uses it).
-//! - `mem-cluster`: [`mem_cluster::MemCluster`], a whole cluster in one
+//! - `mem-cluster`: `mem_cluster::MemCluster`, a whole cluster in one
 //!   process (FIFO network, cut links, crashes and restarts, election and
 //!   state-machine safety watched) for tests and prototypes: the
 //!   in-memory delivery loop every user would otherwise write.
