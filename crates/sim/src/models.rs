@@ -395,11 +395,14 @@ impl KvState {
             Keys::Many(mut map) if map.contains_key(key) => {
                 let m = Arc::make_mut(&mut map);
                 m.remove(key);
-                if m.len() == 1 {
-                    let (k, v) = m.pop_first().unwrap_or_else(|| unreachable!("one entry"));
-                    Keys::One(k, v)
-                } else {
+                if m.len() > 1 {
                     Keys::Many(map)
+                } else {
+                    // One key left: kept inline, as the invariant says.
+                    match m.pop_first() {
+                        Some((k, v)) => Keys::One(k, v),
+                        None => Keys::Empty,
+                    }
                 }
             }
             other => other,
