@@ -297,9 +297,10 @@ impl MemCluster {
     /// left to do. Returns the number of messages delivered.
     pub fn settle(&mut self) -> u64 {
         let mut delivered = 0;
+        // Members change only between calls, never while settling.
+        let ids: Vec<NodeId> = self.members.keys().copied().collect();
         loop {
-            let ids: Vec<NodeId> = self.members.keys().copied().collect();
-            for id in ids {
+            for &id in &ids {
                 self.drive(id);
             }
             let Some(msg) = self.network.pop_front() else {
@@ -320,13 +321,12 @@ impl MemCluster {
             return;
         }
         match self.members.get_mut(&msg.to).and_then(|m| m.node.as_mut()) {
-            Some(node) => {
-                self.delivered += 1;
-                // A refused message (stale, unknown sender) changes nothing.
-                if node.step(msg).is_err() {
-                    self.dropped += 1;
-                }
-            }
+            // A refused message (stale, unknown sender) changes nothing:
+            // it counts as dropped, not delivered.
+            Some(node) => match node.step(msg) {
+                Ok(()) => self.delivered += 1,
+                Err(_) => self.dropped += 1,
+            },
             None => self.dropped += 1,
         }
     }
