@@ -414,6 +414,10 @@ pub async fn run(
                 disk.0 += 1;
                 tokio::time::sleep(lasts).await;
                 cluster.set_disk_fault(target, None)?;
+                // A write that failed just before the switch turned may
+                // still be stopping the process: give it time to exit
+                // (the switch is polled every 5 ms).
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 // The disk is replaced: a replica that stopped on it
                 // starts again over what it had synced.
                 if cluster.exited(target) {
@@ -430,6 +434,13 @@ pub async fn run(
     }
 
     proxy.heal();
+    // Healing includes the disks: a replica that stopped on a failing
+    // disk after its fault was checked starts again too.
+    for id in cluster.ids() {
+        if cluster.exited(id) {
+            cluster.restart(id)?;
+        }
+    }
     for back in std::mem::take(&mut out) {
         if !cluster
             .change_member(back, true, Duration::from_secs(15))
