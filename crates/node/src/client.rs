@@ -95,10 +95,10 @@ impl<S: StateMachine> Client<S> {
         Self { requests }
     }
 
-    /// Sends a request and waits for its answer. A request the node never
-    /// took fails with [`Error::Stopped`]; one it took and then dropped
-    /// unanswered (its driver future was dropped) fails with `dropped`:
-    /// [`Error::Unknown`] for what may have been appended.
+    /// Sends a request and waits for its answer. A request whose answer is
+    /// dropped unanswered fails with `dropped`: the node stopped before
+    /// taking it (a stopping driver answers every proposal it took with
+    /// [`Error::Unknown`] itself, in `Pending::stop`).
     async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Request<S>,
@@ -126,7 +126,7 @@ impl<S: StateMachine> Client<S> {
     /// did not take effect).
     pub async fn propose(&self, command: impl Into<Bytes>) -> Result<S::Response, Error> {
         let command = command.into();
-        self.call(|reply| Request::Propose { command, reply }, Error::Unknown)
+        self.call(|reply| Request::Propose { command, reply }, Error::Stopped)
             .await?
     }
 
@@ -161,7 +161,7 @@ impl<S: StateMachine> Client<S> {
     pub async fn change_membership(&self, change: ConfChange) -> Result<Index, Error> {
         self.call(
             |reply| Request::ChangeMembership { change, reply },
-            Error::Unknown,
+            Error::Stopped,
         )
         .await?
     }
