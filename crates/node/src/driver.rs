@@ -6,6 +6,8 @@ use futures::channel::oneshot;
 use futures::{FutureExt, Stream, StreamExt};
 use synod_protocol::{Entry, Index, Payload, Protocol, Refusal, Snapshot, Storage, Write};
 
+use crate::snapshot_reader::SnapshotReader;
+
 use crate::blocking::Blocking;
 use crate::client::{Client, Consistency, Request, Shutdown};
 use crate::error::Error;
@@ -114,12 +116,17 @@ where
         options: NodeOptions,
     ) -> Result<(Client<S>, Inbox<P::Message>, Self), Error> {
         options.validate()?;
-        let snapshot = protocol
+        let (snapshot, len) = protocol
             .storage()
-            .snapshot(0)
+            .snapshot_meta(0)
             .map_err(|e| Error::Storage(e.to_string()))?;
-        if !snapshot.is_empty() {
-            state.restore(&snapshot.data).map_err(Error::StateMachine)?;
+        if snapshot.index != 0 {
+            // Streamed from storage: a snapshot on disk is never read
+            // into memory whole here (unless the state machine does).
+            let mut reader = SnapshotReader::new(protocol.storage(), snapshot.index, len);
+            state
+                .restore_from(&mut reader, len)
+                .map_err(Error::StateMachine)?;
         }
         let (requests_tx, requests) = inbox(options.client_queue);
         let (inbox_tx, inbox_rx) = inbox(options.inbox_capacity);
@@ -132,8 +139,8 @@ where
             requests,
             inbox: inbox_rx,
             pending: Pending::default(),
-            applied: snapshot.meta.index.max(status.applied),
-            snapshot_index: snapshot.meta.index,
+            applied: snapshot.index.max(status.applied),
+            snapshot_index: snapshot.index,
             last_leader: status.leader,
             dropped: None,
             counters: NodeStatus {
@@ -385,10 +392,13 @@ where
             for message in ready.messages {
                 self.transport.send(P::addressee(&message), message);
             }
-            let restored = ready.write.snapshot.clone();
+            let whole = ready.write.snapshot.clone();
+            let staged = ready.write.staged_snapshot.clone();
             self.write(ready.write).await?;
-            if let Some(snapshot) = restored {
+            if let Some(snapshot) = whole {
                 self.restore(&snapshot)?;
+            } else if let Some(meta) = staged {
+                self.restore_staged(meta.index)?;
             }
             // Persist-before-send: these leave only now that the write is
             // durable.
@@ -460,13 +470,41 @@ where
         self.state
             .restore(&snapshot.data)
             .map_err(Error::StateMachine)?;
-        let index = snapshot.meta.index;
+        self.restored(snapshot.meta.index);
+        Ok(())
+    }
+
+    /// Loads the snapshot at `index` that storage staged and has just
+    /// installed, streaming it from storage.
+    fn restore_staged(&mut self, index: Index) -> Result<(), Error> {
+        let Some(protocol) = self.protocol.as_ref() else {
+            return Err(Error::Stopped);
+        };
+        let storage = protocol.storage();
+        let (meta, len) = storage
+            .snapshot_meta(index)
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        if meta.index != index {
+            return Err(Error::Storage(format!(
+                "storage installed the snapshot at {} instead of {index}",
+                meta.index
+            )));
+        }
+        let mut reader = SnapshotReader::new(storage, index, len);
+        self.state
+            .restore_from(&mut reader, len)
+            .map_err(Error::StateMachine)?;
+        self.restored(index);
+        Ok(())
+    }
+
+    /// Bookkeeping after the state machine loaded the snapshot at `index`.
+    fn restored(&mut self, index: Index) {
         self.pending.restored(index);
         self.applied = self.applied.max(index);
         self.snapshot_index = self.snapshot_index.max(index);
         self.counters.snapshots_restored += 1;
         crate::observe::snapshot(self.counters.protocol.id, index, true);
-        Ok(())
     }
 
     fn apply(&mut self, committed: Vec<Entry>) -> Result<(), Error> {

@@ -31,4 +31,23 @@ pub trait StateMachine: Send + 'static {
     /// A description when the bytes are not a snapshot of this state
     /// machine; the replica stops rather than run on a wrong state.
     fn restore(&mut self, snapshot: &Bytes) -> Result<(), String>;
+
+    /// Replaces the state with a snapshot's, read as a stream of `len`
+    /// bytes: how the driver restores a snapshot that storage staged
+    /// piece by piece (see
+    /// [`Storage::stages_snapshots`](synod_protocol::Storage::stages_snapshots)).
+    /// A state machine that keeps its state on disk overrides this to
+    /// restore without holding the snapshot in memory; the default reads
+    /// it whole and calls [`StateMachine::restore`].
+    ///
+    /// # Errors
+    /// As [`StateMachine::restore`], or a read failure.
+    fn restore_from(&mut self, snapshot: &mut dyn std::io::Read, len: u64) -> Result<(), String> {
+        // Reserve at most 64 MiB up front whatever the size claims.
+        let mut buf = Vec::with_capacity(len.min(64 << 20) as usize);
+        snapshot
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("reading the snapshot: {e}"))?;
+        self.restore(&Bytes::from(buf))
+    }
 }

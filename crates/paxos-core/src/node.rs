@@ -471,6 +471,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             write: Write {
                 hard_state,
                 snapshot,
+                // Paxos sends a snapshot whole, in one message.
+                snapshot_pieces: Vec::new(),
+                staged_snapshot: None,
                 entries,
                 must_sync,
             },

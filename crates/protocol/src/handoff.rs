@@ -1,7 +1,7 @@
 //! What a protocol hands its driver after any input: messages to send,
 //! state to make durable, entries to apply, reads to serve.
 
-use crate::types::{Entry, HardState, ReadState, Snapshot};
+use crate::types::{Entry, HardState, ReadState, Snapshot, SnapshotMeta, SnapshotPiece};
 
 /// Work a replica hands out, as plain data. Obtained from
 /// [`Protocol::ready`](crate::Protocol::ready).
@@ -29,22 +29,32 @@ pub struct Ready<M, R> {
     pub reads: Vec<ReadState>,
 }
 
-/// State to make durable, in this order: the snapshot (replacing the log
-/// and the state machine), then the entries (replacing any suffix from the
-/// first one's index on), then the hard state (whose commit index may
-/// point into them).
+/// State to make durable, in this order: the snapshot pieces (staged
+/// aside), the snapshot (replacing the log and the state machine), then
+/// the entries (replacing any suffix from the first one's index on), then
+/// the hard state (whose commit index may point into them).
 #[derive(Debug, Clone, Default)]
 #[must_use = "the write must be made durable before `after_write` is released"]
 pub struct Write {
     /// The epoch, vote and commit index, when they changed.
     pub hard_state: Option<HardState>,
-    /// A leader's snapshot to install.
+    /// A leader's snapshot to install, whole.
     pub snapshot: Option<Snapshot>,
+    /// Pieces of a leader's snapshot to stage, in order (only for storage
+    /// that [stages snapshots](crate::Storage::stages_snapshots)). Staged
+    /// bytes need no sync: a node that restarts starts the transfer over.
+    pub snapshot_pieces: Vec<SnapshotPiece>,
+    /// Install the snapshot whose pieces were staged (in this write or
+    /// earlier ones; every byte of it has been handed out): it replaces
+    /// the log and the state machine as [`Write::snapshot`] does, with its
+    /// data read from storage. Never set together with `snapshot`.
+    pub staged_snapshot: Option<SnapshotMeta>,
     /// Entries to append.
     pub entries: Vec<Entry>,
     /// Whether the write must be synced before `after_write` is released:
-    /// true when it holds entries, a snapshot, or a new epoch or vote (a
-    /// commit index alone may be written lazily).
+    /// true when it holds entries, a snapshot to install, or a new epoch or
+    /// vote (a commit index or snapshot pieces alone may be written
+    /// lazily).
     pub must_sync: bool,
 }
 
@@ -52,7 +62,20 @@ impl Write {
     /// Whether there is nothing to write.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.hard_state.is_none() && self.snapshot.is_none() && self.entries.is_empty()
+        self.hard_state.is_none()
+            && self.snapshot.is_none()
+            && self.snapshot_pieces.is_empty()
+            && self.staged_snapshot.is_none()
+            && self.entries.is_empty()
+    }
+
+    /// The index of the snapshot this write installs, whole or staged.
+    #[must_use]
+    pub fn installs(&self) -> Option<crate::types::Index> {
+        self.snapshot
+            .as_ref()
+            .map(|s| s.meta.index)
+            .or(self.staged_snapshot.as_ref().map(|m| m.index))
     }
 }
 

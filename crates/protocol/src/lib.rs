@@ -34,11 +34,11 @@ pub use bytes::Bytes;
 pub use error::StorageError;
 pub use handoff::{AfterWrite, Ready, Write, Written};
 pub use protocol::{Proposed, Protocol, Refusal, Role, Status};
-pub use storage::{MemStorage, Storage, check_continues, limit_size};
+pub use storage::{MemStorage, Storage, check_continues, limit_size, slice_piece};
 #[cfg(feature = "arbitrary")]
 #[doc(hidden)]
 pub use types::arbitrary_bytes;
 pub use types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
-    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Term,
+    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, SnapshotPiece, Term,
 };

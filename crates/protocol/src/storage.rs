@@ -5,7 +5,7 @@ use bytes::Bytes;
 use crate::error::StorageError;
 use crate::types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
-    NodeId, Payload, Snapshot, SnapshotMeta, Term,
+    NodeId, Payload, Snapshot, SnapshotMeta, SnapshotPiece, Term,
 };
 
 /// Read access to the persisted log, state and snapshot.
@@ -65,6 +65,71 @@ pub trait Storage {
     /// [`StorageError::SnapshotTemporarilyUnavailable`] while one is being
     /// made: the node asks again later.
     fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError>;
+
+    /// The latest snapshot's metadata and size in bytes, as
+    /// [`Storage::snapshot`] would return it. Storage that keeps snapshot
+    /// data on disk answers without reading it; the default calls
+    /// [`Storage::snapshot`].
+    ///
+    /// # Errors
+    /// As [`Storage::snapshot`].
+    fn snapshot_meta(&self, request_index: Index) -> Result<(SnapshotMeta, u64), StorageError> {
+        let snapshot = self.snapshot(request_index)?;
+        let len = snapshot.data.len() as u64;
+        Ok((snapshot.meta, len))
+    }
+
+    /// Up to `max_bytes` of the latest snapshot's data from `offset`
+    /// (fewer only at its end), read only while the latest snapshot is
+    /// still the one at `index`: a leader sends a follower its snapshot a
+    /// piece at a time, so storage that keeps the data on disk never needs
+    /// it whole in memory. The default slices [`Storage::snapshot`].
+    ///
+    /// # Errors
+    /// [`StorageError::SnapshotTemporarilyUnavailable`] when the latest
+    /// snapshot is no longer the one at `index` (the transfer starts over
+    /// with the new one) or `offset` is past its end; a backend failure.
+    fn snapshot_piece(
+        &self,
+        index: Index,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Bytes, StorageError> {
+        let snapshot = self.snapshot(index)?;
+        slice_piece(&snapshot, index, offset, max_bytes)
+    }
+
+    /// Whether this storage stages a leader's snapshot as it arrives:
+    /// takes [`Write::snapshot_pieces`](crate::Write::snapshot_pieces) and
+    /// installs by [`Write::staged_snapshot`](crate::Write::staged_snapshot)
+    /// from what it staged. Storage that writes the pieces to disk lets a
+    /// follower install a snapshot larger than its memory. Default `false`:
+    /// the node reassembles the snapshot in memory and hands it over whole
+    /// in [`Write::snapshot`](crate::Write::snapshot).
+    fn stages_snapshots(&self) -> bool {
+        false
+    }
+}
+
+/// The piece of `snapshot` that [`Storage::snapshot_piece`] asks for, for
+/// implementations that hold the snapshot in memory.
+///
+/// # Errors
+/// [`StorageError::SnapshotTemporarilyUnavailable`] when `snapshot` is not
+/// the one at `index` or `offset` is past its end.
+pub fn slice_piece(
+    snapshot: &Snapshot,
+    index: Index,
+    offset: u64,
+    max_bytes: u64,
+) -> Result<Bytes, StorageError> {
+    let len = snapshot.data.len() as u64;
+    if snapshot.meta.index != index || offset > len {
+        return Err(StorageError::SnapshotTemporarilyUnavailable);
+    }
+    let end = offset.saturating_add(max_bytes).min(len);
+    // In range: `offset <= end <= len`, both fit in usize as `len` does.
+    Ok(snapshot.data.slice(offset as usize..end as usize))
 }
 
 /// Checks that `entries` can be appended to a log whose last index is
@@ -129,6 +194,11 @@ pub struct MemStorage {
     base_term: Term,
     /// Invariant: `entries[i].index == base_index + 1 + i`.
     entries: Vec<Entry>,
+    /// Whether it takes snapshots in pieces (off unless asked for).
+    stages: bool,
+    /// The pieces staged so far: the snapshot they belong to, its size,
+    /// and the bytes from offset 0.
+    staged: Option<(SnapshotMeta, u64, Vec<u8>)>,
 }
 
 impl MemStorage {
@@ -242,14 +312,82 @@ impl MemStorage {
     /// As [`MemStorage::apply_snapshot`] and [`MemStorage::append`]; the
     /// hard state is not written after an error.
     pub fn apply_write(&mut self, write: crate::Write) -> Result<(), StorageError> {
+        for piece in write.snapshot_pieces {
+            self.stage_piece(piece)?;
+        }
         if let Some(snapshot) = write.snapshot {
             self.apply_snapshot(snapshot)?;
+        }
+        if let Some(meta) = write.staged_snapshot {
+            self.install_staged(&meta)?;
         }
         self.append(write.entries)?;
         if let Some(hs) = write.hard_state {
             self.set_hard_state(hs);
         }
         Ok(())
+    }
+
+    /// Makes this storage [stage snapshots](Storage::stages_snapshots) (or
+    /// not, the default): a node then hands it a leader's snapshot in
+    /// pieces. In memory that saves nothing; it is there so tests and
+    /// simulations exercise the path that disk-backed storage takes.
+    pub fn set_stages_snapshots(&mut self, stages: bool) {
+        self.stages = stages;
+    }
+
+    /// Stages a piece of a leader's snapshot: offset 0 starts a new one
+    /// (dropping what was staged); any other offset must continue the
+    /// staged bytes of the same snapshot.
+    ///
+    /// # Errors
+    /// [`StorageError::Other`] for a piece that does not continue what is
+    /// staged, or ends past the snapshot's size.
+    pub fn stage_piece(&mut self, piece: SnapshotPiece) -> Result<(), StorageError> {
+        if piece.end() > piece.total_bytes {
+            return Err(StorageError::Other(
+                "snapshot piece past the snapshot's end".into(),
+            ));
+        }
+        if piece.offset == 0 {
+            self.staged = Some((piece.meta, piece.total_bytes, piece.data.to_vec()));
+            return Ok(());
+        }
+        match &mut self.staged {
+            Some((meta, total, bytes))
+                if *meta == piece.meta
+                    && *total == piece.total_bytes
+                    && bytes.len() as u64 == piece.offset =>
+            {
+                bytes.extend_from_slice(&piece.data);
+                Ok(())
+            }
+            _ => Err(StorageError::Other(
+                "snapshot piece does not continue the staged bytes".into(),
+            )),
+        }
+    }
+
+    /// Installs the staged snapshot `meta`, which must be complete, as
+    /// [`MemStorage::apply_snapshot`] does.
+    ///
+    /// # Errors
+    /// [`StorageError::Other`] when the staged bytes are not all of that
+    /// snapshot; as [`MemStorage::apply_snapshot`].
+    pub fn install_staged(&mut self, meta: &SnapshotMeta) -> Result<(), StorageError> {
+        match self.staged.take() {
+            Some((staged, total, bytes)) if staged == *meta && bytes.len() as u64 == total => self
+                .apply_snapshot(Snapshot {
+                    meta: staged,
+                    data: Bytes::from(bytes),
+                }),
+            other => {
+                self.staged = other;
+                Err(StorageError::Other(
+                    "no complete staged snapshot to install".into(),
+                ))
+            }
+        }
     }
 
     /// Installs a snapshot received from a leader, discarding the log.
@@ -399,6 +537,19 @@ impl Storage for MemStorage {
             return Err(StorageError::SnapshotTemporarilyUnavailable);
         }
         Ok(self.snapshot.clone())
+    }
+
+    fn snapshot_piece(
+        &self,
+        index: Index,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Bytes, StorageError> {
+        slice_piece(&self.snapshot, index, offset, max_bytes)
+    }
+
+    fn stages_snapshots(&self) -> bool {
+        self.stages
     }
 }
 

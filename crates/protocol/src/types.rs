@@ -179,6 +179,33 @@ impl Snapshot {
     }
 }
 
+/// A piece of a leader's snapshot, for a follower's storage to stage
+/// (write aside) until the last piece arrives and the snapshot is
+/// installed by its metadata ([`crate::Write::staged_snapshot`]). Handed
+/// out only to storage that says it stages
+/// ([`crate::Storage::stages_snapshots`]), in order: a piece at offset 0
+/// starts a new staged snapshot, discarding any other staged bytes; every
+/// other piece continues exactly where the staged bytes end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotPiece {
+    /// The snapshot it belongs to.
+    pub meta: SnapshotMeta,
+    /// The whole snapshot's size in bytes.
+    pub total_bytes: u64,
+    /// Where `data` starts in the snapshot.
+    pub offset: u64,
+    /// The bytes, shared with the message that brought them.
+    pub data: Bytes,
+}
+
+impl SnapshotPiece {
+    /// Where the piece ends: `offset + data.len()` (saturating).
+    #[must_use]
+    pub fn end(&self) -> u64 {
+        self.offset.saturating_add(self.data.len() as u64)
+    }
+}
+
 /// What a node reads from stable storage when it starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

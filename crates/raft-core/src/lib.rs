@@ -193,5 +193,5 @@ pub use ready::{AfterPersist, Persist, PersistReceipt, Persisted, Ready};
 pub use storage::{MemStorage, Storage, check_continues};
 pub use types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
-    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Term,
+    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, SnapshotPiece, Term,
 };

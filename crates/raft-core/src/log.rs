@@ -5,7 +5,9 @@
 use crate::error::StorageError;
 use crate::recent::Recent;
 use crate::storage::Storage;
-use crate::types::{Entry, Index, Snapshot, Term};
+use bytes::Bytes;
+
+use crate::types::{Entry, Index, Snapshot, SnapshotMeta, Term};
 use crate::unstable::Unstable;
 
 /// What a follower's log did with an append from the leader.
@@ -474,6 +476,13 @@ impl<S: Storage> RaftLog<S> {
         self.unstable.snapshot.as_ref()
     }
 
+    /// Whether the pending snapshot was staged in storage piece by piece
+    /// (its `data` is then empty).
+    #[must_use]
+    pub fn unstable_snapshot_staged(&self) -> bool {
+        self.unstable.snapshot.is_some() && self.unstable.staged
+    }
+
     /// The application persisted entries up to (`index`, `term`).
     pub fn stable_to(&mut self, index: Index, term: Term) {
         if let Some(persisted) = self.unstable.stable_to(index, term) {
@@ -490,19 +499,64 @@ impl<S: Storage> RaftLog<S> {
     /// is past the commit index); commit and applied move to its index
     /// once the application installs it, commit at once.
     pub fn restore(&mut self, snapshot: Snapshot) {
+        self.restore_from(snapshot, false);
+    }
+
+    /// As [`RaftLog::restore`], for a snapshot whose data was handed to
+    /// storage in pieces (`snapshot.data` is then empty).
+    pub(crate) fn restore_from(&mut self, snapshot: Snapshot, staged: bool) {
         self.committed = snapshot.meta.index;
         self.recent.clear();
-        self.unstable.restore(snapshot);
+        self.unstable.restore(snapshot, staged);
     }
 
     /// The latest snapshot: a pending one from the leader, or storage's.
     ///
     /// # Errors
-    /// A storage error, including `SnapshotTemporarilyUnavailable`.
+    /// A storage error, including `SnapshotTemporarilyUnavailable` (also
+    /// while a staged snapshot is being installed).
     pub fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
         match &self.unstable.snapshot {
+            Some(_) if self.unstable.staged => Err(StorageError::SnapshotTemporarilyUnavailable),
             Some(s) => Ok(s.clone()),
             None => self.storage.snapshot(request_index),
         }
+    }
+
+    /// The latest snapshot's metadata and size, as [`RaftLog::snapshot`]
+    /// would return it, without reading storage's data.
+    ///
+    /// # Errors
+    /// As [`RaftLog::snapshot`].
+    pub fn snapshot_meta(&self, request_index: Index) -> Result<(SnapshotMeta, u64), StorageError> {
+        match &self.unstable.snapshot {
+            Some(_) if self.unstable.staged => Err(StorageError::SnapshotTemporarilyUnavailable),
+            Some(s) => Ok((s.meta.clone(), s.data.len() as u64)),
+            None => self.storage.snapshot_meta(request_index),
+        }
+    }
+
+    /// A piece of the latest snapshot's data, while it is still the one at
+    /// `index` (see [`Storage::snapshot_piece`]).
+    ///
+    /// # Errors
+    /// As [`Storage::snapshot_piece`].
+    pub fn snapshot_piece(
+        &self,
+        index: Index,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Bytes, StorageError> {
+        match &self.unstable.snapshot {
+            Some(_) if self.unstable.staged => Err(StorageError::SnapshotTemporarilyUnavailable),
+            Some(s) => synod_protocol::slice_piece(s, index, offset, max_bytes),
+            None => self.storage.snapshot_piece(index, offset, max_bytes),
+        }
+    }
+
+    /// Whether storage stages a leader's snapshot piece by piece.
+    #[must_use]
+    pub fn storage_stages_snapshots(&self) -> bool {
+        self.storage.stages_snapshots()
     }
 }

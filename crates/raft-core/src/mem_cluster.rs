@@ -347,16 +347,33 @@ impl MemCluster {
             let Persist {
                 hard_state,
                 snapshot,
+                snapshot_pieces,
+                staged_snapshot,
                 entries,
                 after,
                 ..
             } = ready.persist;
+            for piece in snapshot_pieces {
+                if node.storage_mut().stage_piece(piece).is_err() {
+                    return;
+                }
+            }
             if let Some(snapshot) = snapshot {
                 if node.storage_mut().apply_snapshot(snapshot.clone()).is_err() {
                     return;
                 }
                 member.applied.clear();
                 member.snapshot = Some(snapshot);
+            }
+            if let Some(meta) = staged_snapshot {
+                if node.storage_mut().install_staged(&meta).is_err() {
+                    return;
+                }
+                let Ok(installed) = node.log().storage().snapshot(meta.index) else {
+                    return;
+                };
+                member.applied.clear();
+                member.snapshot = Some(installed);
             }
             if node.storage_mut().append(entries).is_err() {
                 return;

@@ -137,6 +137,9 @@ pub struct RaftNode<S, R> {
     pub(crate) snapshot_sends: BTreeMap<NodeId, crate::snapshot_transfer::Outgoing>,
     /// As follower: the snapshot being received from the leader.
     pub(crate) snapshot_incoming: Option<crate::snapshot_transfer::Incoming>,
+    /// As follower: pieces of an incoming snapshot for storage to stage,
+    /// not yet handed out (only when storage stages snapshots).
+    pub(crate) staged_pieces: Vec<crate::types::SnapshotPiece>,
     /// As leader: the node leadership is being handed to.
     pub(crate) transferee: Option<NodeId>,
     /// As leader: the latest heartbeat round that confirms reads.
@@ -252,6 +255,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             snapshot_handed_out: 0,
             snapshot_sends: BTreeMap::new(),
             snapshot_incoming: None,
+            staged_pieces: Vec::new(),
             transferee: None,
             read_round: 0,
             reads: crate::read::Reads::starting_at(first_read_id),

@@ -105,6 +105,8 @@ where
             write: Write {
                 hard_state: persist.hard_state,
                 snapshot: persist.snapshot,
+                snapshot_pieces: persist.snapshot_pieces,
+                staged_snapshot: persist.staged_snapshot,
                 entries: persist.entries,
                 must_sync: persist.must_sync,
             },

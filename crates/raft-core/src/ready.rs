@@ -4,7 +4,9 @@ use crate::error::Error;
 use crate::message::{Message, MessageBody};
 use crate::node::{RaftNode, SoftState};
 use crate::storage::Storage;
-use crate::types::{Entry, HardState, Index, ReadState, Snapshot, Term};
+use crate::types::{
+    Entry, HardState, Index, ReadState, Snapshot, SnapshotMeta, SnapshotPiece, Term,
+};
 
 /// Work the node hands to the application. Obtained from
 /// [`RaftNode::ready`]; see the crate docs for the full loop.
@@ -52,12 +54,20 @@ pub struct Persist {
     /// A leader's snapshot to install, before `entries`: write it to
     /// storage (replacing the log) and load it into the state machine.
     pub snapshot: Option<Snapshot>,
+    /// Pieces of a leader's snapshot for storage to stage, in order, before
+    /// `staged_snapshot` (handed out only when
+    /// [`Storage::stages_snapshots`] says so). They need no sync.
+    pub snapshot_pieces: Vec<SnapshotPiece>,
+    /// Install the snapshot whose pieces storage staged, as `snapshot`
+    /// would be installed (its data read back from storage to load the
+    /// state machine). Never set together with `snapshot`.
+    pub staged_snapshot: Option<SnapshotMeta>,
     /// Entries to append to the log (replacing any suffix from the first
     /// one's index on).
     pub entries: Vec<Entry>,
     /// Whether the write must be synced to disk before going on: true when
-    /// there are entries or a new term or vote (the commit index alone may
-    /// be written lazily).
+    /// there are entries, a snapshot to install, or a new term or vote (the
+    /// commit index or snapshot pieces alone may be written lazily).
     pub must_sync: bool,
     /// The messages that wait for this write, and the receipt for
     /// [`RaftNode::on_persisted`]: call [`AfterPersist::persisted`] once
@@ -107,7 +117,11 @@ impl Persist {
     /// Whether there is nothing to write.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.hard_state.is_none() && self.snapshot.is_none() && self.entries.is_empty()
+        self.hard_state.is_none()
+            && self.snapshot.is_none()
+            && self.snapshot_pieces.is_empty()
+            && self.staged_snapshot.is_none()
+            && self.entries.is_empty()
     }
 
     /// Call after `snapshot`, `hard_state` and `entries` are durably
@@ -131,6 +145,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             || self.hard_state() != self.last_hard_state
             || self.log.has_new_unstable()
             || self.pending_snapshot().is_some()
+            || !self.staged_pieces.is_empty()
             || self
                 .log
                 .committed_range_after(self.applying, false)
@@ -156,10 +171,19 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let hard_state = (hard != self.last_hard_state).then_some(hard);
         self.last_hard_state = hard;
 
-        let snapshot = self.pending_snapshot().cloned();
+        let mut snapshot = self.pending_snapshot().cloned();
+        let mut staged_snapshot = None;
         if let Some(s) = &snapshot {
             self.snapshot_handed_out = s.meta.index;
         }
+        if self.log.unstable_snapshot_staged() {
+            staged_snapshot = snapshot.take().map(|s| s.meta);
+        }
+        let snapshot_pieces = std::mem::take(&mut self.staged_pieces);
+        let installs = snapshot
+            .as_ref()
+            .map(|s| s.meta.index)
+            .or(staged_snapshot.as_ref().map(|m| m.index));
         let entries = self.log.take_unstable();
         let committed_entries = self
             .log
@@ -184,9 +208,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // And after them: a member they add hears from us in this round.
         self.flush_appends();
         let (messages, held) = self.split_messages(term_or_vote_changed);
-        let must_sync = !entries.is_empty() || snapshot.is_some() || term_or_vote_changed;
+        let must_sync = !entries.is_empty() || installs.is_some() || term_or_vote_changed;
         let receipt = PersistReceipt {
-            snapshot_index: snapshot.as_ref().map(|s| s.meta.index),
+            snapshot_index: installs,
             last_entry: entries.last().map(|e| (e.index, e.term)),
         };
         Ok(Ready {
@@ -195,6 +219,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             persist: Persist {
                 hard_state,
                 snapshot,
+                snapshot_pieces,
+                staged_snapshot,
                 entries,
                 must_sync,
                 after: AfterPersist { held, receipt },

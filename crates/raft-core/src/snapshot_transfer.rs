@@ -1,7 +1,14 @@
 //! Snapshots in pieces (Raft §7, Figure 13): the leader streams its
 //! snapshot to a follower a bounded piece at a time, with a window of
 //! unacknowledged pieces, and the follower reassembles it before
-//! installing it.
+//! installing it, or, when its storage stages snapshots, hands each piece
+//! to storage as it comes and installs what storage staged.
+//!
+//! Memory: the leader reads each piece from storage when it sends it
+//! ([`Storage::snapshot_piece`]), so storage that keeps the snapshot on
+//! disk never holds it whole; a staging follower holds at most the pieces
+//! that arrived ahead of a gap. A 1 GiB snapshot then crosses with a few
+//! MiB in memory on either side.
 //!
 //! Why in pieces: a snapshot sent as one message is as large as the state
 //! machine. It can exceed a transport's frame limit (so it never arrives),
@@ -30,7 +37,7 @@ use crate::message::{AppendResult, MessageBody, SnapshotChunk};
 use crate::node::RaftNode;
 use crate::progress::ProgressState;
 use crate::storage::Storage;
-use crate::types::{NodeId, Snapshot, SnapshotMeta};
+use crate::types::{NodeId, Snapshot, SnapshotMeta, SnapshotPiece};
 
 /// The most a follower reserves up front for an incoming snapshot; past it
 /// the buffer grows as pieces arrive, so an announced size alone (which a
@@ -45,7 +52,8 @@ pub(crate) const RESEND_AFTER_ROUNDS: u32 = 3;
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
     meta: SnapshotMeta,
-    data: Bytes,
+    /// The snapshot's size; its bytes are read from storage piece by piece.
+    total: u64,
     /// The next byte to send.
     sent: u64,
     /// The follower holds every byte before this one.
@@ -56,7 +64,7 @@ pub(crate) struct Outgoing {
 
 impl Outgoing {
     fn total(&self) -> u64 {
-        self.data.len() as u64
+        self.total
     }
 }
 
@@ -71,7 +79,11 @@ pub(crate) struct Incoming {
     from: NodeId,
     meta: SnapshotMeta,
     total: u64,
-    buf: BytesMut,
+    /// Bytes received in order from offset 0.
+    received: u64,
+    /// Where they are: reassembled here, or (`None`) handed to storage to
+    /// stage.
+    buf: Option<BytesMut>,
     /// Pieces that arrived ahead of a gap, by offset (at most
     /// [`MAX_AHEAD_PIECES`]), appended once the gap fills.
     ahead: std::collections::BTreeMap<u64, Bytes>,
@@ -82,25 +94,44 @@ const MAX_AHEAD_PIECES: usize = 64;
 
 impl Incoming {
     fn received(&self) -> u64 {
-        self.buf.len() as u64
+        self.received
     }
 
-    /// Appends the kept pieces that now continue the buffer; drops those
-    /// it already holds.
-    fn take_ahead(&mut self) {
+    /// Takes the part of a piece at `offset` (at most `received`) that is
+    /// new: appends it to the buffer, or queues it in `staged` for storage.
+    /// A staging transfer always hands storage its piece at offset 0, even
+    /// an empty one, so storage knows which snapshot it stages.
+    fn accept(&mut self, offset: u64, data: &Bytes, staged: &mut Vec<SnapshotPiece>) {
+        let have = self.received;
+        let end = offset.saturating_add(data.len() as u64);
+        if end <= have && !(have == 0 && self.buf.is_none() && offset == 0) {
+            return;
+        }
+        // In range: `offset <= have <= end`, so the skip is within `data`.
+        let fresh = data.slice((have - offset) as usize..);
+        self.received = have + fresh.len() as u64;
+        match &mut self.buf {
+            Some(buf) => buf.extend_from_slice(&fresh),
+            None => staged.push(SnapshotPiece {
+                meta: self.meta.clone(),
+                total_bytes: self.total,
+                offset: have,
+                data: fresh,
+            }),
+        }
+    }
+
+    /// Takes the kept pieces that now continue what was received; drops
+    /// those it already holds.
+    fn take_ahead(&mut self, staged: &mut Vec<SnapshotPiece>) {
         while let Some((&offset, _)) = self.ahead.first_key_value() {
-            let have = self.received();
-            if offset > have {
+            if offset > self.received {
                 return;
             }
             let Some(data) = self.ahead.remove(&offset) else {
                 return;
             };
-            // `offset <= have`; the piece was checked to end by `total`.
-            let skip = (have - offset) as usize;
-            if skip < data.len() {
-                self.buf.extend_from_slice(&data[skip..]);
-            }
+            self.accept(offset, &data, staged);
         }
     }
 }
@@ -113,21 +144,21 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let Some(next) = self.progress.get(&to).map(|pr| pr.next_index) else {
             return;
         };
-        let snapshot = match self.log.snapshot(next - 1) {
-            Ok(s) if !s.is_empty() => s,
+        let (meta, total) = match self.log.snapshot_meta(next - 1) {
+            Ok((meta, total)) if meta.index != 0 => (meta, total),
             // Temporarily unavailable (or none yet): the next heartbeat
             // response retries.
             _ => return,
         };
-        let index = snapshot.meta.index;
+        let index = meta.index;
         if let Some(pr) = self.progress.get_mut(&to) {
             pr.become_snapshot(index);
         }
         self.snapshot_sends.insert(
             to,
             Outgoing {
-                meta: snapshot.meta,
-                data: snapshot.data,
+                meta,
+                total,
                 sent: 0,
                 acked: 0,
                 started: false,
@@ -156,12 +187,24 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let chunk = self.config.snapshot_chunk_bytes;
         let window = chunk.saturating_mul(u64::from(self.config.snapshot_chunks_in_flight));
         let mut pieces = Vec::new();
+        let mut failed = false;
         if let Some(out) = self.snapshot_sends.get_mut(&to) {
             let total = out.total();
             while (!out.started || out.sent < total) && out.sent - out.acked < window {
                 let end = out.sent.saturating_add(chunk).min(total);
-                // In range: `acked <= sent <= end <= total = data.len()`.
-                let data = out.data.slice(out.sent as usize..end as usize);
+                // Read when sent, so the snapshot is never held whole here.
+                let data = match self
+                    .log
+                    .snapshot_piece(out.meta.index, out.sent, end - out.sent)
+                {
+                    Ok(data) if data.len() as u64 == end - out.sent => data,
+                    // Replaced by a newer snapshot, cut short, or a read
+                    // failure: start over with whatever storage has then.
+                    _ => {
+                        failed = true;
+                        break;
+                    }
+                };
                 pieces.push(SnapshotChunk {
                     meta: out.meta.clone(),
                     total_bytes: total,
@@ -174,6 +217,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         for piece in pieces {
             self.send(to, MessageBody::InstallSnapshot(Box::new(piece)));
+        }
+        if failed {
+            // As a failed transfer reported by the transport: probe again,
+            // which sends the snapshot storage holds then.
+            self.report_snapshot(to, false);
         }
     }
 
@@ -270,12 +318,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.ack_snapshot(from, index, 0, true);
                 return Ok(());
             }
-            let reserve = chunk.total_bytes.min(MAX_RESERVE_BYTES) as usize;
+            let buf = (!self.log.storage_stages_snapshots()).then(|| {
+                BytesMut::with_capacity(chunk.total_bytes.min(MAX_RESERVE_BYTES) as usize)
+            });
             self.snapshot_incoming = Some(Incoming {
                 from,
                 meta: chunk.meta.clone(),
                 total: chunk.total_bytes,
-                buf: BytesMut::with_capacity(reserve),
+                received: 0,
+                buf,
                 ahead: std::collections::BTreeMap::new(),
             });
         }
@@ -283,8 +334,6 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return Ok(());
         };
         let have = incoming.received();
-        // `malformation` checked `offset + len <= total`.
-        let end = chunk.offset + chunk.data.len() as u64;
         if chunk.offset > have {
             // An earlier piece is missing (lost, or overtaken): keep this
             // one for when the gap fills, and send the leader back to it.
@@ -294,12 +343,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.ack_snapshot(from, index, have, true);
             return Ok(());
         }
-        if end > have {
-            // In range: `offset <= have < end`.
-            let fresh = (have - chunk.offset) as usize;
-            incoming.buf.extend_from_slice(&chunk.data[fresh..]);
-        }
-        incoming.take_ahead();
+        incoming.accept(chunk.offset, &chunk.data, &mut self.staged_pieces);
+        incoming.take_ahead(&mut self.staged_pieces);
         let received = incoming.received();
         if received < incoming.total {
             self.ack_snapshot(from, index, received, false);
@@ -308,12 +353,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let Some(done) = self.snapshot_incoming.take() else {
             return Ok(());
         };
+        let staged = done.buf.is_none();
+        let data = done.buf.map_or_else(Bytes::new, BytesMut::freeze);
         self.install_snapshot(
             from,
             Snapshot {
                 meta: done.meta,
-                data: done.buf.freeze(),
+                data,
             },
+            staged,
         )
     }
 
@@ -328,8 +376,14 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         );
     }
 
-    /// Installs a whole snapshot received from the leader `from`.
-    fn install_snapshot(&mut self, from: NodeId, snapshot: Snapshot) -> Result<(), Error> {
+    /// Installs a whole snapshot received from the leader `from` (its data
+    /// in storage's staged pieces when `staged`).
+    fn install_snapshot(
+        &mut self,
+        from: NodeId,
+        snapshot: Snapshot,
+        staged: bool,
+    ) -> Result<(), Error> {
         let index = snapshot.meta.index;
         let membership = Membership::from_conf_state(&snapshot.meta.conf_state)
             .map_err(|_| Error::Malformed("snapshot with an invalid configuration"))?;
@@ -337,7 +391,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return Err(Error::Malformed("snapshot without voters"));
         }
         self.set_membership(membership);
-        self.log.restore(snapshot);
+        self.log.restore_from(snapshot, staged);
         let result = AppendResult::Accepted { match_index: index };
         self.send(from, MessageBody::AppendResponse(result));
         Ok(())

@@ -5,5 +5,5 @@
 pub(crate) use synod_protocol::arbitrary_bytes;
 pub use synod_protocol::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
-    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Term,
+    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, SnapshotPiece, Term,
 };

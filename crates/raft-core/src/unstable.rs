@@ -7,6 +7,9 @@ use crate::types::{Entry, Index, Snapshot, Term};
 pub(crate) struct Unstable {
     /// A snapshot from the leader, waiting to be installed.
     pub(crate) snapshot: Option<Snapshot>,
+    /// Whether `snapshot` was staged in storage piece by piece: its `data`
+    /// is then empty and storage installs it from what it staged.
+    pub(crate) staged: bool,
     /// Invariant: `entries[i].index == offset + i`.
     pub(crate) entries: Vec<Entry>,
     /// The last index handed to the application to persist; entries after
@@ -22,6 +25,7 @@ impl Unstable {
     pub(crate) fn new(offset: Index) -> Self {
         Self {
             snapshot: None,
+            staged: false,
             entries: Vec::new(),
             in_progress: offset - 1,
             offset,
@@ -80,11 +84,14 @@ impl Unstable {
             .is_some_and(|s| s.meta.index == index)
         {
             self.snapshot = None;
+            self.staged = false;
         }
     }
 
-    /// Replaces everything with a snapshot from the leader.
-    pub(crate) fn restore(&mut self, snapshot: Snapshot) {
+    /// Replaces everything with a snapshot from the leader; `staged`: its
+    /// data is in storage's staged pieces, not in `snapshot.data`.
+    pub(crate) fn restore(&mut self, snapshot: Snapshot, staged: bool) {
+        self.staged = staged;
         self.offset = snapshot.meta.index + 1;
         self.in_progress = snapshot.meta.index;
         self.entries.clear();

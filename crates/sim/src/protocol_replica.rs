@@ -37,7 +37,7 @@ fn write_to(disk: &mut MemStorage, write: &Write) -> Result<(), String> {
 /// window: Multi-Paxos safety seed 78137145615842, a log-matching
 /// violation).
 fn tearable(pending: &[Write]) -> impl Iterator<Item = &Write> {
-    pending.iter().take_while(|w| w.snapshot.is_none())
+    pending.iter().take_while(|w| w.installs().is_none())
 }
 
 fn rejected(refusal: &Refusal) -> Option<u64> {
@@ -70,7 +70,12 @@ where
         rng: StdRng,
     ) -> Result<(Self, Option<Vec<u8>>), String> {
         let snapshot = disk.snapshot(0).map_err(|e| e.to_string())?;
-        let node = P::start(id, &cfg.protocol, disk.clone(), rng).map_err(|e| e.to_string())?;
+        // Odd-numbered nodes stage a leader's snapshot piece by piece, as
+        // disk-backed storage does; even-numbered ones take it whole: every
+        // run exercises both paths.
+        let mut view = disk.clone();
+        view.set_stages_snapshots(id % 2 == 1);
+        let node = P::start(id, &cfg.protocol, view, rng).map_err(|e| e.to_string())?;
         let state = (!snapshot.is_empty()).then_some(snapshot.data.to_vec());
         Ok((Self(node), state))
     }
@@ -128,7 +133,26 @@ where
         // The node's own view of its disk takes the write at once; the
         // simulated disk takes it when it syncs.
         write_to(self.0.storage_mut(), &write)?;
-        let restored = write.snapshot.as_ref().map(|s| s.data.to_vec());
+        let restored = match (&write.snapshot, &write.staged_snapshot) {
+            (Some(s), _) => Some(s.data.to_vec()),
+            // Installed from the staged pieces: read it back, as a driver
+            // restores its state machine from storage.
+            (None, Some(meta)) => {
+                let s = self
+                    .0
+                    .storage()
+                    .snapshot(meta.index)
+                    .map_err(|e| e.to_string())?;
+                if s.meta != *meta {
+                    return Err(format!(
+                        "staged snapshot {meta:?} installed as {:?}",
+                        s.meta
+                    ));
+                }
+                Some(s.data.to_vec())
+            }
+            (None, None) => None,
+        };
         // The simulator holds these until the disk syncs: it models the
         // durability the type otherwise enforces.
         let written = ready.after_write.written();

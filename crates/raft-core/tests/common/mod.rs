@@ -34,6 +34,9 @@ pub struct Cluster {
     pub snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
     /// Snapshots installed, per node.
     pub installed: BTreeMap<NodeId, usize>,
+    /// Snapshot pieces each node handed its storage to stage: (offset,
+    /// length), in order.
+    pub staged: BTreeMap<NodeId, Vec<(u64, usize)>>,
     /// Read states each node received, in order.
     pub reads: BTreeMap<NodeId, Vec<ReadState>>,
     /// Each node's configuration, to restart it.
@@ -84,6 +87,7 @@ impl Cluster {
             seed,
             snapshots: BTreeMap::new(),
             installed: BTreeMap::new(),
+            staged: BTreeMap::new(),
             reads: BTreeMap::new(),
             configs,
             restarts: 0,
@@ -99,9 +103,30 @@ impl Cluster {
             self.reads.entry(id).or_default().extend(ready.read_states);
             self.network.extend(ready.messages);
             let persist = ready.persist;
+            for piece in &persist.snapshot_pieces {
+                assert!(
+                    node.log().storage().stages_snapshots(),
+                    "pieces to a store that does not stage"
+                );
+                self.staged
+                    .entry(id)
+                    .or_default()
+                    .push((piece.offset, piece.data.len()));
+                node.storage_mut().stage_piece(piece.clone()).unwrap();
+            }
             if let Some(snap) = &persist.snapshot {
                 node.storage_mut().apply_snapshot(snap.clone()).unwrap();
-                let state = self.snapshots[&snap.meta.index].clone();
+            }
+            if let Some(meta) = &persist.staged_snapshot {
+                node.storage_mut().install_staged(meta).unwrap();
+            }
+            if let Some(index) = persist
+                .snapshot
+                .as_ref()
+                .map(|s| s.meta.index)
+                .or(persist.staged_snapshot.as_ref().map(|m| m.index))
+            {
+                let state = self.snapshots[&index].clone();
                 *self.applied.get_mut(&id).unwrap() = state;
                 *self.installed.entry(id).or_default() += 1;
             }
@@ -381,8 +406,14 @@ pub fn drain_with_reads(n: &mut Node) -> (Vec<Message>, Vec<ReadState>) {
         out.extend(ready.messages);
         reads.extend(ready.read_states);
         let persist = ready.persist;
+        for piece in &persist.snapshot_pieces {
+            n.storage_mut().stage_piece(piece.clone()).unwrap();
+        }
         if let Some(snapshot) = &persist.snapshot {
             n.storage_mut().apply_snapshot(snapshot.clone()).unwrap();
+        }
+        if let Some(meta) = &persist.staged_snapshot {
+            n.storage_mut().install_staged(meta).unwrap();
         }
         n.storage_mut().append(&*persist.entries).unwrap();
         if let Some(hs) = persist.hard_state {
