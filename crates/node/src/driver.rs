@@ -109,13 +109,15 @@ where
     /// cannot be read; [`Error::StateMachine`] when `state` refuses it.
     #[allow(clippy::type_complexity)]
     pub fn new(
-        protocol: P,
+        mut protocol: P,
         mut state: S,
         transport: T,
         blocking: impl Blocking,
         options: NodeOptions,
     ) -> Result<(Client<S>, Inbox<P::Message>, Self), Error> {
         options.validate()?;
+        // The driver handles snapshots handed over in pieces.
+        protocol.storage_mut().enable_staging();
         let (snapshot, len) = protocol
             .storage()
             .snapshot_meta(0)

@@ -40,11 +40,24 @@ pub trait LogStorage: Storage + Send + 'static {
         data: Bytes,
         compact_through: Index,
     ) -> Result<(), StorageError>;
+
+    /// Called once by the driver, which handles snapshots handed over in
+    /// pieces ([`Write::snapshot_pieces`], [`Write::staged_snapshot`]):
+    /// storage that can stage them turns that on here, so a follower
+    /// installs a leader's snapshot without holding it whole. The default
+    /// does nothing (snapshots are then handed over whole).
+    fn enable_staging(&mut self) {}
 }
 
 impl LogStorage for MemStorage {
     fn write(&mut self, write: Write) -> Result<(), StorageError> {
         self.apply_write(write)
+    }
+
+    /// In memory this saves nothing, but it runs the path disk-backed
+    /// storage takes.
+    fn enable_staging(&mut self) {
+        self.set_stages_snapshots(true);
     }
 
     fn sync(&mut self) -> Result<(), StorageError> {
@@ -89,8 +102,14 @@ mod wal {
         D::File: Send,
     {
         fn write(&mut self, write: Write) -> Result<(), StorageError> {
+            for piece in &write.snapshot_pieces {
+                self.stage_snapshot_piece(piece).map_err(storage)?;
+            }
             if let Some(snapshot) = write.snapshot {
                 self.apply_snapshot(snapshot).map_err(storage)?;
+            }
+            if let Some(meta) = &write.staged_snapshot {
+                self.install_staged_snapshot(meta).map_err(storage)?;
             }
             if !write.entries.is_empty() {
                 self.append(write.entries).map_err(storage)?;
@@ -103,6 +122,10 @@ mod wal {
 
         fn sync(&mut self) -> Result<(), StorageError> {
             Wal::sync(self).map_err(storage)
+        }
+
+        fn enable_staging(&mut self) {
+            self.set_stages_snapshots(true);
         }
 
         fn snapshot_and_compact(

@@ -54,6 +54,7 @@ mod read;
 mod recent;
 pub mod record;
 pub mod segment;
+mod snapshot_data;
 mod snapshot_file;
 mod snapshots;
 pub mod state_file;
@@ -61,5 +62,6 @@ mod wal;
 
 pub use error::Error;
 pub use options::Options;
+pub use snapshot_data::{STAGING_FILE, data_name};
 pub use snapshot_file::SNAPSHOT_FILE;
 pub use wal::{Recovery, Wal, segment_id, segment_name};

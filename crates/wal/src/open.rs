@@ -12,6 +12,7 @@ use crate::raft_record::{
 };
 use crate::recent::Recent;
 use crate::segment::{self, Position, SEGMENT_HEADER_BYTES, SegmentWriter};
+use crate::snapshot_data::{NEW_FILE, STAGING_FILE, checksum, data_name, is_data_name};
 use crate::snapshot_file::{SNAPSHOT_FILE, SnapshotFile};
 use crate::state_file::temporary_name;
 use crate::wal::{Recovery, Sealed, Wal, segment_id, segment_name};
@@ -154,6 +155,13 @@ fn list_segments<D: Dir>(dir: &D) -> Result<Vec<(u64, String)>, Error> {
     for name in dir.list().map_err(io("list", "the log directory"))? {
         if let Some(id) = segment_id(&name) {
             segments.push((id, name));
+        } else if is_data_name(&name) {
+            // Checked against the snapshot file once it is read.
+        } else if name == STAGING_FILE || name == NEW_FILE {
+            // A snapshot staged or written and never installed.
+            dir.remove(&name).map_err(io("remove", &name))?;
+            dir.sync()
+                .map_err(io("sync directory after removing", &name))?;
         } else if name == temporary_name(SNAPSHOT_FILE) {
             // A snapshot replacement a crash interrupted: the old file (or
             // none) is the durable one.
@@ -173,6 +181,45 @@ fn list_segments<D: Dir>(dir: &D) -> Result<Vec<(u64, String)>, Error> {
         });
     }
     Ok(segments)
+}
+
+/// Opens the data file the snapshot file names, after checking its length
+/// and checksum, and removes every other data file (left by a crash
+/// between a snapshot's data and the file naming it, or before the old
+/// data's removal).
+fn open_snapshot_data<D: Dir>(dir: &D, snapshot: &SnapshotFile) -> Result<Option<D::File>, Error> {
+    let wanted = snapshot
+        .external
+        .map(|_| data_name(snapshot.snapshot.meta.index));
+    for name in dir.list().map_err(io("list", "the log directory"))? {
+        if is_data_name(&name) && Some(&name) != wanted.as_ref() {
+            dir.remove(&name).map_err(io("remove", &name))?;
+            dir.sync()
+                .map_err(io("sync directory after removing", &name))?;
+        }
+    }
+    let (Some(ext), Some(name)) = (snapshot.external, wanted) else {
+        return Ok(None);
+    };
+    let bad = |why| Error::BadRecord {
+        file: name.clone(),
+        offset: 0,
+        why,
+    };
+    let file = match dir.open(&name) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(bad("the snapshot's data file is missing"));
+        }
+        Err(e) => return Err(io("open", &name)(e)),
+    };
+    if file.size_bytes().map_err(io("size", &name))? != ext.len {
+        return Err(bad("the snapshot's data file has the wrong length"));
+    }
+    if checksum(&file, ext.len).map_err(io("read", &name))? != ext.crc {
+        return Err(bad("the snapshot's data does not match its checksum"));
+    }
+    Ok(Some(file))
 }
 
 impl<D: Dir> Wal<D> {
@@ -211,6 +258,7 @@ impl<D: Dir> Wal<D> {
             });
         }
         let snapshot = snapshot.unwrap_or_default();
+        let snapshot_data = open_snapshot_data(&dir, &snapshot)?;
         let (snap_index, snap_term) = (snapshot.snapshot.meta.index, snapshot.snapshot.meta.term);
         let mut replay = Replay {
             index: LogIndex::new(0, None),
@@ -278,6 +326,9 @@ impl<D: Dir> Wal<D> {
             recent: Recent::default(),
             hard_state: replay.hard_state,
             snapshot,
+            snapshot_data,
+            staging: None,
+            stages: false,
             recovery,
             failed: false,
         };

@@ -1,7 +1,9 @@
 //! The log as a raft-core [`Storage`]: recent entries from memory, older
 //! ones read from their segment with one positioned read per segment.
 
-use synod_protocol::{Bytes, Entry, Index, InitialState, Snapshot, Storage, StorageError, Term};
+use synod_protocol::{
+    Bytes, Entry, Index, InitialState, Snapshot, SnapshotMeta, Storage, StorageError, Term,
+};
 
 use crate::error::Error;
 use crate::fs::{Dir, File};
@@ -217,6 +219,38 @@ impl<D: Dir> Storage for Wal<D> {
     }
 
     fn snapshot(&self, _request_index: Index) -> Result<Snapshot, StorageError> {
-        Ok(self.snapshot.snapshot.clone())
+        let snap = &self.snapshot;
+        if snap.external.is_none() {
+            return Ok(snap.snapshot.clone());
+        }
+        // Read whole only when asked for whole: the node and the driver
+        // read it a piece at a time (`snapshot_piece`).
+        let index = snap.snapshot.meta.index;
+        let data = self.read_snapshot_piece(index, 0, snap.data_len())?;
+        Ok(Snapshot {
+            meta: snap.snapshot.meta.clone(),
+            data,
+        })
+    }
+
+    fn snapshot_meta(&self, _request_index: Index) -> Result<(SnapshotMeta, u64), StorageError> {
+        Ok((
+            self.snapshot.snapshot.meta.clone(),
+            self.snapshot.data_len(),
+        ))
+    }
+
+    fn snapshot_piece(
+        &self,
+        index: Index,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Bytes, StorageError> {
+        self.read_snapshot_piece(index, offset, max_bytes)
+    }
+
+    /// When [`Wal::set_stages_snapshots`] turned it on.
+    fn stages_snapshots(&self) -> bool {
+        self.stages
     }
 }

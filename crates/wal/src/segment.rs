@@ -18,8 +18,9 @@ use crate::record::{self, End, KIND_SYNCED};
 
 /// Bytes in a segment header; records start here.
 pub const SEGMENT_HEADER_BYTES: u64 = 32;
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and the newest it reads (2:
+/// snapshot data in a file of its own; version 1 logs are read too).
+pub const FORMAT_VERSION: u32 = 2;
 const SEGMENT_MAGIC: [u8; 8] = *b"SYNODWAL";
 
 /// The header of segment `id`.

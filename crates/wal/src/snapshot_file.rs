@@ -8,16 +8,24 @@
 //!               8     8  snapshot term
 //!              16     .  the snapshot's membership (three node lists)
 //!               .     .  the current membership (three node lists)
-//!               .     8  data length n
-//!               .     n  snapshot data
+//!               .     8  data length n (0 when the data has a file)
+//!               .     n  snapshot data, inline
+//!               .     8  the data file's length   } present when the data
+//!               .     4  the data file's CRC32C   } is in its own file
 //!  node list: count u32, then count node ids u64 (voters, outgoing
 //!  voters, learners, in that order)
 //! ```
+//!
+//! The data of every snapshot written now is in its own file,
+//! `snapshot-INDEX.data` (see `snapshot_data`), so a large snapshot is
+//! never held whole in memory; a file with inline data (as written before)
+//! is still read.
 
 use synod_protocol::{Bytes, ConfState, NodeId, Snapshot, SnapshotMeta};
 
 use crate::error::Error;
 use crate::fs::Dir;
+use crate::snapshot_data::External;
 use crate::state_file;
 
 /// The snapshot file's name.
@@ -30,6 +38,9 @@ pub(crate) struct SnapshotFile {
     pub(crate) snapshot: Snapshot,
     /// The membership a restarted node starts from.
     pub(crate) conf_state: ConfState,
+    /// When the data is in its own file (then `snapshot.data` is empty):
+    /// that file's length and checksum.
+    pub(crate) external: Option<External>,
 }
 
 fn put_list(list: &[NodeId], out: &mut Vec<u8>) {
@@ -99,7 +110,17 @@ impl SnapshotFile {
         put_conf(&self.conf_state, &mut out);
         out.extend_from_slice(&(data.len() as u64).to_le_bytes());
         out.extend_from_slice(data);
+        if let Some(ext) = self.external {
+            out.extend_from_slice(&ext.len.to_le_bytes());
+            out.extend_from_slice(&ext.crc.to_le_bytes());
+        }
         out
+    }
+
+    /// The snapshot data's length, wherever it is.
+    pub(crate) fn data_len(&self) -> u64 {
+        self.external
+            .map_or(self.snapshot.data.len() as u64, |ext| ext.len)
     }
 
     fn decode(payload: Vec<u8>) -> Result<Self, &'static str> {
@@ -114,10 +135,20 @@ impl SnapshotFile {
         let len = usize::try_from(r.u64()?).map_err(|_| "data length overflows")?;
         let start = r.at;
         r.take(len)?;
-        if r.at != payload.len() {
-            return Err("bytes after the snapshot data");
-        }
-        if index == 0 && (term != 0 || len != 0) {
+        let external = match payload.len() - r.at {
+            0 => None,
+            12 if len == 0 => {
+                let ext_len = r.u64()?;
+                let mut w = [0u8; 4];
+                w.copy_from_slice(r.take(4)?);
+                Some(External {
+                    len: ext_len,
+                    crc: u32::from_le_bytes(w),
+                })
+            }
+            _ => return Err("bytes after the snapshot data"),
+        };
+        if index == 0 && (term != 0 || len != 0 || external.is_some()) {
             return Err("snapshot data or term without a snapshot index");
         }
         let data = Bytes::from(payload).slice(start..start + len);
@@ -131,6 +162,7 @@ impl SnapshotFile {
                 data,
             },
             conf_state,
+            external,
         })
     }
 
@@ -178,7 +210,24 @@ mod tests {
                 voters: vec![1, 2],
                 ..ConfState::default()
             },
+            external: None,
         };
+        let mut external = file.clone();
+        external.snapshot.data = Bytes::new();
+        external.external = Some(External {
+            len: 1 << 40,
+            crc: 0xdead_beef,
+        });
+        let ext_bytes = external.encode();
+        assert_eq!(SnapshotFile::decode(ext_bytes.clone()), Ok(external));
+        // Cut anywhere, the trailer is refused rather than misread: only a
+        // cut exactly before it reads as a (different) inline snapshot.
+        for cut in 0..ext_bytes.len() - 12 {
+            assert!(SnapshotFile::decode(ext_bytes[..cut].to_vec()).is_err());
+        }
+        for cut in ext_bytes.len() - 11..ext_bytes.len() {
+            assert!(SnapshotFile::decode(ext_bytes[..cut].to_vec()).is_err());
+        }
         let bytes = file.encode();
         assert_eq!(SnapshotFile::decode(bytes.clone()), Ok(file));
         for cut in 0..bytes.len() {

@@ -2,13 +2,14 @@
 //! and the segments it lets the log delete.
 
 use synod_protocol::{
-    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, NodeId,
-    Payload, Snapshot, SnapshotMeta, StorageError,
+    Bytes, ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index,
+    NodeId, Payload, Snapshot, SnapshotMeta, StorageError,
 };
 
 use crate::error::{Error, io};
 use crate::fs::Dir;
 use crate::raft_record::{self, KIND_RESET};
+use crate::snapshot_data::{External, NEW_FILE, data_name, remove_if_there};
 use crate::snapshot_file::SnapshotFile;
 use crate::wal::Wal;
 
@@ -24,21 +25,36 @@ impl<D: Dir> Wal<D> {
     /// snapshot not newer than the log's start; [`Error::Io`] or
     /// [`Error::Poisoned`].
     pub fn apply_snapshot(&mut self, snapshot: Snapshot) -> Result<(), Error> {
+        self.check_newer(snapshot.meta.index)?;
+        let external = self.write_new_data(&snapshot.data)?;
+        self.install(snapshot.meta, NEW_FILE, external)
+    }
+
+    /// Refuses a leader's snapshot not newer than the log's start.
+    pub(crate) fn check_newer(&self, index: Index) -> Result<(), Error> {
         let current = self.snapshot.snapshot.meta.index.max(self.index.base_index);
-        let (index, term) = (snapshot.meta.index, snapshot.meta.term);
         if index <= current {
             return Err(StorageError::SnapshotOutOfDate { index, current }.into());
         }
+        Ok(())
+    }
+
+    /// Installs a leader's snapshot whose data is synced in file `from`:
+    /// the log is emptied and continues after it (see
+    /// [`Wal::apply_snapshot`]).
+    pub(crate) fn install(
+        &mut self,
+        meta: SnapshotMeta,
+        from: &str,
+        external: External,
+    ) -> Result<(), Error> {
+        let (index, term) = (meta.index, meta.term);
         // What was appended before is made durable before the snapshot
         // file changes: a crash then leaves a prefix of the calls.
         self.sync()?;
+        let conf_state = meta.conf_state.clone();
+        self.replace_snapshot(meta, conf_state, from, external)?;
         self.guarded(|wal| {
-            let file = SnapshotFile {
-                conf_state: snapshot.meta.conf_state.clone(),
-                snapshot,
-            };
-            file.write(&wal.dir)?;
-            wal.snapshot = file;
             // Until this reset is synced, recovery keeps log entries after
             // the snapshot only if the log holds the snapshot's own entry
             // (same index and term), as etcd's raft does; then they are gone.
@@ -58,6 +74,49 @@ impl<D: Dir> Wal<D> {
         self.sync()
     }
 
+    /// Makes the synced data in file `from` the snapshot `meta`: renamed to
+    /// its data file, then named by a new `snapshot` state file (with
+    /// `conf_state`, the membership a restart starts from), then the old
+    /// data file removed; each step durable before the next.
+    pub(crate) fn replace_snapshot(
+        &mut self,
+        meta: SnapshotMeta,
+        conf_state: ConfState,
+        from: &str,
+        external: External,
+    ) -> Result<(), Error> {
+        let old = self
+            .snapshot
+            .external
+            .map(|_| data_name(self.snapshot.snapshot.meta.index));
+        self.guarded(|wal| {
+            let name = data_name(meta.index);
+            wal.dir.rename(from, &name).map_err(io("rename", from))?;
+            wal.dir
+                .sync()
+                .map_err(io("sync directory after renaming", &name))?;
+            let data = wal.dir.open(&name).map_err(io("open", &name))?;
+            let file = SnapshotFile {
+                snapshot: Snapshot {
+                    meta,
+                    data: Bytes::new(),
+                },
+                conf_state,
+                external: Some(external),
+            };
+            file.write(&wal.dir)?;
+            wal.snapshot = file;
+            wal.snapshot_data = Some(data);
+            if let Some(old) = old.filter(|old| *old != name) {
+                remove_if_there(&wal.dir, &old)?;
+                wal.dir
+                    .sync()
+                    .map_err(io("sync directory after removing", &old))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Records a snapshot of the state machine taken at `index` (applied,
     /// so in the log or its base), replacing the snapshot file
     /// crash-safely; durable when this returns. Follow with
@@ -73,26 +132,22 @@ impl<D: Dir> Wal<D> {
         index: Index,
         conf_state: ConfState,
         data: impl Into<synod_protocol::Bytes>,
-    ) -> Result<&Snapshot, Error> {
+    ) -> Result<SnapshotMeta, Error> {
         let current = self.snapshot.snapshot.meta.index;
         if index <= current {
             return Err(StorageError::SnapshotOutOfDate { index, current }.into());
         }
         let term = self.term_of(index)?;
         self.sync()?;
-        let file = SnapshotFile {
-            snapshot: Snapshot {
-                meta: SnapshotMeta {
-                    index,
-                    term,
-                    conf_state: conf_state.clone(),
-                },
-                data: data.into(),
-            },
-            conf_state,
+        let data: Bytes = data.into();
+        let external = self.write_new_data(&data)?;
+        let meta = SnapshotMeta {
+            index,
+            term,
+            conf_state: conf_state.clone(),
         };
-        self.replace_snapshot_file(file)?;
-        Ok(&self.snapshot.snapshot)
+        self.replace_snapshot(meta.clone(), conf_state, NEW_FILE, external)?;
+        Ok(meta)
     }
 
     /// Drops the entries up to and including `index` (at most the
@@ -165,6 +220,7 @@ impl<D: Dir> Wal<D> {
         let file = SnapshotFile {
             snapshot: self.snapshot.snapshot.clone(),
             conf_state,
+            external: self.snapshot.external,
         };
         self.replace_snapshot_file(file)
     }

@@ -81,6 +81,12 @@ pub struct Wal<D: Dir> {
     pub(crate) unsynced_from: Index,
     pub(crate) hard_state: HardState,
     pub(crate) snapshot: SnapshotFile,
+    /// The snapshot's data file, when it has one (read piece by piece).
+    pub(crate) snapshot_data: Option<D::File>,
+    /// A leader's snapshot being staged piece by piece.
+    pub(crate) staging: Option<crate::snapshot_data::Staging<D::File>>,
+    /// Whether it tells the node it stages snapshots (off unless asked).
+    pub(crate) stages: bool,
     pub(crate) recovery: Recovery,
     /// A write failed: what is in memory may be ahead of or behind the
     /// files, so every further write is refused until the log is reopened.

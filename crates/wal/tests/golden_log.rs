@@ -1,9 +1,11 @@
 //! The log's on-disk format, frozen: a log written by a fixed history
 //! (bootstrap, commands, a no-op, a membership change, a truncation, hard
 //! states, a roll, a snapshot with compaction) must produce exactly the
-//! committed files in `tests/golden/log-v1/`, and those files must open to
+//! committed files in `tests/golden/log-v2/`, and those files must open to
 //! the same log. A change to either fails here and must bump the format
-//! version (docs/wal.md). `UPDATE_GOLDEN=1` rewrites the files.
+//! version (docs/wal.md). `UPDATE_GOLDEN=1` rewrites the files. The same
+//! history written by format version 1 (`tests/golden/log-v1/`, snapshot
+//! data inline in the snapshot file) must still open to the same log.
 
 mod support;
 
@@ -24,6 +26,10 @@ fn options() -> Options {
 }
 
 fn golden_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v2"))
+}
+
+fn golden_v1_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v1"))
 }
 
@@ -118,8 +124,17 @@ fn the_log_format_matches_the_golden_files() {
 
 #[test]
 fn the_golden_files_open_to_the_same_log() {
+    opens_to_the_same_log(&golden_dir());
+}
+
+#[test]
+fn a_version_1_log_still_opens_to_the_same_log() {
+    opens_to_the_same_log(&golden_v1_dir());
+}
+
+fn opens_to_the_same_log(golden: &std::path::Path) {
     let dir = SimDir::new(2);
-    for entry in std::fs::read_dir(golden_dir()).unwrap() {
+    for entry in std::fs::read_dir(golden).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().into_string().unwrap();
         let mut f = dir.create(&name).unwrap();

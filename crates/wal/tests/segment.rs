@@ -188,7 +188,7 @@ fn bad_headers_are_typed_errors() {
     assert!(matches!(recover(&dir, "junk"), Err(Error::NotALog { .. })));
 
     let mut header = encode_header(9);
-    header[8..12].copy_from_slice(&2u32.to_le_bytes());
+    header[8..12].copy_from_slice(&3u32.to_le_bytes());
     let crc = crc32c::crc32c(&header[..28]);
     header[28..].copy_from_slice(&crc.to_le_bytes());
     let mut f = dir.create("newer").unwrap();
@@ -196,8 +196,8 @@ fn bad_headers_are_typed_errors() {
     assert!(matches!(
         recover(&dir, "newer"),
         Err(Error::NewerFormat {
-            version: 2,
-            supported: 1,
+            version: 3,
+            supported: 2,
             ..
         })
     ));
