@@ -178,7 +178,10 @@ impl<S: Storage> Log<S> {
     pub(crate) fn snapshot_index(&self) -> Index {
         match &self.snapshot {
             Some(s) => s.meta.index,
-            None => self.storage.snapshot(0).map_or(0, |s| s.meta.index),
+            None => self
+                .storage
+                .snapshot_meta(0)
+                .map_or(0, |(meta, _)| meta.index),
         }
     }
 

@@ -166,7 +166,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return Err(Error::InvalidMembership("a voter id outside 1 to 2^24 - 1"));
         }
         config.check_quorums(voters.len())?;
-        let snapshot_index = storage.snapshot(0).map_or(0, |s| s.meta.index);
+        let snapshot_index = storage.snapshot_meta(0).map_or(0, |(meta, _)| meta.index);
         let log = Log::new(storage)?;
         let last = log.last_index()?;
         let hs = init.hard_state;

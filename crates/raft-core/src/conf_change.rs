@@ -116,7 +116,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     }
 
     pub(crate) fn has_snapshot(&self) -> bool {
-        self.log.snapshot(0).is_ok_and(|s| !s.is_empty())
+        self.log
+            .snapshot_meta(0)
+            .is_ok_and(|(meta, _)| meta.index != 0)
     }
 
     /// As leader in a joint configuration with no change pending, proposes

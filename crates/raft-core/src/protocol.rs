@@ -53,7 +53,7 @@ where
     /// state machine from that snapshot, so nothing it covers is handed
     /// out to apply again.
     fn start(id: NodeId, options: &Config, storage: S, rng: R) -> Result<Self, Error> {
-        let snapshot_index = storage.snapshot(0).map_or(0, |s| s.meta.index);
+        let snapshot_index = storage.snapshot_meta(0).map_or(0, |(meta, _)| meta.index);
         let config = Config {
             id,
             applied: options.applied.max(snapshot_index),
