@@ -547,11 +547,15 @@ where
             return Ok(());
         }
         let index = self.applied;
-        let data = self.state.snapshot();
+        // A stream, read on the disk executor: a state machine that
+        // streams its snapshot is never held whole in memory here.
+        let mut data = self.state.snapshot_stream();
         let conf_state = self.protocol()?.conf_state();
         let through = index.saturating_sub(self.options.compaction_tail_entries);
-        self.on_log(move |log| log.snapshot_and_compact(index, conf_state, data, through))
-            .await?;
+        self.on_log(move |log| {
+            log.snapshot_and_compact_from(index, conf_state, &mut *data, through)
+        })
+        .await?;
         self.snapshot_index = index;
         self.counters.snapshots_taken += 1;
         crate::observe::snapshot(self.counters.protocol.id, index, false);

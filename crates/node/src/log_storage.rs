@@ -41,6 +41,29 @@ pub trait LogStorage: Storage + Send + 'static {
         compact_through: Index,
     ) -> Result<(), StorageError>;
 
+    /// As [`LogStorage::snapshot_and_compact`], with the snapshot's data
+    /// read from `data` to its end (the driver passes
+    /// [`StateMachine::snapshot_stream`](crate::StateMachine::snapshot_stream)).
+    /// Storage that writes it to disk as it reads never holds it whole;
+    /// the default reads it into memory and calls
+    /// [`LogStorage::snapshot_and_compact`].
+    ///
+    /// # Errors
+    /// As [`LogStorage::snapshot_and_compact`], or the read's failure.
+    fn snapshot_and_compact_from(
+        &mut self,
+        index: Index,
+        conf_state: ConfState,
+        data: &mut dyn std::io::Read,
+        compact_through: Index,
+    ) -> Result<(), StorageError> {
+        let mut buf = Vec::new();
+        data.read_to_end(&mut buf).map_err(|e| {
+            StorageError::Other(format!("reading the state machine's snapshot: {e}"))
+        })?;
+        self.snapshot_and_compact(index, conf_state, Bytes::from(buf), compact_through)
+    }
+
     /// Called once by the driver, which handles snapshots handed over in
     /// pieces ([`Write::snapshot_pieces`], [`Write::staged_snapshot`]):
     /// storage that can stage them turns that on here, so a follower
@@ -126,6 +149,22 @@ mod wal {
 
         fn enable_staging(&mut self) {
             self.set_stages_snapshots(true);
+        }
+
+        fn snapshot_and_compact_from(
+            &mut self,
+            index: Index,
+            conf_state: ConfState,
+            data: &mut dyn std::io::Read,
+            compact_through: Index,
+        ) -> Result<(), StorageError> {
+            self.create_snapshot_from(index, conf_state, data)
+                .map_err(storage)?;
+            let through = compact_through.min(index);
+            if through >= synod_protocol::Storage::first_index(self)? {
+                self.compact(through).map_err(storage)?;
+            }
+            Ok(())
         }
 
         fn snapshot_and_compact(

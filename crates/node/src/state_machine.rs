@@ -25,6 +25,17 @@ pub trait StateMachine: Send + 'static {
     /// The whole state, to snapshot the log at the applied index.
     fn snapshot(&self) -> Bytes;
 
+    /// The whole state as a stream, which the driver writes into the log
+    /// on its disk executor: what the driver calls to take a snapshot. The
+    /// reader must hold a consistent copy of the state as of now (later
+    /// commands are applied while it is read). The default is
+    /// [`StateMachine::snapshot`] in memory; a state machine that keeps
+    /// its state on disk returns a reader over a checkpoint, so a snapshot
+    /// is never held whole in memory.
+    fn snapshot_stream(&self) -> Box<dyn std::io::Read + Send> {
+        Box::new(std::io::Cursor::new(self.snapshot()))
+    }
+
     /// Replaces the state with a snapshot's.
     ///
     /// # Errors

@@ -10,6 +10,8 @@
 //! synced until the snapshot is installed: a crash loses the transfer and
 //! the leader sends it again.
 
+use std::io::Read;
+
 use synod_protocol::{Bytes, Index, SnapshotMeta, SnapshotPiece, StorageError};
 
 use crate::error::{Error, io};
@@ -193,18 +195,39 @@ impl<D: Dir> Wal<D> {
         self.install(meta.clone(), STAGING_FILE, External { len: total, crc })
     }
 
-    /// Writes `data` to [`NEW_FILE`], synced, for [`Wal::install`].
-    pub(crate) fn write_new_data(&mut self, data: &[u8]) -> Result<External, Error> {
-        self.guarded(|wal| {
+    /// Writes what `data` reads, to its end, into [`NEW_FILE`] a MiB at a
+    /// time, synced, for [`Wal::install`] or [`Wal::replace_snapshot`].
+    pub(crate) fn write_new_data(&mut self, data: &mut dyn Read) -> Result<External, Error> {
+        if self.failed {
+            return Err(Error::Poisoned);
+        }
+        let mut file = self.guarded(|wal| {
             remove_if_there(&wal.dir, NEW_FILE)?;
-            let mut file = wal.dir.create(NEW_FILE).map_err(io("create", NEW_FILE))?;
-            file.write_at(0, data).map_err(io("write", NEW_FILE))?;
-            file.sync_data().map_err(io("sync", NEW_FILE))?;
-            Ok(External {
-                len: data.len() as u64,
-                crc: crc32c::crc32c(data),
-            })
-        })
+            wal.dir.create(NEW_FILE).map_err(io("create", NEW_FILE))
+        })?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut external = External::default();
+        loop {
+            // A failure of the reader is the caller's, not the disk's: the
+            // log stays usable (the partial file is removed next time).
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(
+                        StorageError::Other(format!("reading the snapshot's data: {e}")).into(),
+                    );
+                }
+            };
+            let chunk = &buf[..n];
+            let at = external.len;
+            self.guarded(|_| file.write_at(at, chunk).map_err(io("write", NEW_FILE)))?;
+            external.crc = crc32c::crc32c_append(external.crc, chunk);
+            external.len += n as u64;
+        }
+        self.guarded(|_| file.sync_data().map_err(io("sync", NEW_FILE)))?;
+        Ok(external)
     }
 
     /// The snapshot's data length, and its bytes from `offset` (at most

@@ -26,7 +26,7 @@ impl<D: Dir> Wal<D> {
     /// [`Error::Poisoned`].
     pub fn apply_snapshot(&mut self, snapshot: Snapshot) -> Result<(), Error> {
         self.check_newer(snapshot.meta.index)?;
-        let external = self.write_new_data(&snapshot.data)?;
+        let external = self.write_new_data(&mut &snapshot.data[..])?;
         self.install(snapshot.meta, NEW_FILE, external)
     }
 
@@ -133,14 +133,30 @@ impl<D: Dir> Wal<D> {
         conf_state: ConfState,
         data: impl Into<synod_protocol::Bytes>,
     ) -> Result<SnapshotMeta, Error> {
+        let data: Bytes = data.into();
+        self.create_snapshot_from(index, conf_state, &mut &data[..])
+    }
+
+    /// As [`Wal::create_snapshot`], with the data read from `data` to its
+    /// end and written to the log's directory a MiB at a time, so it is
+    /// never held whole in memory.
+    ///
+    /// # Errors
+    /// As [`Wal::create_snapshot`]; a failure reading `data` is
+    /// [`StorageError::Other`] (as [`Error::Raft`]: the log stays usable).
+    pub fn create_snapshot_from(
+        &mut self,
+        index: Index,
+        conf_state: ConfState,
+        data: &mut dyn std::io::Read,
+    ) -> Result<SnapshotMeta, Error> {
         let current = self.snapshot.snapshot.meta.index;
         if index <= current {
             return Err(StorageError::SnapshotOutOfDate { index, current }.into());
         }
         let term = self.term_of(index)?;
         self.sync()?;
-        let data: Bytes = data.into();
-        let external = self.write_new_data(&data)?;
+        let external = self.write_new_data(data)?;
         let meta = SnapshotMeta {
             index,
             term,

@@ -247,3 +247,63 @@ fn a_damaged_data_file_is_a_typed_error_on_open() {
         Err(Error::BadRecord { .. })
     ));
 }
+
+/// Reads `len` bytes of `data(len, seed)`'s pattern, then fails if `fail`.
+struct Source {
+    at: usize,
+    len: usize,
+    fail: bool,
+}
+
+impl std::io::Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.len {
+            if self.fail {
+                return Err(std::io::Error::other("the state machine's reader broke"));
+            }
+            return Ok(0);
+        }
+        let n = buf.len().min(self.len - self.at).min(1000);
+        for (i, b) in buf[..n].iter_mut().enumerate() {
+            *b = ((self.at + i) as u8).wrapping_mul(31).wrapping_add(5);
+        }
+        self.at += n;
+        Ok(n)
+    }
+}
+
+// A snapshot created from a stream is written as it is read; a reader that
+// fails leaves the log usable and the old snapshot in place.
+#[test]
+fn a_snapshot_is_created_from_a_stream_and_a_failing_stream_changes_nothing() {
+    let (dir, mut wal) = fresh(5);
+    let broken = Source {
+        at: 0,
+        len: 3_000,
+        fail: true,
+    };
+    let err = wal
+        .create_snapshot_from(4, meta(4).conf_state, &mut { broken })
+        .unwrap_err();
+    assert!(matches!(err, Error::Raft(StorageError::Other(_))), "{err}");
+    assert_eq!(wal.snapshot_meta(0).unwrap().0, own());
+    let created = wal
+        .create_snapshot_from(
+            4,
+            meta(4).conf_state,
+            &mut Source {
+                at: 0,
+                len: 2_500_000,
+                fail: false,
+            },
+        )
+        .unwrap();
+    assert_eq!(created.index, 4);
+    let (m, bytes) = read_all(&wal);
+    assert_eq!((m.index, bytes.len()), (4, 2_500_000));
+    assert_eq!(bytes, data(2_500_000, 5));
+    wal.compact(4).unwrap();
+    drop(wal);
+    let wal = Wal::open(dir, options()).unwrap();
+    assert_eq!(read_all(&wal).1, data(2_500_000, 5));
+}
