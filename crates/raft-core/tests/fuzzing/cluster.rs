@@ -19,7 +19,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use synod_raft_core::{
     ConfChange, ConfChangeKind, Config, Entry, HardState, Index, MemStorage, Message, MessageBody,
-    NodeId, Payload, PersistReceipt, RaftNode, ReadId, ReadMode, Role, Snapshot, Storage, Term,
+    NodeId, Payload, PersistReceipt, RaftNode, ReadId, ReadMode, Role, Snapshot, SnapshotMeta,
+    SnapshotPiece, Storage, Term,
 };
 
 type Node = RaftNode<MemStorage, StdRng>;
@@ -28,15 +29,25 @@ type Node = RaftNode<MemStorage, StdRng>;
 #[derive(Clone)]
 struct Write {
     snapshot: Option<Snapshot>,
+    pieces: Vec<SnapshotPiece>,
+    staged: Option<SnapshotMeta>,
     entries: Vec<Entry>,
     hard_state: Option<HardState>,
 }
 
 impl Write {
-    /// The documented order: snapshot, entries, hard state.
+    /// The documented order: snapshot pieces, snapshot (whole or staged),
+    /// entries, hard state.
     fn apply(&self, disk: &mut MemStorage) {
+        for piece in &self.pieces {
+            disk.stage_piece(piece.clone())
+                .expect("pieces continue the staged bytes");
+        }
         if let Some(s) = &self.snapshot {
             let _ = disk.apply_snapshot(s.clone());
+        }
+        if let Some(meta) = &self.staged {
+            let _ = disk.install_staged(meta);
         }
         disk.append(&*self.entries)
             .expect("entries continue the disk's log");
@@ -115,7 +126,9 @@ impl Cluster {
             if lease {
                 config.read_mode = ReadMode::Lease;
             }
-            let durable = MemStorage::bootstrap(&ids);
+            let mut durable = MemStorage::bootstrap(&ids);
+            // Odd-numbered nodes stage a leader's snapshot piece by piece.
+            durable.set_stages_snapshots(id % 2 == 1);
             let node = RaftNode::new(config.clone(), durable.clone(), StdRng::seed_from_u64(id))
                 .expect("a valid start");
             machines.insert(
@@ -172,11 +185,19 @@ impl Cluster {
             let persist = ready.persist;
             let write = Write {
                 snapshot: persist.snapshot.clone(),
+                pieces: persist.snapshot_pieces.clone(),
+                staged: persist.staged_snapshot.clone(),
                 entries: persist.entries.clone(),
                 hard_state: persist.hard_state,
             };
             write.apply(m.node.storage_mut());
-            if let Some(s) = &write.snapshot {
+            let installed = write.snapshot.clone().or_else(|| {
+                let meta = write.staged.as_ref()?;
+                let s = m.node.log().storage().snapshot(meta.index).ok()?;
+                assert_eq!(&s.meta, meta, "node {id} installed another staged snapshot");
+                Some(s)
+            });
+            if let Some(s) = &installed {
                 assert_eq!(
                     s.data,
                     snapshot_data(s.meta.index),
@@ -308,7 +329,7 @@ impl Cluster {
         let entries: Vec<Entry> = m
             .pending
             .iter()
-            .take_while(|w| w.snapshot.is_none())
+            .take_while(|w| w.snapshot.is_none() && w.staged.is_none())
             .flat_map(|w| w.entries.iter().cloned())
             .take(torn)
             .collect();
