@@ -174,13 +174,7 @@ mod wal {
             data: Bytes,
             compact_through: Index,
         ) -> Result<(), StorageError> {
-            self.create_snapshot(index, conf_state, data)
-                .map_err(storage)?;
-            let through = compact_through.min(index);
-            if through >= synod_protocol::Storage::first_index(self)? {
-                self.compact(through).map_err(storage)?;
-            }
-            Ok(())
+            self.snapshot_and_compact_from(index, conf_state, &mut &data[..], compact_through)
         }
     }
 }

@@ -195,6 +195,19 @@ async fn leader_of(clients: &[&Client<Blob>]) -> (usize, u64) {
     panic!("no leader");
 }
 
+/// The node's count once it reaches `want` (or what it is after 4 s).
+async fn count_reaches(client: &Client<Blob>, want: u64) -> u64 {
+    let mut count = 0;
+    for _ in 0..2_000 {
+        count = client.read((), Consistency::Stale).await.expect("read");
+        if count == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    count
+}
+
 /// Proposes through whichever node leads, retrying across leader changes.
 async fn propose(clients: &[&Client<Blob>]) {
     for _ in 0..200 {
@@ -294,51 +307,13 @@ async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
         .propose(Bytes::from_static(b"+1"))
         .await
         .expect("committed");
-    for _ in 0..2_000 {
-        if third
-            .client
-            .read((), Consistency::Stale)
-            .await
-            .expect("read")
-            == 41
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    assert_eq!(
-        third
-            .client
-            .read((), Consistency::Stale)
-            .await
-            .expect("read"),
-        41
-    );
+    assert_eq!(count_reaches(&third.client, 41).await, 41);
     // Restarted, node 3 restores from the snapshot in its own log,
     // streamed from its data file.
     third.client.shutdown().await.expect("stops");
     third.task.await.expect("joined").expect("ran");
     let again = start(3, dirs[2].path(), &net, size);
-    for _ in 0..2_000 {
-        if again
-            .client
-            .read((), Consistency::Stale)
-            .await
-            .expect("read")
-            == 41
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    assert_eq!(
-        again
-            .client
-            .read((), Consistency::Stale)
-            .await
-            .expect("read"),
-        41
-    );
+    assert_eq!(count_reaches(&again.client, 41).await, 41);
     // (The entries before the snapshot are gone from every log: 41 is
     // the snapshot's count, restored at start, plus the entries after it.)
 }

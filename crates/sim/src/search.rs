@@ -111,20 +111,7 @@ pub(crate) fn narrow<M: Model>(
             Some(p) if (lo..hi).contains(&p) => p,
             _ => lo + (hi - lo) / 2,
         };
-        let cut = times[mid];
-        let ids: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].invoked <= cut).collect();
-        let prefix: Vec<SearchOp<'_, M>> = (ids.iter())
-            .map(|&k| {
-                let op = &ops[k];
-                let seen = op.returned <= cut;
-                SearchOp {
-                    input: op.input,
-                    output: if seen { op.output } else { None },
-                    invoked: op.invoked,
-                    returned: if seen { op.returned } else { u64::MAX },
-                }
-            })
-            .collect();
+        let (ids, prefix) = cut_at(ops, times[mid]);
         match Searcher::new(model, &prefix).run(model, &prefix, budget) {
             Some(Once::Stuck(l, w)) => {
                 hi = mid;
@@ -169,6 +156,26 @@ pub(crate) fn narrow<M: Model>(
         culprit,
         narrowed,
     }
+}
+
+/// The history `ops` cut at time `cut`: the operations invoked by then
+/// (their indexes, and themselves with a completion after the cut not yet
+/// seen: pending).
+fn cut_at<'h, M: Model>(ops: &[SearchOp<'h, M>], cut: u64) -> (Vec<usize>, Vec<SearchOp<'h, M>>) {
+    let ids: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].invoked <= cut).collect();
+    let prefix = (ids.iter())
+        .map(|&k| {
+            let op = &ops[k];
+            let seen = op.returned <= cut;
+            SearchOp {
+                input: op.input,
+                output: if seen { op.output } else { None },
+                invoked: op.invoked,
+                returned: if seen { op.returned } else { u64::MAX },
+            }
+        })
+        .collect();
+    (ids, prefix)
 }
 
 /// What a search that finished found (indexes into its operations).
@@ -504,7 +511,7 @@ mod tests {
     use crate::models::{CasInput, CasRegister, RegisterOutput};
 
     /// A random concurrent register history, some of it wrong.
-    fn history(rng: &mut StdRng, n: usize) -> Vec<(CasInput, Option<RegisterOutput>, u64, u64)> {
+    fn history(rng: &mut StdRng, n: usize) -> Vec<Raw> {
         (0..n)
             .map(|_| {
                 let start = rng.next_u64() % 40;
@@ -528,6 +535,19 @@ mod tests {
             .collect()
     }
 
+    type Raw = (CasInput, Option<RegisterOutput>, u64, u64);
+
+    fn search_ops(raw: &[Raw]) -> Vec<SearchOp<'_, CasRegister>> {
+        (raw.iter())
+            .map(|(input, output, invoked, returned)| SearchOp {
+                input,
+                output: output.as_ref(),
+                invoked: *invoked,
+                returned: *returned,
+            })
+            .collect()
+    }
+
     fn outcome(o: Option<Once>) -> String {
         match o {
             None => "unknown".into(),
@@ -545,14 +565,7 @@ mod tests {
         for _ in 0..300 {
             let n = 4 + (rng.next_u64() % 10) as usize;
             let raw = history(&mut rng, n);
-            let ops: Vec<SearchOp<'_, CasRegister>> = (raw.iter())
-                .map(|(input, output, invoked, returned)| SearchOp {
-                    input,
-                    output: output.as_ref(),
-                    invoked: *invoked,
-                    returned: *returned,
-                })
-                .collect();
+            let ops = search_ops(&raw);
             let mut whole = u64::MAX;
             let once =
                 outcome(Searcher::new(&CasRegister, &ops).run(&CasRegister, &ops, &mut whole));
@@ -587,14 +600,7 @@ mod tests {
         for _ in 0..3_000 {
             let n = 3 + (rng.next_u64() % 9) as usize;
             let raw = history(&mut rng, n);
-            let ops: Vec<SearchOp<'_, CasRegister>> = (raw.iter())
-                .map(|(input, output, invoked, returned)| SearchOp {
-                    input,
-                    output: output.as_ref(),
-                    invoked: *invoked,
-                    returned: *returned,
-                })
-                .collect();
+            let ops = search_ops(&raw);
             let Some(Once::Stuck(l, w)) =
                 Searcher::new(&CasRegister, &ops).run(&CasRegister, &ops, &mut u64::MAX.clone())
             else {
@@ -615,18 +621,7 @@ mod tests {
                 .iter()
                 .copied()
                 .find(|&cut| {
-                    let prefix: Vec<SearchOp<'_, CasRegister>> = (ops.iter())
-                        .filter(|op| op.invoked <= cut)
-                        .map(|op| {
-                            let seen = op.returned <= cut;
-                            SearchOp {
-                                input: op.input,
-                                output: if seen { op.output } else { None },
-                                invoked: op.invoked,
-                                returned: if seen { op.returned } else { u64::MAX },
-                            }
-                        })
-                        .collect();
+                    let (_, prefix) = cut_at(&ops, cut);
                     matches!(
                         Searcher::new(&CasRegister, &prefix).run(
                             &CasRegister,
