@@ -390,13 +390,24 @@ where
                 .ready()
                 .map_err(|e| Error::Storage(e.to_string()))?;
             // Sent in parallel with the write: the protocol put here only
-            // what vouches for nothing undurable (a leader's appends).
-            for message in ready.messages {
-                self.transport.send(P::addressee(&message), message);
+            // what vouches for nothing undurable (a leader's appends). But
+            // when the write stages snapshot pieces, they go after it: the
+            // acknowledgements among them would have the leader send more
+            // pieces before the disk took these, and a slow disk would
+            // queue a snapshot's worth of them in memory.
+            let stages = !ready.write.snapshot_pieces.is_empty();
+            let mut early = Some(ready.messages);
+            if !stages {
+                for message in early.take().into_iter().flatten() {
+                    self.transport.send(P::addressee(&message), message);
+                }
             }
             let whole = ready.write.snapshot.clone();
             let staged = ready.write.staged_snapshot.clone();
             self.write(ready.write).await?;
+            for message in early.into_iter().flatten() {
+                self.transport.send(P::addressee(&message), message);
+            }
             if let Some(snapshot) = whole {
                 self.restore(&snapshot)?;
             } else if let Some(meta) = staged {

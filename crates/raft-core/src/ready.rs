@@ -278,16 +278,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     }
 }
 
-/// Messages that vouch for this node's durable state, or (a snapshot
-/// piece's acknowledgement) for what its storage has taken: held until the
-/// write, so a leader sends more of a snapshot only as fast as the
-/// follower's storage stages it, and pieces never pile up in memory ahead
-/// of a slow disk.
+/// Messages that vouch for this node's durable state.
 fn is_acknowledgement(body: &MessageBody) -> bool {
     matches!(
         body,
-        MessageBody::VoteResponse { .. }
-            | MessageBody::AppendResponse(_)
-            | MessageBody::SnapshotAck { .. }
+        MessageBody::VoteResponse { .. } | MessageBody::AppendResponse(_)
     )
 }
