@@ -93,8 +93,8 @@ async fn the_api_answers_bad_requests_with_json_4xx() {
         c.get(url("/kv/missing")),
         c.get(url("/nowhere")),
         c.post(url("/kv/a/cas")).json(&json!({"expect": 5})),
-        c.put(url("/kv/a"))
-            .json(&json!({"value": "x".repeat(1 << 20)})),
+        // (The 1 MiB body is below: the server may close before it is
+        // sent, so it cannot be asked to answer with a JSON body.)
     ];
     for req in bad {
         let r = req.send().await.expect("sent");
