@@ -66,13 +66,6 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return;
         }
         let me = self.id();
-        if !self.membership.is_voter(me) {
-            // Removed (Raft §6): step down once the change is committed; the
-            // remaining voters elect a leader.
-            let term = self.term;
-            self.become_follower(term, None);
-            return;
-        }
         let last = self.log.last_index().unwrap_or(0);
         let all = self.membership.all();
         self.progress.retain(|id, _| all.binary_search(id).is_ok());
@@ -92,6 +85,54 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.maybe_commit();
         self.answer_confirmed_reads();
         self.broadcast_append();
+        if !self.membership.is_voter(me) {
+            self.hand_over_after_removal();
+        }
+    }
+
+    /// As a leader that has applied its own removal (Raft §6): hands
+    /// leadership to the voter with the most of the log among those that
+    /// answer heartbeats, and leads (taking
+    /// no proposals) until that voter's election ends its term.
+    ///
+    /// Stepping down at once is not enough. The voters that have not yet
+    /// heard that the change committed still use the old configuration,
+    /// which counts this node; and this node's log is the longest, so it
+    /// refuses their votes while, removed, it never campaigns itself. The
+    /// simulator found clusters left with no electable node that way
+    /// (liveness seed 7100001394). The target campaigns at once with a log
+    /// as long as this one, so every voter can grant it, whichever of the
+    /// two configurations it uses. A hand-over not done within an election
+    /// timeout is tried again (`tick_leader`); check-quorum still steps a
+    /// cut-off leader down.
+    pub(crate) fn hand_over_after_removal(&mut self) {
+        let progress = &self.progress;
+        let now = self.now_ticks;
+        let window = u64::from(self.config.election_timeout_ticks);
+        let target = self
+            .membership
+            .all_voters()
+            .into_iter()
+            .filter_map(|id| {
+                let pr = progress.get(&id)?;
+                // A voter that answered a heartbeat within an election
+                // timeout first: a retry must not pick a dead one again.
+                let answering = pr
+                    .heartbeat_acked_at
+                    .is_some_and(|sent| now.saturating_sub(sent) <= window);
+                Some(((answering, pr.match_index, std::cmp::Reverse(id)), id))
+            })
+            // Then the most of the log; then the lowest id.
+            .max_by_key(|&(key, _)| key)
+            .map(|(_, id)| id);
+        let Some(target) = target else {
+            let term = self.term;
+            self.become_follower(term, None);
+            return;
+        };
+        self.transferee = Some(target);
+        self.election_elapsed = 0;
+        self.maybe_send_timeout_now(target);
     }
 
     /// Whether a node that starts with an empty configuration can learn the

@@ -37,6 +37,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 self.become_follower(term, None);
                 return;
             }
+            if !self.is_voter(self.id()) {
+                // Removed, and the hand-over did not finish: try again.
+                self.hand_over_after_removal();
+            }
         }
         if self.heartbeat_elapsed >= self.config.heartbeat_ticks {
             self.heartbeat_elapsed = 0;
@@ -107,12 +111,18 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         last_index: Index,
         last_term: Term,
     ) -> Result<(), Error> {
-        // Raft §5.2: one vote per term, first come first served; a pre-vote
-        // for a later term may be granted whenever no leader is known.
+        // Raft §5.2: one vote per term, first come first served. A pre-vote
+        // for a later term may be granted when no leader has been heard
+        // for an election timeout (thesis §9.6). A leader merely known is
+        // not enough to refuse: a node that does not see itself as a voter
+        // never campaigns, so it never forgets a leader that went away, and
+        // may still be a voter the others need (it missed its promotion).
+        let leader_silent =
+            self.leader.is_none() || self.election_elapsed >= self.config.election_timeout_ticks;
         let can_vote = self.mutated(Mutated::DoubleVote)
             || self.vote == Some(from)
             || (self.vote.is_none() && self.leader.is_none())
-            || (pre_vote && term > self.term && self.leader.is_none());
+            || (pre_vote && term > self.term && leader_silent);
         // Raft §5.4.1: only to a candidate whose log is at least as up to date.
         let granted = can_vote && self.log.is_up_to_date(last_index, last_term)?;
         if granted && !pre_vote {

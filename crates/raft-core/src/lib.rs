@@ -98,9 +98,10 @@
 //!   tail kept so nearly caught-up followers need none, and recovery from a
 //!   lost snapshot.
 //! - Membership changes ([`RaftNode::propose_conf_change`]): learners,
-//!   single-server changes, joint consensus left automatically (§6),
-//!   step-down of a removed leader; a node started with an empty
-//!   configuration and [`Config::joining`] joins when added.
+//!   single-server changes, joint consensus left automatically (§6), a
+//!   removed leader handing over to the most caught-up voter; a node
+//!   started with an empty configuration and [`Config::joining`] joins
+//!   when added.
 //! - Leadership transfer ([`RaftNode::transfer_leader`], cancelled by
 //!   [`RaftNode::cancel_transfer_leader`]), linearizable reads
 //!   ([`RaftNode::read_index`]: ReadIndex, or [`ReadMode::Lease`] dated from

@@ -467,9 +467,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 | MessageBody::TimeoutNow
         );
         // A leader may not be in our configuration yet (we are joining, or
-        // have not applied the change that added it); anything else from a
-        // stranger is ignored.
-        let known = self.membership.is_member(msg.from) || (from_leader && msg.term >= self.term);
+        // have not applied the change that added it), and neither may a
+        // candidate; a stale leader may have been removed (it is told of
+        // our term, below, and steps down); anything else from a stranger
+        // is ignored.
+        let known = self.membership.is_member(msg.from)
+            || from_leader
+            || self.stranger_may_ask_for_votes(&msg)?;
         if msg.from == self.id() || !known {
             return Err(Error::UnknownPeer(msg.from));
         }
@@ -551,6 +555,27 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 read_round,
                 sent_at_tick,
             } => self.on_heartbeat_response(msg.from, read_round, sent_at_tick),
+        }
+    }
+
+    /// Whether a vote request from a node outside our configuration is
+    /// heard. It is when the candidate's log is at least as up to date as
+    /// ours: a voter that missed the entry adding the candidate must still
+    /// be able to elect it, or a configuration whose removed leader held
+    /// the longest log can be left with no electable node (etcd raft
+    /// answers every vote request for the same reason). A stranger whose
+    /// log is behind could never get our vote, so its request is ignored
+    /// and its term never adopted: a removed node that missed its removal
+    /// cannot disrupt the cluster it left. Leader stickiness still applies
+    /// to the requests that are heard.
+    fn stranger_may_ask_for_votes(&self, msg: &Message) -> Result<bool, Error> {
+        match msg.body {
+            MessageBody::VoteRequest {
+                last_index,
+                last_term,
+                ..
+            } if msg.term >= self.term => Ok(self.log.is_up_to_date(last_index, last_term)?),
+            _ => Ok(false),
         }
     }
 

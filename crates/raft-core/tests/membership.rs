@@ -34,6 +34,16 @@ fn learners_4_5_and_swap(c: &mut Cluster, leader: NodeId) -> ConfChange {
     ])
 }
 
+/// Hands each message to its addressee at once, in order, bypassing the
+/// network (and its cuts), and runs the addressee's ready loop.
+fn step_now(c: &mut Cluster, messages: impl IntoIterator<Item = Message>) {
+    for m in messages {
+        let to = m.to;
+        c.node_mut(to).step(m).unwrap();
+        c.process(to);
+    }
+}
+
 fn voters(c: &Cluster, id: NodeId) -> Vec<NodeId> {
     c.node(id).conf_state().voters
 }
@@ -244,28 +254,59 @@ fn invalid_changes_get_typed_errors() {
     ));
 }
 
-// Vote requests from strangers are ignored; a leader's appends are not (a
-// joining node learns of the cluster that way).
+// A stranger is heard as a leader (a joining node learns of the cluster
+// that way) or as a candidate whose log is at least as up to date as ours
+// (a voter that missed the change adding it must still be able to elect
+// it); a stranger whose log is behind is ignored, and its term is not
+// adopted, so a removed node that missed its removal cannot disrupt.
 #[test]
-fn strangers_may_lead_but_not_vote() {
+fn strangers_may_lead_and_may_ask_for_votes_only_with_a_newer_log() {
     let mut c = Cluster::bootstrapped(3, 56);
     let term = c.node(1).term();
-    let ask = Message {
+    let last = c.node(1).log().last_index().unwrap();
+    let last_term = c.node(1).log().last_term().unwrap();
+    let ask = |term, last_index, last_term| Message {
         from: 9,
         to: 1,
-        term: 5,
+        term,
         body: MessageBody::VoteRequest {
             pre_vote: false,
-            last_index: 9,
-            last_term: 5,
+            last_index,
+            last_term,
             transfer: false,
         },
     };
-    assert_eq!(c.node_mut(1).step(ask), Err(Error::UnknownPeer(9)));
+    // Behind by one entry in the same term, then by a term.
+    for (index, log_term) in [(last - 1, last_term), (last + 5, last_term - 1)] {
+        assert_eq!(
+            c.node_mut(1).step(ask(term + 4, index, log_term)),
+            Err(Error::UnknownPeer(9))
+        );
+        assert_eq!(
+            c.node(1).term(),
+            term,
+            "the stranger's term was not adopted"
+        );
+        assert!(common::drain(c.node_mut(1)).is_empty(), "no answer");
+    }
+    // As up to date as ours: heard, and granted (no leader is known).
+    assert_eq!(c.node_mut(1).step(ask(term + 4, last, last_term)), Ok(()));
+    assert_eq!(c.node(1).term(), term + 4);
+    let answers = common::drain(c.node_mut(1));
+    assert!(
+        answers.iter().any(|m| m.to == 9
+            && m.body
+                == MessageBody::VoteResponse {
+                    pre_vote: false,
+                    granted: true
+                }),
+        "{answers:?}"
+    );
+    // A stranger's vote request of an older term is ignored even with a
+    // newer log.
     assert_eq!(
-        c.node(1).term(),
-        term,
-        "the stranger's term was not adopted"
+        c.node_mut(1).step(ask(term + 3, last + 9, term + 3)),
+        Err(Error::UnknownPeer(9))
     );
 }
 
@@ -290,4 +331,165 @@ fn removing_the_transfer_target_abandons_the_transfer() {
     assert_eq!(c.node(leader).status().transferee, None);
     assert_eq!(c.leader(), Some(leader));
     assert!(!voters(&c, leader).contains(&target));
+}
+
+// A voter that missed the change adding a node still grants that node its
+// vote when the node's log is ahead: otherwise a cluster whose removed
+// leader holds the longest log can be left with no electable node although
+// a majority of the new configuration is up and connected.
+#[test]
+fn a_lagging_voter_elects_a_node_added_behind_its_back() {
+    let mut c = Cluster::bootstrapped(3, 58);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let others: Vec<NodeId> = (1..=3).filter(|&id| id != leader).collect();
+    let (steady, lagging) = (others[0], others[1]);
+    c.add_joining_node(4);
+    c.isolate(lagging);
+    c.change(ConfChange::single(AddVoter, 4)).unwrap();
+    c.change(ConfChange::single(Remove, leader)).unwrap();
+    c.run_ticks(5);
+    assert_eq!(voters(&c, 4), {
+        let mut v = vec![steady, lagging, 4];
+        v.sort_unstable();
+        v
+    });
+    assert!(
+        !voters(&c, lagging).contains(&4),
+        "the lagging voter has not heard of node 4"
+    );
+    // The one voter that knows both others goes down; the lagging voter
+    // and node 4 are a majority of the new configuration.
+    c.heal();
+    c.isolate(steady);
+    c.run_ticks(300);
+    let now = c.leader().expect("a majority of the configuration is up");
+    assert!(now == 4 || now == lagging, "leader {now}");
+    assert!(
+        voters(&c, lagging).contains(&4),
+        "the lagging voter caught up"
+    );
+    assert!(c.propose(b"after").is_some());
+    c.run_ticks(3);
+    c.check_applied_prefixes();
+}
+
+// A removed leader hands over before it stops leading. Here the voters
+// hear of the removal but not that it committed, and the leader holds one
+// entry more than they do: in their (old) configuration they need its
+// vote, which its longer log refuses them, while removed it never
+// campaigns. Stepping down at once left such clusters with no leader for
+// good (simulator liveness seed 7100001394); the hand-over catches the
+// best voter up and tells it to campaign.
+#[test]
+fn a_removed_leader_hands_over_to_voters_that_missed_the_commit() {
+    let mut c = Cluster::bootstrapped(4, 59);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let others: Vec<NodeId> = (1..=4).filter(|&id| id != leader).collect();
+    let (a, b, down) = (others[0], others[1], others[2]);
+    c.isolate(down);
+    let removal = c
+        .node_mut(leader)
+        .propose_conf_change(ConfChange::single(Remove, leader))
+        .unwrap();
+    c.process(leader);
+    let appends: Vec<Message> = c.network.drain(..).collect();
+    // One entry more, which no one receives.
+    c.node_mut(leader).propose(b"extra".to_vec()).unwrap();
+    c.process(leader);
+    c.network.clear();
+    step_now(
+        &mut c,
+        appends.into_iter().filter(|m| m.to == a || m.to == b),
+    );
+    // The acknowledgements reach the leader; nothing it sends arrives.
+    c.cut.insert((leader, a));
+    c.cut.insert((leader, b));
+    c.deliver(100_000);
+    assert!(c.node(leader).log().committed() >= removal);
+    assert!(!voters(&c, leader).contains(&leader));
+    for id in [a, b] {
+        assert!(c.node(id).log().committed() < removal, "node {id}");
+        assert!(voters(&c, id).contains(&leader), "node {id}");
+    }
+    c.heal();
+    c.isolate(down);
+    c.run_ticks(300);
+    let now = c.leader().expect("the voters that missed the commit elect");
+    assert!(now == a || now == b, "leader {now}");
+    assert_ne!(c.node(leader).role(), Role::Leader);
+    assert!(!voters(&c, now).contains(&leader));
+    assert!(c.propose(b"after").is_some());
+    c.run_ticks(3);
+    let applied: Vec<&[u8]> = c.applied[&now].iter().map(|e| &e.1[..]).collect();
+    assert!(applied.ends_with(&[b"extra", b"after"]), "{applied:?}");
+    c.check_applied_prefixes();
+}
+
+// A voter that missed its own promotion (its log still says learner) must
+// grant pre-votes once its leader has been silent for an election timeout:
+// it never campaigns, so it never forgets that leader by itself. Granting
+// a pre-vote only with no leader known left it refusing every candidate
+// for good, and with one more voter down no one was electable (simulator
+// liveness seeds 7200003108 and 7200012110).
+#[test]
+fn a_voter_that_missed_its_promotion_grants_pre_votes_once_its_leader_is_silent() {
+    let mut c = Cluster::bootstrapped(3, 60);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    c.add_joining_node(4);
+    c.change(ConfChange::single(AddLearner, 4)).unwrap();
+    c.run_ticks(5);
+    assert_eq!(c.node(4).status().leader, Some(leader));
+    c.isolate(4);
+    c.change(ConfChange::single(AddVoter, 4)).unwrap();
+    c.change(ConfChange::single(Remove, leader)).unwrap();
+    c.run_ticks(40);
+    let next = c.leader().expect("the hand-over or an election");
+    assert_ne!(next, leader);
+    let other = (1..=3).find(|&id| id != leader && id != next).unwrap();
+    let mut expected = vec![next, other, 4];
+    expected.sort_unstable();
+    assert_eq!(voters(&c, next), expected);
+    assert!(!voters(&c, 4).contains(&4), "node 4 missed its promotion");
+    // The new leader goes down: the other voter needs node 4's vote.
+    c.heal();
+    c.isolate(next);
+    c.run_ticks(300);
+    let now = c.leader().expect("node 4 and the other voter elect");
+    assert!(now == other || now == 4, "leader {now}");
+    assert!(voters(&c, 4).contains(&4), "node 4 caught up");
+    assert!(c.propose(b"after").is_some());
+    c.run_ticks(3);
+    c.check_applied_prefixes();
+}
+
+// A hand-over whose target goes silent is retried with another voter: the
+// removed leader keeps the others following it (and, with check-quorum,
+// deaf to other candidates), so picking the silent one again would stall
+// the cluster for as long as that node is away.
+#[test]
+fn a_removed_leader_retries_the_hand_over_with_a_voter_that_answers() {
+    let mut c = Cluster::bootstrapped(4, 61);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let others: Vec<NodeId> = (1..=4).filter(|&id| id != leader).collect();
+    // Equal logs: the hand-over goes to the lowest id, which goes silent.
+    let silent = others[0];
+    c.node_mut(leader)
+        .propose_conf_change(ConfChange::single(Remove, leader))
+        .unwrap();
+    c.process(leader);
+    let appends: Vec<Message> = c.network.drain(..).collect();
+    step_now(&mut c, appends);
+    // Its acknowledgement still arrives; nothing reaches it any more.
+    c.cut.insert((leader, silent));
+    c.deliver(100_000);
+    assert_eq!(c.node(leader).status().transferee, Some(silent));
+    c.run_ticks(100);
+    let now = c.leader().expect("another voter took over");
+    assert!(now != leader && now != silent, "leader {now}");
+    assert!(!voters(&c, now).contains(&leader));
+    assert!(c.propose(b"after").is_some());
 }
