@@ -123,6 +123,17 @@ fn pinned_seeds() {
     // arrive ahead of a gap.
     let report = run(&SimConfig::liveness(12_913_810_203_079)).unwrap();
     assert_eq!(report.violation, None, "liveness seed 12913810203079");
+    // Membership deadlocks (2026-12-04), each with a scripted test in
+    // crates/raft-core/tests/membership.rs (7200012110 failed on the code
+    // before; the other two on partial fixes). 7100001394: a leader that
+    // stepped down on applying its own removal held the longest log, and
+    // the voters that had not heard the removal commit still needed its
+    // vote. 7200003108 and 7200012110: voters that missed their own
+    // promotion kept their departed leader and refused every pre-vote.
+    for seed in [7_100_001_394, 7_200_003_108, 7_200_012_110] {
+        let report = run(&SimConfig::liveness(seed)).unwrap();
+        assert_eq!(report.violation, None, "liveness seed {seed}");
+    }
 }
 
 // Recording the event trace must not change the run.
