@@ -45,6 +45,14 @@ fn changes(c: &Cluster, id: NodeId) -> Vec<ConfChange> {
         .collect()
 }
 
+/// Proposes `cc` on leader `l` and sends what it wrote; the entry's index
+/// and ballot round.
+fn propose_change(c: &mut Cluster, l: NodeId, cc: ConfChange) -> (Index, u64) {
+    let at = c.nodes.get_mut(&l).unwrap().change_membership(cc).unwrap();
+    c.drive(l);
+    at
+}
+
 /// A leader that has decided an entry of its ballot.
 fn settled_leader(c: &mut Cluster) -> NodeId {
     let l = c.until_leader(300);
@@ -62,13 +70,7 @@ fn a_new_node_joins_as_a_learner_then_votes_once_caught_up() {
             assert!(c.propose(l, b"before"));
         }
         assert_eq!(c.nodes[&4].status().role, AnyRole::Learner);
-        let (index, _) = c
-            .nodes
-            .get_mut(&l)
-            .unwrap()
-            .change_membership(add(4))
-            .unwrap();
-        c.drive(l);
+        let (index, _) = propose_change(&mut c, l, add(4));
         c.ticks(30);
         for n in c.nodes.values() {
             assert_eq!(n.voters(), &[1, 2, 3, 4], "seed {seed} node {}", n.id());
@@ -103,12 +105,7 @@ fn a_removed_leader_steps_down_and_the_rest_go_on() {
     for seed in 0..10 {
         let mut c = Cluster::new(4, seed, config);
         let l = settled_leader(&mut c);
-        c.nodes
-            .get_mut(&l)
-            .unwrap()
-            .change_membership(remove(l))
-            .unwrap();
-        c.drive(l);
+        propose_change(&mut c, l, remove(l));
         c.ticks(100);
         let rest: Vec<NodeId> = (1..=4).filter(|&n| n != l).collect();
         for &n in &rest {
@@ -203,12 +200,7 @@ fn a_restarted_node_replays_the_decided_changes_and_snapshots_record_their_own_m
     let l = settled_leader(&mut c);
     let before = c.nodes[&l].conf_state();
     assert_eq!(before.voters, vec![1, 2, 3]);
-    c.nodes
-        .get_mut(&l)
-        .unwrap()
-        .change_membership(add(4))
-        .unwrap();
-    c.drive(l);
+    propose_change(&mut c, l, add(4));
     c.ticks(30);
     assert_eq!(c.nodes[&l].voters(), &[1, 2, 3, 4]);
     assert_eq!(c.nodes[&l].conf_state().voters, vec![1, 2, 3, 4]);
@@ -295,12 +287,7 @@ fn a_voter_that_missed_its_promotion_still_counts_toward_an_election() {
     for seed in 0..10 {
         let mut c = Cluster::with_voters(5, &[1, 2, 3, 4], seed, config);
         let l = settled_leader(&mut c);
-        c.nodes
-            .get_mut(&l)
-            .unwrap()
-            .change_membership(add(5))
-            .unwrap();
-        c.drive(l);
+        propose_change(&mut c, l, add(5));
         // The leader appends the promotion once node 5 caught up; node 5
         // is cut off before the entry reaches it.
         assert!(until_voter(&mut c, l, 5, 300), "seed {seed}: no promotion");
@@ -371,5 +358,43 @@ fn a_node_holding_its_own_undecided_removal_still_counts_toward_an_election() {
             "seed {seed}"
         );
         assert_eq!(c.nodes[&l].status().role, AnyRole::Learner, "seed {seed}");
+    }
+}
+
+// A voter that missed the changes adding a node must still let that node
+// lead. Here node 4 is added and the leader removed while one voter is
+// cut off; then the one voter that knows everything goes down: the lagging
+// voter (which still counts the removed leader, not node 4) and node 4
+// are a majority of the new voters and must elect one of them.
+#[test]
+fn a_lagging_voter_and_a_node_added_behind_its_back_elect_a_leader() {
+    for seed in 0..10 {
+        let mut c = Cluster::with_voters(4, &[1, 2, 3], seed, config);
+        let l = settled_leader(&mut c);
+        let others: Vec<NodeId> = (1..=3).filter(|&n| n != l).collect();
+        let (steady, lagging) = (others[0], others[1]);
+        c.isolate(lagging);
+        propose_change(&mut c, l, add(4));
+        assert!(until_voter(&mut c, l, 4, 300), "seed {seed}: no promotion");
+        c.ticks(10);
+        propose_change(&mut c, l, remove(l));
+        c.ticks(100);
+        let mut new = [steady, lagging, 4];
+        new.sort_unstable();
+        assert_eq!(c.nodes[&4].voters(), &new[..], "seed {seed}");
+        assert!(!c.nodes[&lagging].voters().contains(&4), "seed {seed}");
+        c.heal();
+        c.isolate(steady);
+        c.ticks(400);
+        let next = leader_among(&c, &[lagging, 4])
+            .unwrap_or_else(|| panic!("seed {seed}: no leader among {lagging} and 4"));
+        assert!(c.propose(next, b"after"));
+        c.ticks(10);
+        assert_eq!(c.nodes[&lagging].voters(), &new[..], "seed {seed}");
+        assert_eq!(
+            c.nodes[&lagging].decided(),
+            c.nodes[&4].decided(),
+            "seed {seed}"
+        );
     }
 }
