@@ -50,7 +50,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             }
             Role::Follower => {
                 let window = u64::from(self.config.election_timeout_ticks);
-                let voter = self.voters.binary_search(&self.id()).is_ok();
+                let voter = self.is_voter(self.id());
                 if let Some(asked) = self.take_over_asked {
                     // The leader handed over: campaign as soon as no lease
                     // this node granted forbids it, within two timeouts.
@@ -87,7 +87,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             v.priority > self.config.priority
                 && v.connected
                 && !v.leader_alive
-                && self.voters.binary_search(p).is_ok()
+                && self.is_voter(*p)
                 && self
                     .heard
                     .get(p)
@@ -153,19 +153,22 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         })
     }
 
+    /// Heard, within an election timeout, enough voters to make a quorum
+    /// with itself (counted whatever its own role: connectivity, not
+    /// safety).
     fn hears_quorum(&self) -> bool {
         let window = u64::from(self.config.election_timeout_ticks);
-        let heard = self
-            .voters
-            .iter()
-            .filter(|&&p| p != self.id())
-            .filter(|p| {
-                self.heard
-                    .get(p)
-                    .is_some_and(|&t| self.now.saturating_sub(t) < window)
-            })
-            .count();
-        heard + 1 >= self.q1().max(self.q2())
+        let me = self.id();
+        let heard = |p: synod_protocol::NodeId| {
+            self.heard
+                .get(&p)
+                .is_some_and(|&t| self.now.saturating_sub(t) < window)
+        };
+        let count = |set: &[synod_protocol::NodeId]| {
+            set.iter().filter(|&&p| p != me && heard(p)).count() + 1
+        };
+        count(&self.voters) >= self.q1().max(self.q2())
+            && (self.outgoing.is_empty() || count(&self.outgoing) > self.outgoing.len() / 2)
     }
 
     /// Follows the highest leader ballot a connected peer heard recently
@@ -240,6 +243,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.reads.clear();
         self.lease.clear_leader();
         self.transfer = None;
+        self.promotion = None;
         if self.leader.node() == self.id() {
             self.leader = Ballot::ZERO;
         }
@@ -331,7 +335,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 },
             );
         }
-        if self.q1() == 1 {
+        let me = self.id();
+        if self.is_quorum(self.q1(), |p| p == me) {
             self.become_leader();
         }
     }

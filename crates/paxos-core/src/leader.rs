@@ -63,12 +63,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         match self.role {
             Role::Candidate => {
                 self.promises.insert(from, info);
-                let voters = self
-                    .promises
-                    .keys()
-                    .filter(|p| self.voters.binary_search(p).is_ok())
-                    .count();
-                if voters + 1 >= self.q1() {
+                let me = self.id();
+                if self.is_quorum(self.q1(), |p| p == me || self.promises.contains_key(&p)) {
                     self.become_leader();
                 }
                 Ok(())
@@ -111,15 +107,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.raise_decided(reported.max(self.decided).min(last));
         // The adopted log may hold a membership change: the promises must
         // form a phase-1 quorum of the voters it names.
-        let voters = promises
-            .keys()
-            .filter(|p| self.voters.binary_search(p).is_ok())
-            .count();
-        if !self.is_voter(self.id()) {
+        let me = self.id();
+        if !self.is_voter(me) {
             self.step_down();
             return;
         }
-        if voters + 1 < self.q1() {
+        if !self.is_quorum(self.q1(), |p| p == me || promises.contains_key(&p)) {
             // Wait for more promises (prepares go to the new voters with
             // the next beat); what was adopted stays adopted.
             self.promises = promises;
@@ -254,7 +247,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         pr.matched = pr.matched.max(last_index);
         pr.next = pr.next.max(last_index + 1);
         self.maybe_decide();
-        self.maybe_promote();
+        self.advance_membership();
         Ok(())
     }
 
@@ -284,19 +277,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// of this ballot (entries of earlier ballots are decided with it).
     pub(crate) fn maybe_decide(&mut self) {
         let last = self.last_index();
-        let mut matched: Vec<Index> = self
-            .voters
-            .iter()
-            .map(|&v| {
-                if v == self.id() {
-                    self.durable_through.min(last)
-                } else {
-                    self.progress.get(&v).map_or(0, |p| p.matched)
-                }
-            })
-            .collect();
-        matched.sort_unstable_by(|a, b| b.cmp(a));
-        let index = matched[self.q2() - 1];
+        let me = self.id();
+        let index = self.quorum_value(self.q2(), |v| {
+            if v == me {
+                self.durable_through.min(last)
+            } else {
+                self.progress.get(&v).map_or(0, |p| p.matched)
+            }
+        });
         if index > self.decided
             && index >= self.ballot_start
             && self.log.term(index) == Ok(self.promised.0)
@@ -361,6 +349,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// (resending what they have not acknowledged) and prepares to the
     /// rest.
     pub(crate) fn leader_heartbeat(&mut self) {
+        // Usually done as acceptances arrive; also here, for a decision
+        // that came from this leader's own write.
+        self.advance_membership();
         for i in 0..self.peers.len() {
             let p = self.peers[i];
             match self.progress.get_mut(&p) {

@@ -35,10 +35,12 @@
 //! - **Flexible quorums**: phase-1 and phase-2 quorum sizes configurable
 //!   and checked to intersect.
 //!
-//! - **Reconfiguration** in the same log, one voter at a time (so every
-//!   majority of the old voters meets every majority of the new), in
-//!   force from the moment a node holds the change, as in Raft; new nodes
-//!   join as learners and become voters once caught up (see
+//! - **Reconfiguration** in the same log, in force from the moment a node
+//!   holds the change, as in Raft: one voter directly (every majority of
+//!   the old voters meets every majority of the new), several at once
+//!   through a joint configuration in which both majorities must agree,
+//!   left by the leader once decided ([`PaxosNode::voters_outgoing`]);
+//!   new nodes join as learners and become voters once caught up (see
 //!   `docs/paxos.md`).
 
 #![forbid(unsafe_code)]

@@ -26,4 +26,8 @@ pub enum Mutation {
     /// ballot while the old leader still answers reads from its lease
     /// (stale reads).
     LeaseNotHonoured,
+    /// In a joint configuration, count quorums among the new voters only
+    /// (the outgoing voters lose their say early: a leader of the new
+    /// voters and one of the old can both decide).
+    JointCountsNewVotersOnly,
 }

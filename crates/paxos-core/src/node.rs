@@ -73,6 +73,9 @@ pub struct PaxosNode<S, R> {
     pub(crate) rng: R,
     /// Sorted; this node among them (or not, as a learner).
     pub(crate) voters: Vec<NodeId>,
+    /// While a joint configuration is in force (Raft §6): the voters
+    /// before it, sorted, a majority of which must agree too; else empty.
+    pub(crate) outgoing: Vec<NodeId>,
     /// Sorted, disjoint from the voters: receive the log, never vote.
     pub(crate) learners: Vec<NodeId>,
     /// Every other member (voters and learners), sorted.
@@ -80,8 +83,9 @@ pub struct PaxosNode<S, R> {
     /// The members from each change in the log on (the first: in force at
     /// the oldest index kept; the last: in force now).
     pub(crate) conf_history: Vec<(Index, crate::reconfig::Members)>,
-    /// As leader: the learner to make a voter once it is caught up.
-    pub(crate) promotion: Option<NodeId>,
+    /// As leader: the change proposed once the new nodes it makes voters,
+    /// learners for now, are caught up.
+    pub(crate) promotion: Option<synod_protocol::ConfChange>,
     /// The ballot promised (persisted as the hard state's term).
     pub(crate) promised: Ballot,
     pub(crate) role: Role,
@@ -160,12 +164,20 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         if voters
             .iter()
+            .chain(&members.outgoing)
             .chain(&members.learners)
             .any(|&v| v == 0 || v > MAX_NODE_ID)
         {
             return Err(Error::InvalidMembership("a voter id outside 1 to 2^24 - 1"));
         }
         config.check_quorums(voters.len())?;
+        if !members.outgoing.is_empty()
+            && (config.phase1_quorum.is_some() || config.phase2_quorum.is_some())
+        {
+            return Err(Error::InvalidMembership(
+                "a joint configuration needs majority quorums (phase quorum sizes are set)",
+            ));
+        }
         let snapshot_index = storage.snapshot_meta(0).map_or(0, |(meta, _)| meta.index);
         let log = Log::new(storage)?;
         let last = log.last_index()?;
@@ -187,6 +199,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             log,
             rng,
             voters,
+            outgoing: Vec::new(),
             learners: Vec::new(),
             peers,
             conf_history: vec![(snapshot_index, members.clone())],
@@ -274,6 +287,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         &self.voters
     }
 
+    /// While a joint configuration is in force (a change of several voters
+    /// at once, not yet left): the voters before it, a majority of which
+    /// must agree too. Empty otherwise. Sorted.
+    #[must_use]
+    pub fn voters_outgoing(&self) -> &[NodeId] {
+        &self.outgoing
+    }
+
     /// The learners in force now, sorted.
     #[must_use]
     pub fn learners(&self) -> &[NodeId] {
@@ -309,6 +330,45 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.config
             .phase2_quorum
             .unwrap_or(self.voters.len() / 2 + 1)
+    }
+
+    /// Whether the voters `has` picks form a quorum of size `q` (`q1` or
+    /// `q2`); while a joint configuration is in force, they must also be a
+    /// majority of the outgoing voters (Raft §6: both configurations
+    /// agree).
+    pub(crate) fn is_quorum(&self, q: usize, has: impl Fn(NodeId) -> bool) -> bool {
+        let count = |set: &[NodeId]| set.iter().filter(|&&v| has(v)).count();
+        count(&self.voters) >= q
+            && (self.joint_ignored() || count(&self.outgoing) > self.outgoing.len() / 2)
+    }
+
+    /// The highest value a quorum of size `q` (as for
+    /// [`PaxosNode::is_quorum`]) has each reached, `of` giving each
+    /// voter's: the q-th highest among the voters and, while joint, at most
+    /// the majority-th highest among the outgoing voters.
+    pub(crate) fn quorum_value(&self, q: usize, of: impl Fn(NodeId) -> u64) -> u64 {
+        let kth_highest = |set: &[NodeId], k: usize| {
+            let mut values: Vec<u64> = set.iter().map(|&v| of(v)).collect();
+            values.sort_unstable_by(|a, b| b.cmp(a));
+            k.checked_sub(1)
+                .and_then(|i| values.get(i).copied())
+                .unwrap_or(0)
+        };
+        let value = kth_highest(&self.voters, q);
+        if self.joint_ignored() {
+            return value;
+        }
+        value.min(kth_highest(&self.outgoing, self.outgoing.len() / 2 + 1))
+    }
+
+    /// No joint configuration is in force (or a planted mutation ignores
+    /// the outgoing voters).
+    fn joint_ignored(&self) -> bool {
+        #[cfg(feature = "mutations")]
+        if self.mutated(crate::mutation::Mutation::JointCountsNewVotersOnly) {
+            return true;
+        }
+        self.outgoing.is_empty()
     }
 
     pub(crate) fn last_index(&self) -> Index {
@@ -583,7 +643,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             index = self.decided;
         }
         let id = self.reads.start(index);
-        if self.q2() == 1 || (self.config.lease_reads && self.lease.leader_holds(self.now)) {
+        let me = self.id();
+        let alone = self.is_quorum(self.q2(), |p| p == me);
+        if alone || (self.config.lease_reads && self.lease.leader_holds(self.now)) {
             self.reads.confirm_all();
         } else {
             self.appends_due = true;

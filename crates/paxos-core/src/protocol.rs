@@ -101,7 +101,7 @@ where
         let role = match self.role {
             Role::Leader => AnyRole::Leader,
             Role::Candidate => AnyRole::Candidate,
-            Role::Follower if self.voters.binary_search(&self.id()).is_ok() => AnyRole::Follower,
+            Role::Follower if self.is_voter(self.id()) => AnyRole::Follower,
             Role::Follower => AnyRole::Learner,
         };
         let leader = match self.role {

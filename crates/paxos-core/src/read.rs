@@ -111,19 +111,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         let acked = self.reads.acks.entry(from).or_insert(0);
         *acked = (*acked).max(seq);
-        let mut rounds: Vec<u64> = self
-            .voters
-            .iter()
-            .map(|&v| {
-                if v == self.id() {
-                    self.reads.sent
-                } else {
-                    self.reads.acks.get(&v).copied().unwrap_or(0)
-                }
-            })
-            .collect();
-        rounds.sort_unstable_by(|a, b| b.cmp(a));
-        let confirmed = rounds[self.q2() - 1];
+        let me = self.id();
+        let confirmed = self.quorum_value(self.q2(), |v| {
+            if v == me {
+                self.reads.sent
+            } else {
+                self.reads.acks.get(&v).copied().unwrap_or(0)
+            }
+        });
         self.reads.confirm_through(confirmed);
         if self.config.lease_reads {
             let ticks = u64::from(

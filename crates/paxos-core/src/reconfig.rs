@@ -1,30 +1,35 @@
 //! Reconfiguration in the same log: membership changes are entries
-//! (`Payload::ConfChange`), one voter added or removed by each, as Raft's
-//! single-server changes (thesis §4.1), so every majority of the old voters
-//! meets every majority of the new. As in Raft, a node uses the latest
-//! change in its log from the moment it holds it, decided or not (and the
-//! one before again if that entry is replaced): then a candidate's own log
-//! names the voters it must win, and after adopting a log with a newer
-//! change it counts its promises again among the new voters. (Taking
-//! effect only when decided is not safe with lazily learned decisions: a
-//! node two changes behind would count a quorum of voters no longer
-//! current; the simulator found it, safety seed 1003646 and four others
-//! in 20,000.) A new change is taken only once the previous one is decided
-//! and the leader has decided an entry of its own ballot (the fix to the
-//! single-server bug reported on raft-dev in 2015). Flexible quorum sizes
-//! are fixed numbers, not majorities, so a cluster configured with them
-//! refuses membership changes.
+//! (`Payload::ConfChange`). A change that alters one voter at most applies
+//! directly, as Raft's single-server changes (thesis §4.1): every majority
+//! of the old voters meets every majority of the new. A change of several
+//! voters at once passes through a joint configuration (Raft §6): while
+//! it is in force, phase 1, phase 2, read rounds and leases need a
+//! majority of the new voters *and* a majority of the old, and the leader
+//! leaves it with an empty change once it is decided. As in Raft, a node
+//! uses the latest change in its log from the moment it holds it, decided
+//! or not (and the one before again if that entry is replaced): then a
+//! candidate's own log names the voters it must win, and after adopting a
+//! log with a newer change it counts its promises again among the new
+//! voters. (Taking effect only when decided is not safe with lazily
+//! learned decisions: a node two changes behind would count a quorum of
+//! voters no longer current; the simulator found it, safety seed 1003646
+//! and four others in 20,000.) A new change is taken only once the
+//! previous one is decided and the leader has decided an entry of its own
+//! ballot (the fix to the single-server bug reported on raft-dev in 2015).
+//! Flexible quorum sizes are fixed numbers, not majorities, so a cluster
+//! configured with them refuses membership changes.
 //!
-//! A change that only adds or removes learners never touches a quorum. A
-//! new node joins as a learner: `change_membership` with `AddVoter` for a
-//! node that is not a member first proposes it as a learner, and the
-//! leader proposes the change that makes it a voter once that is decided
-//! and the learner holds every decided entry. A leader that removes itself
-//! leads until the change is decided (not counting itself), tells the
-//! acceptors, and steps down.
+//! A change that only adds or removes learners never touches a quorum. New
+//! nodes join as learners: a change that makes voters of nodes that are
+//! not members first proposes them as learners, and the leader proposes
+//! the change itself once that is decided and they hold every decided
+//! entry. A leader that removes itself leads until the change is decided
+//! (not counting itself; through the joint configuration, until it is
+//! left), tells the acceptors, and steps down.
 //!
 //! A snapshot records the members in force at its own index
-//! (`conf_state`), so a restarted node replays the changes after it.
+//! (`conf_state`, the outgoing voters of a joint configuration included),
+//! so a restarted node replays the changes after it.
 
 use synod_protocol::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, Index, NodeId, Payload, Storage,
@@ -35,41 +40,82 @@ use crate::error::Error;
 use crate::leader::ProposeError;
 use crate::node::{PaxosNode, Role};
 
-/// Voters and learners, sorted, disjoint.
+/// Voters and learners, sorted, disjoint; in a joint configuration also
+/// the outgoing voters, which must agree too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Members {
     pub(crate) voters: Vec<NodeId>,
+    /// The voters before a change of several: non-empty only while the
+    /// joint configuration is in force.
+    pub(crate) outgoing: Vec<NodeId>,
     pub(crate) learners: Vec<NodeId>,
 }
 
 impl Members {
     pub(crate) fn from_conf_state(cs: &ConfState) -> Self {
-        let mut voters = cs.voters.clone();
-        voters.sort_unstable();
-        voters.dedup();
-        let mut learners: Vec<NodeId> = cs
-            .learners
-            .iter()
-            .copied()
-            .filter(|l| voters.binary_search(l).is_err())
+        let sorted = |list: &[NodeId]| {
+            let mut list = list.to_vec();
+            list.sort_unstable();
+            list.dedup();
+            list
+        };
+        let voters = sorted(&cs.voters);
+        let outgoing = sorted(&cs.voters_outgoing);
+        let learners = sorted(&cs.learners)
+            .into_iter()
+            .filter(|l| voters.binary_search(l).is_err() && outgoing.binary_search(l).is_err())
             .collect();
-        learners.sort_unstable();
-        learners.dedup();
-        Self { voters, learners }
+        Self {
+            voters,
+            outgoing,
+            learners,
+        }
     }
 
+    /// A voter of the configuration in force (the new or, while joint, the
+    /// outgoing one).
     fn is_voter(&self, id: NodeId) -> bool {
-        self.voters.binary_search(&id).is_ok()
+        self.voters.binary_search(&id).is_ok() || self.outgoing.binary_search(&id).is_ok()
+    }
+
+    /// Voters added or removed going from these members to `next`.
+    fn voters_changed(&self, next: &Self) -> usize {
+        let added = next
+            .voters
+            .iter()
+            .filter(|v| self.voters.binary_search(v).is_err())
+            .count();
+        let removed = self
+            .voters
+            .iter()
+            .filter(|v| next.voters.binary_search(v).is_err())
+            .count();
+        added + removed
     }
 
     fn is_learner(&self, id: NodeId) -> bool {
         self.learners.binary_search(&id).is_ok()
     }
 
-    /// The members after `cc`, or why it is invalid against these.
+    fn is_member(&self, id: NodeId) -> bool {
+        self.is_voter(id) || self.is_learner(id)
+    }
+
+    /// The members after `cc`, or why it is invalid against these. An
+    /// empty change leaves a joint configuration; a change of several
+    /// voters enters one.
     pub(crate) fn apply(&self, cc: &ConfChange) -> Result<Self, &'static str> {
         if cc.changes.is_empty() {
-            return Err("no changes");
+            if self.outgoing.is_empty() {
+                return Err("no changes");
+            }
+            return Ok(Self {
+                outgoing: Vec::new(),
+                ..self.clone()
+            });
+        }
+        if !self.outgoing.is_empty() {
+            return Err("a joint configuration is in force (its leader leaves it first)");
         }
         let mut next = self.clone();
         for &ConfChangeSingle { kind, node } in &cc.changes {
@@ -111,14 +157,19 @@ impl Members {
         if next.voters.is_empty() {
             return Err("no voters left");
         }
+        if self.voters_changed(&next) > 1 {
+            // Raft §6: the old voters keep a say until the joint
+            // configuration is left.
+            next.outgoing = self.voters.clone();
+        }
         Ok(next)
     }
 
     pub(crate) fn to_conf_state(&self) -> ConfState {
         ConfState {
             voters: self.voters.clone(),
+            voters_outgoing: self.outgoing.clone(),
             learners: self.learners.clone(),
-            ..ConfState::default()
         }
     }
 }
@@ -129,17 +180,24 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     pub(crate) fn members(&self) -> Members {
         Members {
             voters: self.voters.clone(),
+            outgoing: self.outgoing.clone(),
             learners: self.learners.clone(),
         }
     }
 
     /// Whether `id` may send this node messages.
     pub(crate) fn is_member(&self, id: NodeId) -> bool {
-        self.voters.binary_search(&id).is_ok() || self.learners.binary_search(&id).is_ok()
+        self.is_voter(id) || self.learners.binary_search(&id).is_ok()
     }
 
+    /// A voter of the configuration in force: the new voters or, while a
+    /// joint configuration is, the outgoing ones.
     pub(crate) fn is_voter(&self, id: NodeId) -> bool {
-        self.voters.binary_search(&id).is_ok()
+        self.voters.binary_search(&id).is_ok() || self.outgoing.binary_search(&id).is_ok()
+    }
+
+    fn is_learner(&self, id: NodeId) -> bool {
+        self.learners.binary_search(&id).is_ok()
     }
 
     /// Sets the members (and the peers: every other member).
@@ -148,18 +206,18 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let mut peers: Vec<NodeId> = m
             .voters
             .iter()
+            .chain(&m.outgoing)
             .chain(&m.learners)
             .copied()
             .filter(|&p| p != me)
             .collect();
         peers.sort_unstable();
-        self.peers = peers;
+        peers.dedup();
         self.voters = m.voters;
+        self.outgoing = m.outgoing;
         self.learners = m.learners;
-        let members = (self.voters.clone(), self.learners.clone());
-        self.progress.retain(|p, _| {
-            members.0.binary_search(p).is_ok() || members.1.binary_search(p).is_ok()
-        });
+        self.progress.retain(|p, _| peers.binary_search(p).is_ok());
+        self.peers = peers;
     }
 
     /// The membership changes among `entries` (just appended after any
@@ -231,18 +289,22 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             .map_or_else(|| self.members(), |(_, m)| m.clone())
     }
 
-    /// Proposes a membership change as leader. `AddVoter` for a node that
-    /// is not a member proposes it as a learner first; the leader makes it
-    /// a voter once that is decided and the learner holds every decided
-    /// entry. Returns the index and term of the entry appended.
+    /// Proposes a membership change as leader. Nodes the change makes
+    /// voters that are not members are proposed as learners first; the
+    /// leader proposes the change itself once that is decided and they
+    /// hold every decided entry. A change of several voters enters a joint
+    /// configuration, which the leader leaves on its own once it is
+    /// decided (an empty change leaves it too). Returns the index and term
+    /// of the entry appended.
     ///
     /// # Errors
     /// [`ProposeError::NotLeader`], [`ProposeError::Transferring`], or
-    /// [`ProposeError::Membership`] when another change is in progress,
-    /// this leader has not decided an entry of its ballot yet, phase
-    /// quorum sizes are configured, or the change is invalid (empty, a node
-    /// id out of range, no voters left, demoting a voter, more than one
-    /// voter changed, a new node made a voter without being a learner).
+    /// [`ProposeError::Membership`] when another change is in progress (a
+    /// joint configuration not yet left included), this leader has not
+    /// decided an entry of its ballot yet, phase quorum sizes are
+    /// configured, or the change is invalid (empty outside a joint
+    /// configuration, a node id out of range, no voters left, demoting a
+    /// voter, adding a member again, removing a non-member).
     pub fn change_membership(&mut self, cc: ConfChange) -> Result<(Index, u64), ProposeError> {
         self.check_can_propose()?;
         let refuse = |why| Err(ProposeError::Membership(why));
@@ -256,49 +318,37 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return refuse("this leader has not decided an entry of its ballot yet");
         }
         let current = self.members();
-        if let [
-            ConfChangeSingle {
-                kind: ConfChangeKind::AddVoter,
-                node,
-            },
-        ] = cc.changes[..]
-            && !current.is_voter(node)
-            && !current.is_learner(node)
-        {
-            // A new node joins as a learner and catches up first.
-            let learner = ConfChange::single(ConfChangeKind::AddLearner, node);
-            if let Err(why) = current.apply(&learner) {
-                return refuse(why);
-            }
-            let at = self.append_own(Payload::ConfChange(learner));
-            self.promotion = Some(node);
-            return Ok(at);
-        }
-        let next = match current.apply(&cc) {
-            Ok(next) => next,
-            Err(why) => return refuse(why),
-        };
-        let joins_as_voter = next
-            .voters
+        let mut joining: Vec<NodeId> = cc
+            .changes
             .iter()
-            .any(|v| !current.is_voter(*v) && !current.is_learner(*v));
-        if joins_as_voter {
-            return refuse("new nodes join as learners first (add one voter at a time)");
+            .filter(|c| c.kind == ConfChangeKind::AddVoter && !current.is_member(c.node))
+            .map(|c| c.node)
+            .collect();
+        joining.sort_unstable();
+        joining.dedup();
+        if joining.is_empty() {
+            return match current.apply(&cc) {
+                Ok(_) => Ok(self.append_own(Payload::ConfChange(cc))),
+                Err(why) => refuse(why),
+            };
         }
-        let changed = next
-            .voters
-            .iter()
-            .filter(|v| !current.is_voter(**v))
-            .count()
-            + current
-                .voters
+        // New nodes join as learners and catch up first; the whole change
+        // must be valid once they are.
+        let learners = ConfChange {
+            changes: joining
                 .iter()
-                .filter(|v| next.voters.binary_search(v).is_err())
-                .count();
-        if changed > 1 {
-            return refuse("one voter at a time");
+                .map(|&node| ConfChangeSingle {
+                    kind: ConfChangeKind::AddLearner,
+                    node,
+                })
+                .collect(),
+        };
+        if let Err(why) = current.apply(&learners).and_then(|m| m.apply(&cc)) {
+            return refuse(why);
         }
-        Ok(self.append_own(Payload::ConfChange(cc)))
+        let at = self.append_own(Payload::ConfChange(learners));
+        self.promotion = Some(cc);
+        Ok(at)
     }
 
     /// Appends an entry of this leader's ballot; its index and term.
@@ -313,27 +363,41 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         (index, self.promised.0)
     }
 
-    /// As leader: the learner being added becomes a voter once its
-    /// learner entry is decided and it holds every decided entry.
-    pub(crate) fn maybe_promote(&mut self) {
-        let Some(node) = self.promotion else {
+    /// As leader, once the last change is decided: leaves a joint
+    /// configuration (Raft §6), or proposes the change waiting for its new
+    /// learners once each holds every decided entry.
+    pub(crate) fn advance_membership(&mut self) {
+        if self.role != Role::Leader {
+            self.promotion = None; // leadership lost
+            return;
+        }
+        if self.change_pending() || self.transfer.is_some() || self.decided < self.ballot_start {
+            return;
+        }
+        if !self.outgoing.is_empty() {
+            self.append_own(Payload::ConfChange(ConfChange {
+                changes: Vec::new(),
+            }));
+            return;
+        }
+        let Some(cc) = &self.promotion else {
             return;
         };
-        if self.role != Role::Leader || !self.learners.contains(&node) {
-            self.promotion = None; // leadership lost, or removed meanwhile
+        if self.members().apply(cc).is_err() {
+            self.promotion = None; // a learner removed meanwhile
             return;
         }
-        if self.change_pending() || self.transfer.is_some() {
-            return;
-        }
-        let caught_up = self
-            .progress
-            .get(&node)
-            .is_some_and(|p| p.matched >= self.decided);
-        if caught_up {
-            self.promotion = None;
-            let promote = ConfChange::single(ConfChangeKind::AddVoter, node);
-            self.append_own(Payload::ConfChange(promote));
+        let caught_up = cc
+            .changes
+            .iter()
+            .filter(|c| c.kind == ConfChangeKind::AddVoter && self.is_learner(c.node))
+            .all(|c| {
+                self.progress
+                    .get(&c.node)
+                    .is_some_and(|p| p.matched >= self.decided)
+            });
+        if caught_up && let Some(cc) = self.promotion.take() {
+            self.append_own(Payload::ConfChange(cc));
         }
     }
 

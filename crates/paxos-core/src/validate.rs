@@ -58,8 +58,16 @@ fn suffix_malformation(ballot: Term, suffix: &Suffix) -> Option<&'static str> {
         let cs = &s.meta.conf_state;
         let bad_id = |&id: &u64| id == 0 || id > crate::ballot::MAX_NODE_ID;
         if cs.voters.is_empty()
-            || cs.voters.iter().chain(&cs.learners).any(bad_id)
-            || cs.learners.iter().any(|l| cs.voters.contains(l))
+            || cs
+                .voters
+                .iter()
+                .chain(&cs.voters_outgoing)
+                .chain(&cs.learners)
+                .any(bad_id)
+            || cs
+                .learners
+                .iter()
+                .any(|l| cs.voters.contains(l) || cs.voters_outgoing.contains(l))
         {
             return Some("snapshot whose membership no node could start from");
         }

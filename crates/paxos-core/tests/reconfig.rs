@@ -1,12 +1,16 @@
-//! Reconfiguration: membership changes are entries that take effect when
-//! decided, one voter at a time, one change at a time, only once the
-//! leader decided an entry of its own ballot; a new node joins as a
-//! learner and is made a voter once it holds every decided entry; a
-//! removed leader steps down; a restarted node replays the decided changes
-//! after its snapshot; a snapshot records the members at its own index.
+//! Reconfiguration: membership changes are entries in force from the moment
+//! a node holds them, one change at a time, only once the leader decided an
+//! entry of its own ballot; a change of several voters passes through a
+//! joint configuration in which both majorities must agree, left by the
+//! leader once decided; new nodes join as learners and are made voters
+//! once they hold every decided entry; a removed leader steps down; a
+//! restarted node replays the changes after its snapshot; a snapshot
+//! records the members at its own index.
 
 mod support;
 
+use ConfChangeKind::{AddLearner, AddVoter, Remove};
+use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use support::Cluster;
@@ -28,6 +32,16 @@ fn add(node: NodeId) -> ConfChange {
 
 fn remove(node: NodeId) -> ConfChange {
     ConfChange::single(ConfChangeKind::Remove, node)
+}
+
+/// One change of several nodes.
+fn changes_of(list: &[(ConfChangeKind, NodeId)]) -> ConfChange {
+    ConfChange {
+        changes: list
+            .iter()
+            .map(|&(kind, node)| ConfChangeSingle { kind, node })
+            .collect(),
+    }
 }
 
 /// The membership changes in node `id`'s log, in order.
@@ -157,19 +171,14 @@ fn changes_are_refused_when_they_cannot_be_made_safely() {
         refused(n.change_membership(add(MAX_NODE_ID + 1))),
         "id out of range"
     );
-    let two = ConfChange {
-        changes: vec![
-            ConfChangeSingle {
-                kind: ConfChangeKind::Remove,
-                node: 1,
-            },
-            ConfChangeSingle {
-                kind: ConfChangeKind::Remove,
-                node: 2,
-            },
-        ],
-    };
-    assert!(refused(n.change_membership(two)), "two voters at once");
+    assert!(
+        refused(n.change_membership(changes_of(&[(Remove, 1), (Remove, 2), (Remove, 3)]))),
+        "no voters left"
+    );
+    assert!(
+        refused(n.change_membership(changes_of(&[(AddVoter, 7), (AddLearner, 7)]))),
+        "a joining voter demoted in the same change"
+    );
     // One at a time: a second change waits for the first to be decided.
     n.change_membership(ConfChange::single(ConfChangeKind::AddLearner, 7))
         .unwrap();
@@ -397,4 +406,243 @@ fn a_lagging_voter_and_a_node_added_behind_its_back_elect_a_leader() {
             "seed {seed}"
         );
     }
+}
+
+// Joint consensus (Raft §6, here in the Paxos log): a change of several
+// voters at once is in force from the moment a node holds it, and until
+// the leader leaves it with an empty change, every quorum needs a
+// majority of the new voters and one of the old.
+
+/// The voters of `[1, 2, 3]` other than `l`.
+fn old_voters_but(l: NodeId) -> Vec<NodeId> {
+    [1, 2, 3].into_iter().filter(|&n| n != l).collect()
+}
+
+#[test]
+fn several_voters_change_at_once_through_a_joint_configuration() {
+    for seed in 0..10 {
+        let mut c = Cluster::with_voters(5, &[1, 2, 3], seed, config);
+        let l = settled_leader(&mut c);
+        assert!(c.propose(l, b"before"));
+        let gone = old_voters_but(l);
+        let cc = changes_of(&[
+            (AddVoter, 4),
+            (AddVoter, 5),
+            (Remove, gone[0]),
+            (Remove, gone[1]),
+        ]);
+        propose_change(&mut c, l, cc.clone());
+        c.ticks(60);
+        let mut want = [l, 4, 5];
+        want.sort_unstable();
+        for id in [l, 4, 5] {
+            let n = &c.nodes[&id];
+            assert_eq!(n.voters(), &want[..], "seed {seed} node {id}");
+            assert!(n.voters_outgoing().is_empty(), "seed {seed}: left");
+            assert!(n.learners().is_empty(), "seed {seed}");
+        }
+        // The new nodes as learners first, then the change (entering the
+        // joint configuration), then the leader's empty change leaving it.
+        assert_eq!(
+            changes(&c, l),
+            vec![
+                changes_of(&[(AddLearner, 4), (AddLearner, 5)]),
+                cc,
+                ConfChange::default()
+            ],
+            "seed {seed}"
+        );
+        // The removed voters have no say any more.
+        for &g in &gone {
+            c.isolate(g);
+        }
+        assert_eq!(c.nodes[&l].role(), Role::Leader, "seed {seed}");
+        assert!(c.propose(l, b"after"));
+        c.ticks(5);
+        let d = c.nodes[&l].decided();
+        assert_eq!(c.term(l, d), c.term(4, d), "seed {seed}");
+        assert!(
+            [4, 5].iter().all(|n| c.nodes[n].decided() == d),
+            "seed {seed}"
+        );
+    }
+}
+
+/// Enters the joint configuration `{1, 2, 3} -> {l, 4, 5}` (4 and 5
+/// already learners) while the leader `l` is cut off from the two other
+/// old voters, and ticks less than an election timeout. Returns the
+/// cluster, the leader and the joint entry's index.
+fn joint_change_without_the_old_majority(
+    seed: u64,
+    config: impl Fn(NodeId) -> Config,
+) -> (Cluster, NodeId, Index) {
+    let mut c = Cluster::with_voters(5, &[1, 2, 3], seed, config);
+    let l = settled_leader(&mut c);
+    propose_change(&mut c, l, changes_of(&[(AddLearner, 4), (AddLearner, 5)]));
+    c.ticks(10);
+    assert_eq!(c.nodes[&l].learners(), &[4, 5], "seed {seed}");
+    let old = old_voters_but(l);
+    for &o in &old {
+        c.cut.insert((l, o));
+        c.cut.insert((o, l));
+    }
+    let cc = changes_of(&[
+        (AddVoter, 4),
+        (AddVoter, 5),
+        (Remove, old[0]),
+        (Remove, old[1]),
+    ]);
+    let (index, _) = propose_change(&mut c, l, cc);
+    c.ticks(3);
+    (c, l, index)
+}
+
+#[test]
+fn a_joint_configuration_needs_the_old_majority_too() {
+    for seed in 0..10 {
+        let (mut c, l, index) = joint_change_without_the_old_majority(seed, config);
+        // In force on the leader and on the new voters, which accepted it:
+        // a majority of the new voters, but only one of the old.
+        for id in [l, 4, 5] {
+            assert_eq!(c.nodes[&id].voters_outgoing(), &[1, 2, 3], "seed {seed}");
+            assert!(c.term(id, index).is_some(), "seed {seed}");
+        }
+        assert!(
+            c.nodes[&l].decided() < index,
+            "seed {seed}: decided without a majority of the old voters"
+        );
+        // A read needs both majorities too: not confirmed by the new.
+        let rid = c.nodes.get_mut(&l).unwrap().read_index().expect("leads");
+        c.drive(l);
+        c.ticks(3);
+        assert!(
+            !c.answered.iter().any(|&(n, r, _)| n == l && r == rid),
+            "seed {seed}: a read confirmed without the old voters"
+        );
+        // Healed, the cluster settles on one log and one configuration.
+        c.heal();
+        c.ticks(150);
+        let leader = c.leader().expect("a leader after healing");
+        assert!(c.propose(leader, b"healed"));
+        c.ticks(10);
+        let voters = c.nodes[&leader].voters().to_vec();
+        let d = c.nodes[&leader].decided();
+        for &id in &voters {
+            let n = &c.nodes[&id];
+            assert_eq!(n.voters(), &voters[..], "seed {seed} node {id}");
+            assert!(n.voters_outgoing().is_empty(), "seed {seed} node {id}");
+            assert_eq!(n.decided(), d, "seed {seed} node {id}");
+            for i in 1..=d {
+                assert_eq!(c.term(id, i), c.term(leader, i), "seed {seed} index {i}");
+            }
+        }
+    }
+}
+
+// Teeth for the test above: the planted mutant that counts quorums among
+// the new voters only decides the joint entry with `{l, 4, 5}`, while the
+// old voters, a majority of the old configuration, could elect and decide
+// without it.
+#[cfg(feature = "mutations")]
+#[test]
+fn the_mutant_that_ignores_the_old_voters_decides_without_them() {
+    use synod_paxos_core::mutation::Mutation;
+    let mutant = |id| Config {
+        mutation: Some(Mutation::JointCountsNewVotersOnly),
+        ..config(id)
+    };
+    for seed in 0..10 {
+        let (c, l, index) = joint_change_without_the_old_majority(seed, mutant);
+        assert!(c.nodes[&l].decided() >= index, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_leader_removed_by_a_joint_change_leads_until_it_is_left() {
+    for seed in 0..10 {
+        let mut c = Cluster::with_voters(5, &[1, 2, 3], seed, config);
+        let l = settled_leader(&mut c);
+        let stays = old_voters_but(l)[0];
+        let other = old_voters_but(l)[1];
+        let cc = changes_of(&[(AddVoter, 4), (AddVoter, 5), (Remove, l), (Remove, other)]);
+        propose_change(&mut c, l, cc);
+        c.ticks(100);
+        let mut want = vec![stays, 4, 5];
+        want.sort_unstable();
+        for &id in &want {
+            assert_eq!(c.nodes[&id].voters(), &want[..], "seed {seed} node {id}");
+            assert!(c.nodes[&id].voters_outgoing().is_empty(), "seed {seed}");
+        }
+        // The leave entry is the old leader's: it led through the joint
+        // configuration, then stepped down once the leave was decided.
+        let left = changes(&c, stays);
+        assert_eq!(left.last(), Some(&ConfChange::default()), "seed {seed}");
+        assert_eq!(c.nodes[&l].role(), Role::Follower, "seed {seed}");
+        let next = leader_among(&c, &want).expect("a leader among the new voters");
+        assert!(c.propose(next, b"after"));
+        c.ticks(5);
+        let d = c.nodes[&next].decided();
+        assert!(
+            want.iter().all(|n| c.nodes[n].decided() == d),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn changes_wait_while_a_joint_configuration_is_in_force() {
+    let (mut c, l, _) = joint_change_without_the_old_majority(1, config);
+    let n = c.nodes.get_mut(&l).unwrap();
+    // Undecided: another change waits.
+    assert!(matches!(
+        n.change_membership(ConfChange::single(AddLearner, 7)),
+        Err(ProposeError::Membership(_))
+    ));
+    c.heal();
+    c.ticks(150);
+    // Whatever came of it, the cluster takes changes again once settled.
+    let leader = c.leader().expect("a leader");
+    c.ticks(5);
+    let n = c.nodes.get_mut(&leader).unwrap();
+    assert!(n.voters_outgoing().is_empty());
+    n.change_membership(ConfChange::single(AddLearner, 7))
+        .unwrap();
+}
+
+#[test]
+fn a_node_restarted_from_a_joint_snapshot_counts_both_majorities() {
+    // Voters {3, 4} coming in, {1, 2} going out, as a snapshot records it.
+    let conf_state = ConfState {
+        voters: vec![3, 4],
+        voters_outgoing: vec![1, 2],
+        learners: vec![],
+    };
+    let mut storage = MemStorage::bootstrap(&[1, 2]);
+    storage
+        .apply_snapshot(Snapshot {
+            meta: SnapshotMeta {
+                index: 5,
+                term: 1,
+                conf_state: conf_state.clone(),
+            },
+            data: Bytes::from_static(b"state"),
+        })
+        .unwrap();
+    let n = PaxosNode::new(config(3), storage.clone(), StdRng::seed_from_u64(1)).unwrap();
+    assert_eq!(n.voters(), &[3, 4]);
+    assert_eq!(n.voters_outgoing(), &[1, 2]);
+    assert_eq!(n.conf_state(), conf_state);
+    // The old voters are voters still: node 1 may campaign.
+    let one = PaxosNode::new(config(1), storage.clone(), StdRng::seed_from_u64(2)).unwrap();
+    assert_eq!(one.status().role, AnyRole::Follower);
+    // Flexible quorum sizes cannot count a joint configuration.
+    let fixed = Config {
+        phase1_quorum: Some(2),
+        phase2_quorum: Some(1),
+        ..config(3)
+    };
+    assert!(matches!(
+        PaxosNode::new(fixed, storage, StdRng::seed_from_u64(3)),
+        Err(Error::InvalidMembership(_))
+    ));
 }
