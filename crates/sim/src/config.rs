@@ -51,6 +51,10 @@ pub struct SimConfig<O = RaftOptions> {
     /// Per tick: the leader proposes a membership change (removing a voter
     /// while at least 4 remain, or adding a removed node back).
     pub reconfigure: f64,
+    /// The share of those changes that replace a voter by a node outside
+    /// in one change: two voters changed at once, so the protocol passes
+    /// through a joint configuration (Raft §6) it must leave again.
+    pub joint_changes: f64,
     /// Per node per tick: the node snapshots its state machine and compacts
     /// its log (keeping a short tail), so lagging nodes need snapshots.
     pub compact: f64,
@@ -89,6 +93,7 @@ impl<O> SimConfig<O> {
             check_budget: self.check_budget,
             sync_probability: self.sync_probability,
             reconfigure: self.reconfigure,
+            joint_changes: self.joint_changes,
             compact: self.compact,
             record_events: self.record_events,
             read_index: self.read_index,
@@ -152,6 +157,7 @@ impl SimConfig {
             check_budget: 5_000_000,
             compact: 0.01,
             reconfigure: 0.005,
+            joint_changes: 0.3,
             record_events: false,
             // Seeds cover all four protocol variants: classic Raft (where
             // split votes are common) and each optimisation.
@@ -249,6 +255,10 @@ impl SimConfig {
             // No compaction: the vote-before-persist bug needs long logs of
             // unsynced votes, and the safety profile covers snapshots.
             compact: 0.0,
+            // Single-voter changes only: the mutants this profile must
+            // find were found with them (the safety profile covers joint
+            // configurations).
+            joint_changes: 0.0,
             // Seeds vary how slow the disk is and how big appends are:
             // different bugs need different interleavings.
             sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
@@ -286,6 +296,12 @@ impl<O> SimConfig<O> {
             return Err(SimError::InvalidProbability {
                 field: "reconfigure",
                 value: self.reconfigure,
+            });
+        }
+        if !(0.0..=1.0).contains(&self.joint_changes) {
+            return Err(SimError::InvalidProbability {
+                field: "joint_changes",
+                value: self.joint_changes,
             });
         }
         if !(0.0..=1.0).contains(&self.compact) {

@@ -6,8 +6,8 @@ use std::fmt::Debug;
 
 use rand::rngs::StdRng;
 use synod_protocol::{
-    ConfChange, ConfChangeKind, Entry, MemStorage, Payload, Proposed as Taken, Protocol, Refusal,
-    Role, Storage, Write,
+    ConfChange, ConfChangeKind, ConfChangeSingle, Entry, MemStorage, Payload, Proposed as Taken,
+    Protocol, Refusal, Role, Storage, Write,
 };
 
 use crate::config::SimConfig;
@@ -247,6 +247,18 @@ where
         let change = match change {
             MembershipChange::Add(id) => ConfChange::single(ConfChangeKind::AddVoter, id),
             MembershipChange::Remove(id) => ConfChange::single(ConfChangeKind::Remove, id),
+            MembershipChange::Replace { remove, add } => ConfChange {
+                changes: vec![
+                    ConfChangeSingle {
+                        kind: ConfChangeKind::AddVoter,
+                        node: add,
+                    },
+                    ConfChangeSingle {
+                        kind: ConfChangeKind::Remove,
+                        node: remove,
+                    },
+                ],
+            },
         };
         self.0.change_membership(change).is_ok()
     }

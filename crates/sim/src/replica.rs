@@ -168,6 +168,14 @@ pub enum MembershipChange {
     Add(u64),
     /// Removes a node.
     Remove(u64),
+    /// Removes voter `remove` and adds `add` as a voter in one change (two
+    /// voters changed at once: a joint configuration).
+    Replace {
+        /// The voter removed.
+        remove: u64,
+        /// The node made a voter.
+        add: u64,
+    },
 }
 
 /// An entry to apply.

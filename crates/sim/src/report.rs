@@ -27,6 +27,8 @@ pub struct Summary {
     pub snapshots: (u64, u64),
     /// Membership changes proposed and accepted by a leader.
     pub conf_changes: u64,
+    /// Of those, changes of two voters at once (a joint configuration).
+    pub joint_changes: u64,
     /// Node pauses.
     pub pauses: u64,
     /// Ticks skipped by slow clocks.
@@ -58,6 +60,7 @@ impl Summary {
         self.snapshots.0 += other.snapshots.0;
         self.snapshots.1 += other.snapshots.1;
         self.conf_changes += other.conf_changes;
+        self.joint_changes += other.joint_changes;
         self.pauses += other.pauses;
         self.skewed_ticks += other.skewed_ticks;
         self.messages.0 += other.messages.0;

@@ -185,6 +185,7 @@ fn solo_config(seed: u64) -> SimConfig<()> {
     SimConfig {
         nodes: 1,
         reconfigure: 0.0,
+        joint_changes: 0.0,
         compact: 0.0,
         faults: FaultConfig::safety(),
         ..SimConfig::safety(seed)

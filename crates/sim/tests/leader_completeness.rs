@@ -162,6 +162,7 @@ fn script() -> SimConfig<()> {
         ops: 0,
         faults: FaultConfig::none(),
         reconfigure: 0.0,
+        joint_changes: 0.0,
         compact: 0.0,
         read_index: false,
         ..SimConfig::safety(1)

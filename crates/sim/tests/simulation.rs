@@ -61,6 +61,7 @@ fn safety_profile() {
     let total = run_seeds("safety", 0..500, SimConfig::safety);
     eprintln!("safety: {total:?}");
     assert_exercised(&total);
+    assert!(total.joint_changes > 0, "joint configurations: {total:?}");
 }
 
 /// The chaos profile finds all four broken variants (tests/mutations.rs);

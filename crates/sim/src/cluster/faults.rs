@@ -193,8 +193,9 @@ impl<R: Replica, W: Workload> Sim<R, W> {
         }
     }
 
-    /// The leader removes a voter (keeping at least 4) or adds a removed
-    /// node back.
+    /// The leader removes a voter (keeping at least 4), adds a removed
+    /// node back, or (a share `joint_changes` of the time, when a node is
+    /// outside) does both in one change.
     pub(super) fn reconfigure(&mut self) {
         let Some(leader) = self.last_leader else {
             return;
@@ -210,7 +211,15 @@ impl<R: Replica, W: Workload> Sim<R, W> {
         let outside: Vec<u64> = (1..=self.cfg.nodes)
             .filter(|id| !voters.contains(id))
             .collect();
-        let change = if !outside.is_empty() && (voters.len() < 4 || roll.is_multiple_of(2)) {
+        // The roll's high bits pick a joint change, so profiles without
+        // them draw exactly what they drew before.
+        let joint = ((roll >> 40) as f64 / (1u64 << 24) as f64) < self.cfg.joint_changes;
+        let change = if joint && !outside.is_empty() && !voters.is_empty() {
+            MembershipChange::Replace {
+                remove: voters[(roll / 2 % voters.len() as u64) as usize],
+                add: outside[(roll / 2 % outside.len() as u64) as usize],
+            }
+        } else if !outside.is_empty() && (voters.len() < 4 || roll.is_multiple_of(2)) {
             MembershipChange::Add(outside[(roll / 2 % outside.len() as u64) as usize])
         } else if voters.len() >= 4 {
             MembershipChange::Remove(voters[(roll / 2 % voters.len() as u64) as usize])
@@ -219,6 +228,9 @@ impl<R: Replica, W: Workload> Sim<R, W> {
         };
         if n.propose_membership(change) {
             self.summary.conf_changes += 1;
+            if matches!(change, MembershipChange::Replace { .. }) {
+                self.summary.joint_changes += 1;
+            }
             self.event(|| format!("node {leader} proposes {change:?}"));
             self.drive(leader);
         }
