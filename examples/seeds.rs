@@ -28,6 +28,8 @@ pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
         phase1_quorum: flexible.then_some(4),
         phase2_quorum: flexible.then_some(2),
         lease_reads: o.lease_reads,
+        // Most seeds send snapshots in small pieces, as for raft.
+        snapshot_chunk_bytes: o.snapshot_chunk_bytes,
         ..synod_paxos_core::Config::new(1)
     })
 }

@@ -6,6 +6,9 @@
 //! restored from the log as a stream. Heartbeats keep flowing: no election
 //! happens during the transfer.
 //!
+//! Both protocols: raft-core and synod-paxos-core each send the snapshot
+//! in pieces (1 MiB by default).
+//!
 //! The snapshot is 64 MiB here; `SYNOD_SNAPSHOT_MIB=1024` runs the 1 GiB
 //! case (`cargo test --release -p synod-node --test large_snapshot --
 //! --nocapture` prints the figures).
@@ -26,7 +29,7 @@ use support::raft_options;
 use synod_node::memory::MemNetwork;
 use synod_node::{Client, Consistency, DiskThread, Driver, Error, NodeOptions, StateMachine};
 use synod_protocol::{Index, Protocol};
-use synod_raft_core::{Message, RaftNode};
+use synod_raft_core::RaftNode;
 use synod_wal::fs::StdDir;
 use synod_wal::{Options, Wal};
 
@@ -132,7 +135,38 @@ impl std::io::Read for BlobReader {
     }
 }
 
-type WalNode = RaftNode<Wal<StdDir>, StdRng>;
+type WalRaft = RaftNode<Wal<StdDir>, StdRng>;
+type WalPaxos = synod_paxos_core::PaxosNode<Wal<StdDir>, StdRng>;
+
+/// A protocol over synod-wal this test runs: its options, with ticks of 5
+/// ms and an election timeout of 50 (elections only when a leader is
+/// really gone, even on a loaded test machine).
+trait Under: Protocol<Storage = Wal<StdDir>, Rng = StdRng> + Send + 'static
+where
+    Self::Message: Send + 'static,
+    Self::Receipt: Send,
+{
+    fn options(id: u64) -> Self::Options;
+}
+
+impl Under for WalRaft {
+    fn options(id: u64) -> Self::Options {
+        synod_raft_core::Config {
+            id,
+            election_timeout_ticks: 50,
+            ..raft_options()
+        }
+    }
+}
+
+impl Under for WalPaxos {
+    fn options(id: u64) -> Self::Options {
+        synod_paxos_core::Config {
+            election_timeout_ticks: 50,
+            ..synod_paxos_core::Config::new(id)
+        }
+    }
+}
 
 fn ticks() -> impl Stream<Item = ()> + Unpin + Send {
     let interval = tokio::time::interval(Duration::from_millis(5));
@@ -142,25 +176,21 @@ fn ticks() -> impl Stream<Item = ()> + Unpin + Send {
     }))
 }
 
-struct Started {
+struct Started<P> {
     client: Client<Blob>,
-    task: tokio::task::JoinHandle<Result<WalNode, Error>>,
+    task: tokio::task::JoinHandle<Result<P, Error>>,
 }
 
-fn start(id: u64, dir: &Path, net: &MemNetwork<Message>, size: u64) -> Started {
+fn start<P: Under>(id: u64, dir: &Path, net: &MemNetwork<P::Message>, size: u64) -> Started<P>
+where
+    P::Message: Send + 'static,
+    P::Receipt: Send,
+{
     let mut wal = Wal::open(StdDir::open(dir).expect("dir"), Options::default()).expect("opens");
     if synod_protocol::Storage::last_index(&wal) == Ok(0) {
         wal.bootstrap(&[1, 2, 3]).expect("bootstraps");
     }
-    // Ticks of 5 ms, an election timeout of 50: elections only when a
-    // leader is really gone, even on a loaded test machine.
-    let config = synod_raft_core::Config {
-        id,
-        election_timeout_ticks: 50,
-        ..raft_options()
-    };
-    let node =
-        <WalNode as Protocol>::start(id, &config, wal, StdRng::seed_from_u64(id)).expect("starts");
+    let node = P::start(id, &P::options(id), wal, StdRng::seed_from_u64(id)).expect("starts");
     let options = NodeOptions {
         // One snapshot, after 30 commands, compacting everything: the
         // follower that missed them can only catch up from it.
@@ -220,8 +250,19 @@ async fn propose(clients: &[&Client<Blob>]) {
     panic!("no write committed");
 }
 
+// Both in one test, one after the other: the heap is measured for the
+// whole process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
+    installs_a_large_snapshot_in_bounded_memory::<WalPaxos>("paxos").await;
+    installs_a_large_snapshot_in_bounded_memory::<WalRaft>("raft").await;
+}
+
+async fn installs_a_large_snapshot_in_bounded_memory<P: Under>(name: &str)
+where
+    P::Message: Send + 'static,
+    P::Receipt: Send,
+{
     let mib: u64 = std::env::var("SYNOD_SNAPSHOT_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -230,8 +271,8 @@ async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
     let net = MemNetwork::new(7);
     // Node 3 is down while the others commit 40 commands and snapshot.
-    let first: Vec<Started> = (1..=2)
-        .map(|id| start(id, dirs[id as usize - 1].path(), &net, size))
+    let first: Vec<Started<P>> = (1..=2)
+        .map(|id| start::<P>(id, dirs[id as usize - 1].path(), &net, size))
         .collect();
     let clients: Vec<&Client<Blob>> = first.iter().map(|s| &s.client).collect();
     leader_of(&clients).await;
@@ -264,7 +305,7 @@ async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
     }
     let (l, term) = leader_of(&clients).await;
     let started = std::time::Instant::now();
-    let third = start(3, dirs[2].path(), &net, size);
+    let third = start::<P>(3, dirs[2].path(), &net, size);
     let mut restored = false;
     for _ in 0..60_000 {
         let s = third.client.status().await.expect("status");
@@ -280,7 +321,7 @@ async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
     assert!(restored, "node 3 never installed the snapshot");
     let peak = peak.load(Ordering::Relaxed);
     println!(
-        "a {mib} MiB snapshot taken on two nodes, then installed on a follower in {took:.2?}; \
+        "{name}: a {mib} MiB snapshot taken on two nodes, then installed on a follower in {took:.2?}; \
          heap above the baseline peaked at {:.1} MiB",
         peak as f64 / f64::from(1 << 20)
     );
@@ -312,7 +353,7 @@ async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
     // streamed from its data file.
     third.client.shutdown().await.expect("stops");
     third.task.await.expect("joined").expect("ran");
-    let again = start(3, dirs[2].path(), &net, size);
+    let again = start::<P>(3, dirs[2].path(), &net, size);
     assert_eq!(count_reaches(&again.client, 41).await, 41);
     // (The entries before the snapshot are gone from every log: 41 is
     // the snapshot's count, restored at start, plus the entries after it.)

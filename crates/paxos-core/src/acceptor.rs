@@ -49,7 +49,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let last_term = self.log.last_term()?;
         // Only a log ahead of the leader's is worth sending.
         let suffix = if (last_term, last_index) > (leader_last_term, leader_last_index) {
-            self.log.suffix(leader_decided)?
+            // Whole: the candidate adopts it as its log, and a cut could
+            // lose decided entries.
+            self.log.suffix(leader_decided, u64::MAX)?
         } else {
             Suffix {
                 after: leader_decided,
@@ -74,7 +76,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     /// Checks the ballot of a leader's phase-2 message: `Ok(true)` to go
     /// on, `Ok(false)` when this node must promise first (it asked).
-    fn admit(&mut self, from: NodeId, ballot: Ballot) -> Result<bool, Error> {
+    pub(crate) fn admit(&mut self, from: NodeId, ballot: Ballot) -> Result<bool, Error> {
         if ballot < self.promised {
             self.refuse_stale(from)?;
         }
@@ -105,15 +107,24 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if !self.admit(from, ballot)? {
             return Ok(());
         }
-        if self.synced == Some(ballot) {
+        if self.synced == Some(ballot) && suffix.after <= self.accepted_through {
             // Synced already in this ballot: this is a repeat (or a late
             // copy). The leader's log only grows within a ballot, so it
-            // may extend what is held but never cut it.
+            // may extend what is held but never cut it. (A sync starting
+            // past what this node holds of the ballot is not a repeat: the
+            // leader re-synced it after a gap, maybe with a snapshot, and
+            // answering it as an accept would ask for the same sync again,
+            // for ever.)
             return self.on_accept(from, ballot, suffix.after, suffix.entries, leader_decided);
         }
         if let Some(snapshot) = suffix.snapshot {
             let at = snapshot.meta.index;
-            if at > self.decided && at > self.log.snapshot_index() {
+            // A log that holds the snapshot's last entry (same term) is
+            // kept: entries after it may have been counted toward a
+            // decision, and the leader's entries may not all be in this
+            // message (it is cut at the message size).
+            let holds_its_end = self.log.term(at) == Ok(snapshot.meta.term);
+            if at > self.decided && at > self.log.snapshot_index() && !holds_its_end {
                 self.install(*snapshot);
             }
         }

@@ -67,6 +67,13 @@ pub struct Config {
     /// With `lease_reads`: ticks the leader gives up for clock drift (must
     /// be below `election_timeout_ticks`).
     pub lease_drift_margin_ticks: u32,
+    /// A snapshot larger than this goes to an acceptor in pieces of this
+    /// size, a few in flight at a time, each acknowledged once handed to
+    /// storage (staged, for storage that stages snapshots), so it fits any
+    /// transport's frame limit and a follower never holds a large one
+    /// whole unless its storage asks for it whole. Smaller snapshots go in
+    /// the sync message itself.
+    pub snapshot_chunk_bytes: u64,
     /// Test-only: a deliberately broken rule (see `Mutation`).
     #[cfg(feature = "mutations")]
     #[doc(hidden)]
@@ -76,7 +83,7 @@ pub struct Config {
 
 impl Config {
     /// Node `id` with the defaults: beats every tick, an election timeout
-    /// of 10 ticks, 1 MiB per message and per proposal, 4,096 entries in
+    /// of 10 ticks, 1 MiB per message, per proposal and per snapshot piece, 4,096 entries in
     /// flight per acceptor, 65,536 undecided entries at most, majority
     /// quorums, priority 0, quorum-round reads (lease drift margin 1 tick
     /// when leases are turned on).
@@ -96,6 +103,7 @@ impl Config {
             priority: 0,
             lease_reads: false,
             lease_drift_margin_ticks: 1,
+            snapshot_chunk_bytes: 1 << 20,
             #[cfg(feature = "mutations")]
             mutation: None,
         }
@@ -130,6 +138,9 @@ impl Config {
         }
         if self.max_proposal_bytes == 0 {
             return fail("max_proposal_bytes", "must be at least 1");
+        }
+        if self.snapshot_chunk_bytes == 0 {
+            return fail("snapshot_chunk_bytes", "must be at least 1");
         }
         if self.max_inflight_entries == 0 {
             return fail("max_inflight_entries", "must be at least 1");

@@ -196,6 +196,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     pub(crate) fn on_beat(&mut self, from: synod_protocol::NodeId, view: View) {
         self.views.insert(from, view);
+        if self.role == Role::Leader {
+            self.transfer_heard(from);
+        }
         let leader = view.leader;
         self.max_round = self.max_round.max(leader.round());
         if view.connected && leader > self.leader {
@@ -239,6 +242,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.role = Role::Follower;
         self.promises.clear();
         self.progress.clear();
+        self.transfers.clear();
         self.appends_due = false;
         self.reads.clear();
         self.lease.clear_leader();

@@ -214,8 +214,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// Sends `to` this log after `their_decided` (replacing theirs) and
     /// tracks it as synced.
     fn sync_acceptor(&mut self, to: NodeId, their_decided: Index) -> Result<(), Error> {
-        let suffix = self.log.suffix(their_decided)?;
-        let next = self.last_index() + 1;
+        if self.log.compacted_past(their_decided)? && self.send_snapshot_in_pieces(to)? {
+            return Ok(());
+        }
+        // Bounded like any accept; pipelined accepts continue after it.
+        let suffix = self
+            .log
+            .suffix(their_decided, self.config.max_size_per_msg_bytes)?;
+        let next = suffix.entries.last().map_or(suffix.after, |e| e.index) + 1;
         self.progress.insert(
             to,
             Progress {
@@ -246,6 +252,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         };
         pr.matched = pr.matched.max(last_index);
         pr.next = pr.next.max(last_index + 1);
+        if pr.next <= self.last_index() {
+            // Catching up (a sync or accept cut at the message size):
+            // the next batch goes with this ready, not the next tick.
+            self.appends_due = true;
+        }
         self.maybe_decide();
         self.advance_membership();
         Ok(())
@@ -259,8 +270,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     }
 
     /// Asks `to` for its promise (it will be synced when it answers).
-    fn prepare(&mut self, to: NodeId) {
+    pub(crate) fn prepare(&mut self, to: NodeId) {
         self.progress.remove(&to);
+        self.transfers.remove(&to);
         let (decided, last_index) = (self.decided, self.last_index());
         let last_term = self.log.last_term().unwrap_or(0);
         self.send(
@@ -360,9 +372,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     pr.next = pr.matched + 1;
                     pr.decided_sent = 0;
                 }
+                None if self.transfers.contains_key(&p) => {}
                 None => self.prepare(p),
             }
         }
+        self.beat_transfers();
         self.reads.new_round();
         let window = u64::from(self.config.election_timeout_ticks);
         if self

@@ -63,6 +63,7 @@ mod node;
 mod protocol;
 mod read;
 mod reconfig;
+mod snapshot;
 mod validate;
 
 pub use ballot::{Ballot, MAX_NODE_ID, MAX_ROUND};

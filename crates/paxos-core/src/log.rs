@@ -5,7 +5,8 @@
 //! node anything else (the synod-protocol loop), so the overlay only ever
 //! holds what the node changed since the last `ready`.
 
-use synod_protocol::{Entry, Index, Snapshot, Storage, StorageError, Term};
+use bytes::Bytes;
+use synod_protocol::{Entry, Index, Snapshot, SnapshotMeta, Storage, StorageError, Term};
 
 #[derive(Debug)]
 pub(crate) struct Log<S> {
@@ -15,6 +16,18 @@ pub(crate) struct Log<S> {
     unstable_from: Index,
     /// A snapshot replacing everything up to its index.
     snapshot: Option<Snapshot>,
+    /// That snapshot's data is staged in storage, not held here (it came
+    /// in pieces).
+    staged: bool,
+}
+
+/// What changed since the last `ready`, for the driver to write.
+pub(crate) struct Unstable {
+    /// A snapshot to install, with its data.
+    pub(crate) snapshot: Option<Snapshot>,
+    /// A snapshot to install from the pieces storage staged.
+    pub(crate) staged: Option<SnapshotMeta>,
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl<S: Storage> Log<S> {
@@ -25,6 +38,7 @@ impl<S: Storage> Log<S> {
             unstable: Vec::new(),
             unstable_from: last + 1,
             snapshot: None,
+            staged: false,
         })
     }
 
@@ -154,11 +168,21 @@ impl<S: Storage> Log<S> {
         self.unstable.clear();
         self.unstable_from = snapshot.meta.index + 1;
         self.snapshot = Some(snapshot);
+        self.staged = false;
+    }
+
+    /// Replaces the whole log with the snapshot storage staged.
+    pub(crate) fn install_staged(&mut self, meta: SnapshotMeta) {
+        self.install(Snapshot {
+            meta,
+            data: Bytes::new(),
+        });
+        self.staged = true;
     }
 
     /// Hands out what changed since the last call, for the driver to write;
     /// from then on storage holds it.
-    pub(crate) fn take_unstable(&mut self) -> (Option<Snapshot>, Vec<Entry>) {
+    pub(crate) fn take_unstable(&mut self) -> Unstable {
         let entries = std::mem::take(&mut self.unstable);
         let snapshot = self.snapshot.take();
         self.unstable_from = entries
@@ -166,7 +190,18 @@ impl<S: Storage> Log<S> {
             .map(|e| e.index)
             .or(snapshot.as_ref().map(|s| s.meta.index))
             .map_or(self.unstable_from, |last| last + 1);
-        (snapshot, entries)
+        if std::mem::take(&mut self.staged) {
+            return Unstable {
+                snapshot: None,
+                staged: snapshot.map(|s| s.meta),
+                entries,
+            };
+        }
+        Unstable {
+            snapshot,
+            staged: None,
+            entries,
+        }
     }
 
     /// Whether anything waits to be written.
@@ -188,20 +223,57 @@ impl<S: Storage> Log<S> {
     /// The latest snapshot: the pending one, or storage's.
     pub(crate) fn snapshot(&self) -> Result<Snapshot, StorageError> {
         match &self.snapshot {
+            // Staged, not installed yet: its data is not readable.
+            Some(_) if self.staged => Err(StorageError::SnapshotTemporarilyUnavailable),
             Some(s) => Ok(s.clone()),
             None => self.storage.snapshot(0),
         }
     }
 
+    /// The latest snapshot's position and size in bytes.
+    pub(crate) fn snapshot_meta(&self) -> Result<(SnapshotMeta, u64), StorageError> {
+        match &self.snapshot {
+            Some(_) if self.staged => Err(StorageError::SnapshotTemporarilyUnavailable),
+            Some(s) => Ok((s.meta.clone(), s.data.len() as u64)),
+            None => self.storage.snapshot_meta(0),
+        }
+    }
+
+    /// Up to `max_bytes` of the snapshot at `index` from `offset`, while it
+    /// is still the latest (see `Storage::snapshot_piece`).
+    pub(crate) fn snapshot_piece(
+        &self,
+        index: Index,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Bytes, StorageError> {
+        match &self.snapshot {
+            Some(_) if self.staged => Err(StorageError::SnapshotTemporarilyUnavailable),
+            Some(s) => synod_protocol::slice_piece(s, index, offset, max_bytes),
+            None => self.storage.snapshot_piece(index, offset, max_bytes),
+        }
+    }
+
+    /// Whether the entry after `after` was compacted (a peer that far
+    /// behind needs the snapshot).
+    pub(crate) fn compacted_past(&self, after: Index) -> Result<bool, StorageError> {
+        Ok(after < self.floor()?)
+    }
+
     /// The log after `after` for a peer: entries, or this node's snapshot
-    /// and the entries after it when `after + 1` was compacted.
-    pub(crate) fn suffix(&self, after: Index) -> Result<crate::message::Suffix, StorageError> {
+    /// and the entries after it when `after + 1` was compacted; at most
+    /// `max_bytes` of entries (at least one).
+    pub(crate) fn suffix(
+        &self,
+        after: Index,
+        max_bytes: u64,
+    ) -> Result<crate::message::Suffix, StorageError> {
         let last = self.last_index()?;
         let floor = self.floor()?;
         if after < floor {
             let snapshot = self.snapshot()?;
             let at = snapshot.meta.index;
-            let entries = self.entries(at + 1, last, u64::MAX)?;
+            let entries = self.entries(at + 1, last, max_bytes)?;
             return Ok(crate::message::Suffix {
                 after: at,
                 snapshot: Some(Box::new(snapshot)),
@@ -211,7 +283,7 @@ impl<S: Storage> Log<S> {
         Ok(crate::message::Suffix {
             after,
             snapshot: None,
-            entries: self.entries(after + 1, last, u64::MAX)?,
+            entries: self.entries(after + 1, last, max_bytes)?,
         })
     }
 }

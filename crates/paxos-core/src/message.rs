@@ -1,6 +1,7 @@
 //! Messages between Multi-Paxos nodes.
 
-use synod_protocol::{Entry, Index, NodeId, Snapshot, Term};
+use bytes::Bytes;
+use synod_protocol::{Entry, Index, NodeId, Snapshot, SnapshotMeta, Term};
 
 use crate::ballot::Ballot;
 
@@ -123,4 +124,28 @@ pub enum Body {
     /// Leadership transfer: the leader asks the addressee to campaign now
     /// (it stopped taking proposals for an election timeout).
     TakeOver,
+    /// Phase 2a for an acceptor behind the leader's compacted log, when the
+    /// snapshot is larger than `Config::snapshot_chunk_bytes`: a piece of
+    /// the leader's snapshot. Once every piece is in, the acceptor installs
+    /// it and the leader syncs the entries after it.
+    SnapshotPiece {
+        /// The snapshot it belongs to.
+        meta: SnapshotMeta,
+        /// The snapshot's size in bytes.
+        total: u64,
+        /// Where `data` starts in the snapshot.
+        offset: u64,
+        /// The bytes.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = synod_protocol::arbitrary_bytes))]
+        data: Bytes,
+    },
+    /// The answer to snapshot pieces: the acceptor holds the first
+    /// `received` bytes of the snapshot at `index` (all of them: installed,
+    /// durably); fewer than the leader sent means a piece was lost.
+    SnapshotAck {
+        /// The snapshot's index.
+        index: Index,
+        /// Bytes held from its start.
+        received: u64,
+    },
 }

@@ -107,6 +107,13 @@ pub struct PaxosNode<S, R> {
     pub(crate) promises: BTreeMap<NodeId, PromiseInfo>,
     /// As leader: synced acceptors.
     pub(crate) progress: BTreeMap<NodeId, Progress>,
+    /// As leader: snapshots on their way, in pieces, to acceptors not
+    /// synced yet.
+    pub(crate) transfers: BTreeMap<NodeId, crate::snapshot::SnapshotSend>,
+    /// As acceptor: a snapshot arriving in pieces.
+    pub(crate) incoming: Option<crate::snapshot::SnapshotIncoming>,
+    /// Pieces to stage with the next write.
+    pub(crate) staged_pieces: Vec<synod_protocol::SnapshotPiece>,
     /// This log is durable (here) through this index: decided entries are
     /// handed out to apply only up to it, and a leader counts itself only
     /// for it.
@@ -216,6 +223,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             accepted_through: 0,
             promises: BTreeMap::new(),
             progress: BTreeMap::new(),
+            transfers: BTreeMap::new(),
+            incoming: None,
+            staged_pieces: Vec::new(),
             durable_through: last,
             log_epoch: 0,
             ballot_start: 0,
@@ -469,6 +479,15 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 decided,
             } => self.on_accept(from, ballot, prev_index, entries, decided),
             Body::Accepted { last_index } => self.on_accepted(from, ballot, last_index),
+            Body::SnapshotPiece {
+                meta,
+                total,
+                offset,
+                data,
+            } => self.on_snapshot_piece(from, ballot, meta, total, offset, data),
+            Body::SnapshotAck { index, received } => {
+                self.on_snapshot_ack(from, ballot, index, received)
+            }
             Body::Resync => {
                 self.on_resync(from, ballot);
                 Ok(())
@@ -498,6 +517,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     pub fn has_ready(&self) -> bool {
         !self.msgs.is_empty()
             || !self.held.is_empty()
+            || !self.staged_pieces.is_empty()
             || self.log.has_unstable()
             || self.hard_state() != self.last_hard
             || self.handable_through() > self.applying
@@ -519,21 +539,29 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         // Read before the hand-off: until the driver writes it, storage
         // does not hold what is handed out.
         let last_index = self.last_index();
-        let (snapshot, entries) = self.log.take_unstable();
-        let must_sync = epoch_changed || snapshot.is_some() || !entries.is_empty();
+        let crate::log::Unstable {
+            snapshot,
+            staged,
+            entries,
+        } = self.log.take_unstable();
+        let must_sync =
+            epoch_changed || snapshot.is_some() || staged.is_some() || !entries.is_empty();
+        let installed = snapshot
+            .as_ref()
+            .map(|s| s.meta.index)
+            .or(staged.as_ref().map(|m| m.index));
         let receipt = Receipt {
             epoch: self.log_epoch,
             last_index,
-            snapshot: snapshot.as_ref().map_or(0, |s| s.meta.index),
+            snapshot: installed.unwrap_or(0),
         };
         Ok(Ready {
             messages: std::mem::take(&mut self.msgs),
             write: Write {
                 hard_state,
                 snapshot,
-                // Paxos sends a snapshot whole, in one message.
-                snapshot_pieces: Vec::new(),
-                staged_snapshot: None,
+                snapshot_pieces: std::mem::take(&mut self.staged_pieces),
+                staged_snapshot: staged,
                 entries,
                 must_sync,
             },
@@ -613,14 +641,24 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     /// Replaces the log with a snapshot of decided state.
     pub(crate) fn install(&mut self, snapshot: synod_protocol::Snapshot) {
-        let at = snapshot.meta.index;
+        let meta = snapshot.meta.clone();
+        self.log.install(snapshot);
+        self.installed(&meta);
+    }
+
+    /// Replaces the log with the snapshot storage staged.
+    pub(crate) fn install_staged(&mut self, meta: synod_protocol::SnapshotMeta) {
+        self.log.install_staged(meta.clone());
+        self.installed(&meta);
+    }
+
+    fn installed(&mut self, meta: &synod_protocol::SnapshotMeta) {
+        let at = meta.index;
         self.durable_through = self.durable_through.min(at);
         self.log_epoch += 1;
-        let cs = snapshot.meta.conf_state.clone();
-        self.log.install(snapshot);
         self.decided = self.decided.max(at);
         self.applying = self.applying.max(at);
-        self.take_snapshot_conf(at, &cs);
+        self.take_snapshot_conf(at, &meta.conf_state);
     }
 
     /// The state machine applied everything through `index`.

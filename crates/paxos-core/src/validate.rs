@@ -1,7 +1,7 @@
 //! Checks run on every message before any handler: what no correct peer
 //! sends is refused here, so handlers may add one to any index.
 
-use synod_protocol::{Entry, Index, Term};
+use synod_protocol::{ConfState, Entry, Index, Term};
 
 use crate::message::{Body, Message, Suffix};
 
@@ -30,7 +30,35 @@ pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
             entries,
             ..
         } => entries_malformation(msg.ballot.0, *prev_index, entries),
-        Body::Promise { .. } | Body::Accepted { .. } | Body::ReadAck { .. } if !to_owner => {
+        Body::SnapshotPiece { .. } if !owned => {
+            Some("snapshot piece not in the sender's own ballot")
+        }
+        Body::SnapshotPiece {
+            meta,
+            total,
+            offset,
+            data,
+        } => {
+            if meta.index == 0 || meta.index == u64::MAX || meta.term > msg.ballot.0 {
+                return Some(
+                    "snapshot piece at no index, past the index range, or past the ballot",
+                );
+            }
+            if offset
+                .checked_add(data.len() as u64)
+                .is_none_or(|end| end > *total)
+                || (data.is_empty() && offset < total)
+            {
+                return Some("snapshot piece past the snapshot's end, or empty before it");
+            }
+            conf_state_malformation(&meta.conf_state)
+        }
+        Body::Promise { .. }
+        | Body::Accepted { .. }
+        | Body::ReadAck { .. }
+        | Body::SnapshotAck { .. }
+            if !to_owner =>
+        {
             Some("answer in a ballot the addressee does not own")
         }
         Body::Promise {
@@ -54,25 +82,32 @@ fn suffix_malformation(ballot: Term, suffix: &Suffix) -> Option<&'static str> {
     {
         return Some("suffix whose snapshot does not end where its entries start");
     }
-    if let Some(s) = &suffix.snapshot {
-        let cs = &s.meta.conf_state;
-        let bad_id = |&id: &u64| id == 0 || id > crate::ballot::MAX_NODE_ID;
-        if cs.voters.is_empty()
-            || cs
-                .voters
-                .iter()
-                .chain(&cs.voters_outgoing)
-                .chain(&cs.learners)
-                .any(bad_id)
-            || cs
-                .learners
-                .iter()
-                .any(|l| cs.voters.contains(l) || cs.voters_outgoing.contains(l))
-        {
-            return Some("snapshot whose membership no node could start from");
-        }
+    if let Some(s) = &suffix.snapshot
+        && let Some(why) = conf_state_malformation(&s.meta.conf_state)
+    {
+        return Some(why);
     }
     entries_malformation(ballot, suffix.after, &suffix.entries)
+}
+
+/// A snapshot's membership no node could start from.
+fn conf_state_malformation(cs: &ConfState) -> Option<&'static str> {
+    let bad_id = |&id: &u64| id == 0 || id > crate::ballot::MAX_NODE_ID;
+    if cs.voters.is_empty()
+        || cs
+            .voters
+            .iter()
+            .chain(&cs.voters_outgoing)
+            .chain(&cs.learners)
+            .any(bad_id)
+        || cs
+            .learners
+            .iter()
+            .any(|l| cs.voters.contains(l) || cs.voters_outgoing.contains(l))
+    {
+        return Some("snapshot whose membership no node could start from");
+    }
+    None
 }
 
 /// Entries follow `prev` one by one without reaching u64::MAX, their terms

@@ -14,6 +14,7 @@ fn options(o: synod_sim::RaftOptions) -> Config {
     Config {
         election_timeout_ticks: o.election_timeout_ticks,
         lease_reads: o.lease_reads,
+        snapshot_chunk_bytes: o.snapshot_chunk_bytes,
         ..Config::new(1)
     }
 }

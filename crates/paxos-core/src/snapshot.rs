@@ -1,0 +1,313 @@
+//! Snapshots in pieces: a leader sends an acceptor behind its compacted
+//! log a snapshot larger than `Config::snapshot_chunk_bytes` a piece at a
+//! time, read from storage as it goes, with a few pieces in flight; the
+//! acceptor stages them (storage that stages snapshots) or gathers them,
+//! installs the whole, and acknowledges it once durable; the leader then
+//! syncs the entries after it through the usual prepare. Nothing here is
+//! needed for safety beyond the install rule: an acceptor whose log holds
+//! the snapshot's last entry (same index and term) keeps its log instead,
+//! since entries after it may have been counted toward a decision.
+
+use bytes::Bytes;
+use synod_protocol::{Index, NodeId, Snapshot, SnapshotMeta, SnapshotPiece, Storage, StorageError};
+
+use crate::ballot::Ballot;
+use crate::error::Error;
+use crate::message::Body;
+use crate::node::{PaxosNode, Role};
+
+/// Pieces a leader has in flight to one acceptor.
+const PIECES_IN_FLIGHT: u64 = 4;
+
+/// Beats heard from the acceptor without an acknowledgement that moved
+/// the transfer before the first piece not acknowledged is sent again.
+/// Counted on the acceptor's own beats, as raft-core counts heartbeat
+/// answers: an acceptor busy on a slow disk beats no more than it
+/// acknowledges, so it is not sent copies it would only queue. Alone: it may have been lost last (no
+/// later piece to reveal the gap), or every acknowledgement lost. Only
+/// that piece: a slow disk behind the acceptor must not make the leader
+/// pile copies of the whole window into its inbox (resending the window
+/// did, 100 MiB for a 1 GiB snapshot through synod-node).
+const QUIET_BEATS: u32 = 3;
+
+/// As leader: a snapshot on its way to one acceptor.
+#[derive(Debug, Clone)]
+pub(crate) struct SnapshotSend {
+    meta: SnapshotMeta,
+    total: u64,
+    /// Bytes the acceptor said it holds.
+    acked: u64,
+    /// Bytes sent.
+    sent: u64,
+    /// Heartbeats since the last acknowledgement that moved `acked`.
+    quiet: u32,
+}
+
+/// As acceptor: a snapshot arriving.
+#[derive(Debug, Clone)]
+pub(crate) struct SnapshotIncoming {
+    meta: SnapshotMeta,
+    total: u64,
+    received: u64,
+    /// The bytes so far, for storage that takes a snapshot whole.
+    gathered: Vec<u8>,
+}
+
+impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// As leader, syncing `to` whose log ends below this one's compacted
+    /// part: starts sending the snapshot in pieces when it is over the
+    /// chunk size (or goes on with the transfer of the same snapshot).
+    /// `false` when it is small enough to go whole in the sync.
+    pub(crate) fn send_snapshot_in_pieces(&mut self, to: NodeId) -> Result<bool, Error> {
+        let (meta, total) = self.log.snapshot_meta()?;
+        if total <= self.config.snapshot_chunk_bytes {
+            return Ok(false);
+        }
+        self.progress.remove(&to);
+        let same = self
+            .transfers
+            .get(&to)
+            .is_some_and(|t| t.meta.index == meta.index && t.meta.term == meta.term);
+        if !same {
+            self.transfers.insert(
+                to,
+                SnapshotSend {
+                    meta,
+                    total,
+                    acked: 0,
+                    sent: 0,
+                    quiet: 0,
+                },
+            );
+        }
+        self.send_pieces(to, PIECES_IN_FLIGHT)?;
+        Ok(true)
+    }
+
+    /// Sends `to` the next pieces its window allows, `most` at most.
+    fn send_pieces(&mut self, to: NodeId, most: u64) -> Result<(), Error> {
+        let chunk = self.config.snapshot_chunk_bytes;
+        let window = chunk.saturating_mul(PIECES_IN_FLIGHT);
+        for _ in 0..most {
+            let Some(t) = self.transfers.get(&to) else {
+                return Ok(());
+            };
+            if t.sent >= t.total || t.sent - t.acked.min(t.sent) >= window {
+                return Ok(());
+            }
+            let (meta, total, offset) = (t.meta.clone(), t.total, t.sent);
+            let data = match self.log.snapshot_piece(meta.index, offset, chunk) {
+                Ok(data) => data,
+                Err(StorageError::SnapshotTemporarilyUnavailable) => {
+                    // A newer snapshot replaced it: start over with that.
+                    self.transfers.remove(&to);
+                    self.prepare(to);
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let len = data.len() as u64;
+            if let Some(t) = self.transfers.get_mut(&to) {
+                t.sent = offset.saturating_add(len).min(total);
+            }
+            self.send(
+                to,
+                Body::SnapshotPiece {
+                    meta,
+                    total,
+                    offset,
+                    data,
+                },
+            );
+            if len == 0 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `to` again the first piece it has not acknowledged, leaving
+    /// the window as it is.
+    fn resend_first_unacknowledged(&mut self, to: NodeId) -> Result<(), Error> {
+        let Some(t) = self.transfers.get(&to) else {
+            return Ok(());
+        };
+        let (meta, total, offset) = (t.meta.clone(), t.total, t.acked);
+        let chunk = self.config.snapshot_chunk_bytes;
+        match self.log.snapshot_piece(meta.index, offset, chunk) {
+            Ok(data) => {
+                self.send(
+                    to,
+                    Body::SnapshotPiece {
+                        meta,
+                        total,
+                        offset,
+                        data,
+                    },
+                );
+                Ok(())
+            }
+            Err(StorageError::SnapshotTemporarilyUnavailable) => {
+                self.transfers.remove(&to);
+                self.prepare(to);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// As leader, each heartbeat: goes on with every transfer whose
+    /// window has room (a piece that could not be read is tried again).
+    pub(crate) fn beat_transfers(&mut self) {
+        let ids: Vec<NodeId> = self.transfers.keys().copied().collect();
+        for to in ids {
+            let _ = self.send_pieces(to, PIECES_IN_FLIGHT);
+        }
+    }
+
+    /// As leader: a beat from `from`, which is alive. After `QUIET_BEATS`
+    /// of them without the transfer to it moving, the first piece it has
+    /// not acknowledged goes again (lost, or its acknowledgement was).
+    pub(crate) fn transfer_heard(&mut self, from: NodeId) {
+        let Some(t) = self.transfers.get_mut(&from) else {
+            return;
+        };
+        t.quiet += 1;
+        if t.quiet >= QUIET_BEATS && t.sent > t.acked {
+            t.quiet = 0;
+            // A failed read is tried again at a later beat.
+            let _ = self.resend_first_unacknowledged(from);
+        }
+    }
+
+    pub(crate) fn on_snapshot_ack(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        index: Index,
+        received: u64,
+    ) -> Result<(), Error> {
+        if self.role != Role::Leader || ballot != self.promised {
+            return Err(Error::Stale);
+        }
+        let Some(t) = self.transfers.get_mut(&from) else {
+            return Ok(());
+        };
+        if t.meta.index != index {
+            return Ok(());
+        }
+        if received >= t.total {
+            // Installed (or not needed): sync what follows it.
+            self.transfers.remove(&from);
+            self.prepare(from);
+            return Ok(());
+        }
+        if received == 0 && t.acked > 0 {
+            // The acceptor restarted and holds nothing: start over. (A
+            // late acknowledgement of fewer bytes than acknowledged since
+            // says nothing new; it is ignored.)
+            t.acked = 0;
+            t.sent = 0;
+        } else if received > t.acked {
+            t.acked = received;
+            t.sent = t.sent.max(received);
+            t.quiet = 0;
+        }
+        self.send_pieces(from, PIECES_IN_FLIGHT)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_snapshot_piece(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        meta: SnapshotMeta,
+        total: u64,
+        offset: u64,
+        data: Bytes,
+    ) -> Result<(), Error> {
+        if !self.admit(from, ballot)? {
+            return Ok(());
+        }
+        let index = meta.index;
+        let holds_its_end = self.log.term(index) == Ok(meta.term);
+        if index <= self.decided || index <= self.log.snapshot_index() || holds_its_end {
+            // Nothing to install: this log already holds (or decided)
+            // everything the snapshot does. The log is kept: entries after
+            // the snapshot's end may have been counted toward a decision.
+            if holds_its_end && index > self.decided {
+                self.incoming = None;
+                self.raise_decided(index);
+            }
+            self.send(
+                from,
+                Body::SnapshotAck {
+                    index,
+                    received: total,
+                },
+            );
+            return Ok(());
+        }
+        let continues =
+            self.incoming.as_ref().is_some_and(|i| {
+                i.meta.index == index && i.meta.term == meta.term && i.total == total
+            }) && self.incoming.as_ref().is_some_and(|i| i.received == offset);
+        if !continues {
+            if offset != 0 {
+                // A gap, a repeat, or pieces of a transfer this node lost:
+                // say what it holds of this one.
+                let received = self
+                    .incoming
+                    .as_ref()
+                    .filter(|i| i.meta.index == index && i.meta.term == meta.term)
+                    .map_or(0, |i| i.received);
+                self.send(from, Body::SnapshotAck { index, received });
+                return Ok(());
+            }
+            self.incoming = Some(SnapshotIncoming {
+                meta: meta.clone(),
+                total,
+                received: 0,
+                gathered: Vec::new(),
+            });
+        }
+        let stages = self.log.storage.stages_snapshots();
+        let Some(inc) = self.incoming.as_mut() else {
+            return Ok(());
+        };
+        let end = offset.saturating_add(data.len() as u64);
+        if stages {
+            self.staged_pieces.push(SnapshotPiece {
+                meta,
+                total_bytes: total,
+                offset,
+                data,
+            });
+        } else {
+            inc.gathered.extend_from_slice(&data);
+        }
+        inc.received = end;
+        if end >= inc.total
+            && let Some(inc) = self.incoming.take()
+        {
+            if stages {
+                self.install_staged(inc.meta);
+            } else {
+                self.install(Snapshot {
+                    meta: inc.meta,
+                    data: Bytes::from(inc.gathered),
+                });
+            }
+            // Synced again from the snapshot's end by the leader's prepare.
+            self.synced = None;
+        }
+        self.send_after_write(
+            from,
+            Body::SnapshotAck {
+                index,
+                received: end,
+            },
+        );
+        Ok(())
+    }
+}
