@@ -202,12 +202,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             self.prepare(from);
             return Ok(());
         }
-        if received == 0 && t.acked > 0 {
-            // The acceptor restarted and holds nothing: start over. (A
-            // late acknowledgement of fewer bytes than acknowledged since
-            // says nothing new; it is ignored.)
-            t.acked = 0;
-            t.sent = 0;
+        if received < t.acked {
+            // The acceptor holds less than it said: it restarted (0), or
+            // this is a late answer. Go on from what it says it holds; a
+            // late answer costs a few pieces it already has, each answered
+            // with what it really holds.
+            t.acked = received;
+            t.sent = received;
         } else if received > t.acked {
             t.acked = received;
             t.sent = t.sent.max(received);
@@ -248,12 +249,18 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             );
             return Ok(());
         }
-        let continues =
-            self.incoming.as_ref().is_some_and(|i| {
-                i.meta.index == index && i.meta.term == meta.term && i.total == total
-            }) && self.incoming.as_ref().is_some_and(|i| i.received == offset);
+        let same = self
+            .incoming
+            .as_ref()
+            .is_some_and(|i| i.meta.index == index && i.meta.term == meta.term && i.total == total);
+        let continues = same && self.incoming.as_ref().is_some_and(|i| i.received == offset);
         if !continues {
-            if offset != 0 {
+            // A first piece starts the transfer over only when it is of
+            // another snapshot (or none is arriving): a late copy of the
+            // first piece must not throw away what arrived since (the
+            // leader would go on from where it was, and the acceptor would
+            // answer that it lacks that, for ever; liveness seed 3001997).
+            if offset != 0 || same {
                 // A gap, a repeat, or pieces of a transfer this node lost:
                 // say what it holds of this one.
                 let received = self

@@ -75,3 +75,19 @@ fn liveness_seed_229706462200169_recovers() {
         "paxos liveness seed 229706462200169"
     );
 }
+
+// Liveness seed 3001997 (found while snapshots in pieces were built): a
+// late copy of a transfer's first piece started it over on the acceptor,
+// which then answered the leader's next pieces that it lacked what the
+// leader believed it held, for ever (NoProgress). Fixed twice over, each
+// enough for this seed: a first piece of the snapshot already arriving is
+// a repeat (rule test
+// `a_late_copy_of_the_first_piece_does_not_start_the_transfer_over`), and
+// the leader goes on from what an acceptor says it holds even when that
+// is less than it said before.
+#[test]
+fn liveness_seed_3001997_finishes_its_snapshot_transfers() {
+    let cfg = SimConfig::liveness(3_001_997).with_protocol(options);
+    let report = run_with::<Paxos>(&cfg).unwrap();
+    assert_eq!(report.violation, None, "paxos liveness seed 3001997");
+}

@@ -448,3 +448,47 @@ fn a_resync_in_the_same_ballot_past_the_log_installs_the_snapshot() {
             .any(|m| matches!(m.body, Body::Accepted { last_index: 32 }))
     );
 }
+
+// A late copy of a transfer's first piece must not start it over: the
+// leader goes on from where the acceptor said it was, and an acceptor that
+// threw its pieces away would answer that it lacks that, for ever
+// (paxos liveness seed 3001997).
+#[test]
+fn a_late_copy_of_the_first_piece_does_not_start_the_transfer_over() {
+    let (mut n, ballot) = acceptor_holding_through_20();
+    let meta = SnapshotMeta {
+        index: 30,
+        ..snapshot_meta(ballot)
+    };
+    let piece = |offset: u64| Message {
+        from: 1,
+        to: 2,
+        ballot,
+        body: Body::SnapshotPiece {
+            meta: meta.clone(),
+            total: 3 * 16,
+            offset,
+            data: Bytes::from(vec![offset as u8; 16]),
+        },
+    };
+    let mut acks = Vec::new();
+    for offset in [0, 16, 0, 32] {
+        n.step(piece(offset)).unwrap();
+        while n.has_ready() {
+            let r = n.ready().unwrap();
+            n.storage_mut().apply_write(r.write.clone()).unwrap();
+            let w = r.after_write.written();
+            for m in r.messages.into_iter().chain(w.messages) {
+                if let Body::SnapshotAck { received, .. } = m.body {
+                    acks.push(received);
+                }
+            }
+            n.on_written(w.receipt);
+        }
+    }
+    assert_eq!(acks, vec![16, 32, 32, 48]);
+    let snap = n.storage().snapshot(0).unwrap();
+    assert_eq!(snap.meta.index, 30);
+    let want: Vec<u8> = [0u8, 16, 32].iter().flat_map(|&b| [b; 16]).collect();
+    assert_eq!(&snap.data[..], &want[..]);
+}
