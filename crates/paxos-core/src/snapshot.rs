@@ -86,8 +86,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     /// Sends `to` the next pieces its window allows, `most` at most.
     fn send_pieces(&mut self, to: NodeId, most: u64) -> Result<(), Error> {
-        let chunk = self.config.snapshot_chunk_bytes;
-        let window = chunk.saturating_mul(PIECES_IN_FLIGHT);
+        let window = self
+            .config
+            .snapshot_chunk_bytes
+            .saturating_mul(PIECES_IN_FLIGHT);
         for _ in 0..most {
             let Some(t) = self.transfers.get(&to) else {
                 return Ok(());
@@ -95,30 +97,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             if t.sent >= t.total || t.sent - t.acked.min(t.sent) >= window {
                 return Ok(());
             }
-            let (meta, total, offset) = (t.meta.clone(), t.total, t.sent);
-            let data = match self.log.snapshot_piece(meta.index, offset, chunk) {
-                Ok(data) => data,
-                Err(StorageError::SnapshotTemporarilyUnavailable) => {
-                    // A newer snapshot replaced it: start over with that.
-                    self.transfers.remove(&to);
-                    self.prepare(to);
-                    return Ok(());
-                }
-                Err(e) => return Err(e.into()),
+            let offset = t.sent;
+            let Some(len) = self.send_piece(to, offset)? else {
+                return Ok(());
             };
-            let len = data.len() as u64;
             if let Some(t) = self.transfers.get_mut(&to) {
-                t.sent = offset.saturating_add(len).min(total);
+                t.sent = offset.saturating_add(len).min(t.total);
             }
-            self.send(
-                to,
-                Body::SnapshotPiece {
-                    meta,
-                    total,
-                    offset,
-                    data,
-                },
-            );
             if len == 0 {
                 return Ok(());
             }
@@ -129,31 +114,41 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// Sends `to` again the first piece it has not acknowledged, leaving
     /// the window as it is.
     fn resend_first_unacknowledged(&mut self, to: NodeId) -> Result<(), Error> {
+        if let Some(offset) = self.transfers.get(&to).map(|t| t.acked) {
+            self.send_piece(to, offset)?;
+        }
+        Ok(())
+    }
+
+    /// Reads and sends `to` the piece of its transfer at `offset`; its
+    /// length, or `None` when a newer snapshot replaced the one being sent
+    /// (the transfer then starts over with that one, through a prepare).
+    fn send_piece(&mut self, to: NodeId, offset: u64) -> Result<Option<u64>, Error> {
         let Some(t) = self.transfers.get(&to) else {
-            return Ok(());
+            return Ok(None);
         };
-        let (meta, total, offset) = (t.meta.clone(), t.total, t.acked);
+        let (meta, total) = (t.meta.clone(), t.total);
         let chunk = self.config.snapshot_chunk_bytes;
-        match self.log.snapshot_piece(meta.index, offset, chunk) {
-            Ok(data) => {
-                self.send(
-                    to,
-                    Body::SnapshotPiece {
-                        meta,
-                        total,
-                        offset,
-                        data,
-                    },
-                );
-                Ok(())
-            }
+        let data = match self.log.snapshot_piece(meta.index, offset, chunk) {
+            Ok(data) => data,
             Err(StorageError::SnapshotTemporarilyUnavailable) => {
                 self.transfers.remove(&to);
                 self.prepare(to);
-                Ok(())
+                return Ok(None);
             }
-            Err(e) => Err(e.into()),
-        }
+            Err(e) => return Err(e.into()),
+        };
+        let len = data.len() as u64;
+        self.send(
+            to,
+            Body::SnapshotPiece {
+                meta,
+                total,
+                offset,
+                data,
+            },
+        );
+        Ok(Some(len))
     }
 
     /// As leader, each heartbeat: goes on with every transfer whose

@@ -226,11 +226,47 @@ fn an_acceptor_restarted_mid_transfer_gets_the_snapshot_from_the_start() {
 }
 
 // The install rule. An acceptor synced by leader (1, 1) holds entries 2..=20
-// of that ballot but knows only index 0 decided (decisions travel lazily).
+// of that ballot but knows only index 1 decided (decisions travel lazily).
 // Entries after 10 may have been counted toward a decision; a snapshot of
 // the leader's ending at 10 must not cut them, whether it comes in pieces
 // or with a sync cut at the message size.
-fn acceptor_holding_through_20() -> (PaxosNode<MemStorage, StdRng>, Ballot) {
+
+type Node = PaxosNode<MemStorage, StdRng>;
+
+/// Node 1's message in `ballot` to node 2, stepped and its writes done;
+/// everything node 2 sent back (at once or once durable).
+fn from_leader(n: &mut Node, ballot: Ballot, body: Body) -> Vec<Message> {
+    n.step(Message {
+        from: 1,
+        to: 2,
+        ballot,
+        body,
+    })
+    .unwrap();
+    let mut sent = Vec::new();
+    while n.has_ready() {
+        let r = n.ready().unwrap();
+        n.storage_mut().apply_write(r.write.clone()).unwrap();
+        sent.extend(r.messages);
+        let w = r.after_write.written();
+        sent.extend(w.messages);
+        n.on_written(w.receipt);
+    }
+    sent
+}
+
+/// Commands at `indexes`, in `ballot`.
+fn commands(ballot: Ballot, indexes: std::ops::RangeInclusive<Index>) -> Vec<Entry> {
+    indexes
+        .map(|index| Entry {
+            index,
+            term: ballot.0,
+            payload: Payload::Command(Bytes::from_static(b"x")),
+        })
+        .collect()
+}
+
+fn acceptor_holding_through_20() -> (Node, Ballot) {
     let ballot = Ballot::new(1, 1).unwrap();
     let mut n = PaxosNode::new(
         config(2),
@@ -238,80 +274,64 @@ fn acceptor_holding_through_20() -> (PaxosNode<MemStorage, StdRng>, Ballot) {
         StdRng::seed_from_u64(2),
     )
     .unwrap();
-    let send = |n: &mut PaxosNode<MemStorage, StdRng>, body| {
-        n.step(Message {
-            from: 1,
-            to: 2,
-            ballot,
-            body,
-        })
-        .unwrap();
-        while n.has_ready() {
-            let r = n.ready().unwrap();
-            n.storage_mut().apply_write(r.write.clone()).unwrap();
-            n.on_written(r.after_write.written().receipt);
-        }
+    let prepare = Body::Prepare {
+        decided: 1,
+        last_term: ballot.0,
+        last_index: 20,
     };
-    send(
-        &mut n,
-        Body::Prepare {
-            decided: 1,
-            last_term: ballot.0,
-            last_index: 20,
+    from_leader(&mut n, ballot, prepare);
+    let sync = Body::AcceptSync {
+        suffix: Suffix {
+            after: 1,
+            snapshot: None,
+            entries: commands(ballot, 2..=20),
         },
-    );
-    let entries = (2..=20)
-        .map(|index| Entry {
-            index,
-            term: ballot.0,
-            payload: Payload::Command(Bytes::from_static(b"x")),
-        })
-        .collect();
-    send(
-        &mut n,
-        Body::AcceptSync {
-            suffix: Suffix {
-                after: 1,
-                snapshot: None,
-                entries,
-            },
-            decided: 1,
-        },
-    );
+        decided: 1,
+    };
+    from_leader(&mut n, ballot, sync);
     assert_eq!(n.storage().last_index().unwrap(), 20);
     (n, ballot)
 }
 
-fn snapshot_meta(ballot: Ballot) -> SnapshotMeta {
-    SnapshotMeta {
-        index: 10,
-        term: ballot.0,
-        conf_state: ConfState {
-            voters: vec![1, 2, 3],
-            ..ConfState::default()
+/// The leader's snapshot ending at `index`, in `ballot`.
+fn snapshot_at(ballot: Ballot, index: Index) -> Snapshot {
+    Snapshot {
+        meta: SnapshotMeta {
+            index,
+            term: ballot.0,
+            conf_state: ConfState {
+                voters: vec![1, 2, 3],
+                ..ConfState::default()
+            },
         },
+        data: Bytes::from_static(b"state"),
     }
+}
+
+fn acks(sent: &[Message]) -> Vec<u64> {
+    sent.iter()
+        .filter_map(|m| match m.body {
+            Body::SnapshotAck { received, .. } => Some(received),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
 fn a_snapshot_piece_never_cuts_entries_after_an_end_the_log_holds() {
     let (mut n, ballot) = acceptor_holding_through_20();
-    n.step(Message {
-        from: 1,
-        to: 2,
-        ballot,
-        body: Body::SnapshotPiece {
-            meta: snapshot_meta(ballot),
-            total: 4096,
-            offset: 0,
-            data: Bytes::from(vec![0u8; 1024]),
-        },
-    })
-    .unwrap();
-    let r = n.ready().unwrap();
-    assert!(r.write.snapshot.is_none() && r.write.staged_snapshot.is_none());
-    assert!(r.write.snapshot_pieces.is_empty());
-    n.storage_mut().apply_write(r.write.clone()).unwrap();
+    let piece = Body::SnapshotPiece {
+        meta: snapshot_at(ballot, 10).meta,
+        total: 4096,
+        offset: 0,
+        data: Bytes::from(vec![0u8; 1024]),
+    };
+    let sent = from_leader(&mut n, ballot, piece);
+    assert_eq!(
+        n.storage().snapshot(0).unwrap().meta.index,
+        0,
+        "not installed"
+    );
     assert_eq!(
         n.storage().last_index().unwrap(),
         20,
@@ -319,13 +339,7 @@ fn a_snapshot_piece_never_cuts_entries_after_an_end_the_log_holds() {
     );
     assert_eq!(n.decided(), 10, "the snapshot's end is decided");
     // It tells the leader it needs none of it.
-    assert!(r.messages.iter().any(|m| matches!(
-        m.body,
-        Body::SnapshotAck {
-            index: 10,
-            received: 4096
-        }
-    )));
+    assert_eq!(acks(&sent), vec![4096]);
 }
 
 #[test]
@@ -334,50 +348,21 @@ fn a_cut_sync_with_a_snapshot_never_cuts_entries_after_an_end_the_log_holds() {
     // A newer ballot of the same leader re-syncs: snapshot at 10 and only
     // entries 11 and 12 (the message size), as the leader sends them.
     let next = Ballot::new(2, 1).unwrap();
-    let step = |n: &mut PaxosNode<MemStorage, StdRng>, body| {
-        n.step(Message {
-            from: 1,
-            to: 2,
-            ballot: next,
-            body,
-        })
-        .unwrap();
-        while n.has_ready() {
-            let r = n.ready().unwrap();
-            n.storage_mut().apply_write(r.write.clone()).unwrap();
-            n.on_written(r.after_write.written().receipt);
-        }
+    let prepare = Body::Prepare {
+        decided: 12,
+        last_term: ballot.0,
+        last_index: 20,
     };
-    step(
-        &mut n,
-        Body::Prepare {
-            decided: 12,
-            last_term: ballot.0,
-            last_index: 20,
+    from_leader(&mut n, next, prepare);
+    let sync = Body::AcceptSync {
+        suffix: Suffix {
+            after: 10,
+            snapshot: Some(Box::new(snapshot_at(ballot, 10))),
+            entries: commands(ballot, 11..=12),
         },
-    );
-    let snapshot = Snapshot {
-        meta: snapshot_meta(ballot),
-        data: Bytes::from_static(b"state"),
+        decided: 12,
     };
-    let entries = (11..=12)
-        .map(|index| Entry {
-            index,
-            term: ballot.0,
-            payload: Payload::Command(Bytes::from_static(b"x")),
-        })
-        .collect();
-    step(
-        &mut n,
-        Body::AcceptSync {
-            suffix: Suffix {
-                after: 10,
-                snapshot: Some(Box::new(snapshot)),
-                entries,
-            },
-            decided: 12,
-        },
-    );
+    from_leader(&mut n, next, sync);
     assert_eq!(
         n.storage().last_index().unwrap(),
         20,
@@ -399,47 +384,15 @@ fn a_cut_sync_with_a_snapshot_never_cuts_entries_after_an_end_the_log_holds() {
 #[test]
 fn a_resync_in_the_same_ballot_past_the_log_installs_the_snapshot() {
     let (mut n, ballot) = acceptor_holding_through_20();
-    let snapshot = Snapshot {
-        meta: SnapshotMeta {
-            index: 30,
-            term: ballot.0,
-            conf_state: ConfState {
-                voters: vec![1, 2, 3],
-                ..ConfState::default()
-            },
+    let sync = Body::AcceptSync {
+        suffix: Suffix {
+            after: 30,
+            snapshot: Some(Box::new(snapshot_at(ballot, 30))),
+            entries: commands(ballot, 31..=32),
         },
-        data: Bytes::from_static(b"state at 30"),
+        decided: 32,
     };
-    let entries = (31..=32)
-        .map(|index| Entry {
-            index,
-            term: ballot.0,
-            payload: Payload::Command(Bytes::from_static(b"x")),
-        })
-        .collect();
-    n.step(Message {
-        from: 1,
-        to: 2,
-        ballot,
-        body: Body::AcceptSync {
-            suffix: Suffix {
-                after: 30,
-                snapshot: Some(Box::new(snapshot)),
-                entries,
-            },
-            decided: 32,
-        },
-    })
-    .unwrap();
-    let mut sent = Vec::new();
-    while n.has_ready() {
-        let r = n.ready().unwrap();
-        n.storage_mut().apply_write(r.write.clone()).unwrap();
-        sent.extend(r.messages);
-        let w = r.after_write.written();
-        sent.extend(w.messages);
-        n.on_written(w.receipt);
-    }
+    let sent = from_leader(&mut n, ballot, sync);
     assert!(!sent.iter().any(|m| matches!(m.body, Body::Resync)));
     assert_eq!(n.storage().snapshot(0).unwrap().meta.index, 30);
     assert_eq!(n.storage().last_index().unwrap(), 32);
@@ -456,37 +409,17 @@ fn a_resync_in_the_same_ballot_past_the_log_installs_the_snapshot() {
 #[test]
 fn a_late_copy_of_the_first_piece_does_not_start_the_transfer_over() {
     let (mut n, ballot) = acceptor_holding_through_20();
-    let meta = SnapshotMeta {
-        index: 30,
-        ..snapshot_meta(ballot)
-    };
-    let piece = |offset: u64| Message {
-        from: 1,
-        to: 2,
-        ballot,
-        body: Body::SnapshotPiece {
-            meta: meta.clone(),
+    let mut answers = Vec::new();
+    for offset in [0, 16, 0, 32] {
+        let piece = Body::SnapshotPiece {
+            meta: snapshot_at(ballot, 30).meta,
             total: 3 * 16,
             offset,
             data: Bytes::from(vec![offset as u8; 16]),
-        },
-    };
-    let mut acks = Vec::new();
-    for offset in [0, 16, 0, 32] {
-        n.step(piece(offset)).unwrap();
-        while n.has_ready() {
-            let r = n.ready().unwrap();
-            n.storage_mut().apply_write(r.write.clone()).unwrap();
-            let w = r.after_write.written();
-            for m in r.messages.into_iter().chain(w.messages) {
-                if let Body::SnapshotAck { received, .. } = m.body {
-                    acks.push(received);
-                }
-            }
-            n.on_written(w.receipt);
-        }
+        };
+        answers.extend(acks(&from_leader(&mut n, ballot, piece)));
     }
-    assert_eq!(acks, vec![16, 32, 32, 48]);
+    assert_eq!(answers, vec![16, 32, 32, 48]);
     let snap = n.storage().snapshot(0).unwrap();
     assert_eq!(snap.meta.index, 30);
     let want: Vec<u8> = [0u8, 16, 32].iter().flat_map(|&b| [b; 16]).collect();
