@@ -217,6 +217,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if self.log.compacted_past(their_decided)? && self.send_snapshot_in_pieces(to)? {
             return Ok(());
         }
+        // Synced from here on: any transfer to it is over.
+        self.transfers.remove(&to);
         // Bounded like any accept; pipelined accepts continue after it.
         let suffix = self
             .log
