@@ -72,13 +72,21 @@ pub struct Config {
     /// storage (staged, for storage that stages snapshots), so it fits any
     /// transport's frame limit and a follower never holds a large one
     /// whole unless its storage asks for it whole. Smaller snapshots go in
-    /// the sync message itself.
+    /// the sync message itself. (Absent from a serialized configuration
+    /// written before it existed: 1 MiB.)
+    #[cfg_attr(feature = "serde", serde(default = "default_snapshot_chunk_bytes"))]
     pub snapshot_chunk_bytes: u64,
     /// Test-only: a deliberately broken rule (see `Mutation`).
     #[cfg(feature = "mutations")]
     #[doc(hidden)]
     #[cfg_attr(feature = "serde", serde(skip))]
     pub mutation: Option<crate::mutation::Mutation>,
+}
+
+/// The default `snapshot_chunk_bytes`: 1 MiB.
+#[cfg(feature = "serde")]
+fn default_snapshot_chunk_bytes() -> u64 {
+    1 << 20
 }
 
 impl Config {
