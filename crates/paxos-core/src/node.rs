@@ -358,7 +358,18 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// the majority-th highest among the outgoing voters.
     pub(crate) fn quorum_value(&self, q: usize, of: impl Fn(NodeId) -> u64) -> u64 {
         let kth_highest = |set: &[NodeId], k: usize| {
-            let mut values: Vec<u64> = set.iter().map(|&v| of(v)).collect();
+            // Called on every acceptance: small clusters sort on the stack.
+            let mut small = [0u64; 16];
+            let mut large = Vec::new();
+            let values: &mut [u64] = if set.len() <= small.len() {
+                &mut small[..set.len()]
+            } else {
+                large.resize(set.len(), 0);
+                &mut large
+            };
+            for (slot, &v) in values.iter_mut().zip(set) {
+                *slot = of(v);
+            }
             values.sort_unstable_by(|a, b| b.cmp(a));
             k.checked_sub(1)
                 .and_then(|i| values.get(i).copied())
