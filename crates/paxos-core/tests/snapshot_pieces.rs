@@ -61,6 +61,20 @@ fn lagging_behind_a_snapshot(c: &mut Cluster, lagging: NodeId) -> (NodeId, Index
     (l, at)
 }
 
+/// A cluster of 3 whose node `lagging` (staging snapshots or not) is
+/// behind the others' snapshot at `at` under leader `l`, links healed.
+fn healed_behind_a_snapshot(seed: u64, lagging: NodeId, stages: bool) -> (Cluster, NodeId, Index) {
+    let mut c = Cluster::new(3, seed, config);
+    c.nodes
+        .get_mut(&lagging)
+        .unwrap()
+        .storage_mut()
+        .set_stages_snapshots(stages);
+    let (l, at) = lagging_behind_a_snapshot(&mut c, lagging);
+    c.heal();
+    (c, l, at)
+}
+
 /// Ticks, dropping the snapshot pieces `drop` picks, until node `id` has
 /// installed the snapshot at `at` (at most `budget` ticks). Returns every
 /// message sent to `id` meanwhile.
@@ -130,15 +144,8 @@ fn check_caught_up(c: &mut Cluster, l: NodeId, id: NodeId, at: Index) {
 fn a_large_snapshot_goes_in_pieces_staged_or_gathered() {
     for stages in [false, true] {
         for seed in 0..5 {
-            let mut c = Cluster::new(3, seed, config);
             let lagging = 3;
-            c.nodes
-                .get_mut(&lagging)
-                .unwrap()
-                .storage_mut()
-                .set_stages_snapshots(stages);
-            let (l, at) = lagging_behind_a_snapshot(&mut c, lagging);
-            c.heal();
+            let (mut c, l, at) = healed_behind_a_snapshot(seed, lagging, stages);
             let seen = until_installed(&mut c, lagging, at, 200, |_| false);
             let got = pieces(&seen);
             assert!(
@@ -166,14 +173,7 @@ fn a_large_snapshot_goes_in_pieces_staged_or_gathered() {
 #[test]
 fn lost_pieces_are_sent_again() {
     for stages in [false, true] {
-        let mut c = Cluster::new(3, 7, config);
-        c.nodes
-            .get_mut(&3)
-            .unwrap()
-            .storage_mut()
-            .set_stages_snapshots(stages);
-        let (l, at) = lagging_behind_a_snapshot(&mut c, 3);
-        c.heal();
+        let (mut c, l, at) = healed_behind_a_snapshot(7, 3, stages);
         // Every odd-numbered piece is lost the first time it is sent.
         let mut lost = std::collections::BTreeSet::new();
         let seen = until_installed(&mut c, 3, at, 400, |m| match m.body {
@@ -193,14 +193,7 @@ fn lost_pieces_are_sent_again() {
 #[test]
 fn an_acceptor_restarted_mid_transfer_gets_the_snapshot_from_the_start() {
     for stages in [false, true] {
-        let mut c = Cluster::new(3, 11, config);
-        c.nodes
-            .get_mut(&3)
-            .unwrap()
-            .storage_mut()
-            .set_stages_snapshots(stages);
-        let (l, at) = lagging_behind_a_snapshot(&mut c, 3);
-        c.heal();
+        let (mut c, l, at) = healed_behind_a_snapshot(11, 3, stages);
         // Half the pieces arrive, then node 3 restarts from its storage.
         let mut arrived = 0;
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
