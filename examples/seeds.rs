@@ -23,7 +23,14 @@ pub type Paxos =
 #[must_use]
 pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
     let flexible = cfg.nodes == 5 && cfg.seed.is_multiple_of(3);
-    cfg.clone().with_protocol(|o| synod_paxos_core::Config {
+    let cfg = SimConfig {
+        // Removed nodes keep running in every Multi-Paxos seed: stopping
+        // them stands in for a defence classic Raft lacks, and paxos-core
+        // must hold off a removed proposer by itself.
+        retire_removed: false,
+        ..cfg.clone()
+    };
+    cfg.with_protocol(|o| synod_paxos_core::Config {
         election_timeout_ticks: o.election_timeout_ticks,
         phase1_quorum: flexible.then_some(4),
         phase2_quorum: flexible.then_some(2),

@@ -55,6 +55,16 @@ pub struct SimConfig<O = RaftOptions> {
     /// in one change: two voters changed at once, so the protocol passes
     /// through a joint configuration (Raft §6) it must leave again.
     pub joint_changes: f64,
+    /// In the healed phase, stop each node that a leader's committed
+    /// configuration leaves out (and start it again if a later committed
+    /// configuration takes it back), as an operator retires the servers
+    /// it removed. Without it, a removed node that missed its removal
+    /// keeps campaigning; classic Raft (no pre-vote, no check-quorum) has
+    /// no defence against that (the Raft thesis, §4.2.3) and can stall
+    /// for good, so the liveness profile sets this for classic-Raft seeds
+    /// only: the other seeds keep removed nodes running, to show that
+    /// pre-vote and leader stickiness hold them off.
+    pub retire_removed: bool,
     /// Per node per tick: the node snapshots its state machine and compacts
     /// its log (keeping a short tail), so lagging nodes need snapshots.
     pub compact: f64,
@@ -94,6 +104,7 @@ impl<O> SimConfig<O> {
             sync_probability: self.sync_probability,
             reconfigure: self.reconfigure,
             joint_changes: self.joint_changes,
+            retire_removed: self.retire_removed,
             compact: self.compact,
             record_events: self.record_events,
             read_index: self.read_index,
@@ -158,6 +169,7 @@ impl SimConfig {
             compact: 0.01,
             reconfigure: 0.005,
             joint_changes: 0.3,
+            retire_removed: false,
             record_events: false,
             // Seeds cover all four protocol variants: classic Raft (where
             // split votes are common) and each optimisation.
@@ -193,6 +205,13 @@ impl SimConfig {
             // votes to elect: 30 timeouts failed 1 seed in 15,000.
             heal_ticks: 50 * u64::from(base.protocol.election_timeout_ticks),
             heal_ops: 1_000,
+            // Classic Raft cannot keep a removed node that missed its
+            // removal from deposing leader after leader (liveness seed
+            // 40522247901451: it campaigned every election timeout, a
+            // re-added voter still counting it took each new term to the
+            // leader, and no leader lived long enough to commit), so
+            // those seeds model the operator who stops removed servers.
+            retire_removed: !base.protocol.pre_vote && !base.protocol.check_quorum,
             ..base
         }
     }

@@ -243,6 +243,26 @@ where
         self.0.conf_state().voters
     }
 
+    fn settled_members(&self) -> Option<Vec<u64>> {
+        let s = self.0.status();
+        // An entry of its own term committed: every entry committed
+        // before is known committed, so the applied configuration is the
+        // latest committed one.
+        let settled =
+            s.role == Role::Leader && s.applied == s.committed && self.holds(s.committed, s.term);
+        settled.then(|| {
+            let c = self.0.conf_state();
+            let mut members: Vec<u64> = (c.voters.iter())
+                .chain(&c.voters_outgoing)
+                .chain(&c.learners)
+                .copied()
+                .collect();
+            members.sort_unstable();
+            members.dedup();
+            members
+        })
+    }
+
     fn propose_membership(&mut self, change: MembershipChange) -> bool {
         let change = match change {
             MembershipChange::Add(id) => ConfChange::single(ConfChangeKind::AddVoter, id),

@@ -210,6 +210,10 @@ impl Replica for RaftReplica {
         self.0.voters()
     }
 
+    fn settled_members(&self) -> Option<Vec<u64>> {
+        self.0.settled_members()
+    }
+
     fn propose_membership(&mut self, change: MembershipChange) -> bool {
         self.0.propose_membership(change)
     }

@@ -125,6 +125,15 @@ pub trait Replica: Sized + Debug {
 
     /// The current voters, as this node knows them.
     fn voters(&self) -> Vec<u64>;
+    /// As a leader whose view of the configuration is settled (it has
+    /// committed an entry of its own term and applied everything
+    /// committed), every node its configuration counts: voters, outgoing
+    /// voters of a joint configuration, learners; sorted. `None`
+    /// otherwise, and by default: [`SimConfig::retire_removed`]
+    /// (crate::SimConfig::retire_removed) then never stops a node.
+    fn settled_members(&self) -> Option<Vec<u64>> {
+        None
+    }
     /// As leader, proposes a membership change; returns whether it was
     /// accepted for replication.
     fn propose_membership(&mut self, change: MembershipChange) -> bool;

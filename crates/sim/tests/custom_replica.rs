@@ -186,6 +186,7 @@ fn solo_config(seed: u64) -> SimConfig<()> {
         nodes: 1,
         reconfigure: 0.0,
         joint_changes: 0.0,
+        retire_removed: false,
         compact: 0.0,
         faults: FaultConfig::safety(),
         ..SimConfig::safety(seed)

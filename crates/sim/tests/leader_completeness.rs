@@ -163,6 +163,7 @@ fn script() -> SimConfig<()> {
         faults: FaultConfig::none(),
         reconfigure: 0.0,
         joint_changes: 0.0,
+        retire_removed: false,
         compact: 0.0,
         read_index: false,
         ..SimConfig::safety(1)

@@ -208,6 +208,69 @@ fn an_unchecked_run_is_not_a_pass() {
     ));
 }
 
+// Liveness seed 40522247901451 (CI's window, 2026-12-05): classic Raft.
+// Node 1, removed by a joint change while it lagged, never learned of it
+// and campaigned every election timeout; node 4, re-added and waiting for
+// a snapshot, still counted node 1, adopted each of its terms and
+// answered every leader with it, so no leader lived long enough to
+// commit. Classic Raft has no defence (the thesis's section 4.2.3; etcd
+// raft applies leader stickiness only with check-quorum), so classic
+// liveness seeds stop removed nodes once faults heal, as an operator
+// does. The run with removed nodes left running shows the limit is real
+// and is exactly this one: if raft-core ever outgrows it, this test says
+// so, and docs/raft.md's known limit can go.
+#[test]
+fn classic_raft_liveness_needs_removed_nodes_stopped() {
+    let seed = 40_522_247_901_451;
+    let cfg = SimConfig::liveness(seed);
+    assert!(cfg.retire_removed, "a classic-Raft seed");
+    let report = run(&cfg).unwrap();
+    assert_eq!(report.violation, None, "liveness seed {seed}");
+    assert!(report.summary.retired >= 1, "{:?}", report.summary);
+    let running = run(&SimConfig {
+        retire_removed: false,
+        ..cfg
+    })
+    .unwrap();
+    assert!(
+        matches!(running.violation, Some(Violation::NoProgress { .. })),
+        "{:?}",
+        running.violation
+    );
+    assert_eq!(running.summary.retired, 0);
+    // The same limit, found earlier with single-voter changes only.
+    let earlier = SimConfig {
+        joint_changes: 0.0,
+        ..SimConfig::liveness(7_100_008_591)
+    };
+    assert_eq!(run(&earlier).unwrap().violation, None, "seed 7100008591");
+    let running = run(&SimConfig {
+        retire_removed: false,
+        ..earlier
+    })
+    .unwrap();
+    assert!(
+        matches!(running.violation, Some(Violation::NoProgress { .. })),
+        "{:?}",
+        running.violation
+    );
+}
+
+// Only classic-Raft liveness seeds stop removed nodes: with pre-vote or
+// check-quorum, raft-core must hold them off by itself.
+#[test]
+fn only_classic_raft_liveness_seeds_stop_removed_nodes() {
+    for seed in 0..16 {
+        let cfg = SimConfig::liveness(seed);
+        let classic = !cfg.protocol.pre_vote && !cfg.protocol.check_quorum;
+        assert_eq!(cfg.retire_removed, classic, "seed {seed}");
+        assert_eq!(cfg.retire_removed, seed % 4 == 3, "seed {seed}");
+        assert!(!SimConfig::safety(seed).retire_removed);
+        assert!(!SimConfig::chaos(seed).retire_removed);
+        assert!(!SimConfig::lease(seed).retire_removed);
+    }
+}
+
 // heal_ops counts operations in all; a liveness run that cannot give every
 // client one after healing is refused, not run into a false NoProgress.
 #[test]

@@ -183,6 +183,42 @@ impl<R: Replica, W: Workload> Sim<R, W> {
         self.event(|| "every fault heals".to_string());
     }
 
+    /// What an operator does once faults heal
+    /// ([`SimConfig::retire_removed`](crate::SimConfig::retire_removed)):
+    /// a node the leader's settled configuration leaves out is stopped,
+    /// and one it counts again is started from its disk.
+    pub(super) fn retire_removed(&mut self) {
+        let Some(members) = (self.last_leader)
+            .and_then(|id| self.nodes.get(&id))
+            .and_then(|s| s.node.as_ref())
+            .and_then(R::settled_members)
+        else {
+            return;
+        };
+        let now = self.now;
+        let ids: Vec<u64> = self.nodes.keys().copied().collect();
+        for id in ids {
+            let member = members.binary_search(&id).is_ok();
+            let retired = self.nodes.get(&id).is_some_and(|s| s.retired);
+            if !member && !retired {
+                // A clean stop: the disk syncs first.
+                self.sync(id);
+                let s = self.nodes.get_mut(&id).expect("node");
+                s.retired = true;
+                s.node = None;
+                s.down_until = u64::MAX;
+                self.summary.retired += 1;
+                self.trace = mix(self.trace, 0x5709 ^ id);
+                self.event(|| format!("node {id} stops: its removal is committed"));
+            } else if member && retired {
+                let s = self.nodes.get_mut(&id).expect("node");
+                s.retired = false;
+                s.down_until = now;
+                self.event(|| format!("node {id} is a member again and will restart"));
+            }
+        }
+    }
+
     /// Membership changes happen only while faults are on (the liveness
     /// phase runs with a stable configuration).
     pub(super) fn faults_reconfigure(&self) -> f64 {

@@ -52,6 +52,9 @@ struct Machine<R: Replica, W: Workload> {
     /// it applies an entry: reads wait until then).
     applied_index: u64,
     was_leader_in: u64,
+    /// Stopped by [`SimConfig::retire_removed`]: outside the committed
+    /// configuration, down until one takes it back.
+    retired: bool,
 }
 
 #[derive(Debug, Default)]
@@ -260,6 +263,7 @@ impl<R: Replica, W: Workload> Sim<R, W> {
                     confirmed: Vec::new(),
                     applied_index: 0,
                     was_leader_in: 0,
+                    retired: false,
                 },
             );
         }
@@ -370,6 +374,9 @@ impl<R: Replica, W: Workload> Sim<R, W> {
             self.reconfigure();
         }
         self.observe_leaders();
+        if self.cfg.retire_removed && self.now > self.cfg.ticks {
+            self.retire_removed();
+        }
         if self.now.is_multiple_of(25) {
             self.check_log_matching();
         }
