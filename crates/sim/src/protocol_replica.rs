@@ -289,6 +289,20 @@ where
         if applied <= taken + COMPACT_TAIL {
             return false;
         }
+        // A leader's snapshot handed over but not yet durable is in the
+        // state machine already (restored with the hand-off) but not yet
+        // counted applied: a snapshot taken now would label that state
+        // with an older index, and a restart from it would apply entries
+        // a second time (lock seed 186381451100188: a client's request
+        // refused as a repeat on one replica only).
+        let installed = self
+            .0
+            .storage()
+            .snapshot(0)
+            .map_or(0, |snap| snap.meta.index);
+        if installed > applied {
+            return false;
+        }
         let (conf, data) = (self.0.conf_state(), state());
         // Applied entries are synced (the node applies only persisted
         // entries, and the simulator persists at sync), so both disks

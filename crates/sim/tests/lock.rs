@@ -130,6 +130,19 @@ fn keep_alive_seeds_stay_fixed() {
     }
 }
 
+// Safety seed 186381451100188 (CI's window, 2026-12-05): a replica that
+// had just been handed a leader's snapshot (restored into its lock machine,
+// not yet durable) compacted its log, labelling that state with its older
+// applied index; it crashed, restarted from that snapshot, applied two
+// entries a second time and refused a client's request as a repeat that
+// the other replicas had granted (`Diverged`). The simulator's compaction
+// now waits until such a snapshot counts as applied.
+#[test]
+fn a_snapshot_taken_during_an_install_seed_stays_fixed() {
+    let r = run_lock(&LockSimConfig::safety(186_381_451_100_188)).unwrap();
+    assert_eq!(r.violation, None, "lock seed 186381451100188");
+}
+
 #[test]
 fn bad_configurations_are_refused() {
     let mut cfg = LockSimConfig::safety(1);
