@@ -16,9 +16,9 @@ pub type Paxos =
     ProtocolReplica<synod_paxos_core::PaxosNode<synod_protocol::MemStorage, rand::rngs::StdRng>>;
 
 /// A raft-core profile read for Multi-Paxos: the profile's election
-/// timeout and lease reads (the lease profile, and the safety seeds that
-/// run without skew or pauses) carry over; the rest of raft's options have
-/// no Multi-Paxos meaning. One five-node seed in three runs flexible
+/// timeout, lease reads (the lease profile, and the safety seeds that run
+/// without skew or pauses), snapshot piece size and message size carry
+/// over; the rest of raft's options have no Multi-Paxos meaning. One five-node seed in three runs flexible
 /// quorums (4 promises to lead, 2 acceptances to decide).
 #[must_use]
 pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
@@ -35,8 +35,16 @@ pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
         phase1_quorum: flexible.then_some(4),
         phase2_quorum: flexible.then_some(2),
         lease_reads: o.lease_reads,
-        // Most seeds send snapshots in small pieces, as for raft.
+        // Most seeds send snapshots in small pieces, as for raft, and
+        // then entries at most 256 bytes per message too (a few commands),
+        // so promises and syncs come in many parts (the chaos seeds that
+        // send raft one entry per append send one per message here).
         snapshot_chunk_bytes: o.snapshot_chunk_bytes,
+        max_size_per_msg_bytes: if o.snapshot_chunk_bytes < 1 << 20 {
+            o.max_size_per_msg_bytes.min(256)
+        } else {
+            o.max_size_per_msg_bytes
+        },
         ..synod_paxos_core::Config::new(1)
     })
 }

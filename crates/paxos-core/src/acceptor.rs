@@ -1,7 +1,7 @@
 //! The acceptor's side: promises (phase 1b), accepting the leader's log
 //! (phase 2b), the decided index, and read rounds.
 
-use synod_protocol::{Entry, Index, NodeId, Storage, Term};
+use synod_protocol::{Entry, Index, NodeId, Storage, StorageError, Term};
 
 use crate::ballot::Ballot;
 use crate::error::Error;
@@ -47,23 +47,38 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.leader_since = self.now;
         let last_index = self.last_index();
         let last_term = self.log.last_term()?;
-        // Only a log ahead of the leader's is worth sending.
-        let suffix = if (last_term, last_index) > (leader_last_term, leader_last_index) {
-            // Whole: the candidate adopts it as its log, and a cut could
-            // lose decided entries.
-            self.log.suffix(leader_decided, u64::MAX)?
+        // Only a log ahead of the leader's is worth sending, and only a
+        // message's worth of it: a candidate that adopts this log asks for
+        // the rest (another prepare, or the snapshot piece by piece) before
+        // it leads, so no decided entry is lost to the cut.
+        let ahead = (last_term, last_index) > (leader_last_term, leader_last_index);
+        let large = if ahead && self.log.compacted_past(leader_decided)? {
+            let (meta, total) = self.log.snapshot_meta()?;
+            (total > self.config.snapshot_chunk_bytes).then_some(meta)
         } else {
-            Suffix {
+            None
+        };
+        let suffix = match &large {
+            _ if !ahead => Suffix {
                 after: leader_decided,
                 ..Suffix::default()
-            }
+            },
+            Some(meta) => Suffix {
+                after: meta.index,
+                ..Suffix::default()
+            },
+            None => self
+                .log
+                .suffix(leader_decided, self.config.max_size_per_msg_bytes)?,
         };
+        let pieces = large;
         // The promise vouches for the persisted ballot: it waits for it.
         let promise = Body::Promise {
             decided: self.decided,
             last_term,
             last_index,
             suffix,
+            pieces,
         };
         #[cfg(feature = "mutations")]
         if self.mutated(crate::mutation::Mutation::PromiseBeforePersist) {
@@ -71,6 +86,52 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return Ok(());
         }
         self.send_after_write(from, promise);
+        Ok(())
+    }
+
+    /// A candidate this node promised asks for a piece of its snapshot:
+    /// sent from storage a piece at a time (of the current snapshot from
+    /// its start, if it has compacted since the promise).
+    pub(crate) fn on_fetch_piece(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        index: Index,
+        offset: u64,
+    ) -> Result<(), Error> {
+        if ballot != self.promised {
+            return Err(Error::Stale);
+        }
+        let (meta, total) = match self.log.snapshot_meta() {
+            Ok(found) if found.0.index > 0 => found,
+            // None (it was installed over, and the candidate will learn
+            // from a new promise), or one being staged: it asks again.
+            Ok(_) | Err(StorageError::SnapshotTemporarilyUnavailable) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let offset = if meta.index == index && offset < total {
+            offset
+        } else {
+            0
+        };
+        let data =
+            match self
+                .log
+                .snapshot_piece(meta.index, offset, self.config.snapshot_chunk_bytes)
+            {
+                Ok(data) => data,
+                Err(StorageError::SnapshotTemporarilyUnavailable) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+        self.send(
+            from,
+            Body::PromisePiece {
+                meta,
+                total,
+                offset,
+                data,
+            },
+        );
         Ok(())
     }
 
@@ -183,14 +244,28 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             self.send(from, Body::Resync);
             return Ok(());
         }
-        // Within a ballot the leader's log only grows: keep what is held,
-        // append what is new (a stale repeat never truncates).
+        // Within a ballot the leader's log only grows: keep what is held of
+        // it (a stale repeat never truncates). Past that, this log may
+        // still hold entries of earlier ballots (a sync cut at the message
+        // size stops short of them): the same entry is kept, and the log is
+        // replaced only from the first that differs. Appending would cut
+        // the entries after it, which may have been counted toward a
+        // decision: with one entry per message, chaos seeds 1001226 and
+        // 1002792 lost a decided entry that way.
         let skip = (self.accepted_through - prev_index) as usize;
         if skip < entries.len() {
             let mut entries = entries;
             let fresh = entries.split_off(skip);
             self.accepted_through = fresh.last().map_or(self.accepted_through, |e| e.index);
-            self.append_log(fresh);
+            #[cfg(feature = "mutations")]
+            if self.mutated(crate::mutation::Mutation::AcceptTruncates) {
+                self.append_log(fresh);
+                self.learn_decided(leader_decided);
+                let last_index = self.accepted_through;
+                self.send_after_write(from, Body::Accepted { last_index });
+                return Ok(());
+            }
+            self.merge_log(fresh);
         }
         self.learn_decided(leader_decided);
         let last_index = self.accepted_through;

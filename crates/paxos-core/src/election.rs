@@ -126,7 +126,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         match self.role {
             Role::Leader => self.leader_heartbeat(),
-            Role::Candidate => self.resend_prepares(),
+            Role::Candidate => {
+                self.resend_prepares();
+                self.resend_catch_up();
+            }
             Role::Follower => {}
         }
     }
@@ -241,6 +244,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         self.role = Role::Follower;
         self.promises.clear();
+        self.catch_up = None;
         self.progress.clear();
         self.transfers.clear();
         self.appends_due = false;
@@ -324,6 +328,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.role = Role::Candidate;
         self.synced = None;
         self.promises.clear();
+        self.catch_up = None;
         self.progress.clear();
         self.reset_timeout();
         let (decided, last_index) = (self.decided, self.last_index());

@@ -100,9 +100,35 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if let Some(id) = best
             && let Some(p) = promises.get_mut(&id)
         {
+            let (their_term, their_last) = (p.last_term, p.last_index);
+            if let Some(meta) = p.pieces.take() {
+                // Behind that log's large snapshot: fetch it first.
+                self.promises = promises;
+                self.leader_since = self.now;
+                let holds_its_end = self.log.term(meta.index) == Ok(meta.term);
+                if holds_its_end || meta.index <= self.decided {
+                    if holds_its_end && meta.index > self.decided {
+                        self.raise_decided(meta.index);
+                    }
+                    self.ask_entries(id, meta.index.min(self.last_index()));
+                } else {
+                    self.fetch_snapshot(id, meta);
+                }
+                return;
+            }
             let suffix = std::mem::take(&mut p.suffix);
+            let end = suffix.entries.last().map(|e| (e.index, e.term));
             self.adopt(suffix);
+            let mine = (self.log.last_term().unwrap_or(0), self.last_index());
+            if mine < (their_term, their_last) {
+                // That log is longer than one message: take the rest,
+                // one request out at a time, before leading.
+                self.promises = promises;
+                self.continue_catch_up(id, end);
+                return;
+            }
         }
+        self.catch_up = None;
         let last = self.last_index();
         self.raise_decided(reported.max(self.decided).min(last));
         // The adopted log may hold a membership change: the promises must

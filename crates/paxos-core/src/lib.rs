@@ -50,6 +50,7 @@
 
 mod acceptor;
 mod ballot;
+mod catch_up;
 mod config;
 mod election;
 mod error;

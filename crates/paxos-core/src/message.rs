@@ -78,8 +78,15 @@ pub enum Body {
         last_term: Term,
         /// Its last index.
         last_index: Index,
-        /// Its log after the leader's decided index, when ahead.
+        /// Its log after the leader's decided index, when ahead: at most
+        /// `max_size_per_msg_bytes` of entries (the candidate asks for the
+        /// rest with another prepare before it leads).
         suffix: Suffix,
+        /// Set, with an empty suffix, when the candidate is behind this
+        /// acceptor's compacted log and the snapshot is larger than
+        /// `snapshot_chunk_bytes`: the candidate fetches it in pieces
+        /// (`FetchPiece`) before it leads, instead of receiving it whole.
+        pieces: Option<SnapshotMeta>,
     },
     /// Phase 2a after a promise: replace your log after `suffix.after`
     /// with the leader's.
@@ -147,5 +154,27 @@ pub enum Body {
         index: Index,
         /// Bytes held from its start.
         received: u64,
+    },
+    /// Phase 1, catching up: a candidate asks an acceptor that promised
+    /// it for the piece at `offset` of its snapshot at `index` (the one
+    /// its promise named in `pieces`).
+    FetchPiece {
+        /// The snapshot's index.
+        index: Index,
+        /// Where the piece starts.
+        offset: u64,
+    },
+    /// The answer to `FetchPiece`: a piece of the acceptor's snapshot (of
+    /// its current one from the start, if it has compacted since).
+    PromisePiece {
+        /// The snapshot it belongs to.
+        meta: SnapshotMeta,
+        /// The snapshot's size in bytes.
+        total: u64,
+        /// Where `data` starts in the snapshot.
+        offset: u64,
+        /// The bytes.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = synod_protocol::arbitrary_bytes))]
+        data: Bytes,
     },
 }

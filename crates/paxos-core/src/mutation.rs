@@ -30,4 +30,9 @@ pub enum Mutation {
     /// (the outgoing voters lose their say early: a leader of the new
     /// voters and one of the old can both decide).
     JointCountsNewVotersOnly,
+    /// Take an accept past what the acceptor holds of the leader's log by
+    /// appending, cutting the entries of earlier ballots after it, which
+    /// may have been counted toward a decision (the bug the simulator
+    /// found with one entry per message, chaos seed 1001226).
+    AcceptTruncates,
 }

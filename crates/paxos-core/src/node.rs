@@ -30,6 +30,9 @@ pub(crate) struct PromiseInfo {
     pub(crate) last_term: u64,
     pub(crate) last_index: Index,
     pub(crate) suffix: crate::message::Suffix,
+    /// The snapshot to fetch in pieces first, when the acceptor's log is
+    /// ahead of this one past a large snapshot.
+    pub(crate) pieces: Option<synod_protocol::SnapshotMeta>,
 }
 
 /// What a peer's latest beat said.
@@ -105,6 +108,8 @@ pub struct PaxosNode<S, R> {
     pub(crate) accepted_through: Index,
     /// As candidate: promises received.
     pub(crate) promises: BTreeMap<NodeId, PromiseInfo>,
+    /// As candidate: the most advanced promised log, being taken.
+    pub(crate) catch_up: Option<crate::catch_up::CatchUp>,
     /// As leader: synced acceptors.
     pub(crate) progress: BTreeMap<NodeId, Progress>,
     /// As leader: snapshots on their way, in pieces, to acceptors not
@@ -225,6 +230,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             progress: BTreeMap::new(),
             transfers: BTreeMap::new(),
             incoming: None,
+            catch_up: None,
             staged_pieces: Vec::new(),
             durable_through: last,
             log_epoch: 0,
@@ -471,6 +477,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 last_term,
                 last_index,
                 suffix,
+                pieces,
             } => self.on_promise(
                 from,
                 ballot,
@@ -479,6 +486,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     last_term,
                     last_index,
                     suffix,
+                    pieces,
                 },
             ),
             Body::AcceptSync { suffix, decided } => {
@@ -496,6 +504,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 offset,
                 data,
             } => self.on_snapshot_piece(from, ballot, meta, total, offset, data),
+            Body::FetchPiece { index, offset } => self.on_fetch_piece(from, ballot, index, offset),
+            Body::PromisePiece {
+                meta,
+                total,
+                offset,
+                data,
+            } => self.on_promise_piece(from, ballot, meta, total, offset, data),
             Body::SnapshotAck { index, received } => {
                 self.on_snapshot_ack(from, ballot, index, received)
             }

@@ -43,7 +43,35 @@ pub(crate) struct SnapshotSend {
     quiet: u32,
 }
 
-/// As acceptor: a snapshot arriving.
+impl SnapshotIncoming {
+    /// Whether it is the snapshot `meta` names.
+    pub(crate) fn is_of(&self, meta: &SnapshotMeta) -> bool {
+        self.meta.index == meta.index && self.meta.term == meta.term
+    }
+
+    /// The snapshot's size in bytes.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+/// What a piece did ([`PaxosNode::take_piece`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PieceTaken {
+    /// This log already holds what the snapshot does: nothing to install.
+    Held,
+    /// Not the next piece: this many bytes of the snapshot are held.
+    Gap(u64),
+    /// Taken: this many bytes are held, and the snapshot was installed.
+    Took {
+        /// Bytes held from its start.
+        received: u64,
+        /// The piece completed it.
+        installed: bool,
+    },
+}
+
+/// As acceptor (or candidate catching up): a snapshot arriving.
 #[derive(Debug, Clone)]
 pub(crate) struct SnapshotIncoming {
     meta: SnapshotMeta,
@@ -226,6 +254,43 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return Ok(());
         }
         let index = meta.index;
+        match self.take_piece(meta, total, offset, data) {
+            PieceTaken::Held => self.send(
+                from,
+                Body::SnapshotAck {
+                    index,
+                    received: total,
+                },
+            ),
+            // A gap, a repeat, or pieces of a transfer this node lost: say
+            // what it holds of this one.
+            PieceTaken::Gap(received) => self.send(from, Body::SnapshotAck { index, received }),
+            PieceTaken::Took {
+                received,
+                installed,
+            } => {
+                if installed {
+                    // Synced again from the snapshot's end by the leader's
+                    // prepare.
+                    self.synced = None;
+                }
+                self.send_after_write(from, Body::SnapshotAck { index, received });
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a piece of a snapshot arriving (from a leader, or fetched by
+    /// a candidate): stages or gathers it when it continues what arrived,
+    /// and installs the snapshot once whole.
+    pub(crate) fn take_piece(
+        &mut self,
+        meta: SnapshotMeta,
+        total: u64,
+        offset: u64,
+        data: Bytes,
+    ) -> PieceTaken {
+        let index = meta.index;
         let holds_its_end = self.log.term(index) == Ok(meta.term);
         if index <= self.decided || index <= self.log.snapshot_index() || holds_its_end {
             // Nothing to install: this log already holds (or decided)
@@ -235,14 +300,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 self.incoming = None;
                 self.raise_decided(index);
             }
-            self.send(
-                from,
-                Body::SnapshotAck {
-                    index,
-                    received: total,
-                },
-            );
-            return Ok(());
+            return PieceTaken::Held;
         }
         let same = self
             .incoming
@@ -256,15 +314,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             // leader would go on from where it was, and the acceptor would
             // answer that it lacks that, for ever; liveness seed 3001997).
             if offset != 0 || same {
-                // A gap, a repeat, or pieces of a transfer this node lost:
-                // say what it holds of this one.
                 let received = self
                     .incoming
                     .as_ref()
                     .filter(|i| i.meta.index == index && i.meta.term == meta.term)
                     .map_or(0, |i| i.received);
-                self.send(from, Body::SnapshotAck { index, received });
-                return Ok(());
+                return PieceTaken::Gap(received);
             }
             self.incoming = Some(SnapshotIncoming {
                 meta: meta.clone(),
@@ -275,7 +330,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         let stages = self.log.storage.stages_snapshots();
         let Some(inc) = self.incoming.as_mut() else {
-            return Ok(());
+            return PieceTaken::Gap(0);
         };
         let end = offset.saturating_add(data.len() as u64);
         if stages {
@@ -289,6 +344,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             inc.gathered.extend_from_slice(&data);
         }
         inc.received = end;
+        let mut installed = false;
         if end >= inc.total
             && let Some(inc) = self.incoming.take()
         {
@@ -300,16 +356,19 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     data: Bytes::from(inc.gathered),
                 });
             }
-            // Synced again from the snapshot's end by the leader's prepare.
-            self.synced = None;
+            installed = true;
         }
-        self.send_after_write(
-            from,
-            Body::SnapshotAck {
-                index,
-                received: end,
-            },
-        );
-        Ok(())
+        PieceTaken::Took {
+            received: end,
+            installed,
+        }
+    }
+
+    /// Bytes held of the snapshot `meta` names, arriving (0 for none).
+    pub(crate) fn received_of(&self, meta: &SnapshotMeta) -> u64 {
+        self.incoming
+            .as_ref()
+            .filter(|i| i.is_of(meta))
+            .map_or(0, |i| i.received)
     }
 }

@@ -38,21 +38,20 @@ pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
             total,
             offset,
             data,
-        } => {
-            if meta.index == 0 || meta.index == u64::MAX || meta.term > msg.ballot.0 {
-                return Some(
-                    "snapshot piece at no index, past the index range, or past the ballot",
-                );
-            }
-            if offset
-                .checked_add(data.len() as u64)
-                .is_none_or(|end| end > *total)
-                || (data.is_empty() && offset < total)
-            {
-                return Some("snapshot piece past the snapshot's end, or empty before it");
-            }
-            conf_state_malformation(&meta.conf_state)
+        } => piece_malformation(msg.ballot.0, meta, *total, *offset, data),
+        Body::FetchPiece { .. } if !owned => Some("fetch not in the sender's own ballot"),
+        Body::FetchPiece { index, .. } if *index == 0 || *index == u64::MAX => {
+            Some("fetch of a snapshot at no index, or past the index range")
         }
+        Body::PromisePiece { .. } if !to_owner => {
+            Some("answer in a ballot the addressee does not own")
+        }
+        Body::PromisePiece {
+            meta,
+            total,
+            offset,
+            data,
+        } => piece_malformation(msg.ballot.0, meta, *total, *offset, data),
         Body::Promise { .. }
         | Body::Accepted { .. }
         | Body::ReadAck { .. }
@@ -65,15 +64,51 @@ pub(crate) fn malformation(msg: &Message) -> Option<&'static str> {
             suffix,
             last_index,
             decided,
+            pieces,
             ..
         } => {
             if *last_index == u64::MAX || decided > last_index {
                 return Some("promise past the index range, or decided past its log");
             }
+            if let Some(meta) = pieces {
+                if meta.index == 0
+                    || meta.index > *last_index
+                    || meta.term > msg.ballot.0
+                    || suffix.snapshot.is_some()
+                    || !suffix.entries.is_empty()
+                {
+                    return Some("promise naming a snapshot it could not hold, beside a suffix");
+                }
+                if let Some(why) = conf_state_malformation(&meta.conf_state) {
+                    return Some(why);
+                }
+            }
             suffix_malformation(msg.ballot.0, suffix)
         }
         _ => None,
     }
+}
+
+/// A snapshot piece no correct peer sends: at no index, of a term past
+/// the ballot, past the snapshot's end, or empty before it.
+fn piece_malformation(
+    ballot: Term,
+    meta: &synod_protocol::SnapshotMeta,
+    total: u64,
+    offset: u64,
+    data: &[u8],
+) -> Option<&'static str> {
+    if meta.index == 0 || meta.index == u64::MAX || meta.term > ballot {
+        return Some("snapshot piece at no index, past the index range, or past the ballot");
+    }
+    if offset
+        .checked_add(data.len() as u64)
+        .is_none_or(|end| end > total)
+        || (data.is_empty() && offset < total)
+    {
+        return Some("snapshot piece past the snapshot's end, or empty before it");
+    }
+    conf_state_malformation(&meta.conf_state)
 }
 
 fn suffix_malformation(ballot: Term, suffix: &Suffix) -> Option<&'static str> {

@@ -91,6 +91,7 @@ fn leader() -> Node {
             after: 0,
             ..Suffix::default()
         },
+        pieces: None,
     };
     n.step(msg(2, 1, ballot, promise)).unwrap();
     assert_eq!(n.role(), Role::Leader);
@@ -216,6 +217,7 @@ fn the_leader_adopts_the_most_advanced_log_among_promises() {
                 cmd(3, old, b"y"),
             ],
         },
+        pieces: None,
     };
     n.step(msg(2, 1, ballot, promise)).unwrap();
     assert_eq!(n.role(), Role::Leader);
@@ -552,6 +554,7 @@ fn flexible_quorums_elect_with_q1_and_decide_with_q2() {
             after: 0,
             ..Suffix::default()
         },
+        pieces: None,
     };
     n.step(msg(2, 1, ballot, promise())).unwrap();
     n.step(msg(3, 1, ballot, promise())).unwrap();
@@ -587,5 +590,65 @@ fn quorums_that_do_not_intersect_are_refused() {
             matches!(got, Err(Error::InvalidConfig { .. })),
             "q1 {q1} q2 {q2}: {got:?}"
         );
+    }
+}
+
+// An accept past what an acceptor holds of this ballot's log keeps the
+// entries of earlier ballots after it that are the same, and cuts only from
+// the first that differs: those entries may have been counted toward a
+// decision. A sync cut at the message size leaves such a tail (chaos seeds
+// 1001226 and 1002792 lost a decided entry when the accept appended).
+#[test]
+fn an_accept_after_a_cut_sync_keeps_the_same_entries_after_it() {
+    let mut n = node(2);
+    let (b1, b2) = (b(1, 1), b(2, 3));
+    let log: Vec<Entry> = (2..=8).map(|i| cmd(i, b1.0, b"v")).collect();
+    n.step(msg(1, 2, b1, prepare(0, 1, 1))).unwrap();
+    n.step(msg(1, 2, b1, sync(1, log.clone(), 1))).unwrap();
+    drain(&mut n);
+    assert_eq!(n.storage().last_index().unwrap(), 8);
+    // A new leader holds the same log; its sync is cut after entry 6.
+    n.step(msg(3, 2, b2, prepare(1, b1.0, 8))).unwrap();
+    n.step(msg(3, 2, b2, sync(1, log[..5].to_vec(), 1)))
+        .unwrap();
+    drain(&mut n);
+    // Entry 7 comes as an accept: entry 8 stays.
+    let accept = Body::Accept {
+        prev_index: 6,
+        entries: vec![log[5].clone()],
+        decided: 1,
+    };
+    n.step(msg(3, 2, b2, accept)).unwrap();
+    drain(&mut n);
+    assert_eq!(n.storage().last_index().unwrap(), 8);
+    assert_eq!(n.storage().term(8), Ok(b1.0));
+    // An entry that differs replaces the log from there.
+    let other = Body::Accept {
+        prev_index: 7,
+        entries: vec![cmd(8, b2.0, b"w")],
+        decided: 1,
+    };
+    n.step(msg(3, 2, b2, other)).unwrap();
+    drain(&mut n);
+    assert_eq!(n.storage().last_index().unwrap(), 8);
+    assert_eq!(n.storage().term(8), Ok(b2.0));
+}
+
+fn prepare(decided: Index, last_term: Term, last_index: Index) -> Body {
+    Body::Prepare {
+        decided,
+        last_term,
+        last_index,
+    }
+}
+
+fn sync(after: Index, entries: Vec<Entry>, decided: Index) -> Body {
+    Body::AcceptSync {
+        suffix: Suffix {
+            after,
+            snapshot: None,
+            entries,
+        },
+        decided,
     }
 }

@@ -76,10 +76,14 @@ fn brief(m: &Message) -> String {
             last_term,
             last_index,
             suffix,
+            pieces,
         } => format!(
-            "Promise decided={decided} last={last_index}/{} suffix={}",
+            "Promise decided={decided} last={last_index}/{} suffix={}{}",
             Ballot(*last_term),
-            suffix_brief(suffix)
+            suffix_brief(suffix),
+            pieces
+                .as_ref()
+                .map_or(String::new(), |m| format!(" pieces-of={}", m.index))
         ),
         Body::AcceptSync { suffix, decided } => {
             format!(
