@@ -7,7 +7,8 @@
 //! happens during the transfer.
 //!
 //! Both protocols: raft-core and synod-paxos-core each send the snapshot
-//! in pieces (1 MiB by default).
+//! in pieces (1 MiB by default). A Multi-Paxos candidate behind the
+//! snapshot fetches it the same way before it leads (the second test).
 //!
 //! The snapshot is 64 MiB here; `SYNOD_SNAPSHOT_MIB=1024` runs the 1 GiB
 //! case (`cargo test --release -p synod-node --test large_snapshot --
@@ -357,4 +358,93 @@ where
     assert_eq!(count_reaches(&again.client, 41).await, 41);
     // (The entries before the snapshot are gone from every log: 41 is
     // the snapshot's count, restored at start, plus the entries after it.)
+}
+
+// Multi-Paxos lets any connected node lead, not only an up-to-date one: a
+// candidate behind its quorum's large snapshot must take it before it
+// leads. Its promises name the snapshot instead of carrying it, and it
+// fetches the snapshot a piece at a time from the acceptor's log, staged in
+// its own: the heap stays small, where a promise carrying the snapshot
+// whole would hold all of it (and exceed synod-tcp's frame limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paxos_candidate_behind_a_large_snapshot_fetches_it_in_bounded_memory() {
+    let mib: u64 = std::env::var("SYNOD_SNAPSHOT_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let size = mib << 20;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
+    let net = MemNetwork::new(11);
+    let first: Vec<Started<WalPaxos>> = (1..=2)
+        .map(|id| start::<WalPaxos>(id, dirs[id as usize - 1].path(), &net, size))
+        .collect();
+    let clients: Vec<&Client<Blob>> = first.iter().map(|s| &s.client).collect();
+    leader_of(&clients).await;
+    for _ in 0..40 {
+        propose(&clients).await;
+    }
+    for c in &clients {
+        for _ in 0..2_000 {
+            if c.status().await.expect("status").snapshots_taken >= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let (l, _) = leader_of(&clients).await;
+    // The heap above this is what node 3's catching up costs.
+    let baseline = live_bytes();
+    let peak = Arc::new(AtomicI64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(live_bytes() - baseline, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let third = start::<WalPaxos>(3, dirs[2].path(), &net, size);
+    // At once, before the leader can sync it: node 3 campaigns as soon as
+    // it hears a quorum, behind both others' snapshot.
+    clients[l].transfer_leadership(3).await.expect("asked");
+    let mut led = false;
+    for _ in 0..10_000 {
+        let s = third.client.status().await.expect("status");
+        if s.protocol.role == synod_protocol::Role::Leader && s.protocol.applied >= 40 {
+            led = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let took = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().expect("sampler");
+    assert!(led, "node 3 never led");
+    let peak = peak.load(Ordering::Relaxed);
+    println!(
+        "paxos: a candidate behind a {mib} MiB snapshot fetched it and led in {took:.2?}; \
+         heap above the baseline peaked at {:.1} MiB",
+        peak as f64 / f64::from(1 << 20)
+    );
+    assert!(
+        peak < 32 << 20,
+        "catching up used {peak} bytes of heap for a {size}-byte snapshot"
+    );
+    assert_eq!(
+        third
+            .client
+            .read((), Consistency::Stale)
+            .await
+            .expect("read"),
+        40
+    );
+    third
+        .client
+        .propose(Bytes::from_static(b"+1"))
+        .await
+        .expect("committed by the new leader");
+    assert_eq!(count_reaches(&clients[l ^ 1], 41).await, 41);
 }
