@@ -446,5 +446,5 @@ async fn a_paxos_candidate_behind_a_large_snapshot_fetches_it_in_bounded_memory(
         .propose(Bytes::from_static(b"+1"))
         .await
         .expect("committed by the new leader");
-    assert_eq!(count_reaches(&clients[l ^ 1], 41).await, 41);
+    assert_eq!(count_reaches(clients[l ^ 1], 41).await, 41);
 }
