@@ -71,7 +71,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 .log
                 .suffix(leader_decided, self.config.max_size_per_msg_bytes)?,
         };
-        let pieces = large;
+        let pieces = large.map(Box::new);
         // The promise vouches for the persisted ballot: it waits for it.
         let promise = Body::Promise {
             decided: self.decided,
@@ -126,7 +126,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.send(
             from,
             Body::PromisePiece {
-                meta,
+                meta: Box::new(meta),
                 total,
                 offset,
                 data,

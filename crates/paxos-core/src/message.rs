@@ -86,7 +86,7 @@ pub enum Body {
         /// acceptor's compacted log and the snapshot is larger than
         /// `snapshot_chunk_bytes`: the candidate fetches it in pieces
         /// (`FetchPiece`) before it leads, instead of receiving it whole.
-        pieces: Option<SnapshotMeta>,
+        pieces: Option<Box<SnapshotMeta>>,
     },
     /// Phase 2a after a promise: replace your log after `suffix.after`
     /// with the leader's.
@@ -136,8 +136,9 @@ pub enum Body {
     /// the leader's snapshot. Once every piece is in, the acceptor installs
     /// it and the leader syncs the entries after it.
     SnapshotPiece {
-        /// The snapshot it belongs to.
-        meta: SnapshotMeta,
+        /// The snapshot it belongs to (boxed: it holds the membership, and
+        /// every message is as large as the largest kind).
+        meta: Box<SnapshotMeta>,
         /// The snapshot's size in bytes.
         total: u64,
         /// Where `data` starts in the snapshot.
@@ -167,8 +168,9 @@ pub enum Body {
     /// The answer to `FetchPiece`: a piece of the acceptor's snapshot (of
     /// its current one from the start, if it has compacted since).
     PromisePiece {
-        /// The snapshot it belongs to.
-        meta: SnapshotMeta,
+        /// The snapshot it belongs to (boxed: it holds the membership, and
+        /// every message is as large as the largest kind).
+        meta: Box<SnapshotMeta>,
         /// The snapshot's size in bytes.
         total: u64,
         /// Where `data` starts in the snapshot.

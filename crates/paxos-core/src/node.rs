@@ -486,7 +486,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     last_term,
                     last_index,
                     suffix,
-                    pieces,
+                    pieces: pieces.map(|meta| *meta),
                 },
             ),
             Body::AcceptSync { suffix, decided } => {
@@ -503,14 +503,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 total,
                 offset,
                 data,
-            } => self.on_snapshot_piece(from, ballot, meta, total, offset, data),
+            } => self.on_snapshot_piece(from, ballot, *meta, total, offset, data),
             Body::FetchPiece { index, offset } => self.on_fetch_piece(from, ballot, index, offset),
             Body::PromisePiece {
                 meta,
                 total,
                 offset,
                 data,
-            } => self.on_promise_piece(from, ballot, meta, total, offset, data),
+            } => self.on_promise_piece(from, ballot, *meta, total, offset, data),
             Body::SnapshotAck { index, received } => {
                 self.on_snapshot_ack(from, ballot, index, received)
             }

@@ -170,7 +170,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.send(
             to,
             Body::SnapshotPiece {
-                meta,
+                meta: Box::new(meta),
                 total,
                 offset,
                 data,

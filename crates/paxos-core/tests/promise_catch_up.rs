@@ -249,7 +249,7 @@ fn fetches_and_fetched_pieces_outside_their_ballot_are_refused() {
         to: 3,
         ballot,
         body: Body::PromisePiece {
-            meta: meta.clone(),
+            meta: Box::new(meta.clone()),
             total: 8,
             offset: 0,
             data: Bytes::from_static(b"12345678"),
@@ -310,7 +310,7 @@ fn fetches_and_fetched_pieces_outside_their_ballot_are_refused() {
                     payload: Payload::Noop,
                 }],
             },
-            pieces: Some(meta.clone()),
+            pieces: Some(Box::new(meta.clone())),
         },
     };
     assert!(matches!(

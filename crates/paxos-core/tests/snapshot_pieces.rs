@@ -328,7 +328,7 @@ fn acks(sent: &[Message]) -> Vec<u64> {
 fn a_snapshot_piece_never_cuts_entries_after_an_end_the_log_holds() {
     let (mut n, ballot) = acceptor_holding_through_20();
     let piece = Body::SnapshotPiece {
-        meta: snapshot_at(ballot, 10).meta,
+        meta: Box::new(snapshot_at(ballot, 10).meta),
         total: 4096,
         offset: 0,
         data: Bytes::from(vec![0u8; 1024]),
@@ -419,7 +419,7 @@ fn a_late_copy_of_the_first_piece_does_not_start_the_transfer_over() {
     let mut answers = Vec::new();
     for offset in [0, 16, 0, 32] {
         let piece = Body::SnapshotPiece {
-            meta: snapshot_at(ballot, 30).meta,
+            meta: Box::new(snapshot_at(ballot, 30).meta),
             total: 3 * 16,
             offset,
             data: Bytes::from(vec![offset as u8; 16]),
