@@ -48,6 +48,13 @@ pub(crate) enum CatchUp {
 }
 
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// Taking the most advanced log, with progress within an election
+    /// timeout (each step forward restarts the campaign's clock).
+    pub(crate) fn catching_up(&self) -> bool {
+        let window = u64::from(self.config.election_timeout_ticks);
+        self.catch_up.is_some() && self.now.saturating_sub(self.leader_since) < window
+    }
+
     /// A promise from `from`, the most advanced log, whose entries (ending
     /// at `end`, if any) were adopted and left this log still behind it:
     /// asks for what follows when this answers the request out (or is the

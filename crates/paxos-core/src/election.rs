@@ -109,7 +109,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let (leader, connected, priority) = (self.leader, self.connected, self.config.priority);
         let leader_alive = match self.role {
             Role::Leader => connected,
-            Role::Candidate => false,
+            // A candidate holding a quorum's promises while it takes the
+            // most advanced log (a large snapshot can take seconds) counts
+            // as alive while that moves: the peers that promised it must
+            // not campaign over it, and start again from nothing, every
+            // election timeout. A candidate without them, or stalled, does
+            // not.
+            Role::Candidate => connected && self.catching_up(),
             Role::Follower => self.leader_directly_alive(),
         };
         for i in 0..self.peers.len() {
