@@ -318,3 +318,39 @@ fn fetches_and_fetched_pieces_outside_their_ballot_are_refused() {
         Err(Error::Malformed(_))
     ));
 }
+
+// A catch-up that takes longer than an election timeout (every piece lost
+// three times, so each comes only when asked for again) is not campaigned over by
+// the acceptor that promised the candidate: the candidate says it is alive
+// while it progresses, and leads in the ballot it started.
+#[test]
+fn a_slow_catch_up_is_not_campaigned_over() {
+    for stages in [false, true] {
+        let (mut c, ahead, at) = lagging_candidate(4, 60, true);
+        c.nodes
+            .get_mut(&3)
+            .unwrap()
+            .storage_mut()
+            .set_stages_snapshots(stages);
+        let ballot = c.nodes[&3].promised();
+        let started = c.now;
+        let mut lost = std::collections::BTreeMap::<u64, u32>::new();
+        until_node_3_leads(&mut c, 300, |m| match m.body {
+            Body::PromisePiece { offset, .. } => {
+                let n = lost.entry(offset).or_default();
+                *n += 1;
+                *n <= 3
+            }
+            _ => false,
+        });
+        let took = c.now - started;
+        let timeout = u64::from(config(3).election_timeout_ticks);
+        assert!(
+            took > 2 * timeout,
+            "stages {stages}: took only {took} ticks"
+        );
+        assert_eq!(c.nodes[&3].promised(), ballot, "stages {stages}");
+        assert_eq!(c.nodes[&ahead].promised(), ballot, "stages {stages}");
+        check_leads_with_everything(&mut c, ahead, at);
+    }
+}
