@@ -251,10 +251,76 @@ async fn propose(clients: &[&Client<Blob>]) {
     panic!("no write committed");
 }
 
+/// The heap is measured for the whole process: the tests take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn my_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The snapshot's size in MiB: 64, or `SYNOD_SNAPSHOT_MIB`.
+fn snapshot_mib() -> u64 {
+    std::env::var("SYNOD_SNAPSHOT_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+/// The heap above what it was at `start`, sampled every millisecond until
+/// `stop`, which gives the peak.
+struct HeapPeak {
+    peak: Arc<AtomicI64>,
+    done: Arc<AtomicBool>,
+    sampler: std::thread::JoinHandle<()>,
+}
+
+impl HeapPeak {
+    fn start() -> Self {
+        let baseline = live_bytes();
+        let peak = Arc::new(AtomicI64::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let sampler = {
+            let (peak, done) = (peak.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    peak.fetch_max(live_bytes() - baseline, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+        };
+        Self {
+            peak,
+            done,
+            sampler,
+        }
+    }
+
+    fn stop(self) -> i64 {
+        self.done.store(true, Ordering::Relaxed);
+        self.sampler.join().expect("sampler");
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// Waits (up to 10 s each) for every node to have taken its snapshot.
+async fn snapshots_taken(clients: &[&Client<Blob>]) {
+    for c in clients {
+        for _ in 0..2_000 {
+            if c.status().await.expect("status").snapshots_taken >= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
 // Both in one test, one after the other: the heap is measured for the
 // whole process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
+    let _turn = my_turn();
     installs_a_large_snapshot_in_bounded_memory::<WalPaxos>("paxos").await;
     installs_a_large_snapshot_in_bounded_memory::<WalRaft>("raft").await;
 }
@@ -264,10 +330,7 @@ where
     P::Message: Send + 'static,
     P::Receipt: Send,
 {
-    let mib: u64 = std::env::var("SYNOD_SNAPSHOT_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+    let mib = snapshot_mib();
     let size = mib << 20;
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
     let net = MemNetwork::new(7);
@@ -280,30 +343,12 @@ where
     // From here on, the heap above this baseline is what taking the
     // snapshot on two nodes, the transfer, the staging and the restore
     // cost (sampled every millisecond).
-    let baseline = live_bytes();
-    let peak = Arc::new(AtomicI64::new(0));
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (peak, done) = (peak.clone(), done.clone());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(live_bytes() - baseline, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        })
-    };
+    let heap = HeapPeak::start();
     for _ in 0..40 {
         propose(&clients).await;
     }
     // Wait for both to have taken their snapshot (and dropped its bytes).
-    for c in &clients {
-        for _ in 0..2_000 {
-            if c.status().await.expect("status").snapshots_taken >= 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
+    snapshots_taken(&clients).await;
     let (l, term) = leader_of(&clients).await;
     let started = std::time::Instant::now();
     let third = start::<P>(3, dirs[2].path(), &net, size);
@@ -317,10 +362,8 @@ where
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let took = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    sampler.join().expect("sampler");
+    let peak = heap.stop();
     assert!(restored, "node 3 never installed the snapshot");
-    let peak = peak.load(Ordering::Relaxed);
     println!(
         "{name}: a {mib} MiB snapshot taken on two nodes, then installed on a follower in {took:.2?}; \
          heap above the baseline peaked at {:.1} MiB",
@@ -368,10 +411,8 @@ where
 // whole would hold all of it (and exceed synod-tcp's frame limit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paxos_candidate_behind_a_large_snapshot_fetches_it_in_bounded_memory() {
-    let mib: u64 = std::env::var("SYNOD_SNAPSHOT_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+    let _turn = my_turn();
+    let mib = snapshot_mib();
     let size = mib << 20;
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
     let net = MemNetwork::new(11);
@@ -383,28 +424,10 @@ async fn a_paxos_candidate_behind_a_large_snapshot_fetches_it_in_bounded_memory(
     for _ in 0..40 {
         propose(&clients).await;
     }
-    for c in &clients {
-        for _ in 0..2_000 {
-            if c.status().await.expect("status").snapshots_taken >= 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
+    snapshots_taken(&clients).await;
     let (l, _) = leader_of(&clients).await;
     // The heap above this is what node 3's catching up costs.
-    let baseline = live_bytes();
-    let peak = Arc::new(AtomicI64::new(0));
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (peak, done) = (peak.clone(), done.clone());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(live_bytes() - baseline, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        })
-    };
+    let heap = HeapPeak::start();
     let started = std::time::Instant::now();
     let third = start::<WalPaxos>(3, dirs[2].path(), &net, size);
     // At once, before the leader can sync it: node 3 campaigns as soon as
@@ -420,10 +443,8 @@ async fn a_paxos_candidate_behind_a_large_snapshot_fetches_it_in_bounded_memory(
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let took = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    sampler.join().expect("sampler");
+    let peak = heap.stop();
     assert!(led, "node 3 never led");
-    let peak = peak.load(Ordering::Relaxed);
     println!(
         "paxos: a candidate behind a {mib} MiB snapshot fetched it and led in {took:.2?}; \
          heap above the baseline peaked at {:.1} MiB",

@@ -77,29 +77,7 @@ fn until_node_3_leads(
         if c.nodes[&3].role() == Role::Leader {
             return seen;
         }
-        c.now += 1;
-        let ids: Vec<NodeId> = c.nodes.keys().copied().collect();
-        for i in ids {
-            c.nodes.get_mut(&i).unwrap().tick();
-            c.drive(i);
-        }
-        for _ in 0..20 {
-            let flight = std::mem::take(&mut c.in_flight);
-            for m in flight {
-                if c.cut.contains(&(m.from, m.to)) {
-                    continue;
-                }
-                if m.to == 3 {
-                    seen.push(m.clone());
-                    if drop(&m) {
-                        continue;
-                    }
-                }
-                let to = m.to;
-                let _ = c.nodes.get_mut(&to).unwrap().step(m);
-                c.drive(to);
-            }
-        }
+        c.tick_watching(3, &mut seen, &mut drop);
     }
     panic!(
         "node 3 did not lead within {budget} ticks: {:?}",

@@ -104,32 +104,7 @@ fn transfer_for(
         if c.nodes[&id].storage().snapshot(0).unwrap().meta.index >= at {
             return (true, seen);
         }
-        c.now += 1;
-        let ids: Vec<NodeId> = c.nodes.keys().copied().collect();
-        for i in ids {
-            c.nodes.get_mut(&i).unwrap().tick();
-            c.drive(i);
-        }
-        for _ in 0..20 {
-            let flight = std::mem::take(&mut c.in_flight);
-            if flight.is_empty() {
-                break;
-            }
-            for m in flight {
-                if m.to == id {
-                    seen.push(m.clone());
-                    if drop(&m) {
-                        continue;
-                    }
-                }
-                if c.cut.contains(&(m.from, m.to)) {
-                    continue;
-                }
-                let to = m.to;
-                let _ = c.nodes.get_mut(&to).unwrap().step(m);
-                c.drive(to);
-            }
-        }
+        c.tick_watching(id, &mut seen, &mut drop);
     }
     let installed = c.nodes[&id].storage().snapshot(0).unwrap().meta.index >= at;
     (installed, seen)

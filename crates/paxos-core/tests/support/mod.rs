@@ -100,6 +100,43 @@ impl Cluster {
         self.deliver();
     }
 
+    /// One tick everywhere, then what is in flight delivered in rounds
+    /// (at most 20) within the tick. Messages to `watched` on links that are
+    /// not cut are recorded in `seen`, and lost when `drop` picks them.
+    pub(crate) fn tick_watching(
+        &mut self,
+        watched: NodeId,
+        seen: &mut Vec<Message>,
+        drop: &mut impl FnMut(&Message) -> bool,
+    ) {
+        self.now += 1;
+        let ids: Vec<NodeId> = self.nodes.keys().copied().collect();
+        for i in ids {
+            self.nodes.get_mut(&i).unwrap().tick();
+            self.drive(i);
+        }
+        for _ in 0..20 {
+            let flight = std::mem::take(&mut self.in_flight);
+            if flight.is_empty() {
+                break;
+            }
+            for m in flight {
+                if self.cut.contains(&(m.from, m.to)) {
+                    continue;
+                }
+                if m.to == watched {
+                    seen.push(m.clone());
+                    if drop(&m) {
+                        continue;
+                    }
+                }
+                let to = m.to;
+                let _ = self.nodes.get_mut(&to).unwrap().step(m);
+                self.drive(to);
+            }
+        }
+    }
+
     /// Delivers what is in flight (no tick); what that sends waits.
     pub(crate) fn deliver(&mut self) {
         for m in std::mem::take(&mut self.in_flight) {
