@@ -252,13 +252,7 @@ async fn propose(clients: &[&Client<Blob>]) {
 }
 
 /// The heap is measured for the whole process: the tests take turns.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn my_turn() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+static ONE_AT_A_TIME: futures::lock::Mutex<()> = futures::lock::Mutex::new(());
 
 /// The snapshot's size in MiB: 64, or `SYNOD_SNAPSHOT_MIB`.
 fn snapshot_mib() -> u64 {
@@ -320,7 +314,7 @@ async fn snapshots_taken(clients: &[&Client<Blob>]) {
 // whole process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_installs_a_large_snapshot_in_bounded_memory() {
-    let _turn = my_turn();
+    let _turn = ONE_AT_A_TIME.lock().await;
     installs_a_large_snapshot_in_bounded_memory::<WalPaxos>("paxos").await;
     installs_a_large_snapshot_in_bounded_memory::<WalRaft>("raft").await;
 }
@@ -411,7 +405,7 @@ where
 // whole would hold all of it (and exceed synod-tcp's frame limit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paxos_candidate_behind_a_large_snapshot_fetches_it_in_bounded_memory() {
-    let _turn = my_turn();
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mib = snapshot_mib();
     let size = mib << 20;
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
