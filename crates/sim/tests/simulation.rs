@@ -256,6 +256,19 @@ fn classic_raft_liveness_needs_removed_nodes_stopped() {
     );
 }
 
+// Liveness seed 289645883403227 (CI's window, 2026-12-05), classic Raft:
+// once nodes 3 and 4 were stopped, a client's random retries drew one of
+// them five times running and it timed out every time. Clients now draw
+// among the nodes not stopped, as an operator's clients learn of removals
+// (with none stopped the draw is the one it always was).
+#[test]
+fn clients_do_not_retry_at_stopped_nodes() {
+    let seed = 289_645_883_403_227;
+    let report = run(&SimConfig::liveness(seed)).unwrap();
+    assert_eq!(report.violation, None, "liveness seed {seed}");
+    assert_eq!(report.summary.retired, 2, "{:?}", report.summary);
+}
+
 // Only classic-Raft liveness seeds stop removed nodes: with pre-vote or
 // check-quorum, raft-core must hold them off by itself.
 #[test]

@@ -20,7 +20,9 @@ impl<R: Replica, W: Workload> Sim<R, W> {
             if let Some((op, request, until)) = client.current
                 && now >= until
             {
-                client.target = 1 + self.rng.next_u64() % self.cfg.nodes;
+                let target = self.random_target();
+                let client = self.clients.get_mut(&c).expect("client");
+                client.target = target;
                 if self.cfg.retry_until_answered {
                     let until = now + self.cfg.client_timeout_ticks;
                     client.current = Some((op, request, until));
@@ -148,8 +150,11 @@ impl<R: Replica, W: Workload> Sim<R, W> {
             }
             Err(hint) => {
                 // Not appended anywhere: retry the same request elsewhere.
-                client.target = hint.unwrap_or(1 + self.rng.next_u64() % self.cfg.nodes);
-                let to = client.target;
+                // Drawn even with a hint: the run's draws stay as they were.
+                let drawn = self.random_target();
+                let to = hint.unwrap_or(drawn);
+                let client = self.clients.get_mut(&c).expect("client");
+                client.target = to;
                 client.current = Some((op, request, until));
                 let cmd = Request {
                     client: c,
@@ -162,6 +167,23 @@ impl<R: Replica, W: Workload> Sim<R, W> {
     }
 
     /// A client sends a request to node `to`.
+    /// A node drawn at random for a client, among those not stopped for
+    /// good by [`SimConfig::retire_removed`](crate::SimConfig::retire_removed):
+    /// clients learn of removals as an operator's clients do. With none
+    /// stopped it is the draw it always was.
+    fn random_target(&mut self) -> u64 {
+        let roll = self.rng.next_u64();
+        let live: Vec<u64> = (self.nodes.iter())
+            .filter(|(_, s)| !s.retired)
+            .map(|(&id, _)| id)
+            .collect();
+        if live.is_empty() {
+            1 + roll % self.cfg.nodes
+        } else {
+            live[(roll % live.len() as u64) as usize]
+        }
+    }
+
     fn send_request(&mut self, client: u64, to: u64, cmd: Request<W::Input>) {
         let from = CLIENT_BASE + client;
         let wire = Wire::Request(cmd);
