@@ -254,8 +254,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         // 1002792 lost a decided entry that way.
         let skip = (self.accepted_through - prev_index) as usize;
         if skip < entries.len() {
-            let mut entries = entries;
-            let fresh = entries.split_off(skip);
+            let fresh = crate::node::drop_front(entries, skip);
             self.accepted_through = fresh.last().map_or(self.accepted_through, |e| e.index);
             #[cfg(feature = "mutations")]
             if self.mutated(crate::mutation::Mutation::AcceptTruncates) {

@@ -355,11 +355,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return Err(ProposeError::Busy);
         }
         let index = last + 1;
-        self.append_log(vec![Entry {
+        // Right after the last entry and not a membership change: nothing
+        // of `append_log`'s bookkeeping applies.
+        self.log.push(Entry {
             term: self.promised.0,
             index,
             payload: Payload::Command(command),
-        }]);
+        });
         self.appends_due = true;
         Ok((index, self.promised.0))
     }

@@ -154,13 +154,28 @@ impl<S: Storage> Log<S> {
             return;
         };
         if first >= self.unstable_from && first <= self.unstable_from + self.unstable.len() as u64 {
-            self.unstable
-                .truncate((first - self.unstable_from) as usize);
-            self.unstable.extend(entries);
+            let keep = (first - self.unstable_from) as usize;
+            if keep == 0 {
+                // The common case after a ready took the overlay: the
+                // batch becomes it, no copy and no allocation.
+                self.unstable = entries;
+            } else {
+                self.unstable.truncate(keep);
+                self.unstable.extend(entries);
+            }
         } else {
             self.unstable = entries;
             self.unstable_from = first;
         }
+    }
+
+    /// Appends one entry right after the last: a proposal, without a
+    /// one-entry `Vec` of its own.
+    pub(crate) fn push(&mut self, entry: Entry) {
+        if self.unstable.is_empty() {
+            self.unstable_from = entry.index;
+        }
+        self.unstable.push(entry);
     }
 
     /// Replaces the whole log with `snapshot`.
