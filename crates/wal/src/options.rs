@@ -10,9 +10,10 @@ pub struct Options {
     /// single record larger than this gets a segment of its own.
     pub segment_bytes: u64,
     /// Create each segment at its full size up front, so appends never
-    /// change a file's length (`fdatasync` then has no size to write). The
-    /// space is reserved with `set_len`, which on most file systems makes
-    /// a sparse file: blocks are still allocated as they are written.
+    /// change a file's length (`fdatasync` then has no size to write). On
+    /// Linux the blocks are reserved with `fallocate(2)`; where the file
+    /// system does not support it, `set_len` makes a sparse file instead,
+    /// whose blocks are still allocated as they are written.
     pub preallocate: bool,
     /// Recent entries kept in memory (by `Entry::size_bytes`), so a
     /// follower slightly behind, and the apply of what was just committed,
