@@ -285,7 +285,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             // the next batch goes with this ready, not the next tick.
             self.appends_due = true;
         }
-        self.maybe_decide();
+        // Raising one acceptor's count to at most the decided index cannot
+        // raise the quorum's past it: a majority's second answer (the
+        // common case) skips the count.
+        if last_index > self.decided {
+            self.maybe_decide();
+        }
         self.advance_membership();
         Ok(())
     }
