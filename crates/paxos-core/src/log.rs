@@ -302,3 +302,87 @@ impl<S: Storage> Log<S> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use synod_protocol::{MemStorage, Payload};
+
+    use super::*;
+
+    fn e(index: Index, term: Term) -> Entry {
+        Entry {
+            term,
+            index,
+            payload: Payload::Command(Bytes::from(vec![index as u8; 4])),
+        }
+    }
+
+    fn indexes_terms(log: &Log<MemStorage>, lo: Index, hi: Index) -> Vec<(Index, Term)> {
+        log.entries(lo, hi, u64::MAX)
+            .unwrap()
+            .iter()
+            .map(|e| (e.index, e.term))
+            .collect()
+    }
+
+    /// Writes what the log hands out into its storage, as a driver does.
+    fn write_out(log: &mut Log<MemStorage>) {
+        let unstable = log.take_unstable();
+        log.storage.append(unstable.entries).unwrap();
+    }
+
+    #[test]
+    fn a_batch_after_a_ready_becomes_the_overlay_and_reads_back() {
+        let mut log = Log::new(MemStorage::with_voters(&[1, 2, 3])).unwrap();
+        log.append(vec![e(1, 1), e(2, 1)]);
+        write_out(&mut log);
+        // The overlay is empty: the next batch is moved in whole.
+        log.append(vec![e(3, 1), e(4, 1)]);
+        assert_eq!(log.last_index().unwrap(), 4);
+        assert_eq!(
+            indexes_terms(&log, 1, 4),
+            [(1, 1), (2, 1), (3, 1), (4, 1)],
+            "storage's part, then the overlay's"
+        );
+        // Within the overlay: kept up to the first index, then replaced.
+        log.append(vec![e(4, 2), e(5, 2)]);
+        assert_eq!(indexes_terms(&log, 3, 5), [(3, 1), (4, 2), (5, 2)]);
+        // Below the overlay: storage's entries from 2 on are replaced.
+        log.append(vec![e(2, 3)]);
+        assert_eq!(log.last_index().unwrap(), 2);
+        assert_eq!(indexes_terms(&log, 1, 2), [(1, 1), (2, 3)]);
+        let handed = log.take_unstable().entries;
+        assert_eq!(handed.len(), 1, "only the replacement is handed out");
+        assert_eq!((handed[0].index, handed[0].term), (2, 3));
+    }
+
+    #[test]
+    fn a_pushed_proposal_follows_the_last_entry_with_or_without_an_overlay() {
+        let mut log = Log::new(MemStorage::with_voters(&[1, 2, 3])).unwrap();
+        log.append(vec![e(1, 1)]);
+        write_out(&mut log);
+        log.push(e(2, 1));
+        log.push(e(3, 1));
+        assert_eq!(indexes_terms(&log, 1, 3), [(1, 1), (2, 1), (3, 1)]);
+        let handed: Vec<Index> = log
+            .take_unstable()
+            .entries
+            .iter()
+            .map(|e| e.index)
+            .collect();
+        assert_eq!(handed, [2, 3]);
+    }
+
+    #[test]
+    fn dropping_the_front_keeps_the_rest_in_order() {
+        use crate::node::drop_front;
+        assert_eq!(drop_front(vec![1, 2, 3], 0), [1, 2, 3]);
+        assert_eq!(drop_front(vec![1, 2, 3], 2), [3]);
+        assert_eq!(drop_front(vec![1, 2, 3], 3), Vec::<i32>::new());
+        assert_eq!(
+            drop_front(vec![1, 2, 3], 9),
+            Vec::<i32>::new(),
+            "past the end: empty"
+        );
+    }
+}
