@@ -172,6 +172,7 @@ impl<S: Storage> Log<S> {
     /// Appends one entry right after the last: a proposal, without a
     /// one-entry `Vec` of its own.
     pub(crate) fn push(&mut self, entry: Entry) {
+        debug_assert_eq!(self.last_index().ok().map(|l| l + 1), Some(entry.index));
         if self.unstable.is_empty() {
             self.unstable_from = entry.index;
         }
