@@ -166,24 +166,22 @@ impl<R: Replica, W: Workload> Sim<R, W> {
         }
     }
 
-    /// A client sends a request to node `to`.
     /// A node drawn at random for a client, among those not stopped for
     /// good by [`SimConfig::retire_removed`](crate::SimConfig::retire_removed):
     /// clients learn of removals as an operator's clients do. With none
     /// stopped it is the draw it always was.
     fn random_target(&mut self) -> u64 {
         let roll = self.rng.next_u64();
-        let live: Vec<u64> = (self.nodes.iter())
-            .filter(|(_, s)| !s.retired)
-            .map(|(&id, _)| id)
-            .collect();
-        if live.is_empty() {
-            1 + roll % self.cfg.nodes
-        } else {
-            live[(roll % live.len() as u64) as usize]
+        let mut live = self.nodes.iter().filter(|(_, s)| !s.retired);
+        let count = live.clone().count() as u64;
+        if count == 0 {
+            return 1 + roll % self.cfg.nodes;
         }
+        live.nth((roll % count) as usize)
+            .map_or(1 + roll % self.cfg.nodes, |(&id, _)| id)
     }
 
+    /// A client sends a request to node `to`.
     fn send_request(&mut self, client: u64, to: u64, cmd: Request<W::Input>) {
         let from = CLIENT_BASE + client;
         let wire = Wire::Request(cmd);
