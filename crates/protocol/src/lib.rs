@@ -40,5 +40,6 @@ pub use storage::{MemStorage, Storage, check_continues, limit_size, slice_piece}
 pub use types::arbitrary_bytes;
 pub use types::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, InitialState,
-    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, SnapshotPiece, Term,
+    NO_NODE, NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, SnapshotPiece, StopSign,
+    Term,
 };

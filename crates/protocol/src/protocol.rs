@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::handoff::Ready;
 use crate::storage::Storage;
-use crate::types::{ConfChange, ConfState, Index, NodeId, ReadId, Term};
+use crate::types::{ConfChange, ConfState, Index, NodeId, ReadId, StopSign, Term};
 
 /// One replica of a replicated-log protocol, as a pure state machine.
 ///
@@ -87,6 +87,17 @@ pub trait Protocol: Sized + Debug {
     /// # Errors
     /// Why it was not taken.
     fn change_membership(&mut self, change: ConfChange) -> Result<Proposed, Refusal>;
+
+    /// As leader, proposes a stop-sign: the configuration in force ends and
+    /// the one `stop` names continues the same log. Protocols without
+    /// stop-signs refuse it (the default).
+    ///
+    /// # Errors
+    /// Why it was not taken; [`Refusal::Unsupported`] by default.
+    fn propose_stop_sign(&mut self, stop: StopSign) -> Result<Proposed, Refusal> {
+        let _ = stop;
+        Err(Refusal::Unsupported)
+    }
 
     /// As leader, hands leadership to `to`.
     ///

@@ -29,6 +29,10 @@ pub enum Payload {
     Command(#[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_bytes))] Bytes),
     /// A membership change, applied by the node itself when committed.
     ConfChange(ConfChange),
+    /// The end of one configuration: the entries after it belong to the
+    /// next one, which it names whole (a Multi-Paxos stop-sign; Raft
+    /// refuses to propose it).
+    StopSign(StopSign),
 }
 
 impl Payload {
@@ -39,6 +43,7 @@ impl Payload {
             Self::Noop => 0,
             Self::Command(data) => data.len() as u64,
             Self::ConfChange(cc) => 9 * cc.changes.len() as u64,
+            Self::StopSign(ss) => ss.size_bytes(),
         }
     }
 }
@@ -142,6 +147,32 @@ impl ConfChange {
         Self {
             changes: vec![ConfChangeSingle { kind, node }],
         }
+    }
+}
+
+/// A stop-sign: the configuration in force ends here and the one it names
+/// starts, continuing the same log. It carries the next configuration
+/// whole (voters and learners), and opaque `metadata` the application
+/// reads when it applies the entry (what it must do at the boundary: a
+/// new state machine version, where the new nodes run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct StopSign {
+    /// The next configuration's voters.
+    pub voters: Vec<NodeId>,
+    /// The next configuration's learners (disjoint from `voters`).
+    pub learners: Vec<NodeId>,
+    /// For the application; the protocol only carries it.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_bytes))]
+    pub metadata: Bytes,
+}
+
+impl StopSign {
+    /// Bytes it counts for size limits: 8 per node, and the metadata.
+    #[must_use]
+    pub fn size_bytes(&self) -> u64 {
+        8 * (self.voters.len() + self.learners.len()) as u64 + self.metadata.len() as u64
     }
 }
 

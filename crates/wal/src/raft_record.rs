@@ -33,7 +33,8 @@
 //! an append to a follower at that point needs).
 
 use synod_protocol::{
-    Bytes, ConfChange, ConfChangeKind, ConfChangeSingle, Entry, HardState, Index, Payload, Term,
+    Bytes, ConfChange, ConfChangeKind, ConfChangeSingle, Entry, HardState, Index, Payload,
+    StopSign, Term,
 };
 
 use crate::error::Error;
@@ -56,6 +57,9 @@ const CHANGE_BYTES: usize = 9;
 const TYPE_NOOP: u8 = 0;
 const TYPE_COMMAND: u8 = 1;
 const TYPE_CONF_CHANGE: u8 = 2;
+const TYPE_STOP_SIGN: u8 = 3;
+/// A stop-sign's body head: the counts of voters and learners (u32 each).
+const STOP_SIGN_HEAD: usize = 8;
 
 /// One decoded Raft record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +89,13 @@ pub fn entry_bytes(entry: &Entry) -> usize {
         + match &entry.payload {
             Payload::Command(data) => data.len(),
             Payload::ConfChange(cc) => CHANGE_BYTES * cc.changes.len(),
+            Payload::StopSign(ss) => stop_sign_bytes(ss),
             _ => 0,
         }
+}
+
+fn stop_sign_bytes(ss: &StopSign) -> usize {
+    STOP_SIGN_HEAD + 8 * (ss.voters.len() + ss.learners.len()) + ss.metadata.len()
 }
 
 /// Appends the payload of an entries record holding `entries` (consecutive,
@@ -113,6 +122,7 @@ pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error>
             Payload::Noop => (TYPE_NOOP, 0),
             Payload::Command(data) => (TYPE_COMMAND, data.len()),
             Payload::ConfChange(cc) => (TYPE_CONF_CHANGE, CHANGE_BYTES * cc.changes.len()),
+            Payload::StopSign(ss) => (TYPE_STOP_SIGN, stop_sign_bytes(ss)),
             _ => return Err(unstorable("a payload kind this format cannot store")),
         };
         let len = u32::try_from(len).map_err(|_| unstorable("an entry of 4 GiB or more"))?;
@@ -130,6 +140,17 @@ pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error>
                     });
                     out.extend_from_slice(&change.node.to_le_bytes());
                 }
+            }
+            Payload::StopSign(ss) => {
+                let count = |list: &[u64]| {
+                    u32::try_from(list.len()).map_err(|_| unstorable("a stop-sign of 2^32 nodes"))
+                };
+                out.extend_from_slice(&count(&ss.voters)?.to_le_bytes());
+                out.extend_from_slice(&count(&ss.learners)?.to_le_bytes());
+                for node in ss.voters.iter().chain(&ss.learners) {
+                    out.extend_from_slice(&node.to_le_bytes());
+                }
+                out.extend_from_slice(&ss.metadata);
             }
             _ => {}
         }
@@ -173,7 +194,7 @@ pub struct EntryAt {
     pub index: Index,
     /// Its term.
     pub term: Term,
-    /// Its payload type (checked: 0, 1 or 2).
+    /// Its payload type (checked: 0, 1, 2 or 3).
     pub kind: u8,
     /// Where its body lies in the record's payload.
     pub body: std::ops::Range<usize>,
@@ -228,6 +249,9 @@ pub fn for_each_entry<E>(
             TYPE_CONF_CHANGE => {
                 decode_changes(bytes).map_err(Ok)?;
             }
+            TYPE_STOP_SIGN => {
+                stop_sign_nodes(bytes).map_err(Ok)?;
+            }
             _ => return Err(Ok("unknown entry payload type")),
         }
         at = body.end;
@@ -258,6 +282,7 @@ pub fn decode_entries(payload: &Bytes) -> Result<Vec<Entry>, &'static str> {
             TYPE_NOOP => Payload::Noop,
             TYPE_COMMAND => Payload::Command(body),
             // Checked by for_each_entry.
+            TYPE_STOP_SIGN => Payload::StopSign(decode_stop_sign(&body).unwrap_or_default()),
             _ => Payload::ConfChange(decode_changes(&body).unwrap_or_default()),
         };
         out.push(Entry {
@@ -304,6 +329,34 @@ pub fn decode(kind: u8, payload: &[u8]) -> Result<RaftRecord, &'static str> {
         }
         _ => Err("unknown record kind"),
     }
+}
+
+/// A stop-sign body's voter and learner counts, checked against its
+/// length (the metadata is whatever follows the ids).
+fn stop_sign_nodes(body: &[u8]) -> Result<(usize, usize), &'static str> {
+    let head = body
+        .get(..STOP_SIGN_HEAD)
+        .ok_or("stop-sign body shorter than its head")?;
+    let (voters, learners) = (u32_at(head, 0) as usize, u32_at(head, 4) as usize);
+    let ids = (voters as u64 + learners as u64) * 8;
+    if (body.len() - STOP_SIGN_HEAD) as u64 >= ids {
+        Ok((voters, learners))
+    } else {
+        Err("stop-sign body shorter than its node ids")
+    }
+}
+
+fn decode_stop_sign(body: &Bytes) -> Result<StopSign, &'static str> {
+    let (voters, learners) = stop_sign_nodes(body)?;
+    let ids_end = STOP_SIGN_HEAD + 8 * (voters + learners);
+    let mut ids = (STOP_SIGN_HEAD..ids_end)
+        .step_by(8)
+        .map(|at| u64_at(body, at));
+    Ok(StopSign {
+        voters: ids.by_ref().take(voters).collect(),
+        learners: ids.collect(),
+        metadata: body.slice(ids_end..),
+    })
 }
 
 fn decode_changes(body: &[u8]) -> Result<ConfChange, &'static str> {
