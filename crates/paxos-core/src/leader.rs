@@ -48,6 +48,11 @@ pub enum ProposeError {
     /// invalid against the current members.
     #[error("membership change refused: {0}")]
     Membership(&'static str),
+    /// A stop-sign is in the log and not decided yet: the configuration
+    /// it ends takes no more commands. Retry once it is decided (with the
+    /// next configuration's leader).
+    #[error("the configuration is stopping (a stop-sign awaits its decision)")]
+    Stopped,
 }
 
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
@@ -347,6 +352,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.check_can_propose()?;
         if command.is_empty() {
             return Err(ProposeError::Empty);
+        }
+        if self.stopped() {
+            return Err(ProposeError::Stopped);
         }
         let bytes = command.len() as u64;
         if bytes > self.config.max_proposal_bytes {

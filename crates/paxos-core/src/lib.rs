@@ -78,5 +78,6 @@ pub use node::{PaxosNode, Receipt, Role};
 pub use rand;
 pub use synod_protocol::{
     ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, MemStorage,
-    NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, Storage, StorageError, Term,
+    NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, StopSign, Storage, StorageError,
+    Term,
 };

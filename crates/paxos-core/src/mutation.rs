@@ -35,4 +35,10 @@ pub enum Mutation {
     /// may have been counted toward a decision (the bug the simulator
     /// found with one entry per message, chaos seed 1001226).
     AcceptTruncates,
+    /// Let a stop-sign that changes the voters hand over to the next
+    /// voters alone from the moment it is appended, skipping the joint
+    /// configuration until it is decided (the old voters lose their say
+    /// early: a leader of the old voters that never saw it can decide
+    /// other entries at its index).
+    StopSignSkipsJoint,
 }

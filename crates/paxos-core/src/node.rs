@@ -83,12 +83,14 @@ pub struct PaxosNode<S, R> {
     pub(crate) learners: Vec<NodeId>,
     /// Every other member (voters and learners), sorted.
     pub(crate) peers: Vec<NodeId>,
+    /// A stop-sign is in force and not known decided: proposals wait.
+    pub(crate) stopping: bool,
     /// The members from each change in the log on (the first: in force at
     /// the oldest index kept; the last: in force now).
     pub(crate) conf_history: Vec<(Index, crate::reconfig::Members)>,
-    /// As leader: the change proposed once the new nodes it makes voters,
-    /// learners for now, are caught up.
-    pub(crate) promotion: Option<synod_protocol::ConfChange>,
+    /// As leader: the change or stop-sign proposed once the new nodes it
+    /// makes voters, learners for now, are caught up.
+    pub(crate) promotion: Option<crate::reconfig::Promotion>,
     /// The ballot promised (persisted as the hard state's term).
     pub(crate) promised: Ballot,
     pub(crate) role: Role,
@@ -214,6 +216,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             outgoing: Vec::new(),
             learners: Vec::new(),
             peers,
+            stopping: false,
             conf_history: vec![(snapshot_index, members.clone())],
             promotion: None,
             promised,
@@ -315,6 +318,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     #[must_use]
     pub fn learners(&self) -> &[NodeId] {
         &self.learners
+    }
+
+    /// Whether a stop-sign is in this node's log and not known decided:
+    /// the configuration it ends takes no more commands
+    /// ([`crate::ProposeError::Stopped`]) until it is.
+    #[must_use]
+    pub fn stopping(&self) -> bool {
+        self.stopping
     }
 
     /// The storage it reads.

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use bytes::Bytes;
 use synod_protocol::{
     ConfChange, ConfState, Index, NodeId, Proposed, Protocol, ReadId, Ready, Refusal,
-    Role as AnyRole, Status, Storage, Term,
+    Role as AnyRole, Status, StopSign, Storage, Term,
 };
 
 use crate::config::Config;
@@ -24,6 +24,9 @@ fn refusal(e: ProposeError) -> Refusal {
         ProposeError::Transferring { to } => Refusal::Transferring { to },
         e @ ProposeError::NotAVoter(_) => Refusal::Failed(e.to_string()),
         ProposeError::Membership(why) => Refusal::Membership(why.to_string()),
+        // Retry later: once the stop-sign is decided, with the leader of
+        // the configuration it starts.
+        ProposeError::Stopped => Refusal::Busy,
     }
 }
 
@@ -74,6 +77,11 @@ where
 
     fn change_membership(&mut self, change: ConfChange) -> Result<Proposed, Refusal> {
         let (index, term) = PaxosNode::change_membership(self, change).map_err(refusal)?;
+        Ok(Proposed::Appended { index, term })
+    }
+
+    fn propose_stop_sign(&mut self, stop: StopSign) -> Result<Proposed, Refusal> {
+        let (index, term) = PaxosNode::propose_stop_sign(self, stop).map_err(refusal)?;
         Ok(Proposed::Appended { index, term })
     }
 

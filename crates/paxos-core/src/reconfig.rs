@@ -32,7 +32,8 @@
 //! so a restarted node replays the changes after it.
 
 use synod_protocol::{
-    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, Index, NodeId, Payload, Storage,
+    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, Index, NodeId, Payload,
+    StopSign, Storage,
 };
 
 use crate::ballot::MAX_NODE_ID;
@@ -49,6 +50,10 @@ pub(crate) struct Members {
     /// joint configuration is in force.
     pub(crate) outgoing: Vec<NodeId>,
     pub(crate) learners: Vec<NodeId>,
+    /// Entered by a stop-sign not known decided yet: the joint
+    /// configuration (if the voters change) is left, and proposals resume,
+    /// once the stop-sign is decided, without another entry.
+    pub(crate) stop_sign: bool,
 }
 
 impl Members {
@@ -69,6 +74,7 @@ impl Members {
             voters,
             outgoing,
             learners,
+            stop_sign: false,
         }
     }
 
@@ -118,6 +124,7 @@ impl Members {
             return Err("a joint configuration is in force (its leader leaves it first)");
         }
         let mut next = self.clone();
+        next.stop_sign = false;
         for &ConfChangeSingle { kind, node } in &cc.changes {
             if node == 0 || node > MAX_NODE_ID {
                 return Err("a node id outside 1 to 2^24 - 1");
@@ -165,12 +172,87 @@ impl Members {
         Ok(next)
     }
 
+    /// The members after stop-sign `ss`, or why it is invalid against
+    /// these. It names the next configuration whole; if its voters differ
+    /// from these, the joint configuration of both is in force until the
+    /// stop-sign is decided (then the next voters alone, with no leave
+    /// entry: every node that counts a quorum once it holds the stop-sign
+    /// counts a majority of the next voters, decided or not).
+    pub(crate) fn stop_sign(&self, ss: &StopSign) -> Result<Self, &'static str> {
+        if !self.outgoing.is_empty() {
+            return Err("a joint configuration is in force (its leader leaves it first)");
+        }
+        let sorted = |list: &[NodeId]| -> Result<Vec<NodeId>, &'static str> {
+            let mut list = list.to_vec();
+            list.sort_unstable();
+            let len = list.len();
+            list.dedup();
+            if list.len() != len {
+                return Err("a node named twice in a stop-sign");
+            }
+            if list.iter().any(|&n| n == 0 || n > MAX_NODE_ID) {
+                return Err("a node id outside 1 to 2^24 - 1");
+            }
+            Ok(list)
+        };
+        let voters = sorted(&ss.voters)?;
+        let learners = sorted(&ss.learners)?;
+        if voters.is_empty() {
+            return Err("no voters left");
+        }
+        if learners.iter().any(|l| voters.binary_search(l).is_ok()) {
+            return Err("a node named twice in a stop-sign");
+        }
+        let outgoing = if voters == self.voters {
+            Vec::new()
+        } else {
+            self.voters.clone()
+        };
+        Ok(Self {
+            voters,
+            outgoing,
+            learners,
+            stop_sign: true,
+        })
+    }
+
+    /// These members once their stop-sign is decided: the next
+    /// configuration alone.
+    fn settled(&self) -> Self {
+        Self {
+            outgoing: Vec::new(),
+            stop_sign: false,
+            ..self.clone()
+        }
+    }
+
     pub(crate) fn to_conf_state(&self) -> ConfState {
         ConfState {
             voters: self.voters.clone(),
             voters_outgoing: self.outgoing.clone(),
             learners: self.learners.clone(),
         }
+    }
+}
+
+/// What a leader proposes once the new nodes it makes voters, learners
+/// for now, have caught up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Promotion {
+    Change(ConfChange),
+    StopSign(StopSign),
+}
+
+/// The change that adds `nodes` as learners.
+fn learners_change(nodes: &[NodeId]) -> ConfChange {
+    ConfChange {
+        changes: nodes
+            .iter()
+            .map(|&node| ConfChangeSingle {
+                kind: ConfChangeKind::AddLearner,
+                node,
+            })
+            .collect(),
     }
 }
 
@@ -182,7 +264,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             voters: self.voters.clone(),
             outgoing: self.outgoing.clone(),
             learners: self.learners.clone(),
+            stop_sign: self.stopping,
         }
+    }
+
+    /// A stop-sign is in the log and not known decided: proposals wait
+    /// (the configuration it ends takes no more commands).
+    pub(crate) fn stopped(&self) -> bool {
+        self.stopping
     }
 
     /// Whether `id` may send this node messages.
@@ -216,6 +305,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.voters = m.voters;
         self.outgoing = m.outgoing;
         self.learners = m.learners;
+        self.stopping = m.stop_sign;
         self.progress.retain(|p, _| peers.binary_search(p).is_ok());
         self.peers = peers;
     }
@@ -224,15 +314,50 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// replaced) take effect now.
     pub(crate) fn note_conf_entries(&mut self, entries: &[Entry]) {
         for e in entries {
-            if let Payload::ConfChange(cc) = &e.payload
-                && e.index > 1
-                && let Ok(next) = self.members().apply(cc)
-            {
-                // An invalid change is skipped, identically on every node
-                // (each applies the same log to the same members).
+            let next = match &e.payload {
+                Payload::ConfChange(_) | Payload::StopSign(_) if e.index > 1 => {
+                    // A change after a stop-sign was proposed once the
+                    // stop-sign was decided: settle it first, as every
+                    // node that holds both does.
+                    self.settle_stop_sign_at(Index::MAX);
+                    match &e.payload {
+                        Payload::ConfChange(cc) => self.members().apply(cc),
+                        #[cfg(feature = "mutations")]
+                        Payload::StopSign(ss)
+                            if self.mutated(crate::mutation::Mutation::StopSignSkipsJoint) =>
+                        {
+                            self.members().stop_sign(ss).map(|mut m| {
+                                m.outgoing.clear();
+                                m
+                            })
+                        }
+                        Payload::StopSign(ss) => self.members().stop_sign(ss),
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            // An invalid change is skipped, identically on every node
+            // (each applies the same log to the same members).
+            if let Ok(next) = next {
                 self.conf_history.push((e.index, next.clone()));
                 self.set_members(next);
             }
+        }
+        self.settle_stop_sign_at(self.decided);
+    }
+
+    /// The stop-sign in force, if it sits at or before `decided`, is
+    /// decided: its next configuration alone takes over (a second record
+    /// at the same index, so the history says so for snapshots).
+    fn settle_stop_sign_at(&mut self, decided: Index) {
+        if let Some((at, m)) = self.conf_history.last()
+            && m.stop_sign
+            && *at <= decided
+        {
+            let (at, next) = (*at, m.settled());
+            self.conf_history.push((at, next.clone()));
+            self.set_members(next);
         }
     }
 
@@ -262,6 +387,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return;
         }
         self.decided = target;
+        self.settle_stop_sign_at(target);
         if self.role == Role::Leader && !self.is_voter(self.id()) && !self.change_pending() {
             let _ = self.flush_appends_now();
             self.step_down();
@@ -289,6 +415,66 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             .map_or_else(|| self.members(), |(_, m)| m.clone())
     }
 
+    /// Proposes a stop-sign as leader: the configuration in force ends
+    /// with it and the one it names (voters and learners, whole) continues
+    /// the same log. Nodes it makes voters that are not members are
+    /// proposed as learners first, and the stop-sign once that is decided
+    /// and they hold every decided entry. From the moment it is in the log
+    /// until it is decided, proposals are refused
+    /// ([`ProposeError::Stopped`]) and, when the voters change, the old
+    /// voters and the new must both agree (a joint configuration); once
+    /// it is decided the next voters alone decide, with no further entry,
+    /// and a leader it leaves out steps down. Returns the index and term
+    /// of the entry appended (the learners' change when there is one).
+    ///
+    /// # Errors
+    /// [`ProposeError::NotLeader`], [`ProposeError::Transferring`], or
+    /// [`ProposeError::Membership`] when another change is in progress,
+    /// this leader has not decided an entry of its ballot yet, phase quorum
+    /// sizes are configured, or the stop-sign is invalid (no voters, a
+    /// node id out of range, a node named twice).
+    pub fn propose_stop_sign(&mut self, ss: StopSign) -> Result<(Index, u64), ProposeError> {
+        self.check_can_propose()?;
+        self.check_can_reconfigure()?;
+        let current = self.members();
+        let mut joining: Vec<NodeId> = ss
+            .voters
+            .iter()
+            .copied()
+            .filter(|&v| !current.is_member(v))
+            .collect();
+        joining.sort_unstable();
+        joining.dedup();
+        if joining.is_empty() {
+            return match current.stop_sign(&ss) {
+                Ok(_) => Ok(self.append_own(Payload::StopSign(ss))),
+                Err(why) => Err(ProposeError::Membership(why)),
+            };
+        }
+        let learners = learners_change(&joining);
+        if let Err(why) = current.apply(&learners).and_then(|m| m.stop_sign(&ss)) {
+            return Err(ProposeError::Membership(why));
+        }
+        let at = self.append_own(Payload::ConfChange(learners));
+        self.promotion = Some(Promotion::StopSign(ss));
+        Ok(at)
+    }
+
+    /// Whether a leader may start a membership change or a stop-sign now.
+    fn check_can_reconfigure(&self) -> Result<(), ProposeError> {
+        let refuse = |why| Err(ProposeError::Membership(why));
+        if self.config.phase1_quorum.is_some() || self.config.phase2_quorum.is_some() {
+            return refuse("membership changes need majority quorums (phase quorum sizes are set)");
+        }
+        if self.change_pending() || self.promotion.is_some() {
+            return refuse("another membership change is in progress");
+        }
+        if self.decided < self.ballot_start {
+            return refuse("this leader has not decided an entry of its ballot yet");
+        }
+        Ok(())
+    }
+
     /// Proposes a membership change as leader. Nodes the change makes
     /// voters that are not members are proposed as learners first; the
     /// leader proposes the change itself once that is decided and they
@@ -307,16 +493,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// voter, adding a member again, removing a non-member).
     pub fn change_membership(&mut self, cc: ConfChange) -> Result<(Index, u64), ProposeError> {
         self.check_can_propose()?;
+        self.check_can_reconfigure()?;
         let refuse = |why| Err(ProposeError::Membership(why));
-        if self.config.phase1_quorum.is_some() || self.config.phase2_quorum.is_some() {
-            return refuse("membership changes need majority quorums (phase quorum sizes are set)");
-        }
-        if self.change_pending() || self.promotion.is_some() {
-            return refuse("another membership change is in progress");
-        }
-        if self.decided < self.ballot_start {
-            return refuse("this leader has not decided an entry of its ballot yet");
-        }
         let current = self.members();
         let mut joining: Vec<NodeId> = cc
             .changes
@@ -334,20 +512,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         // New nodes join as learners and catch up first; the whole change
         // must be valid once they are.
-        let learners = ConfChange {
-            changes: joining
-                .iter()
-                .map(|&node| ConfChangeSingle {
-                    kind: ConfChangeKind::AddLearner,
-                    node,
-                })
-                .collect(),
-        };
+        let learners = learners_change(&joining);
         if let Err(why) = current.apply(&learners).and_then(|m| m.apply(&cc)) {
             return refuse(why);
         }
         let at = self.append_own(Payload::ConfChange(learners));
-        self.promotion = Some(cc);
+        self.promotion = Some(Promotion::Change(cc));
         Ok(at)
     }
 
@@ -380,24 +550,35 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             }));
             return;
         }
-        let Some(cc) = &self.promotion else {
+        let Some(promotion) = &self.promotion else {
             return;
         };
-        if self.members().apply(cc).is_err() {
+        let (valid, mut voters): (_, Vec<NodeId>) = match promotion {
+            Promotion::Change(cc) => (
+                self.members().apply(cc).is_ok(),
+                cc.changes
+                    .iter()
+                    .filter(|c| c.kind == ConfChangeKind::AddVoter)
+                    .map(|c| c.node)
+                    .collect(),
+            ),
+            Promotion::StopSign(ss) => (self.members().stop_sign(ss).is_ok(), ss.voters.clone()),
+        };
+        if !valid {
             self.promotion = None; // a learner removed meanwhile
             return;
         }
-        let caught_up = cc
-            .changes
-            .iter()
-            .filter(|c| c.kind == ConfChangeKind::AddVoter && self.is_learner(c.node))
-            .all(|c| {
-                self.progress
-                    .get(&c.node)
-                    .is_some_and(|p| p.matched >= self.decided)
+        voters.retain(|&v| self.is_learner(v));
+        let caught_up = voters.iter().all(|v| {
+            self.progress
+                .get(v)
+                .is_some_and(|p| p.matched >= self.decided)
+        });
+        if caught_up && let Some(promotion) = self.promotion.take() {
+            self.append_own(match promotion {
+                Promotion::Change(cc) => Payload::ConfChange(cc),
+                Promotion::StopSign(ss) => Payload::StopSign(ss),
             });
-        if caught_up && let Some(cc) = self.promotion.take() {
-            self.append_own(Payload::ConfChange(cc));
         }
     }
 
