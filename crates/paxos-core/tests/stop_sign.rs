@@ -287,7 +287,7 @@ fn a_leader_that_adopts_an_undecided_stop_sign_decides_it_with_its_own_entry() {
         }
         let leader = leader.expect("a leader without the old one");
         c.ticks(20);
-        let mut next = vec![l, 4, 5];
+        let mut next = [l, 4, 5];
         next.sort_unstable();
         for id in [4, 5] {
             let n = &c.nodes[&id];
@@ -444,7 +444,7 @@ fn a_restarted_node_replays_a_stop_sign_decided_or_not() {
     assert!(n.decided() < index);
     assert!(n.stopping());
     assert_eq!(n.voters_outgoing(), &[1, 2, 3]);
-    let mut next = vec![l, 4, 5];
+    let mut next = [l, 4, 5];
     next.sort_unstable();
     assert_eq!(n.voters(), &next[..]);
 }
