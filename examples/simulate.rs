@@ -158,6 +158,7 @@ fn print_table(total: &Summary, ran: u64, unknown_checks: u64) {
         ("snapshots installed", total.snapshots.1),
         ("membership changes", total.conf_changes),
         ("  joint (2 voters at once)", total.joint_changes),
+        ("  stop-signs", total.stop_signs),
         ("  removed, stopped at heal", total.retired),
         ("pauses", total.pauses),
         ("skewed ticks", total.skewed_ticks),

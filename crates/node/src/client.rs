@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use futures::channel::oneshot;
-use synod_protocol::{ConfChange, Index, NodeId};
+use synod_protocol::{ConfChange, Index, NodeId, StopSign};
 
 use crate::error::Error;
 use crate::inbox::{Inbox, Offer};
@@ -39,6 +39,10 @@ pub(crate) enum Request<S: StateMachine> {
     },
     ChangeMembership {
         change: ConfChange,
+        reply: oneshot::Sender<Result<Index, Error>>,
+    },
+    StopSign {
+        stop: StopSign,
         reply: oneshot::Sender<Result<Index, Error>>,
     },
     TransferLeadership {
@@ -164,6 +168,24 @@ impl<S: StateMachine> Client<S> {
             Error::Stopped,
         )
         .await?
+    }
+
+    /// As leader, proposes a stop-sign (Multi-Paxos): the configuration in
+    /// force ends and the one `stop` names continues the same log (see
+    /// `synod_paxos_core::PaxosNode::propose_stop_sign`). Returns the index
+    /// of the entry it appended once that is applied here: the stop-sign's,
+    /// or, when it makes voters of nodes that are not members, the change
+    /// that adds them as learners first (the stop-sign follows once they
+    /// have caught up; watch [`Client::status`] or the state machine's
+    /// [`StateMachine::stop_sign`](crate::StateMachine::stop_sign)).
+    ///
+    /// # Errors
+    /// [`Error::Refused`] with [`Refusal::Unsupported`](synod_protocol::Refusal::Unsupported)
+    /// for a protocol without stop-signs (Raft), or as for
+    /// [`Client::change_membership`].
+    pub async fn propose_stop_sign(&self, stop: StopSign) -> Result<Index, Error> {
+        self.call(|reply| Request::StopSign { stop, reply }, Error::Stopped)
+            .await?
     }
 
     /// As leader, hands leadership to `to`; returns once the transfer has

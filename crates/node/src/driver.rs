@@ -312,17 +312,12 @@ where
                 reply,
             } => self.take_read(query, consistency, reply)?,
             Request::ChangeMembership { change, reply } => {
-                match self.protocol()?.change_membership(change) {
-                    Ok(synod_protocol::Proposed::Appended { index, term }) => {
-                        self.pending.add_change(index, term, reply);
-                    }
-                    Ok(synod_protocol::Proposed::Forwarded { .. }) => {
-                        let _ = reply.send(Err(Error::Unknown));
-                    }
-                    Err(refusal) => {
-                        let _ = reply.send(Err(refusal.into()));
-                    }
-                }
+                let taken = self.protocol()?.change_membership(change);
+                self.take_change(taken, reply);
+            }
+            Request::StopSign { stop, reply } => {
+                let taken = self.protocol()?.propose_stop_sign(stop);
+                self.take_change(taken, reply);
             }
             Request::TransferLeadership { to, reply } => {
                 let result = self.protocol()?.transfer_leadership(to);
@@ -334,6 +329,26 @@ where
             Request::Shutdown { reply } => return Ok(Some(reply)),
         }
         Ok(None)
+    }
+
+    /// Waits for a membership change or stop-sign the protocol took to be
+    /// applied, or answers its refusal.
+    fn take_change(
+        &mut self,
+        taken: Result<synod_protocol::Proposed, Refusal>,
+        reply: oneshot::Sender<Result<Index, Error>>,
+    ) {
+        match taken {
+            Ok(synod_protocol::Proposed::Appended { index, term }) => {
+                self.pending.add_change(index, term, reply);
+            }
+            Ok(synod_protocol::Proposed::Forwarded { .. }) => {
+                let _ = reply.send(Err(Error::Unknown));
+            }
+            Err(refusal) => {
+                let _ = reply.send(Err(refusal.into()));
+            }
+        }
     }
 
     fn take_read(
@@ -531,6 +546,10 @@ where
             }
             let response = match &entry.payload {
                 Payload::Command(command) => Some(self.state.apply(entry.index, command)),
+                Payload::StopSign(stop) => {
+                    self.state.stop_sign(entry.index, stop);
+                    None
+                }
                 _ => None,
             };
             self.pending.applied(entry.index, entry.term, response);

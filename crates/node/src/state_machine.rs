@@ -1,7 +1,7 @@
 //! The application's side: what committed commands do.
 
 use bytes::Bytes;
-use synod_protocol::Index;
+use synod_protocol::{Index, StopSign};
 
 /// The replicated application. Every replica applies the same commands in
 /// the same order, so `apply` must be deterministic: no clocks, no
@@ -18,6 +18,15 @@ pub trait StateMachine: Send + 'static {
     /// cannot decode must still be handled deterministically (answer an
     /// error value); a panic here stops the replica.
     fn apply(&mut self, index: Index, command: &Bytes) -> Self::Response;
+
+    /// A stop-sign was decided at `index` (Multi-Paxos): the configuration
+    /// that proposed it ended there, and the one it names continues the
+    /// log from the next entry. Its `metadata` is the application's (what
+    /// to do at the boundary). Every replica sees it in the same place
+    /// among the commands. The default ignores it.
+    fn stop_sign(&mut self, index: Index, stop: &StopSign) {
+        let _ = (index, stop);
+    }
 
     /// Answers `query` from the current state.
     fn query(&self, query: &Self::Query) -> Self::Answer;

@@ -86,4 +86,13 @@ async fn leadership_moves_where_it_is_sent_and_a_removed_voter_stops_counting() 
         new.change_membership(ConfChange::default()).await,
         Err(Error::Refused(Refusal::Membership(_)))
     ));
+    // Raft has no stop-signs: refused as unsupported, nothing appended.
+    let stop = synod_protocol::StopSign {
+        voters: vec![1, 2, 3],
+        ..synod_protocol::StopSign::default()
+    };
+    assert_eq!(
+        new.propose_stop_sign(stop).await,
+        Err(Error::Refused(Refusal::Unsupported))
+    );
 }

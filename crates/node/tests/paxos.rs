@@ -2,7 +2,8 @@
 //! type changes. Three synod-paxos-core replicas over the in-process
 //! network on tokio: writes answered after they apply, a leader cut off
 //! and replaced without losing an acknowledged write, linearizable reads,
-//! and a follower caught up from a snapshot.
+//! a follower caught up from a snapshot, and a stop-sign handing the log
+//! to a configuration of other nodes.
 
 mod support;
 
@@ -15,13 +16,23 @@ use support::{Ask, Journal, converge, leader, tokio_ticks, write};
 use synod_node::memory::MemNetwork;
 use synod_node::{Client, Consistency, Driver, Inline, NodeOptions};
 use synod_paxos_core::{Config, Message, PaxosNode};
-use synod_protocol::{MemStorage, Protocol};
+use synod_protocol::{MemStorage, Protocol, StopSign};
 
 type Paxos = PaxosNode<MemStorage, StdRng>;
 
 fn start(net: &MemNetwork<Message>, options: &NodeOptions) -> Vec<(u64, Client<Journal>)> {
+    start_nodes(net, options, 3)
+}
+
+/// Nodes `1..=n` over a log whose voters are 1, 2 and 3 (the others wait
+/// to be added).
+fn start_nodes(
+    net: &MemNetwork<Message>,
+    options: &NodeOptions,
+    n: u64,
+) -> Vec<(u64, Client<Journal>)> {
     let mut clients = Vec::new();
-    for id in 1..=3u64 {
+    for id in 1..=n {
         let node = <Paxos as Protocol>::start(
             id,
             &Config::new(id),
@@ -106,4 +117,51 @@ async fn a_lagging_follower_catches_up_from_a_snapshot() {
         "caught up without a snapshot: {s:?}"
     );
     tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_sign_hands_the_log_to_the_next_configuration() {
+    let net = MemNetwork::new(13);
+    let cs = start_nodes(&net, &NodeOptions::default(), 5);
+    let old: Vec<_> = cs.iter().filter(|(id, _)| *id <= 3).cloned().collect();
+    let l = leader(&old).await;
+    for i in 0..10u32 {
+        write(&old, Bytes::from(format!("c{i}"))).await;
+    }
+    // Voters {1, 2, 3} -> {3, 4, 5}: 4 and 5 join as learners first (the
+    // call answers once that change applies), then the stop-sign follows.
+    let stop = StopSign {
+        voters: vec![3, 4, 5],
+        learners: Vec::new(),
+        metadata: Bytes::from_static(b"v2"),
+    };
+    cs[(l - 1) as usize]
+        .1
+        .propose_stop_sign(stop)
+        .await
+        .expect("taken");
+    let next: Vec<_> = cs.iter().filter(|(id, _)| *id >= 3).cloned().collect();
+    // Every node of the next configuration applies the stop-sign after the
+    // ten commands.
+    let journal = converge(&next, 11).await;
+    assert!(
+        journal[10].starts_with(b"stop-sign at "),
+        "{:?}",
+        &journal[10]
+    );
+    assert!(journal[10].ends_with(b"voters [3, 4, 5], v2"));
+    // The old voters 1 and 2 leave; the next configuration goes on alone.
+    net.isolate(1);
+    net.isolate(2);
+    for i in 0..10u32 {
+        write(&next, Bytes::from(format!("d{i}"))).await;
+    }
+    let journal = converge(&next, 21).await;
+    assert_eq!(
+        &journal[..10],
+        &(0..10u32)
+            .map(|i| Bytes::from(format!("c{i}")))
+            .collect::<Vec<_>>()[..]
+    );
+    assert!(journal.contains(&Bytes::from_static(b"d9")));
 }

@@ -36,6 +36,7 @@ where
     R: rand::Rng + Debug,
 {
     const NAME: &'static str = "paxos";
+    const STOP_SIGNS: bool = true;
     type Message = Message;
     type Storage = S;
     type Receipt = Receipt;

@@ -28,6 +28,8 @@ use crate::types::{ConfChange, ConfState, Index, NodeId, ReadId, StopSign, Term}
 pub trait Protocol: Sized + Debug {
     /// The protocol's name ("raft", "multi-paxos").
     const NAME: &'static str;
+    /// Whether it takes stop-signs ([`Protocol::propose_stop_sign`]).
+    const STOP_SIGNS: bool = false;
     /// A message between replicas.
     type Message: Clone + Debug;
     /// The log it reads.

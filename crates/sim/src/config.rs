@@ -55,6 +55,11 @@ pub struct SimConfig<O = RaftOptions> {
     /// in one change: two voters changed at once, so the protocol passes
     /// through a joint configuration (Raft §6) it must leave again.
     pub joint_changes: f64,
+    /// For protocols that take stop-signs ([`crate::Replica::STOP_SIGNS`]):
+    /// the share of changes proposed as a stop-sign naming the next
+    /// configuration (a voter left out, a node added, both, or neither).
+    /// Other protocols draw exactly what they drew without it.
+    pub stop_signs: f64,
     /// In the healed phase, stop each node that a leader's committed
     /// configuration leaves out (and start it again if a later committed
     /// configuration takes it back), as an operator retires the servers
@@ -104,6 +109,7 @@ impl<O> SimConfig<O> {
             sync_probability: self.sync_probability,
             reconfigure: self.reconfigure,
             joint_changes: self.joint_changes,
+            stop_signs: self.stop_signs,
             retire_removed: self.retire_removed,
             compact: self.compact,
             record_events: self.record_events,
@@ -169,6 +175,7 @@ impl SimConfig {
             compact: 0.01,
             reconfigure: 0.005,
             joint_changes: 0.3,
+            stop_signs: 0.3,
             retire_removed: false,
             record_events: false,
             // Seeds cover all four protocol variants: classic Raft (where
@@ -278,6 +285,7 @@ impl SimConfig {
             // find were found with them (the safety profile covers joint
             // configurations).
             joint_changes: 0.0,
+            stop_signs: 0.0,
             // Seeds vary how slow the disk is and how big appends are:
             // different bugs need different interleavings.
             sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
@@ -321,6 +329,12 @@ impl<O> SimConfig<O> {
             return Err(SimError::InvalidProbability {
                 field: "joint_changes",
                 value: self.joint_changes,
+            });
+        }
+        if !(0.0..=1.0).contains(&self.stop_signs) {
+            return Err(SimError::InvalidProbability {
+                field: "stop_signs",
+                value: self.stop_signs,
             });
         }
         if !(0.0..=1.0).contains(&self.compact) {

@@ -6,8 +6,8 @@ use std::fmt::Debug;
 
 use rand::rngs::StdRng;
 use synod_protocol::{
-    ConfChange, ConfChangeKind, ConfChangeSingle, Entry, MemStorage, Payload, Proposed as Taken,
-    Protocol, Refusal, Role, Storage, Write,
+    Bytes, ConfChange, ConfChangeKind, ConfChangeSingle, Entry, MemStorage, Payload,
+    Proposed as Taken, Protocol, Refusal, Role, StopSign, Storage, Write,
 };
 
 use crate::config::SimConfig;
@@ -52,6 +52,7 @@ where
     P: Protocol<Storage = MemStorage, Rng = StdRng>,
 {
     const NAME: &'static str = P::NAME;
+    const STOP_SIGNS: bool = P::STOP_SIGNS;
     type Message = P::Message;
     type Disk = MemStorage;
     type Write = Write;
@@ -265,6 +266,18 @@ where
 
     fn propose_membership(&mut self, change: MembershipChange) -> bool {
         let change = match change {
+            MembershipChange::StopSign { voters: mask } => {
+                let voters: Vec<u64> = (1..=64).filter(|i| mask >> (i - 1) & 1 == 1).collect();
+                let learners = (self.0.conf_state().learners.into_iter())
+                    .filter(|l| !voters.contains(l))
+                    .collect();
+                let stop = StopSign {
+                    voters,
+                    learners,
+                    metadata: Bytes::from_static(b"sim"),
+                };
+                return self.0.propose_stop_sign(stop).is_ok();
+            }
             MembershipChange::Add(id) => ConfChange::single(ConfChangeKind::AddVoter, id),
             MembershipChange::Remove(id) => ConfChange::single(ConfChangeKind::Remove, id),
             MembershipChange::Replace { remove, add } => ConfChange {

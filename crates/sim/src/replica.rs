@@ -26,6 +26,12 @@ use crate::config::SimConfig;
 pub trait Replica: Sized + Debug {
     /// The protocol's name, as the runner's `--protocol` spells it.
     const NAME: &'static str;
+    /// Whether it takes [`MembershipChange::StopSign`]: the simulator
+    /// proposes stop-signs (a share [`SimConfig::stop_signs`] of its
+    /// changes) only to protocols that do.
+    ///
+    /// [`SimConfig::stop_signs`]: crate::SimConfig::stop_signs
+    const STOP_SIGNS: bool = false;
     /// A message between replicas.
     type Message: Clone + Debug;
     /// What survives a crash: the node's disk.
@@ -184,6 +190,14 @@ pub enum MembershipChange {
         remove: u64,
         /// The node made a voter.
         add: u64,
+    },
+    /// A stop-sign naming the next configuration whole: its voters are
+    /// the nodes whose bit is set in `voters` (bit `i - 1` for node `i`,
+    /// nodes 1 to 64), which may share none with the voters in force; the
+    /// learners in force that it does not make voters stay learners.
+    StopSign {
+        /// The next voters, as a bit set.
+        voters: u64,
     },
 }
 

@@ -29,6 +29,8 @@ pub struct Summary {
     pub conf_changes: u64,
     /// Of those, changes of two voters at once (a joint configuration).
     pub joint_changes: u64,
+    /// Of those, stop-signs.
+    pub stop_signs: u64,
     /// Removed nodes stopped in the healed phase
     /// ([`SimConfig::retire_removed`](crate::SimConfig::retire_removed)).
     pub retired: u64,
@@ -64,6 +66,7 @@ impl Summary {
         self.snapshots.1 += other.snapshots.1;
         self.conf_changes += other.conf_changes;
         self.joint_changes += other.joint_changes;
+        self.stop_signs += other.stop_signs;
         self.retired += other.retired;
         self.pauses += other.pauses;
         self.skewed_ticks += other.skewed_ticks;

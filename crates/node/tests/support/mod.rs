@@ -40,6 +40,17 @@ impl StateMachine for Journal {
         self.applied.len()
     }
 
+    /// A stop-sign joins the journal as a line of its own, so replicas
+    /// can be compared on where they saw it.
+    fn stop_sign(&mut self, index: u64, stop: &synod_protocol::StopSign) {
+        let line = format!(
+            "stop-sign at {index}: voters {:?}, {}",
+            stop.voters,
+            String::from_utf8_lossy(&stop.metadata)
+        );
+        self.applied.push(Bytes::from(line));
+    }
+
     fn query(&self, query: &Ask) -> Vec<Bytes> {
         match query {
             Ask::Len => vec![Bytes::from(self.applied.len().to_string())],

@@ -250,7 +250,20 @@ impl<R: Replica, W: Workload> Sim<R, W> {
         // The roll's high bits pick a joint change, so profiles without
         // them draw exactly what they drew before.
         let joint = ((roll >> 40) as f64 / (1u64 << 24) as f64) < self.cfg.joint_changes;
-        let change = if joint && !outside.is_empty() && !voters.is_empty() {
+        // Stop-signs from the middle bits, and only for protocols that take
+        // them: the others draw what they drew before.
+        let stop = R::STOP_SIGNS
+            && (((roll >> 16) & 0xFF_FFFF) as f64 / (1u64 << 24) as f64) < self.cfg.stop_signs;
+        let change = if stop {
+            // Any set of at least three nodes (all of them when fewer): it
+            // may keep every voter, or share none with the voters now.
+            let all = u64::MAX >> (64 - self.cfg.nodes.clamp(1, 64));
+            let mut next = roll & all;
+            if next.count_ones() < 3 {
+                next |= voters.iter().fold(0, |m, v| m | 1 << (v - 1)) & all;
+            }
+            MembershipChange::StopSign { voters: next }
+        } else if joint && !outside.is_empty() && !voters.is_empty() {
             MembershipChange::Replace {
                 remove: voters[(roll / 2 % voters.len() as u64) as usize],
                 add: outside[(roll / 2 % outside.len() as u64) as usize],
@@ -266,6 +279,9 @@ impl<R: Replica, W: Workload> Sim<R, W> {
             self.summary.conf_changes += 1;
             if matches!(change, MembershipChange::Replace { .. }) {
                 self.summary.joint_changes += 1;
+            }
+            if matches!(change, MembershipChange::StopSign { .. }) {
+                self.summary.stop_signs += 1;
             }
             self.event(|| format!("node {leader} proposes {change:?}"));
             self.drive(leader);
