@@ -21,6 +21,16 @@ fn options(o: synod_sim::RaftOptions) -> Config {
     }
 }
 
+/// `profile(seed)` as these seeds were found: before the simulator
+/// proposed stop-signs (which changed what a Multi-Paxos seed draws).
+fn as_found(profile: fn(u64) -> SimConfig, seed: u64) -> SimConfig<Config> {
+    SimConfig {
+        stop_signs: 0.0,
+        ..profile(seed)
+    }
+    .with_protocol(options)
+}
+
 // Safety seed 78137145615842 (CI's window on 2e92c84): a crash tore a write
 // that installed a snapshot, and the simulated disk kept the entries after
 // the snapshot without it, a log no node ever held (a log-matching
@@ -28,7 +38,7 @@ fn options(o: synod_sim::RaftOptions) -> Config {
 // snapshot (`ProtocolReplica::tear`); raft-core runs through the same code.
 #[test]
 fn a_torn_write_never_keeps_entries_past_a_lost_snapshot() {
-    let cfg = SimConfig::safety(78_137_145_615_842).with_protocol(options);
+    let cfg = as_found(SimConfig::safety, 78_137_145_615_842);
     let report = run_with::<Paxos>(&cfg).unwrap();
     assert_eq!(report.violation, None, "paxos safety seed 78137145615842");
 }
@@ -37,7 +47,7 @@ fn a_torn_write_never_keeps_entries_past_a_lost_snapshot() {
 // acceptor had accepted since (fixed by keeping what matches).
 #[test]
 fn a_late_sync_seed_stays_fixed() {
-    let cfg = SimConfig::chaos(858).with_protocol(options);
+    let cfg = as_found(SimConfig::chaos, 858);
     let report = run_with::<Paxos>(&cfg).unwrap();
     assert_eq!(report.violation, None, "paxos chaos seed 858");
 }
@@ -50,7 +60,7 @@ fn a_late_sync_seed_stays_fixed() {
 #[test]
 fn membership_seeds_stay_fixed() {
     for seed in [1_003_646, 1_018_772] {
-        let cfg = SimConfig::safety(seed).with_protocol(options);
+        let cfg = as_found(SimConfig::safety, seed);
         let report = run_with::<Paxos>(&cfg).unwrap();
         assert_eq!(report.violation, None, "paxos safety seed {seed}");
         assert!(
@@ -70,7 +80,7 @@ fn membership_seeds_stay_fixed() {
 // --faults liveness --protocol paxos --verbose
 #[test]
 fn liveness_seed_229706462200169_recovers() {
-    let cfg = SimConfig::liveness(229_706_462_200_169).with_protocol(options);
+    let cfg = as_found(SimConfig::liveness, 229_706_462_200_169);
     let report = run_with::<Paxos>(&cfg).unwrap();
     assert_eq!(
         report.violation, None,
@@ -89,7 +99,23 @@ fn liveness_seed_229706462200169_recovers() {
 // is less than it said before.
 #[test]
 fn liveness_seed_3001997_finishes_its_snapshot_transfers() {
-    let cfg = SimConfig::liveness(3_001_997).with_protocol(options);
+    let cfg = as_found(SimConfig::liveness, 3_001_997);
     let report = run_with::<Paxos>(&cfg).unwrap();
     assert_eq!(report.violation, None, "paxos liveness seed 3001997");
+}
+
+// Stop-signs under faults: the safety profile proposes them to Multi-Paxos
+// (any next set of at least three voters), and these seeds take some and
+// stay safe. The mutation test shows the check has teeth for them
+// (`Mutation::StopSignSkipsJoint`).
+#[test]
+fn stop_sign_seeds_stay_safe() {
+    let mut taken = 0;
+    for seed in 0..40 {
+        let cfg = SimConfig::safety(seed).with_protocol(options);
+        let report = run_with::<Paxos>(&cfg).unwrap();
+        assert_eq!(report.violation, None, "paxos safety seed {seed}");
+        taken += report.summary.stop_signs;
+    }
+    assert!(taken >= 10, "only {taken} stop-signs in 40 seeds");
 }

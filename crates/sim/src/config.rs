@@ -285,7 +285,10 @@ impl SimConfig {
             // find were found with them (the safety profile covers joint
             // configurations).
             joint_changes: 0.0,
-            stop_signs: 0.0,
+            // Stop-signs for Multi-Paxos, as in the safety profile: with
+            // one entry per message and slow disks they meet the most
+            // interleavings (Raft draws what it drew before).
+            stop_signs: 0.3,
             // Seeds vary how slow the disk is and how big appends are:
             // different bugs need different interleavings.
             sync_probability: [0.5, 0.15, 0.05][(seed % 3) as usize],
