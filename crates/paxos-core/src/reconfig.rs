@@ -243,6 +243,36 @@ pub(crate) enum Promotion {
     StopSign(StopSign),
 }
 
+impl Promotion {
+    /// The nodes it makes voters.
+    fn new_voters(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let (changes, stop) = match self {
+            Self::Change(cc) => (&cc.changes[..], &[][..]),
+            Self::StopSign(ss) => (&[][..], &ss.voters[..]),
+        };
+        changes
+            .iter()
+            .filter(|c| c.kind == ConfChangeKind::AddVoter)
+            .map(|c| c.node)
+            .chain(stop.iter().copied())
+    }
+
+    /// The members after it, or why it is invalid against `m`.
+    fn members_after(&self, m: &Members) -> Result<Members, &'static str> {
+        match self {
+            Self::Change(cc) => m.apply(cc),
+            Self::StopSign(ss) => m.stop_sign(ss),
+        }
+    }
+
+    fn into_payload(self) -> Payload {
+        match self {
+            Self::Change(cc) => Payload::ConfChange(cc),
+            Self::StopSign(ss) => Payload::StopSign(ss),
+        }
+    }
+}
+
 /// The change that adds `nodes` as learners.
 fn learners_change(nodes: &[NodeId]) -> ConfChange {
     ConfChange {
@@ -347,13 +377,20 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.settle_stop_sign_at(self.decided);
     }
 
+    /// Whether a stop-sign is in force, not yet settled, at or before
+    /// `decided`.
+    fn stop_sign_settles_at(&self, decided: Index) -> bool {
+        self.conf_history
+            .last()
+            .is_some_and(|(at, m)| m.stop_sign && *at <= decided)
+    }
+
     /// The stop-sign in force, if it sits at or before `decided`, is
     /// decided: its next configuration alone takes over (a second record
     /// at the same index, so the history says so for snapshots).
     fn settle_stop_sign_at(&mut self, decided: Index) {
-        if let Some((at, m)) = self.conf_history.last()
-            && m.stop_sign
-            && *at <= decided
+        if self.stop_sign_settles_at(decided)
+            && let Some((at, m)) = self.conf_history.last()
         {
             let (at, next) = (*at, m.settled());
             self.conf_history.push((at, next.clone()));
@@ -387,6 +424,13 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return;
         }
         self.decided = target;
+        if self.role == Role::Leader && self.stop_sign_settles_at(target) {
+            // Tell every member of the joint configuration, the old voters
+            // it leaves out included, before they stop being peers: a
+            // removed voter that never learns it would stay in the joint
+            // configuration and could campaign.
+            let _ = self.flush_appends_now();
+        }
         self.settle_stop_sign_at(target);
         if self.role == Role::Leader && !self.is_voter(self.id()) && !self.change_pending() {
             let _ = self.flush_appends_now();
@@ -434,30 +478,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// sizes are configured, or the stop-sign is invalid (no voters, a
     /// node id out of range, a node named twice).
     pub fn propose_stop_sign(&mut self, ss: StopSign) -> Result<(Index, u64), ProposeError> {
-        self.check_can_propose()?;
-        self.check_can_reconfigure()?;
-        let current = self.members();
-        let mut joining: Vec<NodeId> = ss
-            .voters
-            .iter()
-            .copied()
-            .filter(|&v| !current.is_member(v))
-            .collect();
-        joining.sort_unstable();
-        joining.dedup();
-        if joining.is_empty() {
-            return match current.stop_sign(&ss) {
-                Ok(_) => Ok(self.append_own(Payload::StopSign(ss))),
-                Err(why) => Err(ProposeError::Membership(why)),
-            };
-        }
-        let learners = learners_change(&joining);
-        if let Err(why) = current.apply(&learners).and_then(|m| m.stop_sign(&ss)) {
-            return Err(ProposeError::Membership(why));
-        }
-        let at = self.append_own(Payload::ConfChange(learners));
-        self.promotion = Some(Promotion::StopSign(ss));
-        Ok(at)
+        self.propose_reconfiguration(Promotion::StopSign(ss))
     }
 
     /// Whether a leader may start a membership change or a stop-sign now.
@@ -492,32 +513,34 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// configuration, a node id out of range, no voters left, demoting a
     /// voter, adding a member again, removing a non-member).
     pub fn change_membership(&mut self, cc: ConfChange) -> Result<(Index, u64), ProposeError> {
+        self.propose_reconfiguration(Promotion::Change(cc))
+    }
+
+    /// Proposes a change or a stop-sign, its new voters as learners first
+    /// when there are any: they catch up before the change or stop-sign
+    /// itself, which must be valid once they are learners.
+    fn propose_reconfiguration(&mut self, next: Promotion) -> Result<(Index, u64), ProposeError> {
         self.check_can_propose()?;
         self.check_can_reconfigure()?;
-        let refuse = |why| Err(ProposeError::Membership(why));
         let current = self.members();
-        let mut joining: Vec<NodeId> = cc
-            .changes
-            .iter()
-            .filter(|c| c.kind == ConfChangeKind::AddVoter && !current.is_member(c.node))
-            .map(|c| c.node)
+        let mut joining: Vec<NodeId> = next
+            .new_voters()
+            .filter(|&v| !current.is_member(v))
             .collect();
         joining.sort_unstable();
         joining.dedup();
         if joining.is_empty() {
-            return match current.apply(&cc) {
-                Ok(_) => Ok(self.append_own(Payload::ConfChange(cc))),
-                Err(why) => refuse(why),
-            };
+            next.members_after(&current)
+                .map_err(ProposeError::Membership)?;
+            return Ok(self.append_own(next.into_payload()));
         }
-        // New nodes join as learners and catch up first; the whole change
-        // must be valid once they are.
         let learners = learners_change(&joining);
-        if let Err(why) = current.apply(&learners).and_then(|m| m.apply(&cc)) {
-            return refuse(why);
-        }
+        current
+            .apply(&learners)
+            .and_then(|m| next.members_after(&m))
+            .map_err(ProposeError::Membership)?;
         let at = self.append_own(Payload::ConfChange(learners));
-        self.promotion = Some(Promotion::Change(cc));
+        self.promotion = Some(next);
         Ok(at)
     }
 
@@ -553,32 +576,20 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         let Some(promotion) = &self.promotion else {
             return;
         };
-        let (valid, mut voters): (_, Vec<NodeId>) = match promotion {
-            Promotion::Change(cc) => (
-                self.members().apply(cc).is_ok(),
-                cc.changes
-                    .iter()
-                    .filter(|c| c.kind == ConfChangeKind::AddVoter)
-                    .map(|c| c.node)
-                    .collect(),
-            ),
-            Promotion::StopSign(ss) => (self.members().stop_sign(ss).is_ok(), ss.voters.clone()),
-        };
-        if !valid {
+        if promotion.members_after(&self.members()).is_err() {
             self.promotion = None; // a learner removed meanwhile
             return;
         }
-        voters.retain(|&v| self.is_learner(v));
-        let caught_up = voters.iter().all(|v| {
-            self.progress
-                .get(v)
-                .is_some_and(|p| p.matched >= self.decided)
-        });
-        if caught_up && let Some(promotion) = self.promotion.take() {
-            self.append_own(match promotion {
-                Promotion::Change(cc) => Payload::ConfChange(cc),
-                Promotion::StopSign(ss) => Payload::StopSign(ss),
+        let caught_up = promotion
+            .new_voters()
+            .filter(|&v| self.is_learner(v))
+            .all(|v| {
+                self.progress
+                    .get(&v)
+                    .is_some_and(|p| p.matched >= self.decided)
             });
+        if caught_up && let Some(promotion) = self.promotion.take() {
+            self.append_own(promotion.into_payload());
         }
     }
 

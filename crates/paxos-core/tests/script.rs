@@ -11,8 +11,9 @@
 //! Commands: `cluster n=3 [seed=S] [voters=1,2,3] [lease] [priority=ID:P]`,
 //! `tick [n=N]`, `campaign ID`, `propose ID DATA`, `deliver`, `stabilize`,
 //! `messages`, `isolate ID`, `cut FROM TO`, `heal`, `status`, `log ID`,
-//! `read ID`, `transfer FROM TO`, `restart ID`,
-//! `conf-change ID (add-voter|add-learner|remove) NODE`.
+//! `members`, `read ID`, `transfer FROM TO`, `restart ID`,
+//! `conf-change ID (add-voter|add-learner|remove) NODE`,
+//! `stop-sign ID voters=A,B,C [learners=D,E] [meta=TEXT]`.
 
 mod support;
 
@@ -120,6 +121,12 @@ fn payload(p: &Payload) -> String {
         Payload::Noop => "noop".to_string(),
         Payload::Command(b) => String::from_utf8_lossy(b).into_owned(),
         Payload::ConfChange(cc) => format!("conf {:?}", cc.changes),
+        Payload::StopSign(ss) => format!(
+            "stop-sign voters={:?} learners={:?} meta={}",
+            ss.voters,
+            ss.learners,
+            String::from_utf8_lossy(&ss.metadata)
+        ),
         other => format!("{other:?}"),
     }
 }
@@ -218,6 +225,19 @@ impl Driver {
                     );
                 }
             }
+            "members" => {
+                for n in self.c().nodes.values() {
+                    let _ = writeln!(
+                        out,
+                        "{}: voters={:?} outgoing={:?} learners={:?}{}",
+                        n.id(),
+                        n.voters(),
+                        n.voters_outgoing(),
+                        n.learners(),
+                        if n.stopping() { " stopping" } else { "" },
+                    );
+                }
+            }
             "log" => {
                 let n = &self.c().nodes[&id(args[0])];
                 let (first, last) = (
@@ -278,6 +298,24 @@ impl Driver {
                 };
                 let cc = ConfChange::single(kind, id(args[2]));
                 let r = self.c().nodes.get_mut(&i).unwrap().change_membership(cc);
+                self.c().drive(i);
+                match r {
+                    Ok((index, _)) => {
+                        let _ = writeln!(out, "index={index}");
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "refused: {e}");
+                    }
+                }
+            }
+            "stop-sign" => {
+                let i = id(args[0]);
+                let ss = StopSign {
+                    voters: kv(args, "voters").map_or_else(Vec::new, ids),
+                    learners: kv(args, "learners").map_or_else(Vec::new, ids),
+                    metadata: Bytes::from(kv(args, "meta").unwrap_or("").to_string()),
+                };
+                let r = self.c().nodes.get_mut(&i).unwrap().propose_stop_sign(ss);
                 self.c().drive(i);
                 match r {
                     Ok((index, _)) => {
