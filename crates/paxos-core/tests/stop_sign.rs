@@ -448,3 +448,56 @@ fn a_restarted_node_replays_a_stop_sign_decided_or_not() {
     next.sort_unstable();
     assert_eq!(n.voters(), &next[..]);
 }
+
+#[test]
+fn an_old_voter_that_missed_the_decision_disrupts_the_next_configuration_at_most_once() {
+    for seed in 0..10 {
+        let mut c = Cluster::with_voters(5, &[1, 2, 3], seed, config);
+        let l = settled_leader(&mut c);
+        for node in [4, 5] {
+            let n = c.nodes.get_mut(&l).unwrap();
+            n.change_membership(ConfChange::single(AddLearner, node))
+                .unwrap();
+            c.drive(l);
+            c.ticks(5);
+        }
+        // The stop-sign leaves out the two other old voters. One of them
+        // accepts it, then is cut off before it hears that it is decided.
+        let old: Vec<NodeId> = [1, 2, 3].into_iter().filter(|&n| n != l).collect();
+        let missed = old[0];
+        let mut next = [l, 4, 5];
+        next.sort_unstable();
+        let (index, _) = c
+            .nodes
+            .get_mut(&l)
+            .unwrap()
+            .propose_stop_sign(stop_sign(&next, &[]))
+            .unwrap();
+        c.drive(l);
+        c.deliver();
+        c.isolate(missed);
+        c.ticks(10);
+        assert!(c.nodes[&l].decided() >= index, "seed {seed}");
+        assert!(
+            c.nodes[&missed].stopping(),
+            "seed {seed}: it should have missed it"
+        );
+        // The other was told before the leader dropped it from its peers.
+        assert!(!c.nodes[&old[1]].stopping(), "seed {seed}: not told");
+        // Back on the network, still in the joint configuration as far as
+        // it knows: the next configuration goes on, deposed once at most.
+        c.heal();
+        let mut ballots = std::collections::BTreeSet::new();
+        for _ in 0..300 {
+            c.tick();
+            if let Some(leader) = leader_among(&c, &next) {
+                ballots.insert(c.nodes[&leader].promised());
+            }
+        }
+        assert!(ballots.len() <= 2, "seed {seed}: leaders {ballots:?}");
+        let leader = leader_among(&c, &next).expect("a leader among the next voters");
+        assert!(c.propose(leader, b"after"), "seed {seed}");
+        c.ticks(5);
+        assert!(c.nodes[&4].decided() > index, "seed {seed}");
+    }
+}
