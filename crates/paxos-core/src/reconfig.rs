@@ -268,7 +268,7 @@ impl Promotion {
     fn into_payload(self) -> Payload {
         match self {
             Self::Change(cc) => Payload::ConfChange(cc),
-            Self::StopSign(ss) => Payload::StopSign(ss),
+            Self::StopSign(ss) => Payload::StopSign(Box::new(ss)),
         }
     }
 }
@@ -379,7 +379,16 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     /// Whether a stop-sign is in force, not yet settled, at or before
     /// `decided`.
+    #[inline(always)]
     fn stop_sign_settles_at(&self, decided: Index) -> bool {
+        // `stopping` mirrors the last record's flag: one load on the hot
+        // path (every append and every decision).
+        self.stopping && self.stop_sign_at_or_before(decided)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stop_sign_at_or_before(&self, decided: Index) -> bool {
         self.conf_history
             .last()
             .is_some_and(|(at, m)| m.stop_sign && *at <= decided)
@@ -388,10 +397,17 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     /// The stop-sign in force, if it sits at or before `decided`, is
     /// decided: its next configuration alone takes over (a second record
     /// at the same index, so the history says so for snapshots).
+    #[inline(always)]
     fn settle_stop_sign_at(&mut self, decided: Index) {
-        if self.stop_sign_settles_at(decided)
-            && let Some((at, m)) = self.conf_history.last()
-        {
+        if self.stop_sign_settles_at(decided) {
+            self.settle_stop_sign();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn settle_stop_sign(&mut self) {
+        if let Some((at, m)) = self.conf_history.last() {
             let (at, next) = (*at, m.settled());
             self.conf_history.push((at, next.clone()));
             self.set_members(next);

@@ -108,7 +108,7 @@ fn a_stop_sign_replaces_every_voter_and_the_next_configuration_continues_the_log
         let held = log(&c, 4);
         assert_eq!(
             held.iter().find(|e| e.index == at).map(|e| &e.payload),
-            Some(&Payload::StopSign(stop_sign(&next, &[]))),
+            Some(&Payload::StopSign(Box::new(stop_sign(&next, &[])))),
             "seed {seed}"
         );
         // The old leader left; the old voters have no say any more.

@@ -282,7 +282,9 @@ pub fn decode_entries(payload: &Bytes) -> Result<Vec<Entry>, &'static str> {
             TYPE_NOOP => Payload::Noop,
             TYPE_COMMAND => Payload::Command(body),
             // Checked by for_each_entry.
-            TYPE_STOP_SIGN => Payload::StopSign(decode_stop_sign(&body).unwrap_or_default()),
+            TYPE_STOP_SIGN => {
+                Payload::StopSign(Box::new(decode_stop_sign(&body).unwrap_or_default()))
+            }
             _ => Payload::ConfChange(decode_changes(&body).unwrap_or_default()),
         };
         out.push(Entry {

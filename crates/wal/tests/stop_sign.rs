@@ -16,11 +16,11 @@ fn stop_sign(voters: &[u64], learners: &[u64], metadata: &'static [u8]) -> Entry
     Entry {
         term: 7,
         index: 3,
-        payload: Payload::StopSign(StopSign {
+        payload: Payload::StopSign(Box::new(StopSign {
             voters: voters.to_vec(),
             learners: learners.to_vec(),
             metadata: Bytes::from_static(metadata),
-        }),
+        })),
     }
 }
 
