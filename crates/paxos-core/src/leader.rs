@@ -353,7 +353,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         if command.is_empty() {
             return Err(ProposeError::Empty);
         }
-        if self.stopped() {
+        if self.stopping {
             return Err(ProposeError::Stopped);
         }
         let bytes = command.len() as u64;

@@ -298,12 +298,6 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
     }
 
-    /// A stop-sign is in the log and not known decided: proposals wait
-    /// (the configuration it ends takes no more commands).
-    pub(crate) fn stopped(&self) -> bool {
-        self.stopping
-    }
-
     /// Whether `id` may send this node messages.
     pub(crate) fn is_member(&self, id: NodeId) -> bool {
         self.is_voter(id) || self.learners.binary_search(&id).is_ok()

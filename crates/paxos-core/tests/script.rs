@@ -116,6 +116,14 @@ fn suffix_brief(s: &Suffix) -> String {
     format!("{snap}{}..+{}", s.after, s.entries.len())
 }
 
+/// What a membership change or stop-sign proposal answered.
+fn report_index(out: &mut String, r: Result<(Index, u64), ProposeError>) {
+    let _ = match r {
+        Ok((index, _)) => writeln!(out, "index={index}"),
+        Err(e) => writeln!(out, "refused: {e}"),
+    };
+}
+
 fn payload(p: &Payload) -> String {
     match p {
         Payload::Noop => "noop".to_string(),
@@ -299,14 +307,7 @@ impl Driver {
                 let cc = ConfChange::single(kind, id(args[2]));
                 let r = self.c().nodes.get_mut(&i).unwrap().change_membership(cc);
                 self.c().drive(i);
-                match r {
-                    Ok((index, _)) => {
-                        let _ = writeln!(out, "index={index}");
-                    }
-                    Err(e) => {
-                        let _ = writeln!(out, "refused: {e}");
-                    }
-                }
+                report_index(&mut out, r);
             }
             "stop-sign" => {
                 let i = id(args[0]);
@@ -317,14 +318,7 @@ impl Driver {
                 };
                 let r = self.c().nodes.get_mut(&i).unwrap().propose_stop_sign(ss);
                 self.c().drive(i);
-                match r {
-                    Ok((index, _)) => {
-                        let _ = writeln!(out, "index={index}");
-                    }
-                    Err(e) => {
-                        let _ = writeln!(out, "refused: {e}");
-                    }
-                }
+                report_index(&mut out, r);
             }
             other => panic!("unknown command {other}"),
         }

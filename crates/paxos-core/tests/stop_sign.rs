@@ -66,6 +66,17 @@ fn settled_leader(c: &mut Cluster) -> NodeId {
     l
 }
 
+/// Proposes on leader `l` a stop-sign naming `voters` (sorted here) and
+/// sends what it wrote; the entry's index.
+fn propose_next(c: &mut Cluster, l: NodeId, voters: &[NodeId]) -> Index {
+    let mut next = voters.to_vec();
+    next.sort_unstable();
+    let n = c.nodes.get_mut(&l).unwrap();
+    let (index, _) = n.propose_stop_sign(stop_sign(&next, &[])).unwrap();
+    c.drive(l);
+    index
+}
+
 fn leader_among(c: &Cluster, among: &[NodeId]) -> Option<NodeId> {
     c.leader().filter(|l| among.contains(l))
 }
@@ -78,9 +89,7 @@ fn a_stop_sign_replaces_every_voter_and_the_next_configuration_continues_the_log
         for _ in 0..5 {
             assert!(c.propose(l, b"before"));
         }
-        let n = c.nodes.get_mut(&l).unwrap();
-        n.propose_stop_sign(stop_sign(&[4, 5, 6], &[])).unwrap();
-        c.drive(l);
+        propose_next(&mut c, l, &[4, 5, 6]);
         c.ticks(150);
         let next = [4, 5, 6];
         for id in next {
@@ -174,15 +183,7 @@ fn stop_sign_without_the_old_majority(
         c.cut.insert((l, o));
         c.cut.insert((o, l));
     }
-    let mut next = vec![l, 4, 5];
-    next.sort_unstable();
-    let (index, _) = c
-        .nodes
-        .get_mut(&l)
-        .unwrap()
-        .propose_stop_sign(stop_sign(&next, &[]))
-        .unwrap();
-    c.drive(l);
+    let index = propose_next(&mut c, l, &[l, 4, 5]);
     c.ticks(3);
     (c, l, index)
 }
@@ -399,12 +400,7 @@ fn a_restarted_node_replays_a_stop_sign_decided_or_not() {
     let l = settled_leader(&mut c);
     let mut next = vec![l, 4, 5];
     next.sort_unstable();
-    c.nodes
-        .get_mut(&l)
-        .unwrap()
-        .propose_stop_sign(stop_sign(&next, &[]))
-        .unwrap();
-    c.drive(l);
+    propose_next(&mut c, l, &next);
     c.ticks(60);
     for id in 1..=5 {
         let before = &c.nodes[&id];
@@ -467,13 +463,7 @@ fn an_old_voter_that_missed_the_decision_disrupts_the_next_configuration_at_most
         let missed = old[0];
         let mut next = [l, 4, 5];
         next.sort_unstable();
-        let (index, _) = c
-            .nodes
-            .get_mut(&l)
-            .unwrap()
-            .propose_stop_sign(stop_sign(&next, &[]))
-            .unwrap();
-        c.drive(l);
+        let index = propose_next(&mut c, l, &next);
         c.deliver();
         c.isolate(missed);
         c.ticks(10);
