@@ -14,6 +14,13 @@ pub type Job = Box<dyn FnOnce() + Send>;
 pub trait Blocking: Send + Sync + 'static {
     /// Runs `job`, now or on another thread.
     fn run(&self, job: Job);
+
+    /// Whether [`Blocking::run`] runs the job on the spot, on the caller's
+    /// thread. The driver then calls the log itself, without boxing the
+    /// job or waiting on a completion channel. The default says no.
+    fn runs_inline(&self) -> bool {
+        false
+    }
 }
 
 /// Runs jobs on the caller's thread, blocking it: for in-memory logs,
@@ -25,6 +32,10 @@ pub struct Inline;
 impl Blocking for Inline {
     fn run(&self, job: Job) {
         job();
+    }
+
+    fn runs_inline(&self) -> bool {
+        true
     }
 }
 

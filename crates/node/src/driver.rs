@@ -454,6 +454,13 @@ where
         }
         let must_sync = write.must_sync;
         self.counters.writes += 1;
+        if !must_sync && self.protocol()?.storage().writes_in_memory(&write) {
+            // A memory copy (a commit index, typically): done here, the
+            // committed entries are answered without a trip to the disk
+            // thread and back.
+            return (self.protocol()?.storage_mut().write(write))
+                .map_err(|e| Error::Storage(e.to_string()));
+        }
         if must_sync {
             self.counters.syncs += 1;
         }
@@ -481,6 +488,9 @@ where
         &mut self,
         job: impl FnOnce(&mut P::Storage) -> Result<O, synod_protocol::StorageError> + Send + 'static,
     ) -> Result<O, Error> {
+        if self.blocking.runs_inline() {
+            return job(self.protocol()?.storage_mut()).map_err(|e| Error::Storage(e.to_string()));
+        }
         let mut protocol = self.protocol.take().ok_or(Error::Stopped)?;
         let (tx, rx) = oneshot::channel();
         self.blocking.run(Box::new(move || {

@@ -25,6 +25,18 @@ pub trait LogStorage: Storage + Send + 'static {
     /// The backend's failure.
     fn sync(&mut self) -> Result<(), StorageError>;
 
+    /// Whether [`LogStorage::write`] would store `write` without touching
+    /// a file: it only fills memory (a buffer the next sync writes out).
+    /// The driver asks only about writes that need no sync (a commit index
+    /// alone, typically) and then writes them on its own task instead of
+    /// the blocking executor, which saves two thread hand-offs between a
+    /// quorum's acknowledgement and the answer to the caller. The default
+    /// says no: every write goes to the blocking executor.
+    fn writes_in_memory(&self, write: &Write) -> bool {
+        let _ = write;
+        false
+    }
+
     /// Records a snapshot of the state machine at `index` (applied, so
     /// committed) with the membership `conf_state`, then discards the
     /// entries through `compact_through` (at most `index`: the entries
@@ -87,6 +99,10 @@ impl LogStorage for MemStorage {
         Ok(())
     }
 
+    fn writes_in_memory(&self, _: &Write) -> bool {
+        true
+    }
+
     fn snapshot_and_compact(
         &mut self,
         index: Index,
@@ -145,6 +161,18 @@ mod wal {
 
         fn sync(&mut self) -> Result<(), StorageError> {
             Wal::sync(self).map_err(storage)
+        }
+
+        /// A hard state alone is buffered, unless its record rolls the
+        /// log to a new segment; everything else may touch files.
+        fn writes_in_memory(&self, write: &Write) -> bool {
+            write.entries.is_empty()
+                && write.snapshot.is_none()
+                && write.snapshot_pieces.is_empty()
+                && write.staged_snapshot.is_none()
+                && write
+                    .hard_state
+                    .is_none_or(|hs| self.buffers_hard_state(&hs))
         }
 
         fn enable_staging(&mut self) {

@@ -158,10 +158,13 @@ pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error>
     Ok(())
 }
 
+/// The size of a hard-state record's payload: term, vote, commit.
+pub const HARD_STATE_BYTES: usize = 24;
+
 /// The payload of a hard-state record.
 #[must_use]
-pub fn encode_hard_state(hs: &HardState) -> [u8; 24] {
-    let mut out = [0u8; 24];
+pub fn encode_hard_state(hs: &HardState) -> [u8; HARD_STATE_BYTES] {
+    let mut out = [0u8; HARD_STATE_BYTES];
     out[..8].copy_from_slice(&hs.term.to_le_bytes());
     out[8..16].copy_from_slice(&hs.vote.unwrap_or(0).to_le_bytes());
     out[16..].copy_from_slice(&hs.commit.to_le_bytes());

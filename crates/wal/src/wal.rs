@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::fs::Dir;
 use crate::index::LogIndex;
 use crate::options::Options;
-use crate::raft_record::{self, KIND_ANCHOR, KIND_ENTRIES, KIND_HARD_STATE};
+use crate::raft_record::{self, HARD_STATE_BYTES, KIND_ANCHOR, KIND_ENTRIES, KIND_HARD_STATE};
 use crate::recent::Recent;
 use crate::record;
 use crate::segment::{SEGMENT_HEADER_BYTES, SegmentWriter};
@@ -276,7 +276,7 @@ impl<D: Dir> Wal<D> {
             return Ok(());
         }
         self.guarded(|wal| {
-            wal.make_room(24, wal.index.last_index() + 1)?;
+            wal.make_room(HARD_STATE_BYTES, wal.index.last_index() + 1)?;
             wal.active.append(
                 KIND_HARD_STATE,
                 &raft_record::encode_hard_state(&hard_state),
@@ -284,6 +284,16 @@ impl<D: Dir> Wal<D> {
             wal.hard_state = hard_state;
             Ok(())
         })
+    }
+
+    /// Whether [`Wal::set_hard_state`] with `hard_state` would touch no
+    /// file: it is unchanged, or its record goes into the write buffer
+    /// (which the next [`Wal::sync`] writes out) without rolling to a new
+    /// segment. A driver may then call it on its own thread rather than
+    /// hand it to a disk thread: it is a memory copy.
+    #[must_use]
+    pub fn buffers_hard_state(&self, hard_state: &HardState) -> bool {
+        *hard_state == self.hard_state || self.failed || self.fits(HARD_STATE_BYTES)
     }
 
     /// Rolls to a new segment if a record of `payload_bytes` would take
@@ -295,13 +305,19 @@ impl<D: Dir> Wal<D> {
         payload_bytes: usize,
         next_index: Index,
     ) -> Result<(), Error> {
-        // A synced marker may ride in front of the record.
-        let need = (record::record_bytes(payload_bytes) + record::record_bytes(8)) as u64;
-        let used = SEGMENT_HEADER_BYTES + self.active.appended();
-        if self.active.appended() == 0 || used + need <= self.options.segment_bytes {
+        if self.fits(payload_bytes) {
             return Ok(());
         }
         self.roll(next_index - 1)
+    }
+
+    /// Whether a record of `payload_bytes` goes into the active segment
+    /// without rolling to a new one (an empty segment takes any record).
+    fn fits(&self, payload_bytes: usize) -> bool {
+        // A synced marker may ride in front of the record.
+        let need = (record::record_bytes(payload_bytes) + record::record_bytes(8)) as u64;
+        let used = SEGMENT_HEADER_BYTES + self.active.appended();
+        self.active.appended() == 0 || used + need <= self.options.segment_bytes
     }
 
     /// Seals the active segment and starts the next. The sealed one is
