@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use futures::Stream;
 use futures::channel::oneshot;
-use futures::{FutureExt, Stream, StreamExt};
 use synod_protocol::{Entry, Index, Payload, Protocol, Refusal, Snapshot, Storage, Write};
 
 use crate::snapshot_reader::SnapshotReader;
@@ -12,23 +12,13 @@ use crate::blocking::Blocking;
 use crate::client::{Client, Consistency, Request, Shutdown};
 use crate::error::Error;
 use crate::inbox::{DropCount, Inbox, InboxReceiver, inbox};
+use crate::inputs::{Input, Inputs};
 use crate::log_storage::LogStorage;
 use crate::options::NodeOptions;
 use crate::pending::{Pending, PendingRead};
 use crate::state_machine::StateMachine;
 use crate::status::NodeStatus;
 use crate::transport::Transport;
-
-/// One input to the replica.
-enum Input<M, S: StateMachine> {
-    Tick,
-    Message(M),
-    Request(Request<S>),
-    /// Every client handle is gone: the replica keeps serving its peers.
-    ClientsGone,
-    /// The tick stream ended: the node stops.
-    TicksEnded,
-}
 
 /// Returns `Pending` once after waking itself: lets the executor run the
 /// other ready tasks before this one continues, on any runtime.
@@ -189,25 +179,9 @@ where
 
     async fn serve(&mut self, ticks: impl Stream<Item = ()> + Unpin) -> Result<(), Error> {
         let requests = std::mem::replace(&mut self.requests, inbox(1).1);
-        let (_, empty) = inbox(1);
-        let messages = std::mem::replace(&mut self.inbox, empty);
+        let messages = std::mem::replace(&mut self.inbox, inbox(1).1);
         self.dropped = Some(messages.drop_count());
-        let requests =
-            requests
-                .map(Input::Request)
-                .chain(futures::stream::once(futures::future::ready(
-                    Input::ClientsGone,
-                )));
-        let ticks =
-            ticks
-                .map(|()| Input::Tick)
-                .chain(futures::stream::once(futures::future::ready(
-                    Input::TicksEnded,
-                )));
-        let mut inputs = futures::stream::select(
-            ticks,
-            futures::stream::select(messages.map(Input::Message), requests),
-        );
+        let mut inputs = Inputs::new(ticks, messages, requests);
         let mut stopping = None;
         // Callers answered by the last round of work: when several were,
         // their next calls are about to arrive.
@@ -229,7 +203,7 @@ where
                     }
                     yielded = true;
                     YieldNow(false).await;
-                    next = inputs.next().now_or_never().flatten();
+                    next = inputs.try_next();
                     continue;
                 };
                 if let Some(reply) = self.take(input)? {
@@ -240,7 +214,7 @@ where
                 if taken >= self.options.max_batch_inputs {
                     break;
                 }
-                next = inputs.next().now_or_never().flatten();
+                next = inputs.try_next();
             }
             let answered_before = self.pending.answered;
             self.work().await?;

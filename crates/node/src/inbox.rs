@@ -192,17 +192,26 @@ impl<M> futures::Stream for InboxReceiver<M> {
 }
 
 impl<M> InboxReceiver<M> {
+    /// The next queued item, if one is there now; never waits and never
+    /// registers for a wake-up (a `None` here says nothing about the end
+    /// of the stream).
+    pub(crate) fn try_next(&mut self) -> Option<M> {
+        if self.taken.is_empty() {
+            self.refill();
+        }
+        self.taken.pop_front()
+    }
+
     /// Moves everything waiting into `taken`; whether anything was.
     fn refill(&mut self) -> bool {
-        let shared = Arc::clone(&self.shared);
-        let mut queue = shared.lock();
+        let mut queue = self.shared.lock();
         if queue.is_empty() {
             return false;
         }
         // Swap buffers: both keep their capacity, so neither side
         // allocates in the steady state.
         std::mem::swap(&mut *queue, &mut self.taken);
-        shared.queued.store(0, Ordering::Relaxed);
+        self.shared.queued.store(0, Ordering::Relaxed);
         true
     }
 }

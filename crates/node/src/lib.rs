@@ -37,6 +37,7 @@ mod client;
 mod driver;
 mod error;
 mod inbox;
+mod inputs;
 mod latency;
 mod log_storage;
 pub mod memory;

@@ -1,7 +1,7 @@
 //! Client calls waiting on the log: proposals until their index is
 //! applied, reads until confirmed and applied.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use futures::channel::oneshot;
 use synod_protocol::{Index, ReadId, Term};
@@ -10,6 +10,19 @@ use crate::error::Error;
 use crate::state_machine::StateMachine;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// A proposal waiting for the entry at `index` to be applied.
+struct Proposal<R> {
+    index: Index,
+    term: Term,
+    reply: Reply<R>,
+}
+
+impl<R> Proposal<R> {
+    fn key(&self) -> (Index, Term) {
+        (self.index, self.term)
+    }
+}
 
 /// A linearizable read in flight.
 pub(crate) struct PendingRead<S: StateMachine> {
@@ -24,7 +37,10 @@ pub(crate) struct PendingRead<S: StateMachine> {
 /// proposals can wait on one index (appended in different terms, after a
 /// leader change truncated the first): the entry decides which, if any.
 pub(crate) struct Pending<S: StateMachine> {
-    proposals: BTreeMap<(Index, Term), Reply<S::Response>>,
+    /// Sorted by (index, term). A leader appends at rising indexes, so a
+    /// proposal almost always goes at the back and is answered from the
+    /// front: a queue, not a search tree, on the path every write takes.
+    proposals: VecDeque<Proposal<S::Response>>,
     changes: BTreeMap<(Index, Term), Reply<Index>>,
     unconfirmed: BTreeMap<ReadId, PendingRead<S>>,
     confirmed: BTreeMap<(Index, ReadId), PendingRead<S>>,
@@ -35,7 +51,7 @@ pub(crate) struct Pending<S: StateMachine> {
 impl<S: StateMachine> Default for Pending<S> {
     fn default() -> Self {
         Self {
-            proposals: BTreeMap::new(),
+            proposals: VecDeque::new(),
             changes: BTreeMap::new(),
             unconfirmed: BTreeMap::new(),
             confirmed: BTreeMap::new(),
@@ -56,7 +72,16 @@ impl<S: StateMachine> Pending<S> {
     pub(crate) fn add_proposal(&mut self, index: Index, term: Term, reply: Reply<S::Response>) {
         // A second call for the same (index, term) cannot happen: the
         // protocol appends one entry per index per term.
-        self.proposals.insert((index, term), reply);
+        let proposal = Proposal { index, term, reply };
+        match self.proposals.back() {
+            Some(last) if last.key() >= (index, term) => {
+                // Below a proposal of an earlier term that a leader change
+                // cut off (the node leads again and appends lower).
+                let at = self.proposals.partition_point(|p| p.key() < (index, term));
+                self.proposals.insert(at, proposal);
+            }
+            _ => self.proposals.push_back(proposal),
+        }
     }
 
     pub(crate) fn add_change(&mut self, index: Index, term: Term, reply: Reply<Index>) {
@@ -76,17 +101,29 @@ impl<S: StateMachine> Pending<S> {
         // in the applied entry's term gets its response; any other (a
         // proposal this node appended in an earlier term and lost to a
         // leader change) is lost.
-        while let Some((&key, _)) = self.proposals.range((index, 0)..=(index, Term::MAX)).next() {
-            let Some(reply) = self.proposals.remove(&key) else {
+        while let Some(front) = self.proposals.front()
+            && front.index <= index
+        {
+            let Some(p) = self.proposals.pop_front() else {
                 break;
             };
-            let answer = match response.take_if(|_| key.1 == term) {
-                Some(r) => Ok(r),
-                None => Err(Error::Lost),
+            let answer = if p.index < index {
+                // Entries are applied in order and a snapshot takes the
+                // calls below it, so none waits below the applied index;
+                // if one ever did, its outcome is not known here.
+                Err(Error::Unknown)
+            } else {
+                match response.take_if(|_| p.term == term) {
+                    Some(r) => Ok(r),
+                    None => Err(Error::Lost),
+                }
             };
             // The caller may have stopped waiting; nothing to do then.
-            let _ = reply.send(answer);
+            let _ = p.reply.send(answer);
             self.answered += 1;
+        }
+        if self.changes.is_empty() {
+            return;
         }
         while let Some((&key, _)) = self.changes.range((index, 0)..=(index, Term::MAX)).next() {
             let Some(reply) = self.changes.remove(&key) else {
@@ -105,8 +142,12 @@ impl<S: StateMachine> Pending<S> {
     /// A snapshot replaced the state up to `index`: calls waiting at or
     /// below it cannot learn their entry.
     pub(crate) fn restored(&mut self, index: Index) {
-        for (_, reply) in take_through(&mut self.proposals, index) {
-            let _ = reply.send(Err(Error::Unknown));
+        while let Some(front) = self.proposals.front()
+            && front.index <= index
+        {
+            if let Some(p) = self.proposals.pop_front() {
+                let _ = p.reply.send(Err(Error::Unknown));
+            }
         }
         for (_, reply) in take_through(&mut self.changes, index) {
             let _ = reply.send(Err(Error::Unknown));
@@ -144,7 +185,7 @@ impl<S: StateMachine> Pending<S> {
             }
         }
         self.confirmed.retain(|_, r| !r.reply.is_canceled());
-        self.proposals.retain(|_, r| !r.is_canceled());
+        self.proposals.retain(|p| !p.reply.is_canceled());
         self.changes.retain(|_, r| !r.is_canceled());
     }
 
@@ -156,8 +197,8 @@ impl<S: StateMachine> Pending<S> {
     /// committed). Reads change nothing and get `Error::Stopped`.
     pub(crate) fn stop(&mut self) -> (usize, usize) {
         let counts = (self.proposals(), self.reads());
-        for (_, r) in std::mem::take(&mut self.proposals) {
-            let _ = r.send(Err(Error::Unknown));
+        for p in std::mem::take(&mut self.proposals) {
+            let _ = p.reply.send(Err(Error::Unknown));
         }
         for (_, r) in std::mem::take(&mut self.changes) {
             let _ = r.send(Err(Error::Unknown));
@@ -233,6 +274,43 @@ mod tests {
         assert_eq!(answer(later_rx), Some(Err(Error::Lost)));
         assert_eq!(p.proposals(), 0);
         assert_eq!(p.answered, 3);
+    }
+
+    #[test]
+    fn a_leader_that_appends_below_its_earlier_proposals_keeps_them_in_order() {
+        // Proposed at 7 and 8 in term 2; the node lost leadership, led
+        // again in term 4 and appended at 6 (the log was truncated).
+        let mut p = Pending::<Unused>::default();
+        let (seven, seven_rx) = oneshot::channel();
+        let (eight, eight_rx) = oneshot::channel();
+        let (six, six_rx) = oneshot::channel();
+        let (seven_again, seven_again_rx) = oneshot::channel();
+        p.add_proposal(7, 2, seven);
+        p.add_proposal(8, 2, eight);
+        p.add_proposal(6, 4, six);
+        p.add_proposal(7, 4, seven_again);
+        p.applied(6, 4, Some("six"));
+        assert_eq!(answer(six_rx), Some(Ok("six")));
+        assert_eq!(p.proposals(), 3, "nothing above 6 answered yet");
+        p.applied(7, 4, Some("seven"));
+        assert_eq!(answer(seven_rx), Some(Err(Error::Lost)));
+        assert_eq!(answer(seven_again_rx), Some(Ok("seven")));
+        p.applied(8, 4, Some("eight"));
+        assert_eq!(answer(eight_rx), Some(Err(Error::Lost)));
+        assert_eq!(p.proposals(), 0);
+    }
+
+    #[test]
+    fn a_call_left_below_the_applied_index_is_answered_unknown_not_kept() {
+        let mut p = Pending::<Unused>::default();
+        let (stale, stale_rx) = oneshot::channel();
+        let (due, due_rx) = oneshot::channel();
+        p.add_proposal(3, 1, stale);
+        p.add_proposal(5, 1, due);
+        p.applied(5, 1, Some("five"));
+        assert_eq!(answer(stale_rx), Some(Err(Error::Unknown)));
+        assert_eq!(answer(due_rx), Some(Ok("five")));
+        assert_eq!(p.proposals(), 0);
     }
 
     #[test]
