@@ -202,6 +202,12 @@ impl<M> InboxReceiver<M> {
         self.taken.pop_front()
     }
 
+    /// The next item already moved to this side, without taking the
+    /// senders' lock.
+    pub(crate) fn try_next_taken(&mut self) -> Option<M> {
+        self.taken.pop_front()
+    }
+
     /// Moves everything waiting into `taken`; whether anything was.
     fn refill(&mut self) -> bool {
         let mut queue = self.shared.lock();

@@ -64,21 +64,37 @@ where
     /// next [`Inputs::next`], at most one batch later.
     pub(crate) fn try_next(&mut self) -> Option<Input<M, S>> {
         self.requests_first = !self.requests_first;
-        let request = |s: &mut Self| {
-            (s.requests.as_mut())
-                .and_then(InboxReceiver::try_next)
-                .map(Input::Request)
-        };
-        let message = |s: &mut Self| {
-            (s.messages.as_mut())
-                .and_then(InboxReceiver::try_next)
-                .map(Input::Message)
-        };
-        if self.requests_first {
-            request(self).or_else(|| message(self))
-        } else {
-            message(self).or_else(|| request(self))
+        // What was already moved to this side first, the two queues in
+        // turns: the senders' locks are taken only once both ran dry.
+        for lock in [false, true] {
+            for requests in [self.requests_first, !self.requests_first] {
+                let input = if requests {
+                    let queue = self.requests.as_mut();
+                    let taken = queue.and_then(|q| {
+                        if lock {
+                            q.try_next()
+                        } else {
+                            q.try_next_taken()
+                        }
+                    });
+                    taken.map(Input::Request)
+                } else {
+                    let queue = self.messages.as_mut();
+                    let taken = queue.and_then(|q| {
+                        if lock {
+                            q.try_next()
+                        } else {
+                            q.try_next_taken()
+                        }
+                    });
+                    taken.map(Input::Message)
+                };
+                if input.is_some() {
+                    return input;
+                }
+            }
         }
+        None
     }
 
     fn poll_next_input(&mut self, cx: &mut Context<'_>) -> Poll<Option<Input<M, S>>> {
