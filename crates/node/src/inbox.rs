@@ -16,8 +16,6 @@ use futures::task::AtomicWaker;
 
 struct Shared<M> {
     queue: Mutex<VecDeque<M>>,
-    /// Messages in `queue` (read without the lock for the bound).
-    queued: AtomicUsize,
     capacity: usize,
     /// Shared apart, so a reader of the count holds no messages.
     dropped: Arc<AtomicU64>,
@@ -62,7 +60,10 @@ impl<M> Drop for Inbox<M> {
 impl<M> std::fmt::Debug for Inbox<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inbox")
-            .field("queued", &self.shared.queued.load(Ordering::Relaxed))
+            .field(
+                "queued",
+                &self.shared.queue.try_lock().map(|q| q.len()).ok(),
+            )
             .field("capacity", &self.shared.capacity)
             .finish_non_exhaustive()
     }
@@ -92,11 +93,7 @@ impl<M> Inbox<M> {
     /// Queues `message` unless the inbox is full or its receiver gone.
     pub(crate) fn offer(&self, message: M) -> Offer {
         let shared = &self.shared;
-        if shared.queued.load(Ordering::Relaxed) >= shared.capacity {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
-            return Offer::Full;
-        }
-        {
+        let first = {
             let mut queue = shared.lock();
             // Checked under the lock: the receiver closes and empties the
             // queue under it too, so nothing is left behind unanswered
@@ -104,10 +101,21 @@ impl<M> Inbox<M> {
             if shared.closed.load(Ordering::Acquire) {
                 return Offer::Closed;
             }
+            if queue.len() >= shared.capacity {
+                drop(queue);
+                shared.dropped.fetch_add(1, Ordering::Relaxed);
+                return Offer::Full;
+            }
             queue.push_back(message);
-            shared.queued.store(queue.len(), Ordering::Relaxed);
+            queue.len() == 1
+        };
+        // Only the push that finds the queue empty wakes the receiver. It
+        // takes the queue whole, under the lock, before it waits again, so
+        // a later push rides on the wake an earlier one gave (and saves
+        // the atomic traffic of another, with every client pushing).
+        if first {
+            shared.waker.wake();
         }
-        shared.waker.wake();
         Offer::Taken
     }
 }
@@ -124,7 +132,10 @@ pub struct InboxReceiver<M> {
 impl<M> std::fmt::Debug for InboxReceiver<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InboxReceiver")
-            .field("queued", &self.shared.queued.load(Ordering::Relaxed))
+            .field(
+                "queued",
+                &self.shared.queue.try_lock().map(|q| q.len()).ok(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -217,7 +228,6 @@ impl<M> InboxReceiver<M> {
         // Swap buffers: both keep their capacity, so neither side
         // allocates in the steady state.
         std::mem::swap(&mut *queue, &mut self.taken);
-        self.shared.queued.store(0, Ordering::Relaxed);
         true
     }
 }
@@ -225,7 +235,6 @@ impl<M> InboxReceiver<M> {
 pub(crate) fn inbox<M>(capacity: usize) -> (Inbox<M>, InboxReceiver<M>) {
     let shared = Arc::new(Shared {
         queue: Mutex::new(VecDeque::new()),
-        queued: AtomicUsize::new(0),
         capacity,
         dropped: Arc::new(AtomicU64::new(0)),
         senders: AtomicUsize::new(1),
@@ -300,5 +309,43 @@ mod tests {
         assert_eq!(futures::executor::block_on(rx.next()), Some(7));
         t.join().expect("joined");
         assert_eq!(futures::executor::block_on(rx.next()), None);
+    }
+
+    #[test]
+    fn no_push_is_left_unwoken_when_only_the_first_wakes() {
+        // Four threads push while the receiver waits between items: with
+        // a lost wake-up the receiver would sleep on a non-empty queue.
+        const EACH: u32 = 20_000;
+        let (tx, mut rx) = inbox::<u32>(usize::MAX);
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let receiver = std::thread::spawn(move || {
+            let mut got = 0u32;
+            while futures::executor::block_on(rx.next()).is_some() {
+                got += 1;
+            }
+            let _ = done_tx.send(got);
+        });
+        let senders: Vec<_> = (0..4)
+            .map(|_| {
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    for i in 0..EACH {
+                        assert!(tx.deliver(i));
+                        if i % 64 == 0 {
+                            std::thread::yield_now();
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        for s in senders {
+            s.join().expect("a sender");
+        }
+        let got = done
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the receiver took everything and saw the end");
+        assert_eq!(got, 4 * EACH);
+        receiver.join().expect("the receiver");
     }
 }
