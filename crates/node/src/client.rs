@@ -42,7 +42,9 @@ pub(crate) enum Request<S: StateMachine> {
         reply: oneshot::Sender<Result<Index, Error>>,
     },
     StopSign {
-        stop: StopSign,
+        /// Boxed: the largest variant otherwise, and every queued call
+        /// (proposals above all) would take its size.
+        stop: Box<StopSign>,
         reply: oneshot::Sender<Result<Index, Error>>,
     },
     TransferLeadership {
@@ -184,6 +186,7 @@ impl<S: StateMachine> Client<S> {
     /// for a protocol without stop-signs (Raft), or as for
     /// [`Client::change_membership`].
     pub async fn propose_stop_sign(&self, stop: StopSign) -> Result<Index, Error> {
+        let stop = Box::new(stop);
         self.call(|reply| Request::StopSign { stop, reply }, Error::Stopped)
             .await?
     }
@@ -221,5 +224,45 @@ impl<S: StateMachine> Client<S> {
     pub async fn shutdown(&self) -> Result<Shutdown, Error> {
         self.call(|reply| Request::Shutdown { reply }, Error::Stopped)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    /// A state machine whose query is empty, as a counter's is.
+    struct Count;
+
+    impl StateMachine for Count {
+        type Response = u64;
+        type Query = ();
+        type Answer = u64;
+        fn apply(&mut self, _: u64, _: &Bytes) -> u64 {
+            0
+        }
+        fn query(&self, (): &()) -> u64 {
+            0
+        }
+        fn snapshot(&self) -> Bytes {
+            Bytes::new()
+        }
+        fn restore(&mut self, _: &Bytes) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_queued_call_is_no_larger_than_a_proposal_needs() {
+        // A command and a reply channel, plus the variant's tag: every
+        // call waiting in the node's queue takes this much, so no rarer
+        // call may be larger (the stop-sign is boxed for that).
+        assert!(
+            std::mem::size_of::<Request<Count>>() <= 48,
+            "{} bytes",
+            std::mem::size_of::<Request<Count>>()
+        );
     }
 }

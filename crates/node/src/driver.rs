@@ -290,7 +290,7 @@ where
                 self.take_change(taken, reply);
             }
             Request::StopSign { stop, reply } => {
-                let taken = self.protocol()?.propose_stop_sign(stop);
+                let taken = self.protocol()?.propose_stop_sign(*stop);
                 self.take_change(taken, reply);
             }
             Request::TransferLeadership { to, reply } => {
