@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use support::{Journal, converge, leader, raft_options, tokio_ticks};
 use synod_node::memory::MemNetwork;
 use synod_node::{DiskThread, Driver, LogStorage, NodeOptions};
-use synod_protocol::{ConfState, Index, MemStorage, Protocol, StorageError, Write};
+use synod_protocol::{MemStorage, Protocol, StorageError, Write};
 use synod_raft_core::RaftNode;
 
 /// `MemStorage` whose sync takes `sync_latency`, like a disk's fdatasync.
@@ -32,16 +32,7 @@ impl LogStorage for SlowDisk {
         std::thread::sleep(self.sync_latency);
         Ok(())
     }
-    fn snapshot_and_compact(
-        &mut self,
-        index: Index,
-        conf_state: ConfState,
-        data: Bytes,
-        compact_through: Index,
-    ) -> Result<(), StorageError> {
-        self.log
-            .snapshot_and_compact(index, conf_state, data, compact_through)
-    }
+    delegate_compaction!(log);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

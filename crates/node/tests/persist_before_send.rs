@@ -14,7 +14,7 @@ use support::{Journal, converge, leader, raft_options, tokio_ticks, write};
 use synod_node::memory::{MemNetwork, MemTransport};
 use synod_node::{Driver, Inline, LogStorage, NodeOptions, Transport};
 use synod_protocol::{
-    ConfState, HardState, Index, MemStorage, NodeId, Protocol, Storage, StorageError, Write,
+    HardState, Index, MemStorage, NodeId, Protocol, Storage, StorageError, Write,
 };
 use synod_raft_core::{AppendResult, Message, MessageBody, RaftNode};
 
@@ -52,16 +52,7 @@ impl LogStorage for AuditedDisk {
             .insert(self.id, (last, self.log.hard_state()));
         Ok(())
     }
-    fn snapshot_and_compact(
-        &mut self,
-        index: Index,
-        conf_state: ConfState,
-        data: Bytes,
-        compact_through: Index,
-    ) -> Result<(), StorageError> {
-        self.log
-            .snapshot_and_compact(index, conf_state, data, compact_through)
-    }
+    delegate_compaction!(log);
 }
 
 struct AuditedTransport {

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use support::{Journal, converge, leader, raft_options, tokio_ticks};
 use synod_node::memory::MemNetwork;
 use synod_node::{Blocking, Client, DiskThread, Driver, Job, LogStorage, NodeOptions};
-use synod_protocol::{ConfState, Index, MemStorage, Protocol, StorageError, Write};
+use synod_protocol::{MemStorage, Protocol, StorageError, Write};
 use synod_raft_core::RaftNode;
 
 /// A disk thread that counts the jobs it is given.
@@ -45,16 +45,7 @@ impl LogStorage for Cautious {
     fn sync(&mut self) -> Result<(), StorageError> {
         Ok(())
     }
-    fn snapshot_and_compact(
-        &mut self,
-        index: Index,
-        conf_state: ConfState,
-        data: Bytes,
-        compact_through: Index,
-    ) -> Result<(), StorageError> {
-        self.log
-            .snapshot_and_compact(index, conf_state, data, compact_through)
-    }
+    delegate_compaction!(log);
 }
 
 /// Each node's id and client, and the count of jobs on its executor.

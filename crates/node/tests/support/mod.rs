@@ -244,3 +244,22 @@ macro_rules! delegate_storage {
         }
     };
 }
+
+/// `LogStorage::snapshot_and_compact` for a test log that wraps a
+/// `MemStorage` in field `$field`: invoked inside the wrapper's
+/// `impl LogStorage`.
+#[macro_export]
+macro_rules! delegate_compaction {
+    ($field:ident) => {
+        fn snapshot_and_compact(
+            &mut self,
+            index: synod_protocol::Index,
+            conf_state: synod_protocol::ConfState,
+            data: bytes::Bytes,
+            compact_through: synod_protocol::Index,
+        ) -> Result<(), synod_protocol::StorageError> {
+            self.$field
+                .snapshot_and_compact(index, conf_state, data, compact_through)
+        }
+    };
+}
