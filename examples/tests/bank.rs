@@ -56,3 +56,13 @@ fn each_planted_bug_is_caught() {
         }
     }
 }
+
+#[test]
+fn the_old_voters_alone_elect_no_leader_after_a_swap_they_did_not_apply() {
+    // Found by CI's bank window at c27b8b06: node 4 held the change that
+    // swapped voter 3 for 2 but had lost its commit index in a crash, so
+    // it still counted {3, 4, 5}; with the vote of node 3 (removed) it led
+    // without entry 43, which {2, 4, 5} had committed.
+    let (violation, _) = run(326_287_642_201_035, false, Bug::None);
+    assert_eq!(violation, None);
+}

@@ -2,7 +2,7 @@
 //! §5.4.1; pre-vote and check-quorum from the Raft thesis §9.6, §6.2).
 
 use crate::error::{DropReason, Error};
-use crate::membership::VoteResult;
+use crate::membership::{Membership, VoteResult};
 use crate::message::MessageBody;
 use crate::node::Mutated;
 use crate::node::{RaftNode, Role};
@@ -82,13 +82,20 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.role = Role::Candidate;
             self.vote = Some(me);
         }
+        self.log_membership = self.membership_in_log();
         self.votes.insert(me, true);
         if self.tally() {
             return;
         }
         let last_index = self.log.last_index().unwrap_or(0);
         let last_term = self.log.last_term().unwrap_or(0);
-        for to in self.membership.all_voters() {
+        let mut voters = self.membership.all_voters();
+        if let Some(m) = &self.log_membership {
+            voters.extend(m.all_voters());
+            voters.sort_unstable();
+            voters.dedup();
+        }
+        for to in voters {
             if to == me {
                 continue;
             }
@@ -145,7 +152,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         } else {
             Role::Candidate
         };
-        if self.role != expected || !self.is_voter(from) {
+        let log_voter = (self.log_membership.as_ref()).is_some_and(|m| m.is_voter(from));
+        if self.role != expected || !(self.is_voter(from) || log_voter) {
             return;
         }
         self.votes.entry(from).or_insert(granted);
@@ -154,7 +162,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Acts on the votes so far; returns whether the election is decided.
     fn tally(&mut self) -> bool {
-        match self.membership.vote_result(&self.votes) {
+        let applied = self.membership.vote_result(&self.votes);
+        let in_log =
+            (self.log_membership.as_ref()).map_or(VoteResult::Won, |m| m.vote_result(&self.votes));
+        let result = match (applied, in_log) {
+            (VoteResult::Lost, _) | (_, VoteResult::Lost) => VoteResult::Lost,
+            (VoteResult::Won, VoteResult::Won) => VoteResult::Won,
+            _ => VoteResult::Pending,
+        };
+        match result {
             VoteResult::Won => {
                 match self.role {
                     Role::PreCandidate => self.start_election(false, false),
@@ -170,6 +186,41 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             }
             VoteResult::Pending => false,
         }
+    }
+
+    /// The configuration the membership changes in the log after the
+    /// applied ones lead to, if there are any. A node switches as it hands
+    /// a committed change out; one that holds a change but lost its commit
+    /// index in a crash would otherwise campaign under the old voters, and
+    /// two such nodes could elect a leader without entries the new voters
+    /// committed (bank seed 326287642201035: a removed node's vote made a
+    /// leader of a node that lacked entry 43).
+    fn membership_in_log(&self) -> Option<Membership> {
+        let last = self.log.last_index().ok()?;
+        let mut next = self.applying.checked_add(1)?;
+        let mut membership = self.membership.clone();
+        let mut changed = false;
+        while next <= last {
+            // In pieces: elections are rare, but the tail after a lost
+            // commit index may be long.
+            let chunk = self
+                .log
+                .slice(next, last + 1, self.config.max_size_per_msg_bytes)
+                .ok()?;
+            let Some(end) = chunk.last().map(|e| e.index) else {
+                break;
+            };
+            for e in &chunk {
+                if let Payload::ConfChange(cc) = &e.payload
+                    && let Ok(after) = membership.apply(cc)
+                {
+                    membership = after;
+                    changed = true;
+                }
+            }
+            next = end + 1;
+        }
+        changed.then_some(membership)
     }
 
     /// The leader handed over: campaign at once, skipping pre-vote (Raft

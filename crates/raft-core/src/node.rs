@@ -112,6 +112,11 @@ pub struct RaftNode<S, R> {
     pub(crate) progress: BTreeMap<NodeId, Progress>,
     /// Votes received in the current (pre-)election.
     pub(crate) votes: BTreeMap<NodeId, bool>,
+    /// In an election, the configuration this node's log leads to when
+    /// it holds membership changes it has not applied (Raft thesis §4.1
+    /// counts a configuration from the moment it is in the log): the
+    /// candidate must win it as well as the applied one.
+    pub(crate) log_membership: Option<Membership>,
     pub(crate) election_elapsed: u32,
     pub(crate) heartbeat_elapsed: u32,
     /// Invariant: in `[election_timeout, 2 * election_timeout)`.
@@ -240,6 +245,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             pending_conf_index: 0,
             progress: BTreeMap::new(),
             votes: BTreeMap::new(),
+            log_membership: None,
             election_elapsed: 0,
             heartbeat_elapsed: 0,
             randomized_election_timeout: election,
@@ -471,8 +477,13 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // candidate; a stale leader may have been removed (it is told of
         // our term, below, and steps down); anything else from a stranger
         // is ignored.
+        // A candidate also asked the voters of the configuration its log
+        // leads to (`log_membership`): their answers count.
+        let asked = matches!(msg.body, MessageBody::VoteResponse { .. })
+            && (self.log_membership.as_ref()).is_some_and(|m| m.is_voter(msg.from));
         let known = self.membership.is_member(msg.from)
             || from_leader
+            || asked
             || self.stranger_may_ask_for_votes(&msg)?;
         if msg.from == self.id() || !known {
             return Err(Error::UnknownPeer(msg.from));

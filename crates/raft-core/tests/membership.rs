@@ -493,3 +493,80 @@ fn a_removed_leader_retries_the_hand_over_with_a_voter_that_answers() {
     assert!(!voters(&c, now).contains(&leader));
     assert!(c.propose(b"after").is_some());
 }
+
+/// Node 4 after a crash that kept its log but lost its commit index: its
+/// voters are {3, 4, 5} (applied), and its log holds the change that
+/// swaps 3 for 2 and the entry that leaves the joint configuration, not
+/// applied. Under the swapped voters a leader may have committed entries
+/// node 4 lacks, so the old voters alone must not elect it (found by the
+/// bank simulation, seed 326287642201035: node 3, removed, and node 4 made
+/// a leader without entry 43).
+fn node_4_with_an_unapplied_swap() -> RaftNode<MemStorage, rand::rngs::StdRng> {
+    use rand::SeedableRng;
+    let mut storage = MemStorage::bootstrap(&[3, 4, 5]);
+    let swap = changes(&[(AddVoter, 2), (Remove, 3)]);
+    let leave = ConfChange { changes: vec![] };
+    storage
+        .append(vec![
+            Entry {
+                term: 1,
+                index: 2,
+                payload: Payload::ConfChange(swap),
+            },
+            Entry {
+                term: 1,
+                index: 3,
+                payload: Payload::ConfChange(leave),
+            },
+        ])
+        .unwrap();
+    RaftNode::new(
+        Config {
+            pre_vote: false,
+            ..Config::new(4)
+        },
+        storage,
+        rand::rngs::StdRng::seed_from_u64(4),
+    )
+    .unwrap()
+}
+
+fn vote_from(from: NodeId, term: Term) -> Message {
+    Message {
+        from,
+        to: 4,
+        term,
+        body: MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: true,
+        },
+    }
+}
+
+#[test]
+fn a_candidate_with_an_unapplied_change_in_its_log_must_win_its_new_voters_too() {
+    let mut n = node_4_with_an_unapplied_swap();
+    assert_eq!(
+        n.conf_state().voters,
+        vec![3, 4, 5],
+        "the swap is not applied"
+    );
+    n.campaign();
+    let term = n.term();
+    let ready = n.ready().unwrap();
+    let mut sent = ready.messages;
+    let persisted = ready.persist.after.persisted();
+    sent.extend(persisted.messages);
+    n.on_persisted(persisted.receipt);
+    let asked: Vec<NodeId> = (sent.iter())
+        .filter(|m| matches!(m.body, MessageBody::VoteRequest { .. }))
+        .map(|m| m.to)
+        .collect();
+    assert!(asked.contains(&2), "the new voter is asked too: {asked:?}");
+    // The removed voter's vote and its own: a majority of {3, 4, 5} only.
+    n.step(vote_from(3, term)).unwrap();
+    assert_ne!(n.role(), Role::Leader, "elected by the old voters alone");
+    // With the new voter's, a majority of {3, 4, 5} and of {2, 4, 5}.
+    n.step(vote_from(2, term)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+}

@@ -216,44 +216,24 @@ fn an_unchecked_run_is_not_a_pass() {
 // commit. Classic Raft has no defence (the thesis's section 4.2.3; etcd
 // raft applies leader stickiness only with check-quorum), so classic
 // liveness seeds stop removed nodes once faults heal, as an operator
-// does. The run with removed nodes left running shows the limit is real
-// and is exactly this one: if raft-core ever outgrows it, this test says
-// so, and docs/raft.md's known limit can go.
+// does, and these seeds must pass so.
 #[test]
-fn classic_raft_liveness_needs_removed_nodes_stopped() {
+fn classic_raft_liveness_with_removed_nodes_stopped() {
     let seed = 40_522_247_901_451;
     let cfg = SimConfig::liveness(seed);
     assert!(cfg.retire_removed, "a classic-Raft seed");
     let report = run(&cfg).unwrap();
     assert_eq!(report.violation, None, "liveness seed {seed}");
     assert!(report.summary.retired >= 1, "{:?}", report.summary);
-    let running = run(&SimConfig {
-        retire_removed: false,
-        ..cfg
-    })
-    .unwrap();
-    assert!(
-        matches!(running.violation, Some(Violation::NoProgress { .. })),
-        "{:?}",
-        running.violation
-    );
-    assert_eq!(running.summary.retired, 0);
-    // The same limit, found earlier with single-voter changes only.
+    // Both seeds also progressed with removed nodes left running once
+    // candidates counted the configuration their log leads to (the fix
+    // for bank seed 326287642201035), which changes what the runs draw:
+    // they no longer show the limit, and nothing here shows it is gone.
     let earlier = SimConfig {
         joint_changes: 0.0,
         ..SimConfig::liveness(7_100_008_591)
     };
     assert_eq!(run(&earlier).unwrap().violation, None, "seed 7100008591");
-    let running = run(&SimConfig {
-        retire_removed: false,
-        ..earlier
-    })
-    .unwrap();
-    assert!(
-        matches!(running.violation, Some(Violation::NoProgress { .. })),
-        "{:?}",
-        running.violation
-    );
 }
 
 // Liveness seed 289645883403227 (CI's window, 2026-12-05), classic Raft:
