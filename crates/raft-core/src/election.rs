@@ -71,6 +71,12 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let Some(campaign_term) = self.term.checked_add(1).filter(|&t| t < Term::MAX) else {
             return;
         };
+        // Read before anything changes: a candidate that cannot read the
+        // changes in its log does not campaign (counting the applied
+        // voters alone is what the log's configuration guards against).
+        let Ok(log_membership) = self.membership_in_log() else {
+            return;
+        };
         self.fresh_start = false;
         if pre_vote {
             self.role = Role::PreCandidate;
@@ -82,7 +88,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.role = Role::Candidate;
             self.vote = Some(me);
         }
-        self.log_membership = self.membership_in_log();
+        self.log_membership = log_membership;
         self.votes.insert(me, true);
         if self.tally() {
             return;
@@ -195,9 +201,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// two such nodes could elect a leader without entries the new voters
     /// committed (bank seed 326287642201035: a removed node's vote made a
     /// leader of a node that lacked entry 43).
-    fn membership_in_log(&self) -> Option<Membership> {
-        let last = self.log.last_index().ok()?;
-        let mut next = self.applying.checked_add(1)?;
+    fn membership_in_log(&self) -> Result<Option<Membership>, synod_protocol::StorageError> {
+        let last = self.log.last_index()?;
+        let Some(mut next) = self.applying.checked_add(1) else {
+            return Ok(None);
+        };
         let mut membership = self.membership.clone();
         let mut changed = false;
         while next <= last {
@@ -205,8 +213,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             // commit index may be long.
             let chunk = self
                 .log
-                .slice(next, last + 1, self.config.max_size_per_msg_bytes)
-                .ok()?;
+                .slice(next, last + 1, self.config.max_size_per_msg_bytes)?;
             let Some(end) = chunk.last().map(|e| e.index) else {
                 break;
             };
@@ -220,7 +227,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             }
             next = end + 1;
         }
-        changed.then_some(membership)
+        Ok(changed.then_some(membership))
     }
 
     /// The leader handed over: campaign at once, skipping pre-vote (Raft
