@@ -171,12 +171,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let applied = self.membership.vote_result(&self.votes);
         let in_log =
             (self.log_membership.as_ref()).map_or(VoteResult::Won, |m| m.vote_result(&self.votes));
-        let result = match (applied, in_log) {
-            (VoteResult::Lost, _) | (_, VoteResult::Lost) => VoteResult::Lost,
-            (VoteResult::Won, VoteResult::Won) => VoteResult::Won,
-            _ => VoteResult::Pending,
-        };
-        match result {
+        match applied.both(in_log) {
             VoteResult::Won => {
                 match self.role {
                     Role::PreCandidate => self.start_election(false, false),

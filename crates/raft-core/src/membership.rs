@@ -15,6 +15,19 @@ pub(crate) enum VoteResult {
     Pending,
 }
 
+impl VoteResult {
+    /// The outcome when an election must be won under two configurations
+    /// at once (the applied one and the one the log leads to): lost if
+    /// either is lost, won only when both are.
+    pub(crate) fn both(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Lost, _) | (_, Self::Lost) => Self::Lost,
+            (Self::Won, Self::Won) => Self::Won,
+            _ => Self::Pending,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Membership {
     /// Invariant: sorted, unique.
@@ -235,6 +248,35 @@ mod tests {
     }
 
     use ConfChangeKind::*;
+
+    #[test]
+    fn an_election_under_two_configurations_needs_both() {
+        use VoteResult::*;
+        let all = [Won, Lost, Pending];
+        for a in all {
+            for b in all {
+                let want = if a == Lost || b == Lost {
+                    Lost
+                } else if a == Won && b == Won {
+                    Won
+                } else {
+                    Pending
+                };
+                assert_eq!(a.both(b), want, "{a:?} and {b:?}");
+                assert_eq!(b.both(a), want, "symmetric: {b:?} and {a:?}");
+            }
+        }
+        // Votes from the old voters alone do not win the new ones.
+        let old = m(&[3, 4, 5], &[], &[]);
+        let new = m(&[2, 4, 5], &[3, 4, 5], &[]);
+        let votes: BTreeMap<NodeId, bool> = [(3, true), (4, true)].into();
+        assert_eq!(old.vote_result(&votes), Won);
+        assert_eq!(new.vote_result(&votes), Pending);
+        assert_eq!(
+            old.vote_result(&votes).both(new.vote_result(&votes)),
+            Pending
+        );
+    }
 
     #[test]
     fn single_server_changes_apply_directly() {

@@ -1291,6 +1291,79 @@ fn temporarily_unavailable_log_reads_are_retried() {
     );
 }
 
+/// Hands out every ready, persisting it to the flaky storage's inner log,
+/// and returns the messages sent.
+fn pump_flaky(n: &mut RaftNode<Flaky, StdRng>) -> Vec<Message> {
+    let mut sent = Vec::new();
+    while n.has_ready() {
+        let ready = n.ready().unwrap();
+        sent.extend(ready.messages);
+        let persist = ready.persist;
+        n.storage_mut().inner.append(&*persist.entries).unwrap();
+        if let Some(hs) = persist.hard_state {
+            n.storage_mut().inner.set_hard_state(hs);
+        }
+        let done = persist.persisted();
+        sent.extend(done.messages);
+        n.on_persisted(done.receipt);
+    }
+    sent
+}
+
+// A candidate must know the configuration its log leads to before it asks
+// for votes: counting the applied voters alone could elect a leader the
+// new voters never agreed to. When the log cannot be read, it waits.
+#[test]
+fn no_campaign_while_the_log_cannot_be_read() {
+    let mut inner = MemStorage::with_voters(&[1, 2, 3]);
+    inner
+        .append(
+            &*(1..=3)
+                .map(|index| Entry {
+                    index,
+                    term: 1,
+                    payload: Payload::Noop,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    inner.set_hard_state(HardState {
+        term: 1,
+        vote: None,
+        commit: 0,
+    });
+    let storage = Flaky {
+        inner,
+        unavailable: Default::default(),
+    };
+    let switch = storage.unavailable.clone();
+    let config = Config {
+        pre_vote: false,
+        ..Config::new(1)
+    };
+    let timeout = config.election_timeout_ticks * 2;
+    let mut n = RaftNode::new(config, storage, StdRng::seed_from_u64(7)).unwrap();
+    switch.set(true);
+    n.campaign();
+    for _ in 0..timeout {
+        n.tick();
+    }
+    assert_eq!((n.term(), n.role()), (1, Role::Follower));
+    let sent = pump_flaky(&mut n);
+    assert!(sent.is_empty(), "{sent:?}");
+
+    switch.set(false);
+    n.campaign();
+    assert_eq!((n.term(), n.role()), (2, Role::Candidate));
+    let mut asked: Vec<NodeId> = pump_flaky(&mut n)
+        .iter()
+        .filter(|m| matches!(m.body, MessageBody::VoteRequest { .. }))
+        .map(|m| m.to)
+        .collect();
+    asked.sort_unstable();
+    assert_eq!(asked, [2, 3]);
+}
+
 #[test]
 fn restart_applied_index_is_checked() {
     let bad = Config {
