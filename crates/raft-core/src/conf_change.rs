@@ -67,7 +67,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         }
         let me = self.id();
         let last = self.log.last_index().unwrap_or(0);
-        let all = self.membership.all();
+        let all = self.all_members();
         self.progress.retain(|id, _| all.binary_search(id).is_ok());
         for id in all {
             self.progress

@@ -2,7 +2,7 @@
 //! §5.4.1; pre-vote and check-quorum from the Raft thesis §9.6, §6.2).
 
 use crate::error::{DropReason, Error};
-use crate::membership::{Membership, VoteResult};
+use crate::membership::VoteResult;
 use crate::message::MessageBody;
 use crate::node::Mutated;
 use crate::node::{RaftNode, Role};
@@ -53,9 +53,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     fn quorum_recently_active(&mut self) -> bool {
         let me = self.id();
         let progress = &self.progress;
-        let active = self
-            .membership
-            .has_quorum(|id| id == me || progress.get(&id).is_some_and(|pr| pr.recent_active));
+        let active = self.has_quorum_everywhere(|id| {
+            id == me || progress.get(&id).is_some_and(|pr| pr.recent_active)
+        });
         for pr in self.progress.values_mut() {
             pr.recent_active = false;
         }
@@ -74,7 +74,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // Read before anything changes: a candidate that cannot read the
         // changes in its log does not campaign (counting the applied
         // voters alone is what the log's configuration guards against).
-        let Ok(log_membership) = self.membership_in_log() else {
+        let Ok(log_memberships) = self.memberships_in_log() else {
             return;
         };
         self.fresh_start = false;
@@ -88,20 +88,15 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             self.role = Role::Candidate;
             self.vote = Some(me);
         }
-        self.log_membership = log_membership;
+        self.log_memberships = log_memberships;
+        self.refresh_peer_ids();
         self.votes.insert(me, true);
         if self.tally() {
             return;
         }
         let last_index = self.log.last_index().unwrap_or(0);
         let last_term = self.log.last_term().unwrap_or(0);
-        let mut voters = self.membership.all_voters();
-        if let Some(m) = &self.log_membership {
-            voters.extend(m.all_voters());
-            voters.sort_unstable();
-            voters.dedup();
-        }
-        for to in voters {
+        for to in self.all_voters_everywhere() {
             if to == me {
                 continue;
             }
@@ -158,7 +153,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         } else {
             Role::Candidate
         };
-        let log_voter = (self.log_membership.as_ref()).is_some_and(|m| m.is_voter(from));
+        let log_voter = self.log_memberships.iter().any(|m| m.is_voter(from));
         if self.role != expected || !(self.is_voter(from) || log_voter) {
             return;
         }
@@ -168,10 +163,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Acts on the votes so far; returns whether the election is decided.
     fn tally(&mut self) -> bool {
-        let applied = self.membership.vote_result(&self.votes);
-        let in_log =
-            (self.log_membership.as_ref()).map_or(VoteResult::Won, |m| m.vote_result(&self.votes));
-        match applied.both(in_log) {
+        match self.vote_result_everywhere() {
             VoteResult::Won => {
                 match self.role {
                     Role::PreCandidate => self.start_election(false, false),
@@ -187,42 +179,6 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             }
             VoteResult::Pending => false,
         }
-    }
-
-    /// The configuration the membership changes in the log after the
-    /// applied ones lead to, if there are any. A node switches as it hands
-    /// a committed change out; one that holds a change but lost its commit
-    /// index in a crash would otherwise campaign under the old voters, and
-    /// two such nodes could elect a leader without entries the new voters
-    /// committed (bank seed 326287642201035: a removed node's vote made a
-    /// leader of a node that lacked entry 43).
-    fn membership_in_log(&self) -> Result<Option<Membership>, synod_protocol::StorageError> {
-        let last = self.log.last_index()?;
-        let Some(mut next) = self.applying.checked_add(1) else {
-            return Ok(None);
-        };
-        let mut membership = self.membership.clone();
-        let mut changed = false;
-        while next <= last {
-            // In pieces: elections are rare, but the tail after a lost
-            // commit index may be long.
-            let chunk = self
-                .log
-                .slice(next, last + 1, self.config.max_size_per_msg_bytes)?;
-            let Some(end) = chunk.last().map(|e| e.index) else {
-                break;
-            };
-            for e in &chunk {
-                if let Payload::ConfChange(cc) = &e.payload
-                    && let Ok(after) = membership.apply(cc)
-                {
-                    membership = after;
-                    changed = true;
-                }
-            }
-            next = end + 1;
-        }
-        Ok(changed.then_some(membership))
     }
 
     /// The leader handed over: campaign at once, skipping pre-vote (Raft
@@ -309,8 +265,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let last = self.log.last_index().unwrap_or(0);
         let persisted = self.log.persisted_last_index();
         self.progress = self
-            .membership
-            .all()
+            .all_members()
             .into_iter()
             .map(|id| (id, Progress::new(last + 1)))
             .collect();

@@ -158,6 +158,7 @@ mod config;
 mod election;
 mod error;
 mod log;
+mod log_configs;
 #[cfg(feature = "mem-cluster")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mem-cluster")))]
 pub mod mem_cluster;

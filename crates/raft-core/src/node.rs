@@ -112,11 +112,11 @@ pub struct RaftNode<S, R> {
     pub(crate) progress: BTreeMap<NodeId, Progress>,
     /// Votes received in the current (pre-)election.
     pub(crate) votes: BTreeMap<NodeId, bool>,
-    /// In an election, the configuration this node's log leads to when
-    /// it holds membership changes it has not applied (Raft thesis §4.1
-    /// counts a configuration from the moment it is in the log): the
-    /// candidate must win it as well as the applied one.
-    pub(crate) log_membership: Option<Membership>,
+    /// As a candidate or leader, the configuration after each membership
+    /// change in its log that it has not applied, in log order (see
+    /// `log_configs`): it must win, and then commit in, all of them as
+    /// well as the applied one. Empty otherwise.
+    pub(crate) log_memberships: Vec<Membership>,
     pub(crate) election_elapsed: u32,
     pub(crate) heartbeat_elapsed: u32,
     /// Invariant: in `[election_timeout, 2 * election_timeout)`.
@@ -245,7 +245,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             pending_conf_index: 0,
             progress: BTreeMap::new(),
             votes: BTreeMap::new(),
-            log_membership: None,
+            log_memberships: Vec::new(),
             election_elapsed: 0,
             heartbeat_elapsed: 0,
             randomized_election_timeout: election,
@@ -477,10 +477,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // candidate; a stale leader may have been removed (it is told of
         // our term, below, and steps down); anything else from a stranger
         // is ignored.
-        // A candidate also asked the voters of the configuration its log
-        // leads to (`log_membership`): their answers count.
-        let asked = matches!(msg.body, MessageBody::VoteResponse { .. })
-            && (self.log_membership.as_ref()).is_some_and(|m| m.is_voter(msg.from));
+        // A candidate or leader also counts the members of the
+        // configurations its log leads to (`log_memberships`).
+        let asked = self.in_log_configs(msg.from);
         let known = self.membership.is_member(msg.from)
             || from_leader
             || asked
@@ -694,6 +693,10 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         self.progress.clear();
         self.snapshot_sends.clear();
         self.votes.clear();
+        if !self.log_memberships.is_empty() {
+            self.log_memberships.clear();
+            self.refresh_peer_ids();
+        }
     }
 
     pub(crate) fn reset_timers(&mut self) {
@@ -722,11 +725,18 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
     /// Switches to `membership` and recomputes the peer list from it.
     pub(crate) fn set_membership(&mut self, membership: Membership) {
-        let me = self.id();
-        self.peer_ids.clear();
-        self.peer_ids
-            .extend(membership.all().into_iter().filter(|&id| id != me));
         self.membership = membership;
+        self.forget_applied_log_configs();
+        self.refresh_peer_ids();
+    }
+
+    /// Recomputes the peer list: every member of the applied configuration
+    /// and of those pending in the log, but this node.
+    pub(crate) fn refresh_peer_ids(&mut self) {
+        let me = self.id();
+        let all = self.all_members();
+        self.peer_ids.clear();
+        self.peer_ids.extend(all.into_iter().filter(|&id| id != me));
     }
 
     /// The configuration as of the last membership change applied: store

@@ -194,7 +194,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                 .and_then(|pr| pr.heartbeat_acked_at)
                 .map_or(0, |t| t.saturating_add(1))
         };
-        let quorum = self.membership.committed_index(acked);
+        let quorum = self.committed_index_everywhere(acked);
         if quorum == 0 {
             return false;
         }
@@ -241,7 +241,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// there).
     pub(crate) fn answer_confirmed_reads(&mut self) {
         while let Some(front) = self.reads.pending.front() {
-            if !self.membership.has_quorum(|id| front.acks.contains(&id)) {
+            if !self.has_quorum_everywhere(|id| front.acks.contains(&id)) {
                 break;
             }
             let read = self.reads.pending.pop_front().expect("front exists");

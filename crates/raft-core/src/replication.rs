@@ -367,9 +367,8 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// entry is of this term (Raft §5.4.2). Returns whether it moved.
     pub(crate) fn maybe_commit(&mut self) -> bool {
         let progress = &self.progress;
-        let index = self
-            .membership
-            .committed_index(|id| progress.get(&id).map_or(0, |pr| pr.match_index));
+        let index =
+            self.committed_index_everywhere(|id| progress.get(&id).map_or(0, |pr| pr.match_index));
         let mut term = self.term;
         if self.mutated(Mutated::CommitPreviousTermByCounting) {
             term = self.log.term(index).unwrap_or(term);

@@ -570,3 +570,92 @@ fn a_candidate_with_an_unapplied_change_in_its_log_must_win_its_new_voters_too()
     n.step(vote_from(2, term)).unwrap();
     assert_eq!(n.role(), Role::Leader);
 }
+
+/// Elects `n` (from `node_4_with_an_unapplied_swap`) with the votes of 3
+/// and 2, a majority of both configurations, and returns the messages its
+/// first ready sends, after persisting it.
+fn elect_node_4(n: &mut RaftNode<MemStorage, rand::rngs::StdRng>) -> Vec<Message> {
+    n.campaign();
+    let term = n.term();
+    let ready = n.ready().unwrap();
+    let persisted = ready.persist.after.persisted();
+    n.on_persisted(persisted.receipt);
+    n.step(vote_from(3, term)).unwrap();
+    n.step(vote_from(2, term)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    let ready = n.ready().unwrap();
+    let mut sent = ready.messages;
+    n.storage_mut()
+        .append(ready.persist.entries.to_vec())
+        .unwrap();
+    let persisted = ready.persist.after.persisted();
+    sent.extend(persisted.messages);
+    n.on_persisted(persisted.receipt);
+    sent
+}
+
+fn append_ack(from: NodeId, term: Term, match_index: Index) -> Message {
+    Message {
+        from,
+        to: 4,
+        term,
+        body: MessageBody::AppendResponse(AppendResult::Accepted { match_index }),
+    }
+}
+
+// Elected while the swap is in its log but not applied, node 4 leads with
+// other nodes already counting {2, 4, 5}. Its first entry must not commit
+// on the old voters' acknowledgements alone: nodes 2 and 5 could then
+// elect a leader without it.
+#[test]
+fn a_leader_with_an_unapplied_change_commits_only_with_a_quorum_of_each_configuration() {
+    let mut n = node_4_with_an_unapplied_swap();
+    let sent = elect_node_4(&mut n);
+    let term = n.term();
+    let appended_to: Vec<NodeId> = (sent.iter())
+        .filter(|m| matches!(m.body, MessageBody::Append { .. }))
+        .map(|m| m.to)
+        .collect();
+    assert!(
+        appended_to.contains(&2),
+        "the new voter is replicated to: {appended_to:?}"
+    );
+    let noop = n.log().last_index().unwrap();
+    assert_eq!(noop, 4);
+    n.step(append_ack(3, term, noop)).unwrap();
+    assert!(
+        n.log().committed() < noop,
+        "committed on {{3, 4}}, a quorum of the applied voters only"
+    );
+    n.step(append_ack(2, term, noop)).unwrap();
+    assert_eq!(n.log().committed(), noop);
+    // Handing the changes out applies them: {2, 4, 5} from now on.
+    let ready = n.ready().unwrap();
+    let handed: Vec<Index> = ready.committed_entries.iter().map(|e| e.index).collect();
+    assert_eq!(handed, [2, 3, 4]);
+    assert_eq!(n.conf_state().voters, vec![2, 4, 5]);
+}
+
+// Check-quorum, too: node 3 alone answering keeps a quorum of the applied
+// voters {3, 4, 5} but not of {2, 4, 5}, so the leader steps down.
+#[test]
+fn a_leader_with_an_unapplied_change_steps_down_without_a_quorum_of_each_configuration() {
+    let mut n = node_4_with_an_unapplied_swap();
+    elect_node_4(&mut n);
+    let term = n.term();
+    let timeout = Config::new(4).election_timeout_ticks;
+    for _ in 0..3 * timeout {
+        n.step(Message {
+            from: 3,
+            to: 4,
+            term,
+            body: MessageBody::HeartbeatResponse {
+                read_round: 0,
+                sent_at_tick: 0,
+            },
+        })
+        .unwrap();
+        n.tick();
+    }
+    assert_ne!(n.role(), Role::Leader);
+}
