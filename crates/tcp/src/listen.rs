@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use synod_node::Inbox;
 use synod_protocol::NodeId;
+use tokio::task::AbortHandle;
 use tokio::time::timeout;
 
 use crate::error::Error;
@@ -43,6 +44,25 @@ pub(crate) fn check_hello(hello: &Hello, options: &TcpOptions) -> Result<(), Err
     Ok(())
 }
 
+/// The readers of accepted connections, aborted when dropped.
+struct Readers(Vec<AbortHandle>);
+
+impl Readers {
+    /// Keeps `reader`, forgetting those that ended.
+    fn add(&mut self, reader: AbortHandle) {
+        self.0.retain(|r| !r.is_finished());
+        self.0.push(reader);
+    }
+}
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        for r in &self.0 {
+            r.abort();
+        }
+    }
+}
+
 /// Accepts connections until the task is aborted.
 pub(crate) async fn accept_loop<M, N>(
     listener: N::Listener,
@@ -54,6 +74,9 @@ pub(crate) async fn accept_loop<M, N>(
     M: DeserializeOwned + Send + 'static,
     N: Net,
 {
+    // Aborted with this loop (the `Listening` guard dropped): readers of
+    // connections it accepted stop too.
+    let mut readers = Readers(Vec::new());
     loop {
         let Ok(stream) = N::accept(&listener).await else {
             // A failed accept (a reset before it completed, descriptors
@@ -64,11 +87,11 @@ pub(crate) async fn accept_loop<M, N>(
         let options = Arc::clone(&options);
         let inbox = inbox.clone();
         let counters = Arc::clone(&counters);
-        tokio::spawn(async move {
+        readers.add(N::spawn(async move {
             // The error only decides what is counted; the connection is
             // closed either way and the node serves on.
             let _ = serve_connection::<M, N>(stream, &options, &inbox, sender_of, &counters).await;
-        });
+        }));
     }
 }
 

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io;
 
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::AbortHandle;
 
 /// Dials and listens: one implementation per network stack.
 pub trait Net: Clone + Send + Sync + 'static {
@@ -21,6 +22,16 @@ pub trait Net: Clone + Send + Sync + 'static {
 
     /// Accepts the next connection.
     fn accept(listener: &Self::Listener) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+
+    /// Starts one of the transport's background tasks (a dialer per peer,
+    /// the accept loop, a reader per accepted connection). tokio's
+    /// `spawn` unless a network stack needs otherwise.
+    fn spawn<F>(task: F) -> AbortHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(task).abort_handle()
+    }
 }
 
 /// tokio's TCP.
@@ -71,5 +82,22 @@ impl Net for TurmoilNet {
     async fn accept(listener: &Self::Listener) -> io::Result<Self::Stream> {
         let (stream, _) = listener.accept().await?;
         Ok(stream)
+    }
+
+    /// On the host's `LocalSet` (turmoil runs every host in one), not on
+    /// the runtime: when a host is bounced, tokio ends the runtime's tasks
+    /// in an order that its process-wide task ids decide, so a dialer's or
+    /// reader's socket closed earlier or later depending on how many tasks
+    /// other threads (parallel tests) had started, and one seed could give
+    /// two histories. A `LocalSet` ends its tasks in the order they began.
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as `tokio::task::spawn_local` does; every
+    /// turmoil host and client runs in one.
+    fn spawn<F>(task: F) -> AbortHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        tokio::task::spawn_local(task).abort_handle()
     }
 }

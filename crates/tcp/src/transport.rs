@@ -69,7 +69,7 @@ where
             }
             let (tx, rx) = mpsc::channel(options.queue_capacity);
             queues.insert(peer, tx);
-            let task = tokio::spawn(dial::run(
+            let task = N::spawn(dial::run(
                 net.clone(),
                 addr.clone(),
                 peer,
@@ -77,7 +77,7 @@ where
                 rx,
                 Arc::clone(&counters),
             ));
-            tasks.push(task.abort_handle());
+            tasks.push(task);
         }
         Ok(Self {
             options,
@@ -136,14 +136,14 @@ where
     /// to `inbox`, until the returned guard is dropped.
     #[must_use = "dropping the guard stops accepting"]
     pub fn listen<N: Net>(self, listener: N::Listener, inbox: Inbox<M>) -> Listening {
-        let task = tokio::spawn(listen::accept_loop::<M, N>(
+        let task = N::spawn(listen::accept_loop::<M, N>(
             listener,
             self.options,
             inbox,
             self.sender_of,
             self.counters,
         ));
-        Listening(task.abort_handle())
+        Listening(task)
     }
 }
 
