@@ -65,21 +65,21 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// Every member of the applied configuration and of those pending in
     /// the log, sorted.
     pub(crate) fn all_members(&self) -> Vec<NodeId> {
-        let mut all = self.membership.all();
-        for m in &self.log_memberships {
-            all.extend(m.all());
-        }
-        all.sort_unstable();
-        all.dedup();
-        all
+        self.union_over(Membership::all)
     }
 
     /// Every voter of the applied configuration and of those pending in
     /// the log, sorted.
     pub(crate) fn all_voters_everywhere(&self) -> Vec<NodeId> {
-        let mut all = self.membership.all_voters();
+        self.union_over(Membership::all_voters)
+    }
+
+    /// The union of `ids` over the applied configuration and those pending
+    /// in the log, sorted.
+    fn union_over(&self, ids: impl Fn(&Membership) -> Vec<NodeId>) -> Vec<NodeId> {
+        let mut all = ids(&self.membership);
         for m in &self.log_memberships {
-            all.extend(m.all_voters());
+            all.extend(ids(m));
         }
         all.sort_unstable();
         all.dedup();

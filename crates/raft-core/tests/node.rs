@@ -1179,31 +1179,57 @@ impl Storage for Flaky {
     }
 }
 
+impl Flaky {
+    /// `voters`, entries 1..=3 of term 1 and commit index `commit`.
+    fn with_three_entries(voters: &[NodeId], commit: Index) -> Self {
+        let mut inner = MemStorage::with_voters(voters);
+        let entries: Vec<Entry> = (1..=3)
+            .map(|index| Entry {
+                index,
+                term: 1,
+                payload: Payload::Noop,
+            })
+            .collect();
+        inner.append(&*entries).unwrap();
+        inner.set_hard_state(HardState {
+            term: 1,
+            vote: None,
+            commit,
+        });
+        Flaky {
+            inner,
+            unavailable: Default::default(),
+        }
+    }
+}
+
+/// Hands out every ready (persisting it to the inner log, applying what
+/// it commits) and returns the messages sent.
+fn pump_flaky(n: &mut RaftNode<Flaky, StdRng>) -> Vec<Message> {
+    let mut sent = Vec::new();
+    while n.has_ready() {
+        let ready = n.ready().unwrap();
+        sent.extend(ready.messages);
+        let persist = ready.persist;
+        n.storage_mut().inner.append(&*persist.entries).unwrap();
+        if let Some(hs) = persist.hard_state {
+            n.storage_mut().inner.set_hard_state(hs);
+        }
+        let done = persist.persisted();
+        sent.extend(done.messages);
+        n.on_persisted(done.receipt);
+        for e in ready.committed_entries {
+            n.on_applied(e.index);
+        }
+    }
+    sent
+}
+
 // "Temporarily unavailable" is a legal answer: the leader sends nothing
 // for now, does not panic, and retries on the next heartbeat response.
 #[test]
 fn temporarily_unavailable_log_reads_are_retried() {
-    let mut inner = MemStorage::with_voters(&[1, 2]);
-    inner
-        .append(
-            &*(1..=3)
-                .map(|index| Entry {
-                    index,
-                    term: 1,
-                    payload: Payload::Noop,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
-    inner.set_hard_state(HardState {
-        term: 1,
-        vote: None,
-        commit: 3,
-    });
-    let storage = Flaky {
-        inner,
-        unavailable: Default::default(),
-    };
+    let storage = Flaky::with_three_entries(&[1, 2], 3);
     let switch = storage.unavailable.clone();
     let mut n = RaftNode::new(
         Config {
@@ -1214,27 +1240,8 @@ fn temporarily_unavailable_log_reads_are_retried() {
         StdRng::seed_from_u64(1),
     )
     .unwrap();
-    let pump = |n: &mut RaftNode<Flaky, StdRng>| {
-        let mut sent = Vec::new();
-        while n.has_ready() {
-            let ready = n.ready().unwrap();
-            sent.extend(ready.messages);
-            let persist = ready.persist;
-            n.storage_mut().inner.append(&*persist.entries).unwrap();
-            if let Some(hs) = persist.hard_state {
-                n.storage_mut().inner.set_hard_state(hs);
-            }
-            let done = persist.persisted();
-            sent.extend(done.messages);
-            n.on_persisted(done.receipt);
-            for e in ready.committed_entries {
-                n.on_applied(e.index);
-            }
-        }
-        sent
-    };
     n.campaign();
-    pump(&mut n);
+    pump_flaky(&mut n);
     n.step(Message {
         from: 2,
         to: 1,
@@ -1245,7 +1252,7 @@ fn temporarily_unavailable_log_reads_are_retried() {
         },
     })
     .unwrap();
-    pump(&mut n);
+    pump_flaky(&mut n);
     switch.set(true);
     // The follower's log is empty: it refuses, and the leader must read
     // entries 1..=3 from storage, which is unavailable.
@@ -1261,7 +1268,7 @@ fn temporarily_unavailable_log_reads_are_retried() {
         body: refuse,
     })
     .unwrap();
-    let sent = pump(&mut n);
+    let sent = pump_flaky(&mut n);
     assert!(
         !sent
             .iter()
@@ -1279,7 +1286,7 @@ fn temporarily_unavailable_log_reads_are_retried() {
         },
     })
     .unwrap();
-    let sent = pump(&mut n);
+    let sent = pump_flaky(&mut n);
     let resent = sent.iter().find_map(|m| match &m.body {
         MessageBody::Append { entries, .. } if !entries.is_empty() => Some(entries.len()),
         _ => None,
@@ -1291,51 +1298,12 @@ fn temporarily_unavailable_log_reads_are_retried() {
     );
 }
 
-/// Hands out every ready, persisting it to the flaky storage's inner log,
-/// and returns the messages sent.
-fn pump_flaky(n: &mut RaftNode<Flaky, StdRng>) -> Vec<Message> {
-    let mut sent = Vec::new();
-    while n.has_ready() {
-        let ready = n.ready().unwrap();
-        sent.extend(ready.messages);
-        let persist = ready.persist;
-        n.storage_mut().inner.append(&*persist.entries).unwrap();
-        if let Some(hs) = persist.hard_state {
-            n.storage_mut().inner.set_hard_state(hs);
-        }
-        let done = persist.persisted();
-        sent.extend(done.messages);
-        n.on_persisted(done.receipt);
-    }
-    sent
-}
-
 // A candidate must know the configuration its log leads to before it asks
 // for votes: counting the applied voters alone could elect a leader the
 // new voters never agreed to. When the log cannot be read, it waits.
 #[test]
 fn no_campaign_while_the_log_cannot_be_read() {
-    let mut inner = MemStorage::with_voters(&[1, 2, 3]);
-    inner
-        .append(
-            &*(1..=3)
-                .map(|index| Entry {
-                    index,
-                    term: 1,
-                    payload: Payload::Noop,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
-    inner.set_hard_state(HardState {
-        term: 1,
-        vote: None,
-        commit: 0,
-    });
-    let storage = Flaky {
-        inner,
-        unavailable: Default::default(),
-    };
+    let storage = Flaky::with_three_entries(&[1, 2, 3], 0);
     let switch = storage.unavailable.clone();
     let config = Config {
         pre_vote: false,
