@@ -101,8 +101,9 @@ pub struct RaftNode<S, R> {
     /// committed).
     pub(crate) membership: Membership,
     /// Every member but this node, sorted: the addressees of a broadcast.
-    /// Invariant: derived from `membership`; set with it by
-    /// `set_membership`, so broadcasts never allocate.
+    /// Invariant: derived from `membership` and `log_memberships`;
+    /// recomputed whenever either changes (`refresh_peer_ids`), so
+    /// broadcasts never allocate.
     pub(crate) peer_ids: Vec<NodeId>,
     /// The index of the latest membership change appended and not yet
     /// handed out as committed; 0 for none. One at a time.
