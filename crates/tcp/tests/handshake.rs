@@ -205,3 +205,25 @@ async fn two_transports_exchange_messages_and_refuse_unknown_addressees() {
     assert_eq!(t1.stats().dropped_unknown_peer, 1);
     assert_eq!(t1.stats().frames_sent, 100);
 }
+
+// Dropping the guard stops accepting and closes the connections already
+// accepted: a peer's open connection sees the close, and nothing more
+// reaches the inbox.
+#[tokio::test]
+async fn dropping_the_listening_guard_closes_accepted_connections() {
+    let (addr, _transport, mut rx, guard) = listening().await;
+    let (mut s, w) = greet(&addr, &hello("blue", 1, 2)).await;
+    assert_eq!(w, Some(Welcome::Accepted));
+    let m = Msg {
+        from: 1,
+        text: "before".into(),
+    };
+    send(&mut s, &m).await;
+    assert_eq!(rx.next().await, Some(m));
+    drop(guard);
+    assert!(closed(&mut s).await, "the accepted connection is closed");
+    assert!(
+        TcpStream::connect(&addr).await.is_err(),
+        "nothing listens any more"
+    );
+}
