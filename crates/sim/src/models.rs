@@ -8,6 +8,7 @@ use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
+use crate::kv_value::Value;
 use crate::model::Model;
 
 /// A register of `u64` values, initially empty.
@@ -315,7 +316,9 @@ impl KvInput {
 /// Cheap to clone, because the search clones a state at nearly every
 /// step: keys and values are shared (`Arc<str>`), and a part with one key
 /// (the common case: parts are keys, unless two keys' hashes meet) keeps
-/// it inline with no map to allocate.
+/// it inline with no map to allocate. Cheap to hash and compare too: each
+/// value carries the hash of its text, which an append extends rather
+/// than recomputes.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct KvState(Keys);
 
@@ -325,18 +328,22 @@ pub struct KvState(Keys);
 enum Keys {
     #[default]
     Empty,
-    One(Arc<str>, Arc<str>),
-    Many(Arc<BTreeMap<Arc<str>, Arc<str>>>),
+    One(Arc<str>, Value),
+    Many(Arc<BTreeMap<Arc<str>, Value>>),
 }
 
 impl KvState {
     /// The value of `key`, if set.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
+        self.value(key).map(Value::text)
+    }
+
+    fn value(&self, key: &str) -> Option<&Value> {
         match &self.0 {
             Keys::Empty => None,
-            Keys::One(k, v) => (**k == *key).then_some(&**v),
-            Keys::Many(map) => map.get(key).map(|v| &**v),
+            Keys::One(k, v) => (**k == *key).then_some(v),
+            Keys::Many(map) => map.get(key),
         }
     }
 
@@ -344,8 +351,8 @@ impl KvState {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         let (one, many) = match &self.0 {
             Keys::Empty => (None, None),
-            Keys::One(k, v) => (Some((&**k, &**v)), None),
-            Keys::Many(map) => (None, Some(map.iter().map(|(k, v)| (&**k, &**v)))),
+            Keys::One(k, v) => (Some((&**k, v.text())), None),
+            Keys::Many(map) => (None, Some(map.iter().map(|(k, v)| (&**k, v.text())))),
         };
         one.into_iter().chain(many.into_iter().flatten())
     }
@@ -368,6 +375,24 @@ impl KvState {
 
     /// Sets `key` to `value`.
     pub fn insert(&mut self, key: &str, value: Arc<str>) {
+        self.set(key, Value::new(value));
+    }
+
+    /// This state with `key` set to `value`, sharing the rest: for the
+    /// common one-key part, one new reference to the key and nothing else
+    /// (no clone of the old value to drop again).
+    fn with(&self, key: &str, value: Value) -> Self {
+        match &self.0 {
+            Keys::One(k, _) if **k == *key => Self(Keys::One(Arc::clone(k), value)),
+            _ => {
+                let mut next = self.clone();
+                next.set(key, value);
+                next
+            }
+        }
+    }
+
+    fn set(&mut self, key: &str, value: Value) {
         self.0 = match std::mem::take(&mut self.0) {
             Keys::Empty => Keys::One(Arc::from(key), value),
             Keys::One(k, _) if *k == *key => Keys::One(k, value),
@@ -450,17 +475,16 @@ impl Model for KeyValue {
         if output.is_some_and(|o| *o != KvOutput::Ok) {
             return None;
         }
-        let mut next = state.clone();
-        match input {
-            KvInput::Put(k, v) => next.insert(k, Arc::from(v.as_str())),
-            KvInput::Append(k, v) => {
-                let joined = format!("{}{v}", state.get(k).unwrap_or(""));
-                next.insert(k, Arc::from(joined));
+        Some(match input {
+            KvInput::Put(k, v) => state.with(k, Value::new(Arc::from(v.as_str()))),
+            KvInput::Append(k, v) => state.with(k, Value::appended(state.value(k), v)),
+            KvInput::Delete(k) => {
+                let mut next = state.clone();
+                next.remove(k);
+                next
             }
-            KvInput::Delete(k) => next.remove(k),
-            KvInput::Get(_) => {}
-        }
-        Some(next)
+            KvInput::Get(_) => state.clone(),
+        })
     }
 
     fn partition(&self, input: &KvInput) -> u64 {

@@ -3,8 +3,7 @@
 //! that many parts can share a budget round by round; and the narrowing of
 //! a failure to its smallest failing window.
 
-use std::hash::Hash;
-
+use crate::memo::Memo;
 use crate::model::Model;
 
 /// One operation as the search sees it.
@@ -111,6 +110,14 @@ pub(crate) fn narrow<M: Model>(
             Some(p) if (lo..hi).contains(&p) => p,
             _ => lo + (hi - lo) / 2,
         };
+        // The longest linearization found of a failing cut often already
+        // linearizes an earlier cut whole (the cut before the guess,
+        // nearly always): then that cut needs no search.
+        let known = linearized.iter().map(|&k| map[k]);
+        if linearizes_cut(model, ops, known, times[mid]) {
+            lo = mid + 1;
+            continue;
+        }
         let (ids, prefix) = cut_at(ops, times[mid]);
         match Searcher::new(model, &prefix).run(model, &prefix, budget) {
             Some(Once::Stuck(l, w)) => {
@@ -156,6 +163,38 @@ pub(crate) fn narrow<M: Model>(
         culprit,
         narrowed,
     }
+}
+
+/// Whether `order` (operations of `ops`, each once, in an order that
+/// respects real time, as every partial linearization the search finds
+/// does) yields a linearization of `ops` cut at `cut`: replayed through
+/// the model, with the operations invoked after the cut left out and those
+/// completing after it as pending (any output), every step is accepted and
+/// every operation completing by the cut is placed. A sufficient proof
+/// that the cut is linearizable, in one pass; `false` proves nothing.
+fn linearizes_cut<M: Model>(
+    model: &M,
+    ops: &[SearchOp<'_, M>],
+    order: impl Iterator<Item = usize>,
+    cut: u64,
+) -> bool {
+    let mut state = model.init();
+    let mut placed = 0usize;
+    for k in order {
+        let op = &ops[k];
+        if op.invoked > cut {
+            // Not in the cut. Real time puts every operation completing
+            // by the cut before it, so only pending ones follow.
+            continue;
+        }
+        let output = if op.returned <= cut { op.output } else { None };
+        match model.step(&state, op.input, output) {
+            Some(next) => state = next,
+            None => return false,
+        }
+        placed += usize::from(op.returned <= cut);
+    }
+    placed == ops.iter().filter(|op| op.returned <= cut).count()
 }
 
 /// The history `ops` cut at time `cut`: the operations invoked by then
@@ -212,10 +251,20 @@ pub(crate) struct Searcher<M: Model> {
     twin_before: Vec<usize>,
     /// The operations linearized, as a bit set.
     linearized: Vec<u64>,
+    /// A hash of that set kept up to date as operations are placed and
+    /// removed: the XOR of their keys (Zobrist's hashing).
+    set_hash: u64,
+    /// Each operation's key in `set_hash`.
+    op_keys: Vec<u64>,
+    /// Every state reached, once: the search holds states by their place
+    /// here, so a state is moved in once and never cloned or dropped
+    /// again while the search runs.
     memo: Memo<M::State>,
-    /// The linearized operations in order, each with the state before it.
-    stack: Vec<(usize, M::State)>,
-    state: M::State,
+    /// The linearized operations in order, each with the state before it
+    /// (a place in the memo).
+    stack: Vec<(usize, usize)>,
+    /// The current state (a place in the memo).
+    state: usize,
     /// The longest linearization found, and the window where it stopped.
     best: Vec<usize>,
     best_window: Vec<usize>,
@@ -263,6 +312,16 @@ impl<M: Model> Searcher<M> {
         }
         let words = n.div_ceil(64).max(1);
         let entry = next[head];
+        let linearized = vec![0; words];
+        let mut memo = Memo::new(words);
+        // The start: nothing linearized (a set no step records again, as
+        // each step adds an operation).
+        let state = memo
+            .insert(&linearized, 0, model.init())
+            .unwrap_or_default();
+        let op_keys = (0..n as u64)
+            .map(|k| crate::disk::mix(0x5EED_0F5E_7500_0001, k))
+            .collect();
         Self {
             twin_before: twins(ops, &events),
             events,
@@ -270,10 +329,12 @@ impl<M: Model> Searcher<M> {
             prev,
             call_at,
             ret_at,
-            linearized: vec![0; words],
-            memo: Memo::new(words),
+            linearized,
+            set_hash: 0,
+            op_keys,
+            memo,
             stack: Vec::new(),
-            state: model.init(),
+            state,
             best: Vec::new(),
             best_window: Vec::new(),
             entry,
@@ -320,10 +381,14 @@ impl<M: Model> Searcher<M> {
                     twin != usize::MAX && self.linearized[twin / 64] & (1u64 << (twin % 64)) == 0;
                 if twin_waits {
                     // Its earlier twin, unplaced, may stand in for it.
-                } else if let Some(new_state) = model.step(&self.state, op.input, op.output) {
+                } else if let Some(new_state) =
+                    model.step(self.memo.state(self.state), op.input, op.output)
+                {
                     self.linearized[word] |= bit;
-                    if self.memo.insert(&self.linearized, &new_state) {
-                        let before = std::mem::replace(&mut self.state, new_state);
+                    self.set_hash ^= self.op_keys[e.op];
+                    let set_hash = self.set_hash;
+                    if let Some(reached) = self.memo.insert(&self.linearized, set_hash, new_state) {
+                        let before = std::mem::replace(&mut self.state, reached);
                         self.stack.push((e.op, before));
                         self.unlink(self.call_at[e.op]);
                         self.unlink(self.ret_at[e.op]);
@@ -335,6 +400,7 @@ impl<M: Model> Searcher<M> {
                         continue;
                     }
                     self.linearized[word] &= !bit;
+                    self.set_hash ^= self.op_keys[e.op];
                 }
                 self.entry = self.next[self.entry];
             } else {
@@ -359,6 +425,7 @@ impl<M: Model> Searcher<M> {
                 };
                 self.state = before;
                 self.linearized[op / 64] &= !(1u64 << (op % 64));
+                self.set_hash ^= self.op_keys[op];
                 self.relink(self.ret_at[op]);
                 self.relink(self.call_at[op]);
                 self.entry = self.next[self.call_at[op]];
@@ -394,112 +461,6 @@ fn twins<M: Model>(ops: &[SearchOp<'_, M>], events: &[Event]) -> Vec<usize> {
         }
     }
     twin_before
-}
-
-/// Lowe's memo of (linearized set, state) pairs already explored. Looked
-/// up without allocating (a pair is copied only when it is new), hashed
-/// with a fixed, fast function: the search's result never depends on the
-/// hash, only its speed.
-struct Memo<S> {
-    /// Words per set.
-    words: usize,
-    /// Every set recorded, `words` words each, in recording order.
-    sets: Vec<u64>,
-    /// The state recorded with each set.
-    states: Vec<S>,
-    /// Per entry: the next entry of the same hash (`usize::MAX`: none).
-    next: Vec<usize>,
-    /// Per hash: its newest entry.
-    heads: std::collections::HashMap<u64, usize, FixedHash>,
-}
-
-impl<S: Eq + Hash + Clone> Memo<S> {
-    fn new(words: usize) -> Self {
-        Self {
-            words,
-            sets: Vec::new(),
-            states: Vec::new(),
-            next: Vec::new(),
-            heads: std::collections::HashMap::default(),
-        }
-    }
-
-    /// Records the pair; false if it was there already. Entries live in
-    /// flat arrays chained by hash: recording one allocates nothing
-    /// beyond the arrays' growth.
-    fn insert(&mut self, set: &[u64], state: &S) -> bool {
-        use std::hash::Hasher as _;
-        // The set and the state pick the chain (by the set alone, as
-        // Porcupine does, one set met thousands of states on its c50
-        // key-value history: 50x slower).
-        let mut h = Mixer::default();
-        set.hash(&mut h);
-        state.hash(&mut h);
-        let head = self.heads.entry(h.finish()).or_insert(usize::MAX);
-        let mut i = *head;
-        while i != usize::MAX {
-            let at = i * self.words;
-            if self.sets[at..at + self.words] == *set && self.states[i] == *state {
-                return false;
-            }
-            i = self.next[i];
-        }
-        self.next.push(*head);
-        *head = self.states.len();
-        self.sets.extend_from_slice(set);
-        self.states.push(state.clone());
-        true
-    }
-}
-
-/// Builds [`Mixer`] hashers.
-type FixedHash = std::hash::BuildHasherDefault<Mixer>;
-
-/// A fixed hash (the simulator's trace mix), so runs behave alike.
-#[derive(Default)]
-struct Mixer(u64);
-
-impl Mixer {
-    fn add(&mut self, word: u64) {
-        self.0 = crate::disk::mix(self.0, word);
-    }
-}
-
-impl std::hash::Hasher for Mixer {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
-        }
-    }
-
-    fn write_u8(&mut self, x: u8) {
-        self.add(u64::from(x));
-    }
-
-    fn write_u32(&mut self, x: u32) {
-        self.add(u64::from(x));
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
-    }
-
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 #[cfg(test)]
@@ -651,6 +612,77 @@ mod tests {
         // The probe is sometimes wrong (a cut that is linearizable after
         // all): bisection must then still find the first failing one.
         assert!(guessed_wrong > 0, "the guess was always right");
+    }
+
+    // The one-pass proof narrowing trusts in place of a search: on random
+    // histories, every cut it calls linearizable is one a search finds
+    // linearizable, and it does call some (else it saves nothing).
+    #[test]
+    fn a_cut_the_replay_proves_is_one_the_search_finds_linearizable() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let (mut proved, mut refused) = (0, 0);
+        for _ in 0..3_000 {
+            let n = 3 + (rng.next_u64() % 9) as usize;
+            let raw = history(&mut rng, n);
+            let ops = search_ops(&raw);
+            let Some(Once::Stuck(best, _)) =
+                Searcher::new(&CasRegister, &ops).run(&CasRegister, &ops, &mut u64::MAX.clone())
+            else {
+                continue;
+            };
+            for cut in ops.iter().map(|op| op.returned) {
+                if !linearizes_cut(&CasRegister, &ops, best.iter().copied(), cut) {
+                    refused += 1;
+                    continue;
+                }
+                proved += 1;
+                let (_, prefix) = cut_at(&ops, cut);
+                let searched = Searcher::new(&CasRegister, &prefix).run(
+                    &CasRegister,
+                    &prefix,
+                    &mut u64::MAX.clone(),
+                );
+                assert!(
+                    matches!(searched, Some(Once::Linearizable)),
+                    "cut {cut} of {raw:?} proved by {best:?}"
+                );
+            }
+        }
+        assert!(
+            proved > 500 && refused > 500,
+            "{proved} proved, {refused} refused"
+        );
+    }
+
+    #[test]
+    fn the_replay_refuses_an_order_missing_a_completed_operation_or_the_model() {
+        let (w1, w2, read) = (CasInput::Write(1), CasInput::Write(2), CasInput::Read);
+        let (ok, saw1) = (RegisterOutput::Ok, RegisterOutput::Value(Some(1)));
+        let op = |input, output, invoked, returned| SearchOp::<CasRegister> {
+            input,
+            output,
+            invoked,
+            returned,
+        };
+        let ops = [
+            op(&w1, Some(&ok), 0, 1),
+            op(&w2, Some(&ok), 2, 3),
+            op(&read, Some(&saw1), 4, 5),
+        ];
+        // Both writes, in order: the cut at 3 is linearized.
+        assert!(linearizes_cut(&CasRegister, &ops, [0, 1].into_iter(), 3));
+        // One completed write left out.
+        assert!(!linearizes_cut(&CasRegister, &ops, [0].into_iter(), 3));
+        // The read of 1 after the write of 2: the model refuses it at 5.
+        assert!(!linearizes_cut(
+            &CasRegister,
+            &ops,
+            [0, 1, 2].into_iter(),
+            5
+        ));
+        // Before 5 the read is not in the cut at all; at 4 it is pending
+        // and may read anything.
+        assert!(linearizes_cut(&CasRegister, &ops, [0, 1, 2].into_iter(), 4));
     }
 
     // A failure narrowed with no budget at all names the last completion
