@@ -289,7 +289,9 @@ impl<M: Model> Searcher<M> {
             events.push((op.invoked, 0, call));
             events.push((op.returned, 1, ret));
         }
-        events.sort_by_key(|&(t, order, e)| (t, order, e.op));
+        // The key is unique (an operation's call and completion differ in
+        // `order`), so an unstable sort gives the one order there is.
+        events.sort_unstable_by_key(|&(t, order, e)| (t, order, e.op));
         let events: Vec<Event> = events.into_iter().map(|(_, _, e)| e).collect();
         let len = events.len();
         let head = len;
@@ -393,7 +395,8 @@ impl<M: Model> Searcher<M> {
                         self.unlink(self.call_at[e.op]);
                         self.unlink(self.ret_at[e.op]);
                         if self.stack.len() > self.best.len() {
-                            self.best = self.stack.iter().map(|(o, _)| *o).collect();
+                            self.best.clear();
+                            self.best.extend(self.stack.iter().map(|(o, _)| *o));
                             self.best_window.clear();
                         }
                         self.entry = self.next[head];

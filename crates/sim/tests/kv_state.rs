@@ -90,3 +90,29 @@ fn the_model_steps_through_puts_appends_deletes_and_reads() {
             .is_none()
     );
 }
+
+// A value reached by appends (whose hash is extended piece by piece) is
+// the same state, hashing alike, as the same text put whole; with one key
+// and with several.
+#[test]
+fn appended_values_equal_the_same_text_put_whole() {
+    let m = KeyValue;
+    let ok = KvOutput::Ok;
+    let step = |s: &KvState, input: KvInput| m.step(s, &input, Some(&ok)).expect("accepted");
+    let append = |k: &str, v: &str| KvInput::Append(k.into(), v.into());
+    let put = |k: &str, v: &str| KvInput::Put(k.into(), v.into());
+
+    let appended = step(&step(&m.init(), append("k", "ab")), append("k", "cd"));
+    let whole = step(&m.init(), put("k", "abcd"));
+    assert_eq!(appended, whole);
+    assert_eq!(hash(&appended), hash(&whole));
+    let other = step(&m.init(), put("k", "abdc"));
+    assert_ne!(appended, other);
+
+    let many_appended = step(&step(&appended, put("j", "1")), append("j", "2"));
+    let many_whole: KvState = [("j", "12"), ("k", "abcd")].into_iter().collect();
+    assert_eq!(many_appended, many_whole);
+    assert_eq!(hash(&many_appended), hash(&many_whole));
+    let read = KvOutput::Value(Some("abcd".into()));
+    assert!(m.step(&many_appended, &KvInput::Get("k".into()), Some(&read)).is_some());
+}
