@@ -480,10 +480,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         // is ignored.
         // A candidate or leader also counts the members of the
         // configurations its log leads to (`log_memberships`).
-        let asked = self.in_log_configs(msg.from);
         let known = self.membership.is_member(msg.from)
             || from_leader
-            || asked
+            || self.in_log_configs(msg.from)
             || self.stranger_may_ask_for_votes(&msg)?;
         if msg.from == self.id() || !known {
             return Err(Error::UnknownPeer(msg.from));
