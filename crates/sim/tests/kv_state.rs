@@ -114,5 +114,8 @@ fn appended_values_equal_the_same_text_put_whole() {
     assert_eq!(many_appended, many_whole);
     assert_eq!(hash(&many_appended), hash(&many_whole));
     let read = KvOutput::Value(Some("abcd".into()));
-    assert!(m.step(&many_appended, &KvInput::Get("k".into()), Some(&read)).is_some());
+    assert!(
+        m.step(&many_appended, &KvInput::Get("k".into()), Some(&read))
+            .is_some()
+    );
 }
