@@ -2,7 +2,6 @@
 //! over HTTP: what `cluster_demo` shows and the kill -9 test checks.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,39 +44,6 @@ pub struct Cluster {
     disk_faults: bool,
 }
 
-/// A loopback address with a port nobody listens on right now, below the
-/// kernel's ephemeral range: a replica killed and restarted must find its
-/// ports free again, and a port from the ephemeral range can meanwhile
-/// become the source port of some outgoing connection (seen: a restart
-/// failing with "address in use").
-fn free_addr() -> std::io::Result<String> {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768);
-    // Start somewhere different in each process, then walk up.
-    let span = low.saturating_sub(10_000).max(1);
-    if NEXT.load(Ordering::Relaxed) == 0 {
-        let start = 10_000 + (std::process::id() % u32::from(span)) as u16;
-        let _ = NEXT.compare_exchange(0, start, Ordering::Relaxed, Ordering::Relaxed);
-    }
-    for _ in 0..span {
-        let port = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = if port >= low {
-            10_000 + port % span
-        } else {
-            port
-        };
-        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
-            return Ok(l.local_addr()?.to_string());
-        }
-    }
-    let l = TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.to_string())
-}
-
 impl Cluster {
     /// Starts `n` replicas: each runs `exe` with `prefix` and the replica's
     /// own arguments; logs go under `dir`.
@@ -88,7 +54,7 @@ impl Cluster {
         let mut peers = Vec::new();
         let mut http = BTreeMap::new();
         for id in 1..=n {
-            let (raft, web) = (free_addr()?, free_addr()?);
+            let (raft, web) = (crate::free_loopback_addr()?, crate::free_loopback_addr()?);
             peers.push(format!("{id}={raft},{web}"));
             http.insert(id, web);
         }
@@ -166,8 +132,8 @@ impl Cluster {
         let mut raft = BTreeMap::new();
         let mut http = BTreeMap::new();
         for id in 1..=n {
-            raft.insert(id, free_addr()?);
-            http.insert(id, free_addr()?);
+            raft.insert(id, crate::free_loopback_addr()?);
+            http.insert(id, crate::free_loopback_addr()?);
         }
         let proxy = super::proxy::Proxy::start(&raft).await?;
         let mut peers_of = BTreeMap::new();

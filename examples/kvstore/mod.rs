@@ -87,47 +87,30 @@ pub async fn single_node(
     dir: &std::path::Path,
     limits: http::Limits,
 ) -> Result<(node::Replica, String), Box<dyn std::error::Error>> {
-    let free = || -> std::io::Result<String> {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        Ok(l.local_addr()?.to_string())
-    };
-    // The HTTP port is held from the start; the replica's port, found free,
-    // can be taken by another connection before the replica binds it: then
-    // it starts again on a fresh one (in a fresh directory).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let web = listener.local_addr()?.to_string();
-    let mut attempt = 0;
-    let replica = loop {
-        let config = node::KvConfig {
-            id: 1,
-            peers: BTreeMap::from([(
-                1,
-                node::PeerAddr {
-                    raft: free()?,
-                    http: web.clone(),
-                },
-            )]),
-            data_dir: match attempt {
-                0 => dir.to_path_buf(),
-                n => dir.join(format!("retry-{n}")),
+    let (raft, web) = (crate::free_loopback_addr()?, crate::free_loopback_addr()?);
+    let config = node::KvConfig {
+        id: 1,
+        peers: BTreeMap::from([(
+            1,
+            node::PeerAddr {
+                raft,
+                http: web.clone(),
             },
-            cluster: "single".into(),
-            tick_ms: 5,
-            forward_writes: false,
-            protocol: node::ProtocolKind::Raft,
-            disk_fault_file: None,
-        };
-        match node::start(&config).await {
-            Ok(replica) => break replica,
-            Err(e) if attempt < 5 && crate::is_addr_in_use(&*e) => attempt += 1,
-            Err(e) => return Err(e),
-        }
+        )]),
+        data_dir: dir.to_path_buf(),
+        cluster: "single".into(),
+        tick_ms: 5,
+        forward_writes: false,
+        protocol: node::ProtocolKind::Raft,
+        disk_fault_file: None,
     };
+    let replica = node::start(&config).await?;
     let app = http::router(
         replica.client.clone(),
         BTreeMap::from([(1, web.clone())]),
         limits,
     );
+    let listener = tokio::net::TcpListener::bind(&web).await?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((replica, web))
 }

@@ -12,12 +12,6 @@ use synod_lock::{Fence, SessionState};
 use super::cli::client;
 use crate::kvstore::node::{KvConfig, PeerAddr, ProtocolKind};
 
-/// A loopback address with a free port.
-fn free_addr() -> std::io::Result<String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.to_string())
-}
-
 /// Runs the demo on raft-core.
 ///
 /// # Errors
@@ -35,8 +29,8 @@ pub async fn run_on(protocol: ProtocolKind) -> Result<(), Box<dyn std::error::Er
     let mut peers = BTreeMap::new();
     for id in 1..=3u64 {
         let peer = PeerAddr {
-            raft: free_addr()?,
-            http: free_addr()?,
+            raft: crate::free_loopback_addr()?,
+            http: crate::free_loopback_addr()?,
         };
         peers.insert(id, peer);
     }

@@ -11,8 +11,7 @@ use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind, start};
 use synod_examples::kvstore::single_node;
 
 fn free() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    l.local_addr().expect("addr").to_string()
+    synod_examples::free_loopback_addr().expect("a port")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,8 +8,7 @@ use synod_examples::kvstore::single_node;
 use synod_examples::load::{Endpoint, Kind, LoadArgs, drive, preload};
 
 fn free() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    l.local_addr().expect("addr").to_string()
+    synod_examples::free_loopback_addr().expect("a port")
 }
 
 fn short() -> LoadArgs {

@@ -27,38 +27,26 @@ async fn clients_cannot_stamp_log_time_or_send_garbage() {
     use std::collections::BTreeMap;
     use synod_examples::kvstore::node::{KvConfig, PeerAddr, ProtocolKind};
     let dir = tempfile::tempdir().unwrap();
-    let free = || {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().to_string()
+    let free = || synod_examples::free_loopback_addr().unwrap();
+    let peers: BTreeMap<u64, PeerAddr> = [(
+        1,
+        PeerAddr {
+            raft: free(),
+            http: free(),
+        },
+    )]
+    .into();
+    let config = KvConfig {
+        id: 1,
+        peers: peers.clone(),
+        data_dir: dir.path().join("n1"),
+        cluster: "t".to_string(),
+        tick_ms: 5,
+        forward_writes: false,
+        protocol: ProtocolKind::Raft,
+        disk_fault_file: None,
     };
-    // A port found free can be taken (by another test's connection) before
-    // the node binds it: then start again on fresh ports.
-    let mut attempt = 0;
-    let (node, peers) = loop {
-        let peers: BTreeMap<u64, PeerAddr> = [(
-            1,
-            PeerAddr {
-                raft: free(),
-                http: free(),
-            },
-        )]
-        .into();
-        let config = KvConfig {
-            id: 1,
-            peers: peers.clone(),
-            data_dir: dir.path().join(format!("n1-{attempt}")),
-            cluster: "t".to_string(),
-            tick_ms: 5,
-            forward_writes: false,
-            protocol: ProtocolKind::Raft,
-            disk_fault_file: None,
-        };
-        match synod_examples::lockservice::start(&config).await {
-            Ok(node) => break (node, peers),
-            Err(e) if attempt < 5 && synod_examples::is_addr_in_use(&*e) => attempt += 1,
-            Err(e) => panic!("the node did not start: {e}"),
-        }
-    };
+    let node = synod_examples::lockservice::start(&config).await.unwrap();
     let url = format!("http://{}/v1/propose", peers[&1].http);
     let http = reqwest::Client::new();
     let forged = serde_json::json!({

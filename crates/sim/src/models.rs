@@ -499,6 +499,7 @@ impl Model for KeyValue {
                 next.remove(k);
                 next
             }
+            // Answered above; here so the match names every input.
             KvInput::Get(_) => state.clone(),
         })
     }
