@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use support::{Ask, Journal, converge, leader, tokio_ticks, write};
+use support::{Ask, Journal, converge, journals, leader, tokio_ticks, write};
 use synod_node::memory::MemNetwork;
 use synod_node::{Client, Consistency, Driver, Inline, NodeOptions};
 use synod_paxos_core::{Config, Message, PaxosNode};
@@ -124,7 +124,6 @@ async fn a_stop_sign_hands_the_log_to_the_next_configuration() {
     let net = MemNetwork::new(13);
     let cs = start_nodes(&net, &NodeOptions::default(), 5);
     let old: Vec<_> = cs.iter().filter(|(id, _)| *id <= 3).cloned().collect();
-    let l = leader(&old).await;
     for i in 0..10u32 {
         write(&old, Bytes::from(format!("c{i}"))).await;
     }
@@ -135,12 +134,8 @@ async fn a_stop_sign_hands_the_log_to_the_next_configuration() {
         learners: Vec::new(),
         metadata: Bytes::from_static(b"v2"),
     };
-    cs[(l - 1) as usize]
-        .1
-        .propose_stop_sign(stop)
-        .await
-        .expect("taken");
     let next: Vec<_> = cs.iter().filter(|(id, _)| *id >= 3).cloned().collect();
+    hand_over(&old, &next, &stop).await;
     // Every node of the next configuration applies the stop-sign after the
     // ten commands.
     let journal = converge(&next, 11).await;
@@ -164,4 +159,35 @@ async fn a_stop_sign_hands_the_log_to_the_next_configuration() {
             .collect::<Vec<_>>()[..]
     );
     assert!(journal.contains(&Bytes::from_static(b"d9")));
+}
+
+/// Proposes `stop` through the old configuration's leader until a node of
+/// the next configuration has applied a stop-sign. Leadership may move
+/// between finding the leader and proposing (the call then answers
+/// `NotLeader`), and a leader that loses its ballot after the learners'
+/// change forgets the stop-sign it meant to follow with, so both are tried
+/// again; a stop-sign already in the log makes a second one refused.
+async fn hand_over(
+    old: &[(u64, Client<Journal>)],
+    next: &[(u64, Client<Journal>)],
+    stop: &StopSign,
+) {
+    for _ in 0..50 {
+        let l = leader(old).await;
+        let _ = old[(l - 1) as usize]
+            .1
+            .propose_stop_sign(stop.clone())
+            .await;
+        for _ in 0..100 {
+            let applied = journals(next)
+                .await
+                .iter()
+                .any(|(_, j)| j.iter().any(|cmd| cmd.starts_with(b"stop-sign at ")));
+            if applied {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    panic!("no stop-sign applied after 50 proposals");
 }

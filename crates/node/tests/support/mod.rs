@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -153,6 +154,31 @@ pub async fn leader(clients: &[(u64, Client<Journal>)]) -> u64 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     panic!("no leader within 4 s");
+}
+
+/// Asks whichever node leads, again while the answer is `NotLeader`:
+/// leadership can move between finding the leader and asking it, which a
+/// loaded machine makes common. Returns the node asked and its answer.
+pub async fn on_leader<T, F, Fut>(
+    clients: &[(u64, Client<Journal>)],
+    mut ask: F,
+) -> (u64, Result<T, Error>)
+where
+    F: FnMut(Client<Journal>) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    for _ in 0..500 {
+        let l = leader(clients).await;
+        let (_, c) = clients
+            .iter()
+            .find(|(id, _)| *id == l)
+            .expect("the leader is among the clients");
+        match ask(c.clone()).await {
+            Err(Error::NotLeader { .. }) => tokio::time::sleep(Duration::from_millis(1)).await,
+            answer => return (l, answer),
+        }
+    }
+    panic!("no leader held on long enough to answer");
 }
 
 /// Proposes through whichever node leads, following `NotLeader` hints and
