@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use support::{Ask, Journal, converge, journals, leader, tokio_ticks, write};
+use support::{Ask, Journal, converge, journals, leader, on_leader, tokio_ticks, write};
 use synod_node::memory::MemNetwork;
 use synod_node::{Client, Consistency, Driver, Inline, NodeOptions};
 use synod_paxos_core::{Config, Message, PaxosNode};
@@ -59,15 +59,16 @@ fn start_nodes(
 async fn writes_survive_the_loss_of_the_leader() {
     let net = MemNetwork::new(11);
     let cs = start(&net, &NodeOptions::default());
-    let first = leader(&cs).await;
     let mut acknowledged = Vec::new();
     for i in 0..20u32 {
         let cmd = Bytes::from(format!("a{i}"));
         write(&cs, cmd.clone()).await;
         acknowledged.push(cmd);
     }
-    let c = &cs[(first - 1) as usize].1;
-    let read = c.read(Ask::Len, Consistency::Linearizable).await;
+    let (first, read) = on_leader(&cs, |c| async move {
+        c.read(Ask::Len, Consistency::Linearizable).await
+    })
+    .await;
     assert!(read.is_ok(), "a linearizable read on the leader: {read:?}");
     net.isolate(first);
     let rest: Vec<_> = cs.iter().filter(|(id, _)| *id != first).cloned().collect();

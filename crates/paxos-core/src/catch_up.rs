@@ -21,6 +21,17 @@ use crate::snapshot::PieceTaken;
 /// Pieces of a snapshot a candidate asks for at once.
 const PIECES_IN_FLIGHT: u64 = 4;
 
+/// Beats heard from the acceptor a candidate takes its log from, without
+/// the catch-up moving, before the request in progress goes again (it, or
+/// its answer, was lost). Counted on the acceptor's beats rather than the
+/// candidate's own ticks, as the leader's snapshot transfers are
+/// (`snapshot::QUIET_BEATS`): an acceptor slowed by its disk or a loaded
+/// machine beats no faster than it answers, so the candidate does not
+/// queue copies of a window of megabyte pieces it will get anyway
+/// (counted on its own ticks, a 64 MiB fetch under CPU load sent the
+/// window again 24 times and held 19-36 MiB of copies).
+const QUIET_BEATS: u32 = 2;
+
 /// What a candidate is taking from the acceptor with the most advanced
 /// log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,9 +42,8 @@ pub(crate) enum CatchUp {
         from: NodeId,
         /// Where the entries asked for start.
         after: Index,
-        /// `after` at the last beat (`None` when the request just went):
-        /// the same since means the request or its answer was lost.
-        at_last_beat: Option<Index>,
+        /// Beats heard from `from` since the request went.
+        quiet: u32,
     },
     /// Fetching `from`'s snapshot in pieces.
     Snapshot {
@@ -41,9 +51,11 @@ pub(crate) enum CatchUp {
         from: NodeId,
         /// The snapshot.
         meta: SnapshotMeta,
-        /// Bytes held at the last beat (`None` when pieces were just asked
-        /// for): no more since means a request or its piece was lost.
-        at_last_beat: Option<u64>,
+        /// Bytes held when `quiet` last started from zero.
+        received: u64,
+        /// Beats heard from `from` since the snapshot last moved (or the
+        /// window was asked for).
+        quiet: u32,
     },
 }
 
@@ -87,7 +99,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.catch_up = Some(CatchUp::Entries {
             from,
             after,
-            at_last_beat: None,
+            quiet: 0,
         });
         let last_index = self.last_index();
         let last_term = self.log.last_term().unwrap_or(0);
@@ -113,7 +125,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.catch_up = Some(CatchUp::Snapshot {
             from,
             meta,
-            at_last_beat: None,
+            received,
+            quiet: 0,
         });
         self.request_pieces(received, PIECES_IN_FLIGHT);
     }
@@ -145,41 +158,45 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
     }
 
-    /// As candidate, each beat: the request in progress again, when it
-    /// made no progress since the last beat (lost, or its answer was).
-    pub(crate) fn resend_catch_up(&mut self) {
-        match self.catch_up.clone() {
+    /// As candidate, a beat from `from`: after `QUIET_BEATS` of them
+    /// without the catch-up from `from` moving, the request in progress
+    /// goes again (the entries asked for; the window of pieces from the
+    /// first missing one, since pieces past a gap are not kept).
+    pub(crate) fn catch_up_heard(&mut self, from: NodeId) {
+        let now = match &self.catch_up {
+            Some(CatchUp::Snapshot { meta, .. }) => self.received_of(meta),
+            _ => 0,
+        };
+        let resend = match &mut self.catch_up {
             Some(CatchUp::Entries {
-                from,
+                from: source,
                 after,
-                at_last_beat,
-            }) => {
-                if at_last_beat == Some(after) {
-                    self.ask_entries(from, after);
-                } else {
-                    self.catch_up = Some(CatchUp::Entries {
-                        from,
-                        after,
-                        at_last_beat: Some(after),
-                    });
-                }
+                quiet,
+            }) if *source == from => {
+                *quiet += 1;
+                (*quiet >= QUIET_BEATS).then_some(Err(*after))
             }
             Some(CatchUp::Snapshot {
-                from,
-                meta,
-                at_last_beat,
-            }) => {
-                let received = self.received_of(&meta);
-                let stalled = at_last_beat == Some(received);
-                self.catch_up = Some(CatchUp::Snapshot {
-                    from,
-                    meta,
-                    at_last_beat: (!stalled).then_some(received),
-                });
-                if stalled {
-                    self.request_pieces(received, PIECES_IN_FLIGHT);
+                from: source,
+                received,
+                quiet,
+                ..
+            }) if *source == from => {
+                if now == *received {
+                    *quiet += 1;
+                } else {
+                    (*received, *quiet) = (now, 0);
                 }
+                (*quiet >= QUIET_BEATS).then(|| {
+                    *quiet = 0;
+                    Ok(now)
+                })
             }
+            _ => None,
+        };
+        match resend {
+            Some(Err(after)) => self.ask_entries(from, after),
+            Some(Ok(received)) => self.request_pieces(received, PIECES_IN_FLIGHT),
             None => {}
         }
     }
@@ -218,7 +235,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             self.catch_up = Some(CatchUp::Snapshot {
                 from,
                 meta: meta.clone(),
-                at_last_beat: None,
+                received: 0,
+                quiet: 0,
             });
         }
         let index = meta.index;
@@ -234,6 +252,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 self.leader_since = self.now;
                 if installed {
                     self.snapshot_caught_up(from, index);
+                } else if offset == 0 {
+                    // The first piece told the size: open the window.
+                    self.request_pieces(received, PIECES_IN_FLIGHT);
                 } else {
                     // Keep the window full.
                     let ahead = self

@@ -132,10 +132,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
         match self.role {
             Role::Leader => self.leader_heartbeat(),
-            Role::Candidate => {
-                self.resend_prepares();
-                self.resend_catch_up();
-            }
+            Role::Candidate => self.resend_prepares(),
             Role::Follower => {}
         }
     }
@@ -205,8 +202,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
 
     pub(crate) fn on_beat(&mut self, from: synod_protocol::NodeId, view: View) {
         self.views.insert(from, view);
-        if self.role == Role::Leader {
-            self.transfer_heard(from);
+        match self.role {
+            Role::Leader => self.transfer_heard(from),
+            Role::Candidate => self.catch_up_heard(from),
+            Role::Follower => {}
         }
         let leader = view.leader;
         self.max_round = self.max_round.max(leader.round());

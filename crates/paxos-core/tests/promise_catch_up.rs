@@ -332,3 +332,49 @@ fn a_slow_catch_up_is_not_campaigned_over() {
         check_leads_with_everything(&mut c, ahead, at);
     }
 }
+
+// A candidate asks for a window of pieces and then hears nothing from the
+// acceptor for most of an election timeout: neither its pieces nor its
+// beats, as when the acceptor's disk or machine is slow. The window is
+// not asked for again meanwhile (the copies would only queue behind the
+// pieces on their way, a window of megabytes each time); once the
+// acceptor is heard again the candidate goes on and leads.
+#[test]
+fn a_silent_acceptor_is_not_asked_for_the_window_again() {
+    for stages in [false, true] {
+        let (mut c, ahead, at) = lagging_candidate(6, 60, true);
+        c.nodes
+            .get_mut(&3)
+            .unwrap()
+            .storage_mut()
+            .set_stages_snapshots(stages);
+        let mut held: Vec<Message> = Vec::new();
+        let mut seen = Vec::new();
+        // Held from the second piece on (the first tells the size and
+        // opens the window), for 8 ticks (the election timeout is 10).
+        let mut holding = false;
+        for _ in 0..8 {
+            c.tick_watching(3, &mut seen, &mut |m| {
+                holding |= matches!(m.body, Body::PromisePiece { offset, .. } if offset > 0);
+                if holding && m.from == ahead {
+                    held.push(m.clone());
+                }
+                holding && m.from == ahead
+            });
+        }
+        let pieces = held
+            .iter()
+            .filter(|m| matches!(m.body, Body::PromisePiece { .. }))
+            .count();
+        assert_eq!(pieces, 4, "stages {stages}: the window was asked for again");
+        assert_eq!(c.nodes[&3].role(), Role::Candidate, "stages {stages}");
+        // The acceptor's messages arrive, late and in order.
+        for m in held {
+            let _ = c.nodes.get_mut(&3).unwrap().step(m);
+            c.drive(3);
+        }
+        let _ = until_node_3_leads(&mut c, 300, |_| false);
+        assert_eq!(c.nodes[&3].storage().snapshot(0).unwrap().data, image());
+        check_leads_with_everything(&mut c, ahead, at);
+    }
+}
