@@ -16,21 +16,11 @@ use crate::ballot::Ballot;
 use crate::error::Error;
 use crate::message::Body;
 use crate::node::{PaxosNode, Role};
+use crate::pacing::Pacing;
 use crate::snapshot::PieceTaken;
 
 /// Pieces of a snapshot a candidate asks for at once.
 const PIECES_IN_FLIGHT: u64 = 4;
-
-/// Beats heard from the acceptor a candidate takes its log from, without
-/// the catch-up moving, before the request in progress goes again (it, or
-/// its answer, was lost). Counted on the acceptor's beats rather than the
-/// candidate's own ticks, as the leader's snapshot transfers are
-/// (`snapshot::QUIET_BEATS`): an acceptor slowed by its disk or a loaded
-/// machine beats no faster than it answers, so the candidate does not
-/// queue copies of a window of megabyte pieces it will get anyway
-/// (counted on its own ticks, a 64 MiB fetch under CPU load sent the
-/// window again 24 times and held 19-36 MiB of copies).
-const QUIET_BEATS: u32 = 2;
 
 /// What a candidate is taking from the acceptor with the most advanced
 /// log.
@@ -42,8 +32,8 @@ pub(crate) enum CatchUp {
         from: NodeId,
         /// Where the entries asked for start.
         after: Index,
-        /// Beats heard from `from` since the request went.
-        quiet: u32,
+        /// When to ask again.
+        pacing: Pacing,
     },
     /// Fetching `from`'s snapshot in pieces.
     Snapshot {
@@ -51,15 +41,40 @@ pub(crate) enum CatchUp {
         from: NodeId,
         /// The snapshot.
         meta: SnapshotMeta,
-        /// Bytes held when `quiet` last started from zero.
-        received: u64,
-        /// Beats heard from `from` since the snapshot last moved (or the
-        /// window was asked for).
-        quiet: u32,
+        /// When to ask again.
+        pacing: Pacing,
     },
 }
 
+impl CatchUp {
+    fn from(&self) -> NodeId {
+        match self {
+            Self::Entries { from, .. } | Self::Snapshot { from, .. } => *from,
+        }
+    }
+
+    fn pacing_mut(&mut self) -> &mut Pacing {
+        match self {
+            Self::Entries { pacing, .. } | Self::Snapshot { pacing, .. } => pacing,
+        }
+    }
+}
+
 impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
+    /// The catch-up from `from` in progress, moved at this tick (a fresh
+    /// clock when none is).
+    fn pacing_moved(&mut self, from: NodeId) -> Pacing {
+        let now = self.now;
+        match self.catch_up.as_mut() {
+            Some(c) if c.from() == from => {
+                let pacing = c.pacing_mut();
+                pacing.moved(now);
+                pacing.clone()
+            }
+            _ => Pacing::new(now),
+        }
+    }
+
     /// Taking the most advanced log, with progress within an election
     /// timeout (each step forward restarts the campaign's clock).
     pub(crate) fn catching_up(&self) -> bool {
@@ -94,12 +109,19 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
     }
 
-    /// Asks `from`, which promised this ballot, for its log after `after`.
+    /// Asks `from`, which promised this ballot, for its log after `after`
+    /// (the catch-up moved: an answer arrived).
     pub(crate) fn ask_entries(&mut self, from: NodeId, after: Index) {
+        let pacing = self.pacing_moved(from);
+        self.request_entries(from, after, pacing);
+    }
+
+    /// Sends the request for `from`'s log after `after`.
+    fn request_entries(&mut self, from: NodeId, after: Index, pacing: Pacing) {
         self.catch_up = Some(CatchUp::Entries {
             from,
             after,
-            quiet: 0,
+            pacing,
         });
         let last_index = self.last_index();
         let last_term = self.log.last_term().unwrap_or(0);
@@ -122,12 +144,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return;
         }
         let received = self.received_of(&meta);
-        self.catch_up = Some(CatchUp::Snapshot {
-            from,
-            meta,
-            received,
-            quiet: 0,
-        });
+        let pacing = self.pacing_moved(from);
+        self.catch_up = Some(CatchUp::Snapshot { from, meta, pacing });
         self.request_pieces(received, PIECES_IN_FLIGHT);
     }
 
@@ -158,46 +176,28 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
     }
 
-    /// As candidate, a beat from `from`: after `QUIET_BEATS` of them
-    /// without the catch-up from `from` moving, the request in progress
-    /// goes again (the entries asked for; the window of pieces from the
-    /// first missing one, since pieces past a gap are not kept).
+    /// As candidate, a beat from `from`: when the catch-up from `from`
+    /// has not moved for long enough (see [`Pacing`]), the request in
+    /// progress goes again (the entries asked for; the window of pieces
+    /// from the first missing one, since pieces past a gap are not kept).
     pub(crate) fn catch_up_heard(&mut self, from: NodeId) {
-        let now = match &self.catch_up {
-            Some(CatchUp::Snapshot { meta, .. }) => self.received_of(meta),
-            _ => 0,
+        // At most half an election timeout between requests, so a piece
+        // lost several times in a row still moves within the campaign's
+        // window.
+        let cap = u64::from(self.config.election_timeout_ticks / 2).max(1);
+        let now = self.now;
+        let Some(c) = self.catch_up.as_mut() else {
+            return;
         };
-        let resend = match &mut self.catch_up {
-            Some(CatchUp::Entries {
-                from: source,
-                after,
-                quiet,
-            }) if *source == from => {
-                *quiet += 1;
-                (*quiet >= QUIET_BEATS).then_some(Err(*after))
+        if c.from() != from || !c.pacing_mut().heard(now, cap) {
+            return;
+        }
+        match c.clone() {
+            CatchUp::Entries { after, pacing, .. } => self.request_entries(from, after, pacing),
+            CatchUp::Snapshot { meta, .. } => {
+                let received = self.received_of(&meta);
+                self.request_pieces(received, PIECES_IN_FLIGHT);
             }
-            Some(CatchUp::Snapshot {
-                from: source,
-                received,
-                quiet,
-                ..
-            }) if *source == from => {
-                if now == *received {
-                    *quiet += 1;
-                } else {
-                    (*received, *quiet) = (now, 0);
-                }
-                (*quiet >= QUIET_BEATS).then(|| {
-                    *quiet = 0;
-                    Ok(now)
-                })
-            }
-            _ => None,
-        };
-        match resend {
-            Some(Err(after)) => self.ask_entries(from, after),
-            Some(Ok(received)) => self.request_pieces(received, PIECES_IN_FLIGHT),
-            None => {}
         }
     }
 
@@ -232,11 +232,11 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             if offset != 0 {
                 return Ok(());
             }
+            let pacing = self.pacing_moved(from);
             self.catch_up = Some(CatchUp::Snapshot {
                 from,
                 meta: meta.clone(),
-                received: 0,
-                quiet: 0,
+                pacing,
             });
         }
         let index = meta.index;
@@ -252,7 +252,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 self.leader_since = self.now;
                 if installed {
                     self.snapshot_caught_up(from, index);
-                } else if offset == 0 {
+                    return Ok(());
+                }
+                self.pacing_moved(from);
+                if offset == 0 {
                     // The first piece told the size: open the window.
                     self.request_pieces(received, PIECES_IN_FLIGHT);
                 } else {

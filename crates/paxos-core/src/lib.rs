@@ -61,6 +61,7 @@ mod message;
 #[cfg(feature = "mutations")]
 pub mod mutation;
 mod node;
+mod pacing;
 mod protocol;
 mod read;
 mod reconfig;
