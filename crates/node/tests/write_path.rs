@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use support::{Journal, converge, leader, raft_options, tokio_ticks};
 use synod_node::memory::MemNetwork;
-use synod_node::{Blocking, Client, DiskThread, Driver, Job, LogStorage, NodeOptions};
+use synod_node::{Blocking, Client, DiskThread, Driver, Error, Job, LogStorage, NodeOptions};
 use synod_protocol::{MemStorage, Protocol, StorageError, Write};
 use synod_raft_core::RaftNode;
 
@@ -88,26 +88,33 @@ fn cluster<L: LogStorage + std::fmt::Debug>(
 }
 
 /// Writes `n` commands one after another through the leader; returns the
-/// leader's (writes, jobs on its executor) over them.
+/// leader's (writes, jobs on its executor) over them. The counts are one
+/// node's, so when leadership moves in the middle (an election on a
+/// loaded machine) the whole measurement starts again on the new leader.
 async fn sequential_writes(
     clients: &[(u64, Client<Journal>)],
     counters: &[Arc<AtomicUsize>],
     n: u32,
 ) -> (u64, usize) {
-    let l = leader(clients).await;
-    let c = &clients[(l - 1) as usize].1;
-    let jobs = &counters[(l - 1) as usize];
-    let (writes_before, jobs_before) = (
-        c.status().await.expect("status").writes,
-        jobs.load(Ordering::SeqCst),
-    );
-    for i in 0..n {
-        c.propose(Bytes::from(i.to_le_bytes().to_vec()))
-            .await
-            .expect("committed");
+    'measure: for _ in 0..20 {
+        let l = leader(clients).await;
+        let c = &clients[(l - 1) as usize].1;
+        let jobs = &counters[(l - 1) as usize];
+        let (writes_before, jobs_before) = (
+            c.status().await.expect("status").writes,
+            jobs.load(Ordering::SeqCst),
+        );
+        for i in 0..n {
+            match c.propose(Bytes::from(i.to_le_bytes().to_vec())).await {
+                Ok(_) => {}
+                Err(Error::NotLeader { .. } | Error::Unknown) => continue 'measure,
+                Err(e) => panic!("write {i}: {e:?}"),
+            }
+        }
+        let writes = c.status().await.expect("status").writes - writes_before;
+        return (writes, jobs.load(Ordering::SeqCst) - jobs_before);
     }
-    let writes = c.status().await.expect("status").writes - writes_before;
-    (writes, jobs.load(Ordering::SeqCst) - jobs_before)
+    panic!("leadership never held for {n} writes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
