@@ -3,8 +3,10 @@
 //!
 //! Too soon, and the copies queue behind answers already on their way: a
 //! window is four pieces of up to a megabyte, and under CPU load a 64 MiB
-//! fetch through synod-node asked for it again dozens of times and held
-//! 19 to 259 MiB of copies. Too late, and a lost piece stalls the
+//! fetch through synod-node, asking again after two of the candidate's
+//! ticks without progress, held up to 36 MiB of copies; after two of the
+//! acceptor's beats alone (they overtake pieces the acceptor is still
+//! reading), up to 259 MiB. Too late, and a lost piece stalls the
 //! campaign. So a request goes again only when both hold:
 //! - two beats heard from the acceptor since the catch-up last moved: it
 //!   is alive and so could answer (a silent acceptor is not asked again;
