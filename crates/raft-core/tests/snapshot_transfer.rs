@@ -91,10 +91,25 @@ fn run(
     ticks: usize,
     per_tick: usize,
     seen: &mut Seen,
+    fate: impl FnMut(&Message) -> Fate,
+) {
+    run_paced(c, far, ticks, per_tick, 1, seen, fate);
+}
+
+/// As [`run`], the slow link carrying pieces only once every `every`
+/// ticks (the first after a full `every`).
+fn run_paced(
+    c: &mut Cluster,
+    far: NodeId,
+    ticks: usize,
+    per_tick: usize,
+    every: usize,
+    seen: &mut Seen,
     mut fate: impl FnMut(&Message) -> Fate,
 ) {
     let mut slow: VecDeque<Message> = VecDeque::new();
     for tick in 0..ticks {
+        let per_tick = if (tick + 1) % every == 0 { per_tick } else { 0 };
         for node in c.nodes.values_mut() {
             node.tick();
         }
@@ -229,6 +244,40 @@ fn a_large_snapshot_travels_in_bounded_pieces_while_heartbeats_flow() {
     c.propose(b"after").unwrap();
     c.run_ticks(2);
     assert_eq!(c.applied[&far], c.applied[&leader]);
+}
+
+// A follower that takes four ticks for each piece (a slow disk: its
+// acknowledgements wait for the write) while it answers every heartbeat at
+// once. The leader sends again only the first piece not acknowledged when
+// heartbeat rounds pass without progress, not the window: copies of the
+// window queued behind the pieces still on their way and slowed the
+// follower further, until the transfer was given up and started over.
+#[test]
+fn a_follower_slower_than_the_heartbeats_is_not_sent_the_window_again() {
+    let data = pattern(20_500, 4);
+    let (mut c, leader, far) = lagging(10, &data);
+    let term = c.node(leader).term();
+    c.heal();
+    let mut seen = Seen::default();
+    run_paced(&mut c, far, 200, 1, 4, &mut seen, |_| Fate::Deliver);
+    assert_eq!(snapshot_data(&c, far), data);
+    assert_eq!(
+        c.node(leader).term(),
+        term,
+        "no election during the transfer"
+    );
+    // 21 pieces, and at most one copy of each.
+    assert!(
+        seen.pieces.len() <= 42,
+        "{} pieces sent: {:?}",
+        seen.pieces.len(),
+        seen.pieces
+    );
+    assert!(
+        !seen.pieces[1..].contains(&(0, CHUNK as usize)),
+        "the transfer started over: {:?}",
+        seen.pieces
+    );
 }
 
 // The last piece is the one lost: no later piece reveals the gap, so the
