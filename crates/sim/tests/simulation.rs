@@ -240,13 +240,18 @@ fn classic_raft_liveness_with_removed_nodes_stopped() {
 // once nodes 3 and 4 were stopped, a client's random retries drew one of
 // them five times running and it timed out every time. Clients now draw
 // among the nodes not stopped, as an operator's clients learn of removals
-// (with none stopped the draw is the one it always was).
+// (with none stopped the draw is the one it always was). raft-core's
+// paced snapshot resends (2026-12-06) changed what that seed draws (it
+// stops one node now, and still passes); seed 289645883405315 stops two
+// and fails with no progress when clients draw stopped nodes again (the
+// planted mutant, tried by hand), so it carries the check now.
 #[test]
 fn clients_do_not_retry_at_stopped_nodes() {
-    let seed = 289_645_883_403_227;
-    let report = run(&SimConfig::liveness(seed)).unwrap();
-    assert_eq!(report.violation, None, "liveness seed {seed}");
-    assert_eq!(report.summary.retired, 2, "{:?}", report.summary);
+    for (seed, stopped) in [(289_645_883_403_227, 1), (289_645_883_405_315, 2)] {
+        let report = run(&SimConfig::liveness(seed)).unwrap();
+        assert_eq!(report.violation, None, "liveness seed {seed}");
+        assert_eq!(report.summary.retired, stopped, "{:?}", report.summary);
+    }
 }
 
 // Only classic-Raft liveness seeds stop removed nodes: with pre-vote or
