@@ -20,14 +20,17 @@ use crate::node::{PaxosNode, Role};
 const PIECES_IN_FLIGHT: u64 = 4;
 
 /// Beats heard from the acceptor without an acknowledgement that moved
-/// the transfer before the first piece not acknowledged is sent again.
+/// the transfer before the first piece not acknowledged is sent again, at
+/// the least (more for an acceptor whose measured pace is slower: its
+/// beats overtake acknowledgements that wait for its disk, and a copy
+/// sent every few beats queues behind the pieces still on their way).
 /// Counted on the acceptor's own beats, as raft-core counts heartbeat
-/// answers: an acceptor busy on a slow disk beats no more than it
-/// acknowledges, so it is not sent copies it would only queue. Alone: it may have been lost last (no
-/// later piece to reveal the gap), or every acknowledgement lost. Only
-/// that piece: a slow disk behind the acceptor must not make the leader
-/// pile copies of the whole window into its inbox (resending the window
-/// did, 100 MiB for a 1 GiB snapshot through synod-node).
+/// answers: a silent acceptor is not sent copies. That piece alone: it
+/// may have been lost last (no later piece to reveal the gap), or every
+/// acknowledgement lost, and a slow disk behind the acceptor must not
+/// make the leader pile copies of the whole window into its inbox
+/// (resending the window did, 100 MiB for a 1 GiB snapshot through
+/// synod-node).
 const QUIET_BEATS: u32 = 3;
 
 /// As leader: a snapshot on its way to one acceptor.
@@ -39,8 +42,12 @@ pub(crate) struct SnapshotSend {
     acked: u64,
     /// Bytes sent.
     sent: u64,
-    /// Heartbeats since the last acknowledgement that moved `acked`.
+    /// Heartbeats since the last acknowledgement that moved `acked` (or
+    /// the last piece sent again).
     quiet: u32,
+    /// Heartbeats between the last two acknowledgements that moved
+    /// `acked`: the acceptor's pace (`u32::MAX` until measured).
+    pace: u32,
 }
 
 impl SnapshotIncoming {
@@ -105,6 +112,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                     acked: 0,
                     sent: 0,
                     quiet: 0,
+                    pace: u32::MAX,
                 },
             );
         }
@@ -196,7 +204,12 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return;
         };
         t.quiet += 1;
-        if t.quiet >= QUIET_BEATS && t.sent > t.acked {
+        // Twice the acceptor's own pace, so a slow but steady acceptor is
+        // not sent copies that queue behind the pieces on their way; at
+        // most half an election timeout (until the pace is measured, that).
+        let half_timeout = self.config.election_timeout_ticks / 2;
+        let quiet_enough = t.pace.saturating_mul(2).min(half_timeout).max(QUIET_BEATS);
+        if t.quiet >= quiet_enough && t.sent > t.acked {
             t.quiet = 0;
             // A failed read is tried again at a later beat.
             let _ = self.resend_first_unacknowledged(from);
@@ -235,6 +248,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         } else if received > t.acked {
             t.acked = received;
             t.sent = t.sent.max(received);
+            t.pace = t.quiet;
             t.quiet = 0;
         }
         self.send_pieces(from, PIECES_IN_FLIGHT)

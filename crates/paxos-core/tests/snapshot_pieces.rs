@@ -160,6 +160,44 @@ fn a_large_snapshot_goes_in_pieces_staged_or_gathered() {
     }
 }
 
+// An acceptor that takes four ticks for each piece (its disk is slow)
+// while it beats every tick: the leader measures that pace and does not
+// send pieces again that are only slow, where a copy every three quiet
+// beats queued behind the pieces on their way and slowed it further.
+#[test]
+fn an_acceptor_slower_than_its_beats_is_not_sent_copies() {
+    for stages in [false, true] {
+        let (mut c, l, at) = healed_behind_a_snapshot(8, 3, stages);
+        let mut held = std::collections::VecDeque::new();
+        let mut seen = Vec::new();
+        for tick in 0..400u64 {
+            if c.nodes[&3].storage().snapshot(0).unwrap().meta.index >= at {
+                break;
+            }
+            c.tick_watching(3, &mut seen, &mut |m| {
+                let piece = matches!(m.body, Body::SnapshotPiece { .. });
+                if piece {
+                    held.push_back(m.clone());
+                }
+                piece
+            });
+            if tick % 4 == 3
+                && let Some(m) = held.pop_front()
+            {
+                let _ = c.nodes.get_mut(&3).unwrap().step(m);
+                c.drive(3);
+            }
+        }
+        let got = pieces(&seen);
+        assert_eq!(
+            got.len(),
+            IMAGE.div_ceil(CHUNK as usize),
+            "stages {stages}: {got:?}"
+        );
+        check_caught_up(&mut c, l, 3, at);
+    }
+}
+
 #[test]
 fn lost_pieces_are_sent_again() {
     for stages in [false, true] {
