@@ -25,9 +25,11 @@
 //!   back to `received`; a piece it already holds is acknowledged again;
 //! - with the last piece the follower installs the snapshot and answers
 //!   with an `AppendResponse`, which moves the leader's progress on;
-//! - a window that stays unacknowledged for a few heartbeat rounds is sent
-//!   again from `acked` (the last piece may be the lost one, and no later
-//!   piece would reveal the gap).
+//! - when heartbeat rounds pass without progress (three, or twice the
+//!   rounds the follower took between its last two acknowledgements, at
+//!   most half an election timeout), the first piece not acknowledged is
+//!   sent again (the last piece may be the lost one, and no later piece
+//!   would reveal the gap).
 
 use bytes::{Bytes, BytesMut};
 
@@ -279,7 +281,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             return;
         }
         let chunk = self.config.snapshot_chunk_bytes;
-        let out = &self.snapshot_sends[&to];
+        let Some(out) = self.snapshot_sends.get(&to) else {
+            return;
+        };
         let end = out.acked.saturating_add(chunk).min(out.sent);
         let piece = self.read_piece(out, out.acked, end);
         let failed = piece.is_none();
