@@ -1,10 +1,11 @@
 //! Prints the synod-wal table of docs/benchmarks.md: appends per second
-//! and MB/s of payload for synod-wal, the raw write+fdatasync loop and
+//! and MB/s of payload for synod-wal, the raw write+fdatasync loop (on a
+//! growing file, and over a file of zeros written beforehand) and
 //! raft-engine at every point, measured in one run. A shared cloud disk's
 //! bandwidth drifts by tens of percent within minutes, so the logs take
 //! turns in short slices (a quarter second each, 16 turns per point, the
 //! order rotating from turn to turn) and
-//! each one's rate is its total appends over its total time: all three see
+//! each one's rate is its total appends over its total time: all four see
 //! the same drift. A short burst of slow syncs (this machine's virtual disk
 //! has them: a tenth of the rounds taking three or four times the median)
 //! still lands on whichever log holds the disk then, so the table also
@@ -20,7 +21,7 @@ mod peers;
 use std::time::Instant;
 
 use peers::RaftEngineLog;
-use synod_wal_bench::{Log, Point, RawLog, Runner, SynodLog};
+use synod_wal_bench::{Log, Point, RawLog, RawZeroedLog, Runner, SynodLog};
 
 /// Runs `L` for about `seconds`; returns (rounds, seconds timed).
 fn slice<L: Log>(runner: &mut Runner<L>, seconds: f64) -> (u64, f64) {
@@ -58,39 +59,43 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let turns = if quick { 4 } else { 16 };
     println!(
-        "| point | synod-wal | raw write+fdatasync | raft-engine 0.4 | synod / raw | synod / raft-engine | synod / raw, median turn | synod / raft-engine, median turn |"
+        "| point | synod-wal | raw write+fdatasync | raw over zeros | raft-engine 0.4 | synod / raw | synod / raw over zeros | synod / raft-engine | synod / raw, median turn | synod / raft-engine, median turn |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for point in Point::all() {
         let mut synod = Runner::<SynodLog>::new(point);
         let mut raw = Runner::<RawLog>::new(point);
+        let mut zeroed = Runner::<RawZeroedLog>::new(point);
         let mut engine = Runner::<RaftEngineLog>::new(point);
         // A first slice each, untimed: caches, allocation, file creation.
         slice(&mut synod, 0.1);
         slice(&mut raw, 0.1);
+        slice(&mut zeroed, 0.1);
         slice(&mut engine, 0.1);
         let rate = |t: (u64, f64)| t.0 as f64 / t.1;
-        let (mut s, mut r, mut e) = ((0, 0.0), (0, 0.0), (0, 0.0));
+        let mut totals = [(0, 0.0); 4];
         let (mut to_raw, mut to_engine) = (Vec::new(), Vec::new());
         for turn in 0..turns {
-            // Each log goes first, second and third in turn, so none
-            // always follows the same one (whose writes the disk may still
-            // be busy with).
-            let (mut ts, mut tr, mut te) = ((0, 0.0), (0, 0.0), (0, 0.0));
-            for k in 0..3 {
-                match (turn + k) % 3 {
-                    0 => ts = slice(&mut synod, 0.25),
-                    1 => tr = slice(&mut raw, 0.25),
-                    _ => te = slice(&mut engine, 0.25),
-                }
+            // Each log goes first, second, third and fourth in turn, so
+            // none always follows the same one (whose writes the disk may
+            // still be busy with).
+            let mut t = [(0, 0.0); 4];
+            for k in 0..4 {
+                let which = (turn + k) % 4;
+                t[which] = match which {
+                    0 => slice(&mut synod, 0.25),
+                    1 => slice(&mut raw, 0.25),
+                    2 => slice(&mut zeroed, 0.25),
+                    _ => slice(&mut engine, 0.25),
+                };
             }
-            to_raw.push(rate(ts) / rate(tr));
-            to_engine.push(rate(ts) / rate(te));
-            add(&mut s, ts);
-            add(&mut r, tr);
-            add(&mut e, te);
+            to_raw.push(rate(t[0]) / rate(t[1]));
+            to_engine.push(rate(t[0]) / rate(t[3]));
+            for (total, slice) in totals.iter_mut().zip(t) {
+                add(total, slice);
+            }
         }
-        let (s, r, e) = (rate(s), rate(r), rate(e));
+        let [s, r, z, e] = totals.map(rate);
         let per_round = point.per_sync as f64;
         let mb = point.entry_bytes as f64 * per_round / 1e6;
         let cell = |rounds_per_sec: f64| {
@@ -101,12 +106,14 @@ fn main() {
             )
         };
         println!(
-            "| {} | {} | {} | {} | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+            "| {} | {} | {} | {} | {} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
             point.name(),
             cell(s),
             cell(r),
+            cell(z),
             cell(e),
             s / r,
+            s / z,
             s / e,
             median(to_raw),
             median(to_engine)

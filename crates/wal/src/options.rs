@@ -15,6 +15,19 @@ pub struct Options {
     /// system does not support it, `set_len` makes a sparse file instead,
     /// whose blocks are still allocated as they are written.
     pub preallocate: bool,
+    /// Zero the segment ahead of small writes. After a sync that wrote at
+    /// most a tenth of this many bytes past the stretch zeroed before, the
+    /// next `zero_ahead_bytes` of the segment (never past `segment_bytes`)
+    /// are written with zeros and made durable by the same sync. Later
+    /// syncs inside that stretch overwrite blocks the file system has
+    /// already written, so `fdatasync` flushes data only: a preallocated
+    /// (`fallocate`d) block is "unwritten" until then, and converting it
+    /// costs a journal commit per sync. Measured on ext4 (docs/wal.md),
+    /// this makes syncs of up to 64 KiB 1.3x to 1.6x faster, and would
+    /// make syncs of 128 KiB or more slower (the zeros cost bandwidth),
+    /// hence the tenth. The zeros are the clean end of a segment recovery
+    /// already reads, so the format is unchanged. `0` turns it off.
+    pub zero_ahead_bytes: u64,
     /// Recent entries kept in memory (by `Entry::size_bytes`), so a
     /// follower slightly behind, and the apply of what was just committed,
     /// are served without reading the disk.
@@ -26,6 +39,7 @@ impl Default for Options {
         Self {
             segment_bytes: 64 << 20,
             preallocate: true,
+            zero_ahead_bytes: 1 << 20,
             cache_bytes: 8 << 20,
         }
     }
@@ -41,6 +55,12 @@ impl Options {
             return Err(Error::InvalidOptions {
                 field: "segment_bytes",
                 reason: "must be between 4 KiB and 1 GiB",
+            });
+        }
+        if self.zero_ahead_bytes > 1 << 30 {
+            return Err(Error::InvalidOptions {
+                field: "zero_ahead_bytes",
+                reason: "must be at most 1 GiB",
             });
         }
         Ok(())

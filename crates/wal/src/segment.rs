@@ -22,6 +22,8 @@ pub const SEGMENT_HEADER_BYTES: u64 = 32;
 /// snapshot data in a file of its own; version 1 logs are read too).
 pub const FORMAT_VERSION: u32 = 2;
 const SEGMENT_MAGIC: [u8; 8] = *b"SYNODWAL";
+/// Zeros written ahead of the data, a piece at a time.
+static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
 /// The header of segment `id`.
 #[must_use]
@@ -87,6 +89,15 @@ pub struct SegmentWriter<F> {
     marker_due: bool,
     /// A write or sync failed: refuse everything until recovered.
     poisoned: bool,
+    /// Record-data offset up to which the file holds written bytes (records
+    /// or zeros this writer wrote), so overwriting them changes no block
+    /// map. Invariant: `written <= zeroed`.
+    zeroed: u64,
+    /// How far ahead small syncs zero (`Options::zero_ahead_bytes`; 0:
+    /// never).
+    zero_ahead: u64,
+    /// Record-data offset the zeros stop at: the segment's size.
+    zero_limit: u64,
 }
 
 impl<F: File> SegmentWriter<F> {
@@ -136,7 +147,19 @@ impl<F: File> SegmentWriter<F> {
             synced: end,
             marker_due: end > 0,
             poisoned: false,
+            zeroed: end,
+            zero_ahead: 0,
+            zero_limit: 0,
         }
+    }
+
+    /// Zeros up to `bytes` of the segment ahead of small writes, never past
+    /// `segment_bytes` of file (see `Options::zero_ahead_bytes`).
+    #[must_use]
+    pub fn with_zero_ahead(mut self, bytes: u64, segment_bytes: u64) -> Self {
+        self.zero_ahead = bytes;
+        self.zero_limit = segment_bytes.saturating_sub(SEGMENT_HEADER_BYTES);
+        self
     }
 
     /// The segment's id.
@@ -229,8 +252,13 @@ impl<F: File> SegmentWriter<F> {
                 self.poisoned = true;
                 return Err(io("write", &self.name)(e));
             }
-            self.written += self.buf.len() as u64;
+            let wrote = self.buf.len() as u64;
+            self.written += wrote;
             self.buf.clear();
+            if let Err(e) = self.zero_ahead_of(wrote) {
+                self.poisoned = true;
+                return Err(io("zero ahead in", &self.name)(e));
+            }
         }
         if self.synced == self.written {
             return Ok(self.synced);
@@ -242,6 +270,36 @@ impl<F: File> SegmentWriter<F> {
         self.synced = self.written;
         self.marker_due = true;
         Ok(self.synced)
+    }
+}
+
+impl<F: File> SegmentWriter<F> {
+    /// After a write of `wrote` bytes ending at `written`: if it passed the
+    /// zeroed stretch and was small, zeros the next stretch, so the syncs
+    /// that follow overwrite written blocks (no extent conversion, no
+    /// journal commit per sync). Big writes gain nothing from it (measured:
+    /// docs/wal.md) and skip it. The zeros lie past every record, where a
+    /// crash may keep any of them: they read as the clean end of a segment.
+    fn zero_ahead_of(&mut self, wrote: u64) -> std::io::Result<()> {
+        let end = self.written;
+        if end <= self.zeroed {
+            return Ok(());
+        }
+        self.zeroed = end;
+        if wrote.saturating_mul(10) > self.zero_ahead {
+            return Ok(());
+        }
+        let to = end.saturating_add(self.zero_ahead).min(self.zero_limit);
+        let mut at = end;
+        while at < to {
+            let n = (to - at).min(ZEROS.len() as u64);
+            // `n` is at most ZEROS.len().
+            let piece = &ZEROS[..usize::try_from(n).unwrap_or(ZEROS.len())];
+            self.file.write_at(SEGMENT_HEADER_BYTES + at, piece)?;
+            at += n;
+        }
+        self.zeroed = self.zeroed.max(to);
+        Ok(())
     }
 }
 

@@ -335,7 +335,8 @@ impl<D: Dir> Wal<D> {
         } else {
             0
         };
-        let next = SegmentWriter::create_sized(&self.dir, &name, id, len)?;
+        let next = SegmentWriter::create_sized(&self.dir, &name, id, len)?
+            .with_zero_ahead(self.options.zero_ahead_bytes, self.options.segment_bytes);
         let done = std::mem::replace(&mut self.active, next);
         self.sealed.push(Sealed {
             name: segment_name(id - 1),

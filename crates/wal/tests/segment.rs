@@ -68,7 +68,8 @@ proptest! {
         steps in prop::collection::vec(step(), 1..40),
     ) {
         let dir = SimDir::new(seed);
-        let mut w = SegmentWriter::create(&dir, NAME, 1).unwrap();
+        // Zeroing ahead on: syncs of up to 102 bytes zero the next KiB.
+        let mut w = SegmentWriter::create(&dir, NAME, 1).unwrap().with_zero_ahead(1024, 4096);
         // What the log holds, and how much of it a sync acknowledged.
         let mut appended: Vec<Vec<u8>> = Vec::new();
         let mut acked = 0;
@@ -91,7 +92,7 @@ proptest! {
                     prop_assert_eq!(&got[..], &appended[..got.len()]);
                     appended.truncate(got.len());
                     acked = got.len();
-                    w = r.writer;
+                    w = r.writer.with_zero_ahead(1024, 4096);
                 }
             }
         }
@@ -168,6 +169,92 @@ fn a_failed_write_or_sync_poisons_the_writer() {
         assert_eq!(got[0], (5, b"acked".to_vec()), "{op:?}");
         assert!(got.len() <= 2, "{op:?}: {got:?}");
     }
+}
+
+/// The file's size and whether every byte after record-data offset `end`
+/// is zero.
+fn size_and_zeros_after(dir: &SimDir, end: u64) -> (u64, bool) {
+    let bytes = dir.read_all(NAME).unwrap();
+    let from = (SEGMENT_HEADER_BYTES + end) as usize;
+    (bytes.len() as u64, bytes[from..].iter().all(|&b| b == 0))
+}
+
+#[test]
+fn small_syncs_zero_ahead_big_ones_do_not_and_never_past_the_segment() {
+    let dir = SimDir::new(7);
+    // Not preallocated: the file's size shows what was written.
+    let mut w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_zero_ahead(1024, 4096);
+    // A small sync zeros the next KiB past its records.
+    w.append(5, b"small").unwrap();
+    w.sync().unwrap();
+    let end = w.synced();
+    assert_eq!(
+        size_and_zeros_after(&dir, end),
+        (SEGMENT_HEADER_BYTES + end + 1024, true)
+    );
+    // Syncs inside the zeroed stretch write their records only.
+    for _ in 0..5 {
+        w.append(5, b"inside").unwrap();
+        w.sync().unwrap();
+    }
+    assert_eq!(
+        size_and_zeros_after(&dir, w.synced()).0,
+        SEGMENT_HEADER_BYTES + end + 1024
+    );
+    // A sync of more than a tenth of the stretch writes no zeros, even
+    // past the stretch.
+    w.append(5, &[9; 1200]).unwrap();
+    w.sync().unwrap();
+    let big_end = w.synced();
+    assert_eq!(
+        size_and_zeros_after(&dir, big_end),
+        (SEGMENT_HEADER_BYTES + big_end, true)
+    );
+    // The next small one past it zeros again, up to the segment's size.
+    w.append(5, &[7; 40]).unwrap();
+    w.sync().unwrap();
+    let (size, zeros) = size_and_zeros_after(&dir, w.synced());
+    assert!(zeros);
+    assert_eq!(size, (SEGMENT_HEADER_BYTES + w.synced() + 1024).min(4096));
+    w.append(5, &[7; 40]).unwrap();
+    while w.appended() + SEGMENT_HEADER_BYTES < 4096 {
+        w.append(5, &[7; 40]).unwrap();
+        w.sync().unwrap();
+    }
+    let size = dir.read_all(NAME).unwrap().len() as u64;
+    assert_eq!(
+        size,
+        (SEGMENT_HEADER_BYTES + w.synced()).max(4096),
+        "zeros stop at the segment's size"
+    );
+    let r = recover(&dir, NAME).unwrap();
+    assert_eq!(r.truncated_bytes, 0, "zeros ahead are a clean end");
+    assert_eq!(r.writer.synced(), w.synced());
+}
+
+#[test]
+fn a_failed_zero_write_poisons_the_writer_and_keeps_the_acked_records() {
+    let dir = SimDir::new(8);
+    let mut w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_zero_ahead(1024, 4096);
+    w.append(5, b"acked").unwrap();
+    w.sync().unwrap();
+    // Past the zeroed stretch: the records' write succeeds, the zeros'
+    // write after it fails.
+    w.append(5, &[1; 1100]).unwrap();
+    w.sync().unwrap();
+    w.append(5, b"lost").unwrap();
+    dir.fail(Op::Write, 1, Fault::Eio);
+    assert!(matches!(w.sync(), Err(Error::Io { .. })));
+    assert!(matches!(w.append(5, b"x"), Err(Error::Poisoned)));
+    dir.crash();
+    let r = recover(&dir, NAME).unwrap();
+    let got = kinds_and_payloads(&r.records);
+    assert_eq!(got[..2], [(5, b"acked".to_vec()), (5, vec![1; 1100])]);
+    assert!(got.len() <= 3, "{got:?}");
 }
 
 #[test]

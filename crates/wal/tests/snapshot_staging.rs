@@ -13,6 +13,7 @@ fn options() -> Options {
     Options {
         segment_bytes: 4096,
         preallocate: false,
+        zero_ahead_bytes: 0,
         cache_bytes: 1024,
     }
 }

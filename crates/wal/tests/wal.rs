@@ -259,6 +259,25 @@ fn options_out_of_range_are_refused() {
             })
         ));
     }
+    let options = Options {
+        zero_ahead_bytes: u64::MAX,
+        ..Options::default()
+    };
+    assert!(matches!(
+        Wal::open(SimDir::new(9), options),
+        Err(Error::InvalidOptions {
+            field: "zero_ahead_bytes",
+            ..
+        })
+    ));
+    // At the limit, and off, the log opens.
+    for zero_ahead_bytes in [0, 1 << 30] {
+        let options = Options {
+            zero_ahead_bytes,
+            ..Options::default()
+        };
+        assert!(Wal::open(SimDir::new(9), options).is_ok());
+    }
 }
 
 #[test]
