@@ -4,7 +4,7 @@
 mod support;
 
 use bytes::Bytes;
-use support::{Ask, clients, cluster, converge, journals, leader, write};
+use support::{Ask, clients, cluster, converge, journals, leader, on_leader, write};
 use synod_node::memory::MemNetwork;
 use synod_node::{Consistency, Error, NodeOptions};
 
@@ -13,11 +13,14 @@ async fn a_proposal_answers_after_it_is_applied_with_the_state_machines_response
     let net = MemNetwork::new(1);
     let nodes = cluster(&net, NodeOptions::default());
     let cs = clients(&nodes);
-    let l = leader(&cs).await;
+    let propose =
+        |command: &'static [u8]| on_leader(&cs, move |c| async move { c.propose(command).await });
+    assert_eq!(propose(b"a").await.1, Ok(1));
+    let (l, second) = propose(b"b").await;
+    assert_eq!(second, Ok(2));
     let c = &cs[(l - 1) as usize].1;
-    assert_eq!(c.propose(Bytes::from_static(b"a")).await, Ok(1));
-    assert_eq!(c.propose(Bytes::from_static(b"b")).await, Ok(2));
-    // Applied on the leader before the answer: a stale read there sees it.
+    // Applied on the node that answered before the answer: a stale read
+    // there sees it.
     let here = c.read(Ask::All, Consistency::Stale).await.expect("read");
     assert_eq!(
         here,
@@ -31,7 +34,7 @@ async fn a_proposal_answers_after_it_is_applied_with_the_state_machines_response
         .expect("read");
     assert_eq!(there.len(), 2);
     let s = c.status().await.expect("status");
-    assert_eq!(s.protocol.applied, s.protocol.committed);
+    assert!(s.protocol.applied >= 2, "{s:?}");
     assert_eq!(s.proposals_in_flight, 0);
     let report = c.shutdown().await.expect("shuts down");
     assert_eq!(report.proposals_abandoned, 0);
@@ -46,22 +49,22 @@ async fn a_follower_names_the_leader() {
     let net = MemNetwork::new(2);
     let nodes = cluster(&net, NodeOptions::default());
     let cs = clients(&nodes);
-    let l = leader(&cs).await;
-    // Wait until every follower knows it.
-    for (id, c) in &cs {
-        if *id == l {
-            continue;
+    // Every follower names the leader, once it has heard from it (asked
+    // again of the new leader's followers if leadership moves meanwhile).
+    let mut answers = Vec::new();
+    for _ in 0..500 {
+        let l = leader(&cs).await;
+        answers.clear();
+        for (id, c) in cs.iter().filter(|(id, _)| *id != l) {
+            answers.push((*id, c.propose(Bytes::from_static(b"x")).await));
         }
-        let mut answer = None;
-        for _ in 0..500 {
-            answer = Some(c.propose(Bytes::from_static(b"x")).await);
-            if answer == Some(Err(Error::NotLeader { leader: Some(l) })) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let named = Err(Error::NotLeader { leader: Some(l) });
+        if answers.iter().all(|(_, answer)| *answer == named) {
+            return;
         }
-        assert_eq!(answer, Some(Err(Error::NotLeader { leader: Some(l) })));
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
+    panic!("the followers never all named the leader: {answers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,7 +77,23 @@ async fn concurrent_proposals_each_apply_once() {
     let calls: Vec<_> = (0..256u32)
         .map(|i| {
             let c = c.clone();
-            tokio::spawn(async move { c.propose(Bytes::from(i.to_le_bytes().to_vec())).await })
+            let cs = cs.clone();
+            tokio::spawn(async move {
+                let command = Bytes::from(i.to_le_bytes().to_vec());
+                match c.propose(command.clone()).await {
+                    // Refused, or replaced by a new leader's entry: it did
+                    // not take effect, so it goes to whoever leads now.
+                    Err(Error::NotLeader { .. } | Error::Lost) => {
+                        on_leader(&cs, |c| {
+                            let command = command.clone();
+                            async move { c.propose(command).await }
+                        })
+                        .await
+                        .1
+                    }
+                    answer => answer,
+                }
+            })
         })
         .collect();
     let mut positions = Vec::new();

@@ -156,9 +156,11 @@ pub async fn leader(clients: &[(u64, Client<Journal>)]) -> u64 {
     panic!("no leader within 4 s");
 }
 
-/// Asks whichever node leads, again while the answer is `NotLeader`:
-/// leadership can move between finding the leader and asking it, which a
-/// loaded machine makes common. Returns the node asked and its answer.
+/// Asks whichever node leads, again while the answer is `NotLeader` or
+/// `Lost` (neither took effect: refused before it was appended, or its
+/// entry replaced by another leader's): leadership can move between
+/// finding the leader and asking it, which a loaded machine makes common.
+/// Returns the node that answered and its answer.
 pub async fn on_leader<T, F, Fut>(
     clients: &[(u64, Client<Journal>)],
     mut ask: F,
@@ -174,7 +176,9 @@ where
             .find(|(id, _)| *id == l)
             .expect("the leader is among the clients");
         match ask(c.clone()).await {
-            Err(Error::NotLeader { .. }) => tokio::time::sleep(Duration::from_millis(1)).await,
+            Err(Error::NotLeader { .. } | Error::Lost) => {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
             answer => return (l, answer),
         }
     }
