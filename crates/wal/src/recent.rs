@@ -20,12 +20,15 @@ impl Recent {
         self.entries.front().map(|e| e.index)
     }
 
-    /// Appends `entry` (the next index) and drops the oldest entries while
-    /// over `limit_bytes`, keeping any at or after `keep_from` (entries not
-    /// yet written to a file, readable nowhere else).
-    pub(crate) fn push(&mut self, entry: Entry, limit_bytes: u64, keep_from: Index) {
-        self.bytes += entry.size_bytes();
-        self.entries.push_back(entry);
+    /// Appends `entries` (the next indexes, in order) and drops the oldest
+    /// entries while over `limit_bytes`, keeping any at or after
+    /// `keep_from` (entries not yet written to a file, readable nowhere
+    /// else). One trim for the batch leaves what a trim after each entry
+    /// would: the shortest prefix whose removal brings the bytes under the
+    /// limit.
+    pub(crate) fn extend(&mut self, entries: Vec<Entry>, limit_bytes: u64, keep_from: Index) {
+        self.bytes += entries.iter().map(Entry::size_bytes).sum::<u64>();
+        self.entries.extend(entries);
         self.trim(limit_bytes, keep_from);
     }
 

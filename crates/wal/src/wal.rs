@@ -214,10 +214,8 @@ impl<D: Dir> Wal<D> {
             done += take;
         }
         self.unsynced_from = self.unsynced_from.min(first);
-        for entry in entries {
-            self.recent
-                .push(entry, self.options.cache_bytes, self.unsynced_from);
-        }
+        self.recent
+            .extend(entries, self.options.cache_bytes, self.unsynced_from);
         Ok(())
     }
 
