@@ -1,5 +1,7 @@
 //! What a node reads from stable storage, and an in-memory implementation.
 
+use std::collections::VecDeque;
+
 use bytes::Bytes;
 
 use crate::error::StorageError;
@@ -192,8 +194,9 @@ pub struct MemStorage {
     /// installed snapshot): its index and term.
     base_index: Index,
     base_term: Term,
-    /// Invariant: `entries[i].index == base_index + 1 + i`.
-    entries: Vec<Entry>,
+    /// Invariant: `entries[i].index == base_index + 1 + i`. A deque, so
+    /// that compaction drops a prefix without moving what it keeps.
+    entries: VecDeque<Entry>,
     /// Whether it takes snapshots in pieces (off unless asked for).
     stages: bool,
     /// The pieces staged so far: the snapshot they belong to, its size,
@@ -239,7 +242,7 @@ impl MemStorage {
                 node,
             })
             .collect();
-        s.entries.push(Entry {
+        s.entries.push_back(Entry {
             term: 1,
             index: 1,
             payload: Payload::ConfChange(ConfChange { changes }),
@@ -295,11 +298,13 @@ impl MemStorage {
         }
         let offset = (entries[skip].index - self.base_index - 1) as usize;
         self.entries.truncate(offset);
-        if self.entries.is_empty() && skip == 0 {
+        entries.drain(..skip);
+        if self.entries.is_empty() {
             // Nothing kept: take the caller's buffer as it is.
-            self.entries = entries;
+            self.entries = VecDeque::from(entries);
         } else {
-            self.entries.extend(entries.drain(skip..));
+            // From the `Vec` itself (not a draining iterator): one copy.
+            self.entries.extend(entries);
         }
         Ok(())
     }
@@ -502,7 +507,19 @@ impl Storage for MemStorage {
         }
         let from = (lo - self.base_index - 1) as usize;
         let to = (hi - self.base_index - 1) as usize;
-        Ok(limit_size(&self.entries[from..to], max_bytes).to_vec())
+        // `limit_size`'s rule, over the deque: at least one entry, then
+        // as many as stay within `max_bytes`.
+        let mut total = 0u64;
+        let n = self
+            .entries
+            .range(from..to)
+            .take_while(|e| {
+                total = total.saturating_add(e.size_bytes());
+                total <= max_bytes
+            })
+            .count()
+            .max(1);
+        Ok(self.entries.range(from..from + n).cloned().collect())
     }
 
     fn term(&self, index: Index) -> Result<Term, StorageError> {
