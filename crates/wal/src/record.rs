@@ -18,7 +18,7 @@
 //! ```
 //!
 //! A header of 24 zero bytes ends the data (a preallocated, never written
-//! tail).
+//! tail, or zeros written ahead of the records).
 //!
 //! **Torn or corrupt.** A crash may leave the writes made since the last
 //! sync cut short, damaged, or (disks reorder writes) with a later record
