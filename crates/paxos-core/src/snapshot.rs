@@ -19,19 +19,14 @@ use crate::node::{PaxosNode, Role};
 /// Pieces a leader has in flight to one acceptor.
 const PIECES_IN_FLIGHT: u64 = 4;
 
-/// Beats heard from the acceptor without an acknowledgement that moved
-/// the transfer before the first piece not acknowledged is sent again, at
-/// the least (more for an acceptor whose measured pace is slower: its
-/// beats overtake acknowledgements that wait for its disk, and a copy
-/// sent every few beats queues behind the pieces still on their way).
-/// Counted on the acceptor's own beats, as raft-core counts heartbeat
-/// answers: a silent acceptor is not sent copies. That piece alone: it
-/// may have been lost last (no later piece to reveal the gap), or every
-/// acknowledgement lost, and a slow disk behind the acceptor must not
-/// make the leader pile copies of the whole window into its inbox
-/// (resending the window did, 100 MiB for a 1 GiB snapshot through
-/// synod-node).
-const QUIET_BEATS: u32 = 3;
+// A piece not acknowledged goes again after the acceptor's own beats,
+// counted as raft-core counts heartbeat answers (a silent acceptor is not
+// sent copies), by `synod_protocol::resend_after_rounds`. That piece
+// alone: it may have been lost last (no later piece to reveal the gap),
+// or every acknowledgement lost, and a slow disk behind the acceptor must
+// not make the leader pile copies of the whole window into its inbox
+// (resending the window did, 100 MiB for a 1 GiB snapshot through
+// synod-node).
 
 /// As leader: a snapshot on its way to one acceptor.
 #[derive(Debug, Clone)]
@@ -196,7 +191,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         }
     }
 
-    /// As leader: a beat from `from`, which is alive. After `QUIET_BEATS`
+    /// As leader: a beat from `from`, which is alive. After `synod_protocol::resend_after_rounds`
     /// of them without the transfer to it moving, the first piece it has
     /// not acknowledged goes again (lost, or its acknowledgement was).
     pub(crate) fn transfer_heard(&mut self, from: NodeId) {
@@ -204,11 +199,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return;
         };
         t.quiet += 1;
-        // Twice the acceptor's own pace, so a slow but steady acceptor is
-        // not sent copies that queue behind the pieces on their way; at
-        // most half an election timeout (until the pace is measured, that).
-        let half_timeout = self.config.election_timeout_ticks / 2;
-        let quiet_enough = t.pace.saturating_mul(2).min(half_timeout).max(QUIET_BEATS);
+        let quiet_enough =
+            synod_protocol::resend_after_rounds(t.pace, self.config.election_timeout_ticks);
         if t.quiet >= quiet_enough && t.sent > t.acked {
             t.quiet = 0;
             // A failed read is tried again at a later beat.

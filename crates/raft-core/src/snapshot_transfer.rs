@@ -46,12 +46,6 @@ use crate::types::{NodeId, Snapshot, SnapshotMeta, SnapshotPiece};
 /// faulty leader could inflate) never allocates much.
 const MAX_RESERVE_BYTES: u64 = 64 << 20;
 
-/// Heartbeat responses without progress before the leader sends the
-/// unacknowledged window again. (Waiting half an election timeout
-/// instead left a transfer over a lossy link unfinished: liveness seed
-/// 70080196304731.)
-pub(crate) const RESEND_AFTER_ROUNDS: u32 = 3;
-
 /// A snapshot the leader is sending to one follower.
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
@@ -260,15 +254,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         let Some(out) = self.snapshot_sends.get_mut(&to) else {
             return;
         };
-        // Twice the follower's own pace, so a slow but steady follower is
-        // not sent copies; at most half an election timeout, so a piece
-        // lost twice still goes again before the transfer is given up.
-        let half_timeout = self.config.election_timeout_ticks / 2;
-        let every = out
-            .pace_rounds
-            .saturating_mul(2)
-            .min(half_timeout)
-            .max(RESEND_AFTER_ROUNDS);
+        // The rule both protocols' leaders pace a stalled transfer by.
+        let every = synod_protocol::resend_after_rounds(
+            out.pace_rounds,
+            self.config.election_timeout_ticks,
+        );
         if rounds == 0 || !rounds.is_multiple_of(every) {
             return;
         }
