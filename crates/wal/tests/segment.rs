@@ -179,13 +179,18 @@ fn size_and_zeros_after(dir: &SimDir, end: u64) -> (u64, bool) {
     (bytes.len() as u64, bytes[from..].iter().all(|&b| b == 0))
 }
 
+/// A new segment of 4 KiB, not preallocated (its size shows what was
+/// written), whose small syncs zero the next KiB.
+fn zeroing_writer(dir: &SimDir) -> SegmentWriter<<SimDir as Dir>::File> {
+    SegmentWriter::create(dir, NAME, 1)
+        .unwrap()
+        .with_zero_ahead(1024, 4096)
+}
+
 #[test]
 fn small_syncs_zero_ahead_big_ones_do_not_and_never_past_the_segment() {
     let dir = SimDir::new(7);
-    // Not preallocated: the file's size shows what was written.
-    let mut w = SegmentWriter::create(&dir, NAME, 1)
-        .unwrap()
-        .with_zero_ahead(1024, 4096);
+    let mut w = zeroing_writer(&dir);
     // A small sync zeros the next KiB past its records.
     w.append(5, b"small").unwrap();
     w.sync().unwrap();
@@ -237,9 +242,7 @@ fn small_syncs_zero_ahead_big_ones_do_not_and_never_past_the_segment() {
 #[test]
 fn a_failed_zero_write_poisons_the_writer_and_keeps_the_acked_records() {
     let dir = SimDir::new(8);
-    let mut w = SegmentWriter::create(&dir, NAME, 1)
-        .unwrap()
-        .with_zero_ahead(1024, 4096);
+    let mut w = zeroing_writer(&dir);
     w.append(5, b"acked").unwrap();
     w.sync().unwrap();
     // Past the zeroed stretch: the records' write succeeds, the zeros'
