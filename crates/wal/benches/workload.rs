@@ -94,6 +94,87 @@ impl Log for SynodLog {
     }
 }
 
+/// synod-wal as a node that has run for a while uses it: compacting
+/// behind a snapshot whenever a segment fills, so each roll writes over a
+/// free segment file (`Options::recycle_segments`, default options) rather
+/// than a new preallocated one. Opening it writes (untimed) enough 1 MiB
+/// entries to fill the pool of free files and compacts them, as a node's
+/// first few minutes would; in the rounds, the snapshot and compaction a
+/// roll calls for are timed with the round that rolled.
+#[derive(Debug)]
+pub struct SteadySynodLog {
+    wal: Wal<StdDir>,
+    /// Added to the runner's indexes: the warm-up used the first ones.
+    offset: u64,
+}
+
+impl SteadySynodLog {
+    /// Snapshots at the last entry and compacts everything before it.
+    fn compact(&mut self) {
+        let last = synod_raft_core::Storage::last_index(&self.wal).expect("last index");
+        let conf = synod_raft_core::ConfState {
+            voters: vec![1],
+            ..synod_raft_core::ConfState::default()
+        };
+        self.wal
+            .create_snapshot(last, conf, last.to_le_bytes().to_vec())
+            .expect("snapshot");
+        self.wal.compact(last).expect("compact");
+    }
+}
+
+impl Log for SteadySynodLog {
+    const NAME: &'static str = "synod-wal, recycling";
+
+    fn open(dir: &Path) -> Self {
+        let dir = StdDir::open(dir).expect("a directory");
+        let options = Options::default();
+        let wal = Wal::open(dir, options).expect("opens");
+        let mut log = Self { wal, offset: 0 };
+        let entry = Bytes::from(vec![0x5Au8; 1 << 20]);
+        // The active segment plus the pool, and one entry more.
+        let fill = (options.recycle_segments as u64 + 1) * (options.segment_bytes >> 20) + 1;
+        for index in 1..=fill {
+            log.wal
+                .append(vec![Entry {
+                    term: 1,
+                    index,
+                    payload: Payload::Command(entry.clone()),
+                }])
+                .expect("append");
+            if index % 16 == 0 {
+                log.wal.sync().expect("sync");
+            }
+        }
+        log.wal.sync().expect("sync");
+        log.compact();
+        assert_eq!(
+            log.wal.free_segment_count(),
+            options.recycle_segments,
+            "the warm-up fills the pool"
+        );
+        log.offset = fill;
+        log
+    }
+
+    fn round(&mut self, first: u64, batch: &[Bytes]) {
+        let entries: Vec<Entry> = batch
+            .iter()
+            .zip(self.offset + first..)
+            .map(|(data, index)| Entry {
+                term: 1,
+                index,
+                payload: Payload::Command(data.clone()),
+            })
+            .collect();
+        self.wal.append(entries).expect("append");
+        self.wal.sync().expect("sync");
+        if self.wal.segment_count() > 1 {
+            self.compact();
+        }
+    }
+}
+
 /// The physical limit: the round's payload bytes in one `write` to a plain
 /// file, then one `fdatasync`. No framing, no checksums, no index.
 #[derive(Debug)]

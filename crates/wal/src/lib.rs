@@ -64,4 +64,4 @@ pub use error::Error;
 pub use options::Options;
 pub use snapshot_data::{STAGING_FILE, data_name};
 pub use snapshot_file::SNAPSHOT_FILE;
-pub use wal::{Recovery, Wal, segment_id, segment_name};
+pub use wal::{Recovery, Wal, free_id, free_name, segment_id, segment_name};

@@ -15,7 +15,7 @@ use crate::segment::{self, Position, SEGMENT_HEADER_BYTES, SegmentWriter};
 use crate::snapshot_data::{NEW_FILE, STAGING_FILE, checksum, data_name, is_data_name};
 use crate::snapshot_file::{SNAPSHOT_FILE, SnapshotFile};
 use crate::state_file::temporary_name;
-use crate::wal::{Recovery, Sealed, Wal, segment_id, segment_name};
+use crate::wal::{Recovery, Sealed, Wal, free_id, segment_id, segment_name};
 
 /// The log as the records replay it, before the snapshot file has its say.
 struct Replay {
@@ -148,13 +148,19 @@ fn torn_creation<D: Dir>(dir: &D, name: &str) -> Result<bool, Error> {
         .all(|&b| b == 0))
 }
 
-/// The segment files (id, name), after checking that nothing else is in
-/// the directory and removing what an interrupted snapshot write left.
-fn list_segments<D: Dir>(dir: &D) -> Result<Vec<(u64, String)>, Error> {
+/// The segment files and the free segment files (id, name), after
+/// checking that nothing else is in the directory and removing what an
+/// interrupted snapshot write left.
+type Listed = (Vec<(u64, String)>, Vec<(u64, String)>);
+
+fn list_segments<D: Dir>(dir: &D) -> Result<Listed, Error> {
     let mut segments = Vec::new();
+    let mut free = Vec::new();
     for name in dir.list().map_err(io("list", "the log directory"))? {
         if let Some(id) = segment_id(&name) {
             segments.push((id, name));
+        } else if let Some(id) = free_id(&name) {
+            free.push((id, name));
         } else if is_data_name(&name) {
             // Checked against the snapshot file once it is read.
         } else if name == STAGING_FILE || name == NEW_FILE {
@@ -180,7 +186,32 @@ fn list_segments<D: Dir>(dir: &D) -> Result<Vec<(u64, String)>, Error> {
             after: w[1].1.clone(),
         });
     }
-    Ok(segments)
+    free.sort_unstable();
+    Ok((segments, free))
+}
+
+/// Keeps the free segment files the options allow (the newest) and
+/// removes the rest; with no segment at all, removes them all (a new log
+/// starts its ids at 1 again, and a free file may hold records of an
+/// earlier segment 1 under the same checksum seed).
+fn prune_free<D: Dir>(
+    dir: &D,
+    mut free: Vec<(u64, String)>,
+    segments: &[(u64, String)],
+    options: &Options,
+) -> Result<Vec<String>, Error> {
+    let keep = if segments.is_empty() {
+        0
+    } else {
+        options.recycle_segments
+    };
+    let extra = free.len().saturating_sub(keep);
+    for (_, name) in free.drain(..extra) {
+        dir.remove(&name).map_err(io("remove", &name))?;
+        dir.sync()
+            .map_err(io("sync directory after removing", &name))?;
+    }
+    Ok(free.into_iter().map(|(_, name)| name).collect())
 }
 
 /// Opens the data file the snapshot file names, after checking its length
@@ -236,7 +267,7 @@ impl<D: Dir> Wal<D> {
     /// [`Error::InvalidOptions`], or [`Error::Io`].
     pub fn open(dir: D, options: Options) -> Result<Self, Error> {
         options.validate()?;
-        let mut segments = list_segments(&dir)?;
+        let (mut segments, free) = list_segments(&dir)?;
         let snapshot = SnapshotFile::read(&dir)?;
         let mut recovery = Recovery::default();
         if let Some((_, name)) = segments.last()
@@ -248,6 +279,7 @@ impl<D: Dir> Wal<D> {
             segments.pop();
             recovery.removed_torn_segment = true;
         }
+        let free = prune_free(&dir, free, &segments, &options)?;
         if segments.is_empty() && snapshot.is_some() {
             // The first segment is durable before open returns, so before
             // any snapshot file can be written.
@@ -280,15 +312,10 @@ impl<D: Dir> Wal<D> {
             } else {
                 Position::Sealed
             };
-            let replayed = segment::replay(&dir, name, position, |offset, kind, payload| {
-                replay.record(name, offset, kind, payload)
-            })?;
-            if replayed.writer.id() != *id {
-                return Err(Error::NotALog {
-                    file: name.clone(),
-                    why: "header id does not match the file name",
-                });
-            }
+            let replayed =
+                segment::replay(&dir, name, Some(*id), position, |offset, kind, payload| {
+                    replay.record(name, offset, kind, payload)
+                })?;
             recovery.segments += 1;
             if tail {
                 recovery.torn_bytes = replayed.truncated_bytes;
@@ -296,6 +323,7 @@ impl<D: Dir> Wal<D> {
             } else {
                 sealed.push(Sealed {
                     name: name.clone(),
+                    seed: replayed.writer.seed(),
                     file: replayed.writer.into_file(),
                 });
             }
@@ -322,6 +350,7 @@ impl<D: Dir> Wal<D> {
             options,
             sealed,
             active,
+            free,
             unsynced_from: replay.index.last_index() + 1,
             index: replay.index,
             recent: Recent::default(),

@@ -46,9 +46,9 @@ impl<D: Dir> Wal<D> {
             }
             take += 1;
         }
-        let file = match self.sealed.get(pos) {
-            Some(sealed) => &sealed.file,
-            None => self.active.file(),
+        let (file, seed) = match self.sealed.get(pos) {
+            Some(sealed) => (&sealed.file, sealed.seed),
+            None => (self.active.file(), self.active.seed()),
         };
         let last = u64::from(starts[take - 1]);
         let end = match starts.get(take) {
@@ -76,7 +76,7 @@ impl<D: Dir> Wal<D> {
         for (k, &start) in starts[..take].iter().enumerate() {
             if decoded_at != Some(start) {
                 let at = (u64::from(start) - first) as usize;
-                entries = crate::record::read_one(&buf, at)
+                entries = crate::record::read_one(&buf, at, seed)
                     .and_then(|found| {
                         if found.kind != raft_record::KIND_ENTRIES {
                             return Err("not an entries record");

@@ -18,7 +18,15 @@
 //! ```
 //!
 //! A header of 24 zero bytes ends the data (a preallocated, never written
-//! tail, or zeros written ahead of the records).
+//! tail, zeros written ahead of the records, or the end mark a recycled
+//! segment's writer puts after its records).
+//!
+//! **Seed.** Since format version 3 the header checksum starts from a
+//! per-segment *seed* (CRC32C of the segment's id) instead of zero: a
+//! recycled segment file still holds the records of the segment it was
+//! before, and those must never read as records of the new one. Their
+//! headers fail the new seed's check, so they read as a torn tail, never
+//! as entries. Version 1 and 2 segments use seed 0 (plain CRC32C).
 //!
 //! **Torn or corrupt.** A crash may leave the writes made since the last
 //! sync cut short, damaged, or (disks reorder writes) with a later record
@@ -33,8 +41,8 @@
 //! offset past it, and torn otherwise. (Damage to the data of the very last
 //! sync, before the next batch carries its marker, cannot be told from a
 //! torn write and is truncated: the documented limit of this rule.) The
-//! log only appends (a Raft truncation is itself a record) and never reuses
-//! a file, so no stale record can follow its end.
+//! log only appends (a Raft truncation is itself a record); a file it
+//! reuses holds stale records under another seed, which no scan accepts.
 
 use std::ops::Range;
 
@@ -111,16 +119,16 @@ pub fn record_bytes(payload_bytes: usize) -> usize {
 ///
 /// # Errors
 /// [`Error::TooLarge`] for a payload of 4 GiB or more (`out` unchanged).
-pub fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
-    encode_with(kind, out, |out| {
+pub fn encode(kind: u8, payload: &[u8], seed: u32, out: &mut Vec<u8>) -> Result<usize, Error> {
+    encode_with(kind, seed, out, |out| {
         out.extend_from_slice(payload);
         Ok(())
     })
 }
 
-/// The header at `offset`, when it is whole and its checksum holds:
-/// (kind, payload length).
-fn header_at(bytes: &[u8], offset: usize) -> Result<(u8, usize), &'static str> {
+/// The header at `offset`, when it is whole and its checksum (from
+/// `seed`) holds: (kind, payload length).
+fn header_at(bytes: &[u8], offset: usize, seed: u32) -> Result<(u8, usize), &'static str> {
     let Some(h) = bytes.get(offset..offset + HEADER_BYTES) else {
         return Err("header cut short");
     };
@@ -128,7 +136,7 @@ fn header_at(bytes: &[u8], offset: usize) -> Result<(u8, usize), &'static str> {
         return Err("no record magic");
     }
     let header_crc = u32::from_le_bytes([h[20], h[21], h[22], h[23]]);
-    if crc32c::crc32c(&h[..20]) != header_crc {
+    if crc32c::crc32c_append(seed, &h[..20]) != header_crc {
         return Err("header checksum mismatch");
     }
     if h[5..8] != [0; 3] || h[16..20] != [0; 4] {
@@ -139,8 +147,8 @@ fn header_at(bytes: &[u8], offset: usize) -> Result<(u8, usize), &'static str> {
 }
 
 /// The record at `offset`, when whole and valid.
-fn record_at(bytes: &[u8], offset: usize) -> Result<Found, &'static str> {
-    let (kind, length) = header_at(bytes, offset)?;
+fn record_at(bytes: &[u8], offset: usize, seed: u32) -> Result<Found, &'static str> {
+    let (kind, length) = header_at(bytes, offset, seed)?;
     let start = offset + HEADER_BYTES;
     let end = start
         .checked_add(length)
@@ -172,9 +180,10 @@ fn record_at(bytes: &[u8], offset: usize) -> Result<Found, &'static str> {
 }
 
 /// Scans a segment's data (from its first record) for whole, valid
-/// records; see the module docs for how it ends.
+/// records under the segment's checksum `seed`; see the module docs for
+/// how it ends.
 #[must_use]
-pub fn scan(bytes: &[u8]) -> Scan {
+pub fn scan(bytes: &[u8], seed: u32) -> Scan {
     let mut records = Vec::new();
     let mut offset = 0;
     loop {
@@ -191,7 +200,7 @@ pub fn scan(bytes: &[u8]) -> Scan {
             // bytes, all zero, at the end of a full preallocated segment),
             // unless a synced marker further on attests data here: then
             // these zeros overwrote a record.
-            let end = match attesting_marker(bytes, offset) {
+            let end = match attesting_marker(bytes, offset, seed) {
                 Some(marker) => End::Corrupt {
                     offset,
                     marker,
@@ -201,13 +210,13 @@ pub fn scan(bytes: &[u8]) -> Scan {
             };
             return Scan { records, end };
         }
-        match record_at(bytes, offset) {
+        match record_at(bytes, offset, seed) {
             Ok(found) => {
                 offset = found.offset + record_bytes(found.payload.len());
                 records.push(found);
             }
             Err(why) => {
-                let end = match attesting_marker(bytes, offset) {
+                let end = match attesting_marker(bytes, offset, seed) {
                     Some(marker) => End::Corrupt {
                         offset,
                         marker,
@@ -223,12 +232,12 @@ pub fn scan(bytes: &[u8]) -> Scan {
 
 /// The first valid synced marker after the bad record at `bad` that
 /// attests data past it (so a sync had made that record durable).
-fn attesting_marker(bytes: &[u8], bad: usize) -> Option<usize> {
+fn attesting_marker(bytes: &[u8], bad: usize, seed: u32) -> Option<usize> {
     (bad + ALIGN..bytes.len()).step_by(ALIGN).find(|&at| {
         if !bytes[at..].starts_with(&MAGIC) {
             return false;
         }
-        match record_at(bytes, at) {
+        match record_at(bytes, at, seed) {
             Ok(found) if found.kind == KIND_SYNCED => {
                 synced_offset(&bytes[found.payload]).is_some_and(|synced| synced > bad as u64)
             }
@@ -246,6 +255,7 @@ fn attesting_marker(bytes: &[u8], bad: usize) -> Option<usize> {
 /// returns; `out` is then cut back to where it was.
 pub fn encode_with(
     kind: u8,
+    seed: u32,
     out: &mut Vec<u8>,
     write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
 ) -> Result<usize, Error> {
@@ -270,19 +280,45 @@ pub fn encode_with(
     let payload_crc = crc32c::crc32c(&out[body..]);
     out[start + 8..start + 12].copy_from_slice(&length.to_le_bytes());
     out[start + 12..start + 16].copy_from_slice(&payload_crc.to_le_bytes());
-    let header_crc = crc32c::crc32c(&out[start..start + 20]);
+    let header_crc = crc32c::crc32c_append(seed, &out[start..start + 20]);
     out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
     out.resize(start + record_bytes(payload_bytes), 0);
     Ok(start)
 }
 
-/// The record at `offset` of `bytes`, checked (header, length, padding,
-/// checksum): how the log reads back one entry.
+/// The record at `offset` of `bytes`, checked (header under `seed`,
+/// length, padding, checksum): how the log reads back one entry.
 ///
 /// # Errors
 /// Why it is not a whole, valid record.
-pub fn read_one(bytes: &[u8], offset: usize) -> Result<Found, &'static str> {
-    record_at(bytes, offset)
+pub fn read_one(bytes: &[u8], offset: usize, seed: u32) -> Result<Found, &'static str> {
+    record_at(bytes, offset, seed)
+}
+
+/// Where the record data after `from` that a scan under `seed` could ever
+/// take for records ends: the end of the furthest record header at an
+/// aligned offset at or after `from` whose checksum holds under `seed`
+/// (its length counted, up to the end of `bytes`), or `from` if there is
+/// none. Past a recycled segment's data lie the stale records of the
+/// segment it was (other seeds) and perhaps pieces of a batch a crash lost
+/// (this seed); recovery zeroes up to here so that no later scan takes
+/// those pieces for records, and keeps the stale bytes after it.
+#[must_use]
+pub fn live_reach(bytes: &[u8], from: usize, seed: u32) -> usize {
+    let start = from.next_multiple_of(ALIGN);
+    let mut reach = from;
+    for at in (start..bytes.len()).step_by(ALIGN) {
+        if !bytes[at..].starts_with(&MAGIC) {
+            continue;
+        }
+        if let Ok((_, length)) = header_at(bytes, at, seed) {
+            let end = (at + HEADER_BYTES)
+                .saturating_add(length.next_multiple_of(ALIGN))
+                .min(bytes.len());
+            reach = reach.max(end);
+        }
+    }
+    reach
 }
 
 /// The offset a synced marker's payload attests.
@@ -293,7 +329,7 @@ pub fn synced_offset(payload: &[u8]) -> Option<u64> {
 
 /// Appends a synced marker attesting that the record data before offset
 /// `synced` is durable.
-pub fn encode_synced(synced: u64, out: &mut Vec<u8>) {
+pub fn encode_synced(synced: u64, seed: u32, out: &mut Vec<u8>) {
     // Eight bytes of payload: never too large.
-    let _ = encode(KIND_SYNCED, &synced.to_le_bytes(), out);
+    let _ = encode(KIND_SYNCED, &synced.to_le_bytes(), seed, out);
 }

@@ -3,8 +3,11 @@
 //! ```text
 //!  offset  size  field
 //!       0     8  magic       "SYNODWAL"
-//!       8     4  version     format version, u32 (1)
-//!      12     4  reserved    zero
+//!       8     4  version     format version, u32 (3)
+//!      12     4  flags       u32, since version 3 (zero before):
+//!                            bit 0, recycled: the file held another
+//!                            segment before, whose records may lie past
+//!                            this one's data; other bits zero
 //!      16     8  id          segment id, u64
 //!      24     4  reserved    zero
 //!      28     4  header_crc  CRC32C of bytes 0..28
@@ -14,31 +17,69 @@
 
 use crate::error::{Error, io};
 use crate::fs::{Dir, File};
-use crate::record::{self, End, KIND_SYNCED};
+use crate::record::{self, End, HEADER_BYTES, KIND_SYNCED};
 
 /// Bytes in a segment header; records start here.
 pub const SEGMENT_HEADER_BYTES: u64 = 32;
-/// The format version this build writes and the newest it reads (2:
-/// snapshot data in a file of its own; version 1 logs are read too).
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this build writes and the newest it reads (3:
+/// record headers checksummed from a per-segment seed, so segment files
+/// can be recycled; 2: snapshot data in a file of its own; versions 1 and
+/// 2 are read too).
+pub const FORMAT_VERSION: u32 = 3;
 const SEGMENT_MAGIC: [u8; 8] = *b"SYNODWAL";
+/// The header flag of a recycled segment.
+const FLAG_RECYCLED: u32 = 1;
 /// Zeros written ahead of the data, a piece at a time.
 static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
-/// The header of segment `id`.
+/// What a segment header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentHeader {
+    /// The segment's id.
+    pub id: u64,
+    /// The format version that wrote it.
+    pub version: u32,
+    /// The file held another segment before (version 3 on).
+    pub recycled: bool,
+}
+
+impl SegmentHeader {
+    /// The checksum seed of the segment's record headers (see `record`):
+    /// CRC32C of the id, little-endian, from version 3 on; 0 before.
+    #[must_use]
+    pub fn seed(&self) -> u32 {
+        if self.version >= 3 {
+            crc32c::crc32c(&self.id.to_le_bytes())
+        } else {
+            0
+        }
+    }
+}
+
+/// The header of a new segment `id` in this build's format.
 #[must_use]
 pub fn encode_header(id: u64) -> [u8; 32] {
+    encode_header_flags(id, false)
+}
+
+fn encode_header_flags(id: u64, recycled: bool) -> [u8; 32] {
     let mut h = [0u8; 32];
     h[..8].copy_from_slice(&SEGMENT_MAGIC);
     h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let flags = if recycled { FLAG_RECYCLED } else { 0 };
+    h[12..16].copy_from_slice(&flags.to_le_bytes());
     h[16..24].copy_from_slice(&id.to_le_bytes());
     let crc = crc32c::crc32c(&h[..28]);
     h[28..].copy_from_slice(&crc.to_le_bytes());
     h
 }
 
-/// The segment id in a header, or why it is not one this build reads.
-fn decode_header(bytes: &[u8], file: &str) -> Result<u64, Error> {
+/// The header at the start of `bytes`, or why it is not one this build
+/// reads.
+///
+/// # Errors
+/// [`Error::NotALog`] or [`Error::NewerFormat`].
+pub fn decode_header(bytes: &[u8], file: &str) -> Result<SegmentHeader, Error> {
     let not_a_log = |why| Error::NotALog {
         file: file.to_string(),
         why,
@@ -59,12 +100,21 @@ fn decode_header(bytes: &[u8], file: &str) -> Result<u64, Error> {
             supported: FORMAT_VERSION,
         });
     }
-    if version == 0 || h[12..16] != [0; 4] || h[24..28] != [0; 4] {
+    if version == 0 || h[24..28] != [0; 4] {
         return Err(not_a_log("bad version or reserved bytes"));
+    }
+    let flags = u32::from_le_bytes([h[12], h[13], h[14], h[15]]);
+    let known = if version >= 3 { FLAG_RECYCLED } else { 0 };
+    if flags & !known != 0 {
+        return Err(not_a_log("unknown segment flags"));
     }
     let mut id = [0u8; 8];
     id.copy_from_slice(&h[16..24]);
-    Ok(u64::from_le_bytes(id))
+    Ok(SegmentHeader {
+        id: u64::from_le_bytes(id),
+        version,
+        recycled: flags & FLAG_RECYCLED != 0,
+    })
 }
 
 /// Appends records to one segment, with group commit: [`append`] buffers,
@@ -77,6 +127,13 @@ pub struct SegmentWriter<F> {
     name: String,
     file: F,
     id: u64,
+    /// The checksum seed of its record headers.
+    seed: u32,
+    /// Record-data offset up to which the file may hold stale bytes of the
+    /// segment it was before (0 for a new file): every write there ends
+    /// with an end mark, a zero record header, so a scan stops at the
+    /// records' end and not inside the stale bytes after them.
+    stale_until: u64,
     /// Records appended and not yet written.
     buf: Vec<u8>,
     /// Record-data offset where `buf` goes.
@@ -133,15 +190,64 @@ impl<F: File> SegmentWriter<F> {
         }
         file.sync_data().map_err(io("sync", name))?;
         dir.sync().map_err(io("sync directory for", name))?;
-        Ok(Self::resume(name, file, id, 0))
+        let header = SegmentHeader {
+            id,
+            version: FORMAT_VERSION,
+            recycled: false,
+        };
+        Ok(Self::resume(name, file, &header, 0))
+    }
+
+    /// Makes the free segment file `free` (a compacted segment kept for
+    /// reuse) into segment `name` with id `id`, at least `len_bytes` long.
+    /// Its blocks are already written, so syncs into it flush data only;
+    /// the old records in it stay, under another checksum seed, behind an
+    /// end mark. The new header and the end mark are synced before the
+    /// rename, and the rename before this returns: whatever a crash keeps,
+    /// a file named as a segment has this segment's header.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn recycle<D: Dir<File = F>>(
+        dir: &D,
+        free: &str,
+        name: &str,
+        id: u64,
+        len_bytes: u64,
+    ) -> Result<Self, Error> {
+        let mut file = dir.open(free).map_err(io("open", free))?;
+        let size = file.size_bytes().map_err(io("size", free))?;
+        let mut head = [0u8; SEGMENT_HEADER_BYTES as usize + HEADER_BYTES];
+        head[..SEGMENT_HEADER_BYTES as usize].copy_from_slice(&encode_header_flags(id, true));
+        file.write_at(0, &head)
+            .map_err(io("write header of", free))?;
+        if len_bytes > size {
+            file.allocate(len_bytes).map_err(io("preallocate", free))?;
+        }
+        file.sync_data().map_err(io("sync", free))?;
+        dir.rename(free, name).map_err(io("rename", free))?;
+        dir.sync().map_err(io("sync directory for", name))?;
+        let header = SegmentHeader {
+            id,
+            version: FORMAT_VERSION,
+            recycled: true,
+        };
+        let mut writer = Self::resume(name, file, &header, 0);
+        let stale = size.saturating_sub(SEGMENT_HEADER_BYTES);
+        writer.stale_until = stale;
+        // Written blocks: nothing to zero ahead inside them.
+        writer.zeroed = stale;
+        Ok(writer)
     }
 
     /// Continues a segment whose record data up to `end` is durable.
-    pub(crate) fn resume(name: &str, file: F, id: u64, end: u64) -> Self {
+    pub(crate) fn resume(name: &str, file: F, header: &SegmentHeader, end: u64) -> Self {
         Self {
             name: name.to_string(),
             file,
-            id,
+            id: header.id,
+            seed: header.seed(),
+            stale_until: 0,
             buf: Vec::new(),
             written: end,
             synced: end,
@@ -166,6 +272,19 @@ impl<F: File> SegmentWriter<F> {
     #[must_use]
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The checksum seed of its record headers.
+    #[must_use]
+    pub fn seed(&self) -> u32 {
+        self.seed
+    }
+
+    /// Whether the file held another segment before (it then has stale
+    /// bytes after the records, behind an end mark).
+    #[must_use]
+    pub fn recycled(&self) -> bool {
+        self.stale_until > 0
     }
 
     /// Record-data offset up to which everything is durable.
@@ -207,10 +326,10 @@ impl<F: File> SegmentWriter<F> {
             return Err(Error::Poisoned);
         }
         if self.marker_due {
-            record::encode_synced(self.synced, &mut self.buf);
+            record::encode_synced(self.synced, self.seed, &mut self.buf);
             self.marker_due = false;
         }
-        let start = record::encode_with(kind, &mut self.buf, write)?;
+        let start = record::encode_with(kind, self.seed, &mut self.buf, write)?;
         Ok(self.written + start as u64)
     }
 
@@ -248,11 +367,19 @@ impl<F: File> SegmentWriter<F> {
         }
         if !self.buf.is_empty() {
             let at = SEGMENT_HEADER_BYTES + self.written;
+            let wrote = self.buf.len() as u64;
+            // Over stale bytes, an end mark after the records (as many
+            // zeros of a record header as fit before them end), written
+            // with them and overwritten by the next write.
+            let mark = self
+                .stale_until
+                .saturating_sub(self.written + wrote)
+                .min(HEADER_BYTES as u64);
+            self.buf.resize(self.buf.len() + mark as usize, 0);
             if let Err(e) = self.file.write_at(at, &self.buf) {
                 self.poisoned = true;
                 return Err(io("write", &self.name)(e));
             }
-            let wrote = self.buf.len() as u64;
             self.written += wrote;
             self.buf.clear();
             if let Err(e) = self.zero_ahead_of(wrote) {
@@ -324,7 +451,7 @@ pub struct Recovered<F> {
 /// [`Error::Corrupt`], or [`Error::Io`].
 pub fn recover<D: Dir>(dir: &D, name: &str) -> Result<Recovered<D::File>, Error> {
     let mut records = Vec::new();
-    let replayed = replay(dir, name, Position::Tail, |offset, kind, payload| {
+    let replayed = replay(dir, name, None, Position::Tail, |offset, kind, payload| {
         records.push((offset, kind, payload.to_vec()));
         Ok(())
     })?;
@@ -359,7 +486,8 @@ pub struct Replayed<F> {
     pub truncated_bytes: u64,
 }
 
-/// Reads segment `name`, hands each record but the synced markers to
+/// Reads segment `name` (whose header must carry `expect_id`, if given),
+/// hands each record but the synced markers to
 /// `visit` as (record-data offset, kind, payload), and returns a writer
 /// after the last one. A torn tail of the [`Position::Tail`] segment is
 /// zeroed and the result synced; bad records anywhere else are errors.
@@ -373,6 +501,7 @@ pub struct Replayed<F> {
 pub fn replay<D: Dir>(
     dir: &D,
     name: &str,
+    expect_id: Option<u64>,
     position: Position,
     mut visit: impl FnMut(u64, u8, &[u8]) -> Result<(), Error>,
 ) -> Result<Replayed<D::File>, Error> {
@@ -381,9 +510,19 @@ pub fn replay<D: Dir>(
     let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
     let read = file.read_at(0, &mut bytes).map_err(io("read", name))?;
     bytes.truncate(read);
-    let id = decode_header(&bytes, name)?;
+    let header = decode_header(&bytes, name)?;
+    if expect_id.is_some_and(|id| id != header.id) {
+        // Checked before anything is read or repaired: the header's id
+        // seeds the records' checksums, so under a wrong one every record
+        // would look torn.
+        return Err(Error::NotALog {
+            file: name.to_string(),
+            why: "header id does not match the file name",
+        });
+    }
+    let seed = header.seed();
     let data = &bytes[SEGMENT_HEADER_BYTES as usize..];
-    let scan = record::scan(data);
+    let scan = record::scan(data, seed);
     let corrupt = |offset: usize, marker: usize, why| Error::Corrupt {
         file: name.to_string(),
         offset: SEGMENT_HEADER_BYTES + offset as u64,
@@ -415,21 +554,65 @@ pub fn replay<D: Dir>(
         )?;
     }
     let keep = SEGMENT_HEADER_BYTES + end as u64;
-    // Anything but zeros after the end of the tail's data (a torn record,
-    // or pieces of a lost batch a disk wrote out of order) is zeroed too:
-    // appends will fill that space, and once the segment is sealed a stray
-    // byte there would read as damage.
-    let dirty = torn || (position == Position::Tail && data[end..].iter().any(|&b| b != 0));
-    let truncated_bytes = if dirty { size - keep } else { 0 };
-    if dirty {
-        // Cut, then restore the length: the torn bytes read as zeros (the
-        // clean end of a segment) and a preallocated file keeps its space.
-        file.set_len(keep).map_err(io("truncate", name))?;
-        file.allocate(size).map_err(io("extend", name))?;
-    }
+    let truncated_bytes = if position == Position::Sealed {
+        0
+    } else if header.recycled {
+        zero_recycled_tail(&mut file, name, data, end, torn, seed)?
+    } else {
+        // Anything but zeros after the end of the tail's data (a torn
+        // record, or pieces of a lost batch a disk wrote out of order) is
+        // zeroed too: appends will fill that space, and once the segment
+        // is sealed a stray byte there would read as damage.
+        let dirty = torn || data[end..].iter().any(|&b| b != 0);
+        if dirty {
+            // Cut, then restore the length: the torn bytes read as zeros
+            // (the clean end of a segment) and a preallocated file keeps
+            // its space.
+            file.set_len(keep).map_err(io("truncate", name))?;
+            file.allocate(size).map_err(io("extend", name))?;
+        }
+        if dirty { size - keep } else { 0 }
+    };
     file.sync_data().map_err(io("sync", name))?;
+    let mut writer = SegmentWriter::resume(name, file, &header, end as u64);
+    if header.recycled {
+        writer.stale_until = data.len() as u64;
+        writer.zeroed = writer.zeroed.max(writer.stale_until);
+    }
     Ok(Replayed {
-        writer: SegmentWriter::resume(name, file, id, end as u64),
+        writer,
         truncated_bytes,
     })
+}
+
+/// The tail of a recycled segment past its data at `end` holds stale
+/// records under other seeds, which stay (their blocks are why the file
+/// was kept), and perhaps pieces of a batch a crash lost, under this
+/// segment's seed: those are zeroed, from `end` up to the end of the last
+/// record header this seed accepts, and at least an end mark at `end` so
+/// the data ends cleanly there. Returns the bytes zeroed (0 when the end
+/// mark is there and nothing after it passes as this segment's).
+fn zero_recycled_tail<F: File>(
+    file: &mut F,
+    name: &str,
+    data: &[u8],
+    end: usize,
+    torn: bool,
+    seed: u32,
+) -> Result<u64, Error> {
+    let reach = record::live_reach(data, end, seed);
+    let mark_end = (end + HEADER_BYTES).min(data.len());
+    let mark_missing = data[end..mark_end].iter().any(|&b| b != 0);
+    if !torn && reach == end && !mark_missing {
+        return Ok(0);
+    }
+    let to = reach.max(mark_end);
+    let mut at = end;
+    while at < to {
+        let n = (to - at).min(ZEROS.len());
+        file.write_at(SEGMENT_HEADER_BYTES + at as u64, &ZEROS[..n])
+            .map_err(io("zero the torn tail of", name))?;
+        at += n;
+    }
+    Ok((to - end) as u64)
 }

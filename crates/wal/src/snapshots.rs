@@ -168,10 +168,12 @@ impl<D: Dir> Wal<D> {
 
     /// Drops the entries up to and including `index` (at most the
     /// snapshot's index) from memory, and deletes every segment holding
-    /// nothing newer. The active segment is synced first (the hard state
-    /// must not live only in a deleted segment), then the segments are
-    /// removed oldest first, each removal made durable before the next, so
-    /// a crash never leaves a hole in the middle.
+    /// nothing newer (or, up to `Options::recycle_segments`, renames it to
+    /// a free segment file that a later roll reuses). The active segment is
+    /// synced first (the hard state must not live only in a deleted
+    /// segment), then the segments are removed oldest first, each removal
+    /// made durable before the next, so a crash never leaves a hole in the
+    /// middle.
     ///
     /// # Errors
     /// [`StorageError::Compacted`] for an index at or below the first
@@ -214,7 +216,18 @@ impl<D: Dir> Wal<D> {
         self.guarded(|wal| {
             for _ in 0..dead {
                 let name = &wal.sealed[0].name;
-                wal.dir.remove(name).map_err(io("remove", name))?;
+                // Kept for reuse while the pool has room (its blocks are
+                // written: syncs into them flush data only), else removed.
+                // The rename is synced before the file can be reused, so a
+                // crash never shows a reused file under its old name.
+                let keep = wal.free.len() < wal.options.recycle_segments;
+                match crate::wal::segment_id(name).map(crate::wal::free_name) {
+                    Some(free) if keep => {
+                        wal.dir.rename(name, &free).map_err(io("rename", name))?;
+                        wal.free.push(free);
+                    }
+                    _ => wal.dir.remove(name).map_err(io("remove", name))?,
+                }
                 wal.dir
                     .sync()
                     .map_err(io("sync directory after removing", name))?;

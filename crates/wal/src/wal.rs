@@ -33,11 +33,26 @@ pub fn segment_id(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The file name of a free segment file: segment `id` compacted away and
+/// kept for reuse (`Options::recycle_segments`).
+#[must_use]
+pub fn free_name(id: u64) -> String {
+    format!("{id:020}.free")
+}
+
+/// The id in a free segment file name, if it is one.
+#[must_use]
+pub fn free_id(name: &str) -> Option<u64> {
+    segment_id(&format!("{}.wal", name.strip_suffix(".free")?))
+}
+
 /// A sealed segment: synced whole, only read from now on.
 #[derive(Debug)]
 pub(crate) struct Sealed<F> {
     pub(crate) name: String,
     pub(crate) file: F,
+    /// The checksum seed of its record headers.
+    pub(crate) seed: u32,
 }
 
 /// What opening the log found (and repaired).
@@ -74,6 +89,9 @@ pub struct Wal<D: Dir> {
     pub(crate) options: Options,
     pub(crate) sealed: Vec<Sealed<D::File>>,
     pub(crate) active: SegmentWriter<D::File>,
+    /// Free segment files (compacted segments kept for reuse), by name;
+    /// a roll takes the last.
+    pub(crate) free: Vec<String>,
     pub(crate) index: LogIndex,
     pub(crate) recent: Recent,
     /// The first index appended since the last sync: it and later entries
@@ -143,6 +161,13 @@ impl<D: Dir> Wal<D> {
     #[must_use]
     pub fn segment_count(&self) -> usize {
         self.sealed.len() + 1
+    }
+
+    /// Free segment files in the directory: compacted segments kept for
+    /// the next rolls to reuse (`Options::recycle_segments`).
+    #[must_use]
+    pub fn free_segment_count(&self) -> usize {
+        self.free.len()
     }
 
     /// Makes every record appended so far durable with one `sync_data`.
@@ -318,12 +343,13 @@ impl<D: Dir> Wal<D> {
         self.active.appended() == 0 || used + need <= self.options.segment_bytes
     }
 
-    /// Seals the active segment and starts the next. The sealed one is
-    /// synced first, so every sealed segment is durable whole (a bad record
-    /// in one is damage, never a torn write). The new segment opens with
-    /// the hard state, so deleting older segments never loses it, and an
-    /// anchor naming the log's last entry, so the term before the first
-    /// entry it holds is known even once its predecessors are deleted.
+    /// Seals the active segment and starts the next, in a free segment
+    /// file when there is one. The sealed one is synced first, so every
+    /// sealed segment is durable whole (a bad record in one is damage,
+    /// never a torn write). The new segment opens with the hard state, so
+    /// deleting older segments never loses it, and an anchor naming the
+    /// log's last entry, so the term before the first entry it holds is
+    /// known even once its predecessors are deleted.
     fn roll(&mut self, anchor: Index) -> Result<(), Error> {
         self.active.sync()?;
         let id = self.active.id() + 1;
@@ -333,11 +359,15 @@ impl<D: Dir> Wal<D> {
         } else {
             0
         };
-        let next = SegmentWriter::create_sized(&self.dir, &name, id, len)?
-            .with_zero_ahead(self.options.zero_ahead_bytes, self.options.segment_bytes);
+        let next = match self.free.pop() {
+            Some(free) => SegmentWriter::recycle(&self.dir, &free, &name, id, len)?,
+            None => SegmentWriter::create_sized(&self.dir, &name, id, len)?,
+        }
+        .with_zero_ahead(self.options.zero_ahead_bytes, self.options.segment_bytes);
         let done = std::mem::replace(&mut self.active, next);
         self.sealed.push(Sealed {
             name: segment_name(id - 1),
+            seed: done.seed(),
             file: done.into_file(),
         });
         self.index.open_segment();

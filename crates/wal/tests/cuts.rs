@@ -16,15 +16,21 @@ fn options() -> Options {
         preallocate: false,
         // Small enough that the writes pass the zeroed stretch now and then.
         zero_ahead_bytes: 2048,
+        // Compactions free segments that later rolls write over.
+        recycle_segments: 2,
         cache_bytes: 0,
     }
 }
 
 /// Where the records of segment file `bytes` end: the zeros a writer
-/// wrote ahead of them (`Options::zero_ahead_bytes`) hold no record.
+/// wrote ahead of them (`Options::zero_ahead_bytes`) and the stale records
+/// after a recycled segment's end mark hold no record.
 fn data_end(bytes: &[u8]) -> usize {
     let header = synod_wal::segment::SEGMENT_HEADER_BYTES as usize;
-    match synod_wal::record::scan(bytes.get(header..).unwrap_or_default()).end {
+    let seed = synod_wal::segment::decode_header(bytes, "segment")
+        .expect("a segment header")
+        .seed();
+    match synod_wal::record::scan(bytes.get(header..).unwrap_or_default(), seed).end {
         synod_wal::record::End::Clean { offset } => header + offset,
         other => panic!("a written segment ends {other:?}"),
     }

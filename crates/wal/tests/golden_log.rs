@@ -1,11 +1,12 @@
 //! The log's on-disk format, frozen: a log written by a fixed history
 //! (bootstrap, commands, a no-op, a membership change, a truncation, hard
 //! states, a roll, a snapshot with compaction) must produce exactly the
-//! committed files in `tests/golden/log-v2/`, and those files must open to
+//! committed files in `tests/golden/log-v3/`, and those files must open to
 //! the same log. A change to either fails here and must bump the format
 //! version (docs/wal.md). `UPDATE_GOLDEN=1` rewrites the files. The same
-//! history written by format version 1 (`tests/golden/log-v1/`, snapshot
-//! data inline in the snapshot file) must still open to the same log.
+//! history written by format versions 1 (`tests/golden/log-v1/`, snapshot
+//! data inline in the snapshot file) and 2 (`tests/golden/log-v2/`, record
+//! headers checksummed without a seed) must still open to the same log.
 
 mod support;
 
@@ -24,11 +25,16 @@ fn options() -> Options {
         // Off, so the files are the records alone (`zeros_ahead_change_no_record`
         // writes the same history with it on).
         zero_ahead_bytes: 0,
+        recycle_segments: 2,
         cache_bytes: 1024,
     }
 }
 
 fn golden_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v3"))
+}
+
+fn golden_v2_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v2"))
 }
 
@@ -128,6 +134,11 @@ fn the_log_format_matches_the_golden_files() {
 #[test]
 fn the_golden_files_open_to_the_same_log() {
     opens_to_the_same_log(&golden_dir());
+}
+
+#[test]
+fn a_version_2_log_still_opens_to_the_same_log() {
+    opens_to_the_same_log(&golden_v2_dir());
 }
 
 #[test]

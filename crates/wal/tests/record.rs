@@ -13,7 +13,7 @@ fn sample() -> (Vec<u8>, Vec<usize>) {
     for (k, len) in [0usize, 1, 7, 8, 9, 100].into_iter().enumerate() {
         starts.push(bytes.len());
         let payload: Vec<u8> = (0..len).map(|i| (i * 31 + k) as u8).collect();
-        encode(k as u8 + 1, &payload, &mut bytes).unwrap();
+        encode(k as u8 + 1, &payload, 0, &mut bytes).unwrap();
     }
     (bytes, starts)
 }
@@ -21,7 +21,7 @@ fn sample() -> (Vec<u8>, Vec<usize>) {
 #[test]
 fn records_round_trip() {
     let (bytes, starts) = sample();
-    let s = scan(&bytes);
+    let s = scan(&bytes, 0);
     assert_eq!(
         s.end,
         End::Clean {
@@ -44,7 +44,7 @@ fn records_round_trip() {
 #[test]
 fn the_layout_matches_the_golden_file() {
     let (mut bytes, _) = sample();
-    encode_synced(48, &mut bytes);
+    encode_synced(48, 0, &mut bytes);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/records-v1.bin");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(path, &bytes).unwrap();
@@ -70,10 +70,10 @@ fn the_layout_matches_the_golden_file() {
 #[test]
 fn a_cut_anywhere_is_a_torn_tail_never_corruption() {
     let (mut bytes, _) = sample();
-    encode_synced(0, &mut bytes);
-    let whole = scan(&bytes).records;
+    encode_synced(0, 0, &mut bytes);
+    let whole = scan(&bytes, 0).records;
     for cut in 0..=bytes.len() {
-        let s = scan(&bytes[..cut]);
+        let s = scan(&bytes[..cut], 0);
         let expect: Vec<_> = whole
             .iter()
             .filter(|f| f.offset + record_bytes(f.payload.len()) <= cut)
@@ -96,7 +96,7 @@ fn a_zeroed_preallocated_tail_ends_the_data_cleanly() {
     let (mut bytes, _) = sample();
     let end = bytes.len();
     bytes.resize(end + 4096, 0);
-    assert_eq!(scan(&bytes).end, End::Clean { offset: end });
+    assert_eq!(scan(&bytes, 0).end, End::Clean { offset: end });
 }
 
 #[test]
@@ -104,9 +104,9 @@ fn damage_a_later_marker_attests_is_corruption() {
     let (mut bytes, starts) = sample();
     let synced = bytes.len() as u64;
     let marker_at = bytes.len();
-    encode_synced(synced, &mut bytes);
+    encode_synced(synced, 0, &mut bytes);
     bytes[starts[3] + HEADER_BYTES + 2] ^= 0x40; // a payload byte of record 4
-    let s = scan(&bytes);
+    let s = scan(&bytes, 0);
     assert_eq!(s.records.len(), 3);
     assert_eq!(
         s.end,
@@ -122,9 +122,9 @@ fn damage_a_later_marker_attests_is_corruption() {
 fn damage_no_marker_attests_is_a_torn_tail_even_with_valid_records_after() {
     // Disks reorder unsynced writes: record 4 lost, 5 and 6 intact.
     let (mut bytes, starts) = sample();
-    encode_synced(starts[3] as u64, &mut bytes); // attests only records 1-3
+    encode_synced(starts[3] as u64, 0, &mut bytes); // attests only records 1-3
     bytes[starts[3]] ^= 0xFF;
-    let s = scan(&bytes);
+    let s = scan(&bytes, 0);
     assert_eq!(s.records.len(), 3);
     assert_eq!(s.end, End::Torn { offset: starts[3] });
 }
@@ -133,11 +133,11 @@ fn damage_no_marker_attests_is_a_torn_tail_even_with_valid_records_after() {
 fn zeros_over_attested_records_are_corruption() {
     let (mut bytes, starts) = sample();
     let synced = bytes.len() as u64;
-    encode_synced(synced, &mut bytes);
+    encode_synced(synced, 0, &mut bytes);
     let zeroed = starts[2]..starts[3];
     bytes[zeroed].fill(0);
     assert!(matches!(
-        scan(&bytes).end,
+        scan(&bytes, 0).end,
         End::Corrupt { offset, why: "zeroed record", .. } if offset == starts[2]
     ));
 }
@@ -145,8 +145,8 @@ fn zeros_over_attested_records_are_corruption() {
 #[test]
 fn markers_carry_their_offset() {
     let mut bytes = Vec::new();
-    encode_synced(u64::MAX - 1, &mut bytes);
-    let s = scan(&bytes);
+    encode_synced(u64::MAX - 1, 0, &mut bytes);
+    let s = scan(&bytes, 0);
     assert_eq!(s.records[0].kind, KIND_SYNCED);
     assert_eq!(
         synced_offset(&bytes[s.records[0].payload.clone()]),
@@ -160,7 +160,7 @@ proptest! {
     /// whole and inside the bytes.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        let s = scan(&bytes);
+        let s = scan(&bytes, 0);
         for f in &s.records {
             prop_assert!(f.payload.end <= bytes.len());
         }
@@ -171,11 +171,11 @@ proptest! {
     #[test]
     fn lengths_past_the_end_are_torn(length in any::<u32>()) {
         let mut bytes = Vec::new();
-        encode(3, b"x", &mut bytes).unwrap();
+        encode(3, b"x", 0, &mut bytes).unwrap();
         bytes[8..12].copy_from_slice(&length.to_le_bytes());
         let crc = crc32c::crc32c(&bytes[..20]);
         bytes[20..24].copy_from_slice(&crc.to_le_bytes());
-        let s = scan(&bytes);
+        let s = scan(&bytes, 0);
         if length != 1 {
             prop_assert_eq!(s.end, End::Torn { offset: 0 });
         }
@@ -185,9 +185,9 @@ proptest! {
 #[test]
 fn encoding_after_unaligned_bytes_pads_first() {
     let mut bytes = vec![0xAA; 3];
-    let start = encode(2, b"abc", &mut bytes).unwrap();
+    let start = encode(2, b"abc", 0, &mut bytes).unwrap();
     assert_eq!(start, 8);
     assert_eq!(&bytes[3..8], &[0; 5]);
-    let s = scan(&bytes[8..]);
+    let s = scan(&bytes[8..], 0);
     assert_eq!(&bytes[8..][s.records[0].payload.clone()], b"abc");
 }

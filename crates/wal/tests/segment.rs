@@ -278,7 +278,7 @@ fn bad_headers_are_typed_errors() {
     assert!(matches!(recover(&dir, "junk"), Err(Error::NotALog { .. })));
 
     let mut header = encode_header(9);
-    header[8..12].copy_from_slice(&3u32.to_le_bytes());
+    header[8..12].copy_from_slice(&4u32.to_le_bytes());
     let crc = crc32c::crc32c(&header[..28]);
     header[28..].copy_from_slice(&crc.to_le_bytes());
     let mut f = dir.create("newer").unwrap();
@@ -286,12 +286,27 @@ fn bad_headers_are_typed_errors() {
     assert!(matches!(
         recover(&dir, "newer"),
         Err(Error::NewerFormat {
-            version: 3,
-            supported: 2,
+            version: 4,
+            supported: 3,
             ..
         })
     ));
     assert!(matches!(recover(&dir, "missing"), Err(Error::Io { .. })));
+    // Flags: only "recycled" is known, and only from version 3 on.
+    for (version, flags) in [(3u32, 2u32), (3, 0x8000_0000), (2, 1)] {
+        let mut header = encode_header(9);
+        header[8..12].copy_from_slice(&version.to_le_bytes());
+        header[12..16].copy_from_slice(&flags.to_le_bytes());
+        let crc = crc32c::crc32c(&header[..28]);
+        header[28..].copy_from_slice(&crc.to_le_bytes());
+        let name = format!("flags-{version}-{flags}");
+        let mut f = dir.create(&name).unwrap();
+        f.write_at(0, &header).unwrap();
+        assert!(
+            matches!(recover(&dir, &name), Err(Error::NotALog { .. })),
+            "version {version}, flags {flags:#x}"
+        );
+    }
 }
 
 #[test]
@@ -314,12 +329,13 @@ fn a_restart_without_a_crash_makes_what_it_read_durable() {
         let mut w = SegmentWriter::create(&dir, NAME, 1).unwrap();
         w.append(5, b"synced").unwrap();
         w.sync().unwrap();
+        let w_seed = w.seed();
         drop(w);
         // The previous process wrote one more record and died before its
         // sync; the machine did not crash.
         let mut f = dir.open(NAME).unwrap();
         let mut tail = Vec::new();
-        synod_wal::record::encode(5, b"written, not synced", &mut tail).unwrap();
+        synod_wal::record::encode(5, b"written, not synced", w_seed, &mut tail).unwrap();
         let end = f.size_bytes().unwrap();
         f.write_at(end, &tail).unwrap();
         let before = kinds_and_payloads(&recover(&dir, NAME).unwrap().records);

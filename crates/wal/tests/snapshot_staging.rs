@@ -14,6 +14,7 @@ fn options() -> Options {
         segment_bytes: 4096,
         preallocate: false,
         zero_ahead_bytes: 0,
+        recycle_segments: 2,
         cache_bytes: 1024,
     }
 }

@@ -25,7 +25,8 @@ fn entry(index: u64, term: u64, len: usize) -> Entry {
 }
 
 /// Builds a log of up to 63 entries (sizes from the input), maybe with a
-/// snapshot and compaction.
+/// snapshot and compaction, maybe then as many again (whose rolls reuse
+/// the free segment files compaction left).
 fn build(dir: &SimDir, data: &[u8]) -> Option<()> {
     let mut wal = Wal::open(dir.clone(), options()).ok()?;
     let n = u64::from(*data.first()? % 64);
@@ -46,6 +47,17 @@ fn build(dir: &SimDir, data: &[u8]) -> Option<()> {
         };
         wal.create_snapshot(n - 5, conf, vec![flags; 40]).ok()?;
         wal.compact(n - 8).ok()?;
+        if flags & 2 == 2 {
+            for index in n + 1..=2 * n {
+                let k = (index - n) as usize;
+                let len = usize::from(sizes.get(k).copied().unwrap_or(5)) * 2;
+                wal.append(vec![entry(index, 1 + index / 20, len)]).ok()?;
+                if index % 8 == 0 {
+                    wal.sync().ok()?;
+                }
+            }
+            wal.sync().ok()?;
+        }
     }
     Some(())
 }
@@ -56,11 +68,12 @@ fn damage(dir: &SimDir, ops: &[u8]) {
     let Ok(names) = dir.list() else { return };
     for op in ops.chunks_exact(6) {
         if op[0] == 0xFF {
-            // A stray file: a segment name past the last, or junk.
-            let name = if op[1] % 2 == 0 {
-                synod_wal::segment_name(u64::from(op[2]) + 1)
-            } else {
-                "stray".to_string()
+            // A stray file: a segment name past the last, a free segment
+            // file, or junk.
+            let name = match op[1] % 3 {
+                0 => synod_wal::segment_name(u64::from(op[2]) + 1),
+                1 => synod_wal::free_name(u64::from(op[2]) + 1),
+                _ => "stray".to_string(),
             };
             if let Ok(mut f) = dir.create(&name) {
                 let _ = f.write_at(0, &op[3..]);
