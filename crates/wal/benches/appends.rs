@@ -1,4 +1,5 @@
-//! Criterion: appends per second for synod-wal, the raw write+fdatasync
+//! Criterion: appends per second for synod-wal (fresh, and recycling
+//! segments in a node's steady state), the raw write+fdatasync
 //! loop and raft-engine, at every point (entry size x appends per sync).
 //!
 //! `cargo bench -p synod-wal-bench --bench appends`
@@ -9,8 +10,8 @@ mod peers;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use peers::RaftEngineLog;
-use synod_wal_bench::{Log, Point, RawLog, Runner, SynodLog};
+use peers::{RaftEngineLog, SteadyRaftEngineLog};
+use synod_wal_bench::{Log, Point, RawLog, Runner, SteadySynodLog, SynodLog};
 
 fn bench_log<L: Log>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -28,8 +29,10 @@ fn appends(c: &mut Criterion) {
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(2));
         bench_log::<SynodLog>(&mut group, point);
+        bench_log::<SteadySynodLog>(&mut group, point);
         bench_log::<RawLog>(&mut group, point);
         bench_log::<RaftEngineLog>(&mut group, point);
+        bench_log::<SteadyRaftEngineLog>(&mut group, point);
         group.finish();
     }
 }

@@ -1,12 +1,11 @@
-//! Prints the synod-wal table of docs/benchmarks.md: appends per second
-//! and MB/s of payload for synod-wal (a fresh log, and one in the steady
-//! state of a node that compacts, whose rolls reuse free segment files),
+//! Prints the synod-wal tables of docs/benchmarks.md: appends per second
+//! and MB/s of payload for synod-wal and raft-engine (each fresh, and in
+//! the steady state of a node that compacts, whose files are recycled) and
 //! the raw write+fdatasync loop (on a growing file, and over a file of
-//! zeros written beforehand) and raft-engine at every point, measured in
-//! one run. A shared cloud disk's bandwidth drifts by tens of percent
+//! zeros written beforehand) at every point, measured in one run. A shared cloud disk's bandwidth drifts by tens of percent
 //! within minutes, so the logs take turns in short slices (a quarter
 //! second each, 16 turns per point, the order rotating from turn to turn)
-//! and each one's rate is its total appends over its total time: all five
+//! and each one's rate is its total appends over its total time: all six
 //! see the same drift. A short burst of slow syncs (this machine's virtual disk
 //! has them: a tenth of the rounds taking three or four times the median)
 //! still lands on whichever log holds the disk then, so the table also
@@ -21,7 +20,7 @@ mod peers;
 
 use std::time::Instant;
 
-use peers::RaftEngineLog;
+use peers::{RaftEngineLog, SteadyRaftEngineLog};
 use synod_wal_bench::{Log, Point, RawLog, RawZeroedLog, Runner, SteadySynodLog, SynodLog};
 
 /// Runs `L` for about `seconds`; returns (rounds, seconds timed).
@@ -59,47 +58,50 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let turns = if quick { 4 } else { 16 };
-    println!(
-        "| point | synod-wal | synod-wal, recycling | raw write+fdatasync | raw over zeros | raft-engine 0.4 | synod / raw | recycling / raw | synod / raw over zeros | recycling / raw over zeros | synod / raft-engine | recycling / raft-engine | synod / raw, median turn | recycling / raw, median turn |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let (mut fresh, mut steady_rows) = (Vec::new(), Vec::new());
     for point in Point::all() {
         let mut synod = Runner::<SynodLog>::new(point);
-        let mut steady = Runner::<SteadySynodLog>::new(point);
         let mut raw = Runner::<RawLog>::new(point);
         let mut zeroed = Runner::<RawZeroedLog>::new(point);
         let mut engine = Runner::<RaftEngineLog>::new(point);
+        let mut steady = Runner::<SteadySynodLog>::new(point);
+        let mut steady_engine = Runner::<SteadyRaftEngineLog>::new(point);
         // A first slice each, untimed: caches, allocation, file creation.
         slice(&mut synod, 0.1);
-        slice(&mut steady, 0.1);
         slice(&mut raw, 0.1);
         slice(&mut zeroed, 0.1);
         slice(&mut engine, 0.1);
+        slice(&mut steady, 0.1);
+        slice(&mut steady_engine, 0.1);
         let rate = |t: (u64, f64)| t.0 as f64 / t.1;
-        let mut totals = [(0, 0.0); 5];
-        let (mut to_raw, mut steady_to_raw) = (Vec::new(), Vec::new());
+        let mut totals = [(0, 0.0); 6];
+        let (mut to_raw, mut to_engine) = (Vec::new(), Vec::new());
+        let (mut steady_to_raw, mut steady_to_engine) = (Vec::new(), Vec::new());
         for turn in 0..turns {
             // Each log goes first, second, ... in turn, so none always
             // follows the same one (whose writes the disk may still be
             // busy with).
-            let mut t = [(0, 0.0); 5];
-            for k in 0..5 {
-                let which = (turn + k) % 5;
+            let mut t = [(0, 0.0); 6];
+            for k in 0..6 {
+                let which = (turn + k) % 6;
                 t[which] = match which {
                     0 => slice(&mut synod, 0.25),
                     1 => slice(&mut raw, 0.25),
                     2 => slice(&mut zeroed, 0.25),
                     3 => slice(&mut engine, 0.25),
-                    _ => slice(&mut steady, 0.25),
+                    4 => slice(&mut steady, 0.25),
+                    _ => slice(&mut steady_engine, 0.25),
                 };
             }
             to_raw.push(rate(t[0]) / rate(t[1]));
+            to_engine.push(rate(t[0]) / rate(t[3]));
             steady_to_raw.push(rate(t[4]) / rate(t[1]));
+            steady_to_engine.push(rate(t[4]) / rate(t[5]));
             for (total, slice) in totals.iter_mut().zip(t) {
                 add(total, slice);
             }
         }
-        let [s, r, z, e, y] = totals.map(rate);
+        let [s, r, z, e, y, ye] = totals.map(rate);
         let per_round = point.per_sync as f64;
         let mb = point.entry_bytes as f64 * per_round / 1e6;
         let cell = |rounds_per_sec: f64| {
@@ -109,22 +111,50 @@ fn main() {
                 rounds_per_sec * mb
             )
         };
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+        fresh.push(format!(
+            "| {} | {} | {} | {} | {} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
             point.name(),
             cell(s),
-            cell(y),
             cell(r),
             cell(z),
             cell(e),
             s / r,
-            y / r,
             s / z,
-            y / z,
             s / e,
-            y / e,
             median(to_raw),
-            median(steady_to_raw)
-        );
+            median(to_engine)
+        ));
+        steady_rows.push(format!(
+            "| {} | {} | {} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+            point.name(),
+            cell(y),
+            cell(ye),
+            y / r,
+            y / z,
+            y / ye,
+            median(steady_to_raw),
+            median(steady_to_engine)
+        ));
+    }
+    println!("Fresh logs (each reset every 256 MiB: its first segments are new files):");
+    println!();
+    println!(
+        "| point | synod-wal | raw write+fdatasync | raw over zeros | raft-engine 0.4 | synod / raw | synod / raw over zeros | synod / raft-engine | synod / raw, median turn | synod / raft-engine, median turn |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in fresh {
+        println!("{row}");
+    }
+    println!();
+    println!(
+        "Logs in a steady state (compacting, their rolls reusing compacted files), same turns; raw columns above:"
+    );
+    println!();
+    println!(
+        "| point | synod-wal, recycling | raft-engine 0.4, recycling | synod / raw | synod / raw over zeros | synod / raft-engine | synod / raw, median turn | synod / raft-engine, median turn |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for row in steady_rows {
+        println!("{row}");
     }
 }
