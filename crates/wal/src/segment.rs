@@ -27,6 +27,8 @@ pub const SEGMENT_HEADER_BYTES: u64 = 32;
 /// 2 are read too).
 pub const FORMAT_VERSION: u32 = 3;
 const SEGMENT_MAGIC: [u8; 8] = *b"SYNODWAL";
+/// The seed of the id whose CRC32C is 0, if there is one.
+const ZERO_CRC_SEED: u32 = 0x5EED_5EED;
 /// The header flag of a recycled segment.
 const FLAG_RECYCLED: u32 = 1;
 /// Zeros written ahead of the data, a piece at a time.
@@ -45,13 +47,19 @@ pub struct SegmentHeader {
 
 impl SegmentHeader {
     /// The checksum seed of the segment's record headers (see `record`):
-    /// CRC32C of the id, little-endian, from version 3 on; 0 before.
+    /// from version 3 on, CRC32C of the id, little-endian (distinct for
+    /// any two ids less than 2^32 apart: a CRC catches every burst of up
+    /// to 32 bits), never 0; 0 before.
     #[must_use]
     pub fn seed(&self) -> u32 {
-        if self.version >= 3 {
-            crc32c::crc32c(&self.id.to_le_bytes())
-        } else {
-            0
+        if self.version < 3 {
+            return 0;
+        }
+        // Never the seed of version 1 and 2 records, whose stale copies a
+        // recycled version 2 file may hold.
+        match crc32c::crc32c(&self.id.to_le_bytes()) {
+            0 => ZERO_CRC_SEED,
+            seed => seed,
         }
     }
 }
