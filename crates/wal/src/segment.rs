@@ -48,8 +48,8 @@ pub struct SegmentHeader {
 impl SegmentHeader {
     /// The checksum seed of the segment's record headers (see `record`):
     /// from version 3 on, CRC32C of the id, little-endian (distinct for
-    /// any two ids less than 2^32 apart: a CRC catches every burst of up
-    /// to 32 bits), never 0; 0 before.
+    /// any two ids below 2^32: they differ only in 32 adjacent bits, a
+    /// burst a 32-bit CRC always catches), never 0; 0 before.
     #[must_use]
     pub fn seed(&self) -> u32 {
         if self.version < 3 {
