@@ -83,18 +83,24 @@ impl Log for SynodLog {
     }
 
     fn round(&mut self, first: u64, batch: &[Bytes]) {
-        let entries: Vec<Entry> = batch
-            .iter()
-            .zip(first..)
-            .map(|(data, index)| Entry {
-                term: 1,
-                index,
-                payload: Payload::Command(data.clone()),
-            })
-            .collect();
-        self.wal.append(entries).expect("append");
-        self.wal.sync().expect("sync");
+        append_synced(&mut self.wal, first, batch);
     }
+}
+
+/// Appends `batch` to `wal` as entries `first..` of term 1 (one `append`,
+/// as raft-core hands a batch over), then syncs.
+fn append_synced(wal: &mut Wal<StdDir>, first: u64, batch: &[Bytes]) {
+    let entries: Vec<Entry> = batch
+        .iter()
+        .zip(first..)
+        .map(|(data, index)| Entry {
+            term: 1,
+            index,
+            payload: Payload::Command(data.clone()),
+        })
+        .collect();
+    wal.append(entries).expect("append");
+    wal.sync().expect("sync");
 }
 
 /// synod-wal as a node that has run for a while uses it: compacting
@@ -162,17 +168,7 @@ impl Log for SteadySynodLog {
     }
 
     fn round(&mut self, first: u64, batch: &[Bytes]) {
-        let entries: Vec<Entry> = batch
-            .iter()
-            .zip(self.offset + first..)
-            .map(|(data, index)| Entry {
-                term: 1,
-                index,
-                payload: Payload::Command(data.clone()),
-            })
-            .collect();
-        self.wal.append(entries).expect("append");
-        self.wal.sync().expect("sync");
+        append_synced(&mut self.wal, self.offset + first, batch);
         if self.wal.segment_count() > 1 {
             self.compact();
         }
