@@ -214,6 +214,10 @@ impl Replica for RaftReplica {
         self.0.settled_members()
     }
 
+    fn applied_members(&self) -> Option<(u64, Vec<u64>)> {
+        self.0.applied_members()
+    }
+
     fn propose_membership(&mut self, change: MembershipChange) -> bool {
         self.0.propose_membership(change)
     }

@@ -140,6 +140,12 @@ pub trait Replica: Sized + Debug {
     fn settled_members(&self) -> Option<Vec<u64>> {
         None
     }
+    /// The node's applied index and every node its applied configuration
+    /// counts (voters, outgoing voters, learners; sorted): a committed
+    /// configuration, though perhaps not the latest. `None` by default.
+    fn applied_members(&self) -> Option<(u64, Vec<u64>)> {
+        None
+    }
     /// As leader, proposes a membership change; returns whether it was
     /// accepted for replication.
     fn propose_membership(&mut self, change: MembershipChange) -> bool;

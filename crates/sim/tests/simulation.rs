@@ -236,6 +236,26 @@ fn classic_raft_liveness_with_removed_nodes_stopped() {
     assert_eq!(run(&earlier).unwrap().violation, None, "seed 7100008591");
 }
 
+// Liveness seed 252338430880787 (an extra window run on 2026-12-06),
+// classic Raft: node 1, replaced by node 4 while it lagged, campaigned
+// every election timeout after the heal; node 4, waiting for a snapshot
+// sent in 16-byte pieces, adopted each of its terms and took it to the
+// leader, so no leader committed an entry of its own term and none ever
+// settled: the operator, who waited for a settled leader's view, never
+// stopped node 1, and the run ended with no progress. The operator now
+// falls back on the configuration applied furthest along among the
+// running nodes (a committed one); the planted mutant (no fallback) fails
+// this seed.
+#[test]
+fn removed_nodes_are_stopped_even_when_no_leader_settles() {
+    let seed = 252_338_430_880_787;
+    let cfg = SimConfig::liveness(seed);
+    assert!(cfg.retire_removed, "a classic-Raft seed");
+    let report = run(&cfg).unwrap();
+    assert_eq!(report.violation, None, "liveness seed {seed}");
+    assert!(report.summary.retired >= 1, "{:?}", report.summary);
+}
+
 // Liveness seed 289645883403227 (CI's window, 2026-12-05), classic Raft:
 // once nodes 3 and 4 were stopped, a client's random retries drew one of
 // them five times running and it timed out every time. Clients now draw

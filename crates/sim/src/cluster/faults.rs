@@ -186,13 +186,26 @@ impl<R: Replica, W: Workload> Sim<R, W> {
     /// What an operator does once faults heal
     /// ([`SimConfig::retire_removed`](crate::SimConfig::retire_removed)):
     /// a node the leader's settled configuration leaves out is stopped,
-    /// and one it counts again is started from its disk.
+    /// and one it counts again is started from its disk. With no settled
+    /// leader, the configuration applied furthest along among the running
+    /// nodes stands in: a committed one, the latest any node applied. (A
+    /// removed node that keeps campaigning can depose every leader before
+    /// it commits an entry of its own term, so no leader ever settles:
+    /// liveness seed 252338430880787, where a voter stuck behind a
+    /// snapshot adopted each of its terms and took it to the leader.)
     pub(super) fn retire_removed(&mut self) {
-        let Some(members) = (self.last_leader)
+        let settled = (self.last_leader)
             .and_then(|id| self.nodes.get(&id))
             .and_then(|s| s.node.as_ref())
-            .and_then(R::settled_members)
-        else {
+            .and_then(R::settled_members);
+        let Some(members) = settled.or_else(|| {
+            (self.nodes.values())
+                .filter(|s| !s.retired)
+                .filter_map(|s| s.node.as_ref())
+                .filter_map(R::applied_members)
+                .max_by_key(|(applied, _)| *applied)
+                .map(|(_, members)| members)
+        }) else {
             return;
         };
         let now = self.now;
