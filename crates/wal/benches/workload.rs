@@ -241,13 +241,17 @@ impl Log for RawZeroedLog {
 /// 8 KiB, and constant bytes would flatter it.
 #[must_use]
 pub fn incompressible(len: usize) -> Bytes {
-    let mut x = 0x9E37_79B9_7F4A_7C15_u64 ^ len as u64;
+    xorshift_bytes(&mut (0x9E37_79B9_7F4A_7C15_u64 ^ len as u64), len)
+}
+
+/// The next `len` bytes of the xorshift stream whose state is `x`.
+fn xorshift_bytes(x: &mut u64, len: usize) -> Bytes {
     let bytes: Vec<u8> = (0..len)
         .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            *x as u8
         })
         .collect();
     Bytes::from(bytes)
@@ -280,17 +284,7 @@ impl<L: Log> Runner<L> {
         // batches over 8 KiB, and constant bytes would flatter it.
         let mut x = 0x9E37_79B9_7F4A_7C15_u64;
         let batch = (0..point.per_sync)
-            .map(|_| {
-                let bytes: Vec<u8> = (0..point.entry_bytes)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect();
-                Bytes::from(bytes)
-            })
+            .map(|_| xorshift_bytes(&mut x, point.entry_bytes))
             .collect();
         let mut runner = Self {
             root: bench_root(),
