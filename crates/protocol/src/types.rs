@@ -104,6 +104,32 @@ pub struct ConfState {
     pub learners: Vec<NodeId>,
 }
 
+impl ConfState {
+    /// Every node the configuration counts (voters, outgoing voters,
+    /// learners), sorted, no duplicates.
+    ///
+    /// ```
+    /// use synod_protocol::ConfState;
+    /// let joint = ConfState {
+    ///     voters: vec![2, 3, 4],
+    ///     voters_outgoing: vec![1, 2, 3],
+    ///     learners: vec![5],
+    /// };
+    /// assert_eq!(joint.members(), vec![1, 2, 3, 4, 5]);
+    /// ```
+    #[must_use]
+    pub fn members(&self) -> Vec<NodeId> {
+        let mut all: Vec<NodeId> = (self.voters.iter())
+            .chain(&self.voters_outgoing)
+            .chain(&self.learners)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
 /// One step of a membership change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -47,21 +47,6 @@ fn rejected(refusal: &Refusal) -> Option<u64> {
     }
 }
 
-impl<P: Protocol> ProtocolReplica<P> {
-    /// Every node the applied configuration counts, sorted.
-    fn members(&self) -> Vec<u64> {
-        let c = self.0.conf_state();
-        let mut members: Vec<u64> = (c.voters.iter())
-            .chain(&c.voters_outgoing)
-            .chain(&c.learners)
-            .copied()
-            .collect();
-        members.sort_unstable();
-        members.dedup();
-        members
-    }
-}
-
 impl<P> Replica for ProtocolReplica<P>
 where
     P: Protocol<Storage = MemStorage, Rng = StdRng>,
@@ -266,11 +251,11 @@ where
         // latest committed one.
         let settled =
             s.role == Role::Leader && s.applied == s.committed && self.holds(s.committed, s.term);
-        settled.then(|| self.members())
+        settled.then(|| self.0.conf_state().members())
     }
 
     fn applied_members(&self) -> Option<(u64, Vec<u64>)> {
-        Some((self.0.status().applied, self.members()))
+        Some((self.0.status().applied, self.0.conf_state().members()))
     }
 
     fn propose_membership(&mut self, change: MembershipChange) -> bool {

@@ -312,9 +312,8 @@ pub fn live_reach(bytes: &[u8], from: usize, seed: u32) -> usize {
             continue;
         }
         if let Ok((_, length)) = header_at(bytes, at, seed) {
-            let end = (at + HEADER_BYTES)
-                .saturating_add(length.next_multiple_of(ALIGN))
-                .min(bytes.len());
+            let padded = length.checked_next_multiple_of(ALIGN).unwrap_or(usize::MAX);
+            let end = (at + HEADER_BYTES).saturating_add(padded).min(bytes.len());
             reach = reach.max(end);
         }
     }

@@ -46,6 +46,16 @@ pub struct SegmentHeader {
 }
 
 impl SegmentHeader {
+    /// The header this build writes for segment `id`.
+    #[must_use]
+    pub fn new(id: u64, recycled: bool) -> Self {
+        Self {
+            id,
+            version: FORMAT_VERSION,
+            recycled,
+        }
+    }
+
     /// The checksum seed of the segment's record headers (see `record`):
     /// from version 3 on, CRC32C of the id, little-endian (distinct for
     /// any two ids below 2^32: they differ only in 32 adjacent bits, a
@@ -198,12 +208,7 @@ impl<F: File> SegmentWriter<F> {
         }
         file.sync_data().map_err(io("sync", name))?;
         dir.sync().map_err(io("sync directory for", name))?;
-        let header = SegmentHeader {
-            id,
-            version: FORMAT_VERSION,
-            recycled: false,
-        };
-        Ok(Self::resume(name, file, &header, 0))
+        Ok(Self::resume(name, file, &SegmentHeader::new(id, false), 0))
     }
 
     /// Makes the free segment file `free` (a compacted segment kept for
@@ -235,17 +240,17 @@ impl<F: File> SegmentWriter<F> {
         file.sync_data().map_err(io("sync", free))?;
         dir.rename(free, name).map_err(io("rename", free))?;
         dir.sync().map_err(io("sync directory for", name))?;
-        let header = SegmentHeader {
-            id,
-            version: FORMAT_VERSION,
-            recycled: true,
-        };
-        let mut writer = Self::resume(name, file, &header, 0);
-        let stale = size.saturating_sub(SEGMENT_HEADER_BYTES);
-        writer.stale_until = stale;
-        // Written blocks: nothing to zero ahead inside them.
-        writer.zeroed = stale;
-        Ok(writer)
+        let writer = Self::resume(name, file, &SegmentHeader::new(id, true), 0);
+        Ok(writer.over_stale(size.saturating_sub(SEGMENT_HEADER_BYTES)))
+    }
+
+    /// The file holds stale bytes of an earlier segment up to record-data
+    /// offset `stale_until`: writes there end with an end mark, and its
+    /// blocks are written, so nothing is zeroed ahead inside them.
+    fn over_stale(mut self, stale_until: u64) -> Self {
+        self.stale_until = stale_until;
+        self.zeroed = self.zeroed.max(stale_until);
+        self
     }
 
     /// Continues a segment whose record data up to `end` is durable.
@@ -425,14 +430,7 @@ impl<F: File> SegmentWriter<F> {
             return Ok(());
         }
         let to = end.saturating_add(self.zero_ahead).min(self.zero_limit);
-        let mut at = end;
-        while at < to {
-            let n = (to - at).min(ZEROS.len() as u64);
-            // `n` is at most ZEROS.len().
-            let piece = &ZEROS[..usize::try_from(n).unwrap_or(ZEROS.len())];
-            self.file.write_at(SEGMENT_HEADER_BYTES + at, piece)?;
-            at += n;
-        }
+        write_zeros(&mut self.file, end, to)?;
         self.zeroed = self.zeroed.max(to);
         Ok(())
     }
@@ -584,8 +582,7 @@ pub fn replay<D: Dir>(
     file.sync_data().map_err(io("sync", name))?;
     let mut writer = SegmentWriter::resume(name, file, &header, end as u64);
     if header.recycled {
-        writer.stale_until = data.len() as u64;
-        writer.zeroed = writer.zeroed.max(writer.stale_until);
+        writer = writer.over_stale(data.len() as u64);
     }
     Ok(Replayed {
         writer,
@@ -615,12 +612,19 @@ fn zero_recycled_tail<F: File>(
         return Ok(0);
     }
     let to = reach.max(mark_end);
-    let mut at = end;
+    write_zeros(file, end as u64, to as u64).map_err(io("zero the torn tail of", name))?;
+    Ok((to - end) as u64)
+}
+
+/// Writes zeros over record-data offsets `from..to`, a piece at a time.
+fn write_zeros<F: File>(file: &mut F, from: u64, to: u64) -> std::io::Result<()> {
+    let mut at = from;
     while at < to {
-        let n = (to - at).min(ZEROS.len());
-        file.write_at(SEGMENT_HEADER_BYTES + at as u64, &ZEROS[..n])
-            .map_err(io("zero the torn tail of", name))?;
+        let n = (to - at).min(ZEROS.len() as u64);
+        // `n` is at most ZEROS.len().
+        let piece = &ZEROS[..usize::try_from(n).unwrap_or(ZEROS.len())];
+        file.write_at(SEGMENT_HEADER_BYTES + at, piece)?;
         at += n;
     }
-    Ok((to - end) as u64)
+    Ok(())
 }

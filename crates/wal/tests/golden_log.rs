@@ -14,9 +14,10 @@ use std::path::PathBuf;
 
 use synod_raft_core::{ConfChange, ConfChangeKind, ConfState, Entry, MemStorage, Payload, Storage};
 use synod_wal::fs::{Dir, File, SimDir};
-use synod_wal::{Options, Wal};
+use synod_wal::segment::decode_header;
+use synod_wal::{Options, Wal, segment_name};
 
-use support::{assert_same, hs};
+use support::{assert_same, entries, hs, snapshot_and_compact};
 
 fn options() -> Options {
     Options {
@@ -159,39 +160,23 @@ fn opens_to_the_same_log(golden: &std::path::Path) {
 #[test]
 fn a_version_2_log_recycles_its_old_segments_safely() {
     let append = |wal: &mut Wal<SimDir>, model: &mut MemStorage, next: &mut u64, n: u64| {
-        let batch: Vec<Entry> = (*next..*next + n)
-            .map(|index| Entry {
-                term: 3,
-                index,
-                payload: Payload::Command(vec![index as u8; (index as usize * 13) % 150].into()),
-            })
-            .collect();
-        wal.append(batch.clone()).unwrap();
-        model.append(batch).unwrap();
+        if n > 0 {
+            wal.append(entries(*next, *next + n - 1, 3)).unwrap();
+            model.append(entries(*next, *next + n - 1, 3)).unwrap();
+        }
         wal.sync().unwrap();
         *next += n;
     };
-    let mut recycled_rolls = 0;
     for round in 0..64u64 {
         let (dir, mut wal, mut model) = open_golden(&golden_v2_dir());
         let mut next = model.last_index().unwrap() + 1;
         append(&mut wal, &mut model, &mut next, 40);
-        let last = next - 1;
-        let state = hs(3, None, last);
-        wal.set_hard_state(state).unwrap();
-        model.set_hard_state(state);
         let conf = ConfState {
             voters: vec![1, 2, 3],
             learners: vec![4],
             ..ConfState::default()
         };
-        wal.create_snapshot(last, conf.clone(), b"at the end".to_vec())
-            .unwrap();
-        model
-            .create_snapshot(last, conf, b"at the end".to_vec())
-            .unwrap();
-        wal.compact(last).unwrap();
-        model.compact(last).unwrap();
+        snapshot_and_compact(&mut wal, &mut model, next - 1, conf);
         // Roll into a freed version 2 file, then write into it with a sync
         // that fails, and crash.
         let free = wal.free_segment_count();
@@ -199,16 +184,15 @@ fn a_version_2_log_recycles_its_old_segments_safely() {
         while wal.free_segment_count() == free {
             append(&mut wal, &mut model, &mut next, 1);
         }
-        recycled_rolls += 1;
+        let active = segment_name(wal.segment_count() as u64 + first_segment_id(&dir) - 1);
+        let header = decode_header(&dir.read_all(&active).unwrap(), &active).unwrap();
+        assert!(
+            header.recycled && header.version == 3,
+            "{active}: {header:?}"
+        );
         append(&mut wal, &mut model, &mut next, round % 5);
         let n = 1 + round % 7;
-        let batch: Vec<Entry> = (next..next + n)
-            .map(|index| Entry {
-                term: 3,
-                index,
-                payload: Payload::Command(vec![index as u8; (index as usize * 7) % 120].into()),
-            })
-            .collect();
+        let batch = entries(next, next + n - 1, 3);
         wal.append(batch.clone()).unwrap();
         dir.fail(synod_wal::fs::Op::Sync, 0, synod_wal::fs::Fault::Eio);
         let _ = wal.sync();
@@ -230,7 +214,14 @@ fn a_version_2_log_recycles_its_old_segments_safely() {
         }
         assert_same(&wal, &model, &format!("round {round}: after a crash"));
     }
-    assert_eq!(recycled_rolls, 64);
+}
+
+/// The lowest segment id in `dir`.
+fn first_segment_id(dir: &SimDir) -> u64 {
+    (dir.list().unwrap().iter())
+        .filter_map(|n| synod_wal::segment_id(n))
+        .min()
+        .unwrap()
 }
 
 /// The log in `golden` opened in a simulated directory, and the model of

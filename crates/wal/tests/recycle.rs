@@ -6,13 +6,13 @@
 
 mod support;
 
-use synod_raft_core::{ConfState, HardState, MemStorage, Storage};
+use synod_raft_core::{ConfState, MemStorage, Storage};
 use synod_wal::fs::{Dir, Fault, File, Op, SimDir};
 use synod_wal::record::{self, End};
 use synod_wal::segment::{SEGMENT_HEADER_BYTES, SegmentWriter, decode_header, recover};
-use synod_wal::{Options, Wal, free_name};
+use synod_wal::{Options, Wal, free_name, segment_id};
 
-use support::{assert_same, entries, small};
+use support::{assert_same, entries, small, snapshot_and_compact};
 
 const OLD: &str = "00000000000000000001.wal";
 const FREE: &str = "00000000000000000001.free";
@@ -48,12 +48,12 @@ fn is_old(payload: &[u8]) -> bool {
 #[test]
 fn a_recycled_segment_never_reads_the_records_it_held_before() {
     let dir = SimDir::new(1);
-    let size = {
+    let (size, end) = {
         let mut w = recycled(&dir);
         w.append(7, b"new 0").unwrap();
         w.append(7, b"new 1").unwrap();
         w.sync().unwrap();
-        w.file().size_bytes().unwrap()
+        (w.file().size_bytes().unwrap(), w.synced() as usize)
     };
     let names = dir.list().unwrap();
     assert_eq!(names, vec![NEW.to_string()], "renamed, not copied");
@@ -76,19 +76,14 @@ fn a_recycled_segment_never_reads_the_records_it_held_before() {
     // Under the old segment's seed they are valid records; under the new
     // one, none is.
     let data = &bytes[SEGMENT_HEADER_BYTES as usize..];
-    let old_seed = synod_wal::segment::SegmentHeader {
-        id: 1,
-        version: 3,
-        recycled: false,
-    }
-    .seed();
+    let old_seed = synod_wal::segment::SegmentHeader::new(1, false).seed();
     assert_ne!(old_seed, header.seed());
     assert_eq!(
-        record::live_reach(data, 128, header.seed()),
-        128,
+        record::live_reach(data, end, header.seed()),
+        end,
         "no header past the new records passes the new seed"
     );
-    assert!(record::live_reach(data, 128, old_seed) > 1000);
+    assert!(record::live_reach(data, end, old_seed) > end + 1000);
 }
 
 #[test]
@@ -202,23 +197,22 @@ fn append(wal: &mut Wal<SimDir>, model: &mut MemStorage, lo: u64, hi: u64) {
 
 /// Snapshots both at `index` and compacts them there.
 fn compact(wal: &mut Wal<SimDir>, model: &mut MemStorage, index: u64) {
-    let hs = HardState {
-        commit: index.max(model.hard_state().commit),
-        ..model.hard_state()
-    };
-    wal.set_hard_state(hs).unwrap();
-    model.set_hard_state(hs);
     let conf = ConfState {
         voters: vec![1],
         ..ConfState::default()
     };
-    wal.create_snapshot(index, conf.clone(), b"state".to_vec())
-        .unwrap();
-    model
-        .create_snapshot(index, conf, b"state".to_vec())
-        .unwrap();
-    wal.compact(index).unwrap();
-    model.compact(index).unwrap();
+    snapshot_and_compact(wal, model, index, conf);
+}
+
+/// A log (and its model) of entries `1..=last` compacted at `last - 2`,
+/// with room for `keep` free segments.
+fn compacted_log(seed: u64, keep: usize, last: u64) -> (SimDir, Wal<SimDir>, MemStorage) {
+    let dir = SimDir::new(seed);
+    let mut wal = Wal::open(dir.clone(), options(keep)).unwrap();
+    let mut model = MemStorage::new();
+    append(&mut wal, &mut model, 1, last);
+    compact(&mut wal, &mut model, last - 2);
+    (dir, wal, model)
 }
 
 fn free_files(dir: &SimDir) -> Vec<String> {
@@ -234,14 +228,14 @@ fn free_files(dir: &SimDir) -> Vec<String> {
 
 #[test]
 fn compaction_keeps_segments_free_and_rolls_write_over_them() {
-    let dir = SimDir::new(4);
-    let mut wal = Wal::open(dir.clone(), options(2)).unwrap();
-    let mut model = MemStorage::new();
-    append(&mut wal, &mut model, 1, 200);
-    let segments = wal.segment_count();
-    assert!(segments >= 6, "{segments} segments");
-    compact(&mut wal, &mut model, 198);
-    // Two kept free (the pool's size), the rest deleted.
+    let (dir, mut wal, mut model) = compacted_log(4, 2, 200);
+    // Two of the six or more segments kept free (the pool's size), the
+    // rest deleted.
+    let oldest = (dir.list().unwrap().iter())
+        .filter_map(|n| segment_id(n))
+        .min()
+        .unwrap();
+    assert!(oldest >= 6, "only {} segments compacted away", oldest - 1);
     assert_eq!(wal.free_segment_count(), 2);
     assert_eq!(free_files(&dir).len(), 2);
     let before: Vec<String> = dir.list().unwrap();
@@ -274,11 +268,7 @@ fn compaction_keeps_segments_free_and_rolls_write_over_them() {
 
 #[test]
 fn with_no_room_for_free_segments_compaction_deletes_them() {
-    let dir = SimDir::new(5);
-    let mut wal = Wal::open(dir.clone(), options(0)).unwrap();
-    let mut model = MemStorage::new();
-    append(&mut wal, &mut model, 1, 120);
-    compact(&mut wal, &mut model, 118);
+    let (dir, mut wal, mut model) = compacted_log(5, 0, 120);
     assert_eq!(wal.free_segment_count(), 0);
     assert!(free_files(&dir).is_empty());
     append(&mut wal, &mut model, 121, 200);
@@ -287,11 +277,7 @@ fn with_no_room_for_free_segments_compaction_deletes_them() {
 
 #[test]
 fn opening_keeps_only_as_many_free_segments_as_the_options_allow() {
-    let dir = SimDir::new(6);
-    let mut wal = Wal::open(dir.clone(), options(3)).unwrap();
-    let mut model = MemStorage::new();
-    append(&mut wal, &mut model, 1, 200);
-    compact(&mut wal, &mut model, 198);
+    let (dir, wal, model) = compacted_log(6, 3, 200);
     drop(wal);
     assert_eq!(free_files(&dir).len(), 3);
     let wal = Wal::open(dir.clone(), options(1)).unwrap();

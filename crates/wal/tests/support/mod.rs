@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use synod_raft_core::{
-    Bytes, ConfChange, ConfChangeKind, Entry, HardState, MemStorage, Payload, Storage,
+    Bytes, ConfChange, ConfChangeKind, ConfState, Entry, HardState, MemStorage, Payload, Storage,
 };
 use synod_wal::fs::Dir;
 use synod_wal::{Options, Wal};
@@ -101,4 +101,27 @@ pub(crate) fn diff<D: Dir>(wal: &Wal<D>, model: &MemStorage) -> Option<String> {
 /// A hard state.
 pub(crate) fn hs(term: u64, vote: Option<u64>, commit: u64) -> HardState {
     HardState { term, vote, commit }
+}
+
+/// Commits both through `index`, snapshots both there with membership
+/// `conf`, and compacts both there: what a node does once it has applied
+/// `index`.
+pub(crate) fn snapshot_and_compact<D: Dir>(
+    wal: &mut Wal<D>,
+    model: &mut MemStorage,
+    index: u64,
+    conf: ConfState,
+) {
+    let state = HardState {
+        commit: index.max(model.hard_state().commit),
+        ..model.hard_state()
+    };
+    wal.set_hard_state(state).unwrap();
+    model.set_hard_state(state);
+    let data = format!("applied {index}").into_bytes();
+    wal.create_snapshot(index, conf.clone(), data.clone())
+        .unwrap();
+    model.create_snapshot(index, conf, data).unwrap();
+    wal.compact(index).unwrap();
+    model.compact(index).unwrap();
 }
