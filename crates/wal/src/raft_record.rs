@@ -38,6 +38,7 @@ use synod_protocol::{
 };
 
 use crate::error::Error;
+use crate::record::Sink;
 
 /// Record kind of a batch of consecutive entries.
 pub const KIND_ENTRIES: u8 = 1;
@@ -99,14 +100,15 @@ fn stop_sign_bytes(ss: &StopSign) -> usize {
 }
 
 /// Appends the payload of an entries record holding `entries` (consecutive,
-/// at least one) to `out`: what [`crate::segment::SegmentWriter::append_with`]
-/// hands its closure, so command bytes are copied once, into the buffer
-/// that is written.
+/// at least one) to `out`. The log encodes straight into its write batch
+/// ([`crate::segment::SegmentWriter::append_spliced`]): small command
+/// bodies are copied once, into the buffer that is written, and large ones
+/// not at all (the write takes them from the entries' own buffers).
 ///
 /// # Errors
 /// [`Error::BadRecord`] for a payload kind this format cannot store or a
 /// body of 4 GiB or more.
-pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error> {
+pub fn encode_entries<S: Sink + ?Sized>(entries: &[Entry], out: &mut S) -> Result<(), Error> {
     let unstorable = |why| Error::BadRecord {
         file: String::new(),
         offset: 0,
@@ -114,9 +116,9 @@ pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error>
     };
     let first = entries.first().map_or(0, |e| e.index);
     let count = u32::try_from(entries.len()).map_err(|_| unstorable("too many entries"))?;
-    out.extend_from_slice(&first.to_le_bytes());
-    out.extend_from_slice(&count.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
+    out.put(&first.to_le_bytes());
+    out.put(&count.to_le_bytes());
+    out.put(&[0; 4]);
     for entry in entries {
         let (kind, len) = match &entry.payload {
             Payload::Noop => (TYPE_NOOP, 0),
@@ -126,31 +128,31 @@ pub fn encode_entries(entries: &[Entry], out: &mut Vec<u8>) -> Result<(), Error>
             _ => return Err(unstorable("a payload kind this format cannot store")),
         };
         let len = u32::try_from(len).map_err(|_| unstorable("an entry of 4 GiB or more"))?;
-        out.extend_from_slice(&entry.term.to_le_bytes());
-        out.extend_from_slice(&[kind, 0, 0, 0]);
-        out.extend_from_slice(&len.to_le_bytes());
+        out.put(&entry.term.to_le_bytes());
+        out.put(&[kind, 0, 0, 0]);
+        out.put(&len.to_le_bytes());
         match &entry.payload {
-            Payload::Command(data) => out.extend_from_slice(data),
+            Payload::Command(data) => out.put_body(data),
             Payload::ConfChange(cc) => {
                 for change in &cc.changes {
-                    out.push(match change.kind {
+                    out.put(&[match change.kind {
                         ConfChangeKind::AddVoter => 0,
                         ConfChangeKind::AddLearner => 1,
                         ConfChangeKind::Remove => 2,
-                    });
-                    out.extend_from_slice(&change.node.to_le_bytes());
+                    }]);
+                    out.put(&change.node.to_le_bytes());
                 }
             }
             Payload::StopSign(ss) => {
                 let count = |list: &[u64]| {
                     u32::try_from(list.len()).map_err(|_| unstorable("a stop-sign of 2^32 nodes"))
                 };
-                out.extend_from_slice(&count(&ss.voters)?.to_le_bytes());
-                out.extend_from_slice(&count(&ss.learners)?.to_le_bytes());
+                out.put(&count(&ss.voters)?.to_le_bytes());
+                out.put(&count(&ss.learners)?.to_le_bytes());
                 for node in ss.voters.iter().chain(&ss.learners) {
-                    out.extend_from_slice(&node.to_le_bytes());
+                    out.put(&node.to_le_bytes());
                 }
-                out.extend_from_slice(&ss.metadata);
+                out.put(&ss.metadata);
             }
             _ => {}
         }

@@ -46,6 +46,8 @@
 
 use std::ops::Range;
 
+use synod_protocol::Bytes;
+
 use crate::error::Error;
 
 /// Bytes in a record header.
@@ -284,6 +286,143 @@ pub fn encode_with(
     out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
     out.resize(start + record_bytes(payload_bytes), 0);
     Ok(start)
+}
+
+/// Where a record's payload is written as it is encoded.
+pub trait Sink {
+    /// Copies `bytes` in.
+    fn put(&mut self, bytes: &[u8]);
+
+    /// An entry's body: copied in, or (where the sink can) written later
+    /// from the buffer it lies in. The default copies.
+    fn put_body(&mut self, body: &Bytes) {
+        self.put(body);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Bodies shorter than this are copied into the batch even where they
+/// could be spliced: for them a copy costs less than a piece of its own
+/// in the write (measured: docs/wal.md).
+pub const SPLICE_MIN_BYTES: usize = 4096;
+
+/// A shared buffer that belongs in a batch of records at byte `at` of the
+/// batch's owned bytes: the write takes it from where it lies.
+#[derive(Debug, Clone)]
+pub struct Splice {
+    /// Where in the owned bytes it goes (before the byte at `at`).
+    pub at: usize,
+    /// The bytes.
+    pub data: Bytes,
+}
+
+/// The [`Sink`] of [`encode_spliced`]: owned bytes go into the batch's
+/// buffer, bodies of [`SPLICE_MIN_BYTES`] or more are spliced in by
+/// reference; the payload checksum runs over both, in order.
+#[derive(Debug)]
+pub struct SplicedPayload<'a> {
+    out: &'a mut Vec<u8>,
+    splices: &'a mut Vec<Splice>,
+    /// Checksum of the payload up to `out[crc_from..]`.
+    crc: u32,
+    crc_from: usize,
+    /// Payload bytes spliced in so far.
+    spliced: usize,
+}
+
+impl SplicedPayload<'_> {
+    /// The batch's buffer, to append owned payload bytes to directly.
+    pub fn owned(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+}
+
+impl Sink for SplicedPayload<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    fn put_body(&mut self, body: &Bytes) {
+        if body.len() < SPLICE_MIN_BYTES {
+            self.put(body);
+            return;
+        }
+        self.crc = crc32c::crc32c_append(self.crc, &self.out[self.crc_from..]);
+        self.crc = crc32c::crc32c_append(self.crc, body);
+        self.crc_from = self.out.len();
+        self.spliced += body.len();
+        self.splices.push(Splice {
+            at: self.out.len(),
+            data: body.clone(),
+        });
+    }
+}
+
+/// [`encode_with`] for a batch whose large bodies are spliced in
+/// ([`Splice`]) rather than copied into `out`. The record starts at the
+/// end of `out` and is aligned there only if the batch so far (owned and
+/// spliced bytes) is: the caller keeps it so, as every record ends
+/// aligned. Returns where in `out` the record starts and how many payload
+/// bytes it spliced.
+///
+/// # Errors
+/// As [`encode_with`]; `out` and `splices` are then as they were.
+pub fn encode_spliced(
+    kind: u8,
+    seed: u32,
+    out: &mut Vec<u8>,
+    splices: &mut Vec<Splice>,
+    write: impl FnOnce(&mut SplicedPayload<'_>) -> Result<(), Error>,
+) -> Result<(usize, usize), Error> {
+    let (start, splices_before) = (out.len(), splices.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[kind, 0, 0, 0]);
+    out.extend_from_slice(&[0; 16]); // length, payload_crc, reserved, header_crc
+    let body = out.len();
+    let mut payload = SplicedPayload {
+        out,
+        splices,
+        crc: 0,
+        crc_from: body,
+        spliced: 0,
+    };
+    let written = write(&mut payload);
+    let SplicedPayload {
+        out,
+        splices,
+        crc,
+        crc_from,
+        spliced,
+    } = payload;
+    let payload_bytes = out.len() - body + spliced;
+    let length = match (written, u32::try_from(payload_bytes)) {
+        (Ok(()), Ok(length)) => length,
+        (Err(e), _) => {
+            out.truncate(start);
+            splices.truncate(splices_before);
+            return Err(e);
+        }
+        (Ok(()), Err(_)) => {
+            out.truncate(start);
+            splices.truncate(splices_before);
+            return Err(Error::TooLarge {
+                bytes: payload_bytes,
+            });
+        }
+    };
+    let payload_crc = crc32c::crc32c_append(crc, &out[crc_from..]);
+    out[start + 8..start + 12].copy_from_slice(&length.to_le_bytes());
+    out[start + 12..start + 16].copy_from_slice(&payload_crc.to_le_bytes());
+    let header_crc = crc32c::crc32c_append(seed, &out[start..start + 20]);
+    out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
+    let padding = payload_bytes.next_multiple_of(ALIGN) - payload_bytes;
+    out.resize(out.len() + padding, 0);
+    Ok((start, spliced))
 }
 
 /// The record at `offset` of `bytes`, checked (header under `seed`,

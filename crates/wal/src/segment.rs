@@ -15,9 +15,11 @@
 //!
 //! The fsync rule of each step is written where the step is.
 
+use std::io::IoSlice;
+
 use crate::error::{Error, io};
 use crate::fs::{Dir, File};
-use crate::record::{self, End, HEADER_BYTES, KIND_SYNCED};
+use crate::record::{self, End, HEADER_BYTES, KIND_SYNCED, Splice, SplicedPayload};
 
 /// Bytes in a segment header; records start here.
 pub const SEGMENT_HEADER_BYTES: u64 = 32;
@@ -152,9 +154,13 @@ pub struct SegmentWriter<F> {
     /// with an end mark, a zero record header, so a scan stops at the
     /// records' end and not inside the stale bytes after them.
     stale_until: u64,
-    /// Records appended and not yet written.
+    /// Records appended and not yet written: their owned bytes...
     buf: Vec<u8>,
-    /// Record-data offset where `buf` goes.
+    /// ...with large entry bodies spliced in, in order of position.
+    splices: Vec<Splice>,
+    /// Bytes in `splices`.
+    spliced: u64,
+    /// Record-data offset where `buf` (with its splices) goes.
     /// Invariant: `synced <= written`, both multiples of `record::ALIGN`.
     written: u64,
     /// Record-data offset up to which a sync returned `Ok`.
@@ -262,6 +268,8 @@ impl<F: File> SegmentWriter<F> {
             seed: header.seed(),
             stale_until: 0,
             buf: Vec::new(),
+            splices: Vec::new(),
+            spliced: 0,
             written: end,
             synced: end,
             marker_due: end > 0,
@@ -309,7 +317,7 @@ impl<F: File> SegmentWriter<F> {
     /// Record-data bytes appended so far, written or not.
     #[must_use]
     pub fn appended(&self) -> u64 {
-        self.written + self.buf.len() as u64
+        self.written + self.buf.len() as u64 + self.spliced
     }
 
     /// Buffers one record; returns its record-data offset. Durable once a
@@ -335,15 +343,42 @@ impl<F: File> SegmentWriter<F> {
         kind: u8,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<u64, Error> {
+        self.append_spliced(kind, |payload| write(payload.owned()))
+    }
+
+    /// [`SegmentWriter::append_with`] for a payload whose large entry
+    /// bodies `write` may splice in ([`record::Sink::put_body`]): the
+    /// batch then holds them by reference and [`SegmentWriter::sync`]
+    /// writes them from where they lie, never copied.
+    ///
+    /// # Errors
+    /// As [`SegmentWriter::append_with`].
+    pub fn append_spliced(
+        &mut self,
+        kind: u8,
+        write: impl FnOnce(&mut SplicedPayload<'_>) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        self.open_batch()?;
+        let offset = self.appended();
+        let (_, spliced) =
+            record::encode_spliced(kind, self.seed, &mut self.buf, &mut self.splices, write)?;
+        self.spliced += spliced as u64;
+        Ok(offset)
+    }
+
+    /// Refuses a poisoned writer; opens a batch after a sync with its
+    /// synced marker.
+    fn open_batch(&mut self) -> Result<(), Error> {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
         if self.marker_due {
+            // A sync left the batch empty, so the marker starts it.
+            debug_assert!(self.buf.is_empty() && self.splices.is_empty());
             record::encode_synced(self.synced, self.seed, &mut self.buf);
             self.marker_due = false;
         }
-        let start = record::encode_with(kind, self.seed, &mut self.buf, write)?;
-        Ok(self.written + start as u64)
+        Ok(())
     }
 
     /// The file, for reading records already written (record-data offset
@@ -380,7 +415,7 @@ impl<F: File> SegmentWriter<F> {
         }
         if !self.buf.is_empty() {
             let at = SEGMENT_HEADER_BYTES + self.written;
-            let wrote = self.buf.len() as u64;
+            let wrote = self.buf.len() as u64 + self.spliced;
             // Over stale bytes, an end mark after the records (as many
             // zeros of a record header as fit before them end), written
             // with them and overwritten by the next write.
@@ -389,12 +424,14 @@ impl<F: File> SegmentWriter<F> {
                 .saturating_sub(self.written + wrote)
                 .min(HEADER_BYTES as u64);
             self.buf.resize(self.buf.len() + mark as usize, 0);
-            if let Err(e) = self.file.write_at(at, &self.buf) {
+            if let Err(e) = self.write_batch(at) {
                 self.poisoned = true;
                 return Err(io("write", &self.name)(e));
             }
             self.written += wrote;
             self.buf.clear();
+            self.splices.clear();
+            self.spliced = 0;
             if let Err(e) = self.zero_ahead_of(wrote) {
                 self.poisoned = true;
                 return Err(io("zero ahead in", &self.name)(e));
@@ -414,6 +451,24 @@ impl<F: File> SegmentWriter<F> {
 }
 
 impl<F: File> SegmentWriter<F> {
+    /// Writes the batch at file offset `at`: one write of the buffer, or
+    /// with splices one vectored write of the buffer's pieces and the
+    /// spliced bytes between them.
+    fn write_batch(&mut self, at: u64) -> std::io::Result<()> {
+        if self.splices.is_empty() {
+            return self.file.write_at(at, &self.buf);
+        }
+        let mut pieces = Vec::with_capacity(2 * self.splices.len() + 1);
+        let mut from = 0;
+        for splice in &self.splices {
+            pieces.push(IoSlice::new(&self.buf[from..splice.at]));
+            pieces.push(IoSlice::new(&splice.data));
+            from = splice.at;
+        }
+        pieces.push(IoSlice::new(&self.buf[from..]));
+        self.file.write_vectored_at(at, &pieces)
+    }
+
     /// After a write of `wrote` bytes ending at `written`: if it passed the
     /// zeroed stretch and was small, zeros the next stretch, so the syncs
     /// that follow overwrite written blocks (no extent conversion, no

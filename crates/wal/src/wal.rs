@@ -226,7 +226,7 @@ impl<D: Dir> Wal<D> {
             let chunk = &entries[done..done + take];
             let start = self
                 .active
-                .append_with(KIND_ENTRIES, |out| raft_record::encode_entries(chunk, out))?;
+                .append_spliced(KIND_ENTRIES, |out| raft_record::encode_entries(chunk, out))?;
             // A record starts inside a segment of at most 1 GiB
             // (Options::validate), so its offset fits in 32 bits; were it
             // ever not to, refuse rather than index it wrongly.

@@ -13,7 +13,9 @@ use synod_raft_core::{ConfState, Entry, HardState, MemStorage, Snapshot, Snapsho
 use synod_wal::fs::{Fault, Op, SimDir};
 use synod_wal::{Error, Wal};
 
-use support::{diff, entry, small};
+use synod_wal::Options;
+
+use support::{diff, entry, entry_large, roomy, small};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -76,9 +78,24 @@ struct Run {
     /// States a crash may recover: the last acknowledged one first, then
     /// one per record written since.
     candidates: Vec<MemStorage>,
+    /// Every third command large (spliced into the write, not copied),
+    /// on larger segments.
+    large: bool,
 }
 
 impl Run {
+    fn options(&self) -> Options {
+        if self.large { roomy() } else { small() }
+    }
+
+    fn entry(&self, index: u64) -> Entry {
+        if self.large {
+            entry_large(index, self.term)
+        } else {
+            entry(index, self.term)
+        }
+    }
+
     fn ack(&mut self) {
         self.candidates = vec![self.model.clone()];
     }
@@ -97,9 +114,7 @@ impl Run {
                 if new_term || lo <= last {
                     self.term += 1;
                 }
-                let batch: Vec<Entry> = (lo..lo + u64::from(n))
-                    .map(|i| entry(i, self.term))
-                    .collect();
+                let batch: Vec<Entry> = (lo..lo + u64::from(n)).map(|i| self.entry(i)).collect();
                 for e in &batch {
                     self.model.append(vec![e.clone()]).unwrap();
                     self.candidates.push(self.model.clone());
@@ -189,7 +204,7 @@ impl Run {
     fn crash_and_check(&mut self) {
         self.dir.clear_faults();
         self.dir.crash();
-        self.wal = Wal::open(self.dir.clone(), small()).expect("reopen after a crash");
+        self.wal = Wal::open(self.dir.clone(), self.options()).expect("reopen after a crash");
         let matched = self
             .candidates
             .iter()
@@ -208,6 +223,42 @@ impl Run {
     }
 }
 
+/// Runs one history; `large`: see [`Run::large`].
+fn history(seed: u64, steps: &[Step], large: bool) -> Result<(), TestCaseError> {
+    let dir = SimDir::new(seed);
+    let options = if large { roomy() } else { small() };
+    let wal = Wal::open(dir.clone(), options).unwrap();
+    let mut run = Run {
+        dir,
+        wal,
+        model: MemStorage::new(),
+        term: 1,
+        candidates: Vec::new(),
+        large,
+    };
+    run.ack();
+    for step in steps {
+        if let Err(e) = run.apply(step) {
+            // Only an injected fault may fail a step; the log then
+            // refuses writes until reopened.
+            prop_assert!(
+                matches!(e, Error::Io { .. } | Error::Poisoned),
+                "{step:?}: {e}"
+            );
+            // Refused until reopened; the failed sync is not retried.
+            let next = run.model.last_index().unwrap() + 1;
+            prop_assert!(matches!(
+                run.wal.append(vec![run.entry(next)]),
+                Err(Error::Poisoned)
+            ));
+            prop_assert!(matches!(run.wal.sync(), Err(Error::Poisoned)));
+            run.crash_and_check();
+        }
+    }
+    run.crash_and_check();
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -216,25 +267,20 @@ proptest! {
         seed in any::<u64>(),
         steps in prop::collection::vec(step(), 1..60),
     ) {
-        let dir = SimDir::new(seed);
-        let wal = Wal::open(dir.clone(), small()).unwrap();
-        let mut run = Run { dir, wal, model: MemStorage::new(), term: 1, candidates: Vec::new() };
-        run.ack();
-        for step in &steps {
-            if let Err(e) = run.apply(step) {
-                // Only an injected fault may fail a step; the log then
-                // refuses writes until reopened.
-                prop_assert!(
-                    matches!(e, Error::Io { .. } | Error::Poisoned),
-                    "{step:?}: {e}"
-                );
-                // Refused until reopened; the failed sync is not retried.
-                let next = run.model.last_index().unwrap() + 1;
-                prop_assert!(matches!(run.wal.append(vec![entry(next, run.term)]), Err(Error::Poisoned)));
-                prop_assert!(matches!(run.wal.sync(), Err(Error::Poisoned)));
-                run.crash_and_check();
-            }
-        }
-        run.crash_and_check();
+        history(seed, &steps, false)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    // The same with large commands, which the log writes from their own
+    // buffers (spliced into one vectored write) instead of copying them.
+    #[test]
+    fn large_entries_written_in_place_survive_crashes_the_same_way(
+        seed in any::<u64>(),
+        steps in prop::collection::vec(step(), 1..60),
+    ) {
+        history(seed, &steps, true)?;
     }
 }

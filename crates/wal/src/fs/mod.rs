@@ -84,6 +84,23 @@ pub trait File {
     /// been written.
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
 
+    /// Writes `pieces` one after another from `offset`, as one
+    /// [`File::write_at`] of their concatenation would (the same
+    /// durability and the same partial-write rule). The log hands large
+    /// entry bodies over this way so that they are written from the
+    /// buffers they lie in rather than copied into its own first. The
+    /// default concatenates them and makes that one call.
+    ///
+    /// # Errors
+    /// As [`File::write_at`].
+    fn write_vectored_at(&mut self, offset: u64, pieces: &[io::IoSlice<'_>]) -> io::Result<()> {
+        let mut all = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
+        for piece in pieces {
+            all.extend_from_slice(piece);
+        }
+        self.write_at(offset, &all)
+    }
+
     /// Makes every write and length change so far durable (fdatasync).
     ///
     /// # Errors

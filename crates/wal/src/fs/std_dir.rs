@@ -121,6 +121,29 @@ impl File for StdFile {
         self.file.write_all_at(data, offset)
     }
 
+    #[cfg(target_os = "linux")]
+    fn write_vectored_at(&mut self, offset: u64, pieces: &[io::IoSlice<'_>]) -> io::Result<()> {
+        // pwritev(2) takes at most IOV_MAX pieces a call (rustix passes
+        // that many) and may write short: go on after what it wrote.
+        let mut left: usize = pieces.iter().map(|p| p.len()).sum();
+        let mut pieces = pieces.to_vec();
+        let mut rest = &mut pieces[..];
+        let mut at = offset;
+        while left > 0 {
+            match rustix::io::pwritev(&self.file, rest, at) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(wrote) => {
+                    at += wrote as u64;
+                    left -= wrote;
+                    io::IoSlice::advance_slices(&mut rest, wrote);
+                }
+                Err(e) if e == rustix::io::Errno::INTR => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     fn sync_data(&mut self) -> io::Result<()> {
         self.file.sync_data()
     }

@@ -44,6 +44,32 @@ pub(crate) fn entry(index: u64, term: u64) -> Entry {
     }
 }
 
+/// Entry `index` of `term` as [`entry`] makes it, except that every
+/// third command is large enough (`record::SPLICE_MIN_BYTES` and up) that
+/// the log writes it from its own buffer, spliced between the batch's
+/// owned bytes, rather than copying it.
+pub(crate) fn entry_large(index: u64, term: u64) -> Entry {
+    let mut e = entry(index, term);
+    if index % 3 == 1 && matches!(e.payload, Payload::Command(_)) {
+        let len = synod_wal::record::SPLICE_MIN_BYTES + (index * 61 + term) as usize % 3000;
+        e.payload = Payload::Command(Bytes::from(
+            (0..len)
+                .map(|i| (i as u64 ^ index.rotate_left(7) ^ term) as u8)
+                .collect::<Vec<_>>(),
+        ));
+    }
+    e
+}
+
+/// [`small`] with segments that hold several large entries
+/// ([`entry_large`]) beside small ones.
+pub(crate) fn roomy() -> Options {
+    Options {
+        segment_bytes: 32 << 10,
+        ..small()
+    }
+}
+
 /// Entries `lo..=hi` of `term`.
 pub(crate) fn entries(lo: u64, hi: u64, term: u64) -> Vec<Entry> {
     (lo..=hi).map(|i| entry(i, term)).collect()
