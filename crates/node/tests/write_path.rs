@@ -145,9 +145,15 @@ async fn storage_that_does_not_say_gets_every_write_on_the_executor() {
     let (clients, counters) = cluster(&net, |log| Cautious { log });
     let (writes, jobs) = sequential_writes(&clients, &counters, 100).await;
     assert!(writes >= 190, "100 writes took only {writes} log writes");
-    assert_eq!(
-        jobs, writes as usize,
-        "the default keeps every write off the driver's task"
+    // The two counters are read one after the other, so a write a tick
+    // makes between the reads (at the start or at the end) is counted by
+    // one of them only: seen once in 30 runs on a busy machine (200
+    // against 201). Done on the driver's task, commit indexes alone
+    // would put about 100 writes between them.
+    assert!(
+        jobs.abs_diff(writes as usize) <= 2,
+        "the default keeps every write off the driver's task: {jobs} jobs \
+         for {writes} writes"
     );
     converge(&clients, 100).await;
 }

@@ -39,6 +39,19 @@ pub struct Options {
     /// segment's (docs/wal.md, "Recycled segments"). Costs this many
     /// segments of disk space. `0` deletes compacted segments.
     pub recycle_segments: usize,
+    /// Write a batch ahead of its sync once this many bytes of it wait:
+    /// an append that leaves at least this much unwritten writes it out
+    /// and asks the file system to start writing it to disk
+    /// (`File::start_writeback`), and entries records are cut at this
+    /// size so a large append does so as it goes. The disk then works
+    /// while the rest of the batch is encoded and written, instead of
+    /// idling until the sync. Nothing becomes durable before the sync, and
+    /// a failed early write fails the append like a failed sync (the log
+    /// refuses writes until reopened). Measured in docs/wal.md: syncs of
+    /// a few MiB and more run about 1.5x faster; batches below 1 MiB are
+    /// never written early by default (128 KiB pieces measured slower). At
+    /// most 1 GiB; `0` turns it off.
+    pub write_behind_bytes: u64,
     /// Recent entries kept in memory (by `Entry::size_bytes`), so a
     /// follower slightly behind, and the apply of what was just committed,
     /// are served without reading the disk.
@@ -52,6 +65,7 @@ impl Default for Options {
             preallocate: true,
             zero_ahead_bytes: 1 << 20,
             recycle_segments: 2,
+            write_behind_bytes: 1 << 20,
             cache_bytes: 8 << 20,
         }
     }
@@ -72,6 +86,12 @@ impl Options {
         if self.zero_ahead_bytes > 1 << 30 {
             return Err(Error::InvalidOptions {
                 field: "zero_ahead_bytes",
+                reason: "must be at most 1 GiB",
+            });
+        }
+        if self.write_behind_bytes > 1 << 30 {
+            return Err(Error::InvalidOptions {
+                field: "write_behind_bytes",
                 reason: "must be at most 1 GiB",
             });
         }

@@ -116,9 +116,10 @@ pub fn encode_entries<S: Sink + ?Sized>(entries: &[Entry], out: &mut S) -> Resul
     };
     let first = entries.first().map_or(0, |e| e.index);
     let count = u32::try_from(entries.len()).map_err(|_| unstorable("too many entries"))?;
-    out.put(&first.to_le_bytes());
-    out.put(&count.to_le_bytes());
-    out.put(&[0; 4]);
+    let mut head = [0u8; BATCH_HEAD_BYTES];
+    head[..8].copy_from_slice(&first.to_le_bytes());
+    head[8..12].copy_from_slice(&count.to_le_bytes());
+    out.put(&head);
     for entry in entries {
         let (kind, len) = match &entry.payload {
             Payload::Noop => (TYPE_NOOP, 0),
@@ -128,9 +129,11 @@ pub fn encode_entries<S: Sink + ?Sized>(entries: &[Entry], out: &mut S) -> Resul
             _ => return Err(unstorable("a payload kind this format cannot store")),
         };
         let len = u32::try_from(len).map_err(|_| unstorable("an entry of 4 GiB or more"))?;
-        out.put(&entry.term.to_le_bytes());
-        out.put(&[kind, 0, 0, 0]);
-        out.put(&len.to_le_bytes());
+        let mut head = [0u8; ENTRY_HEAD_BYTES];
+        head[..8].copy_from_slice(&entry.term.to_le_bytes());
+        head[8] = kind;
+        head[12..].copy_from_slice(&len.to_le_bytes());
+        out.put(&head);
         match &entry.payload {
             Payload::Command(data) => out.put_body(data),
             Payload::ConfChange(cc) => {

@@ -301,6 +301,7 @@ pub trait Sink {
 }
 
 impl Sink for Vec<u8> {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
@@ -343,6 +344,7 @@ impl SplicedPayload<'_> {
 }
 
 impl Sink for SplicedPayload<'_> {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }

@@ -413,30 +413,7 @@ impl<F: File> SegmentWriter<F> {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
-        if !self.buf.is_empty() {
-            let at = SEGMENT_HEADER_BYTES + self.written;
-            let wrote = self.buf.len() as u64 + self.spliced;
-            // Over stale bytes, an end mark after the records (as many
-            // zeros of a record header as fit before them end), written
-            // with them and overwritten by the next write.
-            let mark = self
-                .stale_until
-                .saturating_sub(self.written + wrote)
-                .min(HEADER_BYTES as u64);
-            self.buf.resize(self.buf.len() + mark as usize, 0);
-            if let Err(e) = self.write_batch(at) {
-                self.poisoned = true;
-                return Err(io("write", &self.name)(e));
-            }
-            self.written += wrote;
-            self.buf.clear();
-            self.splices.clear();
-            self.spliced = 0;
-            if let Err(e) = self.zero_ahead_of(wrote) {
-                self.poisoned = true;
-                return Err(io("zero ahead in", &self.name)(e));
-            }
-        }
+        self.write_out()?;
         if self.synced == self.written {
             return Ok(self.synced);
         }
@@ -447,6 +424,59 @@ impl<F: File> SegmentWriter<F> {
         self.synced = self.written;
         self.marker_due = true;
         Ok(self.synced)
+    }
+
+    /// Writes the records appended so far ahead of the next sync if at
+    /// least `bytes` of them wait (and `bytes` is not 0), and asks the
+    /// file system to start writing them to disk
+    /// ([`File::start_writeback`]). Nothing becomes durable before
+    /// [`SegmentWriter::sync`]. Returns whether it wrote.
+    ///
+    /// # Errors
+    /// As [`SegmentWriter::sync`]: a failed write poisons the writer.
+    pub fn write_behind(&mut self, bytes: u64) -> Result<bool, Error> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if bytes == 0 || self.appended() - self.written < bytes {
+            return Ok(false);
+        }
+        let from = self.written;
+        self.write_out()?;
+        self.file
+            .start_writeback(SEGMENT_HEADER_BYTES + from, self.written - from);
+        Ok(true)
+    }
+
+    /// Writes the buffered records (not synced); the writer is poisoned if
+    /// that fails.
+    fn write_out(&mut self) -> Result<(), Error> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let at = SEGMENT_HEADER_BYTES + self.written;
+        let wrote = self.buf.len() as u64 + self.spliced;
+        // Over stale bytes, an end mark after the records (as many zeros
+        // of a record header as fit before them end), written with them
+        // and overwritten by the next write.
+        let mark = self
+            .stale_until
+            .saturating_sub(self.written + wrote)
+            .min(HEADER_BYTES as u64);
+        self.buf.resize(self.buf.len() + mark as usize, 0);
+        if let Err(e) = self.write_batch(at) {
+            self.poisoned = true;
+            return Err(io("write", &self.name)(e));
+        }
+        self.written += wrote;
+        self.buf.clear();
+        self.splices.clear();
+        self.spliced = 0;
+        if let Err(e) = self.zero_ahead_of(wrote) {
+            self.poisoned = true;
+            return Err(io("zero ahead in", &self.name)(e));
+        }
+        Ok(())
     }
 }
 

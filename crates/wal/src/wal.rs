@@ -227,6 +227,10 @@ impl<D: Dir> Wal<D> {
             let start = self
                 .active
                 .append_spliced(KIND_ENTRIES, |out| raft_record::encode_entries(chunk, out))?;
+            // A large batch goes to the file as it is encoded, a record at
+            // a time, so the disk works while the rest is (Options::
+            // write_behind_bytes).
+            self.active.write_behind(self.options.write_behind_bytes)?;
             // A record starts inside a segment of at most 1 GiB
             // (Options::validate), so its offset fits in 32 bits; were it
             // ever not to, refuse rather than index it wrongly.
@@ -245,8 +249,9 @@ impl<D: Dir> Wal<D> {
     }
 
     /// How many of `entries` one record can take in the active segment
-    /// without passing `segment_bytes`; at least one if the segment holds
-    /// no entry yet (a record larger than a segment gets one of its own).
+    /// without passing `segment_bytes`, and within `write_behind_bytes` of
+    /// payload if that is on; at least one if the segment holds no entry
+    /// yet (a record larger than a segment gets one of its own).
     fn entries_that_fit(&self, entries: &[Entry]) -> usize {
         let used = SEGMENT_HEADER_BYTES + self.active.appended();
         // A synced marker, the record header, the batch head, padding.
@@ -259,12 +264,19 @@ impl<D: Dir> Wal<D> {
             .segment_bytes
             .saturating_sub(used)
             .saturating_sub(overhead);
+        let cap = match self.options.write_behind_bytes {
+            0 => u64::MAX,
+            bytes => bytes,
+        };
         let mut bytes = 0u64;
         let mut take = 0;
         for e in entries {
             bytes += raft_record::entry_bytes(e) as u64;
             if bytes > room {
                 break;
+            }
+            if take > 0 && bytes > cap {
+                return take;
             }
             take += 1;
         }

@@ -18,6 +18,9 @@ fn options() -> Options {
         zero_ahead_bytes: 2048,
         // Compactions free segments that later rolls write over.
         recycle_segments: 2,
+        // Batches of more than 1 KiB are written in pieces before their
+        // sync: cuts land between those writes too.
+        write_behind_bytes: 1024,
         cache_bytes: 0,
     }
 }

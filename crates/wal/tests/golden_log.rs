@@ -27,6 +27,7 @@ fn options() -> Options {
         // writes the same history with it on).
         zero_ahead_bytes: 0,
         recycle_segments: 2,
+        write_behind_bytes: 0,
         cache_bytes: 1024,
     }
 }

@@ -15,6 +15,7 @@ fn options() -> Options {
         preallocate: false,
         zero_ahead_bytes: 0,
         recycle_segments: 2,
+        write_behind_bytes: 0,
         cache_bytes: 1024,
     }
 }

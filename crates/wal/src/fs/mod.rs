@@ -101,6 +101,15 @@ pub trait File {
         self.write_at(offset, &all)
     }
 
+    /// A hint: start writing bytes `offset..offset + len` (written with
+    /// [`File::write_at`]) to the disk now, without waiting for them. It
+    /// makes nothing durable; [`File::sync_data`] still does. The log
+    /// gives it after writing part of a large batch early, so the disk
+    /// works while the rest is encoded. The default does nothing.
+    fn start_writeback(&mut self, offset: u64, len: u64) {
+        let _ = (offset, len);
+    }
+
     /// Makes every write and length change so far durable (fdatasync).
     ///
     /// # Errors

@@ -63,9 +63,12 @@ pub(crate) fn entry_large(index: u64, term: u64) -> Entry {
 
 /// [`small`] with segments that hold several large entries
 /// ([`entry_large`]) beside small ones.
+/// Batches of more than 8 KiB are written ahead of their sync, a record
+/// at a time (`Options::write_behind_bytes`).
 pub(crate) fn roomy() -> Options {
     Options {
         segment_bytes: 32 << 10,
+        write_behind_bytes: 8 << 10,
         ..small()
     }
 }
