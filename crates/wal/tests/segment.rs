@@ -171,6 +171,55 @@ fn a_failed_write_or_sync_poisons_the_writer() {
     }
 }
 
+#[test]
+fn write_behind_writes_early_but_only_a_sync_makes_durable() {
+    let dir = SimDir::new(11);
+    let mut w = SegmentWriter::create(&dir, NAME, 1).unwrap();
+    w.append(5, b"acked").unwrap();
+    w.sync().unwrap();
+    let synced = w.synced();
+    w.append(5, &[1u8; 100]).unwrap();
+    // Below the size: nothing written.
+    assert!(!w.write_behind(1000).unwrap());
+    assert!(!w.write_behind(0).unwrap(), "0 is off");
+    assert_eq!(w.written(), synced);
+    w.append(5, &[2u8; 1000]).unwrap();
+    assert!(w.write_behind(1000).unwrap());
+    assert_eq!(w.written(), w.appended(), "all of it written");
+    assert_eq!(w.synced(), synced, "and none of it synced");
+    // Written, so on the file already; a crash may still drop it.
+    let on_file = dir.read_all(NAME).unwrap().len() as u64;
+    assert!(on_file >= SEGMENT_HEADER_BYTES + w.written());
+    w.append(5, b"after").unwrap();
+    dir.crash();
+    let r = recover(&dir, NAME).unwrap();
+    let got = kinds_and_payloads(&r.records);
+    assert_eq!(got[0], (5, b"acked".to_vec()));
+    // A prefix of the unsynced records, never "after" (not written).
+    let unsynced = [vec![1u8; 100], vec![2u8; 1000]];
+    assert!(got.len() <= 3, "{got:?}");
+    for (k, (_, p)) in got.iter().enumerate().skip(1) {
+        assert_eq!(p, &unsynced[k - 1]);
+    }
+}
+
+#[test]
+fn a_failed_early_write_poisons_the_writer_and_keeps_the_acked_records() {
+    let dir = SimDir::new(12);
+    let mut w = SegmentWriter::create(&dir, NAME, 1).unwrap();
+    w.append(5, b"acked").unwrap();
+    w.sync().unwrap();
+    dir.fail(Op::Write, 0, Fault::Enospc);
+    w.append(5, &[3u8; 2000]).unwrap();
+    assert!(matches!(w.write_behind(1000), Err(Error::Io { .. })));
+    assert!(matches!(w.write_behind(1000), Err(Error::Poisoned)));
+    assert!(matches!(w.append(5, b"x"), Err(Error::Poisoned)));
+    assert!(matches!(w.sync(), Err(Error::Poisoned)));
+    dir.crash();
+    let r = recover(&dir, NAME).unwrap();
+    assert_eq!(kinds_and_payloads(&r.records)[0], (5, b"acked".to_vec()));
+}
+
 /// The file's size and whether every byte after record-data offset `end`
 /// is zero.
 fn size_and_zeros_after(dir: &SimDir, end: u64) -> (u64, bool) {

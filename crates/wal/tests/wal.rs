@@ -278,6 +278,24 @@ fn options_out_of_range_are_refused() {
         };
         assert!(Wal::open(SimDir::new(9), options).is_ok());
     }
+    let options = Options {
+        write_behind_bytes: (1 << 30) + 1,
+        ..Options::default()
+    };
+    assert!(matches!(
+        Wal::open(SimDir::new(9), options),
+        Err(Error::InvalidOptions {
+            field: "write_behind_bytes",
+            ..
+        })
+    ));
+    for write_behind_bytes in [0, 1, 1 << 30] {
+        let options = Options {
+            write_behind_bytes,
+            ..Options::default()
+        };
+        assert!(Wal::open(SimDir::new(9), options).is_ok());
+    }
 }
 
 #[test]
