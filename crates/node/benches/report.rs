@@ -72,6 +72,50 @@ fn main() {
         );
     }
 
+    // The same two libraries on one thread (a current-thread runtime):
+    // raft-core alone below runs on one, so this is the driver's cost on
+    // the same budget; on two workers the hand-offs between the threads
+    // (wake-ups, futexes) cost more than the second core brings here.
+    let rt1 = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let synod1 = rt1.block_on(start(3));
+    let openraft1 = rt1.block_on(peers::start_openraft(3));
+    rt1.block_on(run_clients(&synod1.leader, 64, 200));
+    rt1.block_on(peers::run_openraft_clients(&openraft1.leader, 64, 200));
+    println!();
+    println!("One thread (current-thread runtime) for both:");
+    println!();
+    println!("| clients | synod-node | openraft 0.9.25 | synod / openraft |");
+    println!("|---:|---:|---:|---:|");
+    let mut at_256_one = 0.0;
+    for clients in [64u64, 256] {
+        let per_client = total / clients;
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let t = rt1.block_on(run_clients(&synod1.leader, clients, per_client));
+            ours.push((clients * per_client) as f64 / t.as_secs_f64());
+            let t = rt1.block_on(peers::run_openraft_clients(
+                &openraft1.leader,
+                clients,
+                per_client,
+            ));
+            theirs.push((clients * per_client) as f64 / t.as_secs_f64());
+        }
+        let (o, t) = (median(ours), median(theirs));
+        if clients == 256 {
+            at_256_one = o;
+        }
+        println!(
+            "| {clients} | {:.0} k/s | {:.0} k/s | {:.2}x |",
+            o / 1e3,
+            t / 1e3,
+            o / t
+        );
+    }
+    drop((synod1, openraft1));
+
     // raft-core alone, driven synchronously in one thread: 16-byte
     // commands, 64 proposals per cycle, 3 nodes.
     let workload = Workload {
@@ -89,11 +133,15 @@ fn main() {
     println!();
     println!(
         "raft-core in-process (one thread, 3 nodes, 16 B x64 per cycle): {:.0} k/s; \
-         synod-node at 256 clients: {:.0} k/s = {:.0}% of it (the driver costs {:.0}%)",
+         synod-node at 256 clients on two worker threads: {:.0} k/s = {:.0}% of it (the \
+         driver costs {:.0}%); on one thread: {:.0} k/s = {:.0}% (the driver costs {:.0}%)",
         core / 1e3,
         at_256 / 1e3,
         100.0 * at_256 / core,
-        100.0 - 100.0 * at_256 / core
+        100.0 - 100.0 * at_256 / core,
+        at_256_one / 1e3,
+        100.0 * at_256_one / core,
+        100.0 - 100.0 * at_256_one / core
     );
 
     // Memory: an idle 3-node cluster, and proposals that cannot commit.
