@@ -8,7 +8,19 @@ use synod_raft_core::{ConfState, Entry, Payload, Storage};
 use synod_wal::fs::{Dir, File, SimDir};
 use synod_wal::{Options, Wal};
 
-fn options() -> Options {
+/// Small segments; with `large` (flag bit 2 of the input), larger ones
+/// that hold entries of up to 6 KiB, whose bodies from 4 KiB on are
+/// written in place (spliced), and batches written ahead of their sync
+/// once 4 KiB wait (write-behind).
+fn options(large: bool) -> Options {
+    if large {
+        return Options {
+            segment_bytes: 64 << 10,
+            write_behind_bytes: 4 << 10,
+            cache_bytes: 64,
+            ..Options::default()
+        };
+    }
     Options {
         segment_bytes: 4096,
         cache_bytes: 64,
@@ -28,18 +40,25 @@ fn entry(index: u64, term: u64, len: usize) -> Entry {
 /// snapshot and compaction, maybe then as many again (whose rolls reuse
 /// the free segment files compaction left).
 fn build(dir: &SimDir, data: &[u8]) -> Option<()> {
-    let mut wal = Wal::open(dir.clone(), options()).ok()?;
+    let flags = data.get(2).copied().unwrap_or(0);
+    let large = flags & 4 == 4;
+    let mut wal = Wal::open(dir.clone(), options(large)).ok()?;
     let n = u64::from(*data.first()? % 64);
     let sizes = data.get(3..).unwrap_or(&[]);
+    // Large: three entries an append, so an append spans several records.
+    let (scale, per_append) = if large { (24, 3) } else { (3, 1) };
+    let mut batch = Vec::new();
     for index in 1..=n {
-        let len = usize::from(sizes.get(index as usize).copied().unwrap_or(7)) * 3;
-        wal.append(vec![entry(index, 1 + index / 20, len)]).ok()?;
+        let len = usize::from(sizes.get(index as usize).copied().unwrap_or(7)) * scale;
+        batch.push(entry(index, 1 + index / 20, len));
+        if batch.len() == per_append || index == n {
+            wal.append(std::mem::take(&mut batch)).ok()?;
+        }
         if index % 8 == 0 {
             wal.sync().ok()?;
         }
     }
     wal.sync().ok()?;
-    let flags = data.get(2).copied().unwrap_or(0);
     if flags & 1 == 1 && n > 10 {
         let conf = ConfState {
             voters: vec![1, 2, 3],
@@ -107,7 +126,8 @@ pub(crate) fn run(data: &[u8]) {
     }
     let n = usize::from(data.first().copied().unwrap_or(0) % 64);
     damage(&dir, data.get(3 + n..).unwrap_or(&[]));
-    let Ok(mut wal) = Wal::open(dir.clone(), options()) else {
+    let large = data.get(2).is_some_and(|flags| flags & 4 == 4);
+    let Ok(mut wal) = Wal::open(dir.clone(), options(large)) else {
         return;
     };
     let (first, last) = (wal.first_index().unwrap(), wal.last_index().unwrap());
@@ -126,6 +146,6 @@ pub(crate) fn run(data: &[u8]) {
         .expect("a recovered log takes the next entry");
     wal.sync().expect("and syncs it");
     drop(wal);
-    let wal = Wal::open(dir, options()).expect("a log this build wrote reopens");
+    let wal = Wal::open(dir, options(large)).expect("a log this build wrote reopens");
     assert_eq!(wal.last_index().unwrap(), next, "the new entry is kept");
 }
