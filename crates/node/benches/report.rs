@@ -32,21 +32,19 @@ fn net_bytes(region: &Region<'_, std::alloc::System>) -> i64 {
     c.bytes_allocated as i64 + c.bytes_reallocated as i64 - c.bytes_deallocated as i64
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let rounds = if quick { 1 } else { 3 };
-    let total: u64 = if quick { 20_000 } else { 100_000 };
-    let rt = runtime(THREADS);
+/// Starts both libraries on `rt`, warms them up, prints one table row per
+/// client count (the median of `rounds` interleaved rounds of about
+/// `total` writes; a tenth of that for one client) and returns synod-node's
+/// rate at 256 clients.
+fn table(rt: &tokio::runtime::Runtime, clients: &[u64], rounds: usize, total: u64) -> f64 {
     let synod = rt.block_on(start(3));
     let openraft = rt.block_on(peers::start_openraft(3));
-    // Warm both up.
     rt.block_on(run_clients(&synod.leader, 64, 200));
     rt.block_on(peers::run_openraft_clients(&openraft.leader, 64, 200));
-
     println!("| clients | synod-node | openraft 0.9.25 | synod / openraft |");
     println!("|---:|---:|---:|---:|");
     let mut at_256 = 0.0;
-    for clients in [1u64, 64, 256] {
+    for &clients in clients {
         let ops = if clients == 1 { total / 10 } else { total };
         let per_client = ops / clients;
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
@@ -71,50 +69,28 @@ fn main() {
             o / t
         );
     }
+    at_256
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 1 } else { 3 };
+    let total: u64 = if quick { 20_000 } else { 100_000 };
+    let rt = runtime(THREADS);
+    let at_256 = table(&rt, &[1, 64, 256], rounds, total);
 
     // The same two libraries on one thread (a current-thread runtime):
     // raft-core alone below runs on one, so this is the driver's cost on
     // the same budget; on two workers the hand-offs between the threads
     // (wake-ups, futexes) cost more than the second core brings here.
-    let rt1 = tokio::runtime::Builder::new_current_thread()
+    let one_thread = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    let synod1 = rt1.block_on(start(3));
-    let openraft1 = rt1.block_on(peers::start_openraft(3));
-    rt1.block_on(run_clients(&synod1.leader, 64, 200));
-    rt1.block_on(peers::run_openraft_clients(&openraft1.leader, 64, 200));
     println!();
     println!("One thread (current-thread runtime) for both:");
     println!();
-    println!("| clients | synod-node | openraft 0.9.25 | synod / openraft |");
-    println!("|---:|---:|---:|---:|");
-    let mut at_256_one = 0.0;
-    for clients in [64u64, 256] {
-        let per_client = total / clients;
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let t = rt1.block_on(run_clients(&synod1.leader, clients, per_client));
-            ours.push((clients * per_client) as f64 / t.as_secs_f64());
-            let t = rt1.block_on(peers::run_openraft_clients(
-                &openraft1.leader,
-                clients,
-                per_client,
-            ));
-            theirs.push((clients * per_client) as f64 / t.as_secs_f64());
-        }
-        let (o, t) = (median(ours), median(theirs));
-        if clients == 256 {
-            at_256_one = o;
-        }
-        println!(
-            "| {clients} | {:.0} k/s | {:.0} k/s | {:.2}x |",
-            o / 1e3,
-            t / 1e3,
-            o / t
-        );
-    }
-    drop((synod1, openraft1));
+    let at_256_one = table(&one_thread, &[64, 256], rounds, total);
 
     // raft-core alone, driven synchronously in one thread: 16-byte
     // commands, 64 proposals per cycle, 3 nodes.
