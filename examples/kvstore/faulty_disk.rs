@@ -136,6 +136,15 @@ impl File for FaultyFile {
         self.inner.write_at(offset, data)
     }
 
+    fn write_vectored_at(&mut self, offset: u64, pieces: &[io::IoSlice<'_>]) -> io::Result<()> {
+        self.switch.check()?;
+        self.inner.write_vectored_at(offset, pieces)
+    }
+
+    fn start_writeback(&mut self, offset: u64, len: u64) {
+        self.inner.start_writeback(offset, len);
+    }
+
     fn sync_data(&mut self) -> io::Result<()> {
         self.switch.check()?;
         self.inner.sync_data()
