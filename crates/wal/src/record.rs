@@ -263,29 +263,15 @@ pub fn encode_with(
 ) -> Result<usize, Error> {
     let before = out.len();
     out.resize(before.next_multiple_of(ALIGN), 0);
-    let start = out.len();
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&[kind, 0, 0, 0]);
-    out.extend_from_slice(&[0; 16]); // length, payload_crc, reserved, header_crc
-    let body = out.len();
-    if let Err(e) = write(out) {
-        out.truncate(before);
-        return Err(e);
+    // The spliced encoder with nothing spliced: one framing for both.
+    let mut no_splices = Vec::new();
+    match encode_spliced(kind, seed, out, &mut no_splices, |p| write(p.owned())) {
+        Ok((start, _)) => Ok(start),
+        Err(e) => {
+            out.truncate(before);
+            Err(e)
+        }
     }
-    let payload_bytes = out.len() - body;
-    let Ok(length) = u32::try_from(payload_bytes) else {
-        out.truncate(before);
-        return Err(Error::TooLarge {
-            bytes: payload_bytes,
-        });
-    };
-    let payload_crc = crc32c::crc32c(&out[body..]);
-    out[start + 8..start + 12].copy_from_slice(&length.to_le_bytes());
-    out[start + 12..start + 16].copy_from_slice(&payload_crc.to_le_bytes());
-    let header_crc = crc32c::crc32c_append(seed, &out[start..start + 20]);
-    out[start + 20..start + 24].copy_from_slice(&header_crc.to_le_bytes());
-    out.resize(start + record_bytes(payload_bytes), 0);
-    Ok(start)
 }
 
 /// Where a record's payload is written as it is encoded.
