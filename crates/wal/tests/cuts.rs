@@ -18,8 +18,10 @@ fn options() -> Options {
         zero_ahead_bytes: 2048,
         // Compactions free segments that later rolls write over.
         recycle_segments: 2,
-        // Batches of more than 1 KiB are written in pieces before their
-        // sync: cuts land between those writes too.
+        // Write-behind at 1 KiB: appends are cut into records of at most
+        // 1 KiB of payload (more record boundaries for the cuts to meet)
+        // and written out before their sync; the bytes they leave are the
+        // same as one write would.
         write_behind_bytes: 1024,
         cache_bytes: 0,
     }
