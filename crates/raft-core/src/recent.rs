@@ -5,15 +5,18 @@
 //! and appends to a follower that is a little behind are served from here
 //! too.
 
-use std::collections::VecDeque;
-
 use crate::types::{Entry, Index, Term};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
     /// Invariant: consecutive indexes, each persisted exactly as stored;
     /// when not empty, the last one is just before the unstable part.
-    entries: VecDeque<Entry>,
+    ///
+    /// A `Vec` rather than a `VecDeque`: entries leave from the front in
+    /// runs, and moving a run out of a `Vec` (a bulk copy, then one
+    /// `memmove` of the rest, usually a batch or two) measured faster than
+    /// a deque's element-by-element drain.
+    entries: Vec<Entry>,
     /// Invariant: the sum of `Entry::size_bytes` over `entries`.
     bytes: u64,
     /// Oldest entries are dropped (storage still has them) past this.
@@ -23,7 +26,7 @@ pub(crate) struct Recent {
 impl Recent {
     pub(crate) fn with_limit(limit_bytes: u64) -> Self {
         Self {
-            entries: VecDeque::new(),
+            entries: Vec::new(),
             bytes: 0,
             limit_bytes,
         }
@@ -31,28 +34,31 @@ impl Recent {
 
     /// The index of the oldest entry kept.
     pub(crate) fn first_index(&self) -> Option<Index> {
-        self.entries.front().map(|e| e.index)
+        self.entries.first().map(|e| e.index)
     }
 
-    /// Keeps newly persisted entries, in index order: one pass, one check
-    /// that they follow the run, one check of the limit.
-    pub(crate) fn extend(&mut self, entries: impl Iterator<Item = Entry>) {
-        let mut entries = entries.peekable();
-        let Some(first) = entries.peek() else {
+    /// Keeps newly persisted entries, in index order: one check that they
+    /// follow the run, one pass over their sizes, one bulk move, one check
+    /// of the limit. Takes the drain itself (rather than any iterator) so
+    /// the sizes are read in place and the move is a single reserved copy:
+    /// an iterator peeked for its first entry moved every entry through
+    /// the stack, a tenth of the 64-proposal benchmark's time.
+    pub(crate) fn extend(&mut self, entries: std::vec::Drain<'_, Entry>) {
+        let Some(first) = entries.as_slice().first() else {
             return;
         };
         let follows = self
             .entries
-            .back()
+            .last()
             .is_none_or(|last| last.index.checked_add(1) == Some(first.index));
         if !follows {
             self.clear();
         }
-        let mut added = 0u64;
-        for e in entries {
-            added = added.saturating_add(e.size_bytes());
-            self.entries.push_back(e);
-        }
+        let added = entries
+            .as_slice()
+            .iter()
+            .fold(0u64, |sum, e| sum.saturating_add(e.size_bytes()));
+        self.entries.extend(entries);
         self.bytes = self.bytes.saturating_add(added);
         if self.bytes > self.limit_bytes {
             self.shrink_to_half_limit();
@@ -78,16 +84,17 @@ impl Recent {
 
     /// Drops the oldest `n` entries.
     fn drop_front(&mut self, n: usize) {
-        for _ in 0..n {
-            if let Some(e) = self.entries.pop_front() {
-                self.bytes = self.bytes.saturating_sub(e.size_bytes());
-            }
-        }
+        let n = n.min(self.entries.len());
+        let dropped = self.entries[..n]
+            .iter()
+            .fold(0u64, |sum, e| sum.saturating_add(e.size_bytes()));
+        self.entries.drain(..n);
+        self.bytes = self.bytes.saturating_sub(dropped);
     }
 
     /// Forgets entries from `index` on: they are being replaced.
     pub(crate) fn truncate_from(&mut self, index: Index) {
-        if self.entries.back().is_none_or(|e| e.index < index) {
+        if self.entries.last().is_none_or(|e| e.index < index) {
             return; // the usual case: nothing kept is replaced
         }
         let keep = self
@@ -138,10 +145,7 @@ impl Recent {
             taken = used;
             n += 1;
         }
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.extend(self.entries.pop_front());
-        }
+        let out: Vec<Entry> = self.entries.drain(..n).collect();
         self.bytes = self.bytes.saturating_sub(taken);
         Some(out)
     }
@@ -161,7 +165,7 @@ impl Recent {
         };
         let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
         let mut next = lo;
-        for e in self.entries.range((lo - first) as usize..) {
+        for e in &self.entries[(lo - first) as usize..] {
             used = used.saturating_add(e.size_bytes());
             if e.index >= hi || (!out.is_empty() && used > max_bytes) {
                 break;
@@ -190,14 +194,14 @@ mod tests {
     fn keeps_a_consecutive_run_within_its_limit() {
         let mut r = Recent::with_limit(300); // 100 bytes per entry
         for i in 1..=3 {
-            r.extend(std::iter::once(e(i)));
+            r.extend(vec![e(i)].drain(..));
         }
         assert_eq!(r.first_index(), Some(1), "within the limit");
-        r.extend(std::iter::once(e(4)));
+        r.extend(vec![e(4)].drain(..));
         assert_eq!(r.first_index(), Some(4), "past it, the older half goes");
-        r.extend(std::iter::once(e(5)));
+        r.extend(vec![e(5)].drain(..));
         assert_eq!(r.first_index(), Some(4));
-        r.extend(std::iter::once(e(9)));
+        r.extend(vec![e(9)].drain(..));
         assert_eq!(r.first_index(), Some(9), "a gap starts afresh");
         assert!(r.covers(9) && !r.covers(8) && !r.covers(10));
     }
@@ -206,7 +210,7 @@ mod tests {
     fn take_moves_out_a_range_and_drops_what_came_before() {
         let mut r = Recent::with_limit(u64::MAX);
         for i in 1..=6 {
-            r.extend(std::iter::once(e(i)));
+            r.extend(vec![e(i)].drain(..));
         }
         assert!(r.take(0, 3, u64::MAX).is_none(), "0 is not kept");
         let got: Vec<Index> = r.take(2, 5, 250).unwrap().iter().map(|e| e.index).collect();
@@ -221,11 +225,49 @@ mod tests {
         assert_eq!(got, [4, 5, 6], "stops where the run ends");
     }
 
+    /// The byte count is what the limit acts on: after every kind of
+    /// change it must equal the sum over the entries kept.
+    #[test]
+    fn the_byte_count_follows_every_change() {
+        let sum = |r: &Recent| r.entries.iter().map(Entry::size_bytes).sum::<u64>();
+        let mut r = Recent::with_limit(1_000); // ten entries of 100 bytes
+        let mut unstable: Vec<Entry> = (1..=8).map(e).collect();
+        r.extend(unstable.drain(..5));
+        assert_eq!((r.bytes, sum(&r)), (500, 500));
+        assert_eq!(unstable.len(), 3, "only the drained run moved");
+        r.extend(unstable.drain(..));
+        assert_eq!((r.bytes, sum(&r)), (800, 800));
+        let got = r.take(3, 6, u64::MAX).unwrap();
+        assert_eq!(got.iter().map(|e| e.index).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(
+            r.bytes,
+            sum(&r),
+            "taken and skipped entries leave the count"
+        );
+        assert_eq!(r.bytes, 300);
+        r.truncate_from(8);
+        assert_eq!((r.bytes, sum(&r)), (200, 200));
+        r.extend((8..=20).map(e).collect::<Vec<_>>().drain(..));
+        assert!(r.bytes <= 1_000, "past the limit it shrinks");
+        assert_eq!(r.bytes, sum(&r));
+        assert_eq!(
+            r.entries.last().map(|e| e.index),
+            Some(20),
+            "the newest stay"
+        );
+        r.extend(vec![e(40)].drain(..));
+        assert_eq!(
+            (r.bytes, sum(&r), r.first_index()),
+            (100, 100, Some(40)),
+            "a gap restarts"
+        );
+    }
+
     #[test]
     fn truncation_forgets_replaced_entries() {
         let mut r = Recent::with_limit(u64::MAX);
         for i in 1..=6 {
-            r.extend(std::iter::once(e(i)));
+            r.extend(vec![e(i)].drain(..));
         }
         r.truncate_from(4);
         assert!(r.covers(3) && !r.covers(4));
