@@ -15,7 +15,10 @@ pub(crate) struct Recent {
     /// A `Vec` rather than a `VecDeque`: entries leave from the front in
     /// runs, and moving a run out of a `Vec` (a bulk copy, then one
     /// `memmove` of the rest, usually a batch or two) measured faster than
-    /// a deque's element-by-element drain.
+    /// a deque's element-by-element drain. A removal from the front moves
+    /// what stays: entries persisted and not yet committed, and at most
+    /// the limit's worth (four messages' bytes), so each entry is moved a
+    /// bounded number of times.
     entries: Vec<Entry>,
     /// Invariant: the sum of `Entry::size_bytes` over `entries`.
     bytes: u64,
