@@ -507,19 +507,19 @@ impl Storage for MemStorage {
         }
         let from = (lo - self.base_index - 1) as usize;
         let to = (hi - self.base_index - 1) as usize;
-        // `limit_size`'s rule, over the deque, in one pass: at least one
-        // entry, then as many as stay within `max_bytes`. The capacity
-        // guess is capped: a wide range may stop early at `max_bytes`.
-        let mut out = Vec::with_capacity((to - from).min(64));
+        // `limit_size`'s rule, over the deque: at least one entry, then
+        // as many as stay within `max_bytes`.
         let mut total = 0u64;
-        for e in self.entries.range(from..to) {
-            total = total.saturating_add(e.size_bytes());
-            if total > max_bytes && !out.is_empty() {
-                break;
-            }
-            out.push(e.clone());
-        }
-        Ok(out)
+        let n = self
+            .entries
+            .range(from..to)
+            .take_while(|e| {
+                total = total.saturating_add(e.size_bytes());
+                total <= max_bytes
+            })
+            .count()
+            .max(1);
+        Ok(self.entries.range(from..from + n).cloned().collect())
     }
 
     fn term(&self, index: Index) -> Result<Term, StorageError> {
