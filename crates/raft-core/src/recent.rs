@@ -167,16 +167,19 @@ impl Recent {
             return lo;
         };
         let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
-        let mut next = lo;
-        for e in &self.entries[(lo - first) as usize..] {
+        let run = &self.entries[(lo - first) as usize..];
+        // Count first, then clone the run in one `extend`, which writes
+        // each clone in place (a `push` per clone goes through the stack).
+        let mut n = 0;
+        for e in run {
             used = used.saturating_add(e.size_bytes());
-            if e.index >= hi || (!out.is_empty() && used > max_bytes) {
+            if e.index >= hi || ((n > 0 || !out.is_empty()) && used > max_bytes) {
                 break;
             }
-            out.push(e.clone());
-            next = e.index + 1;
+            n += 1;
         }
-        next
+        out.extend(run[..n].iter().cloned());
+        lo + n as Index
     }
 }
 
@@ -263,6 +266,35 @@ mod tests {
             (r.bytes, sum(&r), r.first_index()),
             (100, 100, Some(40)),
             "a gap restarts"
+        );
+    }
+
+    /// `clone_into` counts what `out` already holds against the limit,
+    /// gives at least one entry overall, and stops at `hi` or the run's end.
+    #[test]
+    fn clone_into_obeys_hi_the_limit_and_what_out_holds() {
+        let mut r = Recent::with_limit(u64::MAX);
+        r.extend((3..=7).map(e).collect::<Vec<_>>().drain(..)); // 100 bytes each
+        let ids = |out: &[Entry]| out.iter().map(|e| e.index).collect::<Vec<_>>();
+        let mut out = Vec::new();
+        assert_eq!(r.clone_into(3, 6, u64::MAX, &mut out), 6);
+        assert_eq!(ids(&out), [3, 4, 5], "stops before hi");
+        let mut out = Vec::new();
+        assert_eq!(r.clone_into(4, 99, 0, &mut out), 5, "at least one");
+        assert_eq!(ids(&out), [4]);
+        let mut out = vec![e(2)];
+        assert_eq!(r.clone_into(3, 99, 250, &mut out), 4, "out's 100 count");
+        assert_eq!(ids(&out), [2, 3]);
+        let mut out = vec![e(2)];
+        assert_eq!(r.clone_into(3, 99, 100, &mut out), 3, "out is full");
+        assert_eq!(ids(&out), [2]);
+        let mut out = Vec::new();
+        assert_eq!(r.clone_into(6, 99, u64::MAX, &mut out), 8, "the run ends");
+        assert_eq!(ids(&out), [6, 7]);
+        assert_eq!(
+            r.clone_into(2, 99, u64::MAX, &mut Vec::new()),
+            2,
+            "2 not kept"
         );
     }
 
