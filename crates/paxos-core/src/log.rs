@@ -148,14 +148,11 @@ impl<S: Storage> Log<S> {
                 break;
             }
             bytes = bytes.saturating_add(size);
-            if run.len() == 1 {
-                out.push(e.clone());
-            } else {
-                n += 1;
-            }
+            n += 1;
         }
-        if n > 0 {
-            out.extend(run[..n].iter().cloned());
+        match &run[..n] {
+            [one] => out.push(one.clone()),
+            many => out.extend(many.iter().cloned()),
         }
         Ok(out)
     }
