@@ -339,7 +339,8 @@ impl<D: Dir> Wal<D> {
                 SegmentWriter::create_sized(&dir, &segment_name(1), 1, len)?
             }
         }
-        .with_zero_ahead(options.zero_ahead_bytes, options.segment_bytes);
+        .with_zero_ahead(options.zero_ahead_bytes, options.segment_bytes)
+        .with_padding(options.pad_syncs_from_bytes, options.segment_bytes);
         let first_file = segments.first().map_or(String::new(), |s| s.1.clone());
         replay.reconcile(snap_index, snap_term, &first_file)?;
         recovery.entries = replay.index.len();

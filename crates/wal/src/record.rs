@@ -60,6 +60,12 @@ pub const ALIGN: usize = 8;
 /// data (u64, little-endian) up to which the previous sync made the data
 /// durable.
 pub const KIND_SYNCED: u8 = 0;
+/// The kind of a padding record (format version 4 on): its payload is
+/// zeros, and it carries nothing. A large sync's batch ends with one so
+/// that the batch ends on a page boundary (`Options::pad_syncs_from_bytes`):
+/// the next batch then starts on a fresh page instead of writing the last
+/// page of this one again. Scans read it like any record; replay skips it.
+pub const KIND_PADDING: u8 = 0xFF;
 
 /// One record found by [`scan`].
 #[derive(Debug, Clone, PartialEq, Eq)]

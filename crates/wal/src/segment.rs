@@ -3,7 +3,7 @@
 //! ```text
 //!  offset  size  field
 //!       0     8  magic       "SYNODWAL"
-//!       8     4  version     format version, u32 (3)
+//!       8     4  version     format version, u32 (4)
 //!      12     4  flags       u32, since version 3 (zero before):
 //!                            bit 0, recycled: the file held another
 //!                            segment before, whose records may lie past
@@ -19,15 +19,21 @@ use std::io::IoSlice;
 
 use crate::error::{Error, io};
 use crate::fs::{Dir, File};
-use crate::record::{self, End, HEADER_BYTES, KIND_SYNCED, Splice, SplicedPayload};
+use crate::record::{self, End, HEADER_BYTES, KIND_PADDING, KIND_SYNCED, Splice, SplicedPayload};
 
 /// Bytes in a segment header; records start here.
 pub const SEGMENT_HEADER_BYTES: u64 = 32;
-/// The format version this build writes and the newest it reads (3:
-/// record headers checksummed from a per-segment seed, so segment files
-/// can be recycled; 2: snapshot data in a file of its own; versions 1 and
-/// 2 are read too).
-pub const FORMAT_VERSION: u32 = 3;
+/// The format version this build writes and the newest it reads (4:
+/// padding records, [`record::KIND_PADDING`]; 3: record headers
+/// checksummed from a per-segment seed, so segment files can be recycled;
+/// 2: snapshot data in a file of its own; versions 1 to 3 are read too).
+pub const FORMAT_VERSION: u32 = 4;
+/// The first format version whose segments may hold padding records: a
+/// writer continuing an older segment never pads it, so a build that
+/// reads only that version can still read it.
+const PADDING_SINCE: u32 = 4;
+/// The page size large syncs align their end to.
+pub const PAGE_BYTES: u64 = 4096;
 const SEGMENT_MAGIC: [u8; 8] = *b"SYNODWAL";
 /// The seed of the id whose CRC32C is 0, if there is one.
 const ZERO_CRC_SEED: u32 = 0x5EED_5EED;
@@ -179,6 +185,13 @@ pub struct SegmentWriter<F> {
     zero_ahead: u64,
     /// Record-data offset the zeros stop at: the segment's size.
     zero_limit: u64,
+    /// Whether the segment's format has padding records.
+    pads: bool,
+    /// Syncs of at least this many bytes end on a page boundary
+    /// (`Options::pad_syncs_from_bytes`; 0: never).
+    pad_from: u64,
+    /// Record-data offset no padding passes: the segment's size.
+    pad_limit: u64,
 }
 
 impl<F: File> SegmentWriter<F> {
@@ -277,7 +290,21 @@ impl<F: File> SegmentWriter<F> {
             zeroed: end,
             zero_ahead: 0,
             zero_limit: 0,
+            pads: header.version >= PADDING_SINCE,
+            pad_from: 0,
+            pad_limit: 0,
         }
+    }
+
+    /// Ends each sync of at least `bytes` bytes on a page boundary with a
+    /// padding record, never past `segment_bytes` of file (see
+    /// `Options::pad_syncs_from_bytes`). Segments of a format before
+    /// version 4 are never padded.
+    #[must_use]
+    pub fn with_padding(mut self, bytes: u64, segment_bytes: u64) -> Self {
+        self.pad_from = bytes;
+        self.pad_limit = segment_bytes.saturating_sub(SEGMENT_HEADER_BYTES);
+        self
     }
 
     /// Zeros up to `bytes` of the segment ahead of small writes, never past
@@ -413,6 +440,7 @@ impl<F: File> SegmentWriter<F> {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
+        self.pad_to_page()?;
         self.write_out()?;
         if self.synced == self.written {
             return Ok(self.synced);
@@ -424,6 +452,44 @@ impl<F: File> SegmentWriter<F> {
         self.synced = self.written;
         self.marker_due = true;
         Ok(self.synced)
+    }
+
+    /// Ends a large batch on a page boundary: a padding record up to the
+    /// next page (or the one after, when less than a record header is
+    /// left), unless that would pass the segment's size. Measured on the
+    /// virtual disk of docs/wal.md: a 264 KiB sync that ends on a page
+    /// boundary and starts on the next was 2-4 % faster than a 260 KiB
+    /// one that starts inside the page the last sync ended in (which the
+    /// disk writes a second time).
+    fn pad_to_page(&mut self) -> Result<(), Error> {
+        let batch = self.appended() - self.synced;
+        if !self.pads || self.pad_from == 0 || batch < self.pad_from {
+            return Ok(());
+        }
+        // Record-data offsets are multiples of ALIGN and so is the
+        // header's size, so the gap is one too.
+        let end = SEGMENT_HEADER_BYTES + self.appended();
+        let mut gap = end.next_multiple_of(PAGE_BYTES) - end;
+        if gap == 0 {
+            return Ok(());
+        }
+        if gap < HEADER_BYTES as u64 {
+            gap += PAGE_BYTES;
+        }
+        if self.appended() + gap > self.pad_limit {
+            return Ok(());
+        }
+        // `gap` is at least a record header and at most a page more.
+        let Ok(payload) = usize::try_from(gap - HEADER_BYTES as u64) else {
+            return Ok(());
+        };
+        // Appended like any record: after spliced bodies the buffer alone
+        // is not aligned, the batch is.
+        self.append_with(KIND_PADDING, |out| {
+            out.resize(out.len() + payload, 0);
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// Writes the records appended so far ahead of the next sync if at
@@ -578,7 +644,7 @@ pub struct Replayed<F> {
 }
 
 /// Reads segment `name` (whose header must carry `expect_id`, if given),
-/// hands each record but the synced markers to
+/// hands each record but the synced markers and padding to
 /// `visit` as (record-data offset, kind, payload), and returns a writer
 /// after the last one. A torn tail of the [`Position::Tail`] segment is
 /// zeroed and the result synced; bad records anywhere else are errors.
@@ -637,7 +703,8 @@ pub fn replay<D: Dir>(
             why,
         } => return Err(corrupt(offset, marker, why)),
     };
-    for found in scan.records.iter().filter(|f| f.kind != KIND_SYNCED) {
+    let carries = |f: &&record::Found| f.kind != KIND_SYNCED && f.kind != KIND_PADDING;
+    for found in scan.records.iter().filter(carries) {
         visit(
             found.offset as u64,
             found.kind,

@@ -375,7 +375,11 @@ impl<D: Dir> Wal<D> {
             Some(free) => SegmentWriter::recycle(&self.dir, &free, &name, id, len)?,
             None => SegmentWriter::create_sized(&self.dir, &name, id, len)?,
         }
-        .with_zero_ahead(self.options.zero_ahead_bytes, self.options.segment_bytes);
+        .with_zero_ahead(self.options.zero_ahead_bytes, self.options.segment_bytes)
+        .with_padding(
+            self.options.pad_syncs_from_bytes,
+            self.options.segment_bytes,
+        );
         let done = std::mem::replace(&mut self.active, next);
         self.sealed.push(Sealed {
             name: segment_name(id - 1),

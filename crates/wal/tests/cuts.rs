@@ -23,6 +23,9 @@ fn options() -> Options {
         // and written out before their sync; the bytes they leave are the
         // same as one write would.
         write_behind_bytes: 1024,
+        // Syncs of 512 bytes and more end on a page boundary with a
+        // padding record: cuts meet those records too.
+        pad_syncs_from_bytes: 512,
         cache_bytes: 0,
     }
 }

@@ -1,12 +1,13 @@
 //! The log's on-disk format, frozen: a log written by a fixed history
 //! (bootstrap, commands, a no-op, a membership change, a truncation, hard
 //! states, a roll, a snapshot with compaction) must produce exactly the
-//! committed files in `tests/golden/log-v3/`, and those files must open to
+//! committed files in `tests/golden/log-v4/`, and those files must open to
 //! the same log. A change to either fails here and must bump the format
 //! version (docs/wal.md). `UPDATE_GOLDEN=1` rewrites the files. The same
 //! history written by format versions 1 (`tests/golden/log-v1/`, snapshot
-//! data inline in the snapshot file) and 2 (`tests/golden/log-v2/`, record
-//! headers checksummed without a seed) must still open to the same log.
+//! data inline in the snapshot file), 2 (`tests/golden/log-v2/`, record
+//! headers checksummed without a seed) and 3 (`tests/golden/log-v3/`, no
+//! padding records) must still open to the same log.
 
 mod support;
 
@@ -28,11 +29,18 @@ fn options() -> Options {
         zero_ahead_bytes: 0,
         recycle_segments: 2,
         write_behind_bytes: 0,
+        // Low, so the history's larger syncs end on a page boundary with
+        // a padding record and the golden files hold some.
+        pad_syncs_from_bytes: 1024,
         cache_bytes: 1024,
     }
 }
 
 fn golden_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v4"))
+}
+
+fn golden_v3_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/log-v3"))
 }
 
@@ -139,6 +147,11 @@ fn the_golden_files_open_to_the_same_log() {
 }
 
 #[test]
+fn a_version_3_log_still_opens_to_the_same_log() {
+    opens_to_the_same_log(&golden_v3_dir());
+}
+
+#[test]
 fn a_version_2_log_still_opens_to_the_same_log() {
     opens_to_the_same_log(&golden_v2_dir());
 }
@@ -154,7 +167,7 @@ fn opens_to_the_same_log(golden: &std::path::Path) {
 }
 
 /// A version 2 log carried on: its version 2 segments are compacted away
-/// and recycled as version 3 ones, over records checksummed without a
+/// and recycled as segments of this build's version, over records checksummed without a
 /// seed, which must never read as the new segments' records, also when a
 /// crash tears the first write into a recycled file and the scan meets
 /// what follows it (the version 2 records among it).
@@ -188,7 +201,7 @@ fn a_version_2_log_recycles_its_old_segments_safely() {
         let active = segment_name(wal.segment_count() as u64 + first_segment_id(&dir) - 1);
         let header = decode_header(&dir.read_all(&active).unwrap(), &active).unwrap();
         assert!(
-            header.recycled && header.version == 3,
+            header.recycled && header.version == synod_wal::segment::FORMAT_VERSION,
             "{active}: {header:?}"
         );
         append(&mut wal, &mut model, &mut next, round % 5);
@@ -246,24 +259,35 @@ fn open_golden(golden: &std::path::Path) -> (SimDir, Wal<SimDir>, MemStorage) {
 }
 
 /// Zeroing ahead changes what follows the records and nothing else: the
-/// same history written with it on leaves each file the golden bytes then
-/// zeros, and it reopens to the same log.
+/// same history written with it on leaves each file the bytes it leaves
+/// without, then zeros, and it reopens to the same log. (Without padding:
+/// the golden history's padded syncs fill their small segments to the
+/// end, leaving no room to zero.)
 #[test]
 fn zeros_ahead_change_no_record() {
+    let unpadded = Options {
+        pad_syncs_from_bytes: 0,
+        ..options()
+    };
+    let plain = SimDir::new(5);
+    let mut wal = Wal::open(plain.clone(), unpadded).unwrap();
+    write(&mut wal, &mut MemStorage::new());
+    drop(wal);
     let zeroing = Options {
         zero_ahead_bytes: 1 << 20,
-        ..options()
+        ..unpadded
     };
     let dir = SimDir::new(4);
     let mut wal = Wal::open(dir.clone(), zeroing).unwrap();
     let mut model = MemStorage::new();
     write(&mut wal, &mut model);
     drop(wal);
+    assert_eq!(dir.list().unwrap(), plain.list().unwrap());
     let mut zeroed_some = false;
     for name in dir.list().unwrap() {
         let got = dir.read_all(&name).unwrap();
-        let want = std::fs::read(golden_dir().join(&name)).unwrap();
-        assert!(got.len() >= want.len(), "{name}: shorter than golden");
+        let want = plain.read_all(&name).unwrap();
+        assert!(got.len() >= want.len(), "{name}: shorter than without");
         assert_eq!(got[..want.len()], want[..], "{name}: a record changed");
         assert!(
             got[want.len()..].iter().all(|&b| b == 0),
@@ -274,4 +298,49 @@ fn zeros_ahead_change_no_record() {
     assert!(zeroed_some, "the history's small syncs zero ahead");
     let wal = Wal::open(dir, zeroing).unwrap();
     assert_same(&wal, &model, "the log written with zeros ahead");
+}
+
+/// A version 3 log carried on keeps writing its version 3 tail segment
+/// without padding records (which a version 3 build could not read), and
+/// the version 4 segments after it get them.
+#[test]
+fn a_version_3_tail_is_never_padded() {
+    let padding = |bytes: &[u8]| {
+        let header = decode_header(bytes, "segment").unwrap();
+        let scan = synod_wal::record::scan(&bytes[32..], header.seed());
+        let pads = scan
+            .records
+            .iter()
+            .filter(|r| r.kind == synod_wal::record::KIND_PADDING)
+            .count();
+        (header.version, pads)
+    };
+    let (dir, mut wal, mut model) = open_golden(&golden_v3_dir());
+    let tail = segment_name(wal.segment_count() as u64 + first_segment_id(&dir) - 1);
+    assert_eq!(padding(&dir.read_all(&tail).unwrap()), (3, 0));
+    let mut next = model.last_index().unwrap() + 1;
+    let mut syncs = 0;
+    while wal.segment_count() < 4 {
+        // About 1.6 KiB a sync: over the threshold of `options()`.
+        wal.append(entries(next, next + 7, 3)).unwrap();
+        model.append(entries(next, next + 7, 3)).unwrap();
+        wal.sync().unwrap();
+        next += 8;
+        let (version, pads) = padding(&dir.read_all(&tail).unwrap());
+        assert_eq!((version, pads), (3, 0), "the version 3 tail was padded");
+        syncs += 1;
+    }
+    assert!(syncs > 1, "syncs into the version 3 tail");
+    let newest = segment_name(wal.segment_count() as u64 + first_segment_id(&dir) - 1);
+    let (version, _) = padding(&dir.read_all(&newest).unwrap());
+    assert_eq!(version, synod_wal::segment::FORMAT_VERSION);
+    let last_full = segment_name(wal.segment_count() as u64 + first_segment_id(&dir) - 2);
+    let (version, pads) = padding(&dir.read_all(&last_full).unwrap());
+    assert!(
+        version == 4 && pads > 0,
+        "{last_full}: version {version}, {pads} padding records"
+    );
+    drop(wal);
+    let wal = Wal::open(dir, options()).unwrap();
+    assert_same(&wal, &model, "the carried-on version 3 log");
 }

@@ -9,7 +9,9 @@ mod support;
 use synod_raft_core::{ConfState, MemStorage, Storage};
 use synod_wal::fs::{Dir, Fault, File, Op, SimDir};
 use synod_wal::record::{self, End};
-use synod_wal::segment::{SEGMENT_HEADER_BYTES, SegmentWriter, decode_header, recover};
+use synod_wal::segment::{
+    FORMAT_VERSION, SEGMENT_HEADER_BYTES, SegmentWriter, decode_header, recover,
+};
 use synod_wal::{Options, Wal, free_name, segment_id};
 
 use support::{assert_same, entries, small, snapshot_and_compact};
@@ -58,7 +60,7 @@ fn a_recycled_segment_never_reads_the_records_it_held_before() {
     let names = dir.list().unwrap();
     assert_eq!(names, vec![NEW.to_string()], "renamed, not copied");
     let header = decode_header(&dir.read_all(NEW).unwrap(), NEW).unwrap();
-    assert!(header.recycled && header.id == 2 && header.version == 3);
+    assert!(header.recycled && header.id == 2 && header.version == FORMAT_VERSION);
     let r = recover(&dir, NEW).unwrap();
     assert_eq!(
         payloads(&r.records),

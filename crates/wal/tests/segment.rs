@@ -8,7 +8,9 @@ use std::io::ErrorKind;
 use proptest::prelude::*;
 use synod_wal::Error;
 use synod_wal::fs::{Dir, Fault, File, Op, SimDir};
-use synod_wal::segment::{SEGMENT_HEADER_BYTES, SegmentWriter, encode_header, recover};
+use synod_wal::segment::{
+    FORMAT_VERSION, SEGMENT_HEADER_BYTES, SegmentWriter, encode_header, recover,
+};
 
 const NAME: &str = "00000000000000000001.log";
 
@@ -327,7 +329,7 @@ fn bad_headers_are_typed_errors() {
     assert!(matches!(recover(&dir, "junk"), Err(Error::NotALog { .. })));
 
     let mut header = encode_header(9);
-    header[8..12].copy_from_slice(&4u32.to_le_bytes());
+    header[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     let crc = crc32c::crc32c(&header[..28]);
     header[28..].copy_from_slice(&crc.to_le_bytes());
     let mut f = dir.create("newer").unwrap();
@@ -335,10 +337,10 @@ fn bad_headers_are_typed_errors() {
     assert!(matches!(
         recover(&dir, "newer"),
         Err(Error::NewerFormat {
-            version: 4,
-            supported: 3,
+            version,
+            supported: FORMAT_VERSION,
             ..
-        })
+        }) if version == FORMAT_VERSION + 1
     ));
     assert!(matches!(recover(&dir, "missing"), Err(Error::Io { .. })));
     // Flags: only "recycled" is known, and only from version 3 on.
@@ -393,4 +395,62 @@ fn a_restart_without_a_crash_makes_what_it_read_durable() {
         let after = kinds_and_payloads(&recover(&dir, NAME).unwrap().records);
         assert_eq!(after, before, "seed {seed}: reported, then lost to a crash");
     }
+}
+
+/// A sync of at least the padding threshold ends on a page boundary,
+/// whatever the batch's length (also when less than a record header is
+/// left before the page ends: the padding then runs to the next page); a
+/// smaller sync is not padded; replay never hands the padding out.
+#[test]
+fn a_large_sync_ends_on_a_page_boundary_and_replay_skips_the_padding() {
+    let page = synod_wal::segment::PAGE_BYTES;
+    for extra in (0..200).step_by(8) {
+        let dir = SimDir::new(20);
+        let mut w = SegmentWriter::create(&dir, NAME, 1)
+            .unwrap()
+            .with_padding(1024, 1 << 20);
+        let big = vec![0x5A; 1500 + extra];
+        w.append(7, &big).unwrap();
+        w.append(7, &big).unwrap();
+        w.sync().unwrap();
+        let end = SEGMENT_HEADER_BYTES + w.synced();
+        assert_eq!(end % page, 0, "extra {extra}: a padded sync ends at {end}");
+        // The padding fills the rest of the page and never a page more
+        // than it must.
+        let unpadded = SEGMENT_HEADER_BYTES + 2 * (24 + (1500 + extra as u64).next_multiple_of(8));
+        assert!(
+            end - unpadded < page + 24,
+            "extra {extra}: {unpadded} -> {end}"
+        );
+        w.append(7, b"small").unwrap();
+        w.sync().unwrap();
+        let small_end = SEGMENT_HEADER_BYTES + w.synced();
+        assert_ne!(small_end % page, 0, "a small sync is not padded");
+        let r = recover(&dir, NAME).unwrap();
+        assert_eq!(
+            kinds_and_payloads(&r.records),
+            vec![(7, big.clone()), (7, big.clone()), (7, b"small".to_vec())],
+            "extra {extra}"
+        );
+        assert_eq!(r.writer.synced(), w.synced());
+    }
+}
+
+/// Padding never takes a segment past its size: when the page boundary
+/// lies beyond it, the sync is left unpadded.
+#[test]
+fn padding_never_passes_the_segment_size() {
+    let dir = SimDir::new(21);
+    let mut w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_padding(1, 4096);
+    // Ends 8 bytes before the segment's last page boundary: the padding
+    // would need a page more, past the segment.
+    let fill = 4096 - SEGMENT_HEADER_BYTES as usize - 24 - 8;
+    w.append(7, &vec![1; fill]).unwrap();
+    w.sync().unwrap();
+    assert_eq!(SEGMENT_HEADER_BYTES + w.synced(), 4096 - 8);
+    assert_eq!(w.file().size_bytes().unwrap(), 4096 - 8);
+    let r = recover(&dir, NAME).unwrap();
+    assert_eq!(kinds_and_payloads(&r.records), vec![(7, vec![1; fill])]);
 }

@@ -16,6 +16,7 @@ fn options() -> Options {
         zero_ahead_bytes: 0,
         recycle_segments: 2,
         write_behind_bytes: 0,
+        pad_syncs_from_bytes: 0,
         cache_bytes: 1024,
     }
 }

@@ -17,6 +17,7 @@ fn options(large: bool) -> Options {
         return Options {
             segment_bytes: 64 << 10,
             write_behind_bytes: 4 << 10,
+            pad_syncs_from_bytes: 2 << 10,
             cache_bytes: 64,
             ..Options::default()
         };
