@@ -454,3 +454,24 @@ fn padding_never_passes_the_segment_size() {
     let r = recover(&dir, NAME).unwrap();
     assert_eq!(kinds_and_payloads(&r.records), vec![(7, vec![1; fill])]);
 }
+
+/// A batch that went out (in part) ahead of its sync is not padded: its
+/// last page may be under writeback, and a write into it would wait.
+#[test]
+fn a_batch_written_ahead_of_its_sync_is_not_padded() {
+    let dir = SimDir::new(22);
+    let mut w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_padding(1024, 1 << 20);
+    w.append(7, &[3; 2000]).unwrap();
+    assert!(w.write_behind(1).unwrap(), "written ahead");
+    w.append(7, &[4; 100]).unwrap();
+    w.sync().unwrap();
+    let end = SEGMENT_HEADER_BYTES + w.synced();
+    assert_ne!(end % synod_wal::segment::PAGE_BYTES, 0, "padded at {end}");
+    // The next batch, all in the buffer at its sync, is padded again.
+    w.append(7, &[5; 2000]).unwrap();
+    w.sync().unwrap();
+    let end = SEGMENT_HEADER_BYTES + w.synced();
+    assert_eq!(end % synod_wal::segment::PAGE_BYTES, 0, "not padded: {end}");
+}
