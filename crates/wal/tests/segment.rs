@@ -455,23 +455,56 @@ fn padding_never_passes_the_segment_size() {
     assert_eq!(kinds_and_payloads(&r.records), vec![(7, vec![1; fill])]);
 }
 
-/// A batch that went out (in part) ahead of its sync is not padded: its
-/// last page may be under writeback, and a write into it would wait.
+/// A large batch written ahead of its sync (write-behind) ends each early
+/// write on a page boundary too, so the next write never starts in a page
+/// under writeback; the sync after it is padded as usual.
 #[test]
-fn a_batch_written_ahead_of_its_sync_is_not_padded() {
+fn early_writes_of_a_large_batch_end_on_a_page_too() {
+    let page = synod_wal::segment::PAGE_BYTES;
     let dir = SimDir::new(22);
     let mut w = SegmentWriter::create(&dir, NAME, 1)
         .unwrap()
         .with_padding(1024, 1 << 20);
     w.append(7, &[3; 2000]).unwrap();
     assert!(w.write_behind(1).unwrap(), "written ahead");
+    let early = SEGMENT_HEADER_BYTES + w.written();
+    assert_eq!(early % page, 0, "the early write ends at {early}");
     w.append(7, &[4; 100]).unwrap();
     w.sync().unwrap();
     let end = SEGMENT_HEADER_BYTES + w.synced();
-    assert_ne!(end % synod_wal::segment::PAGE_BYTES, 0, "padded at {end}");
-    // The next batch, all in the buffer at its sync, is padded again.
-    w.append(7, &[5; 2000]).unwrap();
+    assert_eq!(end % page, 0, "the sync ends at {end}");
+    let r = recover(&dir, NAME).unwrap();
+    assert_eq!(
+        kinds_and_payloads(&r.records),
+        vec![(7, vec![3; 2000]), (7, vec![4; 100])]
+    );
+}
+
+/// An early write that ended inside a page (its part of the batch was
+/// below the threshold then) leaves the sync unpadded: that page may be
+/// under writeback, and the padding's write into it would wait.
+#[test]
+fn a_sync_after_an_unpadded_early_write_is_not_padded() {
+    let page = synod_wal::segment::PAGE_BYTES;
+    let dir = SimDir::new(23);
+    let mut w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_padding(4096, 1 << 20);
+    w.append(7, &[3; 2000]).unwrap();
+    assert!(w.write_behind(1).unwrap(), "written ahead");
+    let early = SEGMENT_HEADER_BYTES + w.written();
+    assert_ne!(early % page, 0, "a small early write is not padded");
+    w.append(7, &[4; 3000]).unwrap();
     w.sync().unwrap();
     let end = SEGMENT_HEADER_BYTES + w.synced();
-    assert_eq!(end % synod_wal::segment::PAGE_BYTES, 0, "not padded: {end}");
+    assert_ne!(
+        end % page,
+        0,
+        "padded at {end} after an unpadded early write"
+    );
+    // The next batch, all in the buffer at its sync, is padded again.
+    w.append(7, &[5; 5000]).unwrap();
+    w.sync().unwrap();
+    let end = SEGMENT_HEADER_BYTES + w.synced();
+    assert_eq!(end % page, 0, "not padded: {end}");
 }
