@@ -4,7 +4,7 @@
 //! ```text
 //!  offset  size  field
 //!       0     8  magic        "SYNODSTF"
-//!       8     4  version      format version, u32 (2; 1 is read too)
+//!       8     4  version      format version, u32 (the log's: 4; 1 to 3 are read too)
 //!      12     4  length       payload bytes, u32
 //!      16     4  payload_crc  CRC32C of the payload
 //!      20     4  header_crc   CRC32C of bytes 0..20
