@@ -455,23 +455,37 @@ fn padding_never_passes_the_segment_size() {
     assert_eq!(kinds_and_payloads(&r.records), vec![(7, vec![1; fill])]);
 }
 
+/// A writer that pads syncs of `pad_from` bytes and more, after 2,000
+/// bytes appended and written ahead of their sync; where that early write
+/// ends (a file offset).
+fn written_ahead(seed: u64, pad_from: u64) -> (SimDir, SegmentWriter<<SimDir as Dir>::File>, u64) {
+    let dir = SimDir::new(seed);
+    let mut w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_padding(pad_from, 1 << 20);
+    w.append(7, &[3; 2000]).unwrap();
+    assert!(w.write_behind(1).unwrap(), "written ahead");
+    let early = SEGMENT_HEADER_BYTES + w.written();
+    (dir, w, early)
+}
+
+/// Appends a record of `bytes` bytes of `fill`, syncs, and returns where
+/// the synced data ends (a file offset).
+fn append_and_sync(w: &mut SegmentWriter<<SimDir as Dir>::File>, fill: u8, bytes: usize) -> u64 {
+    w.append(7, &vec![fill; bytes]).unwrap();
+    w.sync().unwrap();
+    SEGMENT_HEADER_BYTES + w.synced()
+}
+
 /// A large batch written ahead of its sync (write-behind) ends each early
 /// write on a page boundary too, so the next write never starts in a page
 /// under writeback; the sync after it is padded as usual.
 #[test]
 fn early_writes_of_a_large_batch_end_on_a_page_too() {
     let page = synod_wal::segment::PAGE_BYTES;
-    let dir = SimDir::new(22);
-    let mut w = SegmentWriter::create(&dir, NAME, 1)
-        .unwrap()
-        .with_padding(1024, 1 << 20);
-    w.append(7, &[3; 2000]).unwrap();
-    assert!(w.write_behind(1).unwrap(), "written ahead");
-    let early = SEGMENT_HEADER_BYTES + w.written();
+    let (dir, mut w, early) = written_ahead(22, 1024);
     assert_eq!(early % page, 0, "the early write ends at {early}");
-    w.append(7, &[4; 100]).unwrap();
-    w.sync().unwrap();
-    let end = SEGMENT_HEADER_BYTES + w.synced();
+    let end = append_and_sync(&mut w, 4, 100);
     assert_eq!(end % page, 0, "the sync ends at {end}");
     let r = recover(&dir, NAME).unwrap();
     assert_eq!(
@@ -486,25 +500,15 @@ fn early_writes_of_a_large_batch_end_on_a_page_too() {
 #[test]
 fn a_sync_after_an_unpadded_early_write_is_not_padded() {
     let page = synod_wal::segment::PAGE_BYTES;
-    let dir = SimDir::new(23);
-    let mut w = SegmentWriter::create(&dir, NAME, 1)
-        .unwrap()
-        .with_padding(4096, 1 << 20);
-    w.append(7, &[3; 2000]).unwrap();
-    assert!(w.write_behind(1).unwrap(), "written ahead");
-    let early = SEGMENT_HEADER_BYTES + w.written();
+    let (_dir, mut w, early) = written_ahead(23, 4096);
     assert_ne!(early % page, 0, "a small early write is not padded");
-    w.append(7, &[4; 3000]).unwrap();
-    w.sync().unwrap();
-    let end = SEGMENT_HEADER_BYTES + w.synced();
+    let end = append_and_sync(&mut w, 4, 3000);
     assert_ne!(
         end % page,
         0,
         "padded at {end} after an unpadded early write"
     );
     // The next batch, all in the buffer at its sync, is padded again.
-    w.append(7, &[5; 5000]).unwrap();
-    w.sync().unwrap();
-    let end = SEGMENT_HEADER_BYTES + w.synced();
+    let end = append_and_sync(&mut w, 5, 5000);
     assert_eq!(end % page, 0, "not padded: {end}");
 }
