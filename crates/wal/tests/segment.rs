@@ -434,6 +434,27 @@ fn a_large_sync_ends_on_a_page_boundary_and_replay_skips_the_padding() {
         );
         assert_eq!(r.writer.synced(), w.synced());
     }
+    // One record ending 40, 16 or 8 bytes before a page, or on it: the
+    // shorter gaps cannot hold a record header, so the padding runs to the
+    // next page but one; on the page, nothing is added.
+    for len in 4000..=4040 {
+        let dir = SimDir::new(24);
+        let mut w = SegmentWriter::create(&dir, NAME, 1)
+            .unwrap()
+            .with_padding(1024, 1 << 20);
+        w.append(7, &vec![0x3C; len]).unwrap();
+        let unpadded = SEGMENT_HEADER_BYTES + w.appended();
+        w.sync().unwrap();
+        let end = SEGMENT_HEADER_BYTES + w.synced();
+        let want = match page - unpadded % page {
+            gap if gap == page => unpadded,
+            gap if gap < 24 => unpadded + gap + page,
+            gap => unpadded + gap,
+        };
+        assert_eq!(end, want, "a record of {len} bytes ends at {unpadded}");
+        let r = recover(&dir, NAME).unwrap();
+        assert_eq!(kinds_and_payloads(&r.records), vec![(7, vec![0x3C; len])]);
+    }
 }
 
 /// Padding never takes a segment past its size: when the page boundary
