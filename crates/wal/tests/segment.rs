@@ -397,6 +397,19 @@ fn a_restart_without_a_crash_makes_what_it_read_durable() {
     }
 }
 
+/// A segment writer over the simulated file system.
+type SimWriter = SegmentWriter<<SimDir as Dir>::File>;
+
+/// A new segment whose syncs of `pad_from` bytes and more are padded to a
+/// page, within `segment_bytes`.
+fn padding_writer(seed: u64, pad_from: u64, segment_bytes: u64) -> (SimDir, SimWriter) {
+    let dir = SimDir::new(seed);
+    let w = SegmentWriter::create(&dir, NAME, 1)
+        .unwrap()
+        .with_padding(pad_from, segment_bytes);
+    (dir, w)
+}
+
 /// A sync of at least the padding threshold ends on a page boundary,
 /// whatever the batch's length (also when less than a record header is
 /// left before the page ends: the padding then runs to the next page); a
@@ -405,10 +418,7 @@ fn a_restart_without_a_crash_makes_what_it_read_durable() {
 fn a_large_sync_ends_on_a_page_boundary_and_replay_skips_the_padding() {
     let page = synod_wal::segment::PAGE_BYTES;
     for extra in (0..200).step_by(8) {
-        let dir = SimDir::new(20);
-        let mut w = SegmentWriter::create(&dir, NAME, 1)
-            .unwrap()
-            .with_padding(1024, 1 << 20);
+        let (dir, mut w) = padding_writer(20, 1024, 1 << 20);
         let big = vec![0x5A; 1500 + extra];
         w.append(7, &big).unwrap();
         w.append(7, &big).unwrap();
@@ -438,10 +448,7 @@ fn a_large_sync_ends_on_a_page_boundary_and_replay_skips_the_padding() {
     // shorter gaps cannot hold a record header, so the padding runs to the
     // next page but one; on the page, nothing is added.
     for len in 4000..=4040 {
-        let dir = SimDir::new(24);
-        let mut w = SegmentWriter::create(&dir, NAME, 1)
-            .unwrap()
-            .with_padding(1024, 1 << 20);
+        let (dir, mut w) = padding_writer(24, 1024, 1 << 20);
         w.append(7, &vec![0x3C; len]).unwrap();
         let unpadded = SEGMENT_HEADER_BYTES + w.appended();
         w.sync().unwrap();
@@ -461,10 +468,7 @@ fn a_large_sync_ends_on_a_page_boundary_and_replay_skips_the_padding() {
 /// lies beyond it, the sync is left unpadded.
 #[test]
 fn padding_never_passes_the_segment_size() {
-    let dir = SimDir::new(21);
-    let mut w = SegmentWriter::create(&dir, NAME, 1)
-        .unwrap()
-        .with_padding(1, 4096);
+    let (dir, mut w) = padding_writer(21, 1, 4096);
     // Ends 8 bytes before the segment's last page boundary: the padding
     // would need a page more, past the segment.
     let fill = 4096 - SEGMENT_HEADER_BYTES as usize - 24 - 8;
@@ -479,11 +483,8 @@ fn padding_never_passes_the_segment_size() {
 /// A writer that pads syncs of `pad_from` bytes and more, after 2,000
 /// bytes appended and written ahead of their sync; where that early write
 /// ends (a file offset).
-fn written_ahead(seed: u64, pad_from: u64) -> (SimDir, SegmentWriter<<SimDir as Dir>::File>, u64) {
-    let dir = SimDir::new(seed);
-    let mut w = SegmentWriter::create(&dir, NAME, 1)
-        .unwrap()
-        .with_padding(pad_from, 1 << 20);
+fn written_ahead(seed: u64, pad_from: u64) -> (SimDir, SimWriter, u64) {
+    let (dir, mut w) = padding_writer(seed, pad_from, 1 << 20);
     w.append(7, &[3; 2000]).unwrap();
     assert!(w.write_behind(1).unwrap(), "written ahead");
     let early = SEGMENT_HEADER_BYTES + w.written();
@@ -492,44 +493,39 @@ fn written_ahead(seed: u64, pad_from: u64) -> (SimDir, SegmentWriter<<SimDir as 
 
 /// Appends a record of `bytes` bytes of `fill`, syncs, and returns where
 /// the synced data ends (a file offset).
-fn append_and_sync(w: &mut SegmentWriter<<SimDir as Dir>::File>, fill: u8, bytes: usize) -> u64 {
+fn append_and_sync(w: &mut SimWriter, fill: u8, bytes: usize) -> u64 {
     w.append(7, &vec![fill; bytes]).unwrap();
     w.sync().unwrap();
     SEGMENT_HEADER_BYTES + w.synced()
 }
 
-/// A large batch written ahead of its sync (write-behind) ends each early
-/// write on a page boundary too, so the next write never starts in a page
-/// under writeback; the sync after it is padded as usual.
+/// A batch written in part ahead of its sync (write-behind): an early
+/// write at or over the threshold ends on a page boundary too, so the
+/// next write never starts in a page under writeback, and the sync after
+/// it is padded as usual; an early write below the threshold ends inside
+/// a page, and the sync after it is left unpadded (that page may be under
+/// writeback, and the padding's write into it would wait). Either way the
+/// next batch, all in the buffer at its sync, is padded.
 #[test]
-fn early_writes_of_a_large_batch_end_on_a_page_too() {
+fn padding_around_early_writes() {
     let page = synod_wal::segment::PAGE_BYTES;
-    let (dir, mut w, early) = written_ahead(22, 1024);
-    assert_eq!(early % page, 0, "the early write ends at {early}");
-    let end = append_and_sync(&mut w, 4, 100);
-    assert_eq!(end % page, 0, "the sync ends at {end}");
-    let r = recover(&dir, NAME).unwrap();
-    assert_eq!(
-        kinds_and_payloads(&r.records),
-        vec![(7, vec![3; 2000]), (7, vec![4; 100])]
-    );
-}
-
-/// An early write that ended inside a page (its part of the batch was
-/// below the threshold then) leaves the sync unpadded: that page may be
-/// under writeback, and the padding's write into it would wait.
-#[test]
-fn a_sync_after_an_unpadded_early_write_is_not_padded() {
-    let page = synod_wal::segment::PAGE_BYTES;
-    let (_dir, mut w, early) = written_ahead(23, 4096);
-    assert_ne!(early % page, 0, "a small early write is not padded");
-    let end = append_and_sync(&mut w, 4, 3000);
-    assert_ne!(
-        end % page,
-        0,
-        "padded at {end} after an unpadded early write"
-    );
-    // The next batch, all in the buffer at its sync, is padded again.
-    let end = append_and_sync(&mut w, 5, 5000);
-    assert_eq!(end % page, 0, "not padded: {end}");
+    // (threshold, bytes appended after the early write, padded)
+    for (pad_from, rest, padded) in [(1024, 100, true), (4096, 3000, false)] {
+        let (dir, mut w, early) = written_ahead(22, pad_from);
+        assert_eq!(
+            early.is_multiple_of(page),
+            padded,
+            "the early write ends at {early}"
+        );
+        let end = append_and_sync(&mut w, 4, rest);
+        assert_eq!(end.is_multiple_of(page), padded, "the sync ends at {end}");
+        let end = append_and_sync(&mut w, 5, 5000);
+        assert_eq!(end % page, 0, "the next batch ends at {end}");
+        let r = recover(&dir, NAME).unwrap();
+        assert_eq!(
+            kinds_and_payloads(&r.records),
+            vec![(7, vec![3; 2000]), (7, vec![4; rest]), (7, vec![5; 5000])],
+            "threshold {pad_from}"
+        );
+    }
 }
