@@ -2,11 +2,11 @@
 //! its transport.
 
 use bytes::Bytes;
-use futures::channel::oneshot;
 use synod_protocol::{ConfChange, Index, NodeId, StopSign};
 
 use crate::error::Error;
 use crate::inbox::{Inbox, Offer};
+use crate::reply;
 use crate::state_machine::StateMachine;
 use crate::status::NodeStatus;
 
@@ -30,32 +30,32 @@ pub enum Consistency {
 pub(crate) enum Request<S: StateMachine> {
     Propose {
         command: Bytes,
-        reply: oneshot::Sender<Result<S::Response, Error>>,
+        reply: reply::Sender<Result<S::Response, Error>>,
     },
     Read {
         query: S::Query,
         consistency: Consistency,
-        reply: oneshot::Sender<Result<S::Answer, Error>>,
+        reply: reply::Sender<Result<S::Answer, Error>>,
     },
     ChangeMembership {
         change: ConfChange,
-        reply: oneshot::Sender<Result<Index, Error>>,
+        reply: reply::Sender<Result<Index, Error>>,
     },
     StopSign {
         /// Boxed: the largest variant otherwise, and every queued call
         /// (proposals above all) would take its size.
         stop: Box<StopSign>,
-        reply: oneshot::Sender<Result<Index, Error>>,
+        reply: reply::Sender<Result<Index, Error>>,
     },
     TransferLeadership {
         to: NodeId,
-        reply: oneshot::Sender<Result<(), Error>>,
+        reply: reply::Sender<Result<(), Error>>,
     },
     Status {
-        reply: oneshot::Sender<NodeStatus>,
+        reply: reply::Sender<NodeStatus>,
     },
     Shutdown {
-        reply: oneshot::Sender<Shutdown>,
+        reply: reply::Sender<Shutdown>,
     },
 }
 
@@ -107,10 +107,12 @@ impl<S: StateMachine> Client<S> {
     /// [`Error::Unknown`] itself, in `Pending::stop`).
     async fn call<T>(
         &self,
-        make: impl FnOnce(oneshot::Sender<T>) -> Request<S>,
+        make: impl FnOnce(reply::Sender<T>) -> Request<S>,
         dropped: Error,
     ) -> Result<T, Error> {
-        let (tx, rx) = oneshot::channel();
+        // The answer wakes this task, which is running now: registered
+        // here, so that waiting needs no poll of its own to register.
+        let (tx, rx) = reply::channel(reply::current_waker().await);
         match self.requests.offer(make(tx)) {
             Offer::Taken => {}
             Offer::Full => return Err(Error::Refused(synod_protocol::Refusal::Busy)),

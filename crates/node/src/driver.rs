@@ -16,6 +16,7 @@ use crate::inputs::{Input, Inputs};
 use crate::log_storage::LogStorage;
 use crate::options::NodeOptions;
 use crate::pending::{Pending, PendingRead};
+use crate::reply;
 use crate::state_machine::StateMachine;
 use crate::status::NodeStatus;
 use crate::transport::Transport;
@@ -42,7 +43,7 @@ impl std::future::Future for YieldNow {
 
 /// Why the loop ends.
 enum Stop {
-    Shutdown(oneshot::Sender<Shutdown>),
+    Shutdown(reply::Sender<Shutdown>),
     TicksEnded,
 }
 
@@ -266,7 +267,7 @@ where
     fn take_request(
         &mut self,
         request: Request<S>,
-    ) -> Result<Option<oneshot::Sender<Shutdown>>, Error> {
+    ) -> Result<Option<reply::Sender<Shutdown>>, Error> {
         match request {
             Request::Propose { command, reply } => match self.protocol()?.propose(command) {
                 Ok(synod_protocol::Proposed::Appended { index, term }) => {
@@ -310,7 +311,7 @@ where
     fn take_change(
         &mut self,
         taken: Result<synod_protocol::Proposed, Refusal>,
-        reply: oneshot::Sender<Result<Index, Error>>,
+        reply: reply::Sender<Result<Index, Error>>,
     ) {
         match taken {
             Ok(synod_protocol::Proposed::Appended { index, term }) => {
@@ -329,7 +330,7 @@ where
         &mut self,
         query: S::Query,
         consistency: Consistency,
-        reply: oneshot::Sender<Result<S::Answer, Error>>,
+        reply: reply::Sender<Result<S::Answer, Error>>,
     ) -> Result<(), Error> {
         if consistency == Consistency::Stale {
             let _ = reply.send(Ok(self.state.query(&query)));

@@ -44,6 +44,7 @@ pub mod memory;
 mod observe;
 mod options;
 mod pending;
+mod reply;
 mod snapshot_reader;
 mod state_machine;
 mod status;

@@ -254,3 +254,55 @@ async fn a_read_without_a_quorum_times_out() {
         "a cut-off leader answered a linearizable read: {got:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_that_stop_waiting_are_forgotten_and_the_rest_still_answered() {
+    let net = MemNetwork::new(8);
+    let nodes = cluster(&net, NodeOptions::default());
+    let cs = clients(&nodes);
+    let l = leader(&cs).await;
+    write(&cs, Bytes::from_static(b"before")).await;
+    // A leader cut off from its followers: its proposals wait.
+    net.isolate(l);
+    let c = cs[(l - 1) as usize].1.clone();
+    let waiting: Vec<_> = (0..32u8)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.propose(vec![i]).await })
+        })
+        .collect();
+    let in_flight = || async {
+        c.status()
+            .await
+            .map(|s| s.proposals_in_flight)
+            .unwrap_or(usize::MAX)
+    };
+    let mut seen = 0;
+    for _ in 0..500 {
+        seen = in_flight().await;
+        if seen == 32 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(seen, 32, "the proposals never all reached the node");
+    // Half the callers give up: the node drops their calls on a tick.
+    for task in &waiting[..16] {
+        task.abort();
+    }
+    for _ in 0..500 {
+        seen = in_flight().await;
+        if seen == 16 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(seen, 16, "abandoned calls were kept");
+    // The others still get an answer when the node stops.
+    let report = c.shutdown().await.expect("shuts down");
+    assert_eq!(report.proposals_abandoned, 16);
+    for task in waiting.into_iter().skip(16) {
+        let answer = task.await.expect("the caller's task");
+        assert_eq!(answer, Err(Error::Unknown));
+    }
+}

@@ -1,0 +1,226 @@
+//! The answer to one client call: a single-use slot the driver fills and
+//! the caller awaits.
+//!
+//! Every write takes one of these, so it is built for that path rather
+//! than taken from `futures::channel::oneshot`, which takes and releases
+//! up to three spin-lock cells and a sequentially consistent flag on each
+//! side and clones the waker on every poll. Here one mutex guards the
+//! state: the caller registers its waker when it creates the slot (it is
+//! running then, so its first poll has nothing to do), the driver locks
+//! once to answer, the caller once to take the answer. Measured on the
+//! driver benchmark (docs/benchmarks.md, "synod-node").
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+/// Where a call stands.
+enum State<T> {
+    /// Not answered; the waker of the task that waits for it.
+    Waiting(Option<Waker>),
+    /// Answered, not yet taken.
+    Answered(T),
+    /// Taken, or the sender went away without answering.
+    Closed,
+}
+
+struct Slot<T> {
+    state: Mutex<State<T>>,
+}
+
+impl<T> Slot<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // Nothing panics while the lock is held; a poisoned state is whole.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The driver's end: answers the call once.
+pub(crate) struct Sender<T> {
+    /// `None` once answered.
+    slot: Option<Arc<Slot<T>>>,
+}
+
+/// The caller's end: resolves to the answer, or to [`Canceled`] when the
+/// sender was dropped without answering.
+pub(crate) struct Receiver<T> {
+    slot: Arc<Slot<T>>,
+}
+
+/// The call was dropped unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Canceled;
+
+/// A slot whose answer will wake `waker` (the task that creates it and
+/// is about to wait for it).
+pub(crate) fn channel<T>(waker: Waker) -> (Sender<T>, Receiver<T>) {
+    let slot = Arc::new(Slot {
+        state: Mutex::new(State::Waiting(Some(waker))),
+    });
+    (
+        Sender {
+            slot: Some(Arc::clone(&slot)),
+        },
+        Receiver { slot },
+    )
+}
+
+/// The waker of the task that awaits this, without suspending it.
+pub(crate) async fn current_waker() -> Waker {
+    std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await
+}
+
+impl<T> Sender<T> {
+    /// Answers the call. Returns the value when nobody waits for it any
+    /// more (the caller dropped its future).
+    pub(crate) fn send(mut self, value: T) -> Result<(), T> {
+        let Some(slot) = self.slot.take() else {
+            return Err(value);
+        };
+        if Arc::strong_count(&slot) == 1 {
+            return Err(value);
+        }
+        let waker = {
+            let mut state = slot.lock();
+            match std::mem::replace(&mut *state, State::Answered(value)) {
+                State::Waiting(waker) => waker,
+                // Only this sender ever leaves `Waiting`.
+                State::Answered(_) | State::Closed => None,
+            }
+        };
+        drop(slot);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Whether the caller stopped waiting (dropped its future). A hint:
+    /// it may stop right after this says no.
+    pub(crate) fn is_canceled(&self) -> bool {
+        self.slot
+            .as_ref()
+            .is_none_or(|slot| Arc::strong_count(slot) == 1)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else {
+            return;
+        };
+        let waker = {
+            let mut state = slot.lock();
+            match std::mem::replace(&mut *state, State::Closed) {
+                State::Waiting(waker) => waker,
+                other => {
+                    *state = other;
+                    None
+                }
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, Canceled>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.slot.lock();
+        if let State::Waiting(waker) = &mut *state {
+            // Polled from another task than the one that made the slot
+            // (moved into a `select`, say): wake that one instead.
+            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *waker = Some(cx.waker().clone());
+            }
+            return Poll::Pending;
+        }
+        match std::mem::replace(&mut *state, State::Closed) {
+            State::Answered(value) => Poll::Ready(Ok(value)),
+            State::Waiting(_) | State::Closed => Poll::Ready(Err(Canceled)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures::FutureExt;
+    use futures::task::{ArcWake, noop_waker, waker};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl ArcWake for Count {
+        fn wake_by_ref(arc_self: &Arc<Self>) {
+            arc_self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count::default());
+        (Arc::clone(&count), waker(count))
+    }
+
+    #[test]
+    fn an_answer_wakes_the_task_that_made_the_slot_and_is_taken_once() {
+        let (count, w) = counting();
+        let (tx, mut rx) = channel::<u32>(w.clone());
+        let mut cx = Context::from_waker(&w);
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending(), "nothing yet");
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert_eq!(tx.send(7), Ok(()));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken once");
+        assert_eq!((&mut rx).now_or_never(), Some(Ok(7)));
+        // Polled again after it resolved: the slot is closed, not reused.
+        assert_eq!(rx.now_or_never(), Some(Err(Canceled)));
+    }
+
+    #[test]
+    fn a_poll_from_another_task_moves_the_wake_there() {
+        let (first, w1) = counting();
+        let (second, w2) = counting();
+        let (tx, mut rx) = channel::<u32>(w1);
+        let mut cx = Context::from_waker(&w2);
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+        tx.send(1).expect("the receiver waits");
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_sender_dropped_unanswered_wakes_the_caller_with_canceled() {
+        let (count, w) = counting();
+        let (tx, rx) = channel::<u32>(w);
+        drop(tx);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(rx.now_or_never(), Some(Err(Canceled)));
+    }
+
+    #[test]
+    fn a_caller_that_stops_waiting_is_seen_and_its_answer_handed_back() {
+        let (tx, rx) = channel::<String>(noop_waker());
+        assert!(!tx.is_canceled());
+        drop(rx);
+        assert!(tx.is_canceled());
+        assert_eq!(tx.send("late".into()), Err("late".to_string()));
+    }
+
+    #[test]
+    fn an_answer_crosses_threads() {
+        let (count, w) = counting();
+        let (tx, rx) = channel::<Vec<u8>>(w);
+        std::thread::spawn(move || tx.send(vec![1, 2, 3]).expect("waiting"))
+            .join()
+            .expect("the sender thread");
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(rx.now_or_never(), Some(Ok(vec![1, 2, 3])));
+    }
+}
