@@ -66,6 +66,64 @@ pub(crate) fn channel<T>(waker: Waker) -> (Sender<T>, Receiver<T>) {
     )
 }
 
+/// Answered slots kept for the next call of the same handle: a caller
+/// that writes in a loop reuses one slot instead of an allocation and a
+/// free per call (the allocator's slow path, on this path, when bursts of
+/// freed entries have filled its caches). Never waits: when another
+/// thread holds the list, a call allocates as [`channel`] does.
+pub(crate) struct Spare<T> {
+    slots: Mutex<Vec<Arc<Slot<T>>>>,
+}
+
+/// Slots a handle keeps at most (one per call it makes at a time).
+const SPARE_SLOTS: usize = 4;
+
+impl<T> Default for Spare<T> {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> Spare<T> {
+    /// As [`channel`], in a kept slot if there is one.
+    pub(crate) fn channel(&self, waker: Waker) -> (Sender<T>, Receiver<T>) {
+        let kept = self.slots.try_lock().ok().and_then(|mut slots| slots.pop());
+        let Some(mut slot) = kept else {
+            return channel(waker);
+        };
+        match Arc::get_mut(&mut slot) {
+            // Only kept when nothing else held it; checked again, as
+            // nothing may be assumed about a slot's other ends.
+            Some(unique) => {
+                *unique.state.get_mut().unwrap_or_else(|e| e.into_inner()) =
+                    State::Waiting(Some(waker));
+            }
+            None => return channel(waker),
+        }
+        (
+            Sender {
+                slot: Some(Arc::clone(&slot)),
+            },
+            Receiver { slot },
+        )
+    }
+
+    /// Keeps `receiver`'s slot for a later call if no sender holds it any
+    /// more (it was answered, or its sender dropped).
+    pub(crate) fn keep(&self, mut receiver: Receiver<T>) {
+        if Arc::get_mut(&mut receiver.slot).is_none() {
+            return;
+        }
+        if let Ok(mut slots) = self.slots.try_lock()
+            && slots.len() < SPARE_SLOTS
+        {
+            slots.push(receiver.slot);
+        }
+    }
+}
+
 /// The waker of the task that awaits this, without suspending it.
 pub(crate) async fn current_waker() -> Waker {
     std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await
@@ -211,6 +269,46 @@ mod tests {
         drop(rx);
         assert!(tx.is_canceled());
         assert_eq!(tx.send("late".into()), Err("late".to_string()));
+    }
+
+    #[test]
+    fn a_kept_slot_serves_the_next_call_and_a_held_one_is_never_kept() {
+        let spare = Spare::<u32>::default();
+        let (tx, rx) = spare.channel(noop_waker());
+        tx.send(1).expect("waiting");
+        let first = Arc::as_ptr(&rx.slot);
+        let mut rx = rx;
+        assert_eq!((&mut rx).now_or_never(), Some(Ok(1)));
+        spare.keep(rx);
+        // The next call reuses it, waiting afresh for its own answer.
+        let (count, w) = counting();
+        let (tx, mut rx) = spare.channel(w);
+        assert_eq!(Arc::as_ptr(&rx.slot), first, "the kept slot");
+        let noop = noop_waker();
+        let mut cx = Context::from_waker(&noop);
+        assert!(
+            Pin::new(&mut rx).poll(&mut cx).is_pending(),
+            "not answered yet"
+        );
+        // A slot whose sender is still out (the caller gave up waiting)
+        // is not kept: the driver may still answer into it.
+        spare.keep(rx);
+        let (_, again) = spare.channel(noop_waker());
+        assert_ne!(Arc::as_ptr(&again.slot), first, "a held slot was reused");
+        assert_eq!(tx.send(2), Err(2), "its caller is gone");
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_handle_keeps_a_bounded_number_of_slots() {
+        let spare = Spare::<u32>::default();
+        let calls: Vec<_> = (0..10).map(|_| spare.channel(noop_waker())).collect();
+        for (tx, mut rx) in calls {
+            tx.send(0).expect("waiting");
+            assert_eq!((&mut rx).now_or_never(), Some(Ok(0)));
+            spare.keep(rx);
+        }
+        assert_eq!(spare.slots.lock().expect("unpoisoned").len(), SPARE_SLOTS);
     }
 
     #[test]
