@@ -6,12 +6,14 @@
 //! up to three spin-lock cells and a sequentially consistent flag on each
 //! side and clones the waker on every poll. Here one mutex guards the
 //! state: the caller registers its waker when it creates the slot (it is
-//! running then, so its first poll has nothing to do), the driver locks
-//! once to answer, the caller once to take the answer. Measured on the
-//! driver benchmark (docs/benchmarks.md, "synod-node").
+//! running then, and polls the slot in the same turn, so that first poll
+//! only reads a flag), the driver locks once to answer, the caller once
+//! to take the answer. Measured on the driver benchmark
+//! (docs/benchmarks.md, "synod-node").
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -27,6 +29,9 @@ enum State<T> {
 
 struct Slot<T> {
     state: Mutex<State<T>>,
+    /// Set once `state` has left `Waiting`, after the lock is released:
+    /// read without the lock by a caller's first poll.
+    settled: AtomicBool,
 }
 
 impl<T> Slot<T> {
@@ -46,23 +51,35 @@ pub(crate) struct Sender<T> {
 /// sender was dropped without answering.
 pub(crate) struct Receiver<T> {
     slot: Arc<Slot<T>>,
+    /// Not polled yet, and the slot holds the waker of the task that will
+    /// poll it first (see [`channel`]).
+    registered: bool,
 }
 
 /// The call was dropped unanswered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Canceled;
 
-/// A slot whose answer will wake `waker` (the task that creates it and
-/// is about to wait for it).
+/// A slot whose answer will wake `waker`, which must be the waker of the
+/// task that first polls the receiver: the caller makes the slot and
+/// awaits it in the same turn, so that first poll registers nothing.
 pub(crate) fn channel<T>(waker: Waker) -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
         state: Mutex::new(State::Waiting(Some(waker))),
+        settled: AtomicBool::new(false),
     });
+    pair(slot)
+}
+
+fn pair<T>(slot: Arc<Slot<T>>) -> (Sender<T>, Receiver<T>) {
     (
         Sender {
             slot: Some(Arc::clone(&slot)),
         },
-        Receiver { slot },
+        Receiver {
+            slot,
+            registered: true,
+        },
     )
 }
 
@@ -87,7 +104,8 @@ impl<T> Default for Spare<T> {
 }
 
 impl<T> Spare<T> {
-    /// As [`channel`], in a kept slot if there is one.
+    /// As [`channel`] (the same contract for `waker`), in a kept slot if
+    /// there is one.
     pub(crate) fn channel(&self, waker: Waker) -> (Sender<T>, Receiver<T>) {
         let kept = self.slots.try_lock().ok().and_then(|mut slots| slots.pop());
         let Some(mut slot) = kept else {
@@ -99,15 +117,11 @@ impl<T> Spare<T> {
             Some(unique) => {
                 *unique.state.get_mut().unwrap_or_else(|e| e.into_inner()) =
                     State::Waiting(Some(waker));
+                *unique.settled.get_mut() = false;
             }
             None => return channel(waker),
         }
-        (
-            Sender {
-                slot: Some(Arc::clone(&slot)),
-            },
-            Receiver { slot },
-        )
+        pair(slot)
     }
 
     /// Keeps `receiver`'s slot for a later call if no sender holds it any
@@ -147,6 +161,7 @@ impl<T> Sender<T> {
                 State::Answered(_) | State::Closed => None,
             }
         };
+        slot.settled.store(true, Ordering::Release);
         drop(slot);
         if let Some(waker) = waker {
             waker.wake();
@@ -178,6 +193,7 @@ impl<T> Drop for Sender<T> {
                 }
             }
         };
+        slot.settled.store(true, Ordering::Release);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -188,7 +204,13 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, Canceled>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.slot.lock();
+        let this = self.get_mut();
+        if std::mem::take(&mut this.registered) && !this.slot.settled.load(Ordering::Acquire) {
+            // The first poll, by the task whose waker the slot holds: an
+            // answer from now on wakes it.
+            return Poll::Pending;
+        }
+        let mut state = this.slot.lock();
         if let State::Waiting(waker) = &mut *state {
             // Polled from another task than the one that made the slot
             // (moved into a `select`, say): wake that one instead.
@@ -245,7 +267,11 @@ mod tests {
     fn a_poll_from_another_task_moves_the_wake_there() {
         let (first, w1) = counting();
         let (second, w2) = counting();
-        let (tx, mut rx) = channel::<u32>(w1);
+        let (tx, mut rx) = channel::<u32>(w1.clone());
+        // The first poll, by the task that made it, then a poll from
+        // another task.
+        let mut cx = Context::from_waker(&w1);
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
         let mut cx = Context::from_waker(&w2);
         assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
         tx.send(1).expect("the receiver waits");
@@ -309,6 +335,41 @@ mod tests {
             spare.keep(rx);
         }
         assert_eq!(spare.slots.lock().expect("unpoisoned").len(), SPARE_SLOTS);
+    }
+
+    #[test]
+    fn an_answer_that_came_before_the_first_poll_is_taken_by_it() {
+        let (tx, rx) = channel::<u32>(noop_waker());
+        tx.send(5).expect("waiting");
+        assert_eq!(rx.now_or_never(), Some(Ok(5)));
+        let (tx, rx) = channel::<u32>(noop_waker());
+        drop(tx);
+        assert_eq!(rx.now_or_never(), Some(Err(Canceled)));
+    }
+
+    #[test]
+    fn answers_from_another_thread_always_wake_the_caller() {
+        // The first poll reads a flag without the lock: an answer landing
+        // around it, from another thread, must still wake the caller (a
+        // lost wake-up hangs the call; the timeout turns it into a
+        // failure).
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for i in 0..2_000u64 {
+                let got = futures::executor::block_on(async {
+                    let (tx, rx) = channel::<u64>(current_waker().await);
+                    let sender = std::thread::spawn(move || tx.send(i));
+                    let got = rx.await;
+                    let sent = sender.join().expect("the sender thread");
+                    (got, sent)
+                });
+                assert_eq!(got, (Ok(i), Ok(())));
+            }
+            done.send(()).expect("the test waits");
+        });
+        finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("every call answered (a lost wake-up hangs one)");
     }
 
     #[test]
