@@ -89,16 +89,15 @@ fn pair<T>(slot: Arc<Slot<T>>) -> (Sender<T>, Receiver<T>) {
 /// freed entries have filled its caches). Never waits: when another
 /// thread holds the list, a call allocates as [`channel`] does.
 pub(crate) struct Spare<T> {
-    slots: Mutex<Vec<Arc<Slot<T>>>>,
+    /// One slot, inline: a handle is mostly used by one task, one call
+    /// at a time, and a list would be one more cache line per call.
+    slot: Mutex<Option<Arc<Slot<T>>>>,
 }
-
-/// Slots a handle keeps at most (one per call it makes at a time).
-const SPARE_SLOTS: usize = 4;
 
 impl<T> Default for Spare<T> {
     fn default() -> Self {
         Self {
-            slots: Mutex::new(Vec::new()),
+            slot: Mutex::new(None),
         }
     }
 }
@@ -107,7 +106,7 @@ impl<T> Spare<T> {
     /// As [`channel`] (the same contract for `waker`), in a kept slot if
     /// there is one.
     pub(crate) fn channel(&self, waker: Waker) -> (Sender<T>, Receiver<T>) {
-        let kept = self.slots.try_lock().ok().and_then(|mut slots| slots.pop());
+        let kept = self.slot.try_lock().ok().and_then(|mut slot| slot.take());
         let Some(mut slot) = kept else {
             return channel(waker);
         };
@@ -130,10 +129,10 @@ impl<T> Spare<T> {
         if Arc::get_mut(&mut receiver.slot).is_none() {
             return;
         }
-        if let Ok(mut slots) = self.slots.try_lock()
-            && slots.len() < SPARE_SLOTS
+        if let Ok(mut slot) = self.slot.try_lock()
+            && slot.is_none()
         {
-            slots.push(receiver.slot);
+            *slot = Some(receiver.slot);
         }
     }
 }
@@ -326,15 +325,28 @@ mod tests {
     }
 
     #[test]
-    fn a_handle_keeps_a_bounded_number_of_slots() {
+    fn a_handle_keeps_one_slot_and_concurrent_calls_take_their_own() {
         let spare = Spare::<u32>::default();
-        let calls: Vec<_> = (0..10).map(|_| spare.channel(noop_waker())).collect();
-        for (tx, mut rx) in calls {
-            tx.send(0).expect("waiting");
-            assert_eq!((&mut rx).now_or_never(), Some(Ok(0)));
-            spare.keep(rx);
-        }
-        assert_eq!(spare.slots.lock().expect("unpoisoned").len(), SPARE_SLOTS);
+        let (tx1, mut rx1) = spare.channel(noop_waker());
+        let (tx2, mut rx2) = spare.channel(noop_waker());
+        let (first, second) = (Arc::as_ptr(&rx1.slot), Arc::as_ptr(&rx2.slot));
+        assert_ne!(first, second, "two calls at once share a slot");
+        tx1.send(1).expect("waiting");
+        tx2.send(2).expect("waiting");
+        assert_eq!((&mut rx1).now_or_never(), Some(Ok(1)));
+        assert_eq!((&mut rx2).now_or_never(), Some(Ok(2)));
+        spare.keep(rx1);
+        spare.keep(rx2);
+        let kept = spare
+            .slot
+            .lock()
+            .expect("unpoisoned")
+            .as_ref()
+            .map(Arc::as_ptr);
+        assert_eq!(kept, Some(first), "one slot kept, the first");
+        let (_, again) = spare.channel(noop_waker());
+        assert_eq!(Arc::as_ptr(&again.slot), first);
+        assert!(spare.slot.lock().expect("unpoisoned").is_none());
     }
 
     #[test]
