@@ -80,17 +80,12 @@ pub struct Shutdown {
 /// [`Error::Refused`]`(`[`Refusal::Busy`](synod_protocol::Refusal::Busy)`)`.
 pub struct Client<S: StateMachine> {
     requests: Inbox<Request<S>>,
-    /// This handle's answered proposal slots, for its next proposals.
-    spare: reply::Spare<Result<S::Response, Error>>,
 }
 
 impl<S: StateMachine> Clone for Client<S> {
     fn clone(&self) -> Self {
-        // Each handle its own spare slots: a task that holds one reuses
-        // them without meeting other tasks on a lock.
         Self {
             requests: self.requests.clone(),
-            spare: reply::Spare::default(),
         }
     }
 }
@@ -103,10 +98,7 @@ impl<S: StateMachine> std::fmt::Debug for Client<S> {
 
 impl<S: StateMachine> Client<S> {
     pub(crate) fn new(requests: Inbox<Request<S>>) -> Self {
-        Self {
-            requests,
-            spare: reply::Spare::default(),
-        }
+        Self { requests }
     }
 
     /// Sends a request and waits for its answer. A request whose answer is
@@ -142,16 +134,15 @@ impl<S: StateMachine> Client<S> {
     /// did not take effect).
     pub async fn propose(&self, command: impl Into<Bytes>) -> Result<S::Response, Error> {
         let command = command.into();
-        // As `call`, in one of this handle's kept slots, given back once
-        // answered.
-        let (reply, mut waiting) = self.spare.channel(reply::current_waker().await);
+        // As `call`, in this thread's kept slot, kept again once answered.
+        let (reply, mut waiting) = reply::reused_channel(reply::current_waker().await);
         match self.requests.offer(Request::Propose { command, reply }) {
             Offer::Taken => {}
             Offer::Full => return Err(Error::Refused(synod_protocol::Refusal::Busy)),
             Offer::Closed => return Err(Error::Stopped),
         }
         let answer = (&mut waiting).await.map_err(|_| Error::Stopped);
-        self.spare.keep(waiting);
+        reply::keep(waiting);
         answer?
     }
 

@@ -11,6 +11,8 @@
 //! to take the answer. Measured on the driver benchmark
 //! (docs/benchmarks.md, "synod-node").
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,58 +85,66 @@ fn pair<T>(slot: Arc<Slot<T>>) -> (Sender<T>, Receiver<T>) {
     )
 }
 
-/// Answered slots kept for the next call of the same handle: a caller
-/// that writes in a loop reuses one slot instead of an allocation and a
-/// free per call (the allocator's slow path, on this path, when bursts of
-/// freed entries have filled its caches). Never waits: when another
-/// thread holds the list, a call allocates as [`channel`] does.
-pub(crate) struct Spare<T> {
-    /// One slot, inline: a handle is mostly used by one task, one call
-    /// at a time, and a list would be one more cache line per call.
-    slot: Mutex<Option<Arc<Slot<T>>>>,
+thread_local! {
+    /// The last answered slot on this thread, kept for the next call made
+    /// here: a caller that writes in a loop reuses one instead of an
+    /// allocation and a free per call (the allocator's slow path, on this
+    /// path, when bursts of freed entries have filled its caches). Per
+    /// thread, so that keeping and taking it costs no atomic operation
+    /// (a handle's own list behind a mutex cost four a call, measured).
+    /// Any call's type: a slot of another type is left where it is.
+    static SPARE: RefCell<Option<Arc<dyn Any + Send + Sync>>> = const { RefCell::new(None) };
 }
 
-impl<T> Default for Spare<T> {
-    fn default() -> Self {
-        Self {
-            slot: Mutex::new(None),
-        }
-    }
-}
-
-impl<T> Spare<T> {
-    /// As [`channel`] (the same contract for `waker`), in a kept slot if
-    /// there is one.
-    pub(crate) fn channel(&self, waker: Waker) -> (Sender<T>, Receiver<T>) {
-        let kept = self.slot.try_lock().ok().and_then(|mut slot| slot.take());
-        let Some(mut slot) = kept else {
-            return channel(waker);
-        };
-        match Arc::get_mut(&mut slot) {
+/// As [`channel`] (the same contract for `waker`), in this thread's kept
+/// slot if it is one of this type.
+pub(crate) fn reused_channel<T: Send + 'static>(waker: Waker) -> (Sender<T>, Receiver<T>) {
+    let kept = SPARE
+        .try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.take()))
+        .ok()
+        .flatten();
+    let Some(kept) = kept else {
+        return channel(waker);
+    };
+    match kept.downcast::<Slot<T>>() {
+        Ok(mut slot) => match Arc::get_mut(&mut slot) {
             // Only kept when nothing else held it; checked again, as
             // nothing may be assumed about a slot's other ends.
             Some(unique) => {
                 *unique.state.get_mut().unwrap_or_else(|e| e.into_inner()) =
                     State::Waiting(Some(waker));
                 *unique.settled.get_mut() = false;
+                pair(slot)
             }
-            None => return channel(waker),
+            None => channel(waker),
+        },
+        Err(other) => {
+            put_back(other);
+            channel(waker)
         }
-        pair(slot)
     }
+}
 
-    /// Keeps `receiver`'s slot for a later call if no sender holds it any
-    /// more (it was answered, or its sender dropped).
-    pub(crate) fn keep(&self, mut receiver: Receiver<T>) {
-        if Arc::get_mut(&mut receiver.slot).is_none() {
-            return;
-        }
-        if let Ok(mut slot) = self.slot.try_lock()
-            && slot.is_none()
-        {
-            *slot = Some(receiver.slot);
-        }
+/// Keeps `receiver`'s slot for a later call on this thread if no sender
+/// holds it any more (it was answered, or its sender dropped) and none is
+/// kept already.
+pub(crate) fn keep<T: Send + 'static>(mut receiver: Receiver<T>) {
+    if Arc::get_mut(&mut receiver.slot).is_none() {
+        return;
     }
+    put_back(receiver.slot);
+}
+
+fn put_back(slot: Arc<dyn Any + Send + Sync>) {
+    // Not kept when the thread is ending (its locals are gone) or the
+    // cell is in use (it never is across these calls).
+    let _ = SPARE.try_with(|spare| {
+        if let Ok(mut kept) = spare.try_borrow_mut()
+            && kept.is_none()
+        {
+            *kept = Some(slot);
+        }
+    });
 }
 
 /// The waker of the task that awaits this, without suspending it.
@@ -296,19 +306,24 @@ mod tests {
         assert_eq!(tx.send("late".into()), Err("late".to_string()));
     }
 
+    fn kept_slot() -> Option<*const ()> {
+        SPARE.with(|s| s.borrow().as_ref().map(|a| Arc::as_ptr(a).cast::<()>()))
+    }
+
     #[test]
     fn a_kept_slot_serves_the_next_call_and_a_held_one_is_never_kept() {
-        let spare = Spare::<u32>::default();
-        let (tx, rx) = spare.channel(noop_waker());
+        SPARE.with(|s| s.borrow_mut().take());
+        let (tx, mut rx) = reused_channel::<u32>(noop_waker());
+        let first = Arc::as_ptr(&rx.slot).cast::<()>();
         tx.send(1).expect("waiting");
-        let first = Arc::as_ptr(&rx.slot);
-        let mut rx = rx;
         assert_eq!((&mut rx).now_or_never(), Some(Ok(1)));
-        spare.keep(rx);
-        // The next call reuses it, waiting afresh for its own answer.
+        keep(rx);
+        assert_eq!(kept_slot(), Some(first));
+        // The next call on this thread reuses it, waiting afresh.
         let (count, w) = counting();
-        let (tx, mut rx) = spare.channel(w);
-        assert_eq!(Arc::as_ptr(&rx.slot), first, "the kept slot");
+        let (tx, mut rx) = reused_channel::<u32>(w);
+        assert_eq!(Arc::as_ptr(&rx.slot).cast::<()>(), first, "the kept slot");
+        assert_eq!(kept_slot(), None, "taken");
         let noop = noop_waker();
         let mut cx = Context::from_waker(&noop);
         assert!(
@@ -317,36 +332,34 @@ mod tests {
         );
         // A slot whose sender is still out (the caller gave up waiting)
         // is not kept: the driver may still answer into it.
-        spare.keep(rx);
-        let (_, again) = spare.channel(noop_waker());
-        assert_ne!(Arc::as_ptr(&again.slot), first, "a held slot was reused");
+        keep(rx);
+        assert_eq!(kept_slot(), None, "a held slot was kept");
         assert_eq!(tx.send(2), Err(2), "its caller is gone");
         assert_eq!(count.0.load(Ordering::SeqCst), 0);
     }
 
     #[test]
-    fn a_handle_keeps_one_slot_and_concurrent_calls_take_their_own() {
-        let spare = Spare::<u32>::default();
-        let (tx1, mut rx1) = spare.channel(noop_waker());
-        let (tx2, mut rx2) = spare.channel(noop_waker());
-        let (first, second) = (Arc::as_ptr(&rx1.slot), Arc::as_ptr(&rx2.slot));
-        assert_ne!(first, second, "two calls at once share a slot");
+    fn one_slot_is_kept_a_thread_and_another_types_is_left_in_place() {
+        SPARE.with(|s| s.borrow_mut().take());
+        let (tx1, mut rx1) = reused_channel::<u32>(noop_waker());
+        let (tx2, mut rx2) = reused_channel::<u32>(noop_waker());
+        let first = Arc::as_ptr(&rx1.slot).cast::<()>();
+        assert_ne!(first, Arc::as_ptr(&rx2.slot).cast::<()>());
         tx1.send(1).expect("waiting");
         tx2.send(2).expect("waiting");
         assert_eq!((&mut rx1).now_or_never(), Some(Ok(1)));
         assert_eq!((&mut rx2).now_or_never(), Some(Ok(2)));
-        spare.keep(rx1);
-        spare.keep(rx2);
-        let kept = spare
-            .slot
-            .lock()
-            .expect("unpoisoned")
-            .as_ref()
-            .map(Arc::as_ptr);
-        assert_eq!(kept, Some(first), "one slot kept, the first");
-        let (_, again) = spare.channel(noop_waker());
-        assert_eq!(Arc::as_ptr(&again.slot), first);
-        assert!(spare.slot.lock().expect("unpoisoned").is_none());
+        keep(rx1);
+        keep(rx2);
+        assert_eq!(kept_slot(), Some(first), "one kept, the first");
+        // A call of another answer type allocates and leaves it there.
+        let (_, other) = reused_channel::<String>(noop_waker());
+        assert_ne!(Arc::as_ptr(&other.slot).cast::<()>(), first);
+        assert_eq!(kept_slot(), Some(first));
+        // Another thread keeps its own.
+        std::thread::spawn(|| assert_eq!(kept_slot(), None))
+            .join()
+            .expect("the other thread");
     }
 
     #[test]
