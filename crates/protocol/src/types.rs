@@ -41,7 +41,6 @@ pub enum Payload {
 impl Payload {
     /// Bytes this payload counts for size limits.
     #[must_use]
-    #[inline] // every size check of a batch calls it; inlined, the sums vectorise
     pub fn size_bytes(&self) -> u64 {
         match self {
             Self::Noop => 0,
@@ -69,7 +68,6 @@ impl Entry {
     /// Bytes this entry counts for size limits: its payload plus a fixed
     /// 16 for term and index, so empty entries are not free.
     #[must_use]
-    #[inline]
     pub fn size_bytes(&self) -> u64 {
         16 + self.payload.size_bytes()
     }
