@@ -42,12 +42,7 @@ struct CoreAlone {
 
 impl CoreAlone {
     fn start() -> Self {
-        let workload = Workload {
-            nodes: 3,
-            proposals_per_cycle: 64,
-            commands_per_entry: 1,
-            command_bytes: 16,
-        };
+        let workload = Workload::small_x64(3);
         let mut harness = Harness::<SynodCluster>::start(3);
         harness.run(workload, 200);
         Self { harness, workload }

@@ -271,32 +271,32 @@ async fn callers_that_stop_waiting_are_forgotten_and_the_rest_still_answered() {
             tokio::spawn(async move { c.propose(vec![i]).await })
         })
         .collect();
-    let in_flight = || async {
-        c.status()
-            .await
-            .map(|s| s.proposals_in_flight)
-            .unwrap_or(usize::MAX)
-    };
-    let mut seen = 0;
-    for _ in 0..500 {
-        seen = in_flight().await;
-        if seen == 32 {
-            break;
+    // Polls the node's count of waiting proposals until it is `want` (or
+    // a second has passed); returns the last count seen.
+    let in_flight_reaches = |want: usize| {
+        let c = c.clone();
+        async move {
+            let mut seen = usize::MAX;
+            for _ in 0..500 {
+                seen = c
+                    .status()
+                    .await
+                    .map_or(usize::MAX, |s| s.proposals_in_flight);
+                if seen == want {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            seen
         }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
+    };
+    let seen = in_flight_reaches(32).await;
     assert_eq!(seen, 32, "the proposals never all reached the node");
     // Half the callers give up: the node drops their calls on a tick.
     for task in &waiting[..16] {
         task.abort();
     }
-    for _ in 0..500 {
-        seen = in_flight().await;
-        if seen == 16 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
+    let seen = in_flight_reaches(16).await;
     assert_eq!(seen, 16, "abandoned calls were kept");
     // The others still get an answer when the node stops.
     let report = c.shutdown().await.expect("shuts down");

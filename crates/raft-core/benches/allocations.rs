@@ -40,12 +40,7 @@ const MAX_PAXOS_ALLOCATIONS_PER_ENTRY: f64 = 2.5;
 /// Allocations per applied entry over 2,048 cycles (two compactions) of
 /// 16 B x64, after a warm-up that sizes every buffer.
 fn allocations_per_entry<C: Cluster>() -> f64 {
-    let workload = Workload {
-        nodes: 3,
-        proposals_per_cycle: 64,
-        commands_per_entry: 1,
-        command_bytes: 16,
-    };
+    let workload = Workload::small_x64(3);
     let mut cluster = Harness::<C>::start(3);
     cluster.run(workload, 2048);
     let region = Region::new(GLOBAL);

@@ -67,6 +67,19 @@ impl Workload {
         format!("{}n {size} {mode}", self.nodes)
     }
 
+    /// 16-byte commands, 64 proposals a cycle, each its own entry, on
+    /// `nodes` nodes: the point the allocation guard and the driver's
+    /// cost measure.
+    #[must_use]
+    pub fn small_x64(nodes: u64) -> Workload {
+        Workload {
+            nodes,
+            proposals_per_cycle: 64,
+            commands_per_entry: 1,
+            command_bytes: 16,
+        }
+    }
+
     /// The points the issue names: 16 B and 1 KiB commands, 1 and 64
     /// proposals per cycle, and 64 commands packed in one entry.
     #[must_use]
