@@ -135,6 +135,9 @@ impl<S: StateMachine> Client<S> {
     pub async fn propose(&self, command: impl Into<Bytes>) -> Result<S::Response, Error> {
         let command = command.into();
         // As `call`, in this thread's kept slot, kept again once answered.
+        // Written out rather than through `call`: the closure that builds
+        // the request there moved the command once more, and the write
+        // path measured 6-7 % slower (two runs of ten alternating pairs).
         let (reply, mut waiting) = reply::reused_channel(reply::current_waker().await);
         match self.requests.offer(Request::Propose { command, reply }) {
             Offer::Taken => {}
