@@ -83,10 +83,10 @@ impl DriverCost {
 /// Starts both libraries on `rt`, warms them up and prints one table row
 /// per client count (the median of `rounds` interleaved rounds of about
 /// `total` writes; a tenth of that for one client, four times it for
-/// 256). In each round at 256
-/// clients raft-core alone runs as many commands right after synod-node,
-/// so the driver's cost compares rates the machine gave in the same
-/// second (it varies by a factor of two between minutes here).
+/// 256). In each round at 256 clients raft-core alone runs as many
+/// commands right after synod-node, so the driver's cost compares rates
+/// the machine gave in the same second (it varies by a factor of two
+/// between minutes here).
 fn table(
     rt: &tokio::runtime::Runtime,
     clients: &[u64],
