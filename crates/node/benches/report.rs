@@ -74,7 +74,7 @@ impl DriverCost {
              {:.0}% (median of the rounds; each round: {}%)",
             self.node / 1e3,
             self.core / 1e3,
-            median(self.costs.clone()),
+            median(costs),
             listed.join(", ")
         )
     }
