@@ -386,18 +386,14 @@ where
             // pieces before the disk took these, and a slow disk would
             // queue a snapshot's worth of them in memory.
             let stages = !ready.write.snapshot_pieces.is_empty();
-            let mut early = Some(ready.messages);
+            let mut early = ready.messages;
             if !stages {
-                for message in early.take().into_iter().flatten() {
-                    self.transport.send(P::addressee(&message), message);
-                }
+                self.send_all(&mut early);
             }
             let whole = ready.write.snapshot.clone();
             let staged = ready.write.staged_snapshot.clone();
             self.write(ready.write).await?;
-            for message in early.into_iter().flatten() {
-                self.transport.send(P::addressee(&message), message);
-            }
+            self.send_all(&mut early);
             if let Some(snapshot) = whole {
                 self.restore(&snapshot)?;
             } else if let Some(meta) = staged {
@@ -405,11 +401,12 @@ where
             }
             // Persist-before-send: these leave only now that the write is
             // durable.
-            let written = ready.after_write.written();
-            for message in written.messages {
-                self.transport.send(P::addressee(&message), message);
-            }
-            self.protocol()?.on_written(written.receipt);
+            let mut written = ready.after_write.written();
+            self.send_all(&mut written.messages);
+            let protocol = self.protocol()?;
+            protocol.reuse_messages(early);
+            protocol.reuse_messages(written.messages);
+            protocol.on_written(written.receipt);
             self.apply(ready.committed)?;
             for read in ready.reads {
                 self.pending.confirm(read.id, read.index);
@@ -520,11 +517,18 @@ where
         crate::observe::snapshot(self.counters.protocol.id, index, true);
     }
 
-    fn apply(&mut self, committed: Vec<Entry>) -> Result<(), Error> {
+    /// Sends `messages`, leaving the buffer empty for reuse.
+    fn send_all(&mut self, messages: &mut Vec<P::Message>) {
+        for message in messages.drain(..) {
+            self.transport.send(P::addressee(&message), message);
+        }
+    }
+
+    fn apply(&mut self, mut committed: Vec<Entry>) -> Result<(), Error> {
         let Some(last) = committed.last().map(|e| e.index) else {
             return Ok(());
         };
-        for entry in committed {
+        for entry in committed.drain(..) {
             if entry.index <= self.applied {
                 // Covered by a snapshot restored in this same round.
                 continue;
@@ -540,7 +544,9 @@ where
             self.pending.applied(entry.index, entry.term, response);
             self.applied = entry.index;
         }
-        self.protocol()?.on_applied(last);
+        let protocol = self.protocol()?;
+        protocol.on_applied(last);
+        protocol.reuse_entries(committed);
         Ok(())
     }
 

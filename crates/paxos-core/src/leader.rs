@@ -476,7 +476,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             if pr.next <= last && inflight < window {
                 match self
                     .log
-                    .entries(pr.next, last, self.config.max_size_per_msg_bytes)
+                    .entries_reusing(pr.next, last, self.config.max_size_per_msg_bytes)
                 {
                     Ok(e) => entries = e,
                     Err(StorageError::Compacted { .. }) => {

@@ -6,7 +6,7 @@
 //! holds what the node changed since the last `ready`.
 
 use bytes::Bytes;
-use synod_protocol::{Entry, Index, Snapshot, SnapshotMeta, Storage, StorageError, Term};
+use synod_protocol::{Entry, Index, Snapshot, SnapshotMeta, Spare, Storage, StorageError, Term};
 
 #[derive(Debug)]
 pub(crate) struct Log<S> {
@@ -19,6 +19,8 @@ pub(crate) struct Log<S> {
     /// That snapshot's data is staged in storage, not held here (it came
     /// in pieces).
     staged: bool,
+    /// Entry buffers handed back, for the next ones filled here.
+    spare: Spare<Entry>,
 }
 
 /// What changed since the last `ready`, for the driver to write.
@@ -39,7 +41,13 @@ impl<S: Storage> Log<S> {
             unstable_from: last + 1,
             snapshot: None,
             staged: false,
+            spare: Spare::default(),
         })
+    }
+
+    /// Keeps `buffer` (emptied) to be filled again.
+    pub(crate) fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        self.spare.give(buffer);
     }
 
     /// The snapshot index below which nothing is readable.
@@ -109,8 +117,35 @@ impl<S: Storage> Log<S> {
         hi: Index,
         max_bytes: u64,
     ) -> Result<Vec<Entry>, StorageError> {
+        self.entries_in(lo, hi, max_bytes, Vec::new())
+    }
+
+    /// As [`Log::entries`], in a kept buffer when they all come from the
+    /// overlay (storage hands out its own).
+    pub(crate) fn entries_reusing(
+        &mut self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let out = if lo >= self.unstable_from && lo <= hi {
+            self.spare.take()
+        } else {
+            Vec::new()
+        };
+        self.entries_in(lo, hi, max_bytes, out)
+    }
+
+    /// As [`Log::entries`], appending to the empty `out`.
+    fn entries_in(
+        &self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+        mut out: Vec<Entry>,
+    ) -> Result<Vec<Entry>, StorageError> {
         if lo > hi {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         if lo <= self.floor()? {
             return Err(StorageError::Compacted {
@@ -118,7 +153,6 @@ impl<S: Storage> Log<S> {
                 first_index: self.floor()? + 1,
             });
         }
-        let mut out = Vec::new();
         let mut bytes = 0u64;
         if lo < self.unstable_from {
             let end = hi.min(self.unstable_from - 1);
@@ -168,13 +202,15 @@ impl<S: Storage> Log<S> {
             if keep == 0 {
                 // The common case after a ready took the overlay: the
                 // batch becomes it, no copy and no allocation.
-                self.unstable = entries;
+                let before = std::mem::replace(&mut self.unstable, entries);
+                self.spare.give(before);
             } else {
                 self.unstable.truncate(keep);
                 self.unstable.extend(entries);
             }
         } else {
-            self.unstable = entries;
+            let before = std::mem::replace(&mut self.unstable, entries);
+            self.spare.give(before);
             self.unstable_from = first;
         }
     }
@@ -209,7 +245,13 @@ impl<S: Storage> Log<S> {
     /// Hands out what changed since the last call, for the driver to write;
     /// from then on storage holds it.
     pub(crate) fn take_unstable(&mut self) -> Unstable {
-        let entries = std::mem::take(&mut self.unstable);
+        let entries = if self.unstable.is_empty() {
+            Vec::new()
+        } else {
+            // A leader pushes its proposals into what takes the place.
+            let next = self.spare.take();
+            std::mem::replace(&mut self.unstable, next)
+        };
         let snapshot = self.snapshot.take();
         self.unstable_from = entries
             .last()

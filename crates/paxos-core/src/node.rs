@@ -157,6 +157,9 @@ pub struct PaxosNode<S, R> {
     // Hand-off.
     pub(crate) msgs: Vec<Message>,
     pub(crate) held: Vec<Message>,
+    /// Message buffers handed back, to take the place of `msgs` and `held`
+    /// when they are handed out.
+    pub(crate) spare_msgs: synod_protocol::Spare<Message>,
     pub(crate) last_hard: HardState,
     // Reads.
     pub(crate) reads: crate::read::Reads,
@@ -253,6 +256,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             timeout,
             msgs: Vec::new(),
             held: Vec::new(),
+            spare_msgs: synod_protocol::Spare::default(),
             last_hard: hs,
             reads: crate::read::Reads::starting_at(first_read),
         };
@@ -592,8 +596,10 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             last_index,
             snapshot: installed.unwrap_or(0),
         };
+        let messages = take_reusing(&mut self.msgs, &mut self.spare_msgs);
+        let held = take_reusing(&mut self.held, &mut self.spare_msgs);
         Ok(Ready {
-            messages: std::mem::take(&mut self.msgs),
+            messages,
             write: Write {
                 hard_state,
                 snapshot,
@@ -602,7 +608,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 entries,
                 must_sync,
             },
-            after_write: AfterWrite::new(std::mem::take(&mut self.held), receipt),
+            after_write: AfterWrite::new(held, receipt),
             committed,
             reads: self.reads.take_ready(),
         })
@@ -696,6 +702,21 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         self.take_snapshot_conf(at, &meta.conf_state);
     }
 
+    /// Hands back an entry buffer [`PaxosNode::ready`] handed out (the
+    /// committed entries once applied): the node fills it next time
+    /// instead of allocating. Optional; what it still holds is dropped. A
+    /// node keeps a few buffers of at most 16 KiB each.
+    pub fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        self.log.reuse_entries(buffer);
+    }
+
+    /// Hands back a message buffer [`PaxosNode::ready`] handed out (its
+    /// messages, or those the write released) once sent, as
+    /// [`PaxosNode::reuse_entries`] does for entries.
+    pub fn reuse_messages(&mut self, buffer: Vec<Message>) {
+        self.spare_msgs.give(buffer);
+    }
+
     /// The state machine applied everything through `index`.
     pub fn on_applied(&mut self, index: Index) {
         self.applied = self.applied.max(index.min(self.applying));
@@ -740,4 +761,16 @@ pub(crate) fn drop_front<T>(mut entries: Vec<T>, n: usize) -> Vec<T> {
         entries.drain(..n.min(entries.len()));
     }
     entries
+}
+
+/// Hands out `buffer`, a kept one (or none) taking its place; an empty
+/// buffer stays where it is.
+fn take_reusing(
+    buffer: &mut Vec<Message>,
+    spare: &mut synod_protocol::Spare<Message>,
+) -> Vec<Message> {
+    if buffer.is_empty() {
+        return Vec::new();
+    }
+    std::mem::replace(buffer, spare.take())
 }

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use bytes::Bytes;
 use synod_protocol::{
-    ConfChange, ConfState, Index, NodeId, Proposed, Protocol, ReadId, Ready, Refusal,
+    ConfChange, ConfState, Entry, Index, NodeId, Proposed, Protocol, ReadId, Ready, Refusal,
     Role as AnyRole, Status, StopSign, Storage, Term,
 };
 
@@ -104,6 +104,14 @@ where
 
     fn on_applied(&mut self, index: Index) {
         PaxosNode::on_applied(self, index);
+    }
+
+    fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        PaxosNode::reuse_entries(self, buffer);
+    }
+
+    fn reuse_messages(&mut self, buffer: Vec<Message>) {
+        PaxosNode::reuse_messages(self, buffer);
     }
 
     fn status(&self) -> Status {

@@ -27,6 +27,7 @@
 mod error;
 mod handoff;
 mod protocol;
+mod spare;
 mod storage;
 mod transfer;
 mod types;
@@ -35,6 +36,7 @@ pub use bytes::Bytes;
 pub use error::StorageError;
 pub use handoff::{AfterWrite, Ready, Write, Written};
 pub use protocol::{Proposed, Protocol, Refusal, Role, Status};
+pub use spare::Spare;
 pub use storage::{MemStorage, Storage, check_continues, limit_size, slice_piece};
 pub use transfer::{RESEND_AFTER_ROUNDS, resend_after_rounds};
 #[cfg(feature = "arbitrary")]

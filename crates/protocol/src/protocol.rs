@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::handoff::Ready;
 use crate::storage::Storage;
-use crate::types::{ConfChange, ConfState, Index, NodeId, ReadId, StopSign, Term};
+use crate::types::{ConfChange, ConfState, Entry, Index, NodeId, ReadId, StopSign, Term};
 
 /// One replica of a replicated-log protocol, as a pure state machine.
 ///
@@ -121,6 +121,20 @@ pub trait Protocol: Sized + Debug {
 
     /// The state machine has applied everything up to `index`.
     fn on_applied(&mut self, index: Index);
+
+    /// Hands back an entry buffer [`Protocol::ready`] handed out (the
+    /// committed entries once applied) so the replica fills it next time
+    /// instead of allocating one. Optional: by default it is dropped.
+    fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        drop(buffer);
+    }
+
+    /// Hands back a message buffer [`Protocol::ready`] handed out (its
+    /// messages, or those the write released, once sent), as
+    /// [`Protocol::reuse_entries`] does for entries.
+    fn reuse_messages(&mut self, buffer: Vec<Self::Message>) {
+        drop(buffer);
+    }
 
     /// Who leads, the epoch, and the indexes.
     fn status(&self) -> Status;

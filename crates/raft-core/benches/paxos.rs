@@ -28,13 +28,15 @@ impl PaxosCluster {
         if !node.has_ready() {
             return 0;
         }
-        let ready = Protocol::ready(node).expect("memory storage reads succeed");
-        queue.extend(ready.messages);
+        let mut ready = Protocol::ready(node).expect("memory storage reads succeed");
+        queue.append(&mut ready.messages);
+        node.reuse_messages(ready.messages);
         node.storage_mut()
             .apply_write(ready.write)
             .expect("a write handed out applies");
-        let done = ready.after_write.written();
-        queue.extend(done.messages);
+        let mut done = ready.after_write.written();
+        queue.append(&mut done.messages);
+        node.reuse_messages(done.messages);
         node.on_written(done.receipt);
         let mut applied = 0;
         let mut last = None;
@@ -48,6 +50,7 @@ impl PaxosCluster {
         if let Some(index) = last {
             node.on_applied(index);
         }
+        node.reuse_entries(ready.committed);
         applied
     }
 }

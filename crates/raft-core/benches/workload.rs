@@ -320,8 +320,9 @@ impl SynodCluster {
         if !node.has_ready() {
             return 0;
         }
-        let ready = node.ready().expect("memory storage reads succeed");
-        queue.extend(ready.messages);
+        let mut ready = node.ready().expect("memory storage reads succeed");
+        queue.append(&mut ready.messages);
+        node.reuse_messages(ready.messages);
         let Persist {
             hard_state,
             snapshot,
@@ -337,8 +338,9 @@ impl SynodCluster {
         if let Some(hs) = hard_state {
             storage.set_hard_state(hs);
         }
-        let done = after.persisted();
-        queue.extend(done.messages);
+        let mut done = after.persisted();
+        queue.append(&mut done.messages);
+        node.reuse_messages(done.messages);
         node.on_persisted(done.receipt);
         let mut applied = 0;
         let mut last = None;
@@ -352,6 +354,7 @@ impl SynodCluster {
         if let Some(index) = last {
             node.on_applied(index);
         }
+        node.reuse_entries(ready.committed_entries);
         applied
     }
 }

@@ -53,12 +53,17 @@
 //!         for msg in done.messages { /* transport.send(msg) */ let _ = msg; }
 //!         node.on_persisted(done.receipt);
 //!         // 4. Apply committed entries, then report how far.
-//!         for entry in ready.committed_entries {
+//!         let mut committed = ready.committed_entries;
+//!         for entry in committed.drain(..) {
 //!             if let Payload::Command(cmd) = entry.payload {
 //!                 applied.push(cmd); // a `Bytes`: shared, not copied
 //!             }
 //!             node.on_applied(entry.index);
 //!         }
+//!         // 5. Optional: hand the emptied buffers back, and the next
+//!         //    `ready` fills them instead of allocating (also
+//!         //    `reuse_messages` for the message buffers once sent).
+//!         node.reuse_entries(committed);
 //!     }
 //! }
 //! assert_eq!(node.role(), Role::Leader);

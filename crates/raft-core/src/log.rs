@@ -6,6 +6,7 @@ use crate::error::StorageError;
 use crate::recent::Recent;
 use crate::storage::Storage;
 use bytes::Bytes;
+use synod_protocol::Spare;
 
 use crate::types::{Entry, Index, Snapshot, SnapshotMeta, Term};
 use crate::unstable::Unstable;
@@ -51,6 +52,8 @@ pub struct RaftLog<S> {
     committed: Index,
     /// Invariant: `first_index() - 1 <= applied` after start.
     applied: Index,
+    /// Entry buffers handed back, for the next ones handed out.
+    spare: Spare<Entry>,
 }
 
 impl<S: Storage> RaftLog<S> {
@@ -68,7 +71,18 @@ impl<S: Storage> RaftLog<S> {
             recent: Recent::with_limit(u64::MAX),
             committed: first - 1,
             applied: first - 1,
+            spare: Spare::default(),
         })
+    }
+
+    /// An empty entry buffer, one handed back when there is one.
+    pub(crate) fn spare_entries(&mut self) -> Vec<Entry> {
+        self.spare.take()
+    }
+
+    /// Keeps `buffer` (emptied) for a later [`RaftLog::spare_entries`].
+    pub(crate) fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        self.spare.give(buffer);
     }
 
     /// Bounds the memory kept for persisted entries not yet handed out to
@@ -263,10 +277,14 @@ impl<S: Storage> RaftLog<S> {
     /// Appends entries (the leader's own, or a follower's past a conflict),
     /// replacing the suffix from their first index. Returns the new last
     /// index. Entries at or below the commit index are never replaced.
-    pub(crate) fn append(&mut self, entries: Vec<Entry>) -> Index {
+    pub(crate) fn append(&mut self, mut entries: Vec<Entry>) -> Index {
         if let Some(after) = entries.first().map(|e| e.index) {
-            self.replace_from(after, entries);
+            self.check_replaceable(after);
+            self.unstable.truncate_and_append(after, &mut entries);
         }
+        // The buffer a leader's append arrived in serves the next one
+        // handed out here.
+        self.spare.give(entries);
         self.last_index().unwrap_or(0)
     }
 
@@ -278,6 +296,13 @@ impl<S: Storage> RaftLog<S> {
     /// Puts consecutive `entries`, the first at index `after`, in place of
     /// the log from `after` on.
     fn replace_from(&mut self, after: Index, entries: impl IntoIterator<Item = Entry>) {
+        self.check_replaceable(after);
+        self.unstable.truncate_and_extend(after, entries);
+    }
+
+    /// Before the log from `after` on is replaced: it must not hold a
+    /// committed entry, and what `recent` keeps from there goes.
+    fn check_replaceable(&mut self, after: Index) {
         assert!(
             after > self.committed,
             "append at {after} would replace committed entries (committed {})",
@@ -285,7 +310,6 @@ impl<S: Storage> RaftLog<S> {
         );
         // Replaced entries must never be handed out from memory.
         self.recent.truncate_from(after);
-        self.unstable.truncate_and_extend(after, entries);
     }
 
     /// Raises the commit index to `index` (never lowers it, never past the
@@ -358,9 +382,11 @@ impl<S: Storage> RaftLog<S> {
         max_bytes: u64,
     ) -> Result<Vec<Entry>, StorageError> {
         let (lo, hi) = self.committed_range_after(after, false)?;
-        if let Some(entries) = self.recent.take(lo, hi, max_bytes) {
-            return Ok(entries);
+        let mut out = self.spare.take();
+        if self.recent.take(lo, hi, max_bytes, &mut out) {
+            return Ok(out);
         }
+        self.spare.give(out);
         self.committed_entries_after(after, false, max_bytes)
     }
 
@@ -388,17 +414,18 @@ impl<S: Storage> RaftLog<S> {
     /// [`StorageError::Compacted`] below the first index,
     /// [`StorageError::Unavailable`] past the last, or a storage error.
     pub fn slice(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
-        self.slice_counted(lo, hi, max_bytes)
+        self.slice_counted(lo, hi, max_bytes, Vec::new())
             .map(|(entries, _)| entries)
     }
 
-    /// As [`RaftLog::slice`], with the entries' total
-    /// [`Entry::size_bytes`].
+    /// As [`RaftLog::slice`], in the empty buffer `out`, with the entries'
+    /// total [`Entry::size_bytes`].
     pub(crate) fn slice_counted(
         &self,
         lo: Index,
         hi: Index,
         max_bytes: u64,
+        mut out: Vec<Entry>,
     ) -> Result<(Vec<Entry>, u64), StorageError> {
         let first = self.first_index()?;
         if lo < first {
@@ -415,10 +442,9 @@ impl<S: Storage> RaftLog<S> {
             });
         }
         if lo >= hi {
-            return Ok((Vec::new(), 0));
+            return Ok((out, 0));
         }
         let offset = self.unstable.offset;
-        let mut out = Vec::new();
         if lo < offset {
             let stable_hi = hi.min(offset);
             // The recent run ends just before `offset`: when it holds `lo`
@@ -457,7 +483,11 @@ impl<S: Storage> RaftLog<S> {
 
     /// Unstable entries not yet handed out; marks them handed out.
     pub(crate) fn take_unstable(&mut self) -> Vec<Entry> {
-        self.unstable.take_new()
+        if !self.unstable.has_new() {
+            return Vec::new();
+        }
+        let out = self.spare.take();
+        self.unstable.take_new(out)
     }
 
     /// Whether unstable entries wait to be handed out.

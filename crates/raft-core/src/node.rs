@@ -124,6 +124,9 @@ pub struct RaftNode<S, R> {
     pub(crate) randomized_election_timeout: u32,
     /// Messages produced since the last `ready`.
     pub(crate) msgs: Vec<Message>,
+    /// Message buffers handed back, to take the place of `msgs` when it
+    /// is handed out.
+    pub(crate) spare_msgs: synod_protocol::Spare<Message>,
     /// As leader: something changed that followers should hear of (new
     /// entries, a commit advance, a freed window). Appends go out once, at
     /// the next `ready`, so every proposal and acknowledgement between two
@@ -251,6 +254,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             heartbeat_elapsed: 0,
             randomized_election_timeout: election,
             msgs: Vec::new(),
+            spare_msgs: synod_protocol::Spare::default(),
             appends_due: false,
             last_hard_state: hs,
             last_soft_state: SoftState {

@@ -15,7 +15,7 @@ use crate::message::Message;
 use crate::node::{Proposal, RaftNode, Role};
 use crate::ready::PersistReceipt;
 use crate::storage::Storage;
-use crate::types::{ConfChange, ConfState, Index, NodeId, ReadId, Term};
+use crate::types::{ConfChange, ConfState, Entry, Index, NodeId, ReadId, Term};
 
 /// What [`RaftNode::propose`] and its kin answer, protocol-neutral.
 fn refusal(e: Error) -> Refusal {
@@ -122,6 +122,14 @@ where
 
     fn on_applied(&mut self, index: Index) {
         RaftNode::on_applied(self, index);
+    }
+
+    fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        RaftNode::reuse_entries(self, buffer);
+    }
+
+    fn reuse_messages(&mut self, buffer: Vec<Message>) {
+        RaftNode::reuse_messages(self, buffer);
     }
 
     fn status(&self) -> Status {

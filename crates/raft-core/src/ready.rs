@@ -240,11 +240,16 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             let early = early_votes && matches!(msg.body, MessageBody::VoteResponse { .. });
             !early && (term_or_vote_changed || is_acknowledgement(&msg.body))
         };
+        if self.msgs.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
         if self.msgs.iter().all(waits) {
-            return (Vec::new(), std::mem::take(&mut self.msgs));
+            let next = self.spare_msgs.take();
+            return (Vec::new(), std::mem::replace(&mut self.msgs, next));
         }
         if !self.msgs.iter().any(waits) {
-            return (std::mem::take(&mut self.msgs), Vec::new());
+            let next = self.spare_msgs.take();
+            return (std::mem::replace(&mut self.msgs, next), Vec::new());
         }
         self.msgs.drain(..).partition(|msg| !waits(msg))
     }
@@ -275,6 +280,22 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// The application applied committed entries up to `index`.
     pub fn on_applied(&mut self, index: Index) {
         self.log.applied_to(index);
+    }
+
+    /// Hands back an entry buffer the node handed out (the committed
+    /// entries once applied, [`Persist::entries`] once written, if storage
+    /// left the `Vec`): the node fills it next time instead of allocating
+    /// one. Optional; what it still holds is dropped. A node keeps a few
+    /// buffers of at most 16 KiB each.
+    pub fn reuse_entries(&mut self, buffer: Vec<Entry>) {
+        self.log.reuse_entries(buffer);
+    }
+
+    /// Hands back a message buffer the node handed out
+    /// ([`Ready::messages`], [`Persisted::messages`]) once sent, as
+    /// [`RaftNode::reuse_entries`] does for entries.
+    pub fn reuse_messages(&mut self, buffer: Vec<Message>) {
+        self.spare_msgs.give(buffer);
     }
 }
 

@@ -128,14 +128,23 @@ impl Recent {
         self.entries.get(k).map(|e| e.term)
     }
 
-    /// Moves out entries `lo..hi` within `max_bytes` (at least one), when
-    /// `lo` is kept; entries before `lo` are dropped (handed out already).
-    /// Stops early where the kept run ends.
-    pub(crate) fn take(&mut self, lo: Index, hi: Index, max_bytes: u64) -> Option<Vec<Entry>> {
+    /// Moves entries `lo..hi` within `max_bytes` (at least one) into the
+    /// empty `out`, when `lo` is kept (returns whether it was); entries
+    /// before `lo` are dropped (handed out already). Stops early where the
+    /// kept run ends.
+    pub(crate) fn take(
+        &mut self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+        out: &mut Vec<Entry>,
+    ) -> bool {
         if lo >= hi || !self.covers(lo) {
-            return None;
+            return false;
         }
-        let first = self.first_index()?;
+        let Some(first) = self.first_index() else {
+            return false;
+        };
         // Entries before `lo` were handed out already.
         self.drop_front((lo - first) as usize);
         let (mut used, mut taken) = (0u64, 0u64);
@@ -148,9 +157,9 @@ impl Recent {
             taken = used;
             n += 1;
         }
-        let out: Vec<Entry> = self.entries.drain(..n).collect();
+        out.extend(self.entries.drain(..n));
         self.bytes = self.bytes.saturating_sub(taken);
-        Some(out)
+        true
     }
 
     /// Appends clones of entries `lo..hi` to `out`, stopping at `max_bytes`
@@ -218,16 +227,16 @@ mod tests {
         for i in 1..=6 {
             r.extend(vec![e(i)].drain(..));
         }
-        assert!(r.take(0, 3, u64::MAX).is_none(), "0 is not kept");
-        let got: Vec<Index> = r.take(2, 5, 250).unwrap().iter().map(|e| e.index).collect();
+        let taken = |r: &mut Recent, lo, hi, max| {
+            let mut out = Vec::new();
+            r.take(lo, hi, max, &mut out)
+                .then(|| out.iter().map(|e| e.index).collect::<Vec<Index>>())
+        };
+        assert_eq!(taken(&mut r, 0, 3, u64::MAX), None, "0 is not kept");
+        let got = taken(&mut r, 2, 5, 250).unwrap();
         assert_eq!(got, [2, 3], "within 250 bytes");
         assert_eq!(r.first_index(), Some(4));
-        let got: Vec<Index> = r
-            .take(4, 9, u64::MAX)
-            .unwrap()
-            .iter()
-            .map(|e| e.index)
-            .collect();
+        let got = taken(&mut r, 4, 9, u64::MAX).unwrap();
         assert_eq!(got, [4, 5, 6], "stops where the run ends");
     }
 
@@ -243,7 +252,8 @@ mod tests {
         assert_eq!(unstable.len(), 3, "only the drained run moved");
         r.extend(unstable.drain(..));
         assert_eq!((r.bytes, sum(&r)), (800, 800));
-        let got = r.take(3, 6, u64::MAX).unwrap();
+        let mut got = Vec::new();
+        assert!(r.take(3, 6, u64::MAX, &mut got));
         assert_eq!(got.iter().map(|e| e.index).collect::<Vec<_>>(), [3, 4, 5]);
         assert_eq!(
             r.bytes,

@@ -90,10 +90,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             Err(_) => return,
         };
         let last = self.log.last_index().unwrap_or(prev_index);
+        let out = self.log.spare_entries();
         let (entries, bytes) =
             match self
                 .log
-                .slice_counted(next, last + 1, self.config.max_size_per_msg_bytes)
+                .slice_counted(next, last + 1, self.config.max_size_per_msg_bytes, out)
             {
                 Ok(counted) => counted,
                 // Temporarily unavailable or compacted meanwhile: next round.
@@ -102,6 +103,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             };
         let had_entries = !entries.is_empty();
         if !had_entries && !send_if_empty {
+            self.log.reuse_entries(entries);
             return;
         }
         let last_sent = entries.last().map_or(prev_index, |e| e.index);

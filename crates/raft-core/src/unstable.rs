@@ -107,6 +107,21 @@ impl Unstable {
         after: Index,
         entries: impl IntoIterator<Item = Entry>,
     ) {
+        self.truncate_from(after);
+        self.entries.extend(entries);
+    }
+
+    /// As [`Unstable::truncate_and_extend`], moving the entries out of
+    /// `entries` in one copy and leaving it empty (for reuse).
+    pub(crate) fn truncate_and_append(&mut self, after: Index, entries: &mut Vec<Entry>) {
+        self.truncate_from(after);
+        self.entries.append(entries);
+    }
+
+    /// Makes room for entries from `after` on: drops what is here from
+    /// there (or everything, and moves the offset, when `after` is at or
+    /// before it).
+    fn truncate_from(&mut self, after: Index) {
         if after == self.offset + self.entries.len() as Index {
             // The common case: directly after what is here.
         } else if after <= self.offset {
@@ -116,18 +131,18 @@ impl Unstable {
         } else {
             self.entries.truncate((after - self.offset) as usize);
         }
-        self.entries.extend(entries);
         // Replaced entries must be handed out again.
         self.in_progress = self.in_progress.min(after - 1);
     }
 
-    /// Entries not yet handed out to persist; marks them handed out.
-    pub(crate) fn take_new(&mut self) -> Vec<Entry> {
+    /// Entries not yet handed out to persist, in the empty buffer `new`;
+    /// marks them handed out.
+    pub(crate) fn take_new(&mut self, mut new: Vec<Entry>) -> Vec<Entry> {
         let from = (self.in_progress + 1).max(self.offset);
         let run = &self.entries[(from - self.offset) as usize..];
         // `extend` of the cloned run, not `to_vec`: measured 12 % faster
         // at 64 proposals per cycle (each clone written in place).
-        let mut new = Vec::with_capacity(run.len());
+        new.reserve(run.len());
         new.extend(run.iter().cloned());
         if let Some(last) = new.last() {
             self.in_progress = last.index;

@@ -281,3 +281,101 @@ fn storage_takes_the_batch_it_is_given() {
     assert_eq!(s.last_index(), Ok(4));
     assert_eq!(s.term(3), Ok(2));
 }
+
+/// A capacity no buffer the node allocates itself has here (it sizes
+/// them to what they hold): a buffer with it is one handed in.
+const MARKED: usize = 100;
+
+/// The capacities of the entry buffers a `ready` hands out: each append's,
+/// the persist batch's, the committed entries'.
+fn entry_capacities(ready: &Ready) -> Vec<usize> {
+    let mut out: Vec<usize> = ready
+        .messages
+        .iter()
+        .filter_map(|m| match &m.body {
+            MessageBody::Append { entries, .. } => Some(entries.capacity()),
+            _ => None,
+        })
+        .collect();
+    out.push(ready.persist.entries.capacity());
+    out.push(ready.committed_entries.capacity());
+    out
+}
+
+#[test]
+fn an_append_arrives_in_the_buffer_the_follower_persists_from() {
+    let mut c = elected();
+    for k in 0..8u8 {
+        c.node_mut(1).propose(vec![k; 16]).unwrap();
+    }
+    let to_2 = leader_ready(&mut c).into_iter().find(|m| {
+        m.to == 2 && matches!(&m.body, MessageBody::Append { entries, .. } if entries.len() == 8)
+    });
+    let mut append = to_2.expect("an append of the 8 entries to node 2");
+    let MessageBody::Append { entries, .. } = &mut append.body else {
+        unreachable!()
+    };
+    let mut marked = Vec::with_capacity(MARKED);
+    marked.append(entries);
+    let arrived_in = marked.as_ptr();
+    *entries = marked;
+    let follower = c.node_mut(2);
+    follower.step(append).unwrap();
+    let ready = follower.ready().unwrap();
+    assert_eq!(ready.persist.entries.len(), 8);
+    assert_eq!(
+        (
+            ready.persist.entries.capacity(),
+            ready.persist.entries.as_ptr()
+        ),
+        (MARKED, arrived_in),
+        "the follower allocated its batch instead of reusing the append's buffer"
+    );
+}
+
+#[test]
+fn buffers_handed_back_are_filled_again() {
+    let mut c = elected();
+    let node = c.node_mut(1);
+    node.reuse_entries(Vec::with_capacity(MARKED));
+    node.reuse_messages(Vec::with_capacity(MARKED));
+    let mut entries_seen = false;
+    let mut messages_seen = false;
+    // The message buffer handed back takes the place of the one collecting
+    // messages at the next `ready`, so comes out at the one after.
+    for round in 0..2u8 {
+        node.propose(vec![round; 16]).unwrap();
+        let ready = node.ready().unwrap();
+        entries_seen |= entry_capacities(&ready).contains(&MARKED);
+        messages_seen |= ready.messages.capacity() == MARKED;
+        let Persist { entries, after, .. } = ready.persist;
+        node.storage_mut().append(entries).unwrap();
+        node.on_persisted(after.persisted().receipt);
+    }
+    assert!(
+        entries_seen,
+        "the entry buffer handed back was never filled"
+    );
+    assert!(
+        messages_seen,
+        "the message buffer handed back was never filled"
+    );
+}
+
+#[test]
+fn a_buffer_handed_back_is_handed_out_empty() {
+    let mut c = elected();
+    let node = c.node_mut(1);
+    // Entries left in a buffer handed back are dropped, never sent.
+    let mut stale = Vec::with_capacity(MARKED);
+    stale.push(common::noop(99, 99));
+    node.reuse_entries(stale);
+    node.propose(b"x".to_vec()).unwrap();
+    let ready = node.ready().unwrap();
+    for m in &ready.messages {
+        if let MessageBody::Append { entries, .. } = &m.body {
+            assert!(entries.iter().all(|e| e.index != 99), "{entries:?}");
+        }
+    }
+    assert!(ready.persist.entries.iter().all(|e| e.index != 99));
+}
