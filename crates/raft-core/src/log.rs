@@ -8,7 +8,7 @@ use crate::storage::Storage;
 use bytes::Bytes;
 use synod_protocol::Spare;
 
-use crate::types::{Entry, Index, Snapshot, SnapshotMeta, Term};
+use crate::types::{Entry, Index, Snapshot, SnapshotMeta, Term, entry_bytes};
 use crate::unstable::Unstable;
 
 /// What a follower's log did with an append from the leader.
@@ -455,16 +455,16 @@ impl<S: Storage> RaftLog<S> {
             }
             let complete = out.len() as Index == stable_hi - lo;
             if !complete || hi <= offset {
-                let used = out.iter().map(Entry::size_bytes).sum();
+                let used = out.iter().map(entry_bytes).sum();
                 return Ok((out, used));
             }
         }
-        let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
+        let mut used: u64 = out.iter().map(entry_bytes).sum();
         // Count first, then clone the run in one go.
         let part = self.unstable.slice(lo.max(offset), hi);
         let mut n = 0;
         for e in part {
-            let next = used.saturating_add(e.size_bytes());
+            let next = used.saturating_add(entry_bytes(e));
             if (n > 0 || !out.is_empty()) && next > max_bytes {
                 break;
             }

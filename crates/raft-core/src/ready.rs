@@ -200,7 +200,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if self.role == crate::node::Role::Leader {
             let applied: u64 = committed_entries
                 .iter()
-                .map(|e| e.payload.size_bytes())
+                .map(|e| crate::types::payload_bytes(&e.payload))
                 .sum();
             self.uncommitted_bytes = self.uncommitted_bytes.saturating_sub(applied);
         }

@@ -5,7 +5,7 @@
 //! and appends to a follower that is a little behind are served from here
 //! too.
 
-use crate::types::{Entry, Index, Term};
+use crate::types::{Entry, Index, Term, entry_bytes};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
@@ -60,7 +60,7 @@ impl Recent {
         let added = entries
             .as_slice()
             .iter()
-            .fold(0u64, |sum, e| sum.saturating_add(e.size_bytes()));
+            .fold(0u64, |sum, e| sum.saturating_add(entry_bytes(e)));
         self.entries.extend(entries);
         self.bytes = self.bytes.saturating_add(added);
         if self.bytes > self.limit_bytes {
@@ -75,7 +75,7 @@ impl Recent {
         let mut keep_bytes = 0u64;
         let mut keep = 0;
         for e in self.entries.iter().rev() {
-            keep_bytes = keep_bytes.saturating_add(e.size_bytes());
+            keep_bytes = keep_bytes.saturating_add(entry_bytes(e));
             if keep > 0 && keep_bytes > self.limit_bytes / 2 {
                 break;
             }
@@ -90,7 +90,7 @@ impl Recent {
         let n = n.min(self.entries.len());
         let dropped = self.entries[..n]
             .iter()
-            .fold(0u64, |sum, e| sum.saturating_add(e.size_bytes()));
+            .fold(0u64, |sum, e| sum.saturating_add(entry_bytes(e)));
         self.entries.drain(..n);
         self.bytes = self.bytes.saturating_sub(dropped);
     }
@@ -106,7 +106,7 @@ impl Recent {
             .rposition(|e| e.index < index)
             .map_or(0, |k| k + 1);
         for e in self.entries.drain(keep..) {
-            self.bytes = self.bytes.saturating_sub(e.size_bytes());
+            self.bytes = self.bytes.saturating_sub(entry_bytes(&e));
         }
     }
 
@@ -150,7 +150,7 @@ impl Recent {
         let (mut used, mut taken) = (0u64, 0u64);
         let mut n = 0;
         for e in &self.entries {
-            used = used.saturating_add(e.size_bytes());
+            used = used.saturating_add(entry_bytes(e));
             if e.index >= hi || (n > 0 && used > max_bytes) {
                 break;
             }
@@ -175,13 +175,13 @@ impl Recent {
         let Some(first) = self.first_index().filter(|_| self.covers(lo)) else {
             return lo;
         };
-        let mut used: u64 = out.iter().map(Entry::size_bytes).sum();
+        let mut used: u64 = out.iter().map(entry_bytes).sum();
         let run = &self.entries[(lo - first) as usize..];
         // Count first, then clone the run in one `extend`, which writes
         // each clone in place (a `push` per clone goes through the stack).
         let mut n = 0;
         for e in run {
-            used = used.saturating_add(e.size_bytes());
+            used = used.saturating_add(entry_bytes(e));
             if e.index >= hi || ((n > 0 || !out.is_empty()) && used > max_bytes) {
                 break;
             }
@@ -244,7 +244,7 @@ mod tests {
     /// change it must equal the sum over the entries kept.
     #[test]
     fn the_byte_count_follows_every_change() {
-        let sum = |r: &Recent| r.entries.iter().map(Entry::size_bytes).sum::<u64>();
+        let sum = |r: &Recent| r.entries.iter().map(entry_bytes).sum::<u64>();
         let mut r = Recent::with_limit(1_000); // ten entries of 100 bytes
         let mut unstable: Vec<Entry> = (1..=8).map(e).collect();
         r.extend(unstable.drain(..5));
