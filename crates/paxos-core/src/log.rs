@@ -120,15 +120,14 @@ impl<S: Storage> Log<S> {
         self.entries_in(lo, hi, max_bytes, Vec::new())
     }
 
-    /// As [`Log::entries`], in a kept buffer when they all come from the
-    /// overlay (storage hands out its own).
+    /// As [`Log::entries`], in a kept buffer.
     pub(crate) fn entries_reusing(
         &mut self,
         lo: Index,
         hi: Index,
         max_bytes: u64,
     ) -> Result<Vec<Entry>, StorageError> {
-        let out = if lo >= self.unstable_from && lo <= hi {
+        let out = if lo <= hi {
             self.spare.take()
         } else {
             Vec::new()
@@ -156,7 +155,8 @@ impl<S: Storage> Log<S> {
         let mut bytes = 0u64;
         if lo < self.unstable_from {
             let end = hi.min(self.unstable_from - 1);
-            out = self.storage.entries(lo, end + 1, max_bytes)?;
+            self.storage
+                .entries_into(lo, end + 1, max_bytes, &mut out)?;
             bytes = out.iter().map(Entry::size_bytes).sum();
             if out.last().is_none_or(|e| e.index < end) {
                 return Ok(out);

@@ -628,7 +628,9 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             return Ok(Vec::new());
         }
         let limit = self.config.max_size_per_msg_bytes.saturating_mul(4);
-        let entries = self.log.entries(self.applying + 1, through, limit)?;
+        let entries = self
+            .log
+            .entries_reusing(self.applying + 1, through, limit)?;
         if let Some(last) = entries.last() {
             self.applying = last.index;
         }

@@ -40,6 +40,28 @@ pub trait Storage {
     /// [`StorageError::LogTemporarilyUnavailable`].
     fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError>;
 
+    /// As [`Storage::entries`], into `out` (empty), so a protocol can fill
+    /// a buffer it keeps instead of taking a fresh one on every read.
+    /// The default calls [`Storage::entries`] and hands its buffer over.
+    ///
+    /// # Errors
+    /// As [`Storage::entries`]; `out` is left empty then.
+    fn entries_into(
+        &self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+        out: &mut Vec<Entry>,
+    ) -> Result<(), StorageError> {
+        let entries = self.entries(lo, hi, max_bytes)?;
+        if out.is_empty() {
+            *out = entries;
+        } else {
+            out.extend(entries);
+        }
+        Ok(())
+    }
+
     /// The term of the entry at `index`, for any index from
     /// `first_index() - 1` to `last_index()`.
     ///
@@ -490,6 +512,18 @@ impl Storage for MemStorage {
     }
 
     fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        let mut out = Vec::new();
+        self.entries_into(lo, hi, max_bytes, &mut out)?;
+        Ok(out)
+    }
+
+    fn entries_into(
+        &self,
+        lo: Index,
+        hi: Index,
+        max_bytes: u64,
+        out: &mut Vec<Entry>,
+    ) -> Result<(), StorageError> {
         if lo <= self.base_index {
             return Err(StorageError::Compacted {
                 index: lo,
@@ -503,7 +537,7 @@ impl Storage for MemStorage {
             });
         }
         if lo >= hi {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let from = (lo - self.base_index - 1) as usize;
         let to = (hi - self.base_index - 1) as usize;
@@ -519,7 +553,8 @@ impl Storage for MemStorage {
             })
             .count()
             .max(1);
-        Ok(self.entries.range(from..from + n).cloned().collect())
+        out.extend(self.entries.range(from..from + n).cloned());
+        Ok(())
     }
 
     fn term(&self, index: Index) -> Result<Term, StorageError> {

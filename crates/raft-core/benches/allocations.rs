@@ -45,10 +45,10 @@ const MAX_PAXOS_ALLOCATIONS_PER_ENTRY: f64 = 2.5;
 /// shared through, the leader's two appends and its persist batch.
 const MAX_ALLOCATIONS_PER_ENTRY_X1: f64 = 5.5;
 
-/// synod-paxos-core's at x1: 7.0 measured on 2026-12-07 with the buffers
-/// handed back (11 before); the committed entries it reads back from
-/// storage are still allocated by storage on every node.
-const MAX_PAXOS_ALLOCATIONS_PER_ENTRY_X1: f64 = 7.5;
+/// synod-paxos-core's at x1: 5.0 measured on 2026-12-07 with the buffers
+/// handed back and the committed entries read from storage into a kept
+/// buffer (`Storage::entries_into`); 11 before.
+const MAX_PAXOS_ALLOCATIONS_PER_ENTRY_X1: f64 = 5.5;
 
 /// Allocations per applied entry over 2,048 cycles (two compactions) of
 /// `proposals` entries of 16 B a cycle, after a warm-up that sizes every

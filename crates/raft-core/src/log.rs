@@ -451,7 +451,8 @@ impl<S: Storage> RaftLog<S> {
             // it holds the whole stable part of the range.
             let next = self.recent.clone_into(lo, stable_hi, max_bytes, &mut out);
             if next == lo {
-                out = self.storage.entries(lo, stable_hi, max_bytes)?;
+                self.storage
+                    .entries_into(lo, stable_hi, max_bytes, &mut out)?;
             }
             let complete = out.len() as Index == stable_hi - lo;
             if !complete || hi <= offset {

@@ -288,3 +288,61 @@ fn entries_read_back_across_many_compactions() {
         assert_eq!(s.term(last), Ok(1 + last / 50));
     }
 }
+
+/// A storage that implements only `entries`: the trait's default
+/// `entries_into` over it.
+struct OnlyEntries(MemStorage);
+
+impl Storage for OnlyEntries {
+    fn initial_state(&self) -> Result<InitialState, StorageError> {
+        self.0.initial_state()
+    }
+    fn entries(&self, lo: Index, hi: Index, max_bytes: u64) -> Result<Vec<Entry>, StorageError> {
+        self.0.entries(lo, hi, max_bytes)
+    }
+    fn term(&self, index: Index) -> Result<Term, StorageError> {
+        self.0.term(index)
+    }
+    fn first_index(&self) -> Result<Index, StorageError> {
+        self.0.first_index()
+    }
+    fn last_index(&self) -> Result<Index, StorageError> {
+        self.0.last_index()
+    }
+    fn snapshot(&self, request_index: Index) -> Result<Snapshot, StorageError> {
+        self.0.snapshot(request_index)
+    }
+}
+
+#[test]
+fn entries_into_fills_the_buffer_given_and_reads_as_entries_does() {
+    let s = five();
+    let mut out = Vec::with_capacity(64);
+    let at = out.as_ptr();
+    s.entries_into(2, 5, u64::MAX, &mut out).unwrap();
+    assert_eq!(out, s.entries(2, 5, u64::MAX).unwrap());
+    assert_eq!(
+        out.as_ptr(),
+        at,
+        "MemStorage filled the buffer it was given"
+    );
+    let only = OnlyEntries(five());
+    for (lo, hi, max) in [(1, 6, u64::MAX), (2, 4, 0), (3, 3, u64::MAX)] {
+        let mut mem = Vec::new();
+        let mut default = Vec::new();
+        s.entries_into(lo, hi, max, &mut mem).unwrap();
+        only.entries_into(lo, hi, max, &mut default).unwrap();
+        assert_eq!(mem, s.entries(lo, hi, max).unwrap(), "{lo}..{hi}");
+        assert_eq!(default, mem, "{lo}..{hi}");
+    }
+    let mut out = Vec::new();
+    assert!(matches!(
+        s.entries_into(0, 3, u64::MAX, &mut out),
+        Err(StorageError::Compacted { .. })
+    ));
+    assert!(matches!(
+        s.entries_into(4, 9, u64::MAX, &mut out),
+        Err(StorageError::Unavailable { .. })
+    ));
+    assert!(out.is_empty(), "nothing read on an error");
+}
