@@ -20,7 +20,10 @@ use crate::types::{ConfChange, ConfState, Entry, Index, NodeId, ReadId, StopSign
 ///    to the log (through [`Protocol::storage_mut`]); apply `committed` and
 ///    call `on_applied`; once the write is durable, send what
 ///    `after_write.written()` releases and hand its receipt to
-///    `on_written`; serve `reads` once their index is applied.
+///    `on_written`; serve `reads` once their index is applied;
+/// 3. optionally, hand the emptied buffers back
+///    ([`Protocol::reuse_entries`], [`Protocol::reuse_messages`]) so the
+///    next `ready` fills them instead of allocating.
 ///
 /// The replica reads its log through [`Protocol::storage`] (one
 /// [`Storage`] contract for every protocol, so one log implementation

@@ -157,15 +157,18 @@ where
         // The simulator holds these until the disk syncs: it models the
         // durability the type otherwise enforces.
         let written = ready.after_write.written();
-        let committed = ready
-            .committed
-            .into_iter()
+        let mut buffer = ready.committed;
+        let committed = buffer
+            .drain(..)
             .map(|e| Applied {
                 index: e.index,
                 term: e.term,
                 payload: e.payload,
             })
             .collect();
+        // Handed back, as a driver does: every simulated run goes through
+        // the node's buffer reuse too.
+        self.0.reuse_entries(buffer);
         Ok(Ready {
             send: ready.messages,
             write,
