@@ -245,13 +245,8 @@ impl<S: Storage> Log<S> {
     /// Hands out what changed since the last call, for the driver to write;
     /// from then on storage holds it.
     pub(crate) fn take_unstable(&mut self) -> Unstable {
-        let entries = if self.unstable.is_empty() {
-            Vec::new()
-        } else {
-            // A leader pushes its proposals into what takes the place.
-            let next = self.spare.take();
-            std::mem::replace(&mut self.unstable, next)
-        };
+        // A leader pushes its proposals into what takes the place.
+        let entries = self.spare.hand_out(&mut self.unstable);
         let snapshot = self.snapshot.take();
         self.unstable_from = entries
             .last()

@@ -596,8 +596,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             last_index,
             snapshot: installed.unwrap_or(0),
         };
-        let messages = take_reusing(&mut self.msgs, &mut self.spare_msgs);
-        let held = take_reusing(&mut self.held, &mut self.spare_msgs);
+        let messages = self.spare_msgs.hand_out(&mut self.msgs);
+        let held = self.spare_msgs.hand_out(&mut self.held);
         Ok(Ready {
             messages,
             write: Write {
@@ -763,16 +763,4 @@ pub(crate) fn drop_front<T>(mut entries: Vec<T>, n: usize) -> Vec<T> {
         entries.drain(..n.min(entries.len()));
     }
     entries
-}
-
-/// Hands out `buffer`, a kept one (or none) taking its place; an empty
-/// buffer stays where it is.
-fn take_reusing(
-    buffer: &mut Vec<Message>,
-    spare: &mut synod_protocol::Spare<Message>,
-) -> Vec<Message> {
-    if buffer.is_empty() {
-        return Vec::new();
-    }
-    std::mem::replace(buffer, spare.take())
 }

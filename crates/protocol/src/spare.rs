@@ -40,6 +40,16 @@ impl<T> Spare<T> {
         self.buffers.pop().unwrap_or_default()
     }
 
+    /// Hands out what `buffer` holds, a kept buffer (or a fresh empty one)
+    /// taking its place, so what is pushed next needs no allocation. An
+    /// empty `buffer` stays where it is and an empty `Vec` comes out.
+    pub fn hand_out(&mut self, buffer: &mut Vec<T>) -> Vec<T> {
+        if buffer.is_empty() {
+            return Vec::new();
+        }
+        std::mem::replace(buffer, self.take())
+    }
+
     /// Keeps `buffer` (emptied: what it holds is dropped) for a later
     /// [`Spare::take`], unless it has no capacity, has room for over
     /// 16 KiB, or 4 are kept already.
@@ -76,6 +86,19 @@ mod tests {
         assert_eq!(back.capacity(), 16);
         assert_eq!(back.as_ptr(), at, "the same allocation");
         assert_eq!(spare.take().capacity(), 0, "then a fresh one");
+    }
+
+    #[test]
+    fn hand_out_puts_a_kept_buffer_in_place_and_leaves_an_empty_one() {
+        let mut spare = Spare::default();
+        spare.give(Vec::<u64>::with_capacity(16));
+        let mut held = vec![1u64, 2];
+        assert_eq!(spare.hand_out(&mut held), [1, 2]);
+        assert!(held.is_empty());
+        assert_eq!(held.capacity(), 16, "the kept buffer took its place");
+        let out = spare.hand_out(&mut held);
+        assert_eq!((out.len(), out.capacity()), (0, 0));
+        assert_eq!(held.capacity(), 16, "an empty buffer stays");
     }
 
     #[test]

@@ -240,16 +240,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             let early = early_votes && matches!(msg.body, MessageBody::VoteResponse { .. });
             !early && (term_or_vote_changed || is_acknowledgement(&msg.body))
         };
-        if self.msgs.is_empty() {
-            return (Vec::new(), Vec::new());
-        }
         if self.msgs.iter().all(waits) {
-            let next = self.spare_msgs.take();
-            return (Vec::new(), std::mem::replace(&mut self.msgs, next));
+            return (Vec::new(), self.spare_msgs.hand_out(&mut self.msgs));
         }
         if !self.msgs.iter().any(waits) {
-            let next = self.spare_msgs.take();
-            return (std::mem::replace(&mut self.msgs, next), Vec::new());
+            return (self.spare_msgs.hand_out(&mut self.msgs), Vec::new());
         }
         self.msgs.drain(..).partition(|msg| !waits(msg))
     }
