@@ -349,9 +349,19 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
                 },
             );
         }
+        // Its own promise alone is a phase-1 quorum (a flexible quorum of
+        // one, or a single voter): it leads once that promise is durable,
+        // not before. A leader whose promise a crash lost would restart
+        // below this ballot, campaign with it again and propose other
+        // values under the same ballot, which acceptors take as the same
+        // entries (found by the `paxos_cluster` fuzz target: a decided
+        // entry changed). With peers in the quorum this holds anyway:
+        // their promises answer prepares that leave only once the promise
+        // is durable.
+        self.lead_when_durable = None;
         let me = self.id();
         if self.is_quorum(self.q1(), |p| p == me) {
-            self.become_leader();
+            self.lead_when_durable = Some(ballot);
         }
     }
 }

@@ -78,7 +78,7 @@ pub use node::{PaxosNode, Receipt, Role};
 /// `synod_paxos_core::rand::rngs::StdRng` to be sure the versions match.
 pub use rand;
 pub use synod_protocol::{
-    ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index, MemStorage,
-    NodeId, Payload, ReadId, ReadState, Snapshot, SnapshotMeta, StopSign, Storage, StorageError,
-    Term,
+    AfterWrite, ConfChange, ConfChangeKind, ConfChangeSingle, ConfState, Entry, HardState, Index,
+    MemStorage, NodeId, Payload, ReadId, ReadState, Ready, Snapshot, SnapshotMeta, StopSign,
+    Storage, StorageError, Term, Write, Written,
 };

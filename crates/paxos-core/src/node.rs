@@ -66,6 +66,8 @@ pub struct Receipt {
     pub(crate) epoch: u64,
     pub(crate) last_index: Index,
     pub(crate) snapshot: Index,
+    /// The promise the write held (or the one before it, unchanged).
+    pub(crate) promised: Ballot,
 }
 
 /// One Multi-Paxos replica as a pure state machine (see the crate docs).
@@ -110,6 +112,9 @@ pub struct PaxosNode<S, R> {
     pub(crate) accepted_through: Index,
     /// As candidate: promises received.
     pub(crate) promises: BTreeMap<NodeId, PromiseInfo>,
+    /// As candidate whose own promise is a phase-1 quorum: the ballot it
+    /// leads once that promise is durable (see `campaign`).
+    pub(crate) lead_when_durable: Option<Ballot>,
     /// As candidate: the most advanced promised log, being taken.
     pub(crate) catch_up: Option<crate::catch_up::CatchUp>,
     /// As leader: synced acceptors.
@@ -233,6 +238,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             synced: None,
             accepted_through: 0,
             promises: BTreeMap::new(),
+            lead_when_durable: None,
             progress: BTreeMap::new(),
             transfers: BTreeMap::new(),
             incoming: None,
@@ -595,6 +601,7 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             epoch: self.log_epoch,
             last_index,
             snapshot: installed.unwrap_or(0),
+            promised: Ballot(hs.term),
         };
         let messages = self.spare_msgs.hand_out(&mut self.msgs);
         let held = self.spare_msgs.hand_out(&mut self.held);
@@ -641,6 +648,14 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
     pub fn on_written(&mut self, receipt: Receipt) {
         // A restored snapshot counts as applied once it is durable.
         self.applied = self.applied.max(receipt.snapshot.min(self.applying));
+        if let Some(ballot) = self.lead_when_durable
+            && receipt.promised >= ballot
+        {
+            self.lead_when_durable = None;
+            if self.role == Role::Candidate && self.promised == ballot {
+                self.become_leader();
+            }
+        }
         if receipt.epoch != self.log_epoch {
             return;
         }

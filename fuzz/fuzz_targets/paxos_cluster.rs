@@ -1,0 +1,35 @@
+//! A 3 to 5 node synod-paxos-core cluster driven by the input (ticks, deliveries, drops, duplicates, stale replacements, syncs, crashes with torn writes, proposals, reads, compactions, campaigns, transfers, membership changes, stop-signs; flexible quorums, leases and priorities drawn), with Multi-Paxos's safety properties checked after every step.
+//! The interpreter is shared with the `fuzz_inputs` test in
+//! crates/paxos-core/tests, so a crash found here becomes a pinned input there.
+//! Built with `--features mutations`, it plants the bug `SYNOD_MUTATION`
+//! names (a `Mutation` variant) in every node.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../crates/paxos-core/tests/fuzzing/cluster.rs"]
+mod cluster;
+
+#[cfg(not(feature = "mutations"))]
+fuzz_target!(|data: &[u8]| cluster::run(data));
+
+#[cfg(feature = "mutations")]
+fuzz_target!(|data: &[u8]| {
+    use synod_paxos_core::mutation::Mutation;
+    let name = std::env::var("SYNOD_MUTATION").unwrap_or_default();
+    let planted = [
+        Mutation::PromiseBeforePersist,
+        Mutation::AcceptedBeforeDurable,
+        Mutation::NoAdoption,
+        Mutation::ReadAtDecidedIndex,
+        Mutation::SyncTruncates,
+        Mutation::LeaseNotHonoured,
+        Mutation::JointCountsNewVotersOnly,
+        Mutation::AcceptTruncates,
+        Mutation::StopSignSkipsJoint,
+    ]
+    .into_iter()
+    .find(|m| format!("{m:?}") == name)
+    .unwrap_or_else(|| panic!("SYNOD_MUTATION={name:?} names no mutation"));
+    cluster::run_configured(data, &|c| c.mutation = Some(planted));
+});
