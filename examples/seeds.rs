@@ -18,11 +18,17 @@ pub type Paxos =
 /// A raft-core profile read for Multi-Paxos: the profile's election
 /// timeout, lease reads (the lease profile, and the safety seeds that run
 /// without skew or pauses), snapshot piece size and message size carry
-/// over; the rest of raft's options have no Multi-Paxos meaning. One five-node seed in three runs flexible
-/// quorums (4 promises to lead, 2 acceptances to decide).
+/// over; the rest of raft's options have no Multi-Paxos meaning. One seed
+/// in three runs flexible quorums: in the profiles that require no progress
+/// (no healing), any phase-2 quorum from one acceptor to every voter with
+/// the smallest phase-1 quorum that meets it, so the extremes run too (a
+/// candidate that leads on its own promise, a leader that decides alone);
+/// in the others, five-node seeds only, 4 promises to lead and 2
+/// acceptances to decide (a quorum of every voter would stall while one
+/// is down).
 #[must_use]
 pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
-    let flexible = cfg.nodes == 5 && cfg.seed.is_multiple_of(3);
+    let quorums = flexible_quorums(cfg);
     let cfg = SimConfig {
         // Removed nodes keep running in every Multi-Paxos seed: stopping
         // them stands in for a defence classic Raft lacks, and paxos-core
@@ -32,8 +38,8 @@ pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
     };
     cfg.with_protocol(|o| synod_paxos_core::Config {
         election_timeout_ticks: o.election_timeout_ticks,
-        phase1_quorum: flexible.then_some(4),
-        phase2_quorum: flexible.then_some(2),
+        phase1_quorum: quorums.map(|(q1, _)| q1),
+        phase2_quorum: quorums.map(|(_, q2)| q2),
         lease_reads: o.lease_reads,
         // Most seeds send snapshots in small pieces, as for raft, and
         // then entries at most 256 bytes per message too (a few commands),
@@ -47,6 +53,20 @@ pub fn paxos_config(cfg: &SimConfig) -> SimConfig<synod_paxos_core::Config> {
         },
         ..synod_paxos_core::Config::new(1)
     })
+}
+
+/// The (phase-1, phase-2) quorum sizes of a seed that runs flexible
+/// quorums (see [`paxos_config`]), `None` for majorities.
+fn flexible_quorums(cfg: &SimConfig) -> Option<(usize, usize)> {
+    if !cfg.seed.is_multiple_of(3) {
+        return None;
+    }
+    let n = usize::try_from(cfg.nodes).ok()?;
+    if cfg.heal_ticks == 0 && n > 0 {
+        let q2 = 1 + usize::try_from(cfg.seed / 3).ok()? % n;
+        return Some((n - q2 + 1, q2));
+    }
+    (n == 5).then_some((4, 2))
 }
 
 /// The fault profiles of `SimConfig`, by `--faults` name.
