@@ -127,6 +127,9 @@ pub struct RaftNode<S, R> {
     /// Message buffers handed back, to take the place of `msgs` when it
     /// is handed out.
     pub(crate) spare_msgs: synod_protocol::Spare<Message>,
+    /// Persist batches handed out with a new term or vote and not yet
+    /// reported persisted: while any is, every message waits.
+    pub(crate) epoch_writes: u32,
     /// As leader: something changed that followers should hear of (new
     /// entries, a commit advance, a freed window). Appends go out once, at
     /// the next `ready`, so every proposal and acknowledgement between two
@@ -255,6 +258,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
             randomized_election_timeout: election,
             msgs: Vec::new(),
             spare_msgs: synod_protocol::Spare::default(),
+            epoch_writes: 0,
             appends_due: false,
             last_hard_state: hs,
             last_soft_state: SoftState {

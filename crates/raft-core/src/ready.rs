@@ -111,6 +111,8 @@ pub struct Persisted {
 pub struct PersistReceipt {
     snapshot_index: Option<Index>,
     last_entry: Option<(Index, Term)>,
+    /// The batch carried a new term or vote.
+    epoch: bool,
 }
 
 impl Persist {
@@ -207,11 +209,23 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
 
         // And after them: a member they add hears from us in this round.
         self.flush_appends();
-        let (messages, held) = self.split_messages(term_or_vote_changed);
+        if term_or_vote_changed {
+            self.epoch_writes = self.epoch_writes.saturating_add(1);
+        }
+        // While any batch with a new term or vote is away, every message
+        // waits for a batch after it: nothing sent under a term may leave
+        // before the term is durable. A lone voter leads without anyone's
+        // vote, so its term may still be in flight when a later `ready`
+        // (persistence pipelined) has appends for a learner; had they
+        // left, a crash losing the term would let it lead the same term
+        // again and send other entries under it, which the learner would
+        // take for the ones it holds.
+        let (messages, held) = self.split_messages(self.epoch_writes > 0);
         let must_sync = !entries.is_empty() || installs.is_some() || term_or_vote_changed;
         let receipt = PersistReceipt {
             snapshot_index: installs,
             last_entry: entries.last().map(|e| (e.index, e.term)),
+            epoch: term_or_vote_changed,
         };
         Ok(Ready {
             soft_state,
@@ -234,11 +248,11 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// may go now and those that wait for the persist batch. Usually they
     /// are all of one kind (a leader's appends; a follower's
     /// acknowledgements), and the buffer is handed out whole.
-    fn split_messages(&mut self, term_or_vote_changed: bool) -> (Vec<Message>, Vec<Message>) {
+    fn split_messages(&mut self, epoch_away: bool) -> (Vec<Message>, Vec<Message>) {
         let early_votes = self.mutated(crate::node::Mutated::VoteBeforePersist);
         let waits = |msg: &Message| {
             let early = early_votes && matches!(msg.body, MessageBody::VoteResponse { .. });
-            !early && (term_or_vote_changed || is_acknowledgement(&msg.body))
+            !early && (epoch_away || is_acknowledgement(&msg.body))
         };
         if self.msgs.iter().all(waits) {
             return (Vec::new(), self.spare_msgs.hand_out(&mut self.msgs));
@@ -253,6 +267,9 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
     /// [`Persist::persisted`]. Batches must be reported in the order they
     /// were handed out.
     pub fn on_persisted(&mut self, receipt: PersistReceipt) {
+        if receipt.epoch {
+            self.epoch_writes = self.epoch_writes.saturating_sub(1);
+        }
         if let Some(index) = receipt.snapshot_index {
             self.log.stable_snap_to(index);
             // Installing the snapshot applied everything it covers.

@@ -626,3 +626,58 @@ fn a_restarted_voter_keeps_the_lease_it_may_have_granted() {
     fresh.step(ask(1)).unwrap();
     assert!(granted(&mut fresh), "a brand-new node votes at once");
 }
+
+// Persist-before-send for a leader's own term: a lone voter leads at once
+// (its own vote is a majority), so nothing has made its term durable when
+// it first sends. Its appends must wait for the write holding the term even
+// in a later ready (persistence may be pipelined): a crash that lost the
+// term would let it lead the same term again and send other entries under
+// it, which a learner holding the first ones takes for the same entries.
+#[test]
+fn a_lone_voters_appends_wait_until_its_term_is_durable() {
+    let mut storage = MemStorage::with_voters(&[1]);
+    storage.set_conf_state(ConfState {
+        voters: vec![1],
+        learners: vec![2],
+        voters_outgoing: vec![],
+    });
+    let mut n = RaftNode::new(Config::new(1), storage, StdRng::seed_from_u64(1)).unwrap();
+    n.campaign();
+    assert_eq!(n.role(), Role::Leader);
+    let first = n.ready().unwrap();
+    assert!(
+        first.persist.hard_state.is_some(),
+        "the term is in the first write"
+    );
+    assert!(first.messages.is_empty(), "{:?}", first.messages);
+    n.propose(b"a".to_vec()).unwrap();
+    // Heartbeats go on, and the learner answers them: still nothing of
+    // the term leaves while the first write is away.
+    for _ in 0..30 {
+        n.tick();
+        let ready = n.ready().unwrap();
+        for m in &ready.messages {
+            assert!(
+                !matches!(m.body, MessageBody::Append { .. }),
+                "an append left before the term is durable: {m:?}"
+            );
+            if let MessageBody::Heartbeat {
+                read_round,
+                sent_at_tick,
+                ..
+            } = m.body
+            {
+                let answer = Message {
+                    from: 2,
+                    to: 1,
+                    term: m.term,
+                    body: MessageBody::HeartbeatResponse {
+                        read_round,
+                        sent_at_tick,
+                    },
+                };
+                let _ = n.step(answer);
+            }
+        }
+    }
+}
