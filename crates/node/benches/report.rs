@@ -1,8 +1,9 @@
 //! The table in docs/benchmarks.md ("synod-node"): writes per second with
 //! 1, 64 and 256 concurrent clients on a 3-node cluster in one process,
 //! synod-node beside openraft in interleaved rounds of one run; raft-core's
-//! own in-process rate for the driver's cost; memory per in-flight
-//! proposal and per idle node.
+//! own in-process rate for the driver's cost. The memory figures are
+//! `--bench memory`'s: its counting allocator would slow whichever side
+//! allocates more per write here.
 //!
 //! `cargo bench -p synod-node-bench --bench report` (`-- --quick` for a
 //! short run).
@@ -10,14 +11,10 @@
 #[path = "peers.rs"]
 mod peers;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use synod_node_bench::{run_clients, runtime, start};
 use synod_raft_core_bench::{Harness, SynodCluster, Workload};
-
-#[global_allocator]
-static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 /// Worker threads for both libraries: the machine's two cores.
 const THREADS: usize = 2;
@@ -25,11 +22,6 @@ const THREADS: usize = 2;
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-fn net_bytes(region: &Region<'_, std::alloc::System>) -> i64 {
-    let c = region.change();
-    c.bytes_allocated as i64 + c.bytes_reallocated as i64 - c.bytes_deallocated as i64
 }
 
 /// raft-core alone, driven synchronously in one thread: 16-byte
@@ -175,32 +167,4 @@ fn main() {
     );
     println!("- two worker threads: {}", two_threads.describe());
     println!("- one thread: {}", one.describe());
-    println!();
-
-    // Memory: an idle 3-node cluster, and proposals that cannot commit.
-    let region = Region::new(GLOBAL);
-    let idle = rt.block_on(start(3));
-    rt.block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
-    let group = net_bytes(&region);
-    println!(
-        "memory per idle 3-node group: {group} bytes ({} per node: driver, raft-core, log, \
-         network endpoint)",
-        group / 3
-    );
-    drop(idle);
-    let cut = rt.block_on(async {
-        let c = synod_node_bench::start_isolated_leader(3).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        c
-    });
-    let in_flight = 10_000u64;
-    let region = Region::new(GLOBAL);
-    let (calls, future_bytes) = rt.block_on(synod_node_bench::stall_polled(&cut, in_flight));
-    let total = net_bytes(&region) as f64 / in_flight as f64;
-    let node_side = total - future_bytes as f64;
-    println!(
-        "memory per in-flight proposal (16 B command, {in_flight} waiting): {node_side:.0} bytes \
-         in the node and its queues (the caller's own future: {future_bytes} more)"
-    );
-    drop(calls);
 }

@@ -470,15 +470,18 @@ impl Cluster {
                     2 => {
                         let node = self.pick(u);
                         let n = &mut self.machines.get_mut(&id).expect("node").node;
-                        let cc = if n.conf_state().voters.contains(&node) {
-                            ConfChange::single(ConfChangeKind::Remove, node)
+                        let conf = n.conf_state();
+                        // Down to a lone voter, whose own vote elects it;
+                        // a removed node may come back as a learner.
+                        let kind = if conf.voters.contains(&node) {
+                            ConfChangeKind::Remove
+                        } else if !conf.learners.contains(&node) && u.arbitrary()? {
+                            ConfChangeKind::AddLearner
                         } else {
-                            ConfChange::single(ConfChangeKind::AddVoter, node)
+                            ConfChangeKind::AddVoter
                         };
-                        if cc.changes[0].kind != ConfChangeKind::Remove
-                            || n.conf_state().voters.len() > 3
-                        {
-                            let _ = n.propose_conf_change(cc);
+                        if kind != ConfChangeKind::Remove || conf.voters.len() > 1 {
+                            let _ = n.propose_conf_change(ConfChange::single(kind, node));
                         }
                     }
                     _ => {
