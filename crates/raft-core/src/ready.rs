@@ -212,15 +212,19 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
         if term_or_vote_changed {
             self.epoch_writes = self.epoch_writes.saturating_add(1);
         }
-        // While any batch with a new term or vote is away, every message
-        // waits for a batch after it: nothing sent under a term may leave
-        // before the term is durable. A lone voter leads without anyone's
-        // vote, so its term may still be in flight when a later `ready`
-        // (persistence pipelined) has appends for a learner; had they
-        // left, a crash losing the term would let it lead the same term
-        // again and send other entries under it, which the learner would
-        // take for the ones it holds.
-        let (messages, held) = self.split_messages(self.epoch_writes > 0);
+        // A leader sends nothing before its term is durable: while a batch
+        // with a new term or vote is away, its messages wait for a batch
+        // after it. A lone voter leads without anyone's vote, so its term
+        // may still be in flight when a later `ready` (persistence
+        // pipelined) has appends for a learner; had they left, a crash
+        // losing the term would let it lead the same term again and send
+        // other entries under it, which the learner would take for the
+        // ones it holds. (A leader elected by others' votes asked for them
+        // only once its term was durable. Other roles' messages under an
+        // undurable term vouch for nothing but the votes and
+        // acknowledgements that wait anyway.)
+        let leads_undurable = self.role == crate::node::Role::Leader && self.epoch_writes > 0;
+        let (messages, held) = self.split_messages(term_or_vote_changed || leads_undurable);
         let must_sync = !entries.is_empty() || installs.is_some() || term_or_vote_changed;
         let receipt = PersistReceipt {
             snapshot_index: installs,
