@@ -36,6 +36,11 @@ use synod_paxos_core::{
     PaxosNode, Payload, ReadId, Receipt, Role, StopSign, Storage, Term, Write,
 };
 
+#[path = "../../../raft-core/tests/fuzzing/schedule.rs"]
+mod schedule;
+
+use schedule::{Step, snapshot_data};
+
 type Node = PaxosNode<MemStorage, StdRng>;
 
 struct Machine {
@@ -347,21 +352,7 @@ impl Cluster {
                 (id, terms.collect())
             })
             .collect();
-        for (i, (a, la)) in logs.iter().enumerate() {
-            for (b, lb) in &logs[i + 1..] {
-                let top = la
-                    .iter()
-                    .rev()
-                    .find(|(idx, t)| lb.get(idx) == Some(t))
-                    .map(|(&idx, _)| idx);
-                let Some(top) = top else { continue };
-                for (idx, t) in la.range(..=top) {
-                    if let Some(tb) = lb.get(idx) {
-                        assert_eq!(t, tb, "logs of {a} and {b} differ at {idx} below {top}");
-                    }
-                }
-            }
-        }
+        schedule::check_log_matching(&logs);
     }
 
     /// The disk syncs: pending writes become durable, held messages go.
@@ -465,9 +456,8 @@ impl Cluster {
     }
 
     fn step(&mut self, u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-        let id = self.pick(u);
-        match u.int_in_range(0..=13u8)? {
-            0..=2 => {
+        match schedule::next(u, &self.ids(), &mut self.net)? {
+            Step::Tick(id) => {
                 if self.lease {
                     for m in self.machines.values_mut() {
                         m.node.tick();
@@ -480,33 +470,16 @@ impl Cluster {
                     self.drive(id);
                 }
             }
-            3..=6 if !self.net.is_empty() => {
-                let k = u.choose_index(self.net.len())?;
-                let msg = self.net.swap_remove(k);
-                self.deliver(msg);
-            }
-            7 if !self.net.is_empty() => {
-                let k = u.choose_index(self.net.len())?;
-                let _ = self.net.swap_remove(k);
-            }
-            8 if !self.net.is_empty() => {
-                let k = u.choose_index(self.net.len())?;
-                let copy = self.net[k].clone();
-                self.net.push(copy);
-            }
-            9 if !self.net.is_empty() => {
-                let k = u.choose_index(self.net.len())?;
-                let old = self.net.swap_remove(k);
+            Step::Deliver(msg) => self.deliver(msg),
+            Step::Replace(old) => {
                 if let Some(msg) = self.replacement(u, &old) {
                     self.deliver(msg);
                 }
             }
-            10 => self.sync(id),
-            11 => {
-                let torn = u.int_in_range(0..=3usize)?;
-                self.crash(id, torn);
-            }
-            12 => {
+            Step::Done => {}
+            Step::Sync(id) => self.sync(id),
+            Step::Crash(id, torn) => self.crash(id, torn),
+            Step::Propose(id) => {
                 self.proposals += 1;
                 let command = Bytes::from(self.proposals.to_le_bytes().to_vec());
                 let floor = self.max_decided;
@@ -519,7 +492,7 @@ impl Cluster {
                 }
                 self.drive(id);
             }
-            _ => {
+            Step::Other(id) => {
                 self.misc(u, id)?;
                 self.drive(id);
             }
@@ -610,25 +583,7 @@ pub fn run_configured(data: &[u8], tweak: &dyn Fn(&mut Config)) -> Stats {
     let Ok(mut c) = Cluster::new(&mut u, tweak) else {
         return Stats::default();
     };
-    let mut steps = 0;
-    while !u.is_empty() && steps < 2_000 {
-        steps += 1;
-        if c.step(&mut u).is_err() {
-            break;
-        }
-        c.check_log_matching();
-    }
+    schedule::run(&mut u, &mut c, Cluster::step, Cluster::check_log_matching);
     c.stats.max_decided = c.max_decided;
     c.stats
-}
-
-/// A snapshot's data: 40 bytes that name its index, so a piece out of
-/// place or missing changes them.
-fn snapshot_data(index: Index) -> Vec<u8> {
-    index
-        .to_le_bytes()
-        .iter()
-        .enumerate()
-        .flat_map(|(i, b)| (0..5u8).map(move |k| b ^ (k * 37) ^ i as u8))
-        .collect()
 }
