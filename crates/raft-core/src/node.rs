@@ -128,7 +128,7 @@ pub struct RaftNode<S, R> {
     /// is handed out.
     pub(crate) spare_msgs: synod_protocol::Spare<Message>,
     /// Persist batches handed out with a new term or vote and not yet
-    /// reported persisted: while any is, every message waits.
+    /// reported persisted: while any is, a leader's messages wait.
     pub(crate) epoch_writes: u32,
     /// As leader: something changed that followers should hear of (new
     /// entries, a commit advance, a freed window). Appends go out once, at
