@@ -1,6 +1,8 @@
 //! A 3 to 5 node raft-core cluster driven by the input (ticks, deliveries, drops, duplicates, stale or client replacements, syncs, crashes with torn writes, proposals, reads, compactions, transfers, membership changes), with Raft's safety properties checked after every step.
 //! The interpreter is shared with the `fuzz_inputs` test in
 //! crates/raft-core/tests, so a crash found here becomes a pinned input there.
+//! Built with `--features mutations`, it plants the bug `SYNOD_MUTATION`
+//! names (a `Mutation` variant) in every node.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,4 +10,23 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../crates/raft-core/tests/fuzzing/cluster.rs"]
 mod cluster;
 
+#[cfg(not(feature = "mutations"))]
 fuzz_target!(|data: &[u8]| cluster::run(data));
+
+#[cfg(feature = "mutations")]
+fuzz_target!(|data: &[u8]| {
+    use synod_raft_core::mutation::Mutation;
+    let name = std::env::var("SYNOD_MUTATION").unwrap_or_default();
+    let planted = [
+        Mutation::CommitPreviousTermByCounting,
+        Mutation::SkipConsistencyCheck,
+        Mutation::DoubleVote,
+        Mutation::VoteBeforePersist,
+        Mutation::LeaseUntilStepDown,
+        Mutation::ReusedReadIds,
+    ]
+    .into_iter()
+    .find(|m| format!("{m:?}") == name)
+    .unwrap_or_else(|| panic!("SYNOD_MUTATION={name:?} names no mutation"));
+    cluster::run_configured(data, &|c| c.mutation = Some(planted));
+});

@@ -22,7 +22,9 @@ fn step_inputs() {
 
 #[test]
 fn cluster_inputs() {
-    let (mut leaders, mut decides, mut reads, mut crashes, mut installs) = (0, 0, 0, 0, 0);
+    let (mut leaders, mut decides, mut reads, mut crashes, mut installs, mut decisions) =
+        (0, 0, 0, 0, 0, 0);
+    let mut unrounded = 0;
     let inputs = corpus("paxos_cluster");
     assert!(inputs.len() > 100, "the committed corpus is missing");
     for data in random_inputs(4, 1_000, 4_096).chain(inputs) {
@@ -31,12 +33,14 @@ fn cluster_inputs() {
         decides += u64::from(stats.max_decided > 1);
         reads += stats.reads;
         crashes += stats.crashes;
+        unrounded += stats.reads_without_round;
         installs += stats.installs;
+        decisions += stats.decisions;
     }
     // The inputs must drive the cluster deep enough to check something.
     eprintln!(
-        "leaders {leaders}, runs deciding {decides}, reads {reads}, crashes {crashes}, \
-         snapshots installed {installs}"
+        "leaders {leaders}, runs deciding {decides}, reads {reads} ({unrounded} without a round), crashes {crashes}, \
+         snapshots installed {installs}, decisions checked on their quorum {decisions}"
     );
     assert!(leaders > 1_000, "{leaders} ballots with a leader");
     assert!(
@@ -45,7 +49,12 @@ fn cluster_inputs() {
     );
     assert!(reads > 1_000, "{reads} reads answered");
     assert!(crashes > 100, "{crashes} crashes");
+    assert!(
+        unrounded > 100,
+        "{unrounded} reads answered without a round"
+    );
     assert!(installs > 10, "{installs} snapshots installed");
+    assert!(decisions > 1_000, "{decisions} decisions checked");
 }
 
 /// The cluster interpreter's properties have teeth: each planted bug

@@ -28,7 +28,8 @@ fn step_inputs() {
 
 #[test]
 fn cluster_inputs() {
-    let (mut leaders, mut commits, mut reads, mut crashes) = (0, 0, 0, 0);
+    let (mut leaders, mut commits, mut reads, mut crashes, mut unrounded) = (0, 0, 0, 0, 0);
+    let mut counted = 0;
     let inputs = corpus("raft_cluster");
     assert!(inputs.len() > 100, "the committed corpus is missing");
     for data in random_inputs(3, 1_000, 4_096).chain(inputs) {
@@ -37,9 +38,14 @@ fn cluster_inputs() {
         commits += u64::from(stats.max_commit > 1);
         reads += stats.reads;
         crashes += stats.crashes;
+        unrounded += stats.reads_without_round;
+        counted += stats.commits;
     }
     // The inputs must drive the cluster deep enough to check something.
-    eprintln!("leaders {leaders}, runs committing {commits}, reads {reads}, crashes {crashes}");
+    eprintln!(
+        "leaders {leaders}, runs committing {commits}, reads {reads} ({unrounded} without a \
+         round), crashes {crashes}, commits checked on their quorum {counted}"
+    );
     assert!(leaders > 1_000, "{leaders} terms with a leader");
     assert!(
         commits > 300,
@@ -47,4 +53,46 @@ fn cluster_inputs() {
     );
     assert!(reads > 1_000, "{reads} reads answered");
     assert!(crashes > 100, "{crashes} crashes");
+    assert!(
+        unrounded > 100,
+        "{unrounded} reads answered without a round"
+    );
+    assert!(counted > 1_000, "{counted} commits checked");
+}
+
+/// The cluster interpreter's properties have teeth: each planted bug
+/// listed fails it on an input of the committed corpus (the fuzzer, built
+/// with `--features mutations` and `SYNOD_MUTATION` naming the bug, finds
+/// such inputs; docs/fuzzing.md). The others are caught by the simulator's
+/// mutation check (`crates/sim/tests`), not yet by this interpreter.
+#[cfg(feature = "mutations")]
+#[test]
+fn planted_bugs_fail_the_cluster_interpreter() {
+    use synod_raft_core::mutation::Mutation;
+    let inputs = corpus("raft_cluster");
+    let caught = |m: Mutation| {
+        inputs.iter().position(|data| {
+            std::panic::catch_unwind(|| {
+                fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));
+            })
+            .is_err()
+        })
+    };
+    // Quiet: every catch is a panic on purpose.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let results: Vec<(Mutation, Option<usize>)> = [
+        Mutation::SkipConsistencyCheck,
+        Mutation::DoubleVote,
+        Mutation::VoteBeforePersist,
+    ]
+    .into_iter()
+    .map(|m| (m, caught(m)))
+    .collect();
+    std::panic::set_hook(hook);
+    for (m, at) in &results {
+        eprintln!("{m:?}: caught by corpus input {at:?}");
+    }
+    let missed: Vec<_> = results.iter().filter(|(_, at)| at.is_none()).collect();
+    assert!(missed.is_empty(), "not caught: {missed:?}");
 }

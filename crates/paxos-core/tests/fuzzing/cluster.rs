@@ -12,7 +12,8 @@
 //! - where two logs hold an entry of the same index and ballot, they agree
 //!   on every entry before it;
 //! - no read is answered below an index decided anywhere when it was
-//!   issued;
+//!   issued, and a read the leader confirms without a round (its lease,
+//!   or alone a phase-2 quorum) finds no leader of a later ballot;
 //! - persist-before-send: a promise or an acceptance leaves only when the
 //!   sender's disk holds that promise (and, for an acceptance, the entries
 //!   it acknowledges), and its disk's promise never goes back (a restarted
@@ -39,7 +40,7 @@ use synod_paxos_core::{
 #[path = "../../../raft-core/tests/fuzzing/schedule.rs"]
 mod schedule;
 
-use schedule::{Step, snapshot_data};
+use schedule::{Quorum, Step, snapshot_data};
 
 type Node = PaxosNode<MemStorage, StdRng>;
 
@@ -60,6 +61,10 @@ struct Machine {
     handed: Index,
     restarts: u64,
     led_ballot: Term,
+    /// The decided index and the voters (incoming, outgoing) as of the
+    /// last step, to check what a leader decides in the next.
+    seen_decided: Index,
+    view: Quorum,
 }
 
 struct Cluster {
@@ -69,6 +74,9 @@ struct Cluster {
     /// an upper bound of the ballot it was decided in).
     decided: BTreeMap<Index, (Term, Payload, Term)>,
     leaders: BTreeMap<Term, NodeId>,
+    /// Entries a leader was seen deciding: index -> (ballot, the quorum
+    /// that must keep holding it).
+    quorums: BTreeMap<Index, (Term, Quorum)>,
     /// State machines as of each snapshot index.
     snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
     /// The highest decided index any node has known so far.
@@ -91,8 +99,14 @@ pub struct Stats {
     pub reads: u64,
     /// Crashes.
     pub crashes: u64,
+    /// Reads a leader answered without a round (by its lease, or alone a
+    /// quorum), each checked against a later leader.
+    pub reads_without_round: u64,
     /// Snapshots installed from a leader.
     pub installs: u64,
+    /// Entries a leader was seen deciding, each checked durable on its
+    /// quorum then and after.
+    pub decisions: u64,
 }
 
 /// Whether `msg` vouches for its sender's promise of its ballot: it may
@@ -135,6 +149,7 @@ impl Cluster {
             // every node.
             config.lease_reads = lease;
             tweak(&mut config);
+            let q2 = config.phase2_quorum.unwrap_or(nodes / 2 + 1);
             let mut durable = MemStorage::bootstrap(&ids);
             // Odd-numbered nodes stage a leader's snapshot piece by piece.
             durable.set_stages_snapshots(id % 2 == 1);
@@ -153,6 +168,12 @@ impl Cluster {
                     handed: 0,
                     restarts: 0,
                     led_ballot: 0,
+                    seen_decided: 0,
+                    view: Quorum {
+                        voters: ids.clone(),
+                        outgoing: Vec::new(),
+                        q2,
+                    },
                 },
             );
         }
@@ -161,6 +182,7 @@ impl Cluster {
             net: Vec::new(),
             decided: BTreeMap::new(),
             leaders: BTreeMap::new(),
+            quorums: BTreeMap::new(),
             snapshots: BTreeMap::new(),
             max_decided: 0,
             reads: BTreeMap::new(),
@@ -301,8 +323,9 @@ impl Cluster {
     }
 
     /// One leader per ballot and leader completeness, for a node that
-    /// leads.
+    /// leads; what a leader decides is on a quorum's disks.
     fn observe(&mut self, id: NodeId) {
+        self.check_decisions(id);
         let m = self.machines.get_mut(&id).expect("node");
         self.max_decided = self.max_decided.max(m.node.decided());
         if m.node.role() != Role::Leader {
@@ -336,6 +359,71 @@ impl Cluster {
                     Ballot(*seen_in)
                 );
             }
+        }
+    }
+
+    /// What a leader decided in its ballot since the last step is durable
+    /// (that entry, or a snapshot past it) on a phase-2 quorum of its
+    /// voters, and on a majority of the outgoing ones while a joint
+    /// configuration is in force, under its membership both before the
+    /// step and after it (a stop-sign it decides ends the joint
+    /// configuration within the step: what decided it counted both).
+    fn check_decisions(&mut self, id: NodeId) {
+        let m = &self.machines[&id];
+        let (decided, ballot) = (m.node.decided(), m.node.leader_ballot().0);
+        let voters = m.node.voters().to_vec();
+        let now = Quorum {
+            q2: m.config.phase2_quorum.unwrap_or(voters.len() / 2 + 1),
+            voters,
+            outgoing: m.node.voters_outgoing().to_vec(),
+        };
+        let leading = m.node.role() == Role::Leader && m.led_ballot == ballot;
+        let mut counted = Vec::new();
+        if leading {
+            for index in m.seen_decided + 1..=decided {
+                let Ok(term) = m.node.storage().term(index) else {
+                    continue;
+                };
+                let holds = |n: &NodeId| self.holds(*n, index, term);
+                for quorum in [&m.view, &now] {
+                    assert!(
+                        quorum.met(holds),
+                        "leader {id} of ballot {} decided entry {index} of ballot {}, which \
+                         is durable on too few of its voters: {quorum:?}",
+                        Ballot(ballot),
+                        Ballot(term),
+                    );
+                }
+                counted.push((index, (term, now.clone())));
+            }
+        }
+        self.stats.decisions += counted.len() as u64;
+        self.quorums.extend(counted);
+        let m = self.machines.get_mut(&id).expect("node");
+        m.seen_decided = decided;
+        m.view = now;
+    }
+
+    /// Whether node `n`'s disk holds entry `index` of ballot `term`, or a
+    /// snapshot past it.
+    fn holds(&self, n: NodeId, index: Index, term: Term) -> bool {
+        self.machines.get(&n).is_some_and(|o| {
+            o.durable.term(index).ok() == Some(term)
+                || o.durable.snapshot(0).is_ok_and(|s| s.meta.index >= index)
+        })
+    }
+
+    /// A decided entry stays on the disks of the quorum that decided it
+    /// (an acceptor never cuts a decided entry: a later phase 1 could miss
+    /// it). Checked whenever a disk changes.
+    fn check_decided_held(&self) {
+        for (&index, (term, quorum)) in &self.quorums {
+            assert!(
+                quorum.met(|n| self.holds(*n, index, *term)),
+                "decided entry {index} of ballot {} is no longer durable on a quorum of \
+                 {quorum:?}",
+                Ballot(*term)
+            );
         }
     }
 
@@ -375,6 +463,7 @@ impl Cluster {
         for r in m.receipts.drain(..) {
             m.node.on_written(r);
         }
+        self.check_decided_held();
         self.send(id, held);
         self.drive(id);
     }
@@ -394,6 +483,8 @@ impl Cluster {
             .collect();
         let _ = m.durable.append(entries);
         m.pending.clear();
+        self.check_decided_held();
+        let m = self.machines.get_mut(&id).expect("node");
         m.held.clear();
         m.receipts.clear();
         m.restarts += 1;
@@ -412,6 +503,7 @@ impl Cluster {
             "node {id} restarted below the promise on its disk"
         );
         m.led_ballot = 0;
+        m.seen_decided = m.node.decided();
         self.drive(id);
     }
 
@@ -485,10 +577,8 @@ impl Cluster {
                 let floor = self.max_decided;
                 let node = &mut self.machines.get_mut(&id).expect("node").node;
                 let _ = node.propose(command);
-                if u.arbitrary()?
-                    && let Some(read) = node.read_index()
-                {
-                    self.reads.insert((id, read), floor);
+                if u.arbitrary()? {
+                    self.read(id, floor);
                 }
                 self.drive(id);
             }
@@ -545,15 +635,36 @@ impl Cluster {
                 let node = &mut self.machines.get_mut(&id).expect("node").node;
                 let _ = node.propose_stop_sign(stop);
             }
-            _ => {
-                let floor = self.max_decided;
-                let node = &mut self.machines.get_mut(&id).expect("node").node;
-                if let Some(read) = node.read_index() {
-                    self.reads.insert((id, read), floor);
-                }
-            }
+            _ => self.read(id, self.max_decided),
         }
         Ok(())
+    }
+
+    /// A linearizable read on `id`, which must be answered at `floor` or
+    /// later. A read the leader confirms without a round (its lease, or
+    /// alone a phase-2 quorum) stands on there being no later leader:
+    /// every phase-1 quorum of a later ballot holds an acceptor that
+    /// acknowledged this leader's lease (and refuses until it runs out) or
+    /// the leader itself (which would have stepped down).
+    fn read(&mut self, id: NodeId, floor: Index) {
+        let node = &mut self.machines.get_mut(&id).expect("node").node;
+        let Some(read) = node.read_index() else {
+            return;
+        };
+        self.reads.insert((id, read), floor);
+        if node.pending_reads() > 0 {
+            return;
+        }
+        let ballot = node.leader_ballot();
+        self.stats.reads_without_round += 1;
+        for (&other, m) in &self.machines {
+            assert!(
+                m.node.role() != Role::Leader || m.node.leader_ballot() <= ballot,
+                "node {id} of ballot {ballot} confirmed a read without a round while node \
+                 {other} leads the later ballot {}",
+                m.node.leader_ballot()
+            );
+        }
     }
 
     fn deliver(&mut self, msg: Message) {

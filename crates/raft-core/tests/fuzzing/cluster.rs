@@ -3,8 +3,10 @@
 //! replaced, which node syncs its disk or crashes losing unsynced writes,
 //! possibly tearing them, proposals, reads, compactions, transfers and
 //! membership changes). After every step: election safety, log matching,
-//! leader completeness, committed entries never change, and no read is
-//! answered below a commit index known anywhere when it was issued.
+//! leader completeness, committed entries never change, no read is
+//! answered below a commit index known anywhere when it was issued, and
+//! no leader answers a read without a round (by its lease, or alone)
+//! while another leads a later term.
 //! Replacement messages are stale (an older term than the receiver's) or
 //! requests any member may send: forged votes, acknowledgements and
 //! leaders break any Raft and are left to the `step` interpreter. Shared
@@ -26,7 +28,7 @@ use synod_raft_core::{
 #[path = "schedule.rs"]
 mod schedule;
 
-use schedule::{Step, snapshot_data};
+use schedule::{Quorum, Step, snapshot_data};
 
 type Node = RaftNode<MemStorage, StdRng>;
 
@@ -73,6 +75,10 @@ struct Machine {
     applied: Vec<(Index, Vec<u8>)>,
     restarts: u64,
     led_term: Term,
+    /// The commit index and the voters as of the last step, to check
+    /// what a leader commits in the next.
+    seen_commit: Index,
+    view: Quorum,
 }
 
 struct Cluster {
@@ -81,6 +87,9 @@ struct Cluster {
     /// Every committed entry any node applied: index -> (term, payload,
     /// the applying node's term, an upper bound of the commit's term).
     committed: BTreeMap<Index, (Term, Payload, Term)>,
+    /// Entries a leader was seen committing: index -> (term, the quorum
+    /// that must keep holding it).
+    quorums: BTreeMap<Index, (Term, Quorum)>,
     leaders: BTreeMap<Term, NodeId>,
     /// State machines as of each snapshot index.
     snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
@@ -88,6 +97,9 @@ struct Cluster {
     max_commit: Index,
     /// Reads issued: (node, id) -> the floor their answer must reach.
     reads: BTreeMap<(NodeId, ReadId), Index>,
+    /// A read issued on a leader in this step: answered within the step,
+    /// it had no round of heartbeats behind it.
+    issued_now: Option<(NodeId, ReadId)>,
     proposals: u64,
     lease: bool,
     stats: Stats,
@@ -104,10 +116,16 @@ pub struct Stats {
     pub reads: u64,
     /// Crashes.
     pub crashes: u64,
+    /// Entries a leader was seen committing, each checked durable on its
+    /// quorum then and after.
+    pub commits: u64,
+    /// Reads a leader answered without a round (by its lease, or alone a
+    /// quorum), each checked against a later leader.
+    pub reads_without_round: u64,
 }
 
 impl Cluster {
-    fn new(u: &mut Unstructured<'_>) -> arbitrary::Result<Self> {
+    fn new(u: &mut Unstructured<'_>, tweak: &dyn Fn(&mut Config)) -> arbitrary::Result<Self> {
         let n: u64 = u.int_in_range(3..=5)?;
         let pre_vote = u.arbitrary()?;
         let check_quorum = u.arbitrary()?;
@@ -131,6 +149,7 @@ impl Cluster {
             if lease {
                 config.read_mode = ReadMode::Lease;
             }
+            tweak(&mut config);
             let mut durable = MemStorage::bootstrap(&ids);
             // Odd-numbered nodes stage a leader's snapshot piece by piece.
             durable.set_stages_snapshots(id % 2 == 1);
@@ -148,6 +167,12 @@ impl Cluster {
                     applied: Vec::new(),
                     restarts: 0,
                     led_term: 0,
+                    seen_commit: 0,
+                    view: Quorum {
+                        voters: ids.clone(),
+                        outgoing: Vec::new(),
+                        q2: ids.len() / 2 + 1,
+                    },
                 },
             );
         }
@@ -155,10 +180,12 @@ impl Cluster {
             machines,
             net: Vec::new(),
             committed: BTreeMap::new(),
+            quorums: BTreeMap::new(),
             leaders: BTreeMap::new(),
             snapshots: BTreeMap::new(),
             max_commit: 0,
             reads: BTreeMap::new(),
+            issued_now: None,
             proposals: 0,
             lease,
             stats: Stats::default(),
@@ -228,6 +255,10 @@ impl Cluster {
                     "stale read on node {id}: answered at {} below {floor}, committed before it was issued",
                     r.index
                 );
+                if self.issued_now == Some((id, r.id)) {
+                    self.stats.reads_without_round += 1;
+                    self.check_no_later_leader(id);
+                }
             }
             for e in ready.committed_entries {
                 self.apply(id, e);
@@ -257,8 +288,10 @@ impl Cluster {
         m.node.on_applied(e.index);
     }
 
-    /// Election safety and leader completeness for a node that leads.
+    /// Election safety and leader completeness for a node that leads;
+    /// what a leader commits is on a quorum's disks.
     fn observe(&mut self, id: NodeId) {
+        self.check_commits(id);
         let m = self.machines.get_mut(&id).expect("node");
         self.max_commit = self.max_commit.max(m.node.log().committed());
         if m.node.role() != Role::Leader {
@@ -281,6 +314,67 @@ impl Cluster {
                     "leader {id} of term {term} lacks entry {index} committed by term {seen_in}"
                 );
             }
+        }
+    }
+
+    /// What a leader committed in its term since the last step is durable
+    /// (that entry, or a snapshot past it) on a majority of its voters (and
+    /// of the outgoing ones in a joint configuration), under its
+    /// membership before the step or after it (a committed change takes
+    /// effect when handed out, within the step).
+    fn check_commits(&mut self, id: NodeId) {
+        let m = &self.machines[&id];
+        let (commit, term) = (m.node.log().committed(), m.node.term());
+        let conf = m.node.conf_state();
+        let now = Quorum {
+            q2: conf.voters.len() / 2 + 1,
+            voters: conf.voters,
+            outgoing: conf.voters_outgoing,
+        };
+        let leading = m.node.role() == Role::Leader && m.led_term == term;
+        let mut counted = Vec::new();
+        if leading {
+            for index in m.seen_commit + 1..=commit {
+                let Ok(t) = m.node.log().term(index) else {
+                    continue;
+                };
+                let holds = |n: &NodeId| self.holds(*n, index, t);
+                let quorum = [&m.view, &now].into_iter().find(|q| q.met(holds));
+                let quorum = quorum.unwrap_or_else(|| {
+                    panic!(
+                        "leader {id} of term {term} committed entry {index} of term {t}, which \
+                         is durable on too few of its voters: {now:?}"
+                    )
+                });
+                counted.push((index, (t, quorum.clone())));
+            }
+        }
+        self.stats.commits += counted.len() as u64;
+        self.quorums.extend(counted);
+        let m = self.machines.get_mut(&id).expect("node");
+        m.seen_commit = commit;
+        m.view = now;
+    }
+
+    /// Whether node `n`'s disk holds entry `index` of term `term`, or a
+    /// snapshot past it.
+    fn holds(&self, n: NodeId, index: Index, term: Term) -> bool {
+        self.machines.get(&n).is_some_and(|o| {
+            o.durable.term(index).ok() == Some(term)
+                || o.durable.snapshot(0).is_ok_and(|s| s.meta.index >= index)
+        })
+    }
+
+    /// A committed entry stays on the disks of the quorum that committed
+    /// it (no node ever cuts a committed entry: a later election could
+    /// miss it). Checked whenever a disk changes.
+    fn check_committed_held(&self) {
+        for (&index, (term, quorum)) in &self.quorums {
+            assert!(
+                quorum.met(|n| self.holds(*n, index, *term)),
+                "committed entry {index} of term {term} is no longer durable on a quorum of \
+                 {quorum:?}"
+            );
         }
     }
 
@@ -310,6 +404,7 @@ impl Cluster {
         for r in m.receipts.drain(..) {
             m.node.on_persisted(r);
         }
+        self.check_committed_held();
         self.drive(id);
     }
 
@@ -325,6 +420,8 @@ impl Cluster {
             .take(torn)
             .collect();
         let _ = m.durable.append(&*entries);
+        self.check_committed_held();
+        let m = self.machines.get_mut(&id).expect("node");
         m.pending.clear();
         m.held.clear();
         m.receipts.clear();
@@ -340,6 +437,7 @@ impl Cluster {
         m.node =
             RaftNode::new(config, m.durable.clone(), rng).expect("a node restarts from its disk");
         m.led_term = 0;
+        m.seen_commit = m.node.log().committed();
         self.drive(id);
     }
 
@@ -393,6 +491,7 @@ impl Cluster {
     }
 
     fn step(&mut self, u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
+        self.issued_now = None;
         match schedule::next(u, &self.ids(), &mut self.net)? {
             Step::Tick(id) => {
                 if self.lease {
@@ -421,10 +520,7 @@ impl Cluster {
                 let node = &mut self.machines.get_mut(&id).expect("node").node;
                 let _ = node.propose(self.proposals.to_le_bytes().to_vec());
                 if u.arbitrary()? {
-                    let floor = self.max_commit;
-                    if let Ok(read) = node.read_index() {
-                        self.reads.insert((id, read), floor);
-                    }
+                    self.read(id);
                 }
                 self.drive(id);
             }
@@ -457,19 +553,42 @@ impl Cluster {
                             let _ = n.propose_conf_change(ConfChange::single(kind, node));
                         }
                     }
-                    _ => {
-                        let floor = self.max_commit;
-                        if let Ok(read) =
-                            self.machines.get_mut(&id).expect("node").node.read_index()
-                        {
-                            self.reads.insert((id, read), floor);
-                        }
-                    }
+                    _ => self.read(id),
                 }
                 self.drive(id);
             }
         }
         Ok(())
+    }
+
+    /// A linearizable read on `id`, which must be answered at the commit
+    /// index known anywhere now or later.
+    fn read(&mut self, id: NodeId) {
+        let floor = self.max_commit;
+        let node = &mut self.machines.get_mut(&id).expect("node").node;
+        let leads = node.role() == Role::Leader;
+        if let Ok(read) = node.read_index() {
+            self.reads.insert((id, read), floor);
+            if leads {
+                self.issued_now = Some((id, read));
+            }
+        }
+    }
+
+    /// A leader answered a read without a round of heartbeats (its lease,
+    /// or alone a quorum): that stands on there being no leader of a later
+    /// term, which every voter the lease's quorum holds refuses to elect
+    /// until it runs out.
+    fn check_no_later_leader(&self, id: NodeId) {
+        let term = self.machines[&id].node.term();
+        for (&other, m) in &self.machines {
+            assert!(
+                m.node.role() != Role::Leader || m.node.term() <= term,
+                "leader {id} of term {term} answered a read without a round while node \
+                 {other} leads the later term {}",
+                m.node.term()
+            );
+        }
     }
 
     fn deliver(&mut self, msg: Message) {
@@ -489,8 +608,14 @@ pub fn run(data: &[u8]) {
 
 /// Runs one input and says what it reached.
 pub fn run_with_stats(data: &[u8]) -> Stats {
+    run_configured(data, &|_| {})
+}
+
+/// Runs one input with every node's configuration passed through `tweak`
+/// (a planted mutation, for the check that the properties have teeth).
+pub fn run_configured(data: &[u8], tweak: &dyn Fn(&mut Config)) -> Stats {
     let mut u = Unstructured::new(data);
-    let Ok(mut c) = Cluster::new(&mut u) else {
+    let Ok(mut c) = Cluster::new(&mut u, tweak) else {
         return Stats::default();
     };
     schedule::run(&mut u, &mut c, Cluster::step, Cluster::check_log_matching);

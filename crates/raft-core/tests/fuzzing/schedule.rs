@@ -87,6 +87,28 @@ pub fn run<C>(
     }
 }
 
+/// The voters a decision counted: `q2` of `voters` (a phase-2 quorum, a
+/// majority in Raft), and a majority of `outgoing` while a joint
+/// configuration is in force.
+#[derive(Clone, Debug)]
+pub struct Quorum {
+    /// The voters.
+    pub voters: Vec<Id>,
+    /// The outgoing voters of a joint configuration; empty otherwise.
+    pub outgoing: Vec<Id>,
+    /// How many of `voters` make a quorum.
+    pub q2: usize,
+}
+
+impl Quorum {
+    /// Whether the voters `holds` picks make the quorum.
+    pub fn met(&self, holds: impl Fn(&Id) -> bool) -> bool {
+        self.voters.iter().filter(|n| holds(n)).count() >= self.q2
+            && (self.outgoing.is_empty()
+                || self.outgoing.iter().filter(|n| holds(n)).count() > self.outgoing.len() / 2)
+    }
+}
+
 /// Log matching (Raft §5.3, and Multi-Paxos's logs named by ballots):
 /// where two logs hold an entry with the same index and term, they agree
 /// on every entry before it. `logs` maps each node to its (index, term)s.
