@@ -85,6 +85,8 @@ fn planted_bugs_fail_the_cluster_interpreter() {
         Mutation::NoAdoption,
         Mutation::ReadAtDecidedIndex,
         Mutation::SyncTruncates,
+        Mutation::LeaseNotHonoured,
+        Mutation::AcceptTruncates,
     ]
     .into_iter()
     .map(|m| (m, caught(m)))

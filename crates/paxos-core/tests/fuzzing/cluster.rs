@@ -85,6 +85,14 @@ struct Cluster {
     reads: BTreeMap<(NodeId, ReadId), Index>,
     proposals: u64,
     lease: bool,
+    /// With leases, the ticks every node has taken (they tick together).
+    clock: u64,
+    /// Lease rounds delivered: (acceptor, ballot, round) -> the first tick
+    /// one reached the acceptor.
+    rounds: BTreeMap<(NodeId, Term, u64), u64>,
+    /// The lease each acceptor granted by acknowledging a round: its
+    /// ballot, and the tick before which it promises no other.
+    grants: BTreeMap<NodeId, (Term, u64)>,
     stats: Stats,
 }
 
@@ -188,6 +196,9 @@ impl Cluster {
             reads: BTreeMap::new(),
             proposals: 0,
             lease,
+            clock: 0,
+            rounds: BTreeMap::new(),
+            grants: BTreeMap::new(),
             stats: Stats::default(),
         })
     }
@@ -201,8 +212,47 @@ impl Cluster {
         ids[u.choose_index(ids.len()).unwrap_or(0)]
     }
 
+    /// With leases: an acceptor that acknowledged a lease round of ballot
+    /// `b` promises no other ballot for an election timeout from when the
+    /// round reached it (lease.rs); a promise breaking that is caught as
+    /// it leaves, without waiting for the stale read it allows.
+    fn check_grants(&mut self, from: NodeId, msg: &Message) {
+        if !self.lease {
+            return;
+        }
+        match msg.body {
+            Body::ReadAck { seq } => {
+                let ballot = msg.ballot.0;
+                if let Some(&at) = self.rounds.get(&(from, ballot, seq)) {
+                    let ticks = u64::from(self.machines[&from].config.election_timeout_ticks);
+                    let until = at + ticks;
+                    let grant = self.grants.entry(from).or_insert((ballot, until));
+                    if grant.0 != ballot || grant.1 < until {
+                        *grant = (ballot, until);
+                    }
+                }
+            }
+            Body::Promise { .. } => {
+                if let Some(&(ballot, until)) = self.grants.get(&from) {
+                    assert!(
+                        msg.ballot.0 == ballot || self.clock >= until,
+                        "node {from} promised ballot {} at tick {} while its lease to ballot {} \
+                         lasts until {until}",
+                        msg.ballot,
+                        self.clock,
+                        Ballot(ballot)
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Puts messages on the network, checking persist-before-send.
     fn send(&mut self, from: NodeId, messages: Vec<Message>) {
+        for msg in &messages {
+            self.check_grants(from, msg);
+        }
         let disk = &self.machines[&from].durable;
         let promised = disk.hard_state().term;
         let last = disk.last_index().expect("in-memory");
@@ -551,6 +601,7 @@ impl Cluster {
         match schedule::next(u, &self.ids(), &mut self.net)? {
             Step::Tick(id) => {
                 if self.lease {
+                    self.clock += 1;
                     for m in self.machines.values_mut() {
                         m.node.tick();
                     }
@@ -669,6 +720,11 @@ impl Cluster {
 
     fn deliver(&mut self, msg: Message) {
         let to = msg.to;
+        if let Body::Read { seq } = msg.body {
+            self.rounds
+                .entry((to, msg.ballot.0, seq))
+                .or_insert(self.clock);
+        }
         let Some(m) = self.machines.get_mut(&to) else {
             return;
         };
