@@ -87,6 +87,7 @@ fn planted_bugs_fail_the_cluster_interpreter() {
         Mutation::SyncTruncates,
         Mutation::LeaseNotHonoured,
         Mutation::AcceptTruncates,
+        Mutation::JointCountsNewVotersOnly,
     ]
     .into_iter()
     .map(|m| (m, caught(m)))

@@ -85,6 +85,7 @@ fn planted_bugs_fail_the_cluster_interpreter() {
         Mutation::SkipConsistencyCheck,
         Mutation::DoubleVote,
         Mutation::VoteBeforePersist,
+        Mutation::LeaseUntilStepDown,
     ]
     .into_iter()
     .map(|m| (m, caught(m)))
