@@ -86,6 +86,7 @@ fn planted_bugs_fail_the_cluster_interpreter() {
         Mutation::DoubleVote,
         Mutation::VoteBeforePersist,
         Mutation::LeaseUntilStepDown,
+        Mutation::ReusedReadIds,
     ]
     .into_iter()
     .map(|m| (m, caught(m)))

@@ -65,6 +65,10 @@ struct Machine {
     /// last step, to check what a leader decides in the next.
     seen_decided: Index,
     view: Quorum,
+    /// The voters as of the last step whose log held no stop-sign beyond
+    /// the decided index: the outgoing voters a stop-sign's joint
+    /// configuration must count, derived here rather than from the node.
+    settled: Vec<NodeId>,
 }
 
 struct Cluster {
@@ -182,6 +186,7 @@ impl Cluster {
                         outgoing: Vec::new(),
                         q2,
                     },
+                    settled: ids.clone(),
                 },
             );
         }
@@ -428,6 +433,9 @@ impl Cluster {
             outgoing: m.node.voters_outgoing().to_vec(),
         };
         let leading = m.node.role() == Role::Leader && m.led_ballot == ballot;
+        // A stop-sign not decided when the step began: until it is, what
+        // the leader decides needs the voters before it too.
+        let stop_sign = stop_sign_after(&m.node, m.seen_decided);
         let mut counted = Vec::new();
         if leading {
             for index in m.seen_decided + 1..=decided {
@@ -435,7 +443,18 @@ impl Cluster {
                     continue;
                 };
                 let holds = |n: &NodeId| self.holds(*n, index, term);
-                for quorum in [&m.view, &now] {
+                let outgoing = stop_sign
+                    .as_ref()
+                    .filter(|voters| **voters != m.settled)
+                    .map(|_| Quorum {
+                        q2: m.settled.len() / 2 + 1,
+                        voters: m.settled.clone(),
+                        outgoing: Vec::new(),
+                    });
+                for quorum in [Some(&m.view), Some(&now), outgoing.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
                     assert!(
                         quorum.met(holds),
                         "leader {id} of ballot {} decided entry {index} of ballot {}, which \
@@ -449,7 +468,11 @@ impl Cluster {
         }
         self.stats.decisions += counted.len() as u64;
         self.quorums.extend(counted);
+        let settles = now.outgoing.is_empty() && stop_sign_after(&m.node, decided).is_none();
         let m = self.machines.get_mut(&id).expect("node");
+        if settles {
+            m.settled = now.voters.clone();
+        }
         m.seen_decided = decided;
         m.view = now;
     }
@@ -731,6 +754,22 @@ impl Cluster {
         let _ = m.node.step(msg);
         self.drive(to);
     }
+}
+
+/// The voters of the first stop-sign in `node`'s log after `index`, sorted.
+fn stop_sign_after(node: &Node, index: Index) -> Option<Vec<NodeId>> {
+    let log = node.storage();
+    let last = log.last_index().ok()?;
+    let entries = log.entries(index + 1, last + 1, u64::MAX).ok()?;
+    entries.into_iter().find_map(|e| match e.payload {
+        Payload::StopSign(ss) => {
+            let mut voters = ss.voters;
+            voters.sort_unstable();
+            voters.dedup();
+            Some(voters)
+        }
+        _ => None,
+    })
 }
 
 /// Runs one input.
