@@ -17,19 +17,9 @@ fuzz_target!(|data: &[u8]| cluster::run(data));
 fuzz_target!(|data: &[u8]| {
     use synod_paxos_core::mutation::Mutation;
     let name = std::env::var("SYNOD_MUTATION").unwrap_or_default();
-    let planted = [
-        Mutation::PromiseBeforePersist,
-        Mutation::AcceptedBeforeDurable,
-        Mutation::NoAdoption,
-        Mutation::ReadAtDecidedIndex,
-        Mutation::SyncTruncates,
-        Mutation::LeaseNotHonoured,
-        Mutation::JointCountsNewVotersOnly,
-        Mutation::AcceptTruncates,
-        Mutation::StopSignSkipsJoint,
-    ]
-    .into_iter()
-    .find(|m| format!("{m:?}") == name)
-    .unwrap_or_else(|| panic!("SYNOD_MUTATION={name:?} names no mutation"));
+    let planted = Mutation::ALL
+        .into_iter()
+        .find(|m| format!("{m:?}") == name)
+        .unwrap_or_else(|| panic!("SYNOD_MUTATION={name:?} names no mutation"));
     cluster::run_configured(data, &|c| c.mutation = Some(planted));
 });

@@ -42,3 +42,18 @@ pub enum Mutation {
     /// other entries at its index).
     StopSignSkipsJoint,
 }
+
+impl Mutation {
+    /// Every planted bug, in declaration order.
+    pub const ALL: [Mutation; 9] = [
+        Mutation::PromiseBeforePersist,
+        Mutation::AcceptedBeforeDurable,
+        Mutation::NoAdoption,
+        Mutation::ReadAtDecidedIndex,
+        Mutation::SyncTruncates,
+        Mutation::LeaseNotHonoured,
+        Mutation::JointCountsNewVotersOnly,
+        Mutation::AcceptTruncates,
+        Mutation::StopSignSkipsJoint,
+    ];
+}

@@ -11,7 +11,7 @@ mod fuzzing {
 #[path = "../../raft-core/tests/fuzzing/replay.rs"]
 mod replay;
 
-use replay::{corpus, random_inputs};
+use replay::{assert_caught, corpus, random_inputs};
 
 #[test]
 fn step_inputs() {
@@ -65,36 +65,7 @@ fn cluster_inputs() {
 #[test]
 fn planted_bugs_fail_the_cluster_interpreter() {
     use synod_paxos_core::mutation::Mutation;
-    let inputs = corpus("paxos_cluster");
-    let caught = |m: Mutation| {
-        inputs.iter().position(|data| {
-            std::panic::catch_unwind(|| {
-                fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));
-            })
-            .is_err()
-        })
-    };
-    // Quiet: every catch is a panic on purpose.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let results: Vec<(Mutation, Option<usize>)> = [
-        Mutation::PromiseBeforePersist,
-        Mutation::AcceptedBeforeDurable,
-        Mutation::NoAdoption,
-        Mutation::ReadAtDecidedIndex,
-        Mutation::SyncTruncates,
-        Mutation::LeaseNotHonoured,
-        Mutation::AcceptTruncates,
-        Mutation::JointCountsNewVotersOnly,
-        Mutation::StopSignSkipsJoint,
-    ]
-    .into_iter()
-    .map(|m| (m, caught(m)))
-    .collect();
-    std::panic::set_hook(hook);
-    for (m, at) in &results {
-        eprintln!("{m:?}: caught by corpus input {at:?}");
-    }
-    let missed: Vec<_> = results.iter().filter(|(_, at)| at.is_none()).collect();
-    assert!(missed.is_empty(), "not caught: {missed:?}");
+    assert_caught(&corpus("paxos_cluster"), &Mutation::ALL, |data, m| {
+        fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));
+    });
 }

@@ -23,3 +23,15 @@ pub enum Mutation {
     /// serves a read issued after a restart).
     ReusedReadIds,
 }
+
+impl Mutation {
+    /// Every planted bug, in declaration order.
+    pub const ALL: [Mutation; 6] = [
+        Mutation::CommitPreviousTermByCounting,
+        Mutation::SkipConsistencyCheck,
+        Mutation::DoubleVote,
+        Mutation::VoteBeforePersist,
+        Mutation::LeaseUntilStepDown,
+        Mutation::ReusedReadIds,
+    ];
+}

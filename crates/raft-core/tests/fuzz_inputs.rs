@@ -10,7 +10,7 @@ mod fuzzing {
     pub mod step;
 }
 
-use fuzzing::replay::{corpus, random_inputs};
+use fuzzing::replay::{assert_caught, corpus, random_inputs};
 
 #[test]
 fn decode_inputs() {
@@ -69,32 +69,17 @@ fn cluster_inputs() {
 #[test]
 fn planted_bugs_fail_the_cluster_interpreter() {
     use synod_raft_core::mutation::Mutation;
-    let inputs = corpus("raft_cluster");
-    let caught = |m: Mutation| {
-        inputs.iter().position(|data| {
-            std::panic::catch_unwind(|| {
-                fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));
-            })
-            .is_err()
-        })
-    };
-    // Quiet: every catch is a panic on purpose.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let results: Vec<(Mutation, Option<usize>)> = [
-        Mutation::SkipConsistencyCheck,
-        Mutation::DoubleVote,
-        Mutation::VoteBeforePersist,
-        Mutation::LeaseUntilStepDown,
-        Mutation::ReusedReadIds,
-    ]
-    .into_iter()
-    .map(|m| (m, caught(m)))
-    .collect();
-    std::panic::set_hook(hook);
-    for (m, at) in &results {
-        eprintln!("{m:?}: caught by corpus input {at:?}");
-    }
-    let missed: Vec<_> = results.iter().filter(|(_, at)| at.is_none()).collect();
-    assert!(missed.is_empty(), "not caught: {missed:?}");
+    assert_caught(
+        &corpus("raft_cluster"),
+        &[
+            Mutation::SkipConsistencyCheck,
+            Mutation::DoubleVote,
+            Mutation::VoteBeforePersist,
+            Mutation::LeaseUntilStepDown,
+            Mutation::ReusedReadIds,
+        ],
+        |data, m| {
+            fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));
+        },
+    );
 }

@@ -40,7 +40,7 @@ use synod_paxos_core::{
 #[path = "../../../raft-core/tests/fuzzing/schedule.rs"]
 mod schedule;
 
-use schedule::{Quorum, Step, snapshot_data};
+use schedule::{Counted, Quorum, Step, snapshot_data};
 
 type Node = PaxosNode<MemStorage, StdRng>;
 
@@ -80,7 +80,7 @@ struct Cluster {
     leaders: BTreeMap<Term, NodeId>,
     /// Entries a leader was seen deciding: index -> (ballot, the quorum
     /// that must keep holding it).
-    quorums: BTreeMap<Index, (Term, Quorum)>,
+    counted: Counted,
     /// State machines as of each snapshot index.
     snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
     /// The highest decided index any node has known so far.
@@ -195,7 +195,7 @@ impl Cluster {
             net: Vec::new(),
             decided: BTreeMap::new(),
             leaders: BTreeMap::new(),
-            quorums: BTreeMap::new(),
+            counted: Counted::default(),
             snapshots: BTreeMap::new(),
             max_decided: 0,
             reads: BTreeMap::new(),
@@ -467,7 +467,9 @@ impl Cluster {
             }
         }
         self.stats.decisions += counted.len() as u64;
-        self.quorums.extend(counted);
+        for (index, (term, quorum)) in counted {
+            self.counted.insert(index, term, quorum);
+        }
         let settles = now.outgoing.is_empty() && stop_sign_after(&m.node, decided).is_none();
         let m = self.machines.get_mut(&id).expect("node");
         if settles {
@@ -484,20 +486,6 @@ impl Cluster {
             o.durable.term(index).ok() == Some(term)
                 || o.durable.snapshot(0).is_ok_and(|s| s.meta.index >= index)
         })
-    }
-
-    /// A decided entry stays on the disks of the quorum that decided it
-    /// (an acceptor never cuts a decided entry: a later phase 1 could miss
-    /// it). Checked whenever a disk changes.
-    fn check_decided_held(&self) {
-        for (&index, (term, quorum)) in &self.quorums {
-            assert!(
-                quorum.met(|n| self.holds(*n, index, *term)),
-                "decided entry {index} of ballot {} is no longer durable on a quorum of \
-                 {quorum:?}",
-                Ballot(*term)
-            );
-        }
     }
 
     /// Where two logs hold an entry with the same index and ballot, they
@@ -536,7 +524,8 @@ impl Cluster {
         for r in m.receipts.drain(..) {
             m.node.on_written(r);
         }
-        self.check_decided_held();
+        self.counted
+            .check_held(|n, index, term| self.holds(n, index, term));
         self.send(id, held);
         self.drive(id);
     }
@@ -556,7 +545,8 @@ impl Cluster {
             .collect();
         let _ = m.durable.append(entries);
         m.pending.clear();
-        self.check_decided_held();
+        self.counted
+            .check_held(|n, index, term| self.holds(n, index, term));
         let m = self.machines.get_mut(&id).expect("node");
         m.held.clear();
         m.receipts.clear();

@@ -28,7 +28,7 @@ use synod_raft_core::{
 #[path = "schedule.rs"]
 mod schedule;
 
-use schedule::{Quorum, Step, snapshot_data};
+use schedule::{Counted, Quorum, Step, snapshot_data};
 
 type Node = RaftNode<MemStorage, StdRng>;
 
@@ -89,7 +89,7 @@ struct Cluster {
     committed: BTreeMap<Index, (Term, Payload, Term)>,
     /// Entries a leader was seen committing: index -> (term, the quorum
     /// that must keep holding it).
-    quorums: BTreeMap<Index, (Term, Quorum)>,
+    counted: Counted,
     leaders: BTreeMap<Term, NodeId>,
     /// State machines as of each snapshot index.
     snapshots: BTreeMap<Index, Vec<(Index, Vec<u8>)>>,
@@ -180,7 +180,7 @@ impl Cluster {
             machines,
             net: Vec::new(),
             committed: BTreeMap::new(),
-            quorums: BTreeMap::new(),
+            counted: Counted::default(),
             leaders: BTreeMap::new(),
             snapshots: BTreeMap::new(),
             max_commit: 0,
@@ -350,7 +350,9 @@ impl Cluster {
             }
         }
         self.stats.commits += counted.len() as u64;
-        self.quorums.extend(counted);
+        for (index, (term, quorum)) in counted {
+            self.counted.insert(index, term, quorum);
+        }
         let m = self.machines.get_mut(&id).expect("node");
         m.seen_commit = commit;
         m.view = now;
@@ -363,19 +365,6 @@ impl Cluster {
             o.durable.term(index).ok() == Some(term)
                 || o.durable.snapshot(0).is_ok_and(|s| s.meta.index >= index)
         })
-    }
-
-    /// A committed entry stays on the disks of the quorum that committed
-    /// it (no node ever cuts a committed entry: a later election could
-    /// miss it). Checked whenever a disk changes.
-    fn check_committed_held(&self) {
-        for (&index, (term, quorum)) in &self.quorums {
-            assert!(
-                quorum.met(|n| self.holds(*n, index, *term)),
-                "committed entry {index} of term {term} is no longer durable on a quorum of \
-                 {quorum:?}"
-            );
-        }
     }
 
     /// Raft §5.3: where two logs hold an entry with the same index and
@@ -404,7 +393,8 @@ impl Cluster {
         for r in m.receipts.drain(..) {
             m.node.on_persisted(r);
         }
-        self.check_committed_held();
+        self.counted
+            .check_held(|n, index, term| self.holds(n, index, term));
         self.drive(id);
     }
 
@@ -420,7 +410,8 @@ impl Cluster {
             .take(torn)
             .collect();
         let _ = m.durable.append(&*entries);
-        self.check_committed_held();
+        self.counted
+            .check_held(|n, index, term| self.holds(n, index, term));
         let m = self.machines.get_mut(&id).expect("node");
         m.pending.clear();
         m.held.clear();

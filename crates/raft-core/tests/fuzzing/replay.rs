@@ -33,3 +33,30 @@ pub(crate) fn random_inputs(
         (0..len).map(|_| rng.next_u64() as u8).collect()
     })
 }
+
+/// Asserts that each planted bug in `bugs` makes `run(input, bug)` panic
+/// on some input: the interpreter's checks have teeth. Prints the first
+/// input that catches each; the panics themselves are silenced.
+pub(crate) fn assert_caught<M: Copy + std::fmt::Debug>(
+    inputs: &[Vec<u8>],
+    bugs: &[M],
+    run: impl Fn(&[u8], M),
+) {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let results: Vec<(M, Option<usize>)> = bugs
+        .iter()
+        .map(|&m| {
+            let at = inputs.iter().position(|data| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(data, m))).is_err()
+            });
+            (m, at)
+        })
+        .collect();
+    std::panic::set_hook(hook);
+    for (m, at) in &results {
+        eprintln!("{m:?}: caught by input {at:?}");
+    }
+    let missed: Vec<_> = results.iter().filter(|(_, at)| at.is_none()).collect();
+    assert!(missed.is_empty(), "not caught: {missed:?}");
+}

@@ -109,6 +109,32 @@ impl Quorum {
     }
 }
 
+/// Entries a leader was seen committing (deciding, in Multi-Paxos), each
+/// with its term or ballot and the quorum that counted it: no node ever
+/// cuts such an entry (a later election could miss it), so each stays on
+/// its quorum's disks.
+#[derive(Default)]
+pub struct Counted(BTreeMap<Id, (Id, Quorum)>);
+
+impl Counted {
+    /// A leader counted entry `index` of `term` on `quorum`.
+    pub fn insert(&mut self, index: Id, term: Id, quorum: Quorum) {
+        self.0.insert(index, (term, quorum));
+    }
+
+    /// Every entry is still held by its quorum; `holds(node, index, term)`
+    /// says whether a node's disk holds that entry (or a snapshot past it).
+    pub fn check_held(&self, holds: impl Fn(Id, Id, Id) -> bool) {
+        for (&index, (term, quorum)) in &self.0 {
+            assert!(
+                quorum.met(|&n| holds(n, index, *term)),
+                "committed entry {index} of term or ballot {term} is no longer durable on \
+                 a quorum of {quorum:?}"
+            );
+        }
+    }
+}
+
 /// Log matching (Raft §5.3, and Multi-Paxos's logs named by ballots):
 /// where two logs hold an entry with the same index and term, they agree
 /// on every entry before it. `logs` maps each node to its (index, term)s.
