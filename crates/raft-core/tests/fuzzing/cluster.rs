@@ -7,9 +7,11 @@
 //! answered below a commit index known anywhere when it was issued, and
 //! no leader answers a read without a round (by its lease, or alone)
 //! while another leads a later term.
-//! Replacement messages are stale (an older term than the receiver's) or
-//! requests any member may send: forged votes, acknowledgements and
-//! leaders break any Raft and are left to the `step` interpreter. Shared
+//! Replacement messages are stale (an older term than the receiver's),
+//! requests any member may send, or (without lease reads) a `TimeoutNow`:
+//! forged votes, acknowledgements and leaders break any Raft and are left
+//! to the `step` interpreter, and a `TimeoutNow` forged in a leader's name
+//! voids a lease that leader cannot know about. Shared
 //! by `fuzz/fuzz_targets/raft_cluster.rs` and the crate's `fuzz_inputs`
 //! test.
 #![allow(dead_code, unreachable_pub)]
@@ -476,6 +478,10 @@ impl Cluster {
                     id: u.arbitrary().ok()?,
                 }
             }
+            // Only a leader sends `TimeoutNow`, and one that has sent it
+            // answers no read from its lease for the rest of the term; one
+            // forged in its name would void a lease it cannot know about.
+            _ if self.lease => return None,
             _ => m.body = MessageBody::TimeoutNow,
         }
         Some(m)
