@@ -171,3 +171,44 @@ fn reads_without_a_leader_are_refused() {
         }))
     );
 }
+
+/// A leader that sent `TimeoutNow` answers no read from its lease for the
+/// rest of its term, even once the transfer is cancelled: the message may
+/// still arrive, and its target campaigns past the voters' leader
+/// stickiness. (The cluster fuzz interpreter once forged a `TimeoutNow`
+/// in a leader's name, which elected the target while that leader, never
+/// having sent it, rightly kept its lease: no real node can receive a
+/// `TimeoutNow` its leader did not send in that term.)
+#[test]
+fn a_leader_that_sent_timeout_now_answers_no_lease_read_in_that_term() {
+    let mut c = Cluster::with_config(3, 45, |id| Config {
+        read_mode: ReadMode::Lease,
+        ..Config::new(id)
+    });
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    c.propose(b"w").unwrap();
+    c.deliver(10_000);
+    let target = (1..=3).find(|&id| id != leader).unwrap();
+    // The lease answers at once before the transfer...
+    let before = c.node_mut(leader).read_index().unwrap();
+    c.process(leader);
+    assert_eq!(c.reads[&leader].last().map(|r| r.id), Some(before));
+    // ...but not once a TimeoutNow left, cancelled or not.
+    c.isolate(leader);
+    c.node_mut(leader).transfer_leader(target).unwrap();
+    c.process(leader);
+    assert!(
+        c.network
+            .iter()
+            .any(|m| m.to == target && m.body == MessageBody::TimeoutNow),
+        "the target was caught up: TimeoutNow left at once"
+    );
+    c.node_mut(leader).cancel_transfer_leader();
+    let after = c.node_mut(leader).read_index().unwrap();
+    c.process(leader);
+    assert!(
+        c.reads[&leader].iter().all(|r| r.id != after),
+        "a lease read answered after TimeoutNow left"
+    );
+}
