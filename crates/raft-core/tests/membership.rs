@@ -659,3 +659,50 @@ fn a_leader_with_an_unapplied_change_steps_down_without_a_quorum_of_each_configu
     }
     assert_ne!(n.role(), Role::Leader);
 }
+
+/// Two voters, one removed: once the removal is applied the leader is a
+/// quorum alone, so what it proposes after commits without the removed
+/// node's acknowledgement.
+#[test]
+fn after_a_removal_applies_the_smaller_quorum_commits() {
+    let mut c = Cluster::new(2, 21);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let removed = if leader == 1 { 2 } else { 1 };
+    let at = c
+        .node_mut(leader)
+        .propose_conf_change(ConfChange::single(ConfChangeKind::Remove, removed))
+        .unwrap();
+    c.deliver(10_000);
+    assert!(c.node(leader).log().committed() >= at);
+    assert_eq!(c.node(leader).conf_state().voters, vec![leader]);
+    c.isolate(removed);
+    let Proposal::Appended { index, .. } = c.node_mut(leader).propose(b"after".to_vec()).unwrap()
+    else {
+        panic!("the leader appends")
+    };
+    c.process(leader);
+    c.run_ticks(5);
+    assert!(c.node(leader).log().committed() >= index);
+}
+
+/// A learner promoted to voter counts and can lead (here by a transfer).
+#[test]
+fn a_promoted_learner_can_lead() {
+    let mut c = Cluster::bootstrapped(3, 23);
+    c.run_ticks(30);
+    c.add_joining_node(4);
+    c.change(ConfChange::single(ConfChangeKind::AddLearner, 4))
+        .unwrap();
+    c.run_ticks(10);
+    c.change(ConfChange::single(ConfChangeKind::AddVoter, 4))
+        .unwrap();
+    c.run_ticks(10);
+    let leader = c.leader().unwrap();
+    assert!(c.node(leader).conf_state().voters.contains(&4));
+    c.node_mut(leader).transfer_leader(4).unwrap();
+    c.deliver(10_000);
+    c.run_ticks(3);
+    assert_eq!(c.leader(), Some(4));
+    c.check_applied_prefixes();
+}
