@@ -14,12 +14,11 @@ mod cluster;
 fuzz_target!(|data: &[u8]| cluster::run(data));
 
 #[cfg(feature = "mutations")]
+#[path = "shared/planted.rs"]
+mod planted;
+
+#[cfg(feature = "mutations")]
 fuzz_target!(|data: &[u8]| {
-    use synod_raft_core::mutation::Mutation;
-    let name = std::env::var("SYNOD_MUTATION").unwrap_or_default();
-    let planted = Mutation::ALL
-        .into_iter()
-        .find(|m| format!("{m:?}") == name)
-        .unwrap_or_else(|| panic!("SYNOD_MUTATION={name:?} names no mutation"));
+    let planted = planted::named(&synod_raft_core::mutation::Mutation::ALL);
     cluster::run_configured(data, &|c| c.mutation = Some(planted));
 });
