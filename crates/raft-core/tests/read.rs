@@ -136,8 +136,8 @@ fn a_deposed_leader_answers_no_reads() {
     );
 }
 
-#[test]
-fn lease_reads_answer_without_a_round_trip() {
+/// Three nodes with lease reads, a leader elected and one write proposed.
+fn leading_with_lease_reads() -> (Cluster, NodeId) {
     let mut c = Cluster::with_config(3, 45, |id| Config {
         read_mode: ReadMode::Lease,
         ..Config::new(id)
@@ -145,6 +145,12 @@ fn lease_reads_answer_without_a_round_trip() {
     c.run_ticks(30);
     let leader = c.leader().unwrap();
     c.propose(b"w").unwrap();
+    (c, leader)
+}
+
+#[test]
+fn lease_reads_answer_without_a_round_trip() {
+    let (mut c, leader) = leading_with_lease_reads();
     c.isolate(leader); // no round trip possible, yet the lease answers
     let id = c.node_mut(leader).read_index().unwrap();
     c.process(leader);
@@ -181,13 +187,7 @@ fn reads_without_a_leader_are_refused() {
 /// `TimeoutNow` its leader did not send in that term.)
 #[test]
 fn a_leader_that_sent_timeout_now_answers_no_lease_read_in_that_term() {
-    let mut c = Cluster::with_config(3, 45, |id| Config {
-        read_mode: ReadMode::Lease,
-        ..Config::new(id)
-    });
-    c.run_ticks(30);
-    let leader = c.leader().unwrap();
-    c.propose(b"w").unwrap();
+    let (mut c, leader) = leading_with_lease_reads();
     c.deliver(10_000);
     let target = (1..=3).find(|&id| id != leader).unwrap();
     // The lease answers at once before the transfer...
