@@ -75,6 +75,7 @@ fn planted_bugs_fail_the_cluster_interpreter() {
             Mutation::DoubleVote,
             Mutation::VoteBeforePersist,
             Mutation::ReusedReadIds,
+            Mutation::CommitPreviousTermByCounting,
         ],
         |data, m| {
             fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));
