@@ -17,7 +17,13 @@
 //! - persist-before-send: a promise or an acceptance leaves only when the
 //!   sender's disk holds that promise (and, for an acceptance, the entries
 //!   it acknowledges), and its disk's promise never goes back (a restarted
-//!   acceptor never forgets what it promised).
+//!   acceptor never forgets what it promised);
+//! - what a leader decides in its ballot is on the disks of a phase-2
+//!   quorum (and of a majority of the outgoing voters of a joint
+//!   configuration, which for a stop-sign this interpreter derives itself)
+//!   and stays there;
+//! - with leases, an acceptor that acknowledged a lease round promises no
+//!   other ballot for an election timeout from when the round reached it.
 //!
 //! Replacement messages carry a ballot below the receiver's promise:
 //! forged promises or acceptances at a current ballot break any Paxos and
@@ -435,7 +441,13 @@ impl Cluster {
         let leading = m.node.role() == Role::Leader && m.led_ballot == ballot;
         // A stop-sign not decided when the step began: until it is, what
         // the leader decides needs the voters before it too.
-        let stop_sign = stop_sign_after(&m.node, m.seen_decided);
+        let outgoing = stop_sign_after(&m.node, m.seen_decided)
+            .filter(|voters| *voters != m.settled)
+            .map(|_| Quorum {
+                q2: m.settled.len() / 2 + 1,
+                voters: m.settled.clone(),
+                outgoing: Vec::new(),
+            });
         let mut counted = Vec::new();
         if leading {
             for index in m.seen_decided + 1..=decided {
@@ -443,14 +455,6 @@ impl Cluster {
                     continue;
                 };
                 let holds = |n: &NodeId| self.holds(*n, index, term);
-                let outgoing = stop_sign
-                    .as_ref()
-                    .filter(|voters| **voters != m.settled)
-                    .map(|_| Quorum {
-                        q2: m.settled.len() / 2 + 1,
-                        voters: m.settled.clone(),
-                        outgoing: Vec::new(),
-                    });
                 for quorum in [Some(&m.view), Some(&now), outgoing.as_ref()]
                     .into_iter()
                     .flatten()

@@ -3,7 +3,8 @@
 //! replaced, which node syncs its disk or crashes losing unsynced writes,
 //! possibly tearing them, proposals, reads, compactions, transfers and
 //! membership changes). After every step: election safety, log matching,
-//! leader completeness, committed entries never change, no read is
+//! leader completeness, committed entries never change (and what a leader
+//! commits is on a majority's disks and stays there), no read is
 //! answered below a commit index known anywhere when it was issued, and
 //! no leader answers a read without a round (by its lease, or alone)
 //! while another leads a later term.
