@@ -22,16 +22,21 @@ pub enum Mutation {
     /// at or below the last one issued, as before issue 9 (a late answer
     /// serves a read issued after a restart).
     ReusedReadIds,
+    /// Grant votes within a leader's lease: no check-quorum stickiness, so
+    /// a candidate is elected while the voters' old leader still answers
+    /// reads from the lease they granted it (stale reads).
+    NoLeaderStickiness,
 }
 
 impl Mutation {
     /// Every planted bug, in declaration order.
-    pub const ALL: [Mutation; 6] = [
+    pub const ALL: [Mutation; 7] = [
         Mutation::CommitPreviousTermByCounting,
         Mutation::SkipConsistencyCheck,
         Mutation::DoubleVote,
         Mutation::VoteBeforePersist,
         Mutation::LeaseUntilStepDown,
         Mutation::ReusedReadIds,
+        Mutation::NoLeaderStickiness,
     ];
 }

@@ -610,7 +610,7 @@ impl<S: Storage, R: rand::Rng> RaftNode<S, R> {
                     // Leader stickiness (Raft §6, check-quorum): a node that
                     // heard from a leader within the election timeout
                     // ignores vote requests, unless that leader handed over.
-                    if self.in_lease() && !transfer {
+                    if self.in_lease() && !transfer && !self.mutated(Mutated::NoLeaderStickiness) {
                         return Ok(false);
                     }
                     if !pre_vote {
@@ -813,6 +813,7 @@ pub(crate) enum Mutated {
     VoteBeforePersist,
     LeaseUntilStepDown,
     ReusedReadIds,
+    NoLeaderStickiness,
 }
 
 #[cfg(feature = "mutations")]

@@ -29,7 +29,7 @@ fn step_inputs() {
 #[test]
 fn cluster_inputs() {
     let (mut leaders, mut commits, mut reads, mut crashes, mut unrounded) = (0, 0, 0, 0, 0);
-    let mut counted = 0;
+    let (mut counted, mut sticky) = (0, 0);
     let inputs = corpus("raft_cluster");
     assert!(inputs.len() > 100, "the committed corpus is missing");
     for data in random_inputs(3, 1_000, 4_096).chain(inputs) {
@@ -40,11 +40,13 @@ fn cluster_inputs() {
         crashes += stats.crashes;
         unrounded += stats.reads_without_round;
         counted += stats.commits;
+        sticky += stats.sticky_refusals;
     }
     // The inputs must drive the cluster deep enough to check something.
     eprintln!(
         "leaders {leaders}, runs committing {commits}, reads {reads} ({unrounded} without a \
-         round), crashes {crashes}, commits checked on their quorum {counted}"
+         round), crashes {crashes}, commits checked on their quorum {counted}, vote \
+         requests within a lease {sticky}"
     );
     assert!(leaders > 3_000, "{leaders} terms with a leader");
     assert!(
@@ -58,6 +60,7 @@ fn cluster_inputs() {
         "{unrounded} reads answered without a round"
     );
     assert!(counted > 15_000, "{counted} commits checked");
+    assert!(sticky > 50, "{sticky} vote requests within a lease");
 }
 
 /// The cluster interpreter's properties have teeth: each planted bug
@@ -76,6 +79,7 @@ fn planted_bugs_fail_the_cluster_interpreter() {
             Mutation::VoteBeforePersist,
             Mutation::ReusedReadIds,
             Mutation::CommitPreviousTermByCounting,
+            Mutation::NoLeaderStickiness,
         ],
         |data, m| {
             fuzzing::cluster::run_configured(data, &|c| c.mutation = Some(m));

@@ -25,6 +25,12 @@ fn first_catching_seed(m: Mutation) -> Option<(u64, Violation)> {
     })
 }
 
+// `Mutation::NoLeaderStickiness` is not in this list: the lease profile
+// did not catch it in 1,000 seeds (a stale read needs a candidate elected
+// and committing while the old leader still reads from its lease). The
+// raft_cluster fuzz interpreter's stickiness check fails on its corpus
+// with it, and raft-core's `tests/read.rs` holds the rule.
+
 #[test]
 fn every_mutation_is_caught() {
     let mut missed = Vec::new();

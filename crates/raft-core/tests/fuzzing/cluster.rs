@@ -7,7 +7,9 @@
 //! commits is on a majority's disks and stays there), no read is
 //! answered below a commit index known anywhere when it was issued, and
 //! no leader answers a read without a round (by its lease, or alone)
-//! while another leads a later term.
+//! while another leads a later term; with lease reads, a node that heard
+//! its leader less than an election timeout before ignores vote requests
+//! for a later term (unless a transfer).
 //! Replacement messages are stale (an older term than the receiver's),
 //! requests any member may send, or (without lease reads) a `TimeoutNow`:
 //! forged votes, acknowledgements and leaders break any Raft and are left
@@ -105,6 +107,12 @@ struct Cluster {
     issued_now: Option<(NodeId, ReadId)>,
     proposals: u64,
     lease: bool,
+    /// With lease reads, the ticks every node has taken (they tick
+    /// together).
+    clock: u64,
+    /// With lease reads: the term, leader and tick each node last heard
+    /// its leader at, from which it refuses votes for an election timeout.
+    heard: BTreeMap<NodeId, (Term, NodeId, u64)>,
     stats: Stats,
 }
 
@@ -122,6 +130,9 @@ pub struct Stats {
     /// Entries a leader was seen committing, each checked durable on its
     /// quorum then and after.
     pub commits: u64,
+    /// Vote requests that reached a node within its leader's lease, each
+    /// checked refused.
+    pub sticky_refusals: u64,
     /// Reads a leader answered without a round (by its lease, or alone a
     /// quorum), each checked against a later leader.
     pub reads_without_round: u64,
@@ -188,6 +199,8 @@ impl Cluster {
             snapshots: BTreeMap::new(),
             max_commit: 0,
             reads: BTreeMap::new(),
+            clock: 0,
+            heard: BTreeMap::new(),
             issued_now: None,
             proposals: 0,
             lease,
@@ -493,6 +506,7 @@ impl Cluster {
         match schedule::next(u, &self.ids(), &mut self.net)? {
             Step::Tick(id) => {
                 if self.lease {
+                    self.clock += 1;
                     for m in self.machines.values_mut() {
                         m.node.tick();
                     }
@@ -590,11 +604,45 @@ impl Cluster {
     }
 
     fn deliver(&mut self, msg: Message) {
-        let to = msg.to;
+        let (to, from, term) = (msg.to, msg.from, msg.term);
         let Some(m) = self.machines.get_mut(&to) else {
             return;
         };
+        // The voters' half of a lease (check-quorum's leader stickiness): a
+        // node that heard its leader less than an election timeout ago
+        // ignores a vote request for a later term, unless the leader
+        // handed over to the candidate.
+        let before = (m.node.term(), m.node.leader());
+        let timeout = u64::from(m.config.election_timeout_ticks);
+        let sticky = self.lease
+            && term > before.0
+            && matches!(
+                msg.body,
+                MessageBody::VoteRequest {
+                    pre_vote: false,
+                    transfer: false,
+                    ..
+                }
+            )
+            && self.heard.get(&to).is_some_and(|&(t, leader, at)| {
+                t == before.0 && before.1 == Some(leader) && self.clock < at + timeout
+            });
+        let from_leader = matches!(
+            msg.body,
+            MessageBody::Append { .. } | MessageBody::Heartbeat { .. }
+        );
         let _ = m.node.step(msg);
+        self.stats.sticky_refusals += u64::from(sticky);
+        assert!(
+            !sticky || m.node.term() == before.0,
+            "node {to} took node {from}'s vote request for term {term} at tick {} while it \
+             heard its leader of term {} less than an election timeout before",
+            self.clock,
+            before.0
+        );
+        if self.lease && from_leader && m.node.leader() == Some(from) && m.node.term() == term {
+            self.heard.insert(to, (term, from, self.clock));
+        }
         self.drive(to);
     }
 }
