@@ -12,6 +12,15 @@ fn others(c: &Cluster, leader: NodeId) -> Vec<NodeId> {
     c.nodes.keys().copied().filter(|&id| id != leader).collect()
 }
 
+/// `leader` tells `to`, in its term, to campaign now.
+fn timeout_now(c: &mut Cluster, leader: NodeId, to: NodeId) {
+    let term = c.node(leader).term();
+    let _ = c
+        .node_mut(to)
+        .step(msg(leader, to, term, MessageBody::TimeoutNow));
+    c.process(to);
+}
+
 #[test]
 fn campaigning_while_leading_changes_nothing() {
     let mut c = Cluster::new(3, 7);
@@ -49,11 +58,7 @@ fn a_learner_is_no_transfer_target_and_ignores_timeout_now() {
     assert!(c.node(leader).conf_state().learners.contains(&4));
     assert!(c.node_mut(leader).transfer_leader(4).is_err());
     // A TimeoutNow that reaches it anyway (from its leader, in its term).
-    let term = c.node(leader).term();
-    let _ = c
-        .node_mut(4)
-        .step(msg(leader, 4, term, MessageBody::TimeoutNow));
-    c.process(4);
+    timeout_now(&mut c, leader, 4);
     c.run_ticks(50);
     assert_eq!(c.node(4).role(), Role::Follower);
     assert_eq!(c.leader(), Some(leader));
@@ -70,10 +75,7 @@ fn a_removed_voter_ignores_timeout_now() {
     c.run_ticks(30);
     assert!(!c.node(leader).conf_state().voters.contains(&removed));
     let term = c.node(leader).term();
-    let _ = c
-        .node_mut(removed)
-        .step(msg(leader, removed, term, MessageBody::TimeoutNow));
-    c.process(removed);
+    timeout_now(&mut c, leader, removed);
     assert_ne!(c.node(removed).role(), Role::Candidate);
     assert_eq!(c.node(removed).term(), term, "no campaign, no new term");
 }
