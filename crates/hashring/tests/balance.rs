@@ -9,7 +9,7 @@
 //! zero still shows ~1.025 peak-to-mean on such a sample; where a bound is
 //! tighter than that, the algorithm's own balance is asserted exactly.
 
-mod common;
+use crate::common;
 
 use common::*;
 use synod_hashring::*;

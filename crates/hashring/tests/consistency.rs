@@ -3,7 +3,7 @@
 //! by the owner; walks visit every node once; placement does not depend on
 //! insertion order.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

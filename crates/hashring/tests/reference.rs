@@ -1,7 +1,7 @@
 //! Every algorithm agrees with a naive reference implementation (a linear
 //! scan over the documented definition) on random inputs.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

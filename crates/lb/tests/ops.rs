@@ -2,7 +2,7 @@
 //! maintenance over every picker never panic and agree with a plain model
 //! (the interpreter is shared with the `lb_ops` fuzz target).
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 

@@ -1,7 +1,7 @@
 //! Three raft-core replicas on the driver, on tokio, over the in-process
 //! network: writes, reads, leader loss, message loss, snapshots.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use support::{Ask, clients, cluster, converge, journals, leader, on_leader, write};

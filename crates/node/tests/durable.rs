@@ -1,7 +1,7 @@
 //! Nodes on synod-wal: everything acknowledged survives a restart of the
 //! whole cluster, clean or not.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

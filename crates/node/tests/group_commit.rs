@@ -2,7 +2,7 @@
 //! next write. Needs a disk that takes time, so the log here is the
 //! in-memory one behind a sync that sleeps, on a `DiskThread`.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Membership changes and leadership transfer through the client API.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

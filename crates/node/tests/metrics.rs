@@ -3,7 +3,7 @@
 
 #![cfg(feature = "metrics")]
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};

@@ -5,7 +5,7 @@
 //! a follower caught up from a snapshot, and a stop-sign handing the log
 //! to a configuration of other nodes.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! acknowledgement of entries and every granted vote a node sends must be
 //! backed by a sync of its log that already happened.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

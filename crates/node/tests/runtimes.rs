@@ -1,7 +1,7 @@
 //! The driver names no runtime: the same nodes run on the `futures`
 //! crate's single-threaded executor, with ticks from a plain thread.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! happened. Found by the nemesis suite's disk faults (a write answered
 //! "stopped" and then read back).
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,7 +2,7 @@
 //! that storage keeps in memory (a commit index alone) is done on the
 //! driver's own task; everything else goes to the blocking executor.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

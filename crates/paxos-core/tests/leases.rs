@@ -6,7 +6,7 @@
 //! still answers from its lease. With the `mutations` feature, the same
 //! transfer run with the grant ignored shows the check has teeth.
 
-mod support;
+use crate::support;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -5,7 +5,7 @@
 //! leader; failed campaigns widen the next wait; `transfer_leadership`
 //! refuses what it cannot do and holds proposals while it runs.
 
-mod support;
+use crate::support;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -5,7 +5,7 @@
 //! entries or more than `snapshot_chunk_bytes` of snapshot, and the
 //! candidate still leads with every decided entry.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -7,7 +7,7 @@
 //! restarted node replays the changes after its snapshot; a snapshot
 //! records the members at its own index.
 
-mod support;
+use crate::support;
 
 use ConfChangeKind::{AddLearner, AddVoter, Remove};
 use bytes::Bytes;

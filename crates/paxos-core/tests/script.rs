@@ -15,7 +15,7 @@
 //! `conf-change ID (add-voter|add-learner|remove) NODE`,
 //! `stop-sign ID voters=A,B,C [learners=D,E] [meta=TEXT]`.
 
-mod support;
+use crate::support;
 
 // The script format is raft-core's, shared by path.
 #[path = "../../raft-core/tests/scripting/format.rs"]

@@ -5,7 +5,7 @@
 //! does not; and the install rule that keeps safety: an acceptor whose log
 //! holds the snapshot's last entry keeps its log.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use rand::SeedableRng;

@@ -6,7 +6,7 @@
 //! alone decide, with no leave entry, and a leader it leaves out steps
 //! down.
 
-mod support;
+use crate::support;
 
 use ConfChangeKind::AddLearner;
 use bytes::Bytes;

@@ -2,7 +2,7 @@
 //! appends, the in-flight window still bounding what is outstanding, and a
 //! hand-off that moves shared buffers and never hands out a replaced entry.
 
-mod common;
+use crate::common;
 
 use std::mem::size_of;
 

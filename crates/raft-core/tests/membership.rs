@@ -2,7 +2,7 @@
 //! changes, joint consensus with automatic leave (Raft §6), and step-down
 //! of a removed leader.
 
-mod common;
+use crate::common;
 
 use ConfChangeKind::*;
 use common::Cluster;

@@ -2,7 +2,7 @@
 //! replication and commitment (§5.3, §5.4), persist-before-send, and what
 //! bad input gets.
 
-mod common;
+use crate::common;
 
 use common::{Cluster, node};
 use rand::SeedableRng;

@@ -2,7 +2,7 @@
 //! elsewhere), in the spirit of etcd raft's paper tests. Each cites the
 //! rule it checks.
 
-mod common;
+use crate::common;
 
 use common::{Cluster, drain, msg};
 use rand::SeedableRng;

@@ -2,7 +2,7 @@
 //! follower, held until the leader commits in its term, never answered by a
 //! deposed leader; lease reads.
 
-mod common;
+use crate::common;
 
 use common::{Cluster, msg};
 use synod_raft_core::*;

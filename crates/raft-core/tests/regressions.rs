@@ -1,7 +1,7 @@
 //! Regression tests for defects found from outside (issue 9). Each test
 //! reproduces the observed behaviour and failed before its fix.
 
-mod common;
+use crate::common;
 
 use common::{Cluster, msg, node as lone};
 use rand::SeedableRng;

@@ -15,7 +15,7 @@
 //! `transfer FROM TO`, `read ID`, `reads ID`, `add-node ID`,
 //! `conf-change ID (add-voter|add-learner|remove) NODE ...`.
 
-mod common;
+use crate::common;
 mod scripting {
     pub(crate) mod format;
 }

@@ -3,7 +3,7 @@
 //! duplicated pieces, heartbeats flowing during a long transfer, and what
 //! forged or malformed pieces and acknowledgements get.
 
-mod common;
+use crate::common;
 
 use std::collections::VecDeque;
 

@@ -3,7 +3,7 @@
 //! who may receive a transfer, what happens to a second one, a target
 //! that needs a snapshot first, and a candidate stuck at a higher term.
 
-mod common;
+use crate::common;
 
 use common::{Cluster, msg};
 use synod_raft_core::*;

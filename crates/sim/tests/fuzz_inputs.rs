@@ -3,7 +3,7 @@
 //! test run replays what the fuzzer found.
 
 #[path = "fuzzing/history.rs"]
-mod history;
+pub(crate) mod history;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};

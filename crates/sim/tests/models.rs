@@ -8,9 +8,7 @@ use synod_sim::{
     Model, ModelOp, ModelVerdict, Outcome, PartResult, check_model, check_model_parts,
 };
 
-#[path = "fuzzing/brute.rs"]
-mod brute;
-use brute::{brute, cut, returned};
+use crate::fuzz_inputs::history::brute::{brute, cut, returned};
 
 /// Random timing and outcomes around the given inputs and outputs.
 fn history<I: Clone, O: Clone>(ops: Vec<(I, O, u64, u64, u8)>) -> Vec<ModelOp<I, O>> {

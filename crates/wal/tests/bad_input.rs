@@ -2,7 +2,7 @@
 //! after it wrote them: a typed error naming what is wrong, never a panic
 //! and never a silently shortened log.
 
-mod support;
+use crate::support;
 
 use synod_raft_core::Storage;
 use synod_wal::fs::{Dir, File, SimDir};

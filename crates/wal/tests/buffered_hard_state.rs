@@ -3,7 +3,7 @@
 //! its disk thread). It must never say "memory" for a write that rolls
 //! to a new segment.
 
-mod support;
+use crate::support;
 
 use synod_wal::Wal;
 use synod_wal::fs::{Dir, SimDir};

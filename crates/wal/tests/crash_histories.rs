@@ -6,7 +6,7 @@
 //! after it: never lose what a sync acknowledged, never invent a state no
 //! prefix of the writes could produce.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use synod_raft_core::{ConfState, Entry, HardState, MemStorage, Snapshot, SnapshotMeta, Storage};

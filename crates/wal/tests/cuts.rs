@@ -2,7 +2,7 @@
 //! only part of the file would leave it: reopening recovers exactly the
 //! records wholly before the cut, and never fails.
 
-mod support;
+use crate::support;
 
 use synod_raft_core::{MemStorage, Storage};
 use synod_wal::fs::{Dir, File, SimDir};

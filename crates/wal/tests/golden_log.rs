@@ -9,7 +9,7 @@
 //! headers checksummed without a seed) and 3 (`tests/golden/log-v3/`, no
 //! padding records) must still open to the same log.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

@@ -7,7 +7,7 @@
 //! writes before syncing them proves the check can fail.
 //!
 //! A failing seed replays with `WAL_SIM_SEED=<seed> cargo test -p
-//! synod-wal --test raft_cluster -- --nocapture`; `WAL_SIM_SEEDS=<n>` runs
+//! synod-wal --test suite raft_cluster:: -- --nocapture`; `WAL_SIM_SEEDS=<n>` runs
 //! seeds 1..=n.
 
 use std::collections::BTreeMap;
@@ -358,7 +358,9 @@ fn every_node_applies_the_same_commands_through_crashes() {
     for seed in seeds() {
         let mut cluster = Cluster::new(seed, FAULTS);
         if let Err(e) = cluster.run(1500) {
-            panic!("{e}\nreplay: WAL_SIM_SEED={seed} cargo test -p synod-wal --test raft_cluster");
+            panic!(
+                "{e}\nreplay: WAL_SIM_SEED={seed} cargo test -p synod-wal --test suite raft_cluster::"
+            );
         }
         crashes += cluster.crashes;
         commands += cluster.committed.len();

@@ -4,7 +4,7 @@
 //! ever read as the new segment's, before or after a crash, and a crash
 //! must still keep every acknowledged write.
 
-mod support;
+use crate::support;
 
 use synod_raft_core::{ConfState, MemStorage, Storage};
 use synod_wal::fs::{Dir, Fault, File, Op, SimDir};

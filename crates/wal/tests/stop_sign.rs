@@ -3,7 +3,7 @@
 //! through a reopened log, and a damaged stop-sign body is refused with a
 //! reason, never a panic.
 
-mod support;
+use crate::support;
 
 use synod_protocol::{Bytes, Entry, Payload, StopSign, Storage};
 use synod_wal::Wal;

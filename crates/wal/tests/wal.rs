@@ -2,7 +2,7 @@
 //! across segments, truncations, snapshots and compaction, checked against
 //! raft-core's `MemStorage` as the model.
 
-mod support;
+use crate::support;
 
 use synod_raft_core::{ConfState, MemStorage, Snapshot, SnapshotMeta, Storage, StorageError};
 use synod_wal::fs::{Dir, Fault, File, Op, SimDir};

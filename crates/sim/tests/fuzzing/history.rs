@@ -19,10 +19,11 @@ use synod_sim::{
     history_html, jepsen_register_history, porcupine_kv_history,
 };
 
-// Only `brute` is used here; tests/models.rs uses the rest.
+// Only `brute` is used here; tests/models.rs uses the rest, through this
+// module (the test suite may load brute.rs once).
 #[allow(dead_code)]
 #[path = "brute.rs"]
-mod brute;
+pub(crate) mod brute;
 
 /// Search steps per part: enough for every history built here, small
 /// enough that a fuzz run stays fast on imported text.
