@@ -1,6 +1,6 @@
 //! Fuzz interpreter: one lock machine fed commands built from the input
 //! (every kind, from a few clients over a few sessions and locks, with
-//! clock stamps and term changes), retries of the latest request, raw
+//! clock stamps and term changes), retries of each client's latest request, raw
 //! bytes as requests and as snapshots, and snapshot round trips. Nothing
 //! may panic; after every step the machine's invariants hold, tokens never
 //! go back, a retry changes nothing, and a snapshot restores an equal
@@ -22,7 +22,10 @@ pub fn run(data: &[u8]) {
     let mut sessions: Vec<SessionId> = Vec::new();
     let mut seqs = [0u64; 4];
     let (mut term, mut now) = (1u64, 0u64);
-    let mut latest: Option<(Request, Response)> = None;
+    // Each client's latest request and its answer: a retry of it must get
+    // the same answer whatever other clients, clocks and snapshots did
+    // since.
+    let mut latest: [Option<(Request, Response)>; 4] = Default::default();
     for _ in 0..512 {
         let Ok(kind) = u.int_in_range(0..=10u8) else {
             break;
@@ -94,8 +97,9 @@ pub fn run(data: &[u8]) {
             }),
             6 => Some(Command::Cancel { session, lock }),
             7 => {
-                // A retry of the latest request: the same answer, no change.
-                if let Some((request, response)) = latest.clone() {
+                // A retry of this client's latest request: the same answer,
+                // no change.
+                if let Some((request, response)) = latest[client as usize].clone() {
                     let before = m.clone();
                     index += 1;
                     assert_eq!(
@@ -117,11 +121,10 @@ pub fn run(data: &[u8]) {
                 // decoded to client 3's seq 3 after its seq 1).
                 if let Ok(request) = Request::decode(&bytes)
                     && !matches!(request.command, Command::Clock { .. })
-                    && latest
-                        .as_ref()
-                        .is_some_and(|(l, _)| l.client == request.client && request.seq > l.seq)
+                    && let Some(slot) = latest.get_mut(request.client as usize)
+                    && slot.as_ref().is_some_and(|(l, _)| request.seq > l.seq)
                 {
-                    latest = None;
+                    *slot = None;
                 }
                 let _ = m.apply_bytes(index, &bytes);
                 None
@@ -174,7 +177,7 @@ pub fn run(data: &[u8]) {
                 sessions.push(session);
             }
             if !is_clock {
-                latest = Some((request, response));
+                latest[slot] = Some((request, response));
             }
         }
         if let Err(e) = m.check_invariants() {
