@@ -3,7 +3,7 @@
 
 #![cfg(feature = "metrics")]
 
-use crate::support;
+mod support;
 
 use bytes::Bytes;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};

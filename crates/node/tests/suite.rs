@@ -14,8 +14,6 @@ mod durable;
 mod group_commit;
 #[path = "membership.rs"]
 mod membership;
-#[path = "metrics.rs"]
-mod metrics;
 #[path = "paxos.rs"]
 mod paxos;
 #[path = "persist_before_send.rs"]
