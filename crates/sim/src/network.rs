@@ -13,7 +13,16 @@ use crate::fault::FaultConfig;
 /// deterministic for a seed.
 #[derive(Debug)]
 pub(crate) struct Network<M> {
-    in_flight: BTreeMap<(u64, u64), (u64, u64, M)>,
+    /// (delivery tick, sequence number) -> the message's slot. The map
+    /// holds only these small pairs: with the messages themselves in its
+    /// nodes, shifting them on every insert and remove was a fifth of a
+    /// Multi-Paxos simulation's time.
+    in_flight: BTreeMap<(u64, u64), usize>,
+    /// (from, to, message) per slot; `None` once delivered.
+    slots: Vec<Option<(u64, u64, M)>>,
+    /// Slots free for reuse, so the slab is as large as the most messages
+    /// ever in flight at once.
+    free: Vec<usize>,
     next_seq: u64,
     /// Directed links that drop everything.
     pub(crate) cut: BTreeSet<(u64, u64)>,
@@ -30,6 +39,8 @@ impl<M: Clone> Network<M> {
     pub(crate) fn new() -> Self {
         Self {
             in_flight: BTreeMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
             next_seq: 0,
             cut: BTreeSet::new(),
             link_jitter: BTreeMap::new(),
@@ -84,32 +95,45 @@ impl<M: Clone> Network<M> {
             self.dropped += 1;
             return;
         }
-        let copies = if rng.random_bool(faults.duplicate) {
+        if rng.random_bool(faults.duplicate) {
             self.duplicated += 1;
-            2
-        } else {
-            1
-        };
-        for _ in 0..copies {
             let at = now + self.delay(from, to, rng, faults);
-            self.in_flight
-                .insert((at, self.next_seq), (from, to, msg.clone()));
-            self.next_seq += 1;
+            self.enqueue(at, from, to, msg.clone());
         }
+        let at = now + self.delay(from, to, rng, faults);
+        self.enqueue(at, from, to, msg);
+    }
+
+    /// Puts a message in flight, due at tick `at`, after every message
+    /// already due then.
+    fn enqueue(&mut self, at: u64, from: u64, to: u64, msg: M) {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some((from, to, msg));
+                slot
+            }
+            None => {
+                self.slots.push(Some((from, to, msg)));
+                self.slots.len() - 1
+            }
+        };
+        self.in_flight.insert((at, self.next_seq), slot);
+        self.next_seq += 1;
     }
 
     /// Holds up every message in flight to `node` by `extra` ticks (a
     /// network that buffers them while the node restarts).
     pub(crate) fn hold_up_to(&mut self, node: u64, extra: u64) {
+        let slots = &self.slots;
         let keys: Vec<(u64, u64)> = self
             .in_flight
             .iter()
-            .filter(|(_, (_, to, _))| *to == node)
+            .filter(|&(_, &slot)| matches!(slots[slot], Some((_, to, _)) if to == node))
             .map(|(k, _)| *k)
             .collect();
         for (at, seq) in keys {
-            let entry = self.in_flight.remove(&(at, seq)).expect("present");
-            self.in_flight.insert((at + extra, seq), entry);
+            let slot = self.in_flight.remove(&(at, seq)).expect("present");
+            self.in_flight.insert((at + extra, seq), slot);
             self.slowed += 1;
         }
     }
@@ -118,11 +142,15 @@ impl<M: Clone> Network<M> {
     /// on cut links.
     pub(crate) fn next_due(&mut self, now: u64) -> Option<(u64, u64, M)> {
         loop {
-            let (&key, _) = self.in_flight.iter().next()?;
-            if key.0 > now {
+            let entry = self.in_flight.first_entry()?;
+            if entry.key().0 > now {
                 return None;
             }
-            let (from, to, msg) = self.in_flight.remove(&key).expect("present");
+            let slot = entry.remove();
+            let (from, to, msg) = self.slots[slot]
+                .take()
+                .expect("a queued slot holds its message");
+            self.free.push(slot);
             if self.cut.contains(&(from, to)) {
                 self.dropped += 1;
                 continue;
@@ -133,9 +161,7 @@ impl<M: Clone> Network<M> {
 
     /// Puts a message back for the next tick (its addressee is paused).
     pub(crate) fn defer(&mut self, now: u64, from: u64, to: u64, msg: M) {
-        self.in_flight
-            .insert((now + 1, self.next_seq), (from, to, msg));
-        self.next_seq += 1;
+        self.enqueue(now + 1, from, to, msg);
     }
 }
 
