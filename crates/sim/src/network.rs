@@ -205,10 +205,6 @@ mod tests {
     /// order every seed's replay depends on.
     #[test]
     fn delivers_in_tick_then_sequence_order_like_one_ordered_map() {
-        let faults = FaultConfig {
-            delay_ticks: (1, 6),
-            ..FaultConfig::none()
-        };
         for seed in 0..200 {
             let mut rng = StdRng::seed_from_u64(seed);
             let mut net: Network<u64> = Network::new();
