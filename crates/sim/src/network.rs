@@ -111,13 +111,16 @@ impl<M: Clone> Network<M> {
     fn enqueue(&mut self, at: u64, from: u64, to: u64, msg: M) {
         let queued = (self.next_seq, from, to, msg);
         self.next_seq += 1;
-        if let Some(queue) = self.in_flight.get_mut(&at) {
-            queue.push_back(queued);
-        } else {
-            let mut queue = self.spare.pop().unwrap_or_default();
-            queue.push_back(queued);
-            self.in_flight.insert(at, queue);
-        }
+        self.queue_at(at).push_back(queued);
+    }
+
+    /// The queue of messages due at tick `at`, a kept one when the tick
+    /// had none.
+    fn queue_at(&mut self, at: u64) -> &mut VecDeque<Queued<M>> {
+        let spare = &mut self.spare;
+        self.in_flight
+            .entry(at)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
     }
 
     /// Holds up every message in flight to `node` by `extra` ticks (a
@@ -140,7 +143,7 @@ impl<M: Clone> Network<M> {
         // its number among those already due at its new tick.
         all.sort_by_key(|(due, queued)| (*due, queued.0));
         for (due, queued) in all {
-            self.in_flight.entry(due).or_default().push_back(queued);
+            self.queue_at(due).push_back(queued);
         }
     }
 
