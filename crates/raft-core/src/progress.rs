@@ -205,3 +205,85 @@ impl Progress {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replicating(match_index: Index) -> Progress {
+        let mut pr = Progress::new(match_index + 1);
+        pr.match_index = match_index;
+        pr.become_replicate();
+        pr
+    }
+
+    #[test]
+    fn probing_after_a_snapshot_starts_past_it() {
+        // etcd raft's TestProgressBecomeProbe: the follower holds the
+        // snapshot (or will refuse and hint), so the probe starts after it.
+        let mut pr = Progress::new(5);
+        pr.match_index = 1;
+        pr.become_snapshot(10);
+        pr.become_probe();
+        assert_eq!(pr.state, ProgressState::Probe);
+        assert_eq!(pr.next_index, 11);
+        assert_eq!(pr.pending_snapshot, 0);
+
+        // A snapshot behind what the follower matches: from its match.
+        let mut pr = Progress::new(30);
+        pr.match_index = 20;
+        pr.become_snapshot(10);
+        pr.become_probe();
+        assert_eq!(pr.next_index, 21);
+    }
+
+    #[test]
+    fn probing_from_replicate_starts_after_the_match() {
+        let mut pr = replicating(1);
+        pr.sent(4, true, 10);
+        assert_eq!(pr.next_index, 5);
+        pr.become_probe();
+        assert_eq!(pr.next_index, 2, "the snapshot rule does not apply");
+        assert!(!pr.probe_sent);
+    }
+
+    #[test]
+    fn the_window_counts_appends_and_bytes_until_acknowledged() {
+        let mut pr = replicating(4);
+        pr.sent(5, true, 100);
+        pr.sent(9, true, 50);
+        assert_eq!(pr.inflight_bytes(), 150);
+        assert_eq!(pr.next_index, 10);
+        assert!(pr.is_paused(2, u64::MAX), "two appends out of two");
+        assert!(pr.is_paused(8, 150), "150 bytes out of 150");
+        assert!(!pr.is_paused(3, 151));
+        // An empty append (a heartbeat's commit) takes no room.
+        pr.sent(9, false, 0);
+        assert_eq!(pr.inflight_bytes(), 150);
+        assert!(!pr.is_paused(3, u64::MAX), "still two appends out");
+
+        assert!(pr.maybe_update(5));
+        assert_eq!(pr.inflight_bytes(), 50);
+        assert!(!pr.is_paused(2, u64::MAX));
+        assert!(pr.maybe_update(9));
+        assert_eq!(pr.inflight_bytes(), 0);
+        assert!(!pr.maybe_update(7), "an older acknowledgement is no news");
+        assert_eq!(pr.match_index, 9);
+    }
+
+    #[test]
+    fn every_state_change_empties_the_window() {
+        for change in [
+            Progress::become_probe as fn(&mut Progress),
+            Progress::become_replicate,
+            |pr: &mut Progress| pr.become_snapshot(20),
+        ] {
+            let mut pr = replicating(4);
+            pr.sent(5, true, 100);
+            change(&mut pr);
+            assert_eq!(pr.inflight_bytes(), 0);
+            pr.become_replicate();
+            assert!(!pr.is_paused(1, 1), "nothing left in flight");
+        }
+    }
+}
