@@ -89,3 +89,88 @@ impl Lease {
         self.sent.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ballot(round: u64, node: u64) -> Ballot {
+        Ballot::new(round, node).expect("a valid ballot")
+    }
+
+    #[test]
+    fn a_grant_binds_the_acceptor_to_its_holder_until_it_ends() {
+        let (holder, other) = (ballot(3, 1), ballot(4, 2));
+        let mut lease = Lease::default();
+        assert!(!lease.blocks(other, 0), "no grant, no promise");
+        lease.grant(holder, 5, 10);
+        assert!(lease.blocks(other, 14));
+        assert!(!lease.blocks(other, 15), "ends at 5 + 10");
+        assert!(!lease.blocks(holder, 14), "the holder is never blocked");
+        // A later grant to the same holder extends it, an earlier one
+        // never shortens it.
+        lease.grant(holder, 8, 10);
+        assert!(lease.blocks(other, 17));
+        lease.grant(holder, 0, 1);
+        assert!(lease.blocks(other, 17));
+    }
+
+    #[test]
+    fn a_starting_node_promises_nothing_for_one_timeout() {
+        let lease = Lease::at_start(Some(10));
+        assert!(lease.blocks(ballot(1, 1), 9));
+        assert!(!lease.blocks(ballot(1, 1), 10));
+        assert!(!Lease::at_start(None).blocks(ballot(1, 1), 0));
+    }
+
+    #[test]
+    fn the_leader_holds_from_the_latest_round_a_quorum_confirmed() {
+        let mut lease = Lease::default();
+        assert!(!lease.leader_holds(0));
+        lease.round_sent(1, 5);
+        lease.round_sent(2, 7);
+        lease.round_sent(3, 9);
+        lease.confirmed(2, 10);
+        assert!(lease.leader_holds(16), "round 2 left at 7: until 17");
+        assert!(!lease.leader_holds(17));
+        // Round 1 was confirmed with round 2: gone, so confirming it
+        // again changes nothing.
+        lease.confirmed(1, 100);
+        assert!(!lease.leader_holds(17));
+        lease.confirmed(3, 10);
+        assert!(lease.leader_holds(18), "round 3 left at 9: until 19");
+        assert!(!lease.leader_holds(19));
+    }
+
+    #[test]
+    fn the_rounds_kept_are_bounded_and_the_newest_stay() {
+        let mut lease = Lease::default();
+        for seq in 1..=1025 {
+            lease.round_sent(seq, seq);
+        }
+        assert_eq!(lease.sent.len(), 1024);
+        lease.confirmed(1, 100);
+        assert!(!lease.leader_holds(0), "round 1 was dropped");
+        lease.confirmed(2, 100);
+        assert!(lease.leader_holds(101), "round 2 was kept");
+        assert!(!lease.leader_holds(102));
+    }
+
+    #[test]
+    fn leadership_ending_ends_the_leaders_lease_and_its_rounds() {
+        let mut lease = Lease::default();
+        lease.grant(ballot(3, 1), 0, 10);
+        lease.round_sent(1, 0);
+        lease.round_sent(2, 1);
+        lease.confirmed(1, 10);
+        assert!(lease.leader_holds(5));
+        lease.clear_leader();
+        assert!(!lease.leader_holds(5));
+        lease.confirmed(2, 10);
+        assert!(
+            !lease.leader_holds(5),
+            "rounds of the old leadership are forgotten"
+        );
+        assert!(lease.blocks(ballot(4, 2), 5), "the acceptor's grant stays");
+    }
+}

@@ -268,6 +268,7 @@ mod tests {
         assert!(pr.maybe_update(9));
         assert_eq!(pr.inflight_bytes(), 0);
         assert!(!pr.maybe_update(7), "an older acknowledgement is no news");
+        assert!(!pr.maybe_update(9), "nor the same one again");
         assert_eq!(pr.match_index, 9);
     }
 
@@ -285,5 +286,45 @@ mod tests {
             pr.become_replicate();
             assert!(!pr.is_paused(1, 1), "nothing left in flight");
         }
+    }
+
+    #[test]
+    fn a_refusal_moves_next_back_but_never_to_the_match_or_below() {
+        // etcd raft's TestProgressMaybeDecr, with the hint as the floor.
+        let mut pr = replicating(5);
+        pr.sent(9, true, 10);
+        assert!(!pr.maybe_decrease(5, 0), "refers to a matched index: stale");
+        assert_eq!(pr.next_index, 10);
+        assert!(pr.maybe_decrease(8, 2));
+        assert_eq!(pr.state, ProgressState::Probe);
+        assert_eq!(
+            pr.next_index, 6,
+            "a hint below the match stops at match + 1"
+        );
+
+        let mut pr = Progress::new(9);
+        pr.match_index = 5;
+        pr.sent(8, true, 10);
+        assert!(!pr.maybe_decrease(6, 0), "not the answer to the probe out");
+        assert!(pr.probe_sent);
+        assert!(pr.maybe_decrease(8, 2));
+        assert_eq!(
+            pr.next_index, 6,
+            "a hint below the match stops at match + 1"
+        );
+        assert!(!pr.probe_sent, "the next probe may go");
+        pr.next_index = 9;
+        assert!(pr.maybe_decrease(8, 6));
+        assert_eq!(pr.next_index, 7, "after the hint");
+        pr.next_index = 9;
+        assert!(pr.maybe_decrease(8, 20));
+        assert_eq!(pr.next_index, 8, "never past the refused index");
+
+        let mut pr = replicating(5);
+        pr.become_snapshot(20);
+        assert!(
+            !pr.maybe_decrease(8, 2),
+            "refusals before a snapshot are stale"
+        );
     }
 }
