@@ -273,3 +273,182 @@ fn without_stickiness_a_voter_in_the_lease_takes_vote_requests() {
         c.mutation = Some(mutation::Mutation::NoLeaderStickiness);
     }));
 }
+
+/// A node of voters 1, 2, 3 elected leader of term 1 by node 2's vote,
+/// its no-op committed by node 2's acknowledgement, with `limit` reads.
+fn lone_leader_with_reads(limit: usize) -> (common::Node, Index) {
+    let config = Config {
+        pre_vote: false,
+        max_pending_reads: limit,
+        ..Config::new(1)
+    };
+    let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+    let mut n = RaftNode::new(config, MemStorage::with_voters(&[1, 2, 3]), rng).unwrap();
+    n.campaign();
+    common::drain(&mut n);
+    let granted = MessageBody::VoteResponse {
+        pre_vote: false,
+        granted: true,
+    };
+    n.step(msg(2, 1, 1, granted)).unwrap();
+    common::drain(&mut n);
+    let noop = n.log().last_index().unwrap();
+    let acked = MessageBody::AppendResponse(AppendResult::Accepted { match_index: noop });
+    n.step(msg(2, 1, 1, acked)).unwrap();
+    common::drain(&mut n);
+    assert_eq!(n.log().committed(), noop);
+    (n, noop)
+}
+
+fn read_round_of(sent: &[Message]) -> u64 {
+    sent.iter()
+        .filter_map(|m| match m.body {
+            MessageBody::Heartbeat { read_round, .. } => Some(read_round),
+            _ => None,
+        })
+        .max()
+        .expect("a heartbeat went out")
+}
+
+fn answered_to(sent: &[Message], to: NodeId) -> Vec<ReadId> {
+    sent.iter()
+        .filter(|m| m.to == to)
+        .filter_map(|m| match m.body {
+            MessageBody::ReadIndexResponse { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refused_as_too_many(result: Result<ReadId, Error>, limit: usize) -> bool {
+    matches!(
+        result,
+        Err(Error::ProposalDropped(DropReason::TooManyReads { limit: l })) if l == limit
+    )
+}
+
+// `max_pending_reads` bounds what a leader holds: its own reads and those
+// forwarded to it, while a heartbeat round confirms them.
+#[test]
+fn reads_past_the_limit_are_refused_until_a_round_confirms_them() {
+    let (mut n, noop) = lone_leader_with_reads(2);
+    let mine = n.read_index().unwrap();
+    n.step(msg(2, 1, 1, MessageBody::ReadIndex { id: 77 }))
+        .unwrap();
+    assert!(refused_as_too_many(n.read_index(), 2), "two wait already");
+    // A forwarded one past the limit is dropped (its requester times out).
+    n.step(msg(3, 1, 1, MessageBody::ReadIndex { id: 78 }))
+        .unwrap();
+    let (sent, reads) = common::drain_with_reads(&mut n);
+    assert!(reads.is_empty());
+    let round = read_round_of(&sent);
+    let ack = MessageBody::HeartbeatResponse {
+        read_round: round,
+        sent_at_tick: 0,
+    };
+    n.step(msg(3, 1, 1, ack)).unwrap();
+    let (sent, reads) = common::drain_with_reads(&mut n);
+    assert_eq!(
+        reads,
+        vec![ReadState {
+            id: mine,
+            index: noop
+        }]
+    );
+    assert_eq!(answered_to(&sent, 2), vec![77]);
+    assert!(answered_to(&sent, 3).is_empty(), "78 was past the limit");
+    // Confirmed and answered: there is room again.
+    n.read_index().unwrap();
+    n.read_index().unwrap();
+    assert!(refused_as_too_many(n.read_index(), 2));
+}
+
+// Raft §6.4 step 1 holds reads until the term's first commit; those count
+// against the limit too.
+#[test]
+fn reads_held_for_the_terms_first_commit_count_against_the_limit() {
+    let config = Config {
+        pre_vote: false,
+        max_pending_reads: 2,
+        ..Config::new(1)
+    };
+    let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+    let mut n = RaftNode::new(config, MemStorage::with_voters(&[1, 2, 3]), rng).unwrap();
+    n.campaign();
+    common::drain(&mut n);
+    let granted = MessageBody::VoteResponse {
+        pre_vote: false,
+        granted: true,
+    };
+    n.step(msg(2, 1, 1, granted)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    n.read_index().unwrap();
+    n.read_index().unwrap();
+    assert!(refused_as_too_many(n.read_index(), 2));
+}
+
+// Only a leader serves a forwarded read: a follower that answered one
+// would hand out its own commit index, which may be behind the leader's.
+#[test]
+fn a_follower_never_answers_a_forwarded_read() {
+    let mut c = Cluster::new(3, 45);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    let other = (1..=3).find(|&id| id != leader && id != follower).unwrap();
+    let term = c.node(follower).term();
+    c.node_mut(follower)
+        .step(msg(other, follower, term, MessageBody::ReadIndex { id: 9 }))
+        .unwrap();
+    let sent = common::drain(c.node_mut(follower));
+    assert!(answered_to(&sent, other).is_empty(), "{sent:?}");
+}
+
+// A follower may have several reads with the leader at once; each is
+// answered (the oldest is given up only past `max_pending_reads`).
+#[test]
+fn several_reads_through_a_follower_are_all_answered() {
+    let mut c = Cluster::new(3, 46);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    let ids: Vec<ReadId> = (0..3)
+        .map(|_| c.node_mut(follower).read_index().unwrap())
+        .collect();
+    c.deliver(10_000);
+    let got: Vec<ReadId> = c.reads[&follower].iter().map(|r| r.id).collect();
+    assert_eq!(got, ids);
+}
+
+// A leader that lost its leadership forgets the reads it held: were it to
+// lead again, a heartbeat round of its new term must not confirm a read
+// taken before another leader committed newer writes.
+#[test]
+fn a_leader_elected_again_does_not_answer_the_reads_of_its_old_term() {
+    let mut c = Cluster::new(3, 47);
+    c.run_ticks(30);
+    let old = c.leader().unwrap();
+    c.isolate(old);
+    let stale = c.node_mut(old).read_index().unwrap();
+    c.run_ticks(40);
+    let new = c.leader().unwrap();
+    assert_ne!(new, old);
+    let newer = c.propose(b"newer").unwrap();
+    c.heal();
+    c.run_ticks(10);
+    assert_eq!(c.node(old).role(), Role::Follower);
+    // Hand leadership back to the old leader and let it confirm reads.
+    c.node_mut(new).transfer_leader(old).unwrap();
+    c.run_ticks(20);
+    assert_eq!(c.leader(), Some(old), "leads again");
+    let fresh = c.node_mut(old).read_index().unwrap();
+    c.deliver(10_000);
+    c.run_ticks(5);
+    let got = c.reads.get(&old).cloned().unwrap_or_default();
+    assert!(
+        got.iter().all(|r| r.id != stale),
+        "stale read answered: {got:?}"
+    );
+    let answer = got.iter().find(|r| r.id == fresh).expect("the new read");
+    assert!(answer.index >= newer);
+}
