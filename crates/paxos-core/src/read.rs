@@ -140,3 +140,68 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
             .grant(ballot, now, u64::from(self.config.election_timeout_ticks));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_count_up_from_the_first_one_drawn() {
+        let mut reads = Reads::starting_at(41);
+        assert_eq!(reads.start(5), 41);
+        assert_eq!(reads.start(6), 42);
+        let mut reads = Reads::starting_at(u64::MAX);
+        assert_eq!(reads.start(5), u64::MAX);
+        assert_eq!(reads.start(5), 0, "wraps, never panics");
+    }
+
+    #[test]
+    fn a_read_asks_for_one_round_and_waits_for_it() {
+        let mut reads = Reads::default();
+        let id = reads.start(7);
+        assert_eq!(reads.round_to_send(), Some(1));
+        assert_eq!(reads.round_to_send(), None, "round 1 is out");
+        reads.confirm_through(0);
+        assert!(!reads.has_ready(), "an older round confirms nothing");
+        reads.confirm_through(1);
+        assert_eq!(reads.take_ready(), vec![ReadState { id, index: 7 }]);
+        assert_eq!(reads.pending(), 0);
+    }
+
+    #[test]
+    fn a_heartbeat_resends_a_round_only_while_reads_wait() {
+        // Round 1 may be lost: the next heartbeat carries a new round, so
+        // the read is confirmed without assuming any message arrives.
+        let mut reads = Reads::default();
+        let id = reads.start(3);
+        assert_eq!(reads.round_to_send(), Some(1));
+        reads.new_round();
+        assert_eq!(reads.round_to_send(), Some(2));
+        reads.confirm_through(2);
+        assert_eq!(reads.take_ready(), vec![ReadState { id, index: 3 }]);
+        reads.new_round();
+        assert_eq!(reads.round_to_send(), None, "nothing waits");
+    }
+
+    #[test]
+    fn a_renewal_sends_one_round_without_a_read() {
+        let mut reads = Reads::default();
+        reads.renew();
+        assert_eq!(reads.round_to_send(), Some(1));
+        assert_eq!(reads.round_to_send(), None);
+    }
+
+    #[test]
+    fn a_change_of_leadership_forgets_reads_acknowledgements_and_renewal() {
+        let mut reads = Reads::default();
+        reads.start(3);
+        reads.acks.insert(2, 1);
+        reads.renew();
+        reads.clear();
+        assert_eq!(reads.pending(), 0);
+        assert!(reads.acks.is_empty());
+        assert_eq!(reads.round_to_send(), None);
+        reads.confirm_all();
+        assert!(!reads.has_ready(), "the forgotten read is never answered");
+    }
+}
