@@ -764,7 +764,8 @@ impl<S: Storage, R: rand::Rng> PaxosNode<S, R> {
         Some(id)
     }
 
-    /// The reads confirmed but not yet handed out (for tests).
+    /// Reads started on this leader and not yet confirmed by a quorum
+    /// round (for tests).
     #[must_use]
     pub fn pending_reads(&self) -> usize {
         self.reads.pending()

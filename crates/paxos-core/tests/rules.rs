@@ -359,6 +359,39 @@ fn reads_wait_for_a_quorum_of_the_ballot() {
     assert_eq!(follower.read_index(), None);
 }
 
+// An acknowledgement confirms a read only if it answers this leader's
+// ballot and a round the leader sent: one from another of its ballots (a
+// past leadership) or for a round not sent yet (forged, or a bug) would
+// let a read through without the quorum that proves no newer ballot won.
+#[test]
+fn only_acks_of_the_ballot_for_rounds_sent_confirm_a_read() {
+    let mut n = leader();
+    let ballot = n.promised();
+    n.read_index().expect("the leader reads");
+    let sent = drain(&mut n);
+    let seq = sent
+        .iter()
+        .find_map(|m| match m.body {
+            Body::Read { seq } if m.to == 2 => Some(seq),
+            _ => None,
+        })
+        .expect("a read round went out");
+    let other = [b(ballot.round() + 1, 1), b(ballot.round() - 1, 1)];
+    for stale in other {
+        assert_ne!(stale, ballot);
+        let _ = n.step(msg(2, 1, stale, Body::ReadAck { seq }));
+        assert_eq!(n.pending_reads(), 1, "an ack of {stale:?} counted");
+    }
+    let _ = n.step(msg(2, 1, ballot, Body::ReadAck { seq: seq + 1 }));
+    assert_eq!(n.pending_reads(), 1, "an ack of a round not sent counted");
+    // Nor does it count later, once that round is sent.
+    n.read_index().expect("the leader reads");
+    drain(&mut n);
+    assert_eq!(n.pending_reads(), 2);
+    n.step(msg(2, 1, ballot, Body::ReadAck { seq })).unwrap();
+    assert_eq!(n.pending_reads(), 1, "the first read, by its own round");
+}
+
 #[test]
 fn proposals_are_refused_with_the_reason() {
     let mut f = node(2);
