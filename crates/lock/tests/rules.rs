@@ -837,3 +837,87 @@ fn reentrancy_is_off_by_default_and_a_limit_counts_holds_with_one_token() {
     l.send(1, Command::CloseSession { session: a });
     assert_eq!(l.holder("y"), None);
 }
+
+#[test]
+fn the_limits_given_to_the_machine_are_the_ones_enforced() {
+    let mut l = Log::new();
+    l.m = LockMachine::with_limits(Limits {
+        max_sessions: 1,
+        max_locks: 1,
+        max_name_bytes: 3,
+        ..Limits::default()
+    });
+    l.clock(1, 0);
+    let s = l.open(1, 1_000);
+    assert_eq!(
+        l.send(2, Command::OpenSession { ttl_ms: 1_000 }),
+        Response::Refused(LockError::Limit("sessions".to_string()))
+    );
+    assert_eq!(
+        l.acquire(1, s, "long", None),
+        Response::Refused(LockError::Limit("lock name length".to_string()))
+    );
+    token(l.acquire(1, s, "abc", None));
+    assert_eq!(
+        l.acquire(1, s, "xyz", None),
+        Response::Refused(LockError::Limit("locks".to_string()))
+    );
+}
+
+// Idle clients leave the exactly-once table once idle for the longest
+// time-to-live (a scan at most every hundredth of it): after that a
+// retry is executed afresh, so the table's memory stays bounded. Stamps
+// here jump several scan periods at a time.
+#[test]
+fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
+    let mut l = Log::new();
+    l.m = LockMachine::with_limits(Limits {
+        max_ttl_ms: 100_000,
+        ..Limits::default()
+    });
+    l.clock(1, 0);
+    let open = Request {
+        client: 5,
+        seq: 1,
+        command: Command::OpenSession { ttl_ms: 1_000 },
+    };
+    let first = l.m.apply(10, open.clone());
+    let (mut index, mut now) = (20, 0);
+    while now < 99_000 {
+        now += 3_000;
+        index += 1;
+        l.m.apply(
+            index,
+            Request {
+                client: 0,
+                seq: index,
+                command: Command::Clock {
+                    term: 1,
+                    now_ms: now,
+                },
+            },
+        );
+    }
+    assert_eq!(
+        l.m.apply(index + 1, open.clone()),
+        first,
+        "still remembered"
+    );
+    now += 3_000;
+    l.m.apply(
+        index + 2,
+        Request {
+            client: 0,
+            seq: index + 2,
+            command: Command::Clock {
+                term: 1,
+                now_ms: now,
+            },
+        },
+    );
+    assert_ne!(
+        l.m.apply(index + 3, open),
+        first,
+        "forgotten: opened afresh"
+    );
+}
