@@ -903,7 +903,7 @@ fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
         first,
         "still remembered"
     );
-    now += 3_000;
+    now = 100_000; // idle for exactly the longest time-to-live
     l.m.apply(
         index + 2,
         Request {
@@ -919,5 +919,53 @@ fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
         l.m.apply(index + 3, open),
         first,
         "forgotten: opened afresh"
+    );
+}
+
+// A client whose session is still open stays in the table however long
+// it has been idle: a failover extends every session without a word from
+// its client, and that client's retry must still be answered once.
+#[test]
+fn a_client_with_an_open_session_is_never_forgotten() {
+    let mut l = Log::new();
+    l.m = LockMachine::with_limits(Limits {
+        max_ttl_ms: 100_000,
+        ..Limits::default()
+    });
+    l.clock(1, 0);
+    let open = Request {
+        client: 5,
+        seq: 1,
+        command: Command::OpenSession { ttl_ms: 100_000 },
+    };
+    let first = l.m.apply(10, open.clone());
+    let Response::Opened { session, .. } = first else {
+        panic!("open: {first:?}");
+    };
+    // A new leader every 50 s extends the session by its time-to-live.
+    let mut index = 10;
+    for (term, now) in (2..).zip((50_000..=300_000).step_by(50_000)) {
+        index += 1;
+        let stamp = Command::Clock { term, now_ms: now };
+        l.m.apply(
+            index,
+            Request {
+                client: 0,
+                seq: index,
+                command: stamp,
+            },
+        );
+    }
+    assert!(
+        matches!(
+            l.m.answer(&Query::Session(session)),
+            QueryAnswer::Session(Some(_))
+        ),
+        "the session is open"
+    );
+    assert_eq!(
+        l.m.apply(index + 1, open),
+        first,
+        "the retry is answered once"
     );
 }
