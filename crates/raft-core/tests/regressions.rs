@@ -610,9 +610,17 @@ fn a_restarted_voter_keeps_the_lease_it_may_have_granted() {
     restarted.step(ask(4)).unwrap();
     assert!(!granted(&mut restarted), "voted within its first timeout");
     assert_eq!(restarted.term(), 3, "the request was ignored");
-    for _ in 0..Config::new(2).election_timeout_ticks {
+    // For the whole first timeout, not only before the first tick.
+    let timeout = Config::new(2).election_timeout_ticks;
+    for _ in 1..timeout {
         restarted.tick();
     }
+    restarted.step(ask(4)).unwrap();
+    assert!(
+        !granted(&mut restarted),
+        "voted before its first timeout ended"
+    );
+    restarted.tick();
     common::drain(&mut restarted);
     let term = restarted.term() + 1;
     restarted.step(ask(term)).unwrap();
