@@ -969,3 +969,50 @@ fn a_client_with_an_open_session_is_never_forgotten() {
         "the retry is answered once"
     );
 }
+
+#[test]
+fn delays_reentrancy_rules_and_reentries_stop_at_their_limits() {
+    let mut l = Log::new();
+    l.m = LockMachine::with_limits(Limits {
+        max_locks: 1,
+        max_name_bytes: 3,
+        max_lock_delay_ms: 500,
+        ..Limits::default()
+    });
+    l.clock(1, 0);
+    let s = l.open(1, 1_000);
+    let delay = |delay_ms| Command::SetLockDelay {
+        session: s,
+        delay_ms,
+    };
+    assert_eq!(l.send(1, delay(500)), Response::Ok, "at the limit");
+    assert_eq!(
+        l.send(1, delay(501)),
+        Response::Refused(LockError::BadLockDelay(501))
+    );
+    let rule = |lock: &str, reentrancy| Command::SetReentrancy {
+        lock: lock.to_string(),
+        reentrancy,
+    };
+    assert_eq!(
+        l.send(1, rule("long", Reentrancy::Limit(2))),
+        Response::Refused(LockError::Limit("lock name length".to_string()))
+    );
+    assert_eq!(l.send(1, rule("abc", Reentrancy::Limit(2))), Response::Ok);
+    assert_eq!(
+        l.send(1, rule("xyz", Reentrancy::Limit(2))),
+        Response::Refused(LockError::Limit("reentrancy rules".to_string()))
+    );
+    assert_eq!(
+        l.send(1, rule("abc", Reentrancy::Limit(2))),
+        Response::Ok,
+        "a rule already set is replaced, not counted again"
+    );
+    // Limit(2): held at most twice over.
+    let first = token(l.acquire(1, s, "abc", None));
+    assert_eq!(token(l.acquire(1, s, "abc", None)), first);
+    assert_eq!(
+        l.acquire(1, s, "abc", None),
+        Response::Refused(LockError::AlreadyHeld)
+    );
+}
