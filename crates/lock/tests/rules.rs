@@ -1016,3 +1016,32 @@ fn delays_reentrancy_rules_and_reentries_stop_at_their_limits() {
         Response::Refused(LockError::AlreadyHeld)
     );
 }
+
+#[test]
+fn a_write_of_exactly_the_entry_limit_is_taken_and_one_byte_more_refused() {
+    let mut l = Log::new();
+    l.m = LockMachine::with_limits(Limits {
+        max_entry_bytes: 8,
+        max_keys: 1,
+        ..Limits::default()
+    });
+    let put = |key: &str, len: usize| {
+        Command::Write(Write {
+            guards: Vec::new(),
+            checks: Vec::new(),
+            puts: vec![(key.to_string(), Some(vec![7; len]))],
+        })
+    };
+    assert!(
+        matches!(l.send(1, put("ab", 6)), Response::Written { .. }),
+        "key and value together are 8 bytes"
+    );
+    assert_eq!(
+        l.send(1, put("ab", 7)),
+        Response::Refused(LockError::Limit("entry size".to_string()))
+    );
+    assert_eq!(
+        l.send(1, put("cd", 1)),
+        Response::Refused(LockError::Limit("keys".to_string()))
+    );
+}

@@ -689,3 +689,31 @@ fn a_lone_voters_appends_wait_until_its_term_is_durable() {
         }
     }
 }
+
+// A node one term below the top never campaigns into u64::MAX: messages
+// of that term are refused, so a leader there could never be heard, and
+// the next campaign would overflow.
+#[test]
+fn a_node_never_campaigns_into_the_last_term() {
+    for term in [u64::MAX - 2, u64::MAX - 1] {
+        let mut storage = MemStorage::with_voters(&[1, 2, 3]);
+        storage.set_hard_state(HardState {
+            term,
+            vote: None,
+            commit: 0,
+        });
+        let config = Config {
+            pre_vote: false,
+            ..Config::new(1)
+        };
+        let mut n = RaftNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
+        n.campaign();
+        let expected = if term == u64::MAX - 2 { term + 1 } else { term };
+        assert_eq!(n.term(), expected, "from term {term}");
+        for _ in 0..100 {
+            n.tick();
+        }
+        common::drain(&mut n);
+        assert!(n.term() < u64::MAX, "from term {term}");
+    }
+}
