@@ -1044,4 +1044,12 @@ fn a_write_of_exactly_the_entry_limit_is_taken_and_one_byte_more_refused() {
         l.send(1, put("cd", 1)),
         Response::Refused(LockError::Limit("keys".to_string()))
     );
+    // At the key limit, overwriting a key and deleting one add no key.
+    assert!(matches!(l.send(1, put("ab", 2)), Response::Written { .. }));
+    let delete = Command::Write(Write {
+        guards: Vec::new(),
+        checks: Vec::new(),
+        puts: vec![("zz".to_string(), None)],
+    });
+    assert!(matches!(l.send(1, delete), Response::Written { .. }));
 }
