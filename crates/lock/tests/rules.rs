@@ -1053,3 +1053,21 @@ fn a_write_of_exactly_the_entry_limit_is_taken_and_one_byte_more_refused() {
     });
     assert!(matches!(l.send(1, delete), Response::Written { .. }));
 }
+
+#[test]
+fn a_waiter_with_a_deadline_is_granted_when_the_lock_frees_before_it() {
+    let mut l = Log::new();
+    l.clock(1, 0);
+    let a = l.open(1, 10_000);
+    let b = l.open(2, 10_000);
+    let ta = token(l.acquire(1, a, "x", None));
+    assert_eq!(
+        l.acquire(2, b, "x", Some(1_000)),
+        Response::Queued { ahead: 0 }
+    );
+    l.clock(1, 500);
+    assert_eq!(l.release(1, a, "x", ta), Response::Ok);
+    let (holder, tb) = l.holder("x").expect("b holds x");
+    assert_eq!(holder, b);
+    assert!(tb > ta);
+}

@@ -113,6 +113,42 @@ fn s5_1_stale_requests_are_rejected() {
     assert_eq!(n.status().vote, None, "no vote for a stale candidate");
 }
 
+// §5.2: "Each server will vote for at most one candidate in a given term,
+// on a first-come-first-served basis." A voter that voted and knows no
+// leader yet still refuses a second candidate of that term, and grants
+// the same candidate again (its answer may have been lost).
+#[test]
+fn s5_2_at_most_one_vote_per_term_first_come_first_served() {
+    let request = MessageBody::VoteRequest {
+        pre_vote: false,
+        last_index: 0,
+        last_term: 0,
+        transfer: false,
+    };
+    let granted = |sent: &[Message], to: NodeId| {
+        sent.iter().any(|m| {
+            m.to == to
+                && m.body
+                    == MessageBody::VoteResponse {
+                        pre_vote: false,
+                        granted: true,
+                    }
+        })
+    };
+    let mut n = node(2, &[1, 2, 3], false);
+    n.step(msg(1, 2, 1, request.clone())).unwrap();
+    assert!(granted(&drain(&mut n), 1));
+    assert_eq!((n.status().vote, n.status().leader), (Some(1), None));
+    n.step(msg(3, 2, 1, request.clone())).unwrap();
+    assert!(!granted(&drain(&mut n), 3), "a second vote in term 1");
+    assert_eq!(n.status().vote, Some(1));
+    n.step(msg(1, 2, 1, request.clone())).unwrap();
+    assert!(granted(&drain(&mut n), 1), "the same candidate again");
+    // A new term frees the vote.
+    n.step(msg(3, 2, 2, request)).unwrap();
+    assert!(granted(&drain(&mut n), 3));
+}
+
 // §5.2: "If a follower receives no communication over a period of time
 // called the election timeout, then it ... begins an election": it
 // increments its term, votes for itself and asks every other voter.
