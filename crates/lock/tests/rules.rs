@@ -17,12 +17,22 @@ struct Log {
 
 impl Log {
     fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    fn with_limits(limits: Limits) -> Self {
         Self {
-            m: LockMachine::new(),
+            m: LockMachine::with_limits(limits),
             index: 0,
             seqs: Default::default(),
             stamped: None,
         }
+    }
+
+    /// `request` as the next committed entry, as it is (a retry).
+    fn apply(&mut self, request: &Request) -> Response {
+        self.index += 1;
+        self.m.apply(self.index, request.clone())
     }
 
     /// `client`'s next request.
@@ -840,8 +850,7 @@ fn reentrancy_is_off_by_default_and_a_limit_counts_holds_with_one_token() {
 
 #[test]
 fn the_limits_given_to_the_machine_are_the_ones_enforced() {
-    let mut l = Log::new();
-    l.m = LockMachine::with_limits(Limits {
+    let mut l = Log::with_limits(Limits {
         max_sessions: 1,
         max_locks: 1,
         max_name_bytes: 3,
@@ -870,8 +879,7 @@ fn the_limits_given_to_the_machine_are_the_ones_enforced() {
 // here jump several scan periods at a time.
 #[test]
 fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
-    let mut l = Log::new();
-    l.m = LockMachine::with_limits(Limits {
+    let mut l = Log::with_limits(Limits {
         max_ttl_ms: 100_000,
         ..Limits::default()
     });
@@ -881,45 +889,13 @@ fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
         seq: 1,
         command: Command::OpenSession { ttl_ms: 1_000 },
     };
-    let first = l.m.apply(10, open.clone());
-    let (mut index, mut now) = (20, 0);
-    while now < 99_000 {
-        now += 3_000;
-        index += 1;
-        l.m.apply(
-            index,
-            Request {
-                client: 0,
-                seq: index,
-                command: Command::Clock {
-                    term: 1,
-                    now_ms: now,
-                },
-            },
-        );
+    let first = l.apply(&open);
+    for now in (3_000..=99_000).step_by(3_000) {
+        l.clock(1, now);
     }
-    assert_eq!(
-        l.m.apply(index + 1, open.clone()),
-        first,
-        "still remembered"
-    );
-    now = 100_000; // idle for exactly the longest time-to-live
-    l.m.apply(
-        index + 2,
-        Request {
-            client: 0,
-            seq: index + 2,
-            command: Command::Clock {
-                term: 1,
-                now_ms: now,
-            },
-        },
-    );
-    assert_ne!(
-        l.m.apply(index + 3, open),
-        first,
-        "forgotten: opened afresh"
-    );
+    assert_eq!(l.apply(&open), first, "still remembered");
+    l.clock(1, 100_000); // idle for exactly the longest time-to-live
+    assert_ne!(l.apply(&open), first, "forgotten: opened afresh");
 }
 
 // A client whose session is still open stays in the table however long
@@ -927,8 +903,7 @@ fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
 // its client, and that client's retry must still be answered once.
 #[test]
 fn a_client_with_an_open_session_is_never_forgotten() {
-    let mut l = Log::new();
-    l.m = LockMachine::with_limits(Limits {
+    let mut l = Log::with_limits(Limits {
         max_ttl_ms: 100_000,
         ..Limits::default()
     });
@@ -938,23 +913,13 @@ fn a_client_with_an_open_session_is_never_forgotten() {
         seq: 1,
         command: Command::OpenSession { ttl_ms: 100_000 },
     };
-    let first = l.m.apply(10, open.clone());
+    let first = l.apply(&open);
     let Response::Opened { session, .. } = first else {
         panic!("open: {first:?}");
     };
     // A new leader every 50 s extends the session by its time-to-live.
-    let mut index = 10;
     for (term, now) in (2..).zip((50_000..=300_000).step_by(50_000)) {
-        index += 1;
-        let stamp = Command::Clock { term, now_ms: now };
-        l.m.apply(
-            index,
-            Request {
-                client: 0,
-                seq: index,
-                command: stamp,
-            },
-        );
+        l.clock(term, now);
     }
     assert!(
         matches!(
@@ -963,17 +928,12 @@ fn a_client_with_an_open_session_is_never_forgotten() {
         ),
         "the session is open"
     );
-    assert_eq!(
-        l.m.apply(index + 1, open),
-        first,
-        "the retry is answered once"
-    );
+    assert_eq!(l.apply(&open), first, "the retry is answered once");
 }
 
 #[test]
 fn delays_reentrancy_rules_and_reentries_stop_at_their_limits() {
-    let mut l = Log::new();
-    l.m = LockMachine::with_limits(Limits {
+    let mut l = Log::with_limits(Limits {
         max_locks: 1,
         max_name_bytes: 3,
         max_lock_delay_ms: 500,
@@ -1019,8 +979,7 @@ fn delays_reentrancy_rules_and_reentries_stop_at_their_limits() {
 
 #[test]
 fn a_write_of_exactly_the_entry_limit_is_taken_and_one_byte_more_refused() {
-    let mut l = Log::new();
-    l.m = LockMachine::with_limits(Limits {
+    let mut l = Log::with_limits(Limits {
         max_entry_bytes: 8,
         max_keys: 1,
         ..Limits::default()

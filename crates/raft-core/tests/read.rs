@@ -274,9 +274,9 @@ fn without_stickiness_a_voter_in_the_lease_takes_vote_requests() {
     }));
 }
 
-/// A node of voters 1, 2, 3 elected leader of term 1 by node 2's vote,
-/// its no-op committed by node 2's acknowledgement, with `limit` reads.
-fn lone_leader_with_reads(limit: usize) -> (common::Node, Index) {
+/// Node 1 of voters 1, 2, 3, elected leader of term 1 by node 2's vote
+/// (its no-op not yet committed), holding at most `limit` reads.
+fn elected_with_reads(limit: usize) -> common::Node {
     let config = Config {
         pre_vote: false,
         max_pending_reads: limit,
@@ -291,6 +291,14 @@ fn lone_leader_with_reads(limit: usize) -> (common::Node, Index) {
         granted: true,
     };
     n.step(msg(2, 1, 1, granted)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    n
+}
+
+/// As [`elected_with_reads`], the no-op committed by node 2's
+/// acknowledgement.
+fn lone_leader_with_reads(limit: usize) -> (common::Node, Index) {
+    let mut n = elected_with_reads(limit);
     common::drain(&mut n);
     let noop = n.log().last_index().unwrap();
     let acked = MessageBody::AppendResponse(AppendResult::Accepted { match_index: noop });
@@ -367,21 +375,7 @@ fn reads_past_the_limit_are_refused_until_a_round_confirms_them() {
 // against the limit too.
 #[test]
 fn reads_held_for_the_terms_first_commit_count_against_the_limit() {
-    let config = Config {
-        pre_vote: false,
-        max_pending_reads: 2,
-        ..Config::new(1)
-    };
-    let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
-    let mut n = RaftNode::new(config, MemStorage::with_voters(&[1, 2, 3]), rng).unwrap();
-    n.campaign();
-    common::drain(&mut n);
-    let granted = MessageBody::VoteResponse {
-        pre_vote: false,
-        granted: true,
-    };
-    n.step(msg(2, 1, 1, granted)).unwrap();
-    assert_eq!(n.role(), Role::Leader);
+    let mut n = elected_with_reads(2);
     n.read_index().unwrap();
     n.read_index().unwrap();
     assert!(refused_as_too_many(n.read_index(), 2));
