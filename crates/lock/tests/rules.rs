@@ -873,12 +873,9 @@ fn the_limits_given_to_the_machine_are_the_ones_enforced() {
     );
 }
 
-// Idle clients leave the exactly-once table once idle for the longest
-// time-to-live (a scan at most every hundredth of it): after that a
-// retry is executed afresh, so the table's memory stays bounded. Stamps
-// here jump several scan periods at a time.
-#[test]
-fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
+/// A machine whose longest time-to-live is 100 s, stamped at 0, and
+/// client 5's first request: to open a session of `ttl_ms`.
+fn idle_table_log(ttl_ms: u64) -> (Log, Request) {
     let mut l = Log::with_limits(Limits {
         max_ttl_ms: 100_000,
         ..Limits::default()
@@ -887,8 +884,18 @@ fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
     let open = Request {
         client: 5,
         seq: 1,
-        command: Command::OpenSession { ttl_ms: 1_000 },
+        command: Command::OpenSession { ttl_ms },
     };
+    (l, open)
+}
+
+// Idle clients leave the exactly-once table once idle for the longest
+// time-to-live (a scan at most every hundredth of it): after that a
+// retry is executed afresh, so the table's memory stays bounded. Stamps
+// here jump several scan periods at a time.
+#[test]
+fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
+    let (mut l, open) = idle_table_log(1_000);
     let first = l.apply(&open);
     for now in (3_000..=99_000).step_by(3_000) {
         l.clock(1, now);
@@ -903,16 +910,7 @@ fn an_idle_client_is_forgotten_after_the_longest_time_to_live() {
 // its client, and that client's retry must still be answered once.
 #[test]
 fn a_client_with_an_open_session_is_never_forgotten() {
-    let mut l = Log::with_limits(Limits {
-        max_ttl_ms: 100_000,
-        ..Limits::default()
-    });
-    l.clock(1, 0);
-    let open = Request {
-        client: 5,
-        seq: 1,
-        command: Command::OpenSession { ttl_ms: 100_000 },
-    };
+    let (mut l, open) = idle_table_log(100_000);
     let first = l.apply(&open);
     let Response::Opened { session, .. } = first else {
         panic!("open: {first:?}");

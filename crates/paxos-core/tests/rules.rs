@@ -334,19 +334,23 @@ fn the_leader_decides_only_with_a_quorum_holding_an_entry_of_its_ballot() {
     ));
 }
 
-#[test]
-fn reads_wait_for_a_quorum_of_the_ballot() {
-    let mut n = leader();
-    let ballot = n.promised();
-    let id = n.read_index().expect("the leader reads");
-    let sent = drain(&mut n);
-    let seq = sent
+/// The read round the leader `n` sends to node 2 in its next hand-off.
+fn read_round_sent(n: &mut Node) -> u64 {
+    drain(n)
         .iter()
         .find_map(|m| match m.body {
             Body::Read { seq } if m.to == 2 => Some(seq),
             _ => None,
         })
-        .expect("a read round went out");
+        .expect("a read round went out")
+}
+
+#[test]
+fn reads_wait_for_a_quorum_of_the_ballot() {
+    let mut n = leader();
+    let ballot = n.promised();
+    let id = n.read_index().expect("the leader reads");
+    let seq = read_round_sent(&mut n);
     assert_eq!(n.pending_reads(), 1);
     // An acknowledgement of an older ballot confirms nothing.
     n.step(msg(2, 1, b(1, 2), Body::ReadAck { seq })).ok();
@@ -368,14 +372,7 @@ fn only_acks_of_the_ballot_for_rounds_sent_confirm_a_read() {
     let mut n = leader();
     let ballot = n.promised();
     n.read_index().expect("the leader reads");
-    let sent = drain(&mut n);
-    let seq = sent
-        .iter()
-        .find_map(|m| match m.body {
-            Body::Read { seq } if m.to == 2 => Some(seq),
-            _ => None,
-        })
-        .expect("a read round went out");
+    let seq = read_round_sent(&mut n);
     let other = [b(ballot.round() + 1, 1), b(ballot.round() - 1, 1)];
     for stale in other {
         assert_ne!(stale, ballot);
