@@ -681,6 +681,29 @@ fn flow_control_recovers_after_loss_and_unreachable_reports() {
     c.check_applied_prefixes();
 }
 
+// Appends go out when something asked for them (new entries, a commit
+// advance, an acknowledgement), not at every `ready`: a follower dropped
+// back to probing by an unreachable report hears nothing until the next
+// heartbeat, even from a `ready` called with nothing due.
+#[test]
+fn a_ready_with_nothing_due_sends_no_append_even_to_a_probed_follower() {
+    let mut c = Cluster::new(3, 9);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    c.propose(b"x").unwrap();
+    c.deliver(1_000);
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    c.node_mut(leader).report_unreachable(follower);
+    assert_eq!(
+        c.node(leader).progress()[&follower].state,
+        ProgressState::Probe
+    );
+    let ready = c.node_mut(leader).ready().unwrap();
+    assert!(ready.messages.is_empty(), "{:?}", ready.messages);
+    let held = ready.persist.persisted().messages;
+    assert!(held.is_empty(), "{held:?}");
+}
+
 use common::drain;
 
 // Raft §5.4.2, Figure 8: a leader of term 4 whose log holds entry 2 from
