@@ -246,6 +246,61 @@ fn a_large_snapshot_travels_in_bounded_pieces_while_heartbeats_flow() {
     assert_eq!(c.applied[&far], c.applied[&leader]);
 }
 
+// The transport's report on a snapshot it streamed (etcd's
+// ReportSnapshot): a failure probes again from the follower's match index
+// (below the log's start, so the snapshot goes again), a success probes
+// from just past the snapshot. A follower not being sent a snapshot is
+// left as it is, and a follower's node ignores the report. Either way the
+// follower then catches up.
+#[test]
+fn report_snapshot_probes_from_where_the_report_says() {
+    for success in [false, true] {
+        let data = pattern(3 * CHUNK as usize, 5);
+        let (mut c, leader, far) = lagging(5, &data);
+        let near = (1..=3).find(|&id| id != leader && id != far).unwrap();
+        let snapshot_index = snapshot_data_index(&c, leader);
+        c.heal();
+        // The link to `far` carries no piece: the transfer stays pending.
+        let mut seen = Seen::default();
+        for _ in 0..10 {
+            if c.node(leader).progress()[&far].state == ProgressState::Snapshot {
+                break;
+            }
+            run(&mut c, far, 1, 0, &mut seen, |_| Fate::Deliver);
+        }
+        let before = c.node(leader).progress()[&far].clone();
+        assert_eq!(before.state, ProgressState::Snapshot, "success {success}");
+        assert!(before.match_index < snapshot_index, "{before:?}");
+
+        c.node_mut(far).report_snapshot(leader, success);
+        c.node_mut(leader).report_snapshot(near, success);
+        assert_eq!(
+            c.node(leader).progress()[&near].state,
+            ProgressState::Replicate,
+            "a follower in step is not touched"
+        );
+        c.node_mut(leader).report_snapshot(far, success);
+        let after = &c.node(leader).progress()[&far];
+        assert_eq!(after.state, ProgressState::Probe, "success {success}");
+        let next = if success {
+            snapshot_index + 1
+        } else {
+            before.match_index + 1
+        };
+        assert_eq!(after.next_index, next, "success {success}");
+
+        run(&mut c, far, 40, 100, &mut seen, |_| Fate::Deliver);
+        assert_eq!(snapshot_data(&c, far), data, "success {success}");
+        c.propose(b"after").unwrap();
+        c.run_ticks(2);
+        assert_eq!(c.applied[&far], c.applied[&leader], "success {success}");
+    }
+}
+
+fn snapshot_data_index(c: &Cluster, id: NodeId) -> Index {
+    c.node(id).log().storage().snapshot(0).unwrap().meta.index
+}
+
 // A follower that takes four ticks for each piece (a slow disk: its
 // acknowledgements wait for the write) while it answers every heartbeat at
 // once. The leader sends again only the first piece not acknowledged when
