@@ -63,6 +63,10 @@ mod tests {
         let c = Ballot::new(4, 2).unwrap();
         assert!(Ballot::ZERO < a && a < b && b < c);
         assert_eq!((c.round(), c.node()), (4, 2));
+        assert_eq!(
+            (c.to_string(), Ballot::ZERO.to_string()),
+            ("4.2".into(), "0.0".into())
+        );
         assert_eq!(Ballot::new(MAX_ROUND + 1, 1), None);
         assert_eq!(Ballot::new(1, MAX_NODE_ID + 1), None);
         let top = Ballot::new(MAX_ROUND, MAX_NODE_ID).unwrap();
