@@ -704,6 +704,33 @@ fn a_ready_with_nothing_due_sends_no_append_even_to_a_probed_follower() {
     assert!(held.is_empty(), "{held:?}");
 }
 
+// A probed follower moves back to streaming only on an acknowledgement
+// that tells the leader something new: a late duplicate of an old one
+// (below what the follower is known to hold) leaves it probing.
+#[test]
+fn a_stale_acknowledgement_does_not_end_probing() {
+    let mut c = Cluster::new(3, 9);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    for i in 0..3u8 {
+        c.propose(&[i]).unwrap();
+    }
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    c.node_mut(leader).report_unreachable(follower);
+    let before = c.node(leader).progress()[&follower].clone();
+    assert_eq!(before.state, ProgressState::Probe);
+    assert!(before.match_index > 1, "{before:?}");
+    let term = c.node(leader).term();
+    let stale = AppendResult::Accepted { match_index: 1 };
+    let ack = common::msg(follower, leader, term, MessageBody::AppendResponse(stale));
+    c.node_mut(leader).step(ack).unwrap();
+    let after = &c.node(leader).progress()[&follower];
+    assert_eq!(
+        (after.state, after.match_index),
+        (ProgressState::Probe, before.match_index)
+    );
+}
+
 use common::drain;
 
 // Raft §5.4.2, Figure 8: a leader of term 4 whose log holds entry 2 from
