@@ -807,6 +807,65 @@ fn figure_8_previous_term_entries_are_not_committed_by_counting() {
     );
 }
 
+// Raft §5.3, the optimisation after Figure 7, at the leader: a refusal's
+// hint (the follower's last index at or below the refused one, and its
+// term there) sends the next probe to the last index where the leader's
+// term is at or below the hinted one, skipping the follower's whole
+// conflicting term in one round trip. A hint without a term (the follower
+// compacted below it) is taken as the index itself.
+#[test]
+fn a_refusals_hint_moves_the_next_probe_past_the_conflicting_term() {
+    let terms = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
+    let mut storage = MemStorage::with_voters(&[1, 2, 3]);
+    let entries: Vec<Entry> = (1..).zip(terms).map(|(i, t)| common::noop(i, t)).collect();
+    storage.append(entries).unwrap();
+    storage.set_hard_state(HardState {
+        term: 7,
+        vote: None,
+        commit: 0,
+    });
+    let config = Config {
+        pre_vote: false,
+        ..Config::new(1)
+    };
+    let mut leader = RaftNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
+    leader.campaign();
+    drain(&mut leader);
+    let term = leader.term();
+    for from in [2, 3] {
+        let granted = MessageBody::VoteResponse {
+            pre_vote: false,
+            granted: true,
+        };
+        leader.step(common::msg(from, 1, term, granted)).unwrap();
+    }
+    assert_eq!(leader.role(), Role::Leader);
+    let probe_of = |sent: &[Message], to: NodeId| {
+        sent.iter()
+            .find_map(|m| match m.body {
+                MessageBody::Append { prev_index, .. } if m.to == to => Some(prev_index),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no append to {to} in {sent:?}"))
+    };
+    let sent = drain(&mut leader);
+    let refuse = |to: NodeId, hint_index, hint_term| {
+        let result = AppendResult::Rejected {
+            rejected_index: probe_of(&sent, to),
+            hint_index,
+            hint_term,
+        };
+        common::msg(to, 1, term, MessageBody::AppendResponse(result))
+    };
+    // Node 2 holds 1..=6, the last three of term 2: the leader's last
+    // entry at or below term 2 up to index 6 is index 3.
+    leader.step(refuse(2, 6, 2)).unwrap();
+    // Node 3 compacted up to 5 and cannot name a term there.
+    leader.step(refuse(3, 5, 0)).unwrap();
+    let again = drain(&mut leader);
+    assert_eq!((probe_of(&again, 2), probe_of(&again, 3)), (3, 5));
+}
+
 // Back-pressure: with followers unreachable nothing commits, so proposals
 // stop once `max_uncommitted_bytes` are outstanding; they resume when the
 // entries commit. The byte window paces appends the same way.
