@@ -731,6 +731,43 @@ fn a_stale_acknowledgement_does_not_end_probing() {
     );
 }
 
+// In a quiet cluster whose followers hold the whole log, heartbeats and
+// their answers are all that flows: an answer from a follower in step
+// brings no append. And a leader told that it is itself unreachable (a
+// confused transport) ignores it.
+#[test]
+fn a_caught_up_cluster_exchanges_heartbeats_only() {
+    let mut c = Cluster::new(3, 9);
+    c.run_ticks(30);
+    let leader = c.leader().unwrap();
+    c.propose(b"x").unwrap();
+    c.run_ticks(3);
+    c.node_mut(leader).report_unreachable(leader);
+    assert_eq!(
+        c.node(leader).progress()[&leader].state,
+        ProgressState::Replicate
+    );
+    let mut heartbeats = 0;
+    for _ in 0..20 {
+        for node in c.nodes.values_mut() {
+            node.tick();
+        }
+        c.process_all();
+        while let Some(m) = c.network.pop_front() {
+            assert!(
+                !matches!(m.body, MessageBody::Append { .. }),
+                "an append in a quiet cluster: {m:?}"
+            );
+            heartbeats += usize::from(matches!(m.body, MessageBody::Heartbeat { .. }));
+            let to = m.to;
+            c.node_mut(to).step(m).unwrap();
+            c.process(to);
+        }
+    }
+    assert!(heartbeats >= 4, "{heartbeats} heartbeats");
+    assert_eq!(c.leader(), Some(leader));
+}
+
 use common::drain;
 
 // Raft §5.4.2, Figure 8: a leader of term 4 whose log holds entry 2 from
