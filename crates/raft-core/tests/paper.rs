@@ -149,6 +149,65 @@ fn s5_2_at_most_one_vote_per_term_first_come_first_served() {
     assert!(granted(&drain(&mut n), 3));
 }
 
+// Thesis §9.6 (pre-vote), at the voter, with check-quorum off so that the
+// vote rule alone decides: a pre-vote for a later term is refused while
+// the leader is heard and granted once no leader is known; one for the
+// voter's own term is refused when its vote there went to another. A
+// refusal is answered in the voter's own term (a grant in the candidate's
+// future term), so a refused pre-candidate's term never moves.
+#[test]
+fn s9_6_a_pre_vote_needs_a_later_term_and_a_silent_leader() {
+    let config = Config {
+        pre_vote: true,
+        check_quorum: false,
+        ..Config::new(2)
+    };
+    let storage = MemStorage::with_voters(&[1, 2, 3]);
+    let mut n = RaftNode::new(config, storage, StdRng::seed_from_u64(2)).unwrap();
+    let request = |pre_vote| MessageBody::VoteRequest {
+        pre_vote,
+        last_index: 0,
+        last_term: 0,
+        transfer: false,
+    };
+    let answer = |sent: &[Message], to: NodeId| {
+        let found = sent.iter().find_map(|m| match m.body {
+            MessageBody::VoteResponse { granted, .. } if m.to == to => Some((m.term, granted)),
+            _ => None,
+        });
+        found.unwrap_or_else(|| panic!("no answer to {to}: {sent:?}"))
+    };
+    let heartbeat = MessageBody::Heartbeat {
+        commit: 0,
+        read_round: 0,
+        sent_at_tick: 0,
+    };
+    n.step(msg(1, 2, 1, heartbeat)).unwrap();
+    drain(&mut n);
+    assert_eq!((n.term(), n.leader()), (1, Some(1)));
+    n.step(msg(3, 2, 2, request(true))).unwrap();
+    assert_eq!(answer(&drain(&mut n), 3), (1, false), "the leader is heard");
+    assert_eq!(n.term(), 1);
+
+    // Term 2 begins with a vote for 1; no leader is known in it.
+    n.step(msg(1, 2, 2, request(false))).unwrap();
+    assert_eq!(answer(&drain(&mut n), 1), (2, true));
+    assert_eq!((n.status().vote, n.leader()), (Some(1), None));
+    n.step(msg(3, 2, 2, request(true))).unwrap();
+    assert_eq!(
+        answer(&drain(&mut n), 3),
+        (2, false),
+        "its vote in 2 is spoken for"
+    );
+    n.step(msg(3, 2, 3, request(true))).unwrap();
+    assert_eq!(
+        answer(&drain(&mut n), 3),
+        (3, true),
+        "a later term, no leader"
+    );
+    assert_eq!((n.term(), n.status().vote), (2, Some(1)));
+}
+
 // §5.2: "If a follower receives no communication over a period of time
 // called the election timeout, then it ... begins an election": it
 // increments its term, votes for itself and asks every other voter.
