@@ -591,3 +591,36 @@ impl<S: Storage> RaftLog<S> {
         self.storage.stages_snapshots()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemStorage;
+    use crate::types::Payload;
+
+    fn e(index: Index, term: Term) -> Entry {
+        Entry {
+            index,
+            term,
+            payload: Payload::Noop,
+        }
+    }
+
+    // A follower's persisted entries that a new leader replaces must leave
+    // the in-memory copy at once, not only when the replacements are
+    // persisted: nothing may hand a replaced entry out.
+    #[test]
+    fn replaced_entries_leave_memory_at_once() {
+        let mut log = RaftLog::new(MemStorage::new()).unwrap();
+        log.append(vec![e(1, 1), e(2, 1), e(3, 1)]);
+        let persisted = log.take_unstable();
+        log.storage_mut().append(persisted).unwrap();
+        log.stable_to(3, 1);
+        assert!(log.recent.covers(1) && log.recent.covers(3));
+        let outcome = log.maybe_append(1, 1, 0, vec![e(2, 2)]).unwrap();
+        assert_eq!(outcome, AppendOutcome::Accepted { last_index: 2 });
+        assert!(log.recent.covers(1));
+        assert!(!log.recent.covers(2) && !log.recent.covers(3));
+        assert_eq!((log.term(2), log.last_index()), (Ok(2), Ok(2)));
+    }
+}

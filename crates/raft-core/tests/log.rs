@@ -450,3 +450,16 @@ proptest! {
         }
     }
 }
+
+// A leader's commit reports a move only when the commit index moved: the
+// same index again is no news (the leader would tell every follower).
+#[test]
+fn maybe_commit_reports_only_a_real_move() {
+    let mut log = log_with(&[1, 1, 2]);
+    assert!(!log.maybe_commit(2, 2), "entry 2 is of term 1");
+    assert!(log.maybe_commit(3, 2));
+    assert_eq!(log.committed(), 3);
+    assert!(!log.maybe_commit(3, 2), "already committed");
+    assert!(!log.maybe_commit(2, 1), "below the commit index");
+    assert_eq!(log.committed(), 3);
+}
