@@ -775,49 +775,8 @@ use common::drain;
 // term 4 reaches a majority (which commits entry 2 with it).
 #[test]
 fn figure_8_previous_term_entries_are_not_committed_by_counting() {
-    let mut storage = MemStorage::with_voters(&[1, 2, 3, 4, 5]);
-    storage
-        .append(&[
-            Entry {
-                index: 1,
-                term: 1,
-                payload: Payload::Noop,
-            },
-            Entry {
-                index: 2,
-                term: 2,
-                payload: Payload::Noop,
-            },
-        ])
-        .unwrap();
-    storage.set_hard_state(HardState {
-        term: 3,
-        vote: None,
-        commit: 1,
-    });
-    let config = Config {
-        pre_vote: false,
-        ..Config::new(1)
-    };
-    let mut s1 = RaftNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
-    s1.campaign();
-    drain(&mut s1);
-    assert_eq!(s1.term(), 4);
-    for from in [2, 3] {
-        s1.step(Message {
-            from,
-            to: 1,
-            term: 4,
-            body: MessageBody::VoteResponse {
-                pre_vote: false,
-                granted: true,
-            },
-        })
-        .unwrap();
-    }
-    assert_eq!(s1.role(), Role::Leader);
-    drain(&mut s1); // persists the term-4 no-op at index 3
-    assert_eq!(s1.log().last_index(), Ok(3));
+    let (mut s1, _) = common::elected_with_log(&[1, 2, 3, 4, 5], &[1, 2], 3, 1);
+    assert_eq!(s1.log().last_index(), Ok(3), "the term-4 no-op at index 3");
     let accepted = |from, match_index| Message {
         from,
         to: 1,
@@ -852,31 +811,9 @@ fn figure_8_previous_term_entries_are_not_committed_by_counting() {
 // compacted below it) is taken as the index itself.
 #[test]
 fn a_refusals_hint_moves_the_next_probe_past_the_conflicting_term() {
-    let terms = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
-    let mut storage = MemStorage::with_voters(&[1, 2, 3]);
-    let entries: Vec<Entry> = (1..).zip(terms).map(|(i, t)| common::noop(i, t)).collect();
-    storage.append(entries).unwrap();
-    storage.set_hard_state(HardState {
-        term: 7,
-        vote: None,
-        commit: 0,
-    });
-    let config = Config {
-        pre_vote: false,
-        ..Config::new(1)
-    };
-    let mut leader = RaftNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
-    leader.campaign();
-    drain(&mut leader);
+    let (mut leader, sent) =
+        common::elected_with_log(&[1, 2, 3], &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6], 7, 0);
     let term = leader.term();
-    for from in [2, 3] {
-        let granted = MessageBody::VoteResponse {
-            pre_vote: false,
-            granted: true,
-        };
-        leader.step(common::msg(from, 1, term, granted)).unwrap();
-    }
-    assert_eq!(leader.role(), Role::Leader);
     let probe_of = |sent: &[Message], to: NodeId| {
         sent.iter()
             .find_map(|m| match m.body {
@@ -885,7 +822,6 @@ fn a_refusals_hint_moves_the_next_probe_past_the_conflicting_term() {
             })
             .unwrap_or_else(|| panic!("no append to {to} in {sent:?}"))
     };
-    let sent = drain(&mut leader);
     let refuse = |to: NodeId, hint_index, hint_term| {
         let result = AppendResult::Rejected {
             rejected_index: probe_of(&sent, to),

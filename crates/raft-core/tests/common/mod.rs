@@ -428,3 +428,41 @@ pub fn drain_with_reads(n: &mut Node) -> (Vec<Message>, Vec<ReadState>) {
     }
     (out, reads)
 }
+
+/// Node 1 of `voters` with a persisted log of no-ops of `terms` (from
+/// index 1), hard state (`term`, no vote, `commit`), elected leader of
+/// `term + 1` by votes of the smallest majority (pre-vote off); what it
+/// sent so far is returned beside it, not delivered.
+pub fn elected_with_log(
+    voters: &[NodeId],
+    terms: &[Term],
+    term: Term,
+    commit: Index,
+) -> (Node, Vec<Message>) {
+    let mut storage = MemStorage::with_voters(voters);
+    let entries: Vec<Entry> = (1..).zip(terms).map(|(i, &t)| noop(i, t)).collect();
+    storage.append(entries).unwrap();
+    storage.set_hard_state(HardState {
+        term,
+        vote: None,
+        commit,
+    });
+    let config = Config {
+        pre_vote: false,
+        ..Config::new(1)
+    };
+    let mut n = RaftNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
+    n.campaign();
+    let mut sent = drain(&mut n);
+    assert_eq!(n.term(), term + 1);
+    let granted = MessageBody::VoteResponse {
+        pre_vote: false,
+        granted: true,
+    };
+    for &from in voters.iter().filter(|&&v| v != 1).take(voters.len() / 2) {
+        n.step(msg(from, 1, term + 1, granted.clone())).unwrap();
+    }
+    assert_eq!(n.role(), Role::Leader);
+    sent.extend(drain(&mut n));
+    (n, sent)
+}
