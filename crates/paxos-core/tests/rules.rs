@@ -664,6 +664,42 @@ fn an_accept_after_a_cut_sync_keeps_the_same_entries_after_it() {
     assert_eq!(n.storage().term(8), Ok(b2.0));
 }
 
+// Phase 2b: an acceptor accepts only under the ballot it promised. A
+// sync or an accept of a higher ballot it never promised (its prepare was
+// lost) gets a request to be prepared, changes neither log nor promise,
+// and leaves nothing to persist; after the prepare, the same sync is
+// taken.
+#[test]
+fn phase_two_messages_of_a_ballot_never_promised_ask_for_a_prepare() {
+    let mut n = node(2);
+    let (promised, higher) = (b(2, 1), b(3, 3));
+    n.step(msg(1, 2, promised, prepare(0, 1, 1))).unwrap();
+    drain(&mut n);
+    let last = n.storage().last_index().unwrap();
+    let accept = Body::Accept {
+        prev_index: last,
+        entries: vec![cmd(last + 1, higher.0, b"b")],
+        decided: 0,
+    };
+    let higher_sync = sync(last, vec![cmd(last + 1, higher.0, b"a")], 0);
+    for body in [higher_sync.clone(), accept] {
+        n.step(msg(3, 2, higher, body)).unwrap();
+        let sent = drain(&mut n);
+        assert_eq!(sent, vec![msg(2, 3, promised, Body::Resync)]);
+        assert_eq!(n.storage().last_index(), Ok(last));
+        assert_eq!(n.promised(), promised);
+    }
+    n.step(msg(3, 2, higher, prepare(0, 1, 1))).unwrap();
+    drain(&mut n);
+    n.step(msg(3, 2, higher, higher_sync)).unwrap();
+    let sent = drain(&mut n);
+    let accepted = Body::Accepted {
+        last_index: last + 1,
+    };
+    assert!(sent.contains(&msg(2, 3, higher, accepted)), "{sent:?}");
+    assert_eq!(n.storage().term(last + 1), Ok(higher.0));
+}
+
 fn prepare(decided: Index, last_term: Term, last_index: Index) -> Body {
     Body::Prepare {
         decided,
