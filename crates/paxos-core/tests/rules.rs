@@ -700,6 +700,33 @@ fn phase_two_messages_of_a_ballot_never_promised_ask_for_a_prepare() {
     assert_eq!(n.storage().term(last + 1), Ok(higher.0));
 }
 
+// A Nack names a newer ballot: a leader or a candidate below it steps
+// down at once (rather than waiting to hear from that ballot's owner), and
+// its next campaign takes a round above the one it learned. A Nack of an
+// older ballot, or of its own, changes nothing.
+#[test]
+fn a_nack_of_a_newer_ballot_ends_leading_and_campaigning() {
+    let newer = b(5, 3);
+    let mut leading = leader();
+    leading.step(msg(2, 1, b(0, 2), Body::Nack)).unwrap();
+    assert_eq!(leading.role(), Role::Leader, "an older ballot");
+    let own = leading.promised();
+    leading.step(msg(2, 1, own, Body::Nack)).unwrap();
+    assert_eq!(leading.role(), Role::Leader, "its own ballot is not newer");
+    leading.step(msg(2, 1, newer, Body::Nack)).unwrap();
+    assert_eq!(leading.role(), Role::Follower);
+
+    let mut campaigning = node(1);
+    campaigning.campaign();
+    drain(&mut campaigning);
+    assert_eq!(campaigning.role(), Role::Candidate);
+    campaigning.step(msg(3, 1, newer, Body::Nack)).unwrap();
+    assert_eq!(campaigning.role(), Role::Follower);
+    campaigning.campaign();
+    drain(&mut campaigning);
+    assert!(campaigning.promised() > newer, "{}", campaigning.promised());
+}
+
 fn prepare(decided: Index, last_term: Term, last_index: Index) -> Body {
     Body::Prepare {
         decided,
