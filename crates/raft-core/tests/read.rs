@@ -446,3 +446,75 @@ fn a_leader_elected_again_does_not_answer_the_reads_of_its_old_term() {
     let answer = got.iter().find(|r| r.id == fresh).expect("the new read");
     assert!(answer.index >= newer);
 }
+
+// Raft §6.4's heartbeat round is skipped only where this node alone is a
+// quorum: a single voter answers a read in the same ready, sending
+// nothing.
+#[test]
+fn a_single_voter_answers_a_read_at_once() {
+    let mut n = common::node(1, &[1]);
+    n.campaign();
+    common::drain(&mut n);
+    assert_eq!(n.role(), Role::Leader);
+    let id = n.read_index().unwrap();
+    let (sent, reads) = common::drain_with_reads(&mut n);
+    assert_eq!(sent, vec![], "no round to confirm with");
+    assert_eq!(
+        reads,
+        vec![ReadState {
+            id,
+            index: n.log().committed()
+        }]
+    );
+}
+
+// Raft §6: in the joint configuration C_old,new = {1,2,3},{1} node 1 is a
+// quorum of the new half alone but not of the old one, where nodes 2 and
+// 3 could elect another leader. A read must still be confirmed by one of
+// them, however small the incoming half.
+#[test]
+fn a_read_in_a_joint_configuration_waits_for_the_outgoing_half() {
+    let (mut n, _) = common::elected_with_log(&[1, 2, 3], &[], 0, 0);
+    let term = n.term();
+    let ack = |from: NodeId, match_index: Index| {
+        let accepted = AppendResult::Accepted { match_index };
+        msg(from, 1, term, MessageBody::AppendResponse(accepted))
+    };
+    n.step(ack(2, 1)).unwrap();
+    common::drain(&mut n);
+    let remove = |node| ConfChangeSingle {
+        kind: ConfChangeKind::Remove,
+        node,
+    };
+    let at = n
+        .propose_conf_change(ConfChange {
+            changes: vec![remove(2), remove(3)],
+        })
+        .unwrap();
+    common::drain(&mut n);
+    n.step(ack(2, at)).unwrap();
+    common::drain(&mut n);
+    let joint = n.conf_state();
+    assert_eq!(
+        (joint.voters, joint.voters_outgoing),
+        (vec![1], vec![1, 2, 3]),
+        "joint, not yet left (nodes 2 and 3 have not acknowledged the leave)"
+    );
+    let id = n.read_index().unwrap();
+    let (sent, reads) = common::drain_with_reads(&mut n);
+    assert_eq!(reads, vec![], "confirmed by the incoming half alone");
+    let round = sent
+        .iter()
+        .find_map(|m| match m.body {
+            MessageBody::Heartbeat { read_round, .. } if m.to == 2 => Some(read_round),
+            _ => None,
+        })
+        .expect("a heartbeat round to the outgoing half");
+    let heard = MessageBody::HeartbeatResponse {
+        read_round: round,
+        sent_at_tick: 0,
+    };
+    n.step(msg(2, 1, term, heard)).unwrap();
+    let (_, reads) = common::drain_with_reads(&mut n);
+    assert_eq!(reads.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+}
