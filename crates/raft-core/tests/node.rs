@@ -150,6 +150,56 @@ fn acknowledgements_wait_for_persistence() {
     ));
 }
 
+// Raft §5.3: an append that conflicts with an entry the follower has not
+// persisted yet replaces it, here the only one it holds, at its first
+// index.
+#[test]
+fn a_conflicting_append_replaces_a_lone_unpersisted_entry() {
+    let mut n = node(2, &[1, 2, 3]);
+    let append = |from: NodeId, term: Term| Message {
+        from,
+        to: 2,
+        term,
+        body: MessageBody::Append {
+            prev_index: 0,
+            prev_term: 0,
+            entries: vec![common::noop(1, term)],
+            commit: 0,
+        },
+    };
+    n.step(append(1, 1)).unwrap();
+    n.step(append(3, 2)).unwrap();
+    let ready = n.ready().unwrap();
+    assert_eq!(ready.persist.entries, vec![common::noop(1, 2)]);
+    assert_eq!((n.log().last_index(), n.log().term(1)), (Ok(1), Ok(2)));
+}
+
+// Entries are handed out to persist once: a batch proposed while an
+// earlier one is still being written carries only the new entries.
+#[test]
+fn each_entry_is_handed_out_to_persist_once_while_writes_overlap() {
+    let mut n = node(1, &[1]);
+    n.campaign();
+    common::drain(&mut n);
+    let first = n.propose(b"a".to_vec()).unwrap();
+    let away = n.ready().unwrap();
+    let second = n.propose(b"b".to_vec()).unwrap();
+    let next = n.ready().unwrap();
+    let index = |p: &Proposal| match p {
+        Proposal::Appended { index, .. } => *index,
+        other => panic!("not appended: {other:?}"),
+    };
+    let indexes = |r: &Ready| {
+        r.persist
+            .entries
+            .iter()
+            .map(|e| e.index)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(indexes(&away), [index(&first)]);
+    assert_eq!(indexes(&next), [index(&second)], "the first batch again");
+}
+
 // A candidate's vote requests carry a term and vote not yet durable: they
 // wait for the write too (a restarted node must not vote twice in a term).
 #[test]
