@@ -174,8 +174,9 @@ fn a_conflicting_append_replaces_a_lone_unpersisted_entry() {
     assert_eq!((n.log().last_index(), n.log().term(1)), (Ok(1), Ok(2)));
 }
 
-// Entries are handed out to persist once: a batch proposed while an
-// earlier one is still being written carries only the new entries.
+// Entries are handed out to persist once: while a batch is being written
+// the node has nothing new to hand out, and a batch proposed meanwhile
+// carries only the new entries.
 #[test]
 fn each_entry_is_handed_out_to_persist_once_while_writes_overlap() {
     let mut n = node(1, &[1]);
@@ -183,6 +184,7 @@ fn each_entry_is_handed_out_to_persist_once_while_writes_overlap() {
     common::drain(&mut n);
     let first = n.propose(b"a".to_vec()).unwrap();
     let away = n.ready().unwrap();
+    assert!(!n.has_ready(), "nothing new while the batch is away");
     let second = n.propose(b"b".to_vec()).unwrap();
     let next = n.ready().unwrap();
     let index = |p: &Proposal| match p {
