@@ -308,6 +308,56 @@ mod tests {
         );
     }
 
+    /// Past the limit the newest entries that fit in half of it stay (a
+    /// run of exactly half included), and always at least one, however
+    /// large.
+    #[test]
+    fn shrinking_keeps_the_newest_half_limit_and_at_least_one_entry() {
+        let mut r = Recent::with_limit(1_000); // 100 bytes per entry
+        r.extend((1..=11).map(e).collect::<Vec<_>>().drain(..));
+        assert_eq!((r.first_index(), r.bytes), (Some(7), 500), "7..=11 fit");
+        let mut r = Recent::with_limit(300);
+        let large = Entry {
+            payload: Payload::Command(vec![0; 384].into()),
+            ..e(1)
+        };
+        r.extend(vec![large].drain(..));
+        assert_eq!((r.first_index(), r.bytes), (Some(1), 400), "kept alone");
+    }
+
+    /// `term` answers from the kept run only.
+    #[test]
+    fn term_answers_for_kept_entries_only() {
+        let mut r = Recent::with_limit(u64::MAX);
+        let entries: Vec<Entry> = (4..=6).map(|i| Entry { term: i, ..e(i) }).collect();
+        r.extend(entries.clone().drain(..));
+        assert_eq!(
+            (3..=7).map(|i| r.term(i)).collect::<Vec<_>>(),
+            [None, Some(4), Some(5), Some(6), None]
+        );
+    }
+
+    /// Both hand-outs fill `max_bytes` exactly when the entries fit it
+    /// exactly, and `take` gives one entry however small the limit.
+    #[test]
+    fn hand_outs_fill_the_limit_exactly_and_take_at_least_one() {
+        let mut r = Recent::with_limit(u64::MAX);
+        r.extend((1..=6).map(e).collect::<Vec<_>>().drain(..)); // 100 bytes each
+        let mut out = Vec::new();
+        assert_eq!(r.clone_into(1, 99, 300, &mut out), 4);
+        assert_eq!(out.len(), 3, "three entries of 100 in 300 bytes");
+        let mut out = Vec::new();
+        assert!(r.take(1, 99, 300, &mut out));
+        assert_eq!(out.iter().map(|e| e.index).collect::<Vec<_>>(), [1, 2, 3]);
+        let mut out = Vec::new();
+        assert!(r.take(4, 99, 0, &mut out));
+        assert_eq!(
+            out.iter().map(|e| e.index).collect::<Vec<_>>(),
+            [4],
+            "at least one"
+        );
+    }
+
     #[test]
     fn truncation_forgets_replaced_entries() {
         let mut r = Recent::with_limit(u64::MAX);
