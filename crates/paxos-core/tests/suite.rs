@@ -7,6 +7,8 @@ mod support;
 
 #[path = "config_serde.rs"]
 mod config_serde;
+#[path = "election.rs"]
+mod election;
 #[path = "fuzz_inputs.rs"]
 mod fuzz_inputs;
 #[path = "leases.rs"]
