@@ -124,3 +124,130 @@ fn a_higher_priority_peer_gets_one_timeout_of_head_start_and_no_more() {
     let alone = campaign_tick(0);
     assert_eq!(campaign_tick(5), alone + window);
 }
+
+// Quorum-connected election's relay: a follower that cannot hear the
+// leader keeps following it while a connected peer reports hearing it,
+// and campaigns exactly an election timeout after that report stopped.
+#[test]
+fn a_relayed_leader_is_followed_until_the_relay_is_a_timeout_old() {
+    let window = u64::from(Config::new(3).election_timeout_ticks);
+    let mut n = node(3, &[1, 2, 3, 4, 5]);
+    let leader = b(1, 1);
+    n.step(beat(1, 3, leader, true, 0)).unwrap();
+    let others = |n: &mut Node| {
+        for from in [4, 5] {
+            n.step(beat(from, 3, leader, false, 0)).unwrap();
+        }
+    };
+    for _ in 0..5 * window {
+        n.step(beat(2, 3, leader, true, 0)).unwrap();
+        others(&mut n);
+        n.tick();
+        assert_eq!(n.role(), Role::Follower, "node 2 relays the leader");
+    }
+    let mut ticks = 0;
+    while n.role() == Role::Follower && ticks < 5 * window {
+        others(&mut n);
+        n.tick();
+        ticks += 1;
+    }
+    assert_eq!(n.role(), Role::Candidate);
+    assert_eq!(ticks, window - 1, "the relay heard {window} ticks before");
+}
+
+// A hand-over request stays good for two election timeouts: a voter that
+// becomes quorum-connected within them still takes over (here 1.5
+// timeouts on), though its leader is alive.
+#[test]
+fn a_take_over_stays_asked_for_two_timeouts() {
+    let window = u64::from(Config::new(2).election_timeout_ticks);
+    let taken_over_after = |ticks: u64| {
+        let mut n = node(2, &[1, 2, 3, 4, 5]);
+        let leader = b(1, 1);
+        n.step(beat(1, 2, leader, true, 0)).unwrap();
+        let take_over = Message {
+            from: 1,
+            to: 2,
+            ballot: leader,
+            body: Body::TakeOver,
+        };
+        n.step(take_over).unwrap();
+        for _ in 0..ticks {
+            n.step(beat(1, 2, leader, true, 0)).unwrap();
+            n.tick();
+            assert_eq!(n.role(), Role::Follower, "not connected yet");
+        }
+        n.step(beat(3, 2, leader, true, 0)).unwrap();
+        n.tick();
+        n.role() == Role::Candidate
+    };
+    assert!(taken_over_after(window + window / 2));
+    assert!(!taken_over_after(2 * window), "asked two timeouts ago");
+}
+
+/// Node 1 of 1-3, after `idle` ticks alone, campaigns and leads on node
+/// 2's promise; returns the ticks after that until it steps down, cut
+/// off from both.
+fn ticks_a_cut_off_leader_leads(idle: u64) -> u64 {
+    let mut n = node(1, &[1, 2, 3]);
+    for _ in 0..idle {
+        n.tick();
+    }
+    n.campaign();
+    while n.has_ready() {
+        let ready = n.ready().unwrap();
+        n.storage_mut().apply_write(ready.write.clone()).unwrap();
+        n.on_written(ready.after_write.written().receipt);
+    }
+    let promise = Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix::default(),
+        pieces: None,
+    };
+    let ballot = n.promised();
+    n.step(Message {
+        from: 2,
+        to: 1,
+        ballot,
+        body: promise,
+    })
+    .unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    let mut ticks = 0;
+    while n.role() == Role::Leader {
+        n.tick();
+        ticks += 1;
+        assert!(ticks < 1_000, "never stepped down");
+    }
+    ticks
+}
+
+// A leader that hears no quorum gives way an election timeout after it
+// began leading at the earliest, however long the node ran before.
+#[test]
+fn a_cut_off_leader_gives_way_a_timeout_after_it_began_leading() {
+    assert_eq!(
+        ticks_a_cut_off_leader_leads(100),
+        ticks_a_cut_off_leader_leads(0)
+    );
+}
+
+// A candidate still waiting for promises says in its beats that no
+// leader is alive (its followers may campaign over it if it stalls);
+// only one holding a quorum's promises while it catches up counts as
+// alive.
+#[test]
+fn a_candidate_without_promises_reports_no_live_leader() {
+    let mut n = node(1, &[1, 2, 3]);
+    n.step(beat(2, 1, Ballot::ZERO, false, 0)).unwrap();
+    n.tick();
+    n.campaign();
+    assert_eq!(n.role(), Role::Candidate);
+    reported_alive(&mut n, 2);
+    n.step(beat(2, 1, Ballot::ZERO, false, 0)).unwrap();
+    n.tick();
+    assert_eq!(n.role(), Role::Candidate);
+    assert_eq!(reported_alive(&mut n, 2), [false], "connected, no promises");
+}
