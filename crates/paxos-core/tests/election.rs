@@ -99,12 +99,19 @@ fn a_take_over_waits_until_the_node_hears_a_quorum() {
     assert_eq!(n.role(), Role::Candidate, "hears 3 of 5: takes over");
 }
 
-/// The tick at which node 2, hearing no leader, campaigns while node 3
-/// (connected, of `priority`) keeps reporting that it lost the leader too.
-fn campaign_tick(priority: u32) -> u64 {
-    let mut n = node(2, &[1, 2, 3]);
+/// The tick at which node 2 of 1-5, hearing no leader, campaigns while
+/// nodes 4 and 5 keep it connected and node 3 (connected, of `priority`)
+/// reports that it lost the leader too, for its first `node_3_beats`
+/// ticks.
+fn campaign_tick(priority: u32, node_3_beats: u64) -> u64 {
+    let mut n = node(2, &[1, 2, 3, 4, 5]);
     for tick in 1..=1_000 {
-        n.step(beat(3, 2, Ballot::ZERO, false, priority)).unwrap();
+        if tick <= node_3_beats {
+            n.step(beat(3, 2, Ballot::ZERO, false, priority)).unwrap();
+        }
+        for from in [4, 5] {
+            n.step(beat(from, 2, Ballot::ZERO, false, 0)).unwrap();
+        }
         n.tick();
         if n.role() == Role::Candidate {
             return tick;
@@ -121,8 +128,11 @@ fn campaign_tick(priority: u32) -> u64 {
 #[test]
 fn a_higher_priority_peer_gets_one_timeout_of_head_start_and_no_more() {
     let window = u64::from(Config::new(2).election_timeout_ticks);
-    let alone = campaign_tick(0);
-    assert_eq!(campaign_tick(5), alone + window);
+    let alone = campaign_tick(0, u64::MAX);
+    assert_eq!(campaign_tick(5, u64::MAX), alone + window);
+    // Node 3 heard last on the tick node 2's own timeout ran out: it waits
+    // for node 3 until that beat is an election timeout old.
+    assert_eq!(campaign_tick(5, alone), alone + window - 1);
 }
 
 // Quorum-connected election's relay: a follower that cannot hear the
