@@ -261,3 +261,68 @@ fn a_candidate_without_promises_reports_no_live_leader() {
     assert_eq!(n.role(), Role::Candidate);
     assert_eq!(reported_alive(&mut n, 2), [false], "connected, no promises");
 }
+
+// A node that gave up campaigning follows again the highest leader a
+// connected peer heard within an election timeout reported, at its next
+// tick, without waiting for that peer's next beat.
+#[test]
+fn a_node_that_gives_up_follows_the_leader_a_connected_peer_reported() {
+    let mut n = node(1, &[1, 2, 3, 4, 5]);
+    let theirs = b(3, 3);
+    n.step(beat(2, 1, theirs, true, 0)).unwrap();
+    assert_eq!(n.leader_ballot(), theirs, "followed at once");
+    n.campaign();
+    assert_eq!(n.role(), Role::Candidate);
+    // Hearing only node 2 (2 of 5), the candidate gives way.
+    let mut ticks = 0;
+    while n.role() == Role::Candidate {
+        n.step(beat(2, 1, theirs, true, 0)).unwrap();
+        n.tick();
+        ticks += 1;
+        assert!(ticks < 1_000, "never gave up");
+    }
+    assert_eq!(n.leader_ballot(), Ballot::ZERO, "its own ballot dropped");
+    n.tick();
+    assert_eq!(n.leader_ballot(), theirs, "node 2's, heard a tick ago");
+}
+
+// In a joint configuration a node is connected only if it also hears a
+// majority of the outgoing voters: here 2 of the 4 (itself and node 2)
+// is not one, though it is a quorum of the incoming {1, 2, 3}.
+#[test]
+fn connectivity_in_a_joint_configuration_needs_a_majority_of_the_outgoing_half() {
+    let mut storage = MemStorage::bootstrap(&[1, 2, 3]);
+    storage.set_conf_state(ConfState {
+        voters: vec![1, 2, 3],
+        voters_outgoing: vec![1, 2, 3, 4],
+        learners: vec![],
+    });
+    let mut n = PaxosNode::new(Config::new(1), storage, StdRng::seed_from_u64(1)).unwrap();
+    assert_eq!(n.voters_outgoing(), [1, 2, 3, 4]);
+    let connected = |n: &mut Node| {
+        let mut said = None;
+        while n.has_ready() {
+            let ready = n.ready().unwrap();
+            n.storage_mut().apply_write(ready.write.clone()).unwrap();
+            n.on_written(ready.after_write.written().receipt);
+            for m in &ready.messages {
+                if let Body::Beat { connected, .. } = m.body {
+                    said = Some(connected);
+                }
+            }
+        }
+        said
+    };
+    // A beat reports what the tick before it found, so two ticks each.
+    let mut hearing = |n: &mut Node, from: &[NodeId]| {
+        for _ in 0..2 {
+            for &id in from {
+                n.step(beat(id, 1, Ballot::ZERO, false, 0)).unwrap();
+            }
+            n.tick();
+        }
+        connected(n)
+    };
+    assert_eq!(hearing(&mut n, &[2]), Some(false));
+    assert_eq!(hearing(&mut n, &[2, 4]), Some(true), "3 of the 4");
+}
