@@ -326,3 +326,57 @@ fn connectivity_in_a_joint_configuration_needs_a_majority_of_the_outgoing_half()
     assert_eq!(hearing(&mut n, &[2]), Some(false));
     assert_eq!(hearing(&mut n, &[2, 4]), Some(true), "3 of the 4");
 }
+
+fn from_1(body: Body) -> Message {
+    Message {
+        from: 1,
+        to: 2,
+        ballot: b(1, 1),
+        body,
+    }
+}
+
+fn accept() -> Body {
+    Body::Accept {
+        prev_index: 0,
+        entries: vec![],
+        decided: 0,
+    }
+}
+
+/// Node 2 of 1-3, promised node 1's ballot (1, 1).
+fn promised_to_node_1() -> Node {
+    let mut n = node(2, &[1, 2, 3]);
+    let prepare = Body::Prepare {
+        decided: 0,
+        last_term: 0,
+        last_index: 0,
+    };
+    n.step(from_1(prepare)).unwrap();
+    reported_alive(&mut n, 3);
+    n
+}
+
+// A follower that hears its leader's phase-2 messages but not its beats
+// (lost) still knows the leader leads, and says so in its own beats.
+#[test]
+fn a_leaders_accepts_count_as_hearing_it_lead() {
+    let mut n = promised_to_node_1();
+    n.tick();
+    assert_eq!(reported_alive(&mut n, 3), [false], "only promised");
+    n.step(from_1(accept())).unwrap();
+    n.tick();
+    assert_eq!(reported_alive(&mut n, 3), [true], "an accept heard");
+}
+
+// An accept of the ballot it promised never takes a follower back from a
+// newer leader that connected peers report (it follows the newest one).
+#[test]
+fn an_accept_of_an_older_ballot_does_not_move_the_leader_back() {
+    let mut n = promised_to_node_1();
+    let newer = b(2, 3);
+    n.step(beat(3, 2, newer, true, 0)).unwrap();
+    assert_eq!(n.leader_ballot(), newer);
+    n.step(from_1(accept())).unwrap();
+    assert_eq!(n.leader_ballot(), newer);
+}
