@@ -380,3 +380,90 @@ fn an_accept_of_an_older_ballot_does_not_move_the_leader_back() {
     n.step(from_1(accept())).unwrap();
     assert_eq!(n.leader_ballot(), newer);
 }
+
+// Only the leader a node follows can hand leadership over to it: a
+// TakeOver in an older ballot (a deposed leader's) is ignored.
+#[test]
+fn a_take_over_from_a_deposed_leader_is_ignored() {
+    let mut n = node(2, &[1, 2, 3]);
+    let current = b(2, 3);
+    n.step(beat(3, 2, current, true, 0)).unwrap();
+    let stale = Message {
+        from: 1,
+        to: 2,
+        ballot: b(1, 1),
+        body: Body::TakeOver,
+    };
+    n.step(stale).unwrap();
+    n.step(beat(3, 2, current, true, 0)).unwrap();
+    n.tick();
+    assert_eq!(
+        (n.role(), n.leader_ballot()),
+        (Role::Follower, current),
+        "campaigned on a deposed leader's word"
+    );
+}
+
+// A candidate or leader that hears a connected peer follow a newer
+// ballot gives way and follows it.
+#[test]
+fn a_candidate_or_leader_follows_a_newer_ballot_a_connected_peer_reports() {
+    for lead in [false, true] {
+        let mut n = node(1, &[1, 2, 3]);
+        n.campaign();
+        if lead {
+            reported_alive(&mut n, 2);
+            let promise = Body::Promise {
+                decided: 0,
+                last_term: 1,
+                last_index: 1,
+                suffix: Suffix::default(),
+                pieces: None,
+            };
+            let ballot = n.promised();
+            n.step(Message {
+                from: 2,
+                to: 1,
+                ballot,
+                body: promise,
+            })
+            .unwrap();
+            assert_eq!(n.role(), Role::Leader);
+        }
+        let newer = b(n.promised().round() + 1, 3);
+        n.step(beat(3, 1, newer, true, 0)).unwrap();
+        assert_eq!(
+            (n.role(), n.leader_ballot()),
+            (Role::Follower, newer),
+            "leading: {lead}"
+        );
+    }
+}
+
+// A peer heard counts toward connectivity for less than an election
+// timeout: a node that heard node 2 at tick 0 and nothing since is
+// connected at ticks 1 to timeout - 1 and not at the timeout (each beat
+// reports what the tick before it found).
+#[test]
+fn a_peer_counts_toward_connectivity_for_less_than_a_timeout() {
+    let window = Config::new(1).election_timeout_ticks as usize;
+    let mut n = node(1, &[1, 2, 3]);
+    n.step(beat(2, 1, Ballot::ZERO, false, 0)).unwrap();
+    let mut reported = Vec::new();
+    for _ in 0..=window {
+        n.tick();
+        while n.has_ready() {
+            let ready = n.ready().unwrap();
+            n.storage_mut().apply_write(ready.write.clone()).unwrap();
+            n.on_written(ready.after_write.written().receipt);
+            for m in ready.messages.iter().filter(|m| m.to == 2) {
+                if let Body::Beat { connected, .. } = m.body {
+                    reported.push(connected);
+                }
+            }
+        }
+    }
+    let mut want = vec![true; window + 1];
+    (want[0], want[window]) = (false, false);
+    assert_eq!(reported, want);
+}
