@@ -314,7 +314,7 @@ fn connectivity_in_a_joint_configuration_needs_a_majority_of_the_outgoing_half()
         said
     };
     // A beat reports what the tick before it found, so two ticks each.
-    let mut hearing = |n: &mut Node, from: &[NodeId]| {
+    let hearing = |n: &mut Node, from: &[NodeId]| {
         for _ in 0..2 {
             for &id in from {
                 n.step(beat(id, 1, Ballot::ZERO, false, 0)).unwrap();
