@@ -821,3 +821,27 @@ fn a_single_voter_leads_once_its_promise_is_durable() {
     drain(&mut n);
     assert_eq!(n.decided(), index);
 }
+
+// Phase 1b counts only for the ballot it answers: a promise delayed from
+// this candidate's previous campaign says nothing of what the acceptor
+// accepted since (under a ballot in between), so it is refused as stale
+// and does not complete the new ballot's quorum.
+#[test]
+fn a_promise_for_an_earlier_ballot_of_the_same_candidate_is_not_counted() {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    let first = n.promised();
+    n.campaign();
+    drain(&mut n);
+    assert!(n.promised() > first);
+    let late = Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix::default(),
+        pieces: None,
+    };
+    assert_eq!(n.step(msg(2, 1, first, late)), Err(Error::Stale));
+    assert_eq!(n.role(), Role::Candidate);
+}
