@@ -36,23 +36,63 @@ fn beat(from: NodeId, to: NodeId, leader: Ballot, leader_alive: bool, priority: 
     }
 }
 
-/// The `leader_alive` of the beats `n` sends `to` in what it hands out.
-fn reported_alive(n: &mut Node, to: NodeId) -> Vec<bool> {
-    let mut seen = Vec::new();
+/// Hands out every ready (written and reported durable at once) and
+/// returns the messages sent.
+fn hand_out(n: &mut Node) -> Vec<Message> {
+    let mut sent = Vec::new();
     while n.has_ready() {
         let ready = n.ready().unwrap();
         n.storage_mut().apply_write(ready.write.clone()).unwrap();
         let written = ready.after_write.written();
         n.on_written(written.receipt);
-        for m in ready.messages.iter().chain(&written.messages) {
-            if let Body::Beat { leader_alive, .. } = m.body
-                && m.to == to
-            {
-                seen.push(leader_alive);
-            }
-        }
+        sent.extend(ready.messages);
+        sent.extend(written.messages);
     }
-    seen
+    sent
+}
+
+/// What the beats `n` hands out to `to` say: (leader alive, connected).
+fn beats_to(n: &mut Node, to: NodeId) -> Vec<(bool, bool)> {
+    hand_out(n)
+        .into_iter()
+        .filter_map(|m| match m.body {
+            Body::Beat {
+                leader_alive,
+                connected,
+                ..
+            } if m.to == to => Some((leader_alive, connected)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `leader_alive` of the beats `n` hands out to `to`.
+fn reported_alive(n: &mut Node, to: NodeId) -> Vec<bool> {
+    beats_to(n, to)
+        .into_iter()
+        .map(|(alive, _)| alive)
+        .collect()
+}
+
+/// Node 1, a candidate, leads on node 2's promise (a quorum of 1-3).
+fn lead_on_node_2s_promise(n: &mut Node) {
+    hand_out(n);
+    let promise = Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix::default(),
+        pieces: None,
+    };
+    let ballot = n.promised();
+    n.step(Message {
+        from: 2,
+        to: 1,
+        ballot,
+        body: promise,
+    })
+    .unwrap();
+    assert_eq!(n.role(), Role::Leader);
 }
 
 // A follower that heard its leader lead says so in its own beats, so a
@@ -204,27 +244,7 @@ fn ticks_a_cut_off_leader_leads(idle: u64) -> u64 {
         n.tick();
     }
     n.campaign();
-    while n.has_ready() {
-        let ready = n.ready().unwrap();
-        n.storage_mut().apply_write(ready.write.clone()).unwrap();
-        n.on_written(ready.after_write.written().receipt);
-    }
-    let promise = Body::Promise {
-        decided: 0,
-        last_term: 1,
-        last_index: 1,
-        suffix: Suffix::default(),
-        pieces: None,
-    };
-    let ballot = n.promised();
-    n.step(Message {
-        from: 2,
-        to: 1,
-        ballot,
-        body: promise,
-    })
-    .unwrap();
-    assert_eq!(n.role(), Role::Leader);
+    lead_on_node_2s_promise(&mut n);
     let mut ticks = 0;
     while n.role() == Role::Leader {
         n.tick();
@@ -299,20 +319,6 @@ fn connectivity_in_a_joint_configuration_needs_a_majority_of_the_outgoing_half()
     });
     let mut n = PaxosNode::new(Config::new(1), storage, StdRng::seed_from_u64(1)).unwrap();
     assert_eq!(n.voters_outgoing(), [1, 2, 3, 4]);
-    let connected = |n: &mut Node| {
-        let mut said = None;
-        while n.has_ready() {
-            let ready = n.ready().unwrap();
-            n.storage_mut().apply_write(ready.write.clone()).unwrap();
-            n.on_written(ready.after_write.written().receipt);
-            for m in &ready.messages {
-                if let Body::Beat { connected, .. } = m.body {
-                    said = Some(connected);
-                }
-            }
-        }
-        said
-    };
     // A beat reports what the tick before it found, so two ticks each.
     let hearing = |n: &mut Node, from: &[NodeId]| {
         for _ in 0..2 {
@@ -321,7 +327,7 @@ fn connectivity_in_a_joint_configuration_needs_a_majority_of_the_outgoing_half()
             }
             n.tick();
         }
-        connected(n)
+        beats_to(n, 2).last().map(|&(_, connected)| connected)
     };
     assert_eq!(hearing(&mut n, &[2]), Some(false));
     assert_eq!(hearing(&mut n, &[2, 4]), Some(true), "3 of the 4");
@@ -412,23 +418,7 @@ fn a_candidate_or_leader_follows_a_newer_ballot_a_connected_peer_reports() {
         let mut n = node(1, &[1, 2, 3]);
         n.campaign();
         if lead {
-            reported_alive(&mut n, 2);
-            let promise = Body::Promise {
-                decided: 0,
-                last_term: 1,
-                last_index: 1,
-                suffix: Suffix::default(),
-                pieces: None,
-            };
-            let ballot = n.promised();
-            n.step(Message {
-                from: 2,
-                to: 1,
-                ballot,
-                body: promise,
-            })
-            .unwrap();
-            assert_eq!(n.role(), Role::Leader);
+            lead_on_node_2s_promise(&mut n);
         }
         let newer = b(n.promised().round() + 1, 3);
         n.step(beat(3, 1, newer, true, 0)).unwrap();
@@ -452,16 +442,7 @@ fn a_peer_counts_toward_connectivity_for_less_than_a_timeout() {
     let mut reported = Vec::new();
     for _ in 0..=window {
         n.tick();
-        while n.has_ready() {
-            let ready = n.ready().unwrap();
-            n.storage_mut().apply_write(ready.write.clone()).unwrap();
-            n.on_written(ready.after_write.written().receipt);
-            for m in ready.messages.iter().filter(|m| m.to == 2) {
-                if let Body::Beat { connected, .. } = m.body {
-                    reported.push(connected);
-                }
-            }
-        }
+        reported.extend(beats_to(&mut n, 2).iter().map(|&(_, connected)| connected));
     }
     let mut want = vec![true; window + 1];
     (want[0], want[window]) = (false, false);
