@@ -845,3 +845,33 @@ fn a_promise_for_an_earlier_ballot_of_the_same_candidate_is_not_counted() {
     assert_eq!(n.step(msg(2, 1, first, late)), Err(Error::Stale));
     assert_eq!(n.role(), Role::Candidate);
 }
+
+// A late promise reaching the leader gets the acceptor synced from the
+// decided index it reports, up to the leader's own last index; one that
+// claims more decided than the leader holds is forged or corrupt, and
+// refused.
+#[test]
+fn a_late_promise_is_synced_unless_it_claims_more_than_the_leader_holds() {
+    let mut n = leader();
+    let ballot = n.promised();
+    let last = n.storage().last_index().unwrap();
+    let promise = |decided| Body::Promise {
+        decided,
+        last_term: 1,
+        last_index: decided,
+        suffix: Suffix::default(),
+        pieces: None,
+    };
+    assert!(matches!(
+        n.step(msg(3, 1, ballot, promise(last + 1))),
+        Err(Error::Malformed(_))
+    ));
+    assert_eq!(drain(&mut n), vec![], "nothing sent");
+    n.step(msg(3, 1, ballot, promise(last))).unwrap();
+    let sent = drain(&mut n);
+    assert!(
+        sent.iter()
+            .any(|m| m.to == 3 && matches!(m.body, Body::AcceptSync { .. })),
+        "{sent:?}"
+    );
+}
