@@ -875,3 +875,40 @@ fn a_late_promise_is_synced_unless_it_claims_more_than_the_leader_holds() {
         "{sent:?}"
     );
 }
+
+// A candidate told of a larger log behind a snapshot (too large for the
+// promise) that holds the snapshot's last entry itself (same index and
+// term) knows everything up to it is decided (a snapshot covers
+// decided entries only): it raises its decided index and asks for the
+// entries after it rather than for the snapshot.
+#[test]
+fn a_candidate_holding_a_large_snapshots_end_takes_it_as_decided() {
+    let mut storage = MemStorage::bootstrap(&[1, 2, 3]);
+    storage
+        .append((2..=5).map(|i| cmd(i, 1, b"x")).collect::<Vec<_>>())
+        .unwrap();
+    let mut n = PaxosNode::new(Config::new(1), storage, StdRng::seed_from_u64(1)).unwrap();
+    n.campaign();
+    drain(&mut n);
+    assert_eq!(n.decided(), 1, "the bootstrap configuration only");
+    let meta = SnapshotMeta {
+        index: 3,
+        term: 1,
+        conf_state: n.conf_state(),
+    };
+    let promise = Body::Promise {
+        decided: 3,
+        last_term: 1,
+        last_index: 8,
+        suffix: Suffix::default(),
+        pieces: Some(Box::new(meta)),
+    };
+    n.step(msg(2, 1, n.promised(), promise)).unwrap();
+    assert_eq!(n.decided(), 3);
+    let sent = drain(&mut n);
+    assert!(
+        sent.iter()
+            .all(|m| !matches!(m.body, Body::FetchPiece { .. })),
+        "asked for the snapshot: {sent:?}"
+    );
+}
