@@ -448,3 +448,21 @@ fn a_peer_counts_toward_connectivity_for_less_than_a_timeout() {
     (want[0], want[window]) = (false, false);
     assert_eq!(reported, want);
 }
+
+// A node that cannot transfer leadership names the leader it follows,
+// never itself (a candidate owns its ballot but leads nothing) and never
+// node 0 (no leader known).
+#[test]
+fn a_refused_transfer_names_only_another_nodes_leadership() {
+    let mut n = node(1, &[1, 2, 3]);
+    let no_leader = Err(ProposeError::NotLeader { leader: None });
+    assert_eq!(n.transfer_leadership(2), no_leader, "no leader known");
+    n.campaign();
+    assert_eq!(n.transfer_leadership(2), no_leader, "a candidate");
+    n.step(beat(3, 1, b(n.promised().round() + 1, 3), true, 0))
+        .unwrap();
+    assert_eq!(
+        n.transfer_leadership(2),
+        Err(ProposeError::NotLeader { leader: Some(3) })
+    );
+}
