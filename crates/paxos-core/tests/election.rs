@@ -466,3 +466,61 @@ fn a_refused_transfer_names_only_another_nodes_leadership() {
         Err(ProposeError::NotLeader { leader: Some(3) })
     );
 }
+
+/// The first tick after its campaign at which leader 1 asks node 2 (of
+/// priority 5, connected, acknowledging the leader's whole log when
+/// `caught_up`) to take over, within three election timeouts.
+fn hand_over_tick(caught_up: bool) -> Option<u64> {
+    let window = u64::from(Config::new(1).election_timeout_ticks);
+    let mut n = node(1, &[1, 2, 3]);
+    n.campaign();
+    lead_on_node_2s_promise(&mut n);
+    let ballot = n.promised();
+    for tick in 1..=3 * window {
+        n.step(beat(2, 1, ballot, true, 5)).unwrap();
+        if caught_up {
+            let last_index = n.storage().last_index().unwrap();
+            let accepted = Body::Accepted { last_index };
+            n.step(Message {
+                from: 2,
+                to: 1,
+                ballot,
+                body: accepted,
+            })
+            .unwrap();
+        }
+        n.tick();
+        let asked = hand_out(&mut n)
+            .iter()
+            .any(|m| m.to == 2 && m.body == Body::TakeOver);
+        if asked {
+            return Some(tick);
+        }
+    }
+    None
+}
+
+// Priority's hand-over: a working leader asks a connected peer of higher
+// priority to take over once it has led for an election timeout and only
+// if that peer holds its whole log.
+#[test]
+fn a_leader_hands_over_to_a_higher_priority_peer_after_a_timeout_once_caught_up() {
+    let window = u64::from(Config::new(1).election_timeout_ticks);
+    assert_eq!(hand_over_tick(true), Some(window));
+    assert_eq!(hand_over_tick(false), None, "node 2 lacks the log");
+}
+
+// A second transfer to another voter replaces the first: proposals are
+// held for the new target, and the TakeOver goes to it.
+#[test]
+fn a_transfer_to_another_voter_replaces_the_first() {
+    let mut n = node(1, &[1, 2, 3]);
+    n.campaign();
+    lead_on_node_2s_promise(&mut n);
+    n.transfer_leadership(2).unwrap();
+    n.transfer_leadership(3).unwrap();
+    assert_eq!(
+        n.propose(bytes::Bytes::from_static(b"x")),
+        Err(ProposeError::Transferring { to: 3 })
+    );
+}

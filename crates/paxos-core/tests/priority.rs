@@ -55,6 +55,26 @@ fn the_highest_priority_node_ends_up_leading_and_stays() {
     }
 }
 
+// The hand-over half of priority: a node of higher priority that was cut
+// off while another was elected gets leadership from the working leader
+// once it is back and caught up (no leader is lost, so no election would
+// move it).
+#[test]
+fn a_working_leader_hands_over_to_a_higher_priority_node_that_returns() {
+    for seed in 0..5 {
+        let mut c = Cluster::new(3, seed, with_priorities(&[(3, 5)]));
+        c.isolate(3);
+        let first = c.until_leader(300);
+        assert_ne!(first, 3, "seed {seed}: node 3 is cut off");
+        assert!(c.propose(first, b"x"));
+        c.ticks(5);
+        c.heal();
+        let seen = leaders(&mut c, 400);
+        assert_eq!(seen.last(), Some(&3), "seed {seed}: {seen:?}");
+        assert!(seen.len() <= 2, "seed {seed}: flapping {seen:?}");
+    }
+}
+
 #[test]
 fn equal_priorities_never_move_a_working_leader() {
     for seed in 0..10 {
