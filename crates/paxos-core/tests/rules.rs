@@ -912,3 +912,43 @@ fn a_candidate_holding_a_large_snapshots_end_takes_it_as_decided() {
         "asked for the snapshot: {sent:?}"
     );
 }
+
+// A promise from an acceptor that compacted past the candidate's decided
+// index carries its (small) snapshot and the entries after it: the
+// candidate installs the snapshot, takes the entries after it, and leads
+// with that whole log.
+#[test]
+fn a_candidate_adopts_a_promises_snapshot_and_the_entries_after_it() {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    let snapshot = Snapshot {
+        meta: SnapshotMeta {
+            index: 5,
+            term: 1,
+            conf_state: n.conf_state(),
+        },
+        data: Bytes::from_static(b"state at 5"),
+    };
+    let promise = Body::Promise {
+        decided: 5,
+        last_term: 1,
+        last_index: 7,
+        suffix: Suffix {
+            after: 5,
+            snapshot: Some(Box::new(snapshot)),
+            entries: vec![cmd(6, 1, b"f"), cmd(7, 1, b"g")],
+        },
+        pieces: None,
+    };
+    n.step(msg(2, 1, n.promised(), promise)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    drain(&mut n);
+    let log = n.storage();
+    assert_eq!(log.snapshot(0).unwrap().meta.index, 5);
+    assert_eq!(
+        log.entries(6, 8, u64::MAX).unwrap(),
+        vec![cmd(6, 1, b"f"), cmd(7, 1, b"g")]
+    );
+    assert_eq!(log.last_index(), Ok(8), "and its own entry after them");
+}
