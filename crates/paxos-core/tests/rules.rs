@@ -952,3 +952,33 @@ fn a_candidate_adopts_a_promises_snapshot_and_the_entries_after_it() {
     );
     assert_eq!(log.last_index(), Ok(8), "and its own entry after them");
 }
+
+// Phase 2b counts only for the ballot it answers: an Accepted left over
+// from this node's earlier leadership says the acceptor held that
+// ballot's entries, which need not be the current log's, so it is
+// refused as stale and decides nothing.
+#[test]
+fn an_accepted_of_an_earlier_ballot_of_the_same_leader_decides_nothing() {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    let first = n.promised();
+    n.campaign();
+    drain(&mut n);
+    let promise = Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix::default(),
+        pieces: None,
+    };
+    n.step(msg(2, 1, n.promised(), promise)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    drain(&mut n);
+    let decided = n.decided();
+    let last_index = n.storage().last_index().unwrap();
+    assert!(last_index > decided);
+    let old = Body::Accepted { last_index };
+    assert_eq!(n.step(msg(2, 1, first, old)), Err(Error::Stale));
+    assert_eq!(n.decided(), decided);
+}
