@@ -524,3 +524,18 @@ fn a_transfer_to_another_voter_replaces_the_first() {
         Err(ProposeError::Transferring { to: 3 })
     );
 }
+
+// Only a leader answers an acceptor's Resync (with a prepare of its own
+// ballot); a follower that gets one sends nothing.
+#[test]
+fn a_follower_ignores_a_resync() {
+    let mut n = promised_to_node_1();
+    let resync = Message {
+        from: 3,
+        to: 2,
+        ballot: b(1, 1),
+        body: Body::Resync,
+    };
+    let _ = n.step(resync);
+    assert_eq!(hand_out(&mut n), vec![]);
+}
