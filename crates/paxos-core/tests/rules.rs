@@ -982,3 +982,39 @@ fn an_accepted_of_an_earlier_ballot_of_the_same_leader_decides_nothing() {
     assert_eq!(n.step(msg(2, 1, first, old)), Err(Error::Stale));
     assert_eq!(n.decided(), decided);
 }
+
+// A leader decides only through an entry of its own ballot (the entries
+// of earlier ballots it adopted are decided with it, as in Raft's Figure
+// 8): an acceptor holding the adopted entries alone decides nothing.
+#[test]
+fn adopted_entries_are_decided_only_with_an_entry_of_the_ballot() {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    n.campaign();
+    drain(&mut n);
+    let promise = Body::Promise {
+        decided: 1,
+        last_term: 1,
+        last_index: 3,
+        suffix: Suffix {
+            after: 1,
+            snapshot: None,
+            entries: vec![cmd(2, 1, b"b"), cmd(3, 1, b"c")],
+        },
+        pieces: None,
+    };
+    let ballot = n.promised();
+    n.step(msg(2, 1, ballot, promise)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    drain(&mut n);
+    let own = n.storage().last_index().unwrap();
+    assert_eq!(own, 4, "its own entry after the adopted 2 and 3");
+    let decided = n.decided();
+    assert!(decided < 3);
+    let accepted = |last_index| Body::Accepted { last_index };
+    n.step(msg(2, 1, ballot, accepted(3))).unwrap();
+    assert_eq!(n.decided(), decided, "no entry of the ballot held yet");
+    n.step(msg(2, 1, ballot, accepted(own))).unwrap();
+    assert_eq!(n.decided(), own);
+}
