@@ -449,22 +449,25 @@ fn a_peer_counts_toward_connectivity_for_less_than_a_timeout() {
     assert_eq!(reported, want);
 }
 
-// A node that cannot transfer leadership names the leader it follows,
+// A node that cannot transfer leadership or take a proposal names the
+// leader it follows,
 // never itself (a candidate owns its ballot but leads nothing) and never
 // node 0 (no leader known).
 #[test]
 fn a_refused_transfer_names_only_another_nodes_leadership() {
     let mut n = node(1, &[1, 2, 3]);
     let no_leader = Err(ProposeError::NotLeader { leader: None });
+    let x = || bytes::Bytes::from_static(b"x");
     assert_eq!(n.transfer_leadership(2), no_leader, "no leader known");
+    assert_eq!(n.propose(x()).map(|_| ()), no_leader);
     n.campaign();
     assert_eq!(n.transfer_leadership(2), no_leader, "a candidate");
+    assert_eq!(n.propose(x()).map(|_| ()), no_leader);
     n.step(beat(3, 1, b(n.promised().round() + 1, 3), true, 0))
         .unwrap();
-    assert_eq!(
-        n.transfer_leadership(2),
-        Err(ProposeError::NotLeader { leader: Some(3) })
-    );
+    let follower = Err(ProposeError::NotLeader { leader: Some(3) });
+    assert_eq!(n.transfer_leadership(2), follower);
+    assert_eq!(n.propose(x()).map(|_| ()), follower);
 }
 
 /// The first tick after its campaign at which leader 1 asks node 2 (of

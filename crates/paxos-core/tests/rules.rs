@@ -1018,3 +1018,46 @@ fn adopted_entries_are_decided_only_with_an_entry_of_the_ballot() {
     n.step(msg(2, 1, ballot, accepted(own))).unwrap();
     assert_eq!(n.decided(), own);
 }
+
+// The leader's limits hold exactly: a command of `max_proposal_bytes` is
+// taken and one byte more refused; `max_uncommitted_entries` undecided
+// entries are allowed and the proposal past them is refused as busy.
+#[test]
+fn proposal_limits_hold_exactly() {
+    let config = Config {
+        max_proposal_bytes: 64,
+        max_uncommitted_entries: 8,
+        ..Config::new(1)
+    };
+    let storage = MemStorage::bootstrap(&[1, 2, 3]);
+    let mut n = PaxosNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
+    n.campaign();
+    drain(&mut n);
+    let promise = Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix::default(),
+        pieces: None,
+    };
+    n.step(msg(2, 1, n.promised(), promise)).unwrap();
+    assert_eq!(n.role(), Role::Leader);
+    let size = |len: usize| Bytes::from(vec![7u8; len]);
+    assert!(n.propose(size(64)).is_ok());
+    assert!(matches!(
+        n.propose(size(65)),
+        Err(ProposeError::TooLarge {
+            bytes: 65,
+            limit: 64
+        })
+    ));
+    let last = loop {
+        match n.propose(size(1)) {
+            Ok((index, _)) => assert!(index - n.decided() <= 8, "{index}"),
+            Err(ProposeError::Busy) => break n.storage().last_index().unwrap(),
+            Err(e) => panic!("{e:?}"),
+        }
+        drain(&mut n);
+    };
+    assert_eq!(last - n.decided(), 8, "exactly the limit undecided");
+}
