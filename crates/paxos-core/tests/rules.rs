@@ -77,24 +77,30 @@ fn cmd(index: Index, term: Term, data: &'static [u8]) -> Entry {
     }
 }
 
+/// A promise from a node whose log is the bootstrap configuration alone.
+fn bootstrap_promise() -> Body {
+    Body::Promise {
+        decided: 0,
+        last_term: 1,
+        last_index: 1,
+        suffix: Suffix::default(),
+        pieces: None,
+    }
+}
+
+/// Candidate node 1 leads on node 2's bootstrap promise.
+fn lead_on_node_2s_promise(n: &mut Node) {
+    n.step(msg(2, 1, n.promised(), bootstrap_promise()))
+        .unwrap();
+    assert_eq!(n.role(), Role::Leader);
+}
+
 /// Node 1 leading ballot (1, 1) over nodes 1-3, node 2 synced.
 fn leader() -> Node {
     let mut n = node(1);
     n.campaign();
     drain(&mut n);
-    let ballot = n.promised();
-    let promise = Body::Promise {
-        decided: 0,
-        last_term: 1,
-        last_index: 1,
-        suffix: Suffix {
-            after: 0,
-            ..Suffix::default()
-        },
-        pieces: None,
-    };
-    n.step(msg(2, 1, ballot, promise)).unwrap();
-    assert_eq!(n.role(), Role::Leader);
+    lead_on_node_2s_promise(&mut n);
     drain(&mut n);
     n
 }
@@ -835,14 +841,8 @@ fn a_promise_for_an_earlier_ballot_of_the_same_candidate_is_not_counted() {
     n.campaign();
     drain(&mut n);
     assert!(n.promised() > first);
-    let late = Body::Promise {
-        decided: 0,
-        last_term: 1,
-        last_index: 1,
-        suffix: Suffix::default(),
-        pieces: None,
-    };
-    assert_eq!(n.step(msg(2, 1, first, late)), Err(Error::Stale));
+    let late = msg(2, 1, first, bootstrap_promise());
+    assert_eq!(n.step(late), Err(Error::Stale));
     assert_eq!(n.role(), Role::Candidate);
 }
 
@@ -965,15 +965,7 @@ fn an_accepted_of_an_earlier_ballot_of_the_same_leader_decides_nothing() {
     let first = n.promised();
     n.campaign();
     drain(&mut n);
-    let promise = Body::Promise {
-        decided: 0,
-        last_term: 1,
-        last_index: 1,
-        suffix: Suffix::default(),
-        pieces: None,
-    };
-    n.step(msg(2, 1, n.promised(), promise)).unwrap();
-    assert_eq!(n.role(), Role::Leader);
+    lead_on_node_2s_promise(&mut n);
     drain(&mut n);
     let decided = n.decided();
     let last_index = n.storage().last_index().unwrap();
@@ -1033,15 +1025,7 @@ fn proposal_limits_hold_exactly() {
     let mut n = PaxosNode::new(config, storage, StdRng::seed_from_u64(1)).unwrap();
     n.campaign();
     drain(&mut n);
-    let promise = Body::Promise {
-        decided: 0,
-        last_term: 1,
-        last_index: 1,
-        suffix: Suffix::default(),
-        pieces: None,
-    };
-    n.step(msg(2, 1, n.promised(), promise)).unwrap();
-    assert_eq!(n.role(), Role::Leader);
+    lead_on_node_2s_promise(&mut n);
     let size = |len: usize| Bytes::from(vec![7u8; len]);
     assert!(n.propose(size(64)).is_ok());
     assert!(matches!(
