@@ -329,8 +329,8 @@ mod tests {
     #[test]
     fn term_answers_for_kept_entries_only() {
         let mut r = Recent::with_limit(u64::MAX);
-        let entries: Vec<Entry> = (4..=6).map(|i| Entry { term: i, ..e(i) }).collect();
-        r.extend(entries.clone().drain(..));
+        let mut entries: Vec<Entry> = (4..=6).map(|i| Entry { term: i, ..e(i) }).collect();
+        r.extend(entries.drain(..));
         assert_eq!(
             (3..=7).map(|i| r.term(i)).collect::<Vec<_>>(),
             [None, Some(4), Some(5), Some(6), None]
