@@ -95,6 +95,18 @@ fn lead_on_node_2s_promise(n: &mut Node) {
     assert_eq!(n.role(), Role::Leader);
 }
 
+/// Node 1 of 1-3 campaigning a second time, with its first ballot.
+fn campaigned_twice() -> (Node, Ballot) {
+    let mut n = node(1);
+    n.campaign();
+    drain(&mut n);
+    let first = n.promised();
+    n.campaign();
+    drain(&mut n);
+    assert!(n.promised() > first);
+    (n, first)
+}
+
 /// Node 1 leading ballot (1, 1) over nodes 1-3, node 2 synced.
 fn leader() -> Node {
     let mut n = node(1);
@@ -834,12 +846,7 @@ fn a_single_voter_leads_once_its_promise_is_durable() {
 // and does not complete the new ballot's quorum.
 #[test]
 fn a_promise_for_an_earlier_ballot_of_the_same_candidate_is_not_counted() {
-    let mut n = node(1);
-    n.campaign();
-    drain(&mut n);
-    let first = n.promised();
-    n.campaign();
-    drain(&mut n);
+    let (mut n, first) = campaigned_twice();
     assert!(n.promised() > first);
     let late = msg(2, 1, first, bootstrap_promise());
     assert_eq!(n.step(late), Err(Error::Stale));
@@ -959,12 +966,7 @@ fn a_candidate_adopts_a_promises_snapshot_and_the_entries_after_it() {
 // refused as stale and decides nothing.
 #[test]
 fn an_accepted_of_an_earlier_ballot_of_the_same_leader_decides_nothing() {
-    let mut n = node(1);
-    n.campaign();
-    drain(&mut n);
-    let first = n.promised();
-    n.campaign();
-    drain(&mut n);
+    let (mut n, first) = campaigned_twice();
     lead_on_node_2s_promise(&mut n);
     drain(&mut n);
     let decided = n.decided();
@@ -980,11 +982,7 @@ fn an_accepted_of_an_earlier_ballot_of_the_same_leader_decides_nothing() {
 // 8): an acceptor holding the adopted entries alone decides nothing.
 #[test]
 fn adopted_entries_are_decided_only_with_an_entry_of_the_ballot() {
-    let mut n = node(1);
-    n.campaign();
-    drain(&mut n);
-    n.campaign();
-    drain(&mut n);
+    let (mut n, _) = campaigned_twice();
     let promise = Body::Promise {
         decided: 1,
         last_term: 1,
